@@ -1,0 +1,51 @@
+#!/bin/sh
+# Everything a fresh Debian/Ubuntu/Raspberry Pi OS machine needs before NetInsight runs from a
+# checkout (`sh scripts/setup.sh`) or its tests run (`sh scripts/setup.sh test`). Idempotent:
+# it installs only what is missing. Debian packages need root; without it, it says what to run.
+set -e
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+
+missing=""
+want_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+want_lib() { ldconfig -p 2>/dev/null | grep -q "$1" || missing="$missing $2"; }
+want_file() { [ -e "$1" ] || missing="$missing $2"; }
+
+want_lib libpcap.so.0.8 libpcap0.8
+want_cmd cc gcc
+if [ "$mode" = test ]; then
+  # The tests capture live on veth pairs in network namespaces and replay real traffic.
+  want_cmd ip iproute2
+  want_cmd tshark tshark
+  want_cmd tcpreplay tcpreplay
+  want_cmd ping iputils-ping
+  want_cmd nc netcat-openbsd
+  want_file /usr/include/pcap/pcap.h libpcap-dev
+  for extra in $(cat scripts/test-packages.txt 2>/dev/null | grep -v '^#'); do
+    case "$extra" in
+      *:*) want_file "$(echo "$extra" | cut -d: -f2-)" "$(echo "$extra" | cut -d: -f1)" ;;
+      *) want_cmd "$extra" "$extra" ;;
+    esac
+  done
+fi
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "setup: please install these packages first: sudo apt-get install$missing" >&2
+    [ "$mode" = test ] || exit 1
+  fi
+fi
+
+# Bun and the JavaScript dependencies come from npm (package-lock.json).
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+# The native capture shim (a few KB of C; rebuilt when its source changes).
+sh native/build.sh >/dev/null

@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { APPLICATIONS } from "./applications.ts";
+import { DomainMatcher, defaultDomainMatcher, normalizeHost } from "./domain-match.ts";
+
+describe("DomainMatcher", () => {
+  const m = defaultDomainMatcher();
+
+  test("matches a suffix at a label boundary and the suffix itself", () => {
+    expect(m.match("r4---sn-abc.googlevideo.com")?.application).toBe("YouTube");
+    expect(m.match("googlevideo.com")?.application).toBe("YouTube");
+    expect(m.match("www.netflix.com")?.category).toBe("video");
+  });
+
+  test("does not match inside a label", () => {
+    expect(m.match("notgooglevideo.com")).toBeUndefined();
+    expect(m.match("myyoutube.com")).toBeUndefined();
+  });
+
+  test("the longest suffix wins over a shorter, generic one", () => {
+    expect(m.match("yt3.ggpht.com")?.application).toBe("YouTube");
+    expect(m.match("lh3.ggpht.com")?.application).toBe("Google");
+    expect(m.match("mail.google.com")?.application).toBe("Gmail");
+    expect(m.match("www.google.com")?.application).toBe("Google");
+    expect(m.match("teams.microsoft.com")?.application).toBe("Microsoft Teams");
+    expect(m.match("www.microsoft.com")?.application).toBe("Microsoft");
+    expect(m.match("p26-keyvalueservice.icloud.com")?.application).toBe("Apple iCloud");
+    expect(m.match("mesu.apple.com")?.application).toBe("Apple");
+  });
+
+  test("normalizes case, trailing dots and ports", () => {
+    expect(m.match("WWW.YouTube.COM.")?.application).toBe("YouTube");
+    expect(m.match("www.reddit.com:443")?.application).toBe("Reddit");
+    expect(normalizeHost("[2001:db8::1]:80")).toBe("2001:db8::1");
+    expect(normalizeHost("2001:db8::1")).toBe("2001:db8::1");
+    expect(normalizeHost("")).toBeUndefined();
+    expect(normalizeHost("a".repeat(300))).toBeUndefined();
+  });
+
+  test("IP literals and unknown names match nothing", () => {
+    expect(m.match("142.250.1.1")).toBeUndefined();
+    expect(m.match("2001:db8::1")).toBeUndefined();
+    expect(m.match("example.invalid")).toBeUndefined();
+    expect(m.match(null)).toBeUndefined();
+  });
+
+  test("the table is large, every suffix is named once and every row has a suffix", () => {
+    const seen = new Map<string, string>();
+    for (const row of APPLICATIONS) {
+      expect(row.suffixes.length).toBeGreaterThan(0);
+      for (const s of row.suffixes) {
+        expect(s).toBe(s.toLowerCase());
+        expect(seen.get(s)).toBeUndefined();
+        seen.set(s, row.app);
+      }
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(300);
+    expect(new Set(APPLICATIONS.map((r) => r.app)).size).toBeGreaterThanOrEqual(80);
+    expect(m.size).toBe(seen.size);
+  });
+
+  test("a custom table is honoured, first row wins on a duplicate", () => {
+    const custom = new DomainMatcher([
+      { app: "A", category: "web", suffixes: ["example.com"] },
+      { app: "B", category: "web", suffixes: ["example.com", "cdn.example.com"] },
+    ]);
+    expect(custom.match("x.example.com")?.application).toBe("A");
+    expect(custom.match("x.cdn.example.com")?.application).toBe("B");
+  });
+});

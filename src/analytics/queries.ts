@@ -1,0 +1,164 @@
+/**
+ * The answers behind /api/analytics and /api/protocols, read from the rollup table over a window
+ * of hours. Works on a database holding only the analytics tables; uses the devices and threats
+ * tables for names and counts when they exist.
+ */
+import type { Database } from "bun:sqlite";
+import { ensureAnalyticsSchema } from "./schema.ts";
+
+/** Points in a throughput series at most; the step grows with the window. */
+export const MAX_SERIES_POINTS = 360;
+const STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+export const TOP_LIMIT = 10;
+export const UNKNOWN_APPLICATION = "Unknown";
+
+export interface WindowOptions {
+  hours: number;
+  /** Epoch seconds; the window ends here. */
+  now: number;
+  limit?: number;
+  /** Display name of a device id, when the devices table is elsewhere. */
+  deviceName?: (deviceId: string) => string | null;
+  /** Threats seen in [from, to], when the threats table is elsewhere. */
+  threatCount?: (from: number, to: number) => number;
+}
+
+export interface AnalyticsAnswer {
+  hours: number;
+  from: string;
+  to: string;
+  totals: { bytes: number; packets: number; flows: number; devices: number; threats: number };
+  throughput: { time: string; bytes: number; packets: number }[];
+  topTalkers: { deviceId: string | null; ip: string | null; name: string | null; bytesSent: number; bytesReceived: number; flows: number }[];
+  topApplications: { application: string; category: string | null; bytes: number; flows: number }[];
+  topDestinations: { host: string; bytes: number; flows: number }[];
+}
+
+export interface ProtocolsAnswer {
+  hours: number;
+  services: { service: string; bytes: number; packets: number; flows: number; percent: number }[];
+  applications: { application: string; category: string | null; bytes: number; flows: number; percent: number }[];
+}
+
+interface Grouped { key: string; label: string | null; bytesOut: number; bytesIn: number; packets: number; flows: number }
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
+
+/** A row belongs to the window when its bucket overlaps [from, to). */
+const OVERLAP = "dim = ? AND bucket < ? AND bucket + resolution > ?";
+
+function grouped(db: Database, dim: string, from: number, to: number, limit: number): Grouped[] {
+  return db.query(
+    `SELECT key, max(label) AS label, sum(bytes_out) AS bytesOut, sum(bytes_in) AS bytesIn,
+            sum(packets_out + packets_in) AS packets, sum(flows) AS flows
+     FROM traffic_rollups WHERE ${OVERLAP} GROUP BY key ORDER BY sum(bytes_out + bytes_in) DESC, key LIMIT ?`,
+  ).all(dim, to, from, limit) as Grouped[];
+}
+
+function windowOf(opts: WindowOptions): { hours: number; from: number; to: number } {
+  const hours = Number.isFinite(opts.hours) && opts.hours > 0 ? opts.hours : 24;
+  return { hours, from: opts.now - hours * 3600, to: opts.now };
+}
+
+function hasTable(db: Database, name: string): boolean {
+  return db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== null;
+}
+
+function deviceNameFromTable(db: Database): (id: string) => string | null {
+  if (!hasTable(db, "devices")) return () => null;
+  const q = db.query("SELECT name, hostname FROM devices WHERE id = ?");
+  return (id) => {
+    try {
+      const r = q.get(id) as { name: string; hostname: string | null } | null;
+      if (!r) return null;
+      const label = JSON.parse(r.name) as { value?: string | null };
+      return label?.value ?? r.hostname ?? null;
+    } catch {
+      return null;
+    }
+  };
+}
+
+function threatCountFromTable(db: Database, from: number, to: number): number {
+  if (!hasTable(db, "threats")) return 0;
+  const r = db.query("SELECT count(*) AS n FROM threats WHERE last_seen >= ? AND first_seen < ?").get(from, to) as { n: number };
+  return r.n;
+}
+
+function seriesStep(seconds: number): number {
+  for (const s of STEPS) if (seconds / s <= MAX_SERIES_POINTS) return s;
+  return STEPS[STEPS.length - 1];
+}
+
+export function getAnalytics(db: Database, opts: WindowOptions): AnalyticsAnswer {
+  ensureAnalyticsSchema(db);
+  const { hours, from, to } = windowOf(opts);
+  const limit = opts.limit ?? TOP_LIMIT;
+  const total = db.query(
+    `SELECT coalesce(sum(bytes_out + bytes_in), 0) AS bytes, coalesce(sum(packets_out + packets_in), 0) AS packets,
+            coalesce(sum(flows), 0) AS flows FROM traffic_rollups WHERE ${OVERLAP}`,
+  ).get("total", to, from) as { bytes: number; packets: number; flows: number };
+  const devices = (db.query(`SELECT count(DISTINCT key) AS n FROM traffic_rollups WHERE ${OVERLAP}`)
+    .get("device", to, from) as { n: number }).n;
+
+  const step = seriesStep(to - from);
+  const first = Math.floor(from / step) * step;
+  const points = new Map<number, { bytes: number; packets: number }>();
+  for (let t = first; t < to; t += step) points.set(t, { bytes: 0, packets: 0 });
+  const rows = db.query(
+    `SELECT (bucket / ?1) * ?1 AS t, sum(bytes_out + bytes_in) AS bytes, sum(packets_out + packets_in) AS packets
+     FROM traffic_rollups WHERE dim = 'total' AND bucket < ?2 AND bucket + resolution > ?3 GROUP BY t`,
+  ).all(step, to, from) as { t: number; bytes: number; packets: number }[];
+  for (const r of rows) {
+    const p = points.get(Math.max(r.t, first));
+    if (p) { p.bytes += r.bytes; p.packets += r.packets; }
+  }
+
+  const nameOf = opts.deviceName ?? deviceNameFromTable(db);
+  return {
+    hours,
+    from: iso(from),
+    to: iso(to),
+    totals: {
+      bytes: total.bytes, packets: total.packets, flows: total.flows, devices,
+      threats: opts.threatCount ? opts.threatCount(from, to) : threatCountFromTable(db, from, to),
+    },
+    throughput: [...points].map(([t, p]) => ({ time: iso(t), bytes: p.bytes, packets: p.packets })),
+    topTalkers: grouped(db, "device", from, to, limit).map((g) => {
+      // Keys are device ids, or the address itself when no device tracker named the device.
+      const isAddress = g.key === g.label;
+      return {
+        deviceId: isAddress ? null : g.key, ip: g.label, name: isAddress ? null : nameOf(g.key),
+        bytesSent: g.bytesOut, bytesReceived: g.bytesIn, flows: g.flows,
+      };
+    }),
+    topApplications: grouped(db, "app", from, to, limit).map((g) => ({
+      application: g.key || UNKNOWN_APPLICATION, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
+    })),
+    topDestinations: grouped(db, "dest", from, to, limit).map((g) => ({
+      host: g.key, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
+    })),
+  };
+}
+
+export function getProtocols(db: Database, opts: WindowOptions): ProtocolsAnswer {
+  ensureAnalyticsSchema(db);
+  const { hours, from, to } = windowOf(opts);
+  const limit = opts.limit ?? 50;
+  const percent = (part: number, all: number) => (all > 0 ? Math.round((part / all) * 1000) / 10 : 0);
+  const services = grouped(db, "service", from, to, limit);
+  const apps = grouped(db, "app", from, to, limit);
+  const total = (db.query(`SELECT coalesce(sum(bytes_out + bytes_in), 0) AS b FROM traffic_rollups WHERE ${OVERLAP}`)
+    .get("total", to, from) as { b: number }).b;
+  return {
+    hours,
+    services: services.map((g) => ({
+      service: g.key, bytes: g.bytesOut + g.bytesIn, packets: g.packets, flows: g.flows,
+      percent: percent(g.bytesOut + g.bytesIn, total),
+    })),
+    applications: apps.map((g) => ({
+      application: g.key || UNKNOWN_APPLICATION, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
+      percent: percent(g.bytesOut + g.bytesIn, total),
+    })),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Reads and writes rollup rows in bun:sqlite, and ages them: minutes become hours after a day,
+ * hours become days after a month, and days go after the retention period.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import { DAY, ensureAnalyticsSchema, HOUR, MINUTE, type RollupDim } from "./schema.ts";
+
+export interface RollupCounters {
+  bytesOut: number;
+  bytesIn: number;
+  packetsOut: number;
+  packetsIn: number;
+  flows: number;
+}
+
+export interface RollupRow extends RollupCounters {
+  dim: RollupDim;
+  bucket: number; // epoch seconds at the start of the bucket
+  resolution: number; // MINUTE, HOUR or DAY
+  key: string;
+  label: string | null;
+}
+
+export interface RollupRetention {
+  /** Minute rows older than this become hour rows. */
+  minuteHours: number;
+  /** Hour rows older than this become day rows. */
+  hourDays: number;
+  /** Day rows (and anything else) older than this are deleted. */
+  retentionDays: number;
+}
+
+export const DEFAULT_ROLLUP_RETENTION: RollupRetention = { minuteHours: 24, hourDays: 30, retentionDays: 365 };
+
+export class RollupStore {
+  readonly db: Database;
+  readonly #get: Statement;
+  readonly #put: Statement;
+
+  constructor(db: Database) {
+    this.db = db;
+    ensureAnalyticsSchema(db);
+    this.#get = db.query(
+      `SELECT bytes_out AS bytesOut, bytes_in AS bytesIn, packets_out AS packetsOut, packets_in AS packetsIn,
+              flows, label FROM traffic_rollups WHERE dim = ? AND bucket = ? AND resolution = ? AND key = ?`,
+    );
+    // Absolute values: writing the same row twice leaves the same row (idempotent flushes).
+    this.#put = db.query(
+      `INSERT INTO traffic_rollups (dim, bucket, resolution, key, label, bytes_out, bytes_in, packets_out, packets_in, flows)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (dim, bucket, resolution, key) DO UPDATE SET label = coalesce(excluded.label, label),
+         bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, packets_out = excluded.packets_out,
+         packets_in = excluded.packets_in, flows = excluded.flows`,
+    );
+  }
+
+  get(dim: RollupDim, bucket: number, resolution: number, key: string): (RollupCounters & { label: string | null }) | undefined {
+    return (this.#get.get(dim, bucket, resolution, key) as (RollupCounters & { label: string | null }) | null) ?? undefined;
+  }
+
+  /** Writes rows as they are (absolute counters), in one transaction. */
+  put(rows: Iterable<RollupRow>): void {
+    this.db.transaction(() => {
+      for (const r of rows) {
+        this.#put.run(r.dim, r.bucket, r.resolution, r.key, r.label, r.bytesOut, r.bytesIn, r.packetsOut, r.packetsIn, r.flows);
+      }
+    })();
+  }
+
+  /**
+   * Rolls old minutes into hours and old hours into days (summing into any row already there),
+   * then deletes what is past retention. Returns the rows moved or deleted.
+   */
+  compact(now: number, retention: RollupRetention = DEFAULT_ROLLUP_RETENTION): number {
+    const minuteCutoff = Math.floor((now - retention.minuteHours * HOUR) / HOUR) * HOUR;
+    const hourCutoff = Math.floor((now - retention.hourDays * DAY) / DAY) * DAY;
+    const pruneCutoff = Math.floor((now - retention.retentionDays * DAY) / DAY) * DAY;
+    let changed = 0;
+    this.db.transaction(() => {
+      changed += this.#merge(MINUTE, HOUR, minuteCutoff);
+      changed += this.#merge(HOUR, DAY, hourCutoff);
+      changed += this.db.query("DELETE FROM traffic_rollups WHERE bucket < ?").run(pruneCutoff).changes;
+    })();
+    return changed;
+  }
+
+  /** Moves rows of resolution `from` with bucket < cutoff into buckets of resolution `to`. */
+  #merge(from: number, to: number, cutoff: number): number {
+    this.db.query(
+      `INSERT INTO traffic_rollups (dim, bucket, resolution, key, label, bytes_out, bytes_in, packets_out, packets_in, flows)
+       SELECT dim, (bucket / ?1) * ?1, ?1, key, max(label), sum(bytes_out), sum(bytes_in), sum(packets_out), sum(packets_in), sum(flows)
+       FROM traffic_rollups WHERE resolution = ?2 AND bucket < ?3
+       GROUP BY dim, (bucket / ?1) * ?1, key
+       ON CONFLICT (dim, bucket, resolution, key) DO UPDATE SET label = coalesce(excluded.label, label),
+         bytes_out = bytes_out + excluded.bytes_out, bytes_in = bytes_in + excluded.bytes_in,
+         packets_out = packets_out + excluded.packets_out, packets_in = packets_in + excluded.packets_in,
+         flows = flows + excluded.flows`,
+    ).run(to, from, cutoff);
+    return this.db.query("DELETE FROM traffic_rollups WHERE resolution = ? AND bucket < ?").run(from, cutoff).changes;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The Hono application: every REST route, the OpenAPI document and docs, auth, CORS, body limit and
+ * the one error shape. It reads everything through a ServiceContext.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import type { ServiceContext } from "../service/context.ts";
+import { requireToken } from "./auth.ts";
+import { mountDocs } from "./docs.ts";
+import { defaultHook, errorBody } from "./errors.ts";
+import { analyticsRoutes } from "./routes/analytics.ts";
+import { captureRoutes } from "./routes/capture.ts";
+import { deviceRoutes } from "./routes/devices.ts";
+import { flowRoutes } from "./routes/flows.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { rootRoutes, type HtmlRoot } from "./routes/root.ts";
+import { threatRoutes } from "./routes/threats.ts";
+
+/** Request bodies are tiny JSON objects (capture start); anything bigger is refused. */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Routes under /api that need no token. */
+export const OPEN_API_PATHS: ReadonlySet<string> = new Set(["/api/health"]);
+
+export interface AppOptions {
+  token: string;
+  /** Origins allowed to call the API from a browser; empty: same origin only; ["*"]: any. */
+  allowedOrigins?: string[];
+  /** The live view page for browsers asking GET / for text/html. */
+  htmlRoot?: HtmlRoot;
+}
+
+export function createApp(ctx: ServiceContext, opts: AppOptions) {
+  const app = new OpenAPIHono({ defaultHook });
+  const origins = opts.allowedOrigins ?? [];
+  if (origins.length) {
+    app.use("*", cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      maxAge: 600,
+    }));
+  }
+  app.use("/api/*", bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json(errorBody("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+  }));
+  app.use("/api/*", requireToken(opts.token, OPEN_API_PATHS));
+
+  app.route("/", rootRoutes(ctx, opts.htmlRoot));
+  app.route("/", healthRoutes(ctx));
+  app.route("/", deviceRoutes(ctx));
+  app.route("/", flowRoutes(ctx));
+  app.route("/", threatRoutes(ctx));
+  app.route("/", analyticsRoutes(ctx));
+  app.route("/", captureRoutes(ctx));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "The API token: API_TOKEN, or the one generated on first start (stored beside the database as <db>.token)",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "NetInsight API",
+      version: ctx.version,
+      description: "Flows, devices, threats, analytics and capture control of a NetInsight box. Live updates: WebSocket `/ws?token=...`.",
+    },
+    tags: [
+      { name: "service" }, { name: "flows" }, { name: "devices" }, { name: "threats" }, { name: "analytics" }, { name: "capture" },
+    ],
+  });
+  mountDocs(app);
+
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      return c.json(errorBody(status === 400 ? "invalid_request" : "http_error", err.message || "request failed"), status);
+    }
+    console.error(`api: ${c.req.method} ${c.req.path} failed: ${(err as Error).message}`);
+    return c.json(errorBody("internal_error", "internal error"), 500);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

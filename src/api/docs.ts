@@ -1,0 +1,41 @@
+/**
+ * Swagger UI at /docs and ReDoc at /redoc, with every asset embedded in the executable (a Pi on a
+ * home network may have no internet, so no CDN).
+ */
+import type { Hono } from "hono";
+// @ts-ignore: embedded as a file; the value is its path (in the executable: a $bunfs path)
+import swaggerBundle from "../../node_modules/swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+// @ts-ignore: see above
+import swaggerCss from "../../node_modules/swagger-ui-dist/swagger-ui.css" with { type: "file" };
+// @ts-ignore: see above
+import redocBundle from "../../node_modules/redoc/bundles/redoc.standalone.js" with { type: "file" };
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "swagger-ui-bundle.js": { file: swaggerBundle as unknown as string, type: "text/javascript; charset=utf-8" },
+  "swagger-ui.css": { file: swaggerCss as unknown as string, type: "text/css; charset=utf-8" },
+  "redoc.standalone.js": { file: redocBundle as unknown as string, type: "text/javascript; charset=utf-8" },
+};
+
+const SWAGGER_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>NetInsight API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true });</script>
+</body></html>`;
+
+const REDOC_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>NetInsight API reference</title><style>body { margin: 0; }</style></head>
+<body><redoc spec-url="/openapi.json"></redoc><script src="/docs/assets/redoc.standalone.js"></script></body></html>`;
+
+export function mountDocs(app: Hono<any>): void {
+  app.get("/docs", (c) => c.html(SWAGGER_HTML));
+  app.get("/redoc", (c) => c.html(REDOC_HTML));
+  app.get("/docs/assets/:name", (c) => {
+    const asset = ASSETS[c.req.param("name")];
+    if (!asset) return c.json({ error: { code: "not_found", message: "no such asset" } }, 404);
+    return new Response(Bun.file(asset.file), {
+      headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
+    });
+  });
+}

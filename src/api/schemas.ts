@@ -1,0 +1,180 @@
+/**
+ * The API's JSON shapes as zod schemas (the OpenAPI document is generated from them). camelCase
+ * fields, ISO-8601 UTC times, string ids.
+ */
+import { z } from "@hono/zod-openapi";
+
+const Iso = (example: string) => z.string().openapi({ format: "date-time", example });
+const T0 = "2026-11-25T18:00:00.000Z";
+const T1 = "2026-11-25T18:05:00.000Z";
+
+export const ErrorSchema = z.object({
+  error: z.object({
+    code: z.string().openapi({ example: "invalid_request" }),
+    message: z.string().openapi({ example: "limit: Too big: expected number to be <=1000" }),
+    details: z.unknown().optional(),
+  }),
+}).openapi("Error");
+
+export const FlowSchema = z.object({
+  id: z.string().openapi({ example: "1042" }),
+  protocol: z.enum(["TCP", "UDP", "ICMP", "ICMPv6", "ARP", "IGMP", "GRE", "ESP", "SCTP", "OTHER"]),
+  ipProtocol: z.number().int().openapi({ example: 6 }),
+  ipVersion: z.union([z.literal(4), z.literal(6), z.literal(0)]),
+  srcIp: z.string().openapi({ example: "192.168.1.23", description: "initiator (sender of the first packet)" }),
+  srcPort: z.number().int().openapi({ example: 51544 }),
+  dstIp: z.string().openapi({ example: "142.250.74.110" }),
+  dstPort: z.number().int().openapi({ example: 443 }),
+  srcMac: z.string().nullable().openapi({ example: "a4:c3:f0:12:34:56" }),
+  dstMac: z.string().nullable().openapi({ example: "b8:27:eb:aa:bb:cc" }),
+  vlan: z.number().int().openapi({ example: 0 }),
+  packetsSent: z.number().int().openapi({ example: 12, description: "src -> dst" }),
+  bytesSent: z.number().int().openapi({ example: 1830, description: "whole frame lengths, src -> dst" }),
+  packetsReceived: z.number().int().openapi({ example: 10 }),
+  bytesReceived: z.number().int().openapi({ example: 9120 }),
+  startTime: Iso(T0),
+  lastSeen: Iso(T1),
+  durationSeconds: z.number().openapi({ example: 300 }),
+  status: z.enum(["active", "closed"]),
+  tcpState: z.enum(["attempt", "established", "closed", "reset"]).nullable(),
+  tcpFlags: z.string().openapi({ example: "SAFP", description: "flags seen either way, in the order S A F R P U E C" }),
+  service: z.string().nullable().openapi({ example: "TLS" }),
+  serviceBy: z.enum(["payload", "port"]).nullable(),
+  hostname: z.string().nullable().openapi({ example: "www.youtube.com" }),
+  application: z.string().nullable().openapi({ example: "YouTube" }),
+  category: z.string().nullable().openapi({ example: "video" }),
+  srcDeviceId: z.string().nullable().openapi({ example: "a4c3f0123456" }),
+  dstDeviceId: z.string().nullable(),
+}).openapi("Flow");
+
+const LabelSchema = z.object({ value: z.string().nullable(), confidence: z.number().min(0).max(1) });
+
+export const EvidenceSchema = z.object({
+  signal: z.string().openapi({ example: "dhcp.hostname" }),
+  value: z.string().openapi({ example: "Annas-iPhone" }),
+  firstSeen: Iso(T0),
+  lastSeen: Iso(T1),
+}).openapi("Evidence");
+
+export const DeviceSchema = z.object({
+  id: z.string().openapi({ example: "a4c3f0123456" }),
+  mac: z.string().openapi({ example: "a4:c3:f0:12:34:56" }),
+  macs: z.array(z.string()),
+  ips: z.array(z.string()).openapi({ example: ["192.168.1.23", "fe80::1c2b:3aff:fe4d:5e6f"] }),
+  vendor: LabelSchema.openapi({ example: { value: "Apple, Inc.", confidence: 0.95 } }),
+  hostname: z.string().nullable().openapi({ example: "Annas-iPhone" }),
+  name: LabelSchema,
+  type: LabelSchema.openapi({ example: { value: "phone", confidence: 0.8 } }),
+  os: LabelSchema.openapi({ example: { value: "iOS", confidence: 0.7 } }),
+  isRandomizedMac: z.boolean(),
+  isGateway: z.boolean(),
+  firstSeen: Iso(T0),
+  lastSeen: Iso(T1),
+  packetsSent: z.number().int(),
+  bytesSent: z.number().int(),
+  packetsReceived: z.number().int(),
+  bytesReceived: z.number().int(),
+  flowCount: z.number().int(),
+  evidence: z.array(EvidenceSchema),
+}).openapi("Device");
+
+export const SeveritySchema = z.enum(["low", "medium", "high", "critical"]);
+
+export const ThreatSchema = z.object({
+  id: z.string().openapi({ example: "port_scan-192.168.1.66-192.168.1.10" }),
+  type: z.string().openapi({ example: "port_scan" }),
+  severity: SeveritySchema,
+  title: z.string().openapi({ example: "Port scan from 192.168.1.66" }),
+  description: z.string().openapi({ example: "192.168.1.66 probed 120 ports of 192.168.1.10 within 60 s" }),
+  sourceIp: z.string().nullable(),
+  sourceMac: z.string().nullable(),
+  targetIp: z.string().nullable(),
+  targetPort: z.number().int().nullable(),
+  deviceId: z.string().nullable(),
+  firstSeen: Iso(T0),
+  lastSeen: Iso(T1),
+  count: z.number().int().openapi({ example: 3 }),
+  evidence: z.record(z.string(), z.unknown()).openapi({ example: { ports: 120, windowSeconds: 60, threshold: 50 } }),
+  status: z.enum(["active", "dismissed"]),
+}).openapi("Threat");
+
+export const CaptureStatusSchema = z.object({
+  running: z.boolean(),
+  mode: z.enum(["live", "file"]).nullable().openapi({ description: "live interface or capture file; null before the first start" }),
+  interface: z.string().nullable().openapi({ example: "eth0" }),
+  file: z.string().nullable(),
+  filter: z.string().nullable().openapi({ example: "not port 22" }),
+  since: Iso(T0).nullable(),
+  packets: z.number().int(),
+  bytes: z.number().int(),
+  drops: z.number().int().openapi({ description: "dropped by the kernel buffer and by the interface" }),
+  packetsPerSecond: z.number(),
+  bytesPerSecond: z.number(),
+  error: z.string().nullable().openapi({ description: "why capture is not running, with what to do about it" }),
+}).openapi("CaptureStatus");
+
+export const CaptureStartSchema = z.object({
+  interface: z.string().min(1).max(64).optional().openapi({ example: "eth0" }),
+  filter: z.string().max(1024).optional().openapi({ example: "not port 22" }),
+}).strict().openapi("CaptureStart");
+
+export const HealthSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  version: z.string().openapi({ example: "0.1.0" }),
+  uptimeSeconds: z.number().openapi({ example: 3600 }),
+  captureRunning: z.boolean(),
+  database: z.object({
+    ok: z.boolean(),
+    sizeBytes: z.number().int(),
+    pendingRows: z.number().int(),
+    lastFlush: Iso(T1).nullable(),
+    lastFlushError: z.string().nullable(),
+  }),
+  problems: z.array(z.string()).openapi({ example: [] }),
+}).openapi("Health");
+
+export const ServiceInfoSchema = z.object({
+  name: z.literal("NetInsight"),
+  version: z.string().openapi({ example: "0.1.0" }),
+  description: z.string(),
+  startedAt: Iso(T0),
+  endpoints: z.record(z.string(), z.string()).openapi({ example: { docs: "/docs", openapi: "/openapi.json", health: "/api/health" } }),
+}).openapi("ServiceInfo");
+
+export const AnalyticsSchema = z.object({
+  hours: z.number().openapi({ example: 24 }),
+  from: Iso(T0),
+  to: Iso(T1),
+  totals: z.object({ bytes: z.number(), packets: z.number(), flows: z.number(), devices: z.number(), threats: z.number() }),
+  throughput: z.array(z.object({ time: Iso(T0), bytes: z.number(), packets: z.number() })),
+  topTalkers: z.array(z.object({
+    deviceId: z.string().nullable(), ip: z.string().nullable(), name: z.string().nullable(),
+    bytesSent: z.number(), bytesReceived: z.number(), flows: z.number(),
+  })),
+  topApplications: z.array(z.object({ application: z.string(), category: z.string().nullable(), bytes: z.number(), flows: z.number() })),
+  topDestinations: z.array(z.object({ host: z.string(), bytes: z.number(), flows: z.number() })),
+}).openapi("Analytics");
+
+export const ProtocolsSchema = z.object({
+  hours: z.number().nullable().openapi({ example: 24, description: "the window; null for all stored history" }),
+  services: z.array(z.object({ service: z.string(), bytes: z.number(), packets: z.number(), flows: z.number(), percent: z.number() })),
+  applications: z.array(z.object({ application: z.string(), category: z.string().nullable(), bytes: z.number(), flows: z.number(), percent: z.number() })),
+}).openapi("Protocols");
+
+export const FlowListSchema = z.object({
+  flows: z.array(FlowSchema),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  count: z.number().int().openapi({ description: "flows in this page" }),
+}).openapi("FlowList");
+
+export const DeviceListSchema = z.object({ devices: z.array(DeviceSchema), count: z.number().int() }).openapi("DeviceList");
+export const ThreatListSchema = z.object({ threats: z.array(ThreatSchema), count: z.number().int() }).openapi("ThreatList");
+
+export type ApiFlow = z.infer<typeof FlowSchema>;
+export type ApiDevice = z.infer<typeof DeviceSchema>;
+export type ApiThreat = z.infer<typeof ThreatSchema>;
+export type ApiCaptureStatus = z.infer<typeof CaptureStatusSchema>;
+export type ApiHealth = z.infer<typeof HealthSchema>;
+export type Analytics = z.infer<typeof AnalyticsSchema>;
+export type Protocols = z.infer<typeof ProtocolsSchema>;

@@ -1,0 +1,101 @@
+/**
+ * Reads pcap and pcapng files through libpcap in batches. A damaged file ends the read with an
+ * error that says where; every packet before the damage has already been handed out.
+ */
+import { cString, ERRBUF_SIZE, errbufText, libpcap, type PcapHandle } from "./libpcap.ts";
+import { loadShim, type Shim } from "./shim.ts";
+import { newBatch, type PacketBatch } from "./batch.ts";
+import { badFilterError, CaptureError } from "./errors.ts";
+
+export const DEFAULT_BATCH_BYTES = 4 << 20;
+export const DEFAULT_BATCH_PACKETS = 4096;
+
+export class CaptureFileError extends CaptureError {
+  constructor(message: string, readonly packetsRead: number) {
+    super("FILE", message);
+    this.name = "CaptureFileError";
+  }
+}
+
+export interface OfflineSource {
+  readonly path: string;
+  readonly linkType: number;
+  readonly snaplen: number;
+  /** The next batch, or null at the end of the file. Throws CaptureFileError on damage. */
+  next(): PacketBatch | null;
+  close(): void;
+}
+
+export async function openOffline(path: string, opts: { filter?: string; batchBytes?: number; batchPackets?: number } = {}): Promise<OfflineSource> {
+  const shim: Shim = await loadShim();
+  const pcap = libpcap();
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new CaptureFileError(`cannot read ${path}: no such file`, 0);
+  const errbuf = Buffer.alloc(ERRBUF_SIZE);
+  const handle = pcap.pcap_open_offline(cString(path), errbuf) as PcapHandle | null;
+  if (!handle) throw new CaptureFileError(`cannot read ${path}: ${errbufText(errbuf)}`, 0);
+  if (opts.filter) {
+    try {
+      applyFilter(handle, opts.filter);
+    } catch (e) {
+      pcap.pcap_close(handle);
+      throw e;
+    }
+  }
+  const linkType = pcap.pcap_datalink(handle);
+  const snaplen = pcap.pcap_snapshot(handle);
+  // The shim starts a packet only while a whole snaplen fits, so the buffer must hold one.
+  const batch = newBatch(Math.max(opts.batchBytes ?? DEFAULT_BATCH_BYTES, 2 * (16 + Math.max(snaplen, 0) + 8), 16 + 262144 + 8));
+  const maxPackets = opts.batchPackets ?? DEFAULT_BATCH_PACKETS;
+  const out = new Int32Array(4);
+  let packetsRead = 0;
+  let done = false;
+  let closed = false;
+  let pendingError: CaptureFileError | undefined;
+  const close = () => {
+    if (!closed) pcap.pcap_close(handle);
+    closed = true;
+  };
+  return {
+    path,
+    linkType,
+    snaplen,
+    next() {
+      // A read can come back empty without being the end (e.g. every packet filtered out).
+      for (;;) {
+        if (pendingError) throw pendingError;
+        if (done || closed) return null;
+        shim.ni_read_offline(handle, batch.bytes, batch.bytes.length, maxPackets, out);
+        batch.count = out[0];
+        batch.used = out[1];
+        packetsRead += batch.count;
+        const status = out[2];
+        if (status === 1) done = true;
+        if (status < 0) {
+          done = true;
+          const why = status === -2 ? "a packet larger than the read buffer" : pcap.pcap_geterr(handle)?.toString() ?? "read error";
+          pendingError = new CaptureFileError(`${path}: damaged after packet ${packetsRead}: ${why}`, packetsRead);
+        }
+        if (batch.count > 0) return batch;
+      }
+    },
+    close,
+  };
+}
+
+/** Compiles and installs a BPF filter; a bad expression is a clear error naming it. */
+export function applyFilter(handle: PcapHandle, expression: string): void {
+  const pcap = libpcap();
+  const program = Buffer.alloc(16); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
+  if (pcap.pcap_compile(handle, program, cString(expression), 1, 0xffffffff) !== 0) {
+    throw badFilterError(expression, String(pcap.pcap_geterr(handle)));
+  }
+  try {
+    if (pcap.pcap_setfilter(handle, program) !== 0) {
+      throw new CaptureError("BAD_FILTER", `cannot set capture filter "${expression}": ${pcap.pcap_geterr(handle)}`);
+    }
+  } finally {
+    pcap.pcap_freecode(program);
+  }
+}
+

@@ -1,0 +1,60 @@
+/**
+ * The batch shim (native/ni_capture.c): one FFI call moves a batch of packets into a JS-owned
+ * buffer. The prebuilt .so for this architecture is embedded in the executable and dlopen()ed
+ * straight from its embedded path (see native/README.md for why not bun:ffi's cc).
+ */
+import { dlopen, FFIType } from "bun:ffi";
+import { libpcap } from "./libpcap.ts";
+import { CaptureError } from "./errors.ts";
+
+const { ptr, i32, u32 } = FFIType;
+
+const symbols = {
+  ni_init: { args: [], returns: i32 },
+  ni_read_offline: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
+  ni_read_live: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
+} as const;
+
+export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+
+/** Bytes of the per-packet record header the shim writes: ts_sec, ts_usec, caplen, origlen. */
+export const RECORD_HEADER = 16;
+
+let cached: Shim | undefined;
+
+/**
+ * Both imports are dynamic so that a checkout only needs the .so of its own architecture, while
+ * `bun build --compile` still embeds both (the bundler follows literal dynamic imports).
+ */
+async function shimPath(): Promise<string> {
+  try {
+    if (process.arch === "arm64") {
+      return (await import("../../native/build/libni_capture-arm64.so", { with: { type: "file" } })).default;
+    }
+    if (process.arch === "x64") {
+      return (await import("../../native/build/libni_capture-x64.so", { with: { type: "file" } })).default;
+    }
+  } catch (e) {
+    throw new CaptureError(
+      "NO_SHIM",
+      `the capture shim for ${process.arch} is not built: run "sh native/build.sh" (needs a C compiler: sudo apt install gcc)\n  (${(e as Error).message})`,
+    );
+  }
+  throw new CaptureError("NO_SHIM", `packet capture is not available on ${process.arch}: NetInsight ships for linux x64 and arm64`);
+}
+
+/** Loads libpcap, then the shim, and links the two. */
+export async function loadShim(): Promise<Shim> {
+  if (cached) return cached;
+  libpcap();
+  const path = await shimPath();
+  let lib: Shim;
+  try {
+    lib = dlopen(path, symbols).symbols;
+  } catch (e) {
+    throw new CaptureError("NO_SHIM", `cannot load the capture shim ${path}: ${(e as Error).message}`);
+  }
+  if (lib.ni_init() !== 0) throw new CaptureError("NO_SHIM", "capture shim could not find pcap_next_ex/pcap_dispatch/pcap_snapshot in libpcap");
+  cached = lib;
+  return cached;
+}

@@ -1,0 +1,72 @@
+/** `netinsight analyze FILE [--json] [--filter BPF]`: a report of one capture file. */
+import { parseArgs } from "node:util";
+import { analyzeFile } from "../engine/analyze.ts";
+import { buildReport, printHuman } from "./report.ts";
+import { cliError } from "./errors.ts";
+
+const HELP = `Usage: netinsight analyze FILE [options]
+
+Reads a pcap or pcapng file and reports its flows (and devices, threats and protocols).
+
+Options:
+  --json            print one JSON object: { summary, flows, devices, threats, protocols }
+  --filter BPF      only packets matching a BPF expression (tcpdump syntax)
+  --max-flows N     flow table size (default 262144; the oldest idle flows are evicted beyond it)
+  --top N           flows listed in the human summary (default 20)
+  -h, --help        show this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        filter: { type: "string" },
+        "max-flows": { type: "string" },
+        top: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    return cliError(`analyze: ${(e as Error).message}\n\n${HELP}`, 2);
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) return cliError(`analyze: expected one capture file\n\n${HELP}`, 2);
+  const maxFlows = values["max-flows"] === undefined ? undefined : Number(values["max-flows"]);
+  if (maxFlows !== undefined && !(Number.isInteger(maxFlows) && maxFlows >= 16)) {
+    return cliError("analyze: --max-flows must be a whole number of at least 16", 2);
+  }
+  const top = values.top === undefined ? 20 : Number(values.top);
+  if (!(Number.isInteger(top) && top >= 0)) return cliError("analyze: --top must be a whole number", 2);
+
+  const showProgress = !values.json && process.stderr.isTTY;
+  let lastProgress = 0;
+  try {
+    const result = await analyzeFile(positionals[0], {
+      filter: values.filter,
+      maxFlows,
+      onProgress: showProgress
+        ? (n) => {
+            if (n - lastProgress >= 500_000) {
+              lastProgress = n;
+              process.stderr.write(`\r${n.toLocaleString("en")} packets...`);
+            }
+          }
+        : undefined,
+    });
+    if (lastProgress > 0) process.stderr.write("\r\x1b[K");
+    const report = buildReport(result);
+    if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
+    else printHuman(report, top);
+    if (result.summary.readError) console.error(`warning: ${result.summary.readError} (the packets before it are in the report)`);
+    return 0;
+  } catch (e) {
+    return cliError(`analyze: ${(e as Error).message}`, 1);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Service configuration: flags win over the environment, which wins over `.env` in the working
+ * directory, which wins over `.env` beside the database. Validated once at start-up with zod.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const SYSTEM_DB_DIR = "/var/lib/netinsight";
+export const LOCAL_DB_FILE = "./netinsight.db";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const intIn = (min: number, max: number) =>
+  z.coerce.number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
+
+export const ConfigSchema = z.object({
+  NETWORK_INTERFACE: z.string().min(1).optional(),
+  HOST: z.string().min(1, { error: "must be a host name or address, e.g. 0.0.0.0 or 127.0.0.1" }).default("0.0.0.0"),
+  PORT: intIn(1, 65535).default(8000),
+  ALLOWED_ORIGINS: z.string().default("").transform((s, ctx) => {
+    const list = s.split(",").map((o) => o.trim()).filter(Boolean);
+    for (const o of list) {
+      if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+        ctx.addIssue({ code: "custom", message: `"${o}" is not an origin: use "*" or a comma list like http://pi.local:8000,https://example.org` });
+      }
+    }
+    return list;
+  }),
+  DATABASE_PATH: z.string().min(1, { error: "must be a file path" }),
+  API_TOKEN: z.string().min(16, { error: "must be at least 16 characters (or unset it to have one generated)" }).optional(),
+  RETENTION_DAYS: intIn(1, 3650).default(30),
+  MAX_DB_MB: intIn(16, 1_048_576).default(1024),
+  CAPTURE_FILTER: z.string().optional(),
+  FLUSH_SECONDS: intIn(1, 300).default(5),
+  MAX_FLOWS: intIn(1000, 10_000_000).default(200_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof ConfigSchema>, string | undefined>>;
+export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses KEY=VALUE lines (# comments, optional `export`, single or double quotes). */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2];
+    const quote = value[0];
+    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\n/g, "\n").replace(/\\"/g, '"');
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+function readDotEnv(file: string): Record<string, string> {
+  try {
+    return existsSync(file) && statSync(file).isFile() ? parseDotEnv(readFileSync(file, "utf8")) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** `/var/lib/netinsight/netinsight.db` on an installed box, `./netinsight.db` in a checkout. */
+export function defaultDatabasePath(): string {
+  try {
+    if (statSync(SYSTEM_DB_DIR).isDirectory()) {
+      accessSync(SYSTEM_DB_DIR, constants.W_OK);
+      return path.join(SYSTEM_DB_DIR, "netinsight.db");
+    }
+  } catch {
+    // not installed, or not ours to write: fall back to the working directory
+  }
+  return path.resolve(LOCAL_DB_FILE);
+}
+
+export interface LoadOptions {
+  /** Values from command-line flags (win over everything). */
+  flags?: ConfigInput;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/** Builds and validates the configuration; throws ConfigError naming the setting on a bad value. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const flags = stripUndefined(opts.flags ?? {});
+  const cwdEnv = readDotEnv(path.join(cwd, ".env"));
+  const early = { ...pick(cwdEnv), ...pick(env), ...flags };
+  const dbPath = early.DATABASE_PATH ? path.resolve(cwd, early.DATABASE_PATH) : defaultDatabasePath();
+  const dbEnv = readDotEnv(path.join(path.dirname(dbPath), ".env"));
+  const merged: Record<string, string | undefined> = { ...pick(dbEnv), ...pick(cwdEnv), ...pick(env), ...flags, DATABASE_PATH: dbPath };
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = String(i.path[0] ?? "config");
+      const got = merged[key];
+      return `  ${key}: ${i.message}${got !== undefined && key !== "API_TOKEN" ? ` (got "${got}")` : ""}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+function pick(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of CONFIG_KEYS) {
+    const v = env[k];
+    if (v !== undefined && v !== "") out[k] = v;
+  }
+  return out;
+}
+
+function stripUndefined(o: ConfigInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,189 @@
+/**
+ * DNS messages (RFC 1035) as sent over UDP by DNS, mDNS (RFC 6762) and LLMNR (RFC 4795), and over
+ * TCP with a 2-byte length prefix. Truncated messages give what was parsed before the cut.
+ */
+import type { DnsMessage, DnsQuestion, DnsRecord } from "./types.ts";
+import { hex, ipv4String, ipv6String, u16, u32, utf8 } from "./read.ts";
+
+const HEADER_LENGTH = 12;
+/** Compression pointers followed while reading one name (a loop ends here). */
+export const MAX_NAME_JUMPS = 64;
+/** Longest name on the wire (RFC 1035 2.3.4); also bounds the labels read per name. */
+export const MAX_NAME_LENGTH = 255;
+/** Questions + records decoded per message, whatever the header counts claim. */
+export const MAX_ENTRIES = 256;
+/** Character-strings kept from one TXT/HINFO record. */
+export const MAX_TXT_STRINGS = 64;
+/** Messages decoded from one TCP payload. */
+export const MAX_TCP_MESSAGES = 64;
+/** Bytes of unknown record data kept as hex. */
+const MAX_RDATA_HEX = 64;
+
+const CLASS_TOP_BIT = 0x8000; // mDNS: unicast-response (questions) / cache-flush (records)
+const TYPE_OPT = 41;
+
+interface Name {
+  name: string;
+  /** Offset just past the name where it was read (not where pointers led). */
+  next: number;
+}
+
+/** Decodes one DNS message; undefined when the 12-byte header is not there. */
+export function decodeDns(bytes: Uint8Array, offset: number, length: number): DnsMessage | undefined {
+  const end = Math.min(offset + length, bytes.length);
+  if (offset < 0 || end - offset < HEADER_LENGTH) return undefined;
+  const flags = (bytes[offset + 2] << 8) | bytes[offset + 3];
+  const msg: DnsMessage = {
+    id: (bytes[offset] << 8) | bytes[offset + 1],
+    isResponse: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 0xf,
+    rcode: flags & 0xf,
+    truncated: (flags & 0x0200) !== 0,
+    questions: [],
+    answers: [],
+    authorities: [],
+    additionals: [],
+    size: end - offset,
+  };
+  let budget = MAX_ENTRIES;
+  let pos = offset + HEADER_LENGTH;
+  const qdCount = (bytes[offset + 4] << 8) | bytes[offset + 5];
+  for (let i = 0; i < qdCount && budget > 0; i++, budget--) {
+    const q = readName(bytes, pos, offset, end);
+    if (!q || q.next + 4 > end) return msg;
+    const rawClass = (bytes[q.next + 2] << 8) | bytes[q.next + 3];
+    const question: DnsQuestion = { name: q.name, type: (bytes[q.next] << 8) | bytes[q.next + 1], class: rawClass & ~CLASS_TOP_BIT };
+    if (rawClass & CLASS_TOP_BIT) question.unicastResponse = true;
+    msg.questions.push(question);
+    pos = q.next + 4;
+  }
+  const sections = [msg.answers, msg.authorities, msg.additionals];
+  for (let s = 0; s < 3; s++) {
+    const count = (bytes[offset + 6 + 2 * s] << 8) | bytes[offset + 7 + 2 * s];
+    for (let i = 0; i < count && budget > 0; i++, budget--) {
+      const rr = readRecord(bytes, pos, offset, end);
+      if (!rr) return msg;
+      sections[s].push(rr.record);
+      pos = rr.next;
+    }
+  }
+  return msg;
+}
+
+/** Decodes the length-prefixed messages of a DNS-over-TCP payload; a cut last message is kept partial. */
+export function decodeDnsTcp(bytes: Uint8Array, offset: number, length: number): DnsMessage[] {
+  const end = Math.min(offset + length, bytes.length);
+  const out: DnsMessage[] = [];
+  let pos = offset;
+  for (let n = 0; n < MAX_TCP_MESSAGES; n++) {
+    const len = u16(bytes, pos, end);
+    if (len === undefined) break;
+    const msg = decodeDns(bytes, pos + 2, Math.min(len, end - pos - 2));
+    if (!msg) break;
+    out.push(msg);
+    pos += 2 + len;
+  }
+  return out;
+}
+
+/** Reads a possibly compressed name at `pos`; pointers are relative to the message at `start`. */
+export function readName(bytes: Uint8Array, pos: number, start: number, end: number): Name | undefined {
+  let name = "";
+  let wireLength = 0;
+  let next = -1;
+  let jumps = 0;
+  // Ends within MAX_NAME_LENGTH bytes of labels and MAX_NAME_JUMPS pointers.
+  for (;;) {
+    if (pos >= end) return undefined;
+    const len = bytes[pos];
+    if (len === 0) break;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 2 > end || ++jumps > MAX_NAME_JUMPS) return undefined;
+      if (next < 0) next = pos + 2;
+      pos = start + (((len & 0x3f) << 8) | bytes[pos + 1]);
+      continue;
+    }
+    if (len & 0xc0) return undefined; // 0x40 / 0x80 label types are obsolete or unassigned
+    wireLength += len + 1;
+    if (wireLength > MAX_NAME_LENGTH || pos + 1 + len > end) return undefined;
+    const label = utf8(bytes, pos + 1, len);
+    name = name ? name + "." + label : label;
+    pos += 1 + len;
+  }
+  return { name, next: next < 0 ? pos + 1 : next };
+}
+
+function readRecord(bytes: Uint8Array, pos: number, start: number, end: number): { record: DnsRecord; next: number } | undefined {
+  const owner = readName(bytes, pos, start, end);
+  if (!owner) return undefined;
+  const p = owner.next;
+  const rdLength = u16(bytes, p + 8, end);
+  if (rdLength === undefined || p + 10 + rdLength > end) return undefined;
+  const type = (bytes[p] << 8) | bytes[p + 1];
+  const rawClass = (bytes[p + 2] << 8) | bytes[p + 3];
+  const record: DnsRecord = {
+    name: owner.name,
+    type,
+    // OPT's class is the UDP payload size, not a class with a cache-flush bit.
+    class: type === TYPE_OPT ? rawClass : rawClass & ~CLASS_TOP_BIT,
+    ttl: u32(bytes, p + 4, end) ?? 0,
+    data: "",
+    rdLength,
+  };
+  readRdata(bytes, p + 10, rdLength, start, record);
+  return { record, next: p + 10 + rdLength };
+}
+
+function readRdata(bytes: Uint8Array, data: number, len: number, start: number, rr: DnsRecord): void {
+  const end = data + len;
+  switch (rr.type) {
+    case 1: // A
+      if (len === 4) rr.data = ipv4String(bytes, data);
+      break;
+    case 28: // AAAA
+      if (len === 16) rr.data = ipv6String(bytes, data);
+      break;
+    case 2: // NS
+    case 5: // CNAME
+    case 12: // PTR
+    case 39: // DNAME
+    case 47: // NSEC: next domain name first
+    case 6: // SOA: primary name server first
+      rr.data = readName(bytes, data, start, end)?.name ?? "";
+      break;
+    case 15: // MX: preference, exchange
+      rr.data = readName(bytes, data + 2, start, end)?.name ?? "";
+      break;
+    case 33: { // SRV: priority, weight, port, target
+      const target = readName(bytes, data + 6, start, end);
+      if (len >= 7 && target) {
+        const port = (bytes[data + 4] << 8) | bytes[data + 5];
+        rr.srv = { priority: (bytes[data] << 8) | bytes[data + 1], weight: (bytes[data + 2] << 8) | bytes[data + 3], port, target: target.name };
+        rr.data = target.name;
+      }
+      break;
+    }
+    case 16: // TXT
+      rr.txt = characterStrings(bytes, data, end);
+      break;
+    case 13: // HINFO: cpu, os (mDNS hosts announce it)
+      rr.txt = characterStrings(bytes, data, end);
+      rr.data = rr.txt.join(" ");
+      break;
+    case TYPE_OPT:
+      break;
+    default:
+      rr.data = hex(bytes, data, Math.min(len, MAX_RDATA_HEX));
+  }
+}
+
+function characterStrings(bytes: Uint8Array, pos: number, end: number): string[] {
+  const out: string[] = [];
+  for (let n = 0; n < MAX_TXT_STRINGS && pos < end; n++) {
+    const len = bytes[pos];
+    if (pos + 1 + len > end) break;
+    if (len > 0) out.push(utf8(bytes, pos + 1, len));
+    pos += 1 + len;
+  }
+  return out;
+}

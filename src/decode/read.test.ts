@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { hex, ipv4String, ipv6String, macString, u16, u32, u8, utf8 } from "./read.ts";
+
+const b = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
+const v6 = (h: string) => ipv6String(b(h), 0);
+
+describe("integer readers", () => {
+  const bytes = b("01 02 03 04 ff");
+  test("read big-endian values inside the bounds", () => {
+    expect(u8(bytes, 4, 5)).toBe(0xff);
+    expect(u16(bytes, 0, 5)).toBe(0x0102);
+    expect(u32(bytes, 1, 5)).toBe(0x020304ff);
+    expect(u32(b("ffffffff"), 0, 4)).toBe(0xffffffff); // unsigned, not -1
+  });
+  test("return undefined past end, past the buffer, or at a negative offset", () => {
+    expect(u8(bytes, 5, 5)).toBeUndefined();
+    expect(u16(bytes, 3, 4)).toBeUndefined(); // end bound tighter than buffer
+    expect(u32(bytes, 2, 100)).toBeUndefined(); // end larger than buffer
+    expect(u8(bytes, -1, 5)).toBeUndefined();
+  });
+});
+
+describe("address formatters", () => {
+  test("macString", () => {
+    expect(macString(b("00 0c 29 ab CD ef 99"), 0)).toBe("00:0c:29:ab:cd:ef");
+    expect(macString(b("00 0c 29 ab cd"), 0)).toBe("");
+  });
+  test("ipv4String", () => {
+    expect(ipv4String(b("00 c0 a8 01 fe"), 1)).toBe("192.168.1.254");
+    expect(ipv4String(b("c0 a8 01"), 0)).toBe("");
+  });
+  test("ipv6String follows RFC 5952", () => {
+    expect(v6("20010db8000000000000000000000001")).toBe("2001:db8::1");
+    expect(v6("00000000000000000000000000000000")).toBe("::");
+    expect(v6("00000000000000000000000000000001")).toBe("::1");
+    expect(v6("fe800000000000000000000000000000")).toBe("fe80::");
+    expect(v6("fe80000000000000020c29fffeabcdef")).toBe("fe80::20c:29ff:feab:cdef");
+    expect(v6("ff020000000000000000000000000001")).toBe("ff02::1");
+    // a single zero group is not shortened
+    expect(v6("20010db8000000010001000100010001")).toBe("2001:db8:0:1:1:1:1:1");
+    // the longest run wins; the first on a tie
+    expect(v6("20010000000000010000000000000001")).toBe("2001:0:0:1::1");
+    expect(v6("20010db8000000010000000000000001")).toBe("2001:db8:0:1::1");
+    expect(v6("20010db8000000000001000000000001")).toBe("2001:db8::1:0:0:1");
+    expect(v6("00000000000000000000ffffc0000201")).toBe("::ffff:192.0.2.1");
+    expect(v6("20010db800000000000000000000")).toBe(""); // 14 bytes
+  });
+  test("hex and utf8 clip to the buffer", () => {
+    expect(hex(b("01aabbccddeeff"), 0, 7)).toBe("01aabbccddeeff");
+    expect(hex(b("01aa"), 1, 10)).toBe("aa");
+    expect(utf8(b("6e617331 00"), 0, 5)).toBe("nas1"); // trailing NUL dropped
+    expect(utf8(b("6e61"), 0, 8)).toBe("na");
+    expect(utf8(b("00"), 0, 1)).toBe("");
+  });
+});

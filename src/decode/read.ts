@@ -1,0 +1,114 @@
+/**
+ * Bounds-checked byte readers and address formatters shared by every decoder. Readers return
+ * `undefined` instead of reading past `end` (exclusive) or past the buffer, so decoders never throw.
+ */
+
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const utf8Decoder = new TextDecoder("utf-8");
+
+/** The smaller of `end` and the buffer length: callers may pass a length larger than the capture. */
+function limit(bytes: Uint8Array, end: number): number {
+  return end < bytes.length ? end : bytes.length;
+}
+
+export function u8(bytes: Uint8Array, off: number, end: number): number | undefined {
+  return off >= 0 && off + 1 <= limit(bytes, end) ? bytes[off] : undefined;
+}
+
+export function u16(bytes: Uint8Array, off: number, end: number): number | undefined {
+  return off >= 0 && off + 2 <= limit(bytes, end) ? (bytes[off] << 8) | bytes[off + 1] : undefined;
+}
+
+export function u32(bytes: Uint8Array, off: number, end: number): number | undefined {
+  if (off < 0 || off + 4 > limit(bytes, end)) return undefined;
+  return ((bytes[off] << 24) | (bytes[off + 1] << 16) | (bytes[off + 2] << 8) | bytes[off + 3]) >>> 0;
+}
+
+/** "aa:bb:cc:dd:ee:ff"; "" when the 6 bytes are not all in the buffer. */
+export function macString(bytes: Uint8Array, off: number): string {
+  if (off < 0 || off + 6 > bytes.length) return "";
+  return (
+    HEX2[bytes[off]] + ":" + HEX2[bytes[off + 1]] + ":" + HEX2[bytes[off + 2]] + ":" +
+    HEX2[bytes[off + 3]] + ":" + HEX2[bytes[off + 4]] + ":" + HEX2[bytes[off + 5]]
+  );
+}
+
+/** Dotted quad; "" when the 4 bytes are not all in the buffer. */
+export function ipv4String(bytes: Uint8Array, off: number): string {
+  if (off < 0 || off + 4 > bytes.length) return "";
+  return DEC[bytes[off]] + "." + DEC[bytes[off + 1]] + "." + DEC[bytes[off + 2]] + "." + DEC[bytes[off + 3]];
+}
+
+/**
+ * RFC 5952 text: lower-case hex, no leading zeros, the longest run (first if tied) of two or more
+ * zero groups as "::", IPv4-mapped addresses as ::ffff:a.b.c.d. "" when the 16 bytes are not all there.
+ */
+export function ipv6String(bytes: Uint8Array, off: number): string {
+  if (off < 0 || off + 16 > bytes.length) return "";
+  let bestStart = -1;
+  let bestLen = 1; // a single zero group is never shortened
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const zero = bytes[off + 2 * i] === 0 && bytes[off + 2 * i + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestLen = i - runStart + 1;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
+  }
+  if (bestStart === 0 && bestLen === 5 && bytes[off + 10] === 0xff && bytes[off + 11] === 0xff) {
+    return "::ffff:" + ipv4String(bytes, off + 12);
+  }
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += i === 0 ? "::" : ":";
+      i += bestLen - 1;
+      continue;
+    }
+    out += ((bytes[off + 2 * i] << 8) | bytes[off + 2 * i + 1]).toString(16);
+    if (i < 7) out += ":";
+  }
+  return out;
+}
+
+/** Lower-case hex of `len` bytes, clipped to the buffer. */
+export function hex(bytes: Uint8Array, off: number, len: number): string {
+  const end = limit(bytes, off + len);
+  let out = "";
+  for (let i = off < 0 ? 0 : off; i < end; i++) out += HEX2[bytes[i]];
+  return out;
+}
+
+/** UTF-8 text of `len` bytes (clipped to the buffer), trailing NULs removed (some DHCP clients send them). */
+export function utf8(bytes: Uint8Array, off: number, len: number): string {
+  let end = limit(bytes, off + len);
+  const start = off < 0 ? 0 : off;
+  while (end > start && bytes[end - 1] === 0) end--;
+  if (end <= start) return "";
+  return utf8Decoder.decode(bytes.subarray(start, end));
+}
+
+/** Longest name in labels (a 255-byte name has at most 127 labels). */
+export const MAX_WIRE_LABELS = 128;
+
+/**
+ * A DNS-wire name without compression (DHCP option 81, DHCPv6 option 39): labels up to a zero
+ * byte or `end`, joined with "." ("" for the root). A partial name (RFC 4704) simply stops at `end`.
+ */
+export function wireName(bytes: Uint8Array, off: number, end: number): string {
+  const stop = limit(bytes, end);
+  let out = "";
+  let pos = off;
+  for (let labels = 0; labels < MAX_WIRE_LABELS && pos < stop; labels++) {
+    const len = bytes[pos];
+    if (len === 0 || len > 63) break;
+    const text = utf8(bytes, pos + 1, Math.min(len, stop - pos - 1));
+    out += out ? "." + text : text;
+    pos += 1 + len;
+  }
+  return out;
+}

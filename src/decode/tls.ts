@@ -1,0 +1,202 @@
+/**
+ * TLS ClientHello / ServerHello from the first segment of a TLS record (and, for QUIC, from the bare
+ * handshake message): SNI, ALPN, versions, ciphers, extensions, signature algorithms and JA4.
+ */
+import type { TlsClientHello, TlsServerHello } from "./types.ts";
+import { u8, u16 } from "./read.ts";
+import { ja4, type Ja4Transport } from "./ja4.ts";
+
+const RECORD_HANDSHAKE = 0x16;
+const HS_CLIENT_HELLO = 1;
+const HS_SERVER_HELLO = 2;
+const RECORD_HEADER = 5;
+const HANDSHAKE_HEADER = 4;
+const RANDOM_LEN = 32;
+const MAX_CIPHERS = 512;
+const MAX_EXTENSIONS = 128;
+const MAX_ALPN = 32;
+const MAX_SIG_ALGS = 128;
+const MAX_VERSIONS = 32;
+const MAX_SNI_NAMES = 8;
+const MAX_HOSTNAME = 255;
+
+const EXT_SNI = 0x0000;
+const EXT_ALPN = 0x0010;
+const EXT_SIG_ALGS = 0x000d;
+const EXT_SUPPORTED_VERSIONS = 0x002b;
+
+const latin1 = new TextDecoder("latin1");
+
+function u24(bytes: Uint8Array, off: number, end: number): number | undefined {
+  const hi = u8(bytes, off, end);
+  const lo = u16(bytes, off + 1, end);
+  return hi === undefined || lo === undefined ? undefined : (hi << 16) | lo;
+}
+
+/** True when the bytes start a TLS handshake record (content type 22, version 3.x). */
+export function isTlsHandshakeRecord(bytes: Uint8Array, offset: number, length: number): boolean {
+  const end = offset + length;
+  return u8(bytes, offset, end) === RECORD_HANDSHAKE && u8(bytes, offset + 1, end) === 3 && (u8(bytes, offset + 2, end) ?? 9) <= 4;
+}
+
+/** The start and end of the handshake message of type `type` in a TLS record, clipped to the segment. */
+function recordBody(bytes: Uint8Array, offset: number, length: number, type: number): { start: number; end: number } | undefined {
+  const segEnd = Math.min(offset + length, bytes.length);
+  if (!isTlsHandshakeRecord(bytes, offset, length)) return undefined;
+  const recLen = u16(bytes, offset + 3, segEnd);
+  if (recLen === undefined) return undefined;
+  const start = offset + RECORD_HEADER;
+  return handshakeBody(bytes, start, Math.min(start + recLen, segEnd) - start, type);
+}
+
+function handshakeBody(bytes: Uint8Array, offset: number, length: number, type: number): { start: number; end: number } | undefined {
+  const segEnd = Math.min(offset + length, bytes.length);
+  if (u8(bytes, offset, segEnd) !== type) return undefined;
+  const hsLen = u24(bytes, offset + 1, segEnd);
+  if (hsLen === undefined) return undefined;
+  const start = offset + HANDSHAKE_HEADER;
+  return { start, end: Math.min(start + hsLen, segEnd) };
+}
+
+/** ClientHello inside a TLS record at `offset`. */
+export function decodeTlsClientHello(bytes: Uint8Array, offset: number, length: number): TlsClientHello | undefined {
+  const body = recordBody(bytes, offset, length, HS_CLIENT_HELLO);
+  return body && parseClientHelloBody(bytes, body.start, body.end, "t");
+}
+
+/** ClientHello as a bare handshake message (QUIC CRYPTO data, DTLS after its own header). */
+export function decodeClientHelloHandshake(bytes: Uint8Array, offset: number, length: number, transport: Ja4Transport): TlsClientHello | undefined {
+  const body = handshakeBody(bytes, offset, length, HS_CLIENT_HELLO);
+  return body && parseClientHelloBody(bytes, body.start, body.end, transport);
+}
+
+function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transport: Ja4Transport): TlsClientHello | undefined {
+  const version = u16(bytes, p, end);
+  if (version === undefined) return undefined;
+  p += 2 + RANDOM_LEN;
+  const sidLen = u8(bytes, p, end);
+  if (sidLen === undefined) return undefined;
+  p += 1 + sidLen;
+  const csLen = u16(bytes, p, end);
+  if (csLen === undefined || csLen % 2 !== 0 || p + 2 + csLen > end) return undefined;
+  p += 2;
+  const cipherSuites: number[] = [];
+  for (let i = 0; i < csLen / 2 && i < MAX_CIPHERS; i++) cipherSuites.push(u16(bytes, p + 2 * i, end)!);
+  p += csLen;
+  const compLen = u8(bytes, p, end);
+  if (compLen === undefined) return undefined;
+  p += 1 + compLen;
+  const hello: TlsClientHello = { version, supportedVersions: [], alpn: [], cipherSuites, extensions: [], signatureAlgorithms: [], ja4: "" };
+  let alpnFirstBytes: Uint8Array | undefined;
+  const extTotal = u16(bytes, p, end);
+  if (extTotal === undefined) {
+    // No extension block at all is legal only when the hello ends right here (old SSLv3/TLS 1.0 clients).
+    if (p !== end) return undefined;
+  } else {
+    p += 2;
+    const extEnd = Math.min(p + extTotal, end);
+    for (let n = 0; n < MAX_EXTENSIONS; n++) {
+      const type = u16(bytes, p, extEnd);
+      const len = u16(bytes, p + 2, extEnd);
+      if (type === undefined || len === undefined) break;
+      const dataStart = p + 4;
+      const dataEnd = dataStart + len;
+      // A truncated last extension still counts (its type was seen) but its contents are not read.
+      hello.extensions.push(type);
+      if (dataEnd > extEnd) break;
+      if (type === EXT_SNI) hello.sni = parseSni(bytes, dataStart, dataEnd);
+      else if (type === EXT_ALPN) alpnFirstBytes = parseAlpn(bytes, dataStart, dataEnd, hello.alpn);
+      else if (type === EXT_SIG_ALGS) parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), hello.signatureAlgorithms, MAX_SIG_ALGS);
+      else if (type === EXT_SUPPORTED_VERSIONS) parseU16List(bytes, dataStart + 1, Math.min(dataEnd, dataStart + 1 + (u8(bytes, dataStart, dataEnd) ?? 0)), hello.supportedVersions, MAX_VERSIONS);
+      p = dataEnd;
+    }
+  }
+  hello.ja4 = ja4({
+    transport,
+    version,
+    supportedVersions: hello.supportedVersions,
+    hasSni: hello.extensions.includes(EXT_SNI),
+    alpn: hello.alpn,
+    alpnFirstBytes,
+    cipherSuites,
+    extensions: hello.extensions,
+    signatureAlgorithms: hello.signatureAlgorithms,
+  });
+  return hello;
+}
+
+function parseU16List(bytes: Uint8Array, p: number, end: number, out: number[], cap: number): void {
+  for (let i = 0; i < cap; i++) {
+    const v = u16(bytes, p + 2 * i, end);
+    if (v === undefined) return;
+    out.push(v);
+  }
+}
+
+function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined {
+  const listLen = u16(bytes, p, end);
+  if (listLen === undefined) return undefined;
+  const listEnd = Math.min(p + 2 + listLen, end);
+  p += 2;
+  for (let i = 0; i < MAX_SNI_NAMES; i++) {
+    const nameType = u8(bytes, p, listEnd);
+    const nameLen = u16(bytes, p + 1, listEnd);
+    if (nameType === undefined || nameLen === undefined || p + 3 + nameLen > listEnd) return undefined;
+    if (nameType === 0 && nameLen > 0 && nameLen <= MAX_HOSTNAME) return latin1.decode(bytes.subarray(p + 3, p + 3 + nameLen));
+    p += 3 + nameLen;
+  }
+  return undefined;
+}
+
+/** Fills `out` with the protocol names; returns the raw bytes of the first one (JA4 needs them). */
+function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): Uint8Array | undefined {
+  const listLen = u16(bytes, p, end);
+  if (listLen === undefined) return undefined;
+  const listEnd = Math.min(p + 2 + listLen, end);
+  p += 2;
+  let first: Uint8Array | undefined;
+  for (let i = 0; i < MAX_ALPN; i++) {
+    const len = u8(bytes, p, listEnd);
+    if (len === undefined || p + 1 + len > listEnd) break;
+    const raw = bytes.subarray(p + 1, p + 1 + len);
+    first ??= raw;
+    out.push(latin1.decode(raw));
+    p += 1 + len;
+  }
+  return first;
+}
+
+/** ServerHello inside a TLS record: the chosen cipher, version (supported_versions) and ALPN. */
+export function decodeTlsServerHello(bytes: Uint8Array, offset: number, length: number): TlsServerHello | undefined {
+  const body = recordBody(bytes, offset, length, HS_SERVER_HELLO);
+  if (!body) return undefined;
+  const end = body.end;
+  let p = body.start;
+  const version = u16(bytes, p, end);
+  if (version === undefined) return undefined;
+  p += 2 + RANDOM_LEN;
+  const sidLen = u8(bytes, p, end);
+  if (sidLen === undefined) return undefined;
+  p += 1 + sidLen;
+  const cipherSuite = u16(bytes, p, end);
+  if (cipherSuite === undefined || u8(bytes, p + 2, end) === undefined) return undefined;
+  p += 3;
+  const hello: TlsServerHello = { version, cipherSuite };
+  const extTotal = u16(bytes, p, end);
+  if (extTotal === undefined) return hello;
+  p += 2;
+  const extEnd = Math.min(p + extTotal, end);
+  for (let n = 0; n < MAX_EXTENSIONS; n++) {
+    const type = u16(bytes, p, extEnd);
+    const len = u16(bytes, p + 2, extEnd);
+    if (type === undefined || len === undefined || p + 4 + len > extEnd) break;
+    if (type === EXT_SUPPORTED_VERSIONS) hello.selectedVersion = u16(bytes, p + 4, p + 4 + len);
+    else if (type === EXT_ALPN) {
+      const names: string[] = [];
+      parseAlpn(bytes, p + 4, p + 4 + len, names);
+      if (names.length > 0) hello.alpn = names[0];
+    }
+    p += 4 + len;
+  }
+  return hello;
+}

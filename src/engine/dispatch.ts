@@ -1,0 +1,123 @@
+/**
+ * Which application decoder sees which packet: message protocols (DNS, DHCP, mDNS, ...) by port
+ * on every packet; stream protocols (TLS, HTTP, SSH, QUIC, logins) by payload sniffing on the
+ * first few payload packets of each flow only (nDPI's approach), so long transfers cost nothing.
+ */
+import { arpMessage } from "../decode/arp.ts";
+import { ipv4FromNumber, ipv6At, macAt } from "../decode/addr.ts";
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Packet } from "../decode/packet.ts";
+import { tcpSynTraits } from "../decode/tcp.ts";
+import type { FlowTable } from "../flows/table.ts";
+import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
+import { MESSAGE_PORTS, STREAM_SNIFFERS, type Sniffer } from "./registry.ts";
+const decodeNdp = (..._a: unknown[]): any => undefined;
+const identifyService = (..._a: unknown[]): any => undefined;
+
+/** Payload packets per flow handed to the stream sniffers and the service identifier. */
+export const MAX_INSPECTED_PACKETS = 8;
+
+export class Dispatcher {
+  private meta: PacketMeta | null = null;
+
+  constructor(
+    private readonly flows: FlowTable,
+    private readonly emit: (o: Observation) => void,
+    private readonly wants: (k: ObservationKind) => boolean,
+  ) {}
+
+  arp(p: Packet): void {
+    this.meta = null;
+    if (!this.wants("arp")) return;
+    const msg = arpMessage(p);
+    if (msg) this.emit({ kind: "arp", meta: this.metaOf(p, -1, 0), msg });
+  }
+
+  packet(p: Packet, index: number, dir: number): void {
+    this.meta = null;
+    const proto = p.ipProtocol;
+    if (proto === IPPROTO_TCP) {
+      if ((p.tcpFlags & TCP_SYN) !== 0 && this.wants("tcpSyn")) {
+        const msg = tcpSynTraits(p);
+        if (msg) this.emit({ kind: "tcpSyn", meta: this.metaOf(p, index, dir), msg });
+      }
+    } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      this.icmp(p, index, dir);
+      return;
+    }
+    if (p.payloadLength <= 0) return;
+    if (proto === IPPROTO_UDP || proto === IPPROTO_TCP) {
+      const table = MESSAGE_PORTS[proto === IPPROTO_UDP ? "udp" : "tcp"];
+      const byPort = table.get(p.dstPort) ?? table.get(p.srcPort);
+      if (byPort && this.wants(byPort.kind)) {
+        for (const msg of byPort.decode(p.bytes, p.payloadOff, p.payloadLength, p)) {
+          this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+        }
+      }
+      const seen = this.flows.inspected[index];
+      if (seen < MAX_INSPECTED_PACKETS) {
+        this.flows.inspected[index] = seen + 1;
+        this.inspect(p, index, dir, proto === IPPROTO_UDP ? STREAM_SNIFFERS.udp : STREAM_SNIFFERS.tcp);
+      }
+    }
+  }
+
+  private inspect(p: Packet, index: number, dir: number, sniffers: readonly Sniffer[]): void {
+    const labels = this.flows.labels[index];
+    if (labels?.serviceBy !== "payload") {
+      const guess = identifyService(p.bytes, p.payloadOff, p.payloadLength, p.ipProtocol, p.srcPort, p.dstPort);
+      if (guess && (guess.by === "payload" || !labels?.service)) {
+        this.flows.labels[index] = { ...labels, service: guess.service, serviceBy: guess.by };
+      }
+    }
+    for (const s of sniffers) {
+      if (!this.wants(s.kind) || (s.direction !== undefined && s.direction !== dir)) continue;
+      if (!s.match(p.bytes, p.payloadOff, p.payloadLength, p)) continue;
+      const msg = s.decode(p.bytes, p.payloadOff, p.payloadLength, p);
+      if (msg) this.emit({ kind: s.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+    }
+  }
+
+  private icmp(p: Packet, index: number, dir: number): void {
+    const v6 = p.ipProtocol === IPPROTO_ICMPV6;
+    if (v6 && p.icmpType >= 133 && p.icmpType <= 137) {
+      if (!this.wants("ndp")) return;
+      const msg = decodeNdp(p.bytes, p.l4Off, p.end - p.l4Off);
+      if (msg) this.emit({ kind: "ndp", meta: this.metaOf(p, index, dir), msg });
+      return;
+    }
+    if (p.icmpType >= 0 && this.wants("icmp")) {
+      this.emit({ kind: "icmp", meta: this.metaOf(p, index, dir), msg: { type: p.icmpType, code: p.icmpCode, v6 } });
+    }
+  }
+
+  /** PacketMeta for the current packet, made once however many observations it yields. */
+  private metaOf(p: Packet, index: number, dir: number): PacketMeta {
+    if (this.meta) return this.meta;
+    const srcMacOff = p.macOff >= 0 ? p.macOff + 6 : p.srcMacOff;
+    let srcIp: string | null = null, dstIp: string | null = null;
+    if (p.ipVersion === 4) {
+      srcIp = ipv4FromNumber(p.src4);
+      dstIp = ipv4FromNumber(p.dst4);
+    } else if (p.ipVersion === 6) {
+      srcIp = ipv6At(p.view, p.src6Off);
+      dstIp = ipv6At(p.view, p.dst6Off);
+    }
+    this.meta = {
+      ts: p.ts,
+      srcMac: srcMacOff >= 0 ? macAt(p.bytes, srcMacOff) : null,
+      dstMac: p.macOff >= 0 ? macAt(p.bytes, p.macOff) : null,
+      srcIp,
+      dstIp,
+      srcPort: p.srcPort,
+      dstPort: p.dstPort,
+      ipProtocol: p.ipProtocol,
+      ipVersion: p.ipVersion,
+      ttl: p.ttl,
+      vlan: p.vlan,
+      length: p.wireLen,
+      flowId: index >= 0 ? String(this.flows.ids[index]) : null,
+      fromInitiator: dir === 0,
+    };
+    return this.meta;
+  }
+}

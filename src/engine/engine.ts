@@ -1,0 +1,190 @@
+/**
+ * The capture path: walks a batch of packets, decodes L2-L4 into one reusable Packet, counts each
+ * IP packet into its flow, hands the first payload packets of each flow to the application
+ * decoders (dispatch.ts), and reports flows and observations to the analyzers.
+ */
+import { decodeFrame, linkDecoder, linkTypeName, type LinkDecoder } from "../decode/linktype.ts";
+import { DecodeError, Packet } from "../decode/packet.ts";
+import { nextRecord, RECORD_HEADER, type PacketBatch } from "../capture/batch.ts";
+import { FlowTable, type EndReason, type FlowTimeouts } from "../flows/table.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { Analyzer, Observation, ObservationKind } from "./events.ts";
+import { Dispatcher } from "./dispatch.ts";
+import { FragmentTracker } from "./fragments.ts";
+
+export interface EngineOptions {
+  analyzers?: Analyzer[];
+  maxFlows?: number;
+  timeouts?: Partial<FlowTimeouts>;
+  firstFlowId?: number;
+}
+
+export interface EngineStats {
+  packets: number;
+  bytes: number;
+  /** Frames whose headers were truncated or invalid (counted, never thrown). */
+  decodeErrors: number;
+  /** Frames that were not IP (ARP, STP, LLDP, ...). */
+  nonIp: number;
+  firstSeen: number | null;
+  lastSeen: number | null;
+  linkType: number | null;
+  linkTypeName: string | null;
+  flowsCreated: number;
+  flowsActive: number;
+  flowsEvicted: number;
+  /** Analyzer hooks that threw (caught, counted, logged once per analyzer). */
+  analyzerErrors: number;
+}
+
+export class Engine {
+  readonly flows: FlowTable;
+  readonly stats: EngineStats = {
+    packets: 0, bytes: 0, decodeErrors: 0, nonIp: 0, firstSeen: null, lastSeen: null, linkType: null,
+    linkTypeName: null, flowsCreated: 0, flowsActive: 0, flowsEvicted: 0, analyzerErrors: 0,
+  };
+  private readonly packet = new Packet();
+  private readonly analyzers: Analyzer[] = [];
+  private readonly wanted = new Set<ObservationKind>();
+  private readonly dispatcher: Dispatcher;
+  private readonly fragments = new FragmentTracker();
+  private readonly failedAnalyzers = new Set<string>();
+  private readonly flowEndListeners: ((f: FlowRecord, reason: EndReason) => void)[] = [];
+  private readonly flowStartListeners: ((f: FlowRecord) => void)[] = [];
+  private decoder: LinkDecoder | null = null;
+  private decoderLinkType = -1;
+  private nextTick = 0;
+
+  constructor(opts: EngineOptions = {}) {
+    this.flows = new FlowTable({
+      maxFlows: opts.maxFlows,
+      timeouts: opts.timeouts,
+      firstId: opts.firstFlowId,
+      onEnd: (index, reason) => this.flowEnded(index, reason),
+    });
+    this.dispatcher = new Dispatcher(this.flows, (o) => this.emit(o), (kind) => this.wanted.has(kind));
+    for (const a of opts.analyzers ?? []) this.addAnalyzer(a);
+  }
+
+  addAnalyzer(a: Analyzer): void {
+    this.analyzers.push(a);
+    if (a.observe) {
+      const kinds = a.wants ?? ALL_KINDS;
+      for (const k of kinds) this.wanted.add(k);
+    }
+    if (a.flowStarted) this.flowStartListeners.push((f) => this.safely(a, () => a.flowStarted!(f)));
+    if (a.flowEnded) this.flowEndListeners.push((f, r) => this.safely(a, () => a.flowEnded!(f, r)));
+  }
+
+  /** Listens to flows as they start / end (the service uses this for storage and live events). */
+  onFlowStart(fn: (f: FlowRecord) => void): void {
+    this.flowStartListeners.push(fn);
+  }
+  onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
+    this.flowEndListeners.push(fn);
+  }
+
+  processBatch(batch: PacketBatch, linkType: number): void {
+    if (linkType !== this.decoderLinkType) {
+      this.decoder = linkDecoder(linkType); // throws UnsupportedLinkTypeError once, not per packet
+      this.decoderLinkType = linkType;
+      this.stats.linkType = linkType;
+      this.stats.linkTypeName = linkTypeName(linkType);
+    }
+    const decode = this.decoder!;
+    const { bytes, view } = batch;
+    const p = this.packet;
+    const flows = this.flows;
+    const stats = this.stats;
+    const inspect = this.dispatcher;
+    let off = 0;
+    for (let n = 0; n < batch.count; n++) {
+      const caplen = view.getUint32(off + 8, true);
+      const start = off + RECORD_HEADER;
+      const ts = view.getUint32(off, true) + view.getUint32(off + 4, true) / 1e6;
+      const wireLen = view.getUint32(off + 12, true);
+      off = nextRecord(off, caplen);
+      p.reset(bytes, view, start, start + caplen, ts, wireLen);
+      decodeFrame(p, decode);
+      stats.packets++;
+      stats.bytes += wireLen;
+      if (ts >= this.nextTick) this.tick(ts);
+      if (p.error !== DecodeError.None) stats.decodeErrors++;
+      if (p.ipVersion === 0) {
+        stats.nonIp++;
+        if (p.arpOff >= 0) inspect.arp(p);
+        continue;
+      }
+      if (p.fragOffset > 0 || p.moreFragments) this.fragments.apply(p);
+      const index = flows.update(p);
+      if (flows.lastIsNew) this.flowStarted(index);
+      inspect.packet(p, index, flows.lastDirection);
+    }
+    if (stats.firstSeen === null && stats.packets > 0) stats.firstSeen = this.firstTs(batch);
+    stats.lastSeen = p.ts || stats.lastSeen;
+    stats.flowsActive = flows.size;
+    stats.flowsCreated = flows.created;
+    stats.flowsEvicted = flows.evictions;
+  }
+
+  private firstTs(batch: PacketBatch): number {
+    return batch.view.getUint32(0, true) + batch.view.getUint32(4, true) / 1e6;
+  }
+
+  /** Once per second of packet time: expire idle flows, let analyzers look at windows. */
+  private tick(now: number): void {
+    if (this.nextTick !== 0) {
+      this.flows.expire(now);
+      for (const a of this.analyzers) if (a.tick) this.safely(a, () => a.tick!(now));
+    }
+    this.nextTick = Math.floor(now) + 1;
+  }
+
+  /** Live capture with no packets: time still passes for timeouts and detectors. */
+  tickIdle(now: number): void {
+    if (now >= this.nextTick) this.tick(now);
+    this.stats.flowsActive = this.flows.size;
+  }
+
+  /** End of a capture file or shutdown: every flow still in the table is reported. */
+  finish(): void {
+    this.flows.endAll("shutdown");
+    this.stats.flowsActive = 0;
+  }
+
+  private flowStarted(index: number): void {
+    if (this.flowStartListeners.length === 0) return;
+    const record = this.flows.record(index);
+    for (const fn of this.flowStartListeners) fn(record);
+  }
+
+  private flowEnded(index: number, reason: EndReason): void {
+    if (this.flowEndListeners.length === 0) return;
+    const record = this.flows.record(index);
+    if (reason !== "shutdown") record.status = "closed";
+    for (const fn of this.flowEndListeners) fn(record, reason);
+  }
+
+  private emit(o: Observation): void {
+    for (const a of this.analyzers) {
+      if (a.observe && (!a.wants || a.wants.includes(o.kind))) this.safely(a, () => a.observe!(o));
+    }
+  }
+
+  private safely(a: Analyzer, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.stats.analyzerErrors++;
+      if (!this.failedAnalyzers.has(a.name)) {
+        this.failedAnalyzers.add(a.name);
+        console.error(`analyzer ${a.name} failed: ${(e as Error).stack ?? e}`);
+      }
+    }
+  }
+}
+
+const ALL_KINDS: ObservationKind[] = [
+  "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http", "tlsClientHello",
+  "tlsServerHello", "quicClientHello", "tcpSyn", "sshBanner", "cleartextAuth", "icmp",
+];

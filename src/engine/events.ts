@@ -1,0 +1,68 @@
+/**
+ * The events the engine raises while it walks packets: parsers report, policies decide (Zeek).
+ * Device discovery, threat detectors and analytics implement `Analyzer` and see only these.
+ */
+import type {
+  ArpMessage, CleartextAuth, DhcpMessage, Dhcpv6Message, DnsMessage, HttpMessage, NdpMessage,
+  NetbiosMessage, SsdpMessage, TcpSynTraits, TlsClientHello, TlsServerHello,
+} from "../decode/types.ts";
+import type { FlowRecord } from "../flows/record.ts";
+
+/** Where an observation came from. Strings are made only for observed (rare) packets. */
+export interface PacketMeta {
+  ts: number; // epoch seconds (float)
+  srcMac: string | null;
+  dstMac: string | null;
+  srcIp: string | null;
+  dstIp: string | null;
+  srcPort: number;
+  dstPort: number;
+  ipProtocol: number;
+  ipVersion: 4 | 6 | 0;
+  ttl: number;
+  vlan: number;
+  /** Frame length on the wire. */
+  length: number;
+  /** The flow this packet belongs to, and whether it travels initiator -> responder. */
+  flowId: string | null;
+  fromInitiator: boolean;
+}
+
+export type Observation =
+  | { kind: "arp"; meta: PacketMeta; msg: ArpMessage }
+  | { kind: "dhcp"; meta: PacketMeta; msg: DhcpMessage }
+  | { kind: "dhcpv6"; meta: PacketMeta; msg: Dhcpv6Message }
+  | { kind: "dns"; meta: PacketMeta; msg: DnsMessage }
+  | { kind: "mdns"; meta: PacketMeta; msg: DnsMessage }
+  | { kind: "llmnr"; meta: PacketMeta; msg: DnsMessage }
+  | { kind: "netbios"; meta: PacketMeta; msg: NetbiosMessage }
+  | { kind: "ssdp"; meta: PacketMeta; msg: SsdpMessage }
+  | { kind: "ndp"; meta: PacketMeta; msg: NdpMessage }
+  | { kind: "http"; meta: PacketMeta; msg: HttpMessage }
+  | { kind: "tlsClientHello"; meta: PacketMeta; msg: TlsClientHello }
+  | { kind: "tlsServerHello"; meta: PacketMeta; msg: TlsServerHello }
+  | { kind: "quicClientHello"; meta: PacketMeta; msg: TlsClientHello }
+  | { kind: "tcpSyn"; meta: PacketMeta; msg: TcpSynTraits }
+  | { kind: "sshBanner"; meta: PacketMeta; msg: { banner: string } }
+  | { kind: "cleartextAuth"; meta: PacketMeta; msg: CleartextAuth }
+  /** ICMP / ICMPv6 (non-NDP) message: type and code. */
+  | { kind: "icmp"; meta: PacketMeta; msg: { type: number; code: number; v6: boolean } };
+
+export type ObservationKind = Observation["kind"];
+
+/**
+ * A stage after the flow table. Every hook is optional; hooks run on the capture path, so they
+ * must be cheap and must not throw (the engine catches and counts what does).
+ */
+export interface Analyzer {
+  readonly name: string;
+  /** Called for every observation (only kinds listed in `wants`, when given). */
+  wants?: readonly ObservationKind[];
+  observe?(o: Observation): void;
+  /** A new flow was created (first packet). */
+  flowStarted?(flow: FlowRecord): void;
+  /** A flow ended: idle timeout, TCP close, eviction, or the end of the capture. */
+  flowEnded?(flow: FlowRecord, reason: "idle" | "closed" | "evicted" | "shutdown"): void;
+  /** Once per second of capture time (packet time for files, wall time when idle live). */
+  tick?(now: number): void;
+}

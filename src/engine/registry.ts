@@ -1,0 +1,79 @@
+/**
+ * The application decoder registry: one line per protocol (Zeek's analyzer registrations).
+ * Message protocols are found by port and decoded on every packet; stream protocols are found
+ * by a cheap payload test on the first packets of a flow.
+ */
+import type { Packet } from "../decode/packet.ts";
+import type { ObservationKind } from "./events.ts";
+import { decodeDhcp } from "../decode/dhcp.ts";
+const decodeDhcpv6 = (..._a: unknown[]): undefined => undefined;
+import { decodeDns, decodeDnsTcp } from "../decode/dns.ts";
+import { decodeNetbios } from "../decode/netbios.ts";
+const decodeSsdp = (..._a: unknown[]): undefined => undefined;
+const decodeHttp = (..._a: unknown[]): undefined => undefined;
+import { decodeTlsClientHello, decodeTlsServerHello } from "../decode/tls.ts";
+import { decodeQuicInitial } from "../decode/quic.ts";
+const decodeSshBanner = (..._a: unknown[]): undefined => undefined;
+const decodeCleartextAuth = (..._a: unknown[]): undefined => undefined;
+
+type Bytes = Uint8Array;
+
+export interface PortDecoder {
+  kind: ObservationKind;
+  /** Every message in the payload (DNS over TCP may carry several). */
+  decode(bytes: Bytes, off: number, len: number, p: Packet): Iterable<unknown>;
+}
+
+export interface Sniffer {
+  kind: ObservationKind;
+  /** 0: only initiator -> responder packets, 1: only the replies; undefined: both. */
+  direction?: 0 | 1;
+  match(bytes: Bytes, off: number, len: number, p: Packet): boolean;
+  decode(bytes: Bytes, off: number, len: number, p: Packet): unknown;
+}
+
+const one = <T>(fn: (b: Bytes, o: number, l: number) => T | undefined) => (b: Bytes, o: number, l: number): T[] => {
+  const m = fn(b, o, l);
+  return m === undefined ? [] : [m];
+};
+
+const udp = new Map<number, PortDecoder>([
+  [53, { kind: "dns", decode: one(decodeDns) }],
+  [5353, { kind: "mdns", decode: one(decodeDns) }],
+  [5355, { kind: "llmnr", decode: one(decodeDns) }],
+  [137, { kind: "netbios", decode: one(decodeNetbios) }],
+  [67, { kind: "dhcp", decode: one(decodeDhcp) }],
+  [68, { kind: "dhcp", decode: one(decodeDhcp) }],
+  [546, { kind: "dhcpv6", decode: one(decodeDhcpv6) }],
+  [547, { kind: "dhcpv6", decode: one(decodeDhcpv6) }],
+  [1900, { kind: "ssdp", decode: one(decodeSsdp) }],
+]);
+
+const tcp = new Map<number, PortDecoder>([
+  [53, { kind: "dns", decode: decodeDnsTcp }],
+]);
+
+export const MESSAGE_PORTS = { udp, tcp } as const;
+
+/** Ports whose cleartext logins are reported (FTP, Telnet, SMTP, POP3, IMAP, submission). */
+const LOGIN_PORTS = new Set([21, 23, 25, 110, 143, 587]);
+
+const isHandshake = (b: Bytes, o: number, l: number) => l >= 6 && b[o] === 0x16 && b[o + 1] === 0x03;
+const startsWithLetter = (b: Bytes, o: number, l: number) => l >= 4 && b[o] >= 0x41 && b[o] <= 0x5a;
+
+export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[] } = {
+  tcp: [
+    { kind: "tlsClientHello", direction: 0, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 1, decode: decodeTlsClientHello },
+    { kind: "tlsServerHello", direction: 1, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 2, decode: decodeTlsServerHello },
+    { kind: "http", match: startsWithLetter, decode: decodeHttp },
+    { kind: "sshBanner", match: (b, o, l) => l >= 4 && b[o] === 0x53 && b[o + 1] === 0x53 && b[o + 2] === 0x48 && b[o + 3] === 0x2d, decode: decodeSshBanner },
+    {
+      kind: "cleartextAuth",
+      match: (_b, _o, _l, p) => LOGIN_PORTS.has(p.dstPort) || LOGIN_PORTS.has(p.srcPort),
+      decode: (b, o, l, p) => decodeCleartextAuth(b, o, l, LOGIN_PORTS.has(p.dstPort) ? p.dstPort : p.srcPort),
+    },
+  ],
+  udp: [
+    { kind: "quicClientHello", direction: 0, match: (b, o, l) => l >= 1200 && (b[o] & 0xc0) === 0xc0, decode: decodeQuicInitial },
+  ],
+};

@@ -1,0 +1,73 @@
+/** Turns a flow table entry into a FlowRecord (the only place flow objects are made). */
+import { ipv4FromNumber, ipv6FromWords, macFromNumber } from "../decode/addr.ts";
+import { KEY_WORDS } from "./key.ts";
+import type { FlowProtocol, FlowRecord, TcpState } from "./record.ts";
+import type { FlowTable } from "./table.ts";
+import { ST_ATTEMPT, ST_CLOSED, ST_ESTABLISHED, ST_RESET } from "./state.ts";
+
+const PROTOCOL_NAMES: Record<number, FlowProtocol> = {
+  1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6", 132: "SCTP",
+};
+
+const TCP_STATES: Record<number, TcpState> = {
+  [ST_ATTEMPT]: "attempt", [ST_ESTABLISHED]: "established", [ST_CLOSED]: "closed", [ST_RESET]: "reset",
+};
+
+/** TCP flag letters in a fixed order: SYN ACK FIN RST PSH URG ECE CWR. */
+const FLAG_LETTERS: [number, string][] = [[0x02, "S"], [0x10, "A"], [0x01, "F"], [0x04, "R"], [0x08, "P"], [0x20, "U"], [0x40, "E"], [0x80, "C"]];
+
+export function tcpFlagLetters(flags: number): string {
+  let s = "";
+  for (const [bit, letter] of FLAG_LETTERS) if (flags & bit) s += letter;
+  return s;
+}
+
+function endpoint(keys: Uint32Array, base: number, version: number): string {
+  if (version === 4) return ipv4FromNumber(keys[base]);
+  return ipv6FromWords(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
+}
+
+export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
+  const base = i * KEY_WORDS;
+  const k = t.keys;
+  const meta = k[base + 9];
+  const ipVersion = (meta >>> 20) as 4 | 6;
+  const ipProtocol = (meta >>> 12) & 0xff;
+  const ports = k[base + 8];
+  const aIsInit = t.initiatorIsA[i] === 1;
+  const a = endpoint(k, base, ipVersion), b = endpoint(k, base + 4, ipVersion);
+  const portA = ports >>> 16, portB = ports & 0xffff;
+  const st = t.state[i];
+  const i2 = i * 2;
+  const labels = t.labels[i];
+  const isTcp = ipProtocol === 6;
+  return {
+    id: String(t.ids[i]),
+    protocol: PROTOCOL_NAMES[ipProtocol] ?? "OTHER",
+    ipProtocol,
+    ipVersion,
+    srcIp: aIsInit ? a : b,
+    srcPort: aIsInit ? portA : portB,
+    dstIp: aIsInit ? b : a,
+    dstPort: aIsInit ? portB : portA,
+    srcMac: t.macs[i2] >= 0 ? macFromNumber(t.macs[i2]) : null,
+    dstMac: t.macs[i2 + 1] >= 0 ? macFromNumber(t.macs[i2 + 1]) : null,
+    vlan: meta & 0xfff,
+    packetsSent: t.packets[i2],
+    bytesSent: t.bytes[i2],
+    packetsReceived: t.packets[i2 + 1],
+    bytesReceived: t.bytes[i2 + 1],
+    startTime: t.firstSeen[i],
+    lastSeen: t.lastSeen[i],
+    status: st === ST_CLOSED || st === ST_RESET ? "closed" : "active",
+    tcpState: isTcp ? TCP_STATES[st] ?? "attempt" : null,
+    tcpFlags: isTcp ? tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]) : "",
+    service: labels?.service ?? null,
+    serviceBy: labels?.serviceBy ?? null,
+    hostname: labels?.hostname ?? null,
+    application: labels?.application ?? null,
+    category: labels?.category ?? null,
+    srcDeviceId: labels?.srcDeviceId ?? null,
+    dstDeviceId: labels?.dstDeviceId ?? null,
+  };
+}

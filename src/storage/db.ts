@@ -1,0 +1,61 @@
+/**
+ * Opens the SQLite database (WAL, NORMAL sync, incremental vacuum) and brings its schema up to
+ * date with the migrations, each in its own transaction.
+ */
+import { Database } from "bun:sqlite";
+import { MIGRATIONS, type Migration } from "./migrations.ts";
+
+export class StorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StorageError";
+  }
+}
+
+/** Opens (creating if needed) and migrates; `":memory:"` for tests. */
+export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Database {
+  let db: Database;
+  try {
+    db = new Database(path, { create: true, strict: true });
+  } catch (err) {
+    throw new StorageError(`cannot open database ${path}: ${(err as Error).message}`);
+  }
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    if (err instanceof StorageError) throw err;
+    throw new StorageError(`cannot prepare database ${path}: ${(err as Error).message}`);
+  }
+  return db;
+}
+
+export function schemaVersion(db: Database): number {
+  return (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+}
+
+/** Applies every migration newer than `user_version`, in order. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  let current = schemaVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new StorageError(`database schema version ${current} is newer than this NetInsight understands (${latest}); upgrade NetInsight`);
+  }
+  if (current === 0) {
+    // Must precede the first table: lets retention hand freed pages back to the file system.
+    db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+    })();
+    current = m.version;
+  }
+  return current;
+}

@@ -1,0 +1,104 @@
+/**
+ * The flows table: upserts (a flow is rewritten while it is active) and the queries the API makes.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import type { FlowRecord } from "../flows/record.ts";
+
+export interface FlowQuery {
+  limit: number;
+  offset?: number;
+  status?: "active" | "closed";
+  deviceId?: string;
+  protocol?: string;
+  ip?: string;
+  /** Epoch seconds: flows seen at or after. */
+  since?: number;
+}
+
+const COLUMNS = [
+  "id", "protocol", "ip_protocol", "ip_version", "src_ip", "src_port", "dst_ip", "dst_port", "src_mac",
+  "dst_mac", "vlan", "packets_sent", "bytes_sent", "packets_received", "bytes_received", "start_time",
+  "last_seen", "status", "tcp_state", "tcp_flags", "service", "service_by", "hostname", "application",
+  "category", "src_device_id", "dst_device_id",
+] as const;
+/** Columns that never change once a flow exists: not rewritten on update. */
+const FIXED = new Set(["id", "protocol", "ip_protocol", "ip_version", "src_ip", "src_port", "dst_ip", "dst_port", "vlan", "start_time"]);
+
+const SELECT = `SELECT id, protocol, ip_protocol AS ipProtocol, ip_version AS ipVersion, src_ip AS srcIp,
+  src_port AS srcPort, dst_ip AS dstIp, dst_port AS dstPort, src_mac AS srcMac, dst_mac AS dstMac, vlan,
+  packets_sent AS packetsSent, bytes_sent AS bytesSent, packets_received AS packetsReceived,
+  bytes_received AS bytesReceived, start_time AS startTime, last_seen AS lastSeen, status,
+  tcp_state AS tcpState, tcp_flags AS tcpFlags, service, service_by AS serviceBy, hostname, application,
+  category, src_device_id AS srcDeviceId, dst_device_id AS dstDeviceId FROM flows`;
+
+type FlowRow = Omit<FlowRecord, "id"> & { id: number };
+
+function toRecord(row: FlowRow): FlowRecord {
+  return { ...row, id: String(row.id) } as FlowRecord;
+}
+
+export class StoredFlows {
+  readonly #db: Database;
+  readonly #upsert: Statement;
+
+  constructor(db: Database) {
+    this.#db = db;
+    const updates = COLUMNS.filter((c) => !FIXED.has(c)).map((c) => `${c} = excluded.${c}`).join(", ");
+    this.#upsert = db.query(
+      `INSERT INTO flows (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})
+       ON CONFLICT(id) DO UPDATE SET ${updates}`,
+    );
+  }
+
+  /** Writes one flow; call inside a transaction when writing many. */
+  upsert(f: FlowRecord): void {
+    this.#upsert.run(
+      Number(f.id), f.protocol, f.ipProtocol, f.ipVersion, f.srcIp, f.srcPort, f.dstIp, f.dstPort, f.srcMac,
+      f.dstMac, f.vlan, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived, f.startTime,
+      f.lastSeen, f.status, f.tcpState, f.tcpFlags, f.service, f.serviceBy, f.hostname, f.application,
+      f.category, f.srcDeviceId, f.dstDeviceId,
+    );
+  }
+
+  upsertMany(flows: Iterable<FlowRecord>): void {
+    this.#db.transaction(() => {
+      for (const f of flows) this.upsert(f);
+    })();
+  }
+
+  get(id: string): FlowRecord | undefined {
+    if (!/^\d{1,15}$/.test(id)) return undefined;
+    const row = this.#db.query(`${SELECT} WHERE id = ?`).get(Number(id)) as FlowRow | null;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Newest first (by last seen), with the API's filters. */
+  query(q: FlowQuery): FlowRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.status) (where.push("status = ?"), args.push(q.status));
+    if (q.protocol) (where.push("protocol = ?"), args.push(q.protocol));
+    if (q.since !== undefined) (where.push("last_seen >= ?"), args.push(q.since));
+    if (q.ip) (where.push("(src_ip = ? OR dst_ip = ?)"), args.push(q.ip, q.ip));
+    if (q.deviceId) (where.push("(src_device_id = ? OR dst_device_id = ?)"), args.push(q.deviceId, q.deviceId));
+    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`;
+    args.push(q.limit, q.offset ?? 0);
+    return (this.#db.query(sql).all(...args) as FlowRow[]).map(toRecord);
+  }
+
+  count(): number {
+    return (this.#db.query("SELECT count(*) AS n FROM flows").get() as { n: number }).n;
+  }
+
+  maxId(): number {
+    return (this.#db.query("SELECT max(id) AS m FROM flows").get() as { m: number | null }).m ?? 0;
+  }
+
+  /**
+   * Flows stored as active by a run that ended without closing them (a crash): no live table
+   * tracks them any more, so they are closed as of their last packet.
+   */
+  closeOrphans(): number {
+    return this.#db.query("UPDATE flows SET status = 'closed' WHERE status = 'active'").run().changes;
+  }
+}

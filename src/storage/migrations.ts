@@ -1,0 +1,112 @@
+/**
+ * The database schema as an ordered list of migrations; `PRAGMA user_version` records the last one
+ * applied. Add a new entry at the end; never edit one that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE flows (
+        id INTEGER PRIMARY KEY,
+        protocol TEXT NOT NULL,
+        ip_protocol INTEGER NOT NULL,
+        ip_version INTEGER NOT NULL,
+        src_ip TEXT NOT NULL,
+        src_port INTEGER NOT NULL,
+        dst_ip TEXT NOT NULL,
+        dst_port INTEGER NOT NULL,
+        src_mac TEXT,
+        dst_mac TEXT,
+        vlan INTEGER NOT NULL,
+        packets_sent INTEGER NOT NULL,
+        bytes_sent INTEGER NOT NULL,
+        packets_received INTEGER NOT NULL,
+        bytes_received INTEGER NOT NULL,
+        start_time REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        status TEXT NOT NULL,
+        tcp_state TEXT,
+        tcp_flags TEXT NOT NULL,
+        service TEXT,
+        service_by TEXT,
+        hostname TEXT,
+        application TEXT,
+        category TEXT,
+        src_device_id TEXT,
+        dst_device_id TEXT
+      ) STRICT;
+      -- Exactly the lookups /api/flows makes: newest first, by address, by device.
+      CREATE INDEX flows_last_seen ON flows (last_seen);
+      CREATE INDEX flows_src_ip ON flows (src_ip);
+      CREATE INDEX flows_dst_ip ON flows (dst_ip);
+      CREATE INDEX flows_src_device ON flows (src_device_id) WHERE src_device_id IS NOT NULL;
+      CREATE INDEX flows_dst_device ON flows (dst_device_id) WHERE dst_device_id IS NOT NULL;
+
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        mac TEXT NOT NULL,
+        macs TEXT NOT NULL,
+        ips TEXT NOT NULL,
+        vendor TEXT NOT NULL,
+        hostname TEXT,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        os TEXT NOT NULL,
+        is_randomized_mac INTEGER NOT NULL,
+        is_gateway INTEGER NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        packets_sent INTEGER NOT NULL,
+        bytes_sent INTEGER NOT NULL,
+        packets_received INTEGER NOT NULL,
+        bytes_received INTEGER NOT NULL,
+        flow_count INTEGER NOT NULL,
+        evidence TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE threats (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        source_ip TEXT,
+        source_mac TEXT,
+        target_ip TEXT,
+        target_port INTEGER,
+        device_id TEXT,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        count INTEGER NOT NULL,
+        evidence TEXT NOT NULL,
+        status TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX threats_last_seen ON threats (last_seen);
+
+      CREATE TABLE capture_sessions (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        filter TEXT,
+        started_at REAL NOT NULL,
+        stopped_at REAL,
+        packets INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        dropped INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+      ) STRICT;
+    `,
+  },
+];

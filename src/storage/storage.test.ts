@@ -1,0 +1,220 @@
+import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Device } from "../devices/model.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { Threat } from "../threats/model.ts";
+import { migrate, openDatabase, schemaVersion } from "./db.ts";
+import { nextFlowId, openStorage } from "./index.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import { retentionStep, STEP_ROWS, usedBytes } from "./retention.ts";
+import { CHUNK_ROWS, StorageWriter } from "./writer.ts";
+
+function flow(id: number, over: Partial<FlowRecord> = {}): FlowRecord {
+  return {
+    id: String(id), protocol: "TCP", ipProtocol: 6, ipVersion: 4, srcIp: "192.168.1.10", srcPort: 40000 + (id % 20000),
+    dstIp: "93.184.216.34", dstPort: 443, srcMac: "aa:bb:cc:00:00:01", dstMac: "aa:bb:cc:00:00:02", vlan: 0,
+    packetsSent: 10, bytesSent: 1000, packetsReceived: 8, bytesReceived: 6000, startTime: 1_700_000_000 + id,
+    lastSeen: 1_700_000_010 + id, status: "closed", tcpState: "closed", tcpFlags: "SAF", service: "TLS",
+    serviceBy: "payload", hostname: "example.com", application: null, category: null, srcDeviceId: "aabbcc000001",
+    dstDeviceId: null, ...over,
+  };
+}
+
+const device: Device = {
+  id: "aabbcc000001", mac: "aa:bb:cc:00:00:01", macs: ["aa:bb:cc:00:00:01"], ips: ["192.168.1.10", "fe80::1"],
+  vendor: { value: "Acme", confidence: 0.9 }, hostname: "laptop", name: { value: "laptop", confidence: 0.8 },
+  type: { value: "computer", confidence: 0.6 }, os: { value: null, confidence: 0 }, isRandomizedMac: false,
+  isGateway: false, firstSeen: 1_700_000_000, lastSeen: 1_700_000_100, packetsSent: 5, bytesSent: 500,
+  packetsReceived: 3, bytesReceived: 300, flowCount: 2,
+  evidence: [{ signal: "dhcp.hostname", value: "laptop", firstSeen: 1_700_000_000, lastSeen: 1_700_000_000 }],
+};
+
+const threat: Threat = {
+  id: "t-1", type: "port_scan", severity: "high", title: "Port scan", description: "many ports", sourceIp: "192.168.1.66",
+  sourceMac: null, targetIp: "192.168.1.10", targetPort: null, deviceId: null, firstSeen: 1_700_000_000,
+  lastSeen: 1_700_000_050, count: 3, evidence: { ports: 120, windowSeconds: 60 }, status: "active",
+};
+
+describe("migrations", () => {
+  test("a new database gets every migration, strict tables and incremental vacuum", () => {
+    const db = openDatabase(":memory:");
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect((db.query("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum).toBe(2);
+    expect(() => db.query("INSERT INTO capture_sessions (kind, source, started_at, packets) VALUES ('file', 'x', 1, 'lots')").run()).toThrow(/cannot store TEXT value in INTEGER column/);
+    db.close();
+  });
+
+  test("only newer migrations run, in order, and a newer schema is refused", () => {
+    const db = new Database(":memory:");
+    const steps = [
+      { version: 1, name: "a", sql: "CREATE TABLE a (x INTEGER) STRICT;" },
+      { version: 2, name: "b", sql: "CREATE TABLE b (y INTEGER) STRICT;" },
+    ];
+    expect(migrate(db, steps.slice(0, 1))).toBe(1);
+    expect(migrate(db, steps)).toBe(2);
+    expect(migrate(db, steps)).toBe(2); // idempotent: table a is not created twice
+    expect(() => migrate(db, steps.slice(0, 1))).toThrow(/newer than this NetInsight/);
+  });
+
+  test("a failing migration leaves the previous version", () => {
+    const db = new Database(":memory:");
+    expect(() => migrate(db, [{ version: 1, name: "bad", sql: "CREATE TABLE x (a INTEGER) STRICT; NOT SQL;" }])).toThrow();
+    expect(schemaVersion(db)).toBe(0);
+    expect(db.query("SELECT name FROM sqlite_master WHERE name = 'x'").get()).toBeNull();
+  });
+});
+
+describe("stored rows", () => {
+  test("flows round-trip and upsert updates the changing fields", () => {
+    const s = openStorage(":memory:");
+    s.flows.upsertMany([flow(1, { status: "active", tcpState: "established" }), flow(2)]);
+    s.flows.upsert(flow(1, { packetsSent: 99, status: "closed", lastSeen: 1_800_000_000 }));
+    expect(s.flows.get("1")).toEqual(flow(1, { packetsSent: 99, status: "closed", lastSeen: 1_800_000_000 }));
+    expect(s.flows.get("3")).toBeUndefined();
+    expect(s.flows.get("x'; DROP")).toBeUndefined();
+    expect(s.flows.count()).toBe(2);
+  });
+
+  test("flow queries filter and order newest first", () => {
+    const s = openStorage(":memory:");
+    s.flows.upsertMany([
+      flow(1), flow(2, { protocol: "UDP", dstIp: "8.8.8.8" }), flow(3, { srcDeviceId: null, dstDeviceId: "aabbcc000001" }),
+      flow(4, { srcDeviceId: "other", status: "active" }),
+    ]);
+    expect(s.flows.query({ limit: 10 }).map((f) => f.id)).toEqual(["4", "3", "2", "1"]);
+    expect(s.flows.query({ limit: 2, offset: 1 }).map((f) => f.id)).toEqual(["3", "2"]);
+    expect(s.flows.query({ limit: 10, protocol: "UDP" }).map((f) => f.id)).toEqual(["2"]);
+    expect(s.flows.query({ limit: 10, ip: "8.8.8.8" }).map((f) => f.id)).toEqual(["2"]);
+    expect(s.flows.query({ limit: 10, deviceId: "aabbcc000001" }).map((f) => f.id)).toEqual(["3", "2", "1"]);
+    expect(s.flows.query({ limit: 10, status: "active" }).map((f) => f.id)).toEqual(["4"]);
+    expect(s.flows.query({ limit: 10, since: 1_700_000_013 }).map((f) => f.id)).toEqual(["4", "3"]);
+    expect(s.flows.closeOrphans()).toBe(1);
+    expect(s.flows.get("4")!.status).toBe("closed");
+  });
+
+  test("devices and threats round-trip, threats filter and change status", () => {
+    const s = openStorage(":memory:");
+    s.devices.upsertMany([device, { ...device, id: "other", lastSeen: 1_600_000_000 }]);
+    expect(s.devices.get(device.id)).toEqual(device);
+    expect(s.devices.list().map((d) => d.id)).toEqual([device.id, "other"]);
+    s.threats.upsertMany([threat, { ...threat, id: "t-2", severity: "low", lastSeen: 1 }]);
+    expect(s.threats.get("t-1")).toEqual(threat);
+    expect(s.threats.list({ severity: "low" }).map((t) => t.id)).toEqual(["t-2"]);
+    expect(s.threats.setStatus("t-2", "dismissed")).toBe(true);
+    expect(s.threats.setStatus("nope", "dismissed")).toBe(false);
+    expect(s.threats.list({ activeOnly: true }).map((t) => t.id)).toEqual(["t-1"]);
+    expect(s.threats.list({ limit: 1 })).toHaveLength(1);
+  });
+
+  test("capture sessions record start and end", () => {
+    const s = openStorage(":memory:");
+    const id = s.sessions.begin("file", "/tmp/x.pcap", null, 100);
+    s.sessions.end(id, { stoppedAt: 200, packets: 5, bytes: 500, dropped: 0 });
+    expect(s.sessions.list()).toEqual([
+      { id, kind: "file", source: "/tmp/x.pcap", filter: null, startedAt: 100, stoppedAt: 200, packets: 5, bytes: 500, dropped: 0, error: null },
+    ]);
+  });
+});
+
+describe("StorageWriter", () => {
+  test("queues the latest version and writes in chunked transactions", async () => {
+    const s = openStorage(":memory:");
+    const w = new StorageWriter(s);
+    const n = CHUNK_ROWS * 2 + 17;
+    for (let i = 1; i <= n; i++) w.flow(flow(i, { status: "active" }));
+    w.flow(flow(5, { packetsSent: 777 }));
+    w.device(device);
+    w.threat(threat);
+    expect(w.pending).toBe(n + 2);
+    expect(s.flows.count()).toBe(0); // nothing written before a flush
+    expect(w.pendingFlow("5")!.packetsSent).toBe(777);
+    const info = await w.flush();
+    expect(info).toMatchObject({ rows: n + 2, error: null });
+    expect(w.pending).toBe(0);
+    expect(s.flows.count()).toBe(n);
+    expect(s.flows.get("5")!.packetsSent).toBe(777);
+    expect(s.devices.get(device.id)).toEqual(device);
+    expect(s.threats.get(threat.id)).toEqual(threat);
+    expect(s.meta.get("next_flow_id")).toBe(String(n + 1));
+  });
+
+  test("a failed write keeps the queue for the next flush", () => {
+    const s = openStorage(":memory:");
+    const w = new StorageWriter(s);
+    w.flow(flow(1));
+    s.db.exec("CREATE TRIGGER no_writes BEFORE INSERT ON flows BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    expect(w.flushSync().error).toContain("disk full");
+    expect(w.pending).toBe(1);
+    s.db.exec("DROP TRIGGER no_writes");
+    expect(w.flushSync()).toMatchObject({ rows: 1, error: null });
+    expect(s.flows.get("1")).toEqual(flow(1));
+  });
+});
+
+describe("retention", () => {
+  test("age pruning goes in steps of STEP_ROWS and keeps recent and active rows", () => {
+    const s = openStorage(":memory:");
+    const now = 1_800_000_000;
+    const old = now - 40 * 86400;
+    s.flows.upsertMany(Array.from({ length: STEP_ROWS + 10 }, (_, i) => flow(i + 1, { lastSeen: old })));
+    s.flows.upsertMany([flow(100_000, { lastSeen: now }), flow(100_001, { lastSeen: old, status: "active" })]);
+    s.threats.upsertMany([{ ...threat, lastSeen: old }]);
+    const policy = { retentionDays: 30, maxDbBytes: 2 ** 40 };
+    const first = retentionStep(s, policy, now);
+    expect(first.deletedByAge).toBeGreaterThanOrEqual(STEP_ROWS);
+    expect(first.more).toBe(true);
+    const second = retentionStep(s, policy, now);
+    expect(second.more).toBe(false);
+    expect(s.flows.count()).toBe(2);
+    expect(s.flows.get("100000")).toBeDefined();
+    expect(s.threats.list()).toHaveLength(0);
+  });
+
+  test("size pruning removes the oldest flows until under the cap", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-ret-"));
+    try {
+      const s = openStorage(path.join(dir, "t.db"));
+      s.flows.upsertMany(Array.from({ length: 20_000 }, (_, i) => flow(i + 1, { lastSeen: 1_800_000_000 })));
+      const before = usedBytes(s);
+      const policy = { retentionDays: 30, maxDbBytes: Math.floor(before / 2) };
+      let steps = 0;
+      while (retentionStep(s, policy, 1_800_000_000).more && steps < 100) steps++;
+      expect(usedBytes(s)).toBeLessThanOrEqual(policy.maxDbBytes);
+      expect(s.flows.count()).toBeGreaterThan(0);
+      expect(s.flows.get("1")).toBeUndefined(); // oldest gone
+      expect(s.flows.get("20000")).toBeDefined(); // newest kept
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("restart", () => {
+  test("history and the flow id counter survive closing and reopening", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-restart-"));
+    try {
+      const file = path.join(dir, "h.db");
+      const s1 = openStorage(file);
+      const w = new StorageWriter(s1);
+      w.flow(flow(41));
+      w.flow(flow(42, { status: "active" }));
+      w.device(device);
+      w.threat(threat);
+      await w.flush();
+      s1.close();
+      const s2 = openStorage(file);
+      expect(nextFlowId(s2)).toBe(43);
+      expect(s2.flows.closeOrphans()).toBe(1);
+      expect(s2.flows.query({ limit: 10 }).map((f) => f.id)).toEqual(["42", "41"]);
+      expect(s2.devices.list()).toEqual([device]);
+      expect(s2.threats.list()).toEqual([threat]);
+      s2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

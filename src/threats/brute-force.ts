@@ -1,0 +1,95 @@
+/**
+ * Brute force against login services: many short connections from one source to one service
+ * (SSH, Telnet, RDP, FTP, SMB, VNC, mail logins), or many failed logins (FTP/POP3/IMAP/Telnet
+ * verdicts, HTTP 401 answers) from one source to one server.
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { BoundedMap, bump, type WindowCounter } from "./util.ts";
+
+/** Services where a password is typed per connection (HTTP is judged by 401s, not connections). */
+export const LOGIN_SERVICES: Record<number, string> = {
+  21: "FTP", 22: "SSH", 23: "Telnet", 110: "POP3", 143: "IMAP", 445: "SMB", 139: "SMB",
+  3389: "RDP", 5900: "VNC", 3306: "MySQL", 5432: "PostgreSQL", 1433: "MSSQL",
+};
+const HIGH_FACTOR = 5;
+
+interface Attempts extends WindowCounter {
+  srcMac: string | null;
+  deviceId: string | null;
+}
+
+export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const short = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
+  const failed = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
+
+  const raise = (kind: "connections" | "failed logins", client: string, server: string, port: number,
+    service: string, a: Attempts, ts: number, threshold: number): void => {
+    store.raise({
+      type: "brute_force",
+      severity: a.count >= threshold * HIGH_FACTOR ? "high" : "medium",
+      title: `${service} brute force against ${server}`,
+      description: `${client} made ${a.count} ${kind === "connections" ? "short login connections" : "failed logins"} ` +
+        `to ${service} on ${server}:${port} within ${Math.round(ts - a.start)} s.`,
+      ts,
+      sourceIp: client,
+      sourceMac: a.srcMac,
+      targetIp: server,
+      targetPort: port,
+      deviceId: a.deviceId,
+      key: `brute_force|${client}|${server}|${port}`,
+      evidence: {
+        service,
+        [kind === "connections" ? "shortConnections" : "failedLogins"]: a.count,
+        windowSeconds: s.bruteForceWindowSeconds,
+        threshold,
+      },
+    });
+  };
+
+  const counter = (map: BoundedMap<string, Attempts>, key: string, ts: number, mac: string | null, dev: string | null) =>
+    map.upsert(key, () => ({ start: ts, count: 0, srcMac: mac, deviceId: dev }));
+
+  const failedLogin = (client: string, clientMac: string | null, server: string, port: number, service: string, ts: number) => {
+    const a = counter(failed, `${client}|${server}|${port}`, ts, clientMac, null);
+    const n = bump(a, ts, s.bruteForceWindowSeconds);
+    if (n >= s.failedAuthAttempts) raise("failed logins", client, server, port, service, a, ts, s.failedAuthAttempts);
+  };
+
+  return {
+    name: "threats.brute-force",
+    wants: ["cleartextAuth", "http"],
+    flowEnded(f: FlowRecord): void {
+      const service = LOGIN_SERVICES[f.dstPort];
+      if (!service || f.protocol !== "TCP" || f.tcpState === "attempt") return;
+      // A scan probe (no data either way) is the port scanner's business, not a login attempt.
+      if (f.packetsSent < 4 || f.packetsReceived < 3) return;
+      if (f.lastSeen - f.startTime > s.bruteForceShortSeconds) return;
+      const a = counter(short, `${f.srcIp}|${f.dstIp}|${f.dstPort}`, f.startTime, f.srcMac, f.srcDeviceId);
+      const n = bump(a, f.startTime, s.bruteForceWindowSeconds);
+      if (n >= s.bruteForceConnections) {
+        raise("connections", f.srcIp, f.dstIp, f.dstPort, service, a, f.lastSeen, s.bruteForceConnections);
+      }
+    },
+    observe(o: Observation): void {
+      const m = o.meta;
+      if (!m.srcIp || !m.dstIp) return;
+      // Verdicts travel server -> client; the client is whichever end initiated the flow.
+      const [client, clientMac, server, port] = m.fromInitiator
+        ? [m.srcIp, m.srcMac, m.dstIp, m.dstPort] as const
+        : [m.dstIp, m.dstMac, m.srcIp, m.srcPort] as const;
+      if (o.kind === "cleartextAuth" && o.msg.success === false) {
+        failedLogin(client, clientMac, server, port, o.msg.protocol, m.ts);
+      } else if (o.kind === "http" && !o.msg.isRequest && o.msg.status === 401) {
+        failedLogin(client, clientMac, server, port, "HTTP", m.ts);
+      }
+    },
+    tick(now: number): void {
+      const stale = (a: Attempts) => now - a.start > s.bruteForceWindowSeconds;
+      short.sweep(stale);
+      failed.sweep(stale);
+    },
+  };
+}

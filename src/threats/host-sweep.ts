@@ -1,0 +1,110 @@
+/**
+ * Horizontal scan / host sweep: one source probing many hosts, by ARP who-has, ICMP echo, or one
+ * TCP/UDP port (LAN hosts on first packet; internet hosts only when the attempts fail, as worms do).
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { addCapped, BoundedMap, isGroupIp, isPrivateIp } from "./util.ts";
+
+const MAX_HOSTS_TRACKED = 4096;
+const SAMPLE_HOSTS = 10;
+const HIGH_FACTOR = 5;
+
+interface SweepState {
+  start: number;
+  last: number;
+  hosts: Set<string>;
+  srcIp: string;
+  srcMac: string | null;
+  method: string; // "ARP" | "ICMP" | "TCP/22" ...
+  port: number | null;
+  raised: boolean;
+  dirty: boolean;
+}
+
+/** A TCP attempt that got no answer, or only a reset, and carried no data. */
+function failedAttempt(f: FlowRecord): boolean {
+  if (f.protocol === "TCP") return f.tcpState === "attempt" || (f.tcpState === "reset" && f.packetsReceived <= 1);
+  return f.packetsReceived === 0;
+}
+
+export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const sweeps = new BoundedMap<string, SweepState>(s.maxTrackedKeys);
+
+  const raise = (st: SweepState): void => {
+    const hosts = st.hosts.size;
+    store.raise({
+      type: "host_sweep",
+      severity: hosts >= s.sweepHosts * HIGH_FACTOR ? "high" : "medium",
+      title: `Host sweep by ${st.srcIp} (${st.method})`,
+      description: `${st.srcIp} probed ${hosts} hosts by ${st.method} within ${Math.round(st.last - st.start)} s.`,
+      ts: st.last,
+      sourceIp: st.srcIp,
+      sourceMac: st.srcMac,
+      targetPort: st.port,
+      key: `host_sweep|${st.srcIp}|${st.method}`,
+      evidence: {
+        hosts,
+        method: st.method,
+        windowSeconds: s.sweepWindowSeconds,
+        threshold: s.sweepHosts,
+        sampleHosts: [...st.hosts].slice(0, SAMPLE_HOSTS),
+      },
+    });
+  };
+
+  const count = (srcIp: string, srcMac: string | null, method: string, port: number | null, host: string, ts: number) => {
+    if (isGroupIp(host) || host === srcIp) return;
+    const key = `${srcIp}|${method}`;
+    let st = sweeps.get(key);
+    if (!st || ts - st.start > s.sweepWindowSeconds) {
+      st = { start: ts, last: ts, hosts: new Set(), srcIp, srcMac, method, port, raised: false, dirty: false };
+      sweeps.set(key, st);
+    }
+    st.last = Math.max(st.last, ts);
+    addCapped(st.hosts, host, MAX_HOSTS_TRACKED);
+    if (st.hosts.size < s.sweepHosts) return;
+    if (st.raised) st.dirty = true;
+    else {
+      st.raised = true;
+      raise(st);
+    }
+  };
+
+  return {
+    name: "threats.host-sweep",
+    wants: ["arp", "icmp"],
+    observe(o: Observation): void {
+      if (o.kind === "arp") {
+        // ARP probes (sender 0.0.0.0) and announcements are address-conflict checks, not sweeps.
+        if (o.msg.op !== 1 || o.msg.gratuitous || o.msg.senderIp === "0.0.0.0") return;
+        count(o.msg.senderIp, o.msg.senderMac, "ARP", null, o.msg.targetIp, o.meta.ts);
+      } else if (o.kind === "icmp" && o.meta.srcIp && o.meta.dstIp) {
+        const echo = o.msg.v6 ? o.msg.type === 128 : o.msg.type === 8;
+        if (echo) count(o.meta.srcIp, o.meta.srcMac, "ICMP", null, o.meta.dstIp, o.meta.ts);
+      }
+    },
+    flowStarted(f: FlowRecord): void {
+      if ((f.protocol === "TCP" || f.protocol === "UDP") && isPrivateIp(f.dstIp)) {
+        count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
+      }
+    },
+    flowEnded(f: FlowRecord): void {
+      // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
+      if (f.protocol === "TCP" && !isPrivateIp(f.dstIp) && failedAttempt(f)) {
+        count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
+      }
+    },
+    tick(now: number): void {
+      sweeps.sweep((st) => {
+        if (st.dirty) {
+          st.dirty = false;
+          raise(st);
+        }
+        return now - st.last > s.sweepWindowSeconds;
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * ICMP flood: ICMP/ICMPv6 packets per second to one target (echo floods, smurf replies, THC-style
+ * floods), aggregated by target. Flows the engine cannot split per packet are rated when they end.
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
+
+const CRITICAL_FACTOR = 10;
+
+export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+
+  const raise = (target: string, t: FloodTarget, via: string): void => {
+    const a = floodAttribution(t);
+    const pps = a.evidence.packetsPerSecond as number;
+    store.raise({
+      type: "icmp_flood",
+      severity: pps >= s.icmpFloodPerSecond * CRITICAL_FACTOR ? "critical" : "high",
+      title: `ICMP flood against ${target}`,
+      description: `${pps} ICMP packets/s to ${target} from ${a.sourceIp ?? `${t.sources.size}+ sources`} (${via}).`,
+      ts: t.last,
+      sourceIp: a.sourceIp,
+      sourceMac: a.sourceMac,
+      targetIp: target,
+      key: `icmp_flood|${target}`,
+      evidence: { ...a.evidence, via, threshold: s.icmpFloodPerSecond, windowSeconds: s.floodWindowSeconds },
+    });
+  };
+
+  return {
+    name: "threats.icmp-flood",
+    wants: ["icmp"],
+    observe(o: Observation): void {
+      if (o.kind !== "icmp" || !o.meta.dstIp) return;
+      const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts);
+      if (!isFlooding(t, s.icmpFloodPerSecond)) return;
+      if (t.raised) t.dirty = true;
+      else {
+        t.raised = true;
+        raise(o.meta.dstIp, t, "packets");
+      }
+    },
+    flowEnded(f: FlowRecord): void {
+      // Packets the engine did not report one by one (e.g. ICMPv6 inside IPv6 fragments): rate the flow.
+      if (f.protocol !== "ICMP" && f.protocol !== "ICMPv6" && f.protocol !== "OTHER") return;
+      if (f.packetsSent < s.floodMinPackets) return;
+      const seconds = Math.max(1, f.lastSeen - f.startTime);
+      if (f.packetsSent / seconds < s.icmpFloodPerSecond) return;
+      const t: FloodTarget = {
+        start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
+        sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), raised: true, dirty: false,
+      };
+      raise(f.dstIp, t, `flow ${f.protocol}`);
+    },
+    tick(now: number): void {
+      tracker.targets.sweep((t, target) => {
+        if (t.dirty) {
+          t.dirty = false;
+          raise(target, t, "packets");
+        }
+        return now - t.last > s.floodWindowSeconds;
+      });
+    },
+  };
+}

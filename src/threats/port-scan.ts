@@ -1,0 +1,141 @@
+/**
+ * Vertical port scan: one source probing many ports of one host (SYN, connect, UDP scans), plus
+ * FIN / NULL / Xmas stealth probes and the ICMP port-unreachable replies a UDP scan provokes.
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { addCapped, BoundedMap } from "./util.ts";
+
+/** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
+const MAX_PORTS_TRACKED = 2048;
+const SAMPLE_PORTS = 20;
+/** A scan this many times past the threshold is rated high. */
+const HIGH_FACTOR = 5;
+
+interface PairState {
+  start: number;
+  last: number;
+  ports: Set<number>;
+  udpPorts: number;
+  stealth: number;
+  stealthKinds: Set<string>;
+  unreachables: number;
+  srcMac: string | null;
+  deviceId: string | null;
+  /** Raised in this window; later growth is reported once per tick (not once per probe). */
+  raised: boolean;
+  dirty: boolean;
+}
+
+/** Flags of the first packet (the engine reports flowStarted after accounting it) that no client sends. */
+export function stealthKind(flags: string): string | undefined {
+  if (flags.includes("S") || flags.includes("A") || flags.includes("R")) return undefined;
+  if (flags === "") return "NULL";
+  if (flags.includes("F") && flags.includes("U") && flags.includes("P")) return "Xmas";
+  if (flags === "F") return "FIN";
+  if (flags.includes("F") || flags.includes("U")) return "odd-flags";
+  return undefined;
+}
+
+export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const pairs = new BoundedMap<string, PairState>(s.maxTrackedKeys);
+
+  const pair = (src: string, dst: string, ts: number): PairState => {
+    const key = `${src}>${dst}`;
+    let p = pairs.get(key);
+    if (!p || ts - p.start > s.portScanWindowSeconds) {
+      p = { start: ts, last: ts, ports: new Set(), udpPorts: 0, stealth: 0, stealthKinds: new Set(), unreachables: 0,
+        srcMac: null, deviceId: null, raised: false, dirty: false };
+      pairs.set(key, p);
+    }
+    p.last = ts;
+    return p;
+  };
+
+  const check = (src: string, dst: string, p: PairState, ts: number): void => {
+    const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
+      p.unreachables >= s.udpScanUnreachables;
+    if (!crossed) return;
+    if (p.raised) {
+      p.dirty = true;
+      return;
+    }
+    p.raised = true;
+    raise(src, dst, p, ts);
+  };
+
+  const raise = (src: string, dst: string, p: PairState, ts: number): void => {
+    const ports = p.ports.size;
+    const kinds = [...p.stealthKinds];
+    if (p.udpPorts > 0) kinds.push("UDP");
+    if (ports - p.udpPorts > 0) kinds.push("TCP");
+    const high = ports >= s.portScanPorts * HIGH_FACTOR;
+    store.raise({
+      type: "port_scan",
+      severity: high ? "high" : "medium",
+      title: `Port scan of ${dst}`,
+      description: `${src} probed ${ports} ports of ${dst} within ${Math.round(ts - p.start)} s` +
+        (p.stealth ? ` (${p.stealth} ${[...p.stealthKinds].join("/")} stealth probes)` : "") +
+        (p.unreachables ? `; ${dst} answered ${p.unreachables} port-unreachable` : "") + ".",
+      ts,
+      sourceIp: src,
+      sourceMac: p.srcMac,
+      targetIp: dst,
+      deviceId: p.deviceId,
+      evidence: {
+        ports,
+        udpPorts: p.udpPorts,
+        stealthProbes: p.stealth,
+        portUnreachables: p.unreachables,
+        scanTypes: kinds,
+        windowSeconds: s.portScanWindowSeconds,
+        threshold: s.portScanPorts,
+        samplePorts: [...p.ports].slice(0, SAMPLE_PORTS),
+      },
+    });
+  };
+
+  return {
+    name: "threats.port-scan",
+    wants: ["icmp"],
+    flowStarted(f: FlowRecord): void {
+      if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
+      const p = pair(f.srcIp, f.dstIp, f.startTime);
+      p.srcMac ??= f.srcMac;
+      p.deviceId ??= f.srcDeviceId;
+      const before = p.ports.size;
+      addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
+      if (f.protocol === "UDP" && p.ports.size > before) p.udpPorts++;
+      if (f.protocol === "TCP") {
+        const kind = stealthKind(f.tcpFlags);
+        if (kind) {
+          p.stealth++;
+          p.stealthKinds.add(kind);
+        }
+      }
+      check(f.srcIp, f.dstIp, p, f.startTime);
+    },
+    observe(o: Observation): void {
+      // Type 3 code 3 (v4) / type 1 code 4 (v6): a closed UDP port answering; the scanner is the ICMP destination.
+      if (o.kind !== "icmp" || !o.meta.srcIp || !o.meta.dstIp) return;
+      const unreach = o.msg.v6 ? o.msg.type === 1 && o.msg.code === 4 : o.msg.type === 3 && o.msg.code === 3;
+      if (!unreach) return;
+      const p = pair(o.meta.dstIp, o.meta.srcIp, o.meta.ts);
+      p.srcMac ??= o.meta.dstMac;
+      p.unreachables++;
+      check(o.meta.dstIp, o.meta.srcIp, p, o.meta.ts);
+    },
+    tick(now: number): void {
+      pairs.sweep((p, key) => {
+        if (p.dirty) {
+          p.dirty = false;
+          const [src, dst] = key.split(">");
+          raise(src, dst, p, p.last);
+        }
+        return now - p.last > s.portScanWindowSeconds;
+      });
+    },
+  };
+}

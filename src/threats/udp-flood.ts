@@ -1,0 +1,67 @@
+/**
+ * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
+ * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
+ */
+import type { Analyzer } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
+
+/** A flood flow gets (almost) nothing back; streams and downloads do. */
+const MAX_REPLY_SHARE = 0.01;
+
+export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+
+  const raise = (target: string, t: FloodTarget, via: string, threshold: number): void => {
+    const a = floodAttribution(t);
+    store.raise({
+      type: "udp_flood",
+      severity: "high",
+      title: `UDP flood against ${target}`,
+      description: `${a.evidence.packetsPerSecond} ${via}/s to ${target} from ${a.sourceIp ?? `${t.sources.size}+ sources`}.`,
+      ts: t.last,
+      sourceIp: a.sourceIp,
+      sourceMac: a.sourceMac,
+      targetIp: target,
+      key: `udp_flood|${target}`,
+      evidence: { ...a.evidence, via, threshold, windowSeconds: s.floodWindowSeconds },
+    });
+  };
+
+  return {
+    name: "threats.udp-flood",
+    flowStarted(f: FlowRecord): void {
+      if (f.protocol !== "UDP") return;
+      const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
+      if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
+      if (t.raised) t.dirty = true;
+      else {
+        t.raised = true;
+        raise(f.dstIp, t, "new flows", s.udpFloodNewFlowsPerSecond);
+      }
+    },
+    flowEnded(f: FlowRecord): void {
+      if (f.protocol !== "UDP" || f.packetsSent < s.floodMinPackets) return;
+      if (f.packetsReceived > f.packetsSent * MAX_REPLY_SHARE) return;
+      const seconds = Math.max(1, f.lastSeen - f.startTime);
+      if (f.packetsSent / seconds < s.udpFloodPacketsPerSecond) return;
+      const t: FloodTarget = {
+        start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
+        sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), raised: true, dirty: false,
+      };
+      raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);
+    },
+    tick(now: number): void {
+      tracker.targets.sweep((t, target) => {
+        if (t.dirty) {
+          t.dirty = false;
+          raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
+        }
+        return now - t.last > s.floodWindowSeconds;
+      });
+    },
+  };
+}

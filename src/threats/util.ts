@@ -1,0 +1,151 @@
+/** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
+
+/**
+ * A Map with a hard size cap: inserting a new key past the cap drops the oldest-inserted key, so a
+ * flood of spoofed sources can never grow a detector's memory without bound.
+ */
+export class BoundedMap<K, V> {
+  #map = new Map<K, V>();
+  constructor(readonly cap: number) {}
+
+  get size(): number {
+    return this.#map.size;
+  }
+  get(key: K): V | undefined {
+    return this.#map.get(key);
+  }
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
+  set(key: K, value: V): void {
+    if (!this.#map.has(key) && this.#map.size >= this.cap) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+    this.#map.set(key, value);
+  }
+  /** Get or create; created entries count against the cap like `set`. */
+  upsert(key: K, make: () => V): V {
+    let v = this.#map.get(key);
+    if (v === undefined) {
+      v = make();
+      this.set(key, v);
+    }
+    return v;
+  }
+  delete(key: K): boolean {
+    return this.#map.delete(key);
+  }
+  /** Drops entries the predicate calls stale (run from tick, not per packet). */
+  sweep(isStale: (v: V, k: K) => boolean): void {
+    for (const [k, v] of this.#map) if (isStale(v, k)) this.#map.delete(k);
+  }
+  entries(): IterableIterator<[K, V]> {
+    return this.#map.entries();
+  }
+  values(): IterableIterator<V> {
+    return this.#map.values();
+  }
+}
+
+/** Adds to a set only while it is below `cap` (the count past the cap is still reported as `cap`). */
+export function addCapped<T>(set: Set<T>, value: T, cap: number): void {
+  if (set.size < cap) set.add(value);
+}
+
+/** A count and a first-seen time that restart when the window has passed (a tumbling window). */
+export interface WindowCounter {
+  start: number;
+  count: number;
+}
+export function bump(c: WindowCounter, ts: number, windowSeconds: number, by = 1): number {
+  if (ts - c.start > windowSeconds || ts < c.start) {
+    c.start = ts;
+    c.count = 0;
+  }
+  c.count += by;
+  return c.count;
+}
+
+function ipv4Octets(ip: string): number[] | undefined {
+  const parts = ip.split(".");
+  if (parts.length !== 4) return undefined;
+  const out = parts.map(Number);
+  return out.every((n) => Number.isInteger(n) && n >= 0 && n <= 255) ? out : undefined;
+}
+
+/** RFC 1918 / link-local / loopback / CGNAT and IPv6 ULA / link-local: the local side of a home network. */
+export function isPrivateIp(ip: string): boolean {
+  const o = ipv4Octets(ip);
+  if (o) {
+    return o[0] === 10 || o[0] === 127 || (o[0] === 172 && o[1] >= 16 && o[1] <= 31) ||
+      (o[0] === 192 && o[1] === 168) || (o[0] === 169 && o[1] === 254) || (o[0] === 100 && o[1] >= 64 && o[1] <= 127);
+  }
+  const l = ip.toLowerCase();
+  return l.startsWith("fc") || l.startsWith("fd") || l.startsWith("fe80:") || l === "::1";
+}
+
+/** Multicast and broadcast destinations are never "hosts" a scan can sweep. */
+export function isGroupIp(ip: string): boolean {
+  const o = ipv4Octets(ip);
+  if (o) return (o[0] >= 224 && o[0] <= 239) || o[3] === 255 || ip === "255.255.255.255" || ip === "0.0.0.0";
+  return ip.toLowerCase().startsWith("ff");
+}
+
+/** Shannon entropy in bits per character. */
+export function entropy(s: string): number {
+  if (s.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** Second-level labels under which registries sell names ("example.co.uk"). No public suffix list is shipped. */
+const SHORT_SECOND_LEVELS = new Set(["co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"]);
+
+/** "a.b.example.co.uk" -> "example.co.uk"; an approximation of the registered domain without the PSL. */
+export function registeredDomain(name: string): string {
+  const labels = name.toLowerCase().replace(/\.$/, "").split(".");
+  if (labels.length <= 2) return labels.join(".");
+  const tld = labels[labels.length - 1];
+  const sld = labels[labels.length - 2];
+  const take = tld.length === 2 && SHORT_SECOND_LEVELS.has(sld) ? 3 : 2;
+  return labels.slice(-take).join(".");
+}
+
+/** Names that never leave the LAN (reverse lookups, mDNS-style and router search domains). */
+export function isLocalName(name: string): boolean {
+  const l = name.toLowerCase().replace(/\.$/, "");
+  return l.endsWith(".arpa") || l.endsWith(".local") || l.endsWith(".lan") || l.endsWith(".home") ||
+    l.endsWith(".internal") || l.endsWith(".localdomain") || !l.includes(".");
+}
+
+const VOWELS = /[aeiouy]/g;
+
+/**
+ * Whether a label looks machine-generated (DGA): long, and either high-entropy, digit-heavy,
+ * vowel-poor, or with long consonant runs. Dictionary words and brand names rarely meet two of these.
+ */
+export function looksRandom(label: string): boolean {
+  const l = label.toLowerCase();
+  if (l.length < 8) return false;
+  const digits = (l.match(/[0-9]/g) ?? []).length / l.length;
+  const vowels = (l.match(VOWELS) ?? []).length / l.length;
+  const consonantRun = Math.max(0, ...(l.match(/[bcdfghjklmnpqrstvwxz]+/g) ?? []).map((r) => r.length));
+  let signals = 0;
+  if (entropy(l) >= 3.2) signals++;
+  if (digits >= 0.2) signals++;
+  if (vowels < 0.25) signals++;
+  if (consonantRun >= 5) signals++;
+  return signals >= 2;
+}
+
+/** The device id the tracker uses for a MAC ("aa:bb:.." -> "aabb.."), when nothing better is known. */
+export function macToDeviceId(mac: string | null | undefined): string | null {
+  return mac ? mac.toLowerCase().replaceAll(":", "") : null;
+}
