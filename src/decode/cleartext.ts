@@ -34,7 +34,7 @@ function base64Text(s: string): string | undefined {
 }
 
 const FTP: LineRule = (line) => {
-  let m = /^USER (.+)$/i.exec(line);
+  const m = /^USER (.+)$/i.exec(line);
   if (m) return { user: cleanUser(m[1]), secretSent: false };
   if (/^PASS( |$)/i.test(line)) return { secretSent: true };
   if (/^230[ -]/.test(line)) return { secretSent: false, success: true };

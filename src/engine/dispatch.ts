@@ -10,8 +10,8 @@ import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
 import { MESSAGE_PORTS, STREAM_SNIFFERS, type Sniffer } from "./registry.ts";
-const decodeNdp = (..._a: unknown[]): any => undefined;
-const identifyService = (..._a: unknown[]): any => undefined;
+import { decodeNdp } from "../decode/ndp.ts";
+import { identifyService } from "../decode/service.ts";
 
 /** Payload packets per flow handed to the stream sniffers and the service identifier. */
 export const MAX_INSPECTED_PACKETS = 8;

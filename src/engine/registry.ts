@@ -6,15 +6,15 @@
 import type { Packet } from "../decode/packet.ts";
 import type { ObservationKind } from "./events.ts";
 import { decodeDhcp } from "../decode/dhcp.ts";
-const decodeDhcpv6 = (..._a: unknown[]): undefined => undefined;
+import { decodeDhcpv6 } from "../decode/dhcpv6.ts";
 import { decodeDns, decodeDnsTcp } from "../decode/dns.ts";
 import { decodeNetbios } from "../decode/netbios.ts";
-const decodeSsdp = (..._a: unknown[]): undefined => undefined;
-const decodeHttp = (..._a: unknown[]): undefined => undefined;
+import { decodeSsdp } from "../decode/ssdp.ts";
+import { decodeHttp } from "../decode/http.ts";
 import { decodeTlsClientHello, decodeTlsServerHello } from "../decode/tls.ts";
 import { decodeQuicInitial } from "../decode/quic.ts";
-const decodeSshBanner = (..._a: unknown[]): undefined => undefined;
-const decodeCleartextAuth = (..._a: unknown[]): undefined => undefined;
+import { decodeSshBanner } from "../decode/ssh.ts";
+import { decodeCleartextAuth } from "../decode/cleartext.ts";
 
 type Bytes = Uint8Array;
 

@@ -13,13 +13,19 @@ const MAX_IPS_PER_MAC = 256;
 const SAMPLE = 10;
 
 interface Binding {
-  mac: string;
-  since: number;
-  last: number;
-  /** Times the binding moved between MACs while the previous owner was established. */
-  flips: number;
-  previousMac: string | null;
+  /** The established owner and when it last claimed the IP. */
+  owner: string;
+  ownerLast: number;
+  /** The latest other MAC claiming the IP while the owner is established, and what it did. */
+  claimant: string | null;
+  claims: number;
+  unsolicited: number;
+  /** The owner claimed the IP again after the claimant did: the binding flaps. */
+  flapped: boolean;
 }
+
+/** Unsolicited replies from a claimant that make a poisoning campaign (arpspoof sends one every 2 s). */
+const UNSOLICITED_REPLIES = 3;
 
 interface MacClaims {
   start: number;
@@ -32,48 +38,43 @@ export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): A
   const asked = new BoundedMap<string, number>(s.maxTrackedKeys); // target ip -> last who-has ts
   const gateways = new Set(s.gatewayIps);
 
-  const raise = (ip: string, mac: string, b: Binding, ts: number, unsolicited: boolean, why: string): void => {
+  const raise = (ip: string, b: Binding, ts: number, why: string): void => {
     const gateway = gateways.has(ip);
+    const mac = b.claimant ?? "";
     store.raise({
       type: "arp_spoofing",
       severity: gateway ? "critical" : "high",
       title: gateway ? `ARP spoofing of the gateway ${ip}` : `ARP spoofing of ${ip}`,
-      description: `${mac} claims ${ip}, which belongs to ${b.previousMac ?? b.mac} (${why}).`,
+      description: `${mac} claims ${ip}, which belongs to ${b.owner} (${why}).`,
       ts,
       sourceMac: mac,
       sourceIp: null,
       targetIp: ip,
       key: `arp_spoofing|${mac}|${ip}`,
-      evidence: { ip, claimedBy: mac, establishedMac: b.previousMac ?? b.mac, flips: b.flips, unsolicited, gateway, reason: why },
+      evidence: { ip, claimedBy: mac, establishedMac: b.owner, claims: b.claims, unsolicitedReplies: b.unsolicited,
+        ownerReclaimed: b.flapped, gateway, reason: why },
     });
   };
 
-  const onClaim = (ip: string, mac: string, ts: number, isReply: boolean): void => {
+  const onClaim = (ip: string, mac: string, ts: number, isReply: boolean, isGratuitous: boolean): void => {
     if (ip === "0.0.0.0") return;
-    const unsolicited = isReply && ts - (asked.get(ip) ?? -Infinity) > SOLICIT_SECONDS;
     const b = bindings.get(ip);
-    if (!b) {
-      bindings.set(ip, { mac, since: ts, last: ts, flips: 0, previousMac: null });
-    } else if (b.mac === mac) {
-      b.last = ts;
+    if (!b || (b.owner !== mac && ts - b.ownerLast > s.arpBindingSeconds)) {
+      // First claim, or the owner left long ago: the address moved (DHCP re-assignment).
+      bindings.set(ip, { owner: mac, ownerLast: ts, claimant: null, claims: 0, unsolicited: 0, flapped: false });
+    } else if (b.owner === mac) {
+      b.ownerLast = ts;
+      if (b.claimant) b.flapped = true;
     } else {
-      const established = ts - b.last <= s.arpBindingSeconds;
-      const old = b.mac;
-      b.previousMac = old;
-      b.mac = mac;
-      b.since = ts;
-      b.last = ts;
-      if (established) {
-        b.flips++;
-        // One change can be a re-assigned address; a gateway taken over unasked, or a binding
-        // flapping back and forth (the owner answering between poisoned replies), is an attack.
-        if (gateways.has(ip) && unsolicited) raise(ip, mac, b, ts, unsolicited, "unsolicited reply for the gateway");
-        else if (b.flips >= 2) raise(ip, mac, b, ts, unsolicited, `binding changed ${b.flips} times`);
-      } else {
-        b.flips = 0;
-      }
+      if (b.claimant !== mac) Object.assign(b, { claimant: mac, claims: 0, unsolicited: 0, flapped: false });
+      b.claims++;
+      const unsolicited = isReply && !isGratuitous && ts - (asked.get(ip) ?? -Infinity) > SOLICIT_SECONDS;
+      if (unsolicited) b.unsolicited++;
+      if (gateways.has(ip) && unsolicited) raise(ip, b, ts, "unsolicited reply claiming the gateway");
+      else if (b.flapped && b.claims >= 2) raise(ip, b, ts, "binding flaps between the owner and another MAC");
+      else if (b.unsolicited >= UNSOLICITED_REPLIES) raise(ip, b, ts, `${b.unsolicited} unsolicited replies`);
     }
-    if (!isReply) return;
+    if (!isReply && !isGratuitous) return;
     let c = claims.get(mac);
     if (!c || ts - c.start > s.arpWindowSeconds) {
       c = { start: ts, ips: new Set() };
@@ -106,10 +107,10 @@ export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): A
       if (o.kind !== "arp") return;
       const m = o.msg;
       if (m.op === 1 && !m.gratuitous) asked.set(m.targetIp, o.meta.ts);
-      onClaim(m.senderIp, m.senderMac.toLowerCase(), o.meta.ts, m.op === 2 || m.gratuitous);
+      onClaim(m.senderIp, m.senderMac.toLowerCase(), o.meta.ts, m.op === 2, m.gratuitous);
     },
     tick(now: number): void {
-      bindings.sweep((b) => now - b.last > s.arpBindingSeconds);
+      bindings.sweep((b) => now - b.ownerLast > s.arpBindingSeconds);
       claims.sweep((c) => now - c.start > s.arpWindowSeconds);
       asked.sweep((t) => now - t > SOLICIT_SECONDS);
     },

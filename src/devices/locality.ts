@@ -1,0 +1,87 @@
+/**
+ * Which IP addresses belong to the local segment. Learned from ARP, DHCP and NDP (IPv4 /24 and
+ * IPv6 /64 around each address seen there, plus RA prefixes); link-local addresses are always
+ * local; private / ULA ranges count as local until the tracker knows better (gateways).
+ */
+
+/** Cap on learned prefixes: a hostile capture must not grow this without bound. */
+const MAX_PREFIXES = 256;
+
+const PRIVATE_V4 = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/;
+
+export function isIpv6(ip: string): boolean {
+  return ip.includes(":");
+}
+
+/** Unspecified, multicast and broadcast addresses never name a host. */
+export function isHostAddress(ip: string): boolean {
+  if (!ip || ip === "0.0.0.0" || ip === "::" || ip === "255.255.255.255") return false;
+  if (isIpv6(ip)) return !/^ff/i.test(ip);
+  const first = Number(ip.slice(0, ip.indexOf(".")));
+  return first > 0 && first < 224 && first !== 127;
+}
+
+export function isLinkLocal(ip: string): boolean {
+  return isIpv6(ip) ? /^fe[89ab]/i.test(ip) : ip.startsWith("169.254.");
+}
+
+export function isPrivate(ip: string): boolean {
+  return isIpv6(ip) ? /^f[cd]/i.test(ip) || isLinkLocal(ip) : PRIVATE_V4.test(ip);
+}
+
+/** The first four 16-bit groups of an IPv6 address ("2001:db8:0:1"), expanding "::". */
+export function v6Prefix64(ip: string): string | undefined {
+  const clean = ip.split("%")[0]!.split("/")[0]!.toLowerCase();
+  const halves = clean.split("::");
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const groups = halves.length === 2 ? [...head, ...Array(Math.max(0, 8 - head.length - tail.length)).fill("0"), ...tail] : head;
+  if (groups.length < 4) return undefined;
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":");
+}
+
+function prefixOf(ip: string): string | undefined {
+  if (isIpv6(ip)) return v6Prefix64(ip);
+  const last = ip.lastIndexOf(".");
+  return last > 0 ? ip.slice(0, last) : undefined;
+}
+
+export class Locality {
+  private readonly prefixes = new Set<string>();
+  private v4Learned = false;
+
+  /** An address seen in ARP / DHCP / NDP: its /24 or /64 is the local segment. */
+  learnAddress(ip: string): void {
+    if (!isHostAddress(ip) || isLinkLocal(ip)) return;
+    const p = prefixOf(ip);
+    if (p && this.prefixes.size < MAX_PREFIXES) {
+      this.prefixes.add(p);
+      if (!isIpv6(ip)) this.v4Learned = true;
+    }
+  }
+
+  /** An IPv6 prefix from a router advertisement ("2001:db8:1::/64"). */
+  learnPrefix(prefix: string): void {
+    const p = v6Prefix64(prefix);
+    if (p && this.prefixes.size < MAX_PREFIXES) this.prefixes.add(p);
+  }
+
+  /** True when the address is on the local segment as far as the tracker knows. */
+  isLocal(ip: string): boolean {
+    if (!isHostAddress(ip)) return false;
+    if (isLinkLocal(ip)) return true;
+    const p = prefixOf(ip);
+    if (p && this.prefixes.has(p)) return true;
+    // Before any IPv4 subnet is known, private addresses are the best guess of "local".
+    if (!isIpv6(ip)) return !this.v4Learned && isPrivate(ip);
+    return isPrivate(ip);
+  }
+
+  /** True only for learned or link-local addresses (used to strip a gateway of guessed ones). */
+  isKnownLocal(ip: string): boolean {
+    if (isLinkLocal(ip)) return true;
+    const p = prefixOf(ip);
+    return p !== undefined && this.prefixes.has(p);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Evidence from one observation: the (signal, value) pairs it says about its sender. DNS, SNI
+ * and HTTP Host names are kept only when a rule reads them (a device asks for thousands of names;
+ * only the telling ones are evidence).
+ */
+import type { DhcpMessage, DnsMessage, NetbiosMessage, SsdpMessage } from "../decode/types.ts";
+import type { Observation } from "../engine/events.ts";
+import { anyRuleMatches } from "./rules.ts";
+import { synValue } from "./rules/p0f.ts";
+
+export type Signal = [signal: string, value: string];
+
+/** Longest evidence value kept (User-Agents can be long; names never need more). */
+const MAX_VALUE_LENGTH = 160;
+/** mDNS records read per message (a response can be large). */
+const MAX_MDNS_RECORDS = 64;
+/** TXT keys that name a model, and those that name the device for people. */
+const MODEL_KEYS = new Set(["md", "am", "model", "rpmd", "ty", "usb_mdl", "product"]);
+const FRIENDLY_KEYS = new Set(["fn", "n"]);
+/** NetBIOS suffixes of a machine's own unique names (workstation, file server). */
+const NETBIOS_HOST_SUFFIXES = new Set([0x00, 0x20]);
+/** Group names every Windows box registers; they name no machine. */
+const NETBIOS_GROUPS = /^(WORKGROUP|MSHOME|HOME|__MSBROWSE__)$/i;
+
+function clean(value: string): string {
+  const v = value.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
+  return v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
+}
+
+function push(out: Signal[], signal: string, value: string | undefined): void {
+  if (value === undefined) return;
+  const v = clean(value);
+  if (v) out.push([signal, v]);
+}
+
+function pushName(out: Signal[], signal: string, name: string | undefined): void {
+  if (!name) return;
+  const v = clean(name).toLowerCase().replace(/\.$/, "");
+  if (v && anyRuleMatches(signal, v)) out.push([signal, v]);
+}
+
+export function dhcpSignals(msg: DhcpMessage): Signal[] {
+  const out: Signal[] = [];
+  if (msg.op !== 1) return out;
+  push(out, "dhcp.hostname", msg.hostname);
+  push(out, "dhcp.fqdn", msg.fqdn);
+  push(out, "dhcp.vendor_class", msg.vendorClass);
+  push(out, "dhcp.client_id", msg.clientId);
+  if (msg.parameterList && msg.parameterList.length > 0) push(out, "dhcp.fingerprint", msg.parameterList.join(","));
+  return out;
+}
+
+/** The service type of a DNS-SD name: "Kitchen._googlecast._tcp.local" -> "_googlecast._tcp". */
+function serviceType(name: string): string | undefined {
+  const m = /(?:^|\.)(_[\w-]+\._(?:tcp|udp))\.local\.?$/i.exec(name);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+function mdnsSignals(msg: DnsMessage): Signal[] {
+  const out: Signal[] = [];
+  if (!msg.isResponse) return out;
+  const records = [...msg.answers, ...msg.additionals].slice(0, MAX_MDNS_RECORDS);
+  for (const r of records) {
+    if ((r.type === 1 || r.type === 28) && /\.local\.?$/i.test(r.name)) push(out, "mdns.hostname", r.name.replace(/\.local\.?$/i, ""));
+    else if (r.type === 12) {
+      if (/^_services\._dns-sd\._udp\.local/i.test(r.name)) push(out, "mdns.service", serviceType(r.data));
+      else if (serviceType(r.name)) {
+        push(out, "mdns.service", serviceType(r.name));
+        const instance = r.data.slice(0, r.data.length - r.name.length).replace(/\.$/, "");
+        if (instance && !instance.startsWith("_")) push(out, "mdns.friendly_name", instance.replace(/\\032/g, " ").replace(/@.*$/, "").trim() || undefined);
+      }
+    } else if (r.type === 33) push(out, "mdns.service", serviceType(r.name));
+    else if (r.type === 16 && r.txt) {
+      for (const entry of r.txt) {
+        const eq = entry.indexOf("=");
+        if (eq <= 0) continue;
+        const key = entry.slice(0, eq).toLowerCase();
+        if (MODEL_KEYS.has(key)) push(out, "mdns.model", entry.slice(eq + 1));
+        else if (FRIENDLY_KEYS.has(key) && serviceType(r.name)) push(out, "mdns.friendly_name", entry.slice(eq + 1));
+      }
+    }
+  }
+  return out;
+}
+
+function llmnrSignals(msg: DnsMessage, srcIp: string | null): Signal[] {
+  const out: Signal[] = [];
+  if (!msg.isResponse) return out;
+  for (const r of msg.answers) if ((r.type === 1 || r.type === 28) && (!srcIp || r.data === srcIp)) push(out, "llmnr.name", r.name);
+  return out;
+}
+
+function netbiosSignals(msg: NetbiosMessage, srcIp: string | null): Signal[] {
+  const out: Signal[] = [];
+  const own = (!msg.isResponse && (msg.opcode === 5 || msg.opcode === 8)) ||
+    (msg.isResponse && msg.opcode === 0 && srcIp !== null && msg.addresses.includes(srcIp));
+  if (!own) return out;
+  for (const n of msg.names) {
+    if (NETBIOS_HOST_SUFFIXES.has(n.suffix) && !NETBIOS_GROUPS.test(n.name.trim()) && n.name.trim() !== "*") push(out, "netbios.name", n.name);
+  }
+  return out;
+}
+
+function ssdpSignals(msg: SsdpMessage): Signal[] {
+  const out: Signal[] = [];
+  const h = msg.headers;
+  if (msg.method === "M-SEARCH") push(out, "ssdp.user_agent", h["user-agent"]);
+  else {
+    push(out, "ssdp.server", h["server"]);
+    push(out, "ssdp.nt", msg.method === "NOTIFY" ? h["nt"] : h["st"]);
+  }
+  return out;
+}
+
+/** Evidence an observation gives about its sender (for DHCP: about the client in chaddr). */
+export function signalsOf(o: Observation): Signal[] {
+  switch (o.kind) {
+    case "dhcp": return dhcpSignals(o.msg);
+    case "dhcpv6": {
+      const out: Signal[] = [];
+      const m = o.msg;
+      push(out, "dhcpv6.duid", m.clientId);
+      push(out, "dhcpv6.fqdn", m.fqdn);
+      if (m.vendorClass) {
+        push(out, "dhcpv6.enterprise", String(m.vendorClass.enterprise));
+        push(out, "dhcpv6.vendor_class", m.vendorClass.data.join(" "));
+      }
+      if (m.enterpriseNumber !== undefined) push(out, "dhcpv6.enterprise", String(m.enterpriseNumber));
+      if (m.optionRequest?.length) push(out, "dhcpv6.fingerprint", m.optionRequest.join(","));
+      return out;
+    }
+    case "mdns": return mdnsSignals(o.msg);
+    case "llmnr": return llmnrSignals(o.msg, o.meta.srcIp);
+    case "netbios": return netbiosSignals(o.msg, o.meta.srcIp);
+    case "ssdp": return ssdpSignals(o.msg);
+    case "dns": {
+      const out: Signal[] = [];
+      if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, "dns.query", q.name);
+      return out;
+    }
+    case "http": {
+      const out: Signal[] = [];
+      if (!o.msg.isRequest) return out;
+      push(out, "http.user_agent", o.msg.userAgent);
+      pushName(out, "http.host", o.msg.host?.replace(/:\d+$/, ""));
+      return out;
+    }
+    case "tlsClientHello":
+    case "quicClientHello": {
+      const out: Signal[] = [];
+      pushName(out, "tls.sni", o.msg.sni);
+      push(out, "tls.ja4", o.msg.ja4);
+      return out;
+    }
+    case "tcpSyn": {
+      const m = o.msg;
+      if (m.isSynAck) return [];
+      return [["tcp.syn", synValue(m.initialTtl, m.window, m.windowScale, m.optionLayout, m.mss)]];
+    }
+    case "sshBanner": {
+      const out: Signal[] = [];
+      push(out, "ssh.banner", o.msg.banner);
+      return out;
+    }
+    default: return [];
+  }
+}

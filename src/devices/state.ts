@@ -1,0 +1,130 @@
+/** One tracked device: the public `Device` plus the indexes the tracker keeps beside it. */
+import { classify } from "./classify.ts";
+import type { Device, Evidence } from "./model.ts";
+import { isLocallyAdministered, lookupVendor } from "./oui/lookup.ts";
+
+/** Evidence entries kept per device; the least recently seen entry goes first. */
+export const MAX_EVIDENCE_PER_DEVICE = 64;
+/** Entries per signal, for signals whose values vary a lot. */
+export const MAX_EVIDENCE_PER_SIGNAL: Record<string, number> = { "tls.ja4": 6, "dns.query": 8, "tls.sni": 8, "http.host": 6, "http.user_agent": 6, "tcp.syn": 4 };
+export const DEFAULT_MAX_EVIDENCE_PER_SIGNAL = 12;
+/** Addresses kept per device (a gateway is not given remote ones at all). */
+export const MAX_IPS_PER_DEVICE = 16;
+/** MACs kept per merged device. */
+export const MAX_MACS_PER_DEVICE = 16;
+
+export function macId(mac: string): string {
+  return mac.replace(/:/g, "");
+}
+
+export class DeviceState {
+  readonly device: Device;
+  private readonly evidenceIndex = new Map<string, Evidence>();
+  /** Distinct non-local addresses this MAC carried (capped): many of them make a gateway. */
+  readonly remoteIps = new Set<string>();
+  emittedNew = false;
+  dirty = false;
+  lastEmit = -Infinity;
+
+  constructor(mac: string, ts: number, restored?: Device) {
+    if (restored) {
+      this.device = { ...restored, macs: [...restored.macs], ips: [...restored.ips], evidence: restored.evidence.map((e) => ({ ...e })) };
+      for (const e of this.device.evidence) this.evidenceIndex.set(key(e.signal, e.value), e);
+      this.emittedNew = true;
+      return;
+    }
+    this.device = {
+      id: macId(mac), mac, macs: [mac], ips: [], vendor: { value: null, confidence: 0 }, hostname: null,
+      name: { value: null, confidence: 0 }, type: { value: "unknown", confidence: 0 }, os: { value: null, confidence: 0 },
+      isRandomizedMac: isLocallyAdministered(mac), isGateway: false, firstSeen: ts, lastSeen: ts,
+      packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, flowCount: 0, evidence: [],
+    };
+    this.addMac(mac, ts);
+  }
+
+  /** Adds a MAC (and its OUI evidence); returns true when it was new for this device. */
+  addMac(mac: string, ts: number): boolean {
+    const d = this.device;
+    const known = d.macs.includes(mac);
+    if (!known) {
+      if (d.macs.length >= MAX_MACS_PER_DEVICE) d.macs.shift();
+      d.macs.push(mac);
+    }
+    const vendor = lookupVendor(mac);
+    const changed = vendor ? this.addEvidence("oui", vendor, ts) : false;
+    return !known || changed;
+  }
+
+  /** Records that a MAC was just seen: it becomes the device's current MAC. */
+  useMac(mac: string): void {
+    this.device.mac = mac;
+    this.device.isRandomizedMac = isLocallyAdministered(mac);
+  }
+
+  touch(ts: number): void {
+    if (ts > this.device.lastSeen) this.device.lastSeen = ts;
+    if (ts < this.device.firstSeen) this.device.firstSeen = ts;
+  }
+
+  evidenceValue(signal: string): string | undefined {
+    let best: Evidence | undefined;
+    for (const e of this.device.evidence) if (e.signal === signal && (!best || e.lastSeen > best.lastSeen)) best = e;
+    return best?.value;
+  }
+
+  /** Adds or refreshes evidence; returns true when it is new (labels must be recomputed). */
+  addEvidence(signal: string, value: string, ts: number, lastSeen = ts): boolean {
+    const k = key(signal, value);
+    const found = this.evidenceIndex.get(k);
+    if (found) {
+      if (lastSeen > found.lastSeen) found.lastSeen = lastSeen;
+      if (ts < found.firstSeen) found.firstSeen = ts;
+      return false;
+    }
+    const list = this.device.evidence;
+    const perSignal = MAX_EVIDENCE_PER_SIGNAL[signal] ?? DEFAULT_MAX_EVIDENCE_PER_SIGNAL;
+    const same = list.filter((e) => e.signal === signal);
+    if (same.length >= perSignal) this.dropEvidence(oldest(same)!);
+    else if (list.length >= MAX_EVIDENCE_PER_DEVICE) this.dropEvidence(oldest(list.filter((e) => e.signal !== "oui")) ?? list[0]!);
+    const e: Evidence = { signal, value, firstSeen: ts, lastSeen };
+    list.push(e);
+    this.evidenceIndex.set(k, e);
+    return true;
+  }
+
+  private dropEvidence(e: Evidence): void {
+    const list = this.device.evidence;
+    list.splice(list.indexOf(e), 1);
+    this.evidenceIndex.delete(key(e.signal, e.value));
+  }
+
+  /** Recomputes vendor / type / OS / name / hostname from the evidence. */
+  reclassify(): void {
+    const c = classify(this.device.evidence);
+    const d = this.device;
+    d.vendor = c.vendor;
+    d.type = c.type;
+    d.os = c.os;
+    d.name = c.name;
+    d.hostname = c.hostname;
+  }
+
+  /** A copy for callers: they must not change the tracker's state. */
+  snapshot(): Device {
+    const d = this.device;
+    return {
+      ...d, macs: [...d.macs], ips: [...d.ips], vendor: { ...d.vendor }, name: { ...d.name }, type: { ...d.type }, os: { ...d.os },
+      evidence: d.evidence.map((e) => ({ ...e })),
+    };
+  }
+}
+
+function key(signal: string, value: string): string {
+  return signal + "\u0000" + value;
+}
+
+function oldest(list: Evidence[]): Evidence | undefined {
+  let found: Evidence | undefined;
+  for (const e of list) if (!found || e.lastSeen < found.lastSeen) found = e;
+  return found;
+}

@@ -1,0 +1,355 @@
+/**
+ * Device discovery: every unicast MAC that sends on the local segment is a device; its addresses
+ * come from ARP, DHCP, NDP and flows, its labels from the evidence its traffic carries. The MAC
+ * of a gateway carries many remote addresses: it is one device (isGateway) and gets none of them.
+ */
+import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import { identityKeys, shouldMerge } from "./identity.ts";
+import { isHostAddress, Locality } from "./locality.ts";
+import type { Device } from "./model.ts";
+import { signalsOf } from "./signals.ts";
+import { DeviceState, MAX_IPS_PER_DEVICE, macId } from "./state.ts";
+
+/** Devices kept; beyond this the least recently seen one is evicted. */
+export const DEFAULT_MAX_DEVICES = 4096;
+/** Distinct non-local addresses behind one MAC that make it a gateway. */
+export const GATEWAY_MIN_REMOTE_IPS = 3;
+/** At most one "updated" event per device per this many seconds. */
+export const UPDATE_INTERVAL_SECONDS = 1;
+
+export type FlowLabeler = (flowId: string, patch: { srcDeviceId?: string; dstDeviceId?: string }) => void;
+export type DeviceListener = (device: Device, isNew: boolean) => void;
+
+export interface DeviceTrackerOptions {
+  maxDevices?: number;
+  labelFlow?: FlowLabeler;
+}
+
+const WANTS: readonly ObservationKind[] = [
+  "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http",
+  "tlsClientHello", "quicClientHello", "tcpSyn", "sshBanner",
+];
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** "AA-BB-..." / "aabb.cc.." -> "aa:bb:cc:dd:ee:ff"; undefined when not a unicast station address. */
+export function normalizeMac(mac: string | null | undefined): string | undefined {
+  if (!mac) return undefined;
+  let m = mac;
+  if (!MAC_RE.test(m)) {
+    const hex = m.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+    if (hex.length !== 12) return undefined;
+    m = hex.match(/../g)!.join(":");
+  }
+  if ((parseInt(m.slice(0, 2), 16) & 0x01) !== 0 || m === "00:00:00:00:00:00") return undefined;
+  return m;
+}
+
+export class DeviceTracker implements Analyzer {
+  readonly name = "devices";
+  readonly wants = WANTS;
+  readonly stats = { evictions: 0, merges: 0 };
+  private readonly maxDevices: number;
+  private readonly labelFlow?: FlowLabeler;
+  /** Insertion order is recency order: touching a device moves it to the end. */
+  private readonly byId = new Map<string, DeviceState>();
+  private readonly byMac = new Map<string, DeviceState>();
+  private readonly byIp = new Map<string, DeviceState>();
+  private readonly byIdentity = new Map<string, DeviceState>();
+  private readonly keysOf = new Map<DeviceState, Set<string>>();
+  private readonly pending = new Set<DeviceState>();
+  private readonly listeners: DeviceListener[] = [];
+  private readonly locality = new Locality();
+  private readonly routerIps = new Set<string>();
+
+  constructor(options: DeviceTrackerOptions = {}) {
+    this.maxDevices = options.maxDevices ?? DEFAULT_MAX_DEVICES;
+    this.labelFlow = options.labelFlow;
+  }
+
+  // ---- queries ----
+  list(): Device[] {
+    return [...this.byId.values()].map((s) => s.snapshot()).sort((a, b) => a.firstSeen - b.firstSeen);
+  }
+  get(id: string): Device | undefined {
+    return this.byId.get(id)?.snapshot();
+  }
+  findByMac(mac: string): Device | undefined {
+    const m = normalizeMac(mac);
+    return m ? this.byMac.get(m)?.snapshot() : undefined;
+  }
+  findByIp(ip: string): Device | undefined {
+    return this.byIp.get(ip)?.snapshot();
+  }
+  deviceIdFor(mac: string): string | undefined {
+    const m = normalizeMac(mac);
+    return m ? this.byMac.get(m)?.device.id : undefined;
+  }
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** `isNew` is true exactly once per device; updates are coalesced per UPDATE_INTERVAL_SECONDS. Returns an unsubscribe function. */
+  onChange(fn: DeviceListener): () => void {
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Loads devices kept by storage (no events are raised for them). */
+  restore(devices: Device[]): void {
+    for (const d of devices) {
+      if (this.byId.has(d.id)) continue;
+      const st = new DeviceState(d.mac, d.firstSeen, d);
+      this.byId.set(d.id, st);
+      for (const mac of d.macs) this.byMac.set(mac, st);
+      for (const ip of d.ips) this.byIp.set(ip, st);
+      this.registerIdentity(st, false);
+      while (this.byId.size > this.maxDevices) this.evictOldest();
+    }
+  }
+
+  // ---- analyzer hooks ----
+  observe(o: Observation): void {
+    const m = o.meta;
+    let target: DeviceState | undefined;
+    switch (o.kind) {
+      case "arp": {
+        const a = o.msg;
+        this.station(a.senderMac, a.senderIp, m.ts, true);
+        if (a.op === 2) this.station(a.targetMac, a.targetIp, m.ts, true);
+        break;
+      }
+      case "dhcp": {
+        const d = o.msg;
+        if (d.op === 1) {
+          const relayed = d.relayIp !== "0.0.0.0" && d.relayIp !== "" && normalizeMac(m.srcMac) !== normalizeMac(d.clientMac);
+          if (relayed) return; // the client is on another segment
+          target = this.station(d.clientMac, d.clientIp, m.ts, true);
+          if (d.requestedIp) this.locality.learnAddress(d.requestedIp);
+        } else {
+          if (d.serverId) this.locality.learnAddress(d.serverId);
+          const server = this.station(m.srcMac, m.srcIp, m.ts, true);
+          if (server) this.addSignals(server, [["dhcp.server", d.serverId ?? m.srcIp ?? "?"]], m.ts);
+          if (d.messageType === 5 && d.relayIp === "0.0.0.0") this.station(d.clientMac, d.yourIp, m.ts, true);
+          for (const r of d.router ?? []) this.noteRouterIp(r, m.ts);
+        }
+        break;
+      }
+      case "ndp": {
+        const n = o.msg;
+        for (const p of n.prefixes ?? []) this.locality.learnPrefix(p);
+        if (n.type === 136 && n.targetAddress && n.targetLinkAddress) this.station(n.targetLinkAddress, n.targetAddress, m.ts, true);
+        const src = this.station(m.srcMac, m.srcIp, m.ts, true);
+        if (src && n.type === 134 && (n.routerLifetime ?? 1) > 0) this.markGateway(src, "router advertisement", m.ts);
+        break;
+      }
+    }
+    // Any other sender: a device; its address only when local, its evidence only when the packet is its own.
+    const src = o.kind === "dhcp" ? undefined : this.station(m.srcMac, m.srcIp, m.ts, false);
+    if (!target && src && (!m.srcIp || this.locality.isLocal(m.srcIp))) target = src;
+    if (target) this.addSignals(target, signalsOf(o), m.ts);
+  }
+
+  flowStarted(flow: FlowRecord): void {
+    const src = this.station(flow.srcMac, flow.srcIp, flow.startTime, false);
+    const dstMac = normalizeMac(flow.dstMac);
+    const dst = dstMac ? this.byMac.get(dstMac) : undefined;
+    if (dst) this.station(dstMac, flow.dstIp, flow.startTime, false);
+    this.label(flow, src, dst);
+  }
+
+  flowEnded(flow: FlowRecord): void {
+    const src = this.station(flow.srcMac, flow.srcIp, flow.lastSeen, false);
+    const dstMac = normalizeMac(flow.dstMac);
+    const dst = dstMac && (flow.packetsReceived > 0 || this.byMac.has(dstMac)) ? this.station(dstMac, flow.dstIp, flow.lastSeen, false) : undefined;
+    if (src) this.count(src, flow.packetsSent, flow.bytesSent, flow.packetsReceived, flow.bytesReceived);
+    if (dst && dst !== src) this.count(dst, flow.packetsReceived, flow.bytesReceived, flow.packetsSent, flow.bytesSent);
+    this.label(flow, src, dst);
+  }
+
+  tick(now: number): void {
+    for (const st of this.pending) {
+      if (st.emittedNew && now - st.lastEmit < UPDATE_INTERVAL_SECONDS) continue;
+      this.emit(st, now);
+    }
+  }
+
+  /** Emits every pending change now (end of a capture file, shutdown). */
+  flush(): void {
+    for (const st of this.pending) this.emit(st, st.device.lastSeen);
+  }
+
+  // ---- internals ----
+  private emit(st: DeviceState, now: number): void {
+    this.pending.delete(st);
+    const isNew = !st.emittedNew;
+    st.emittedNew = true;
+    st.lastEmit = now;
+    if (this.listeners.length === 0) return;
+    const snap = st.snapshot();
+    for (const fn of this.listeners) {
+      try { fn(snap, isNew); } catch { /* a listener's failure must not stop capture */ }
+    }
+  }
+
+  private dirty(st: DeviceState): void {
+    this.pending.add(st);
+  }
+
+  /**
+   * The device for a sending MAC, created when new. `learned` addresses (ARP/DHCP/NDP) teach the
+   * tracker the local subnets; other addresses are given to the device only when local.
+   */
+  private station(mac: string | null | undefined, ip: string | null | undefined, ts: number, learned: boolean): DeviceState | undefined {
+    const m = normalizeMac(mac);
+    if (!m) return undefined;
+    let st = this.byMac.get(m);
+    if (!st) {
+      while (this.byId.size >= this.maxDevices) this.evictOldest();
+      st = new DeviceState(m, ts);
+      st.reclassify();
+      this.byId.set(st.device.id, st);
+      this.byMac.set(m, st);
+      this.dirty(st);
+    } else {
+      const id = st.device.id;
+      this.byId.delete(id);
+      this.byId.set(id, st);
+      if (st.device.mac !== m) { st.useMac(m); this.dirty(st); }
+    }
+    st.touch(ts);
+    if (ip && isHostAddress(ip)) {
+      if (learned) this.locality.learnAddress(ip);
+      this.giveAddress(st, ip, ts);
+    }
+    return st;
+  }
+
+  private giveAddress(st: DeviceState, ip: string, ts: number): void {
+    const local = this.locality.isLocal(ip) && (!st.device.isGateway || this.locality.isKnownLocal(ip));
+    if (!local) {
+      if (st.remoteIps.size < GATEWAY_MIN_REMOTE_IPS) st.remoteIps.add(ip);
+      if (st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
+      return;
+    }
+    const owner = this.byIp.get(ip);
+    if (owner === st) return;
+    if (owner) this.dropAddress(owner, ip);
+    const ips = st.device.ips;
+    if (ips.length >= MAX_IPS_PER_DEVICE) this.dropAddress(st, ips[0]!);
+    ips.push(ip);
+    this.byIp.set(ip, st);
+    this.dirty(st);
+    if (this.routerIps.has(ip)) this.markGateway(st, "DHCP router option", ts);
+  }
+
+  private dropAddress(st: DeviceState, ip: string): void {
+    const i = st.device.ips.indexOf(ip);
+    if (i >= 0) st.device.ips.splice(i, 1);
+    if (this.byIp.get(ip) === st) this.byIp.delete(ip);
+    this.dirty(st);
+  }
+
+  private noteRouterIp(ip: string, ts: number): void {
+    if (!isHostAddress(ip) || this.routerIps.has(ip)) return;
+    this.routerIps.add(ip);
+    this.locality.learnAddress(ip);
+    const st = this.byIp.get(ip);
+    if (st) this.markGateway(st, "DHCP router option", ts);
+  }
+
+  private markGateway(st: DeviceState, why: string, ts: number): void {
+    if (!st.device.isGateway) {
+      st.device.isGateway = true;
+      for (const ip of [...st.device.ips]) if (!this.locality.isKnownLocal(ip)) this.dropAddress(st, ip);
+    }
+    this.addSignals(st, [["gateway", why]], ts);
+  }
+
+  private addSignals(st: DeviceState, signals: [string, string][], ts: number): void {
+    let changed = false;
+    for (const [signal, value] of signals) if (st.addEvidence(signal, value, ts)) changed = true;
+    if (!changed) return;
+    st.reclassify();
+    this.dirty(st);
+    this.registerIdentity(st, true);
+  }
+
+  /** Indexes the device's identity keys; merges it with an earlier device that shares one. */
+  private registerIdentity(st: DeviceState, merge: boolean): void {
+    let current = st;
+    for (const key of identityKeys(current)) {
+      const other = this.byIdentity.get(key);
+      if (other && other !== current && merge && this.byId.get(other.device.id) === other && shouldMerge(other, current)) {
+        current = this.merge(other, current);
+      } else if (!other) {
+        this.byIdentity.set(key, current);
+        let keys = this.keysOf.get(current);
+        if (!keys) this.keysOf.set(current, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /** Folds `from` (a new MAC of the same device) into `into`; `into` keeps its id. */
+  private merge(into: DeviceState, from: DeviceState): DeviceState {
+    const a = into.device;
+    const b = from.device;
+    for (const mac of b.macs) { into.addMac(mac, b.firstSeen); this.byMac.set(mac, into); }
+    if (b.lastSeen >= a.lastSeen) into.useMac(b.mac);
+    for (const e of b.evidence) into.addEvidence(e.signal, e.value, e.firstSeen, e.lastSeen);
+    for (const ip of [...b.ips]) { this.dropAddress(from, ip); this.giveAddress(into, ip, b.lastSeen); }
+    a.packetsSent += b.packetsSent; a.bytesSent += b.bytesSent;
+    a.packetsReceived += b.packetsReceived; a.bytesReceived += b.bytesReceived;
+    a.flowCount += b.flowCount;
+    a.firstSeen = Math.min(a.firstSeen, b.firstSeen);
+    a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
+    a.isGateway ||= b.isGateway;
+    for (const key of this.keysOf.get(from) ?? []) this.byIdentity.set(key, into);
+    this.keysOf.delete(from);
+    this.byId.delete(b.id);
+    this.pending.delete(from);
+    into.reclassify();
+    this.dirty(into);
+    this.stats.merges++;
+    this.registerIdentity(into, false);
+    return into;
+  }
+
+  private evictOldest(): void {
+    const first = this.byId.values().next().value as DeviceState | undefined;
+    if (!first) return;
+    const d = first.device;
+    this.byId.delete(d.id);
+    for (const mac of d.macs) if (this.byMac.get(mac) === first) this.byMac.delete(mac);
+    for (const ip of d.ips) if (this.byIp.get(ip) === first) this.byIp.delete(ip);
+    for (const key of this.keysOf.get(first) ?? []) if (this.byIdentity.get(key) === first) this.byIdentity.delete(key);
+    this.keysOf.delete(first);
+    this.pending.delete(first);
+    this.stats.evictions++;
+  }
+
+  private count(st: DeviceState, pOut: number, bOut: number, pIn: number, bIn: number): void {
+    const d = st.device;
+    d.packetsSent += pOut; d.bytesSent += bOut; d.packetsReceived += pIn; d.bytesReceived += bIn;
+    d.flowCount++;
+    this.dirty(st);
+  }
+
+  /** Tells the engine which devices a flow's ends are; an end behind the gateway is no device. */
+  private label(flow: FlowRecord, src: DeviceState | undefined, dst: DeviceState | undefined): void {
+    if (!this.labelFlow) return;
+    const owns = (st: DeviceState | undefined, ip: string) => (st && (!ip || this.byIp.get(ip) === st) ? st.device.id : undefined);
+    const srcDeviceId = owns(src, flow.srcIp);
+    const dstDeviceId = owns(dst, flow.dstIp);
+    const patch: { srcDeviceId?: string; dstDeviceId?: string } = {};
+    if (srcDeviceId && srcDeviceId !== flow.srcDeviceId) patch.srcDeviceId = srcDeviceId;
+    if (dstDeviceId && dstDeviceId !== flow.dstDeviceId) patch.dstDeviceId = dstDeviceId;
+    if (patch.srcDeviceId || patch.dstDeviceId) this.labelFlow(flow.id, patch);
+  }
+}
+
+export { macId };

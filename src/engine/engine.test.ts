@@ -1,0 +1,93 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pcapBytes } from "../capture/pcapfile.ts";
+import { arp, ethernet, icmp, ipv4, tcp, udp, ACK, SYN } from "../decode/testing/frames.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import { analyzeFile } from "./analyze.ts";
+import type { Analyzer, Observation } from "./events.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "netinsight-engine-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(name: string, packets: { ts: number; data: Uint8Array }[], linkType = 1): string {
+  const path = join(dir, name);
+  writeFileSync(path, pcapBytes(linkType, packets));
+  return path;
+}
+
+const LAPTOP = "a4:83:e7:0a:0b:0c", ROUTER = "f0:9f:c2:11:22:33";
+const out = (ts: number, payload: Uint8Array, type = 0x0800) => ({ ts, data: ethernet({ src: LAPTOP, dst: ROUTER, type }, payload) });
+const back = (ts: number, payload: Uint8Array) => ({ ts, data: ethernet({ src: ROUTER, dst: LAPTOP, type: 0x0800 }, payload) });
+
+describe("engine", () => {
+  test("flows, observations and hooks from one small capture", async () => {
+    const path = capture("mixed.pcap", [
+      out(100.0, arp({ op: 1, senderMac: LAPTOP, senderIp: "192.168.1.23", targetIp: "192.168.1.1" }), 0x0806),
+      out(100.1, ipv4({ src: "192.168.1.23", dst: "1.1.1.1", proto: 6 }, tcp({ sport: 40000, dport: 443, flags: SYN }))),
+      back(100.2, ipv4({ src: "1.1.1.1", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 443, dport: 40000, flags: SYN | ACK }))),
+      out(100.3, ipv4({ src: "192.168.1.23", dst: "192.168.1.1", proto: 1 }, icmp({ type: 8 }))),
+      out(101.5, ipv4({ src: "192.168.1.23", dst: "192.168.1.1", proto: 17 }, udp({ sport: 5000, dport: 9999 }, new Uint8Array(10)))),
+    ]);
+    const seen: Observation["kind"][] = [];
+    const started: string[] = [];
+    const ended: [FlowRecord, string][] = [];
+    let ticks = 0;
+    const probe: Analyzer = {
+      name: "probe",
+      observe: (o) => seen.push(o.kind),
+      flowStarted: (f) => started.push(f.id),
+      flowEnded: (f, r) => ended.push([f, r]),
+      tick: () => ticks++,
+    };
+    const { flows, summary } = await analyzeFile(path, { analyzers: [probe] });
+    expect(summary.packets).toBe(5);
+    expect(summary.nonIp).toBe(1);
+    expect(summary.decodeErrors).toBe(0);
+    expect(flows.map((f) => f.protocol)).toEqual(["TCP", "ICMP", "UDP"]);
+    expect(flows[0].tcpState).toBe("established");
+    expect(seen).toEqual(["arp", "tcpSyn", "tcpSyn", "icmp"]);
+    expect(started).toEqual(["1", "2", "3"]);
+    expect(ended.map(([, r]) => r)).toEqual(["shutdown", "shutdown", "shutdown"]);
+    expect(ticks).toBe(1); // one second boundary crossed (100 -> 101)
+  });
+
+  test("later IPv4 fragments join the first fragment's flow", async () => {
+    const path = capture("frag.pcap", [
+      out(1, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17, id: 9, mf: true }, udp({ sport: 53, dport: 3333 }, new Uint8Array(32)))),
+      out(1, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17, id: 9, fragOffset: 40 }, new Uint8Array(20))),
+    ]);
+    const { flows } = await analyzeFile(path);
+    expect(flows).toHaveLength(1);
+    expect([flows[0].srcPort, flows[0].dstPort, flows[0].packetsSent]).toEqual([53, 3333, 2]);
+  });
+
+  test("an analyzer that throws is counted, not fatal", async () => {
+    const path = capture("throw.pcap", [out(1, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17 }, udp({ sport: 1, dport: 2 })))]);
+    const bad: Analyzer = { name: "bad", flowStarted: () => { throw new Error("boom"); } };
+    const err = console.error;
+    console.error = () => {};
+    try {
+      const { summary, flows } = await analyzeFile(path, { analyzers: [bad] });
+      expect(summary.analyzerErrors).toBe(1);
+      expect(flows).toHaveLength(1);
+    } finally {
+      console.error = err;
+    }
+  });
+
+  test("a file cut short keeps every packet before the damage", async () => {
+    const whole = pcapBytes(1, [1, 2, 3].map((i) => out(i, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17 }, udp({ sport: i, dport: 2 })))));
+    const path = join(dir, "cut.pcap");
+    writeFileSync(path, whole.subarray(0, whole.length - 10));
+    const { flows, summary } = await analyzeFile(path);
+    expect(flows).toHaveLength(2);
+    expect(summary.readError).toMatch(/cut\.pcap/);
+  });
+
+  test("an unsupported link type is a clear error", async () => {
+    const path = capture("lt.pcap", [{ ts: 1, data: new Uint8Array(40) }], 160);
+    await expect(analyzeFile(path)).rejects.toThrow(/link type 160 is not supported/);
+  });
+});

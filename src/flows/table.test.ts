@@ -1,0 +1,121 @@
+import { describe, expect, test } from "bun:test";
+import { decode } from "../decode/testing/fixture.ts";
+import { ethernet, ipv4, ipv6, tcp, udp, SYN, ACK, FIN, RST } from "../decode/testing/frames.ts";
+import { FlowTable, type EndReason } from "./table.ts";
+
+const A = "192.168.1.10", B = "93.184.216.34";
+const seg = (src: string, dst: string, sport: number, dport: number, flags: number, len = 0, ts = 1000) =>
+  decode(ethernet({ type: 0x0800, src: src === A ? "02:aa:00:00:00:01" : "02:bb:00:00:00:02", dst: src === A ? "02:bb:00:00:00:02" : "02:aa:00:00:00:01" },
+    ipv4({ src, dst, proto: 6 }, tcp({ sport, dport, flags }, new Uint8Array(len)))), 1, ts);
+
+describe("flow table", () => {
+  test("both directions of a TCP connection are one flow; the SYN sender is the source", () => {
+    const t = new FlowTable();
+    const i1 = t.update(seg(A, B, 50000, 443, SYN));
+    const i2 = t.update(seg(B, A, 443, 50000, SYN | ACK));
+    const i3 = t.update(seg(A, B, 50000, 443, ACK, 100));
+    expect(i1).toBe(i2);
+    expect(i2).toBe(i3);
+    const f = t.record(i1);
+    expect([f.srcIp, f.srcPort, f.dstIp, f.dstPort]).toEqual([A, 50000, B, 443]);
+    expect([f.packetsSent, f.packetsReceived]).toEqual([2, 1]);
+    expect(f.bytesSent).toBe(54 + 154);
+    expect(f.tcpState).toBe("established");
+    expect(f.tcpFlags).toBe("SA");
+    expect(f.srcMac).toBe("02:aa:00:00:00:01");
+  });
+
+  test("a capture that starts at the SYN+ACK still makes the SYN's sender the initiator", () => {
+    const t = new FlowTable();
+    const i = t.update(seg(B, A, 443, 50000, SYN | ACK));
+    const f = t.record(i);
+    expect([f.srcIp, f.dstIp, f.packetsSent, f.packetsReceived]).toEqual([A, B, 0, 1]);
+    expect(f.srcMac).toBe("02:aa:00:00:00:01");
+  });
+
+  test("TCP states: attempt, closed by FIN both ways, reset", () => {
+    const t = new FlowTable();
+    const i = t.update(seg(A, B, 1, 80, SYN));
+    expect(t.record(i).tcpState).toBe("attempt");
+    t.update(seg(B, A, 80, 1, SYN | ACK));
+    t.update(seg(A, B, 1, 80, FIN | ACK));
+    expect(t.record(i).tcpState).toBe("established");
+    t.update(seg(B, A, 80, 1, FIN | ACK));
+    expect(t.record(i).tcpState).toBe("closed");
+    expect(t.record(i).status).toBe("closed");
+    const r = t.update(seg(A, B, 2, 80, SYN));
+    t.update(seg(B, A, 80, 2, RST | ACK));
+    expect(t.record(r).tcpState).toBe("reset");
+  });
+
+  test("idle timeouts per state end flows with a reason", () => {
+    const ended: [string, EndReason][] = [];
+    const t = new FlowTable({ timeouts: { udp: 60, tcpClosed: 15, tcpEstablished: 300 }, onEnd: (i, r) => ended.push([t.record(i).protocol, r]) });
+    t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: "8.8.8.8", proto: 17 }, udp({ sport: 5000, dport: 53 }))), 1, 1000));
+    const c = t.update(seg(A, B, 3, 80, SYN, 0, 1000));
+    t.update(seg(B, A, 80, 3, SYN | ACK, 0, 1000));
+    t.update(seg(A, B, 3, 80, RST, 0, 1000));
+    expect(t.expire(1010)).toBe(0);
+    expect(t.expire(1016)).toBe(1); // the reset TCP flow after 15 s
+    expect(t.expire(1061)).toBe(1); // the UDP flow after 60 s
+    expect(ended).toEqual([["TCP", "closed"], ["UDP", "idle"]]);
+    expect(t.size).toBe(0);
+    expect(t.inUse[c]).toBe(0);
+  });
+
+  test("ids are unique and stable, lookups by id work, ended ids are gone", () => {
+    const t = new FlowTable({ firstId: 500 });
+    const a = t.update(seg(A, B, 10, 80, SYN));
+    const b = t.update(seg(A, B, 11, 80, SYN));
+    expect([t.record(a).id, t.record(b).id]).toEqual(["500", "501"]);
+    expect(t.get("501")?.srcPort).toBe(11);
+    t.end(a, "idle");
+    expect(t.get("500")).toBeUndefined();
+    const c = t.update(seg(A, B, 12, 80, SYN));
+    expect(t.record(c).id).toBe("502");
+  });
+
+  test("a full table evicts the least recently seen flows and counts them", () => {
+    const t = new FlowTable({ maxFlows: 64, timeouts: { udp: 1e9 } });
+    for (let i = 0; i < 200; i++) {
+      t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport: 1000 + i, dport: 53 }))), 1, 1000 + i));
+    }
+    expect(t.size).toBeLessThanOrEqual(64);
+    expect(t.evictions).toBe(t.created - t.size);
+    expect(t.created).toBe(200);
+    // The newest flow survived.
+    expect(t.active().some((f) => f.srcPort === 1199)).toBe(true);
+  });
+
+  test("the open-addressing index stays consistent under heavy churn (model check against a Map)", () => {
+    const t = new FlowTable({ maxFlows: 256, timeouts: { udp: 1e9 } });
+    const model = new Map<number, number>(); // port -> flow index
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 400;
+    for (let step = 0; step < 20000; step++) {
+      const port = rnd();
+      const known = model.get(port);
+      if (known !== undefined && step % 3 === 0) {
+        t.end(known, "idle");
+        model.delete(port);
+        continue;
+      }
+      if (known === undefined && model.size >= 250) continue;
+      const idx = t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport: port, dport: 9 }))), 1, 1000));
+      if (known !== undefined) expect(idx).toBe(known);
+      model.set(port, idx);
+    }
+    expect(t.size).toBe(model.size);
+    for (const [port, idx] of model) expect(t.record(idx).srcPort).toBe(port);
+  });
+
+  test("IPv6 flows and VLANs are part of the key", () => {
+    const t = new FlowTable();
+    const v6 = (vlan: number[]) => decode(ethernet({ type: 0x86dd, vlans: vlan }, ipv6({ src: "2001:db8::1", dst: "2001:db8::2", next: 17 }, udp({ sport: 1, dport: 2 }))));
+    const a = t.update(v6([]));
+    const b = t.update(v6([10]));
+    expect(a).not.toBe(b);
+    expect(t.record(b).vlan).toBe(10);
+    expect(t.record(a).srcIp).toBe("2001:db8::1");
+  });
+});

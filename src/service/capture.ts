@@ -1,0 +1,217 @@
+/**
+ * Capture control for the service: a live interface (libpcap) or a capture file fed through the
+ * same engine at a chosen speed. Publishes capture events and records capture sessions.
+ */
+import type { PacketBatch } from "../capture/batch.ts";
+import { CaptureError } from "../capture/errors.ts";
+import { defaultInterface, openLive, type LiveCapture } from "../capture/live.ts";
+import { CaptureFileError, openOffline, type OfflineSource } from "../capture/offline.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { CaptureSessions } from "../storage/sessions.ts";
+import type { LiveBus } from "./bus.ts";
+import { toApiCaptureStatus } from "../api/routes/capture.ts";
+import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type CaptureState } from "./context.ts";
+
+/** Packets per read when pacing a file: small, so packets are handed out close to their time. */
+export const PACED_BATCH_PACKETS = 64;
+/** Longest stretch of a fast (--speed 0) feed before yielding to the event loop. */
+export const FEED_SLICE_MS = 8;
+/** Longest single sleep while pacing, so a stop is noticed quickly. */
+const MAX_SLEEP_MS = 250;
+
+interface Running {
+  kind: "live" | "file";
+  session: number;
+  live?: LiveCapture;
+  cancel?: () => void;
+  packetsAtStart: number;
+  bytesAtStart: number;
+}
+
+export interface CaptureControllerOptions {
+  engine: Engine;
+  sessions: CaptureSessions;
+  bus: LiveBus;
+  interface?: string;
+  filter?: string;
+  log?: (msg: string) => void;
+}
+
+export class CaptureController {
+  readonly #o: CaptureControllerOptions;
+  #run: Running | null = null;
+  #state: CaptureState = {
+    running: false, mode: null, interface: null, file: null, filter: null, since: null, packets: 0, bytes: 0,
+    drops: 0, packetsPerSecond: 0, bytesPerSecond: 0, error: null,
+  };
+  #rateMark = { at: 0, packets: 0, bytes: 0 };
+  /** Resolves when the current file feed has ended (tests and `serve --read` wait on it). */
+  feedDone: Promise<void> = Promise.resolve();
+
+  constructor(opts: CaptureControllerOptions) {
+    this.#o = opts;
+  }
+
+  get running(): boolean {
+    return this.#run !== null;
+  }
+
+  status(): CaptureState {
+    const r = this.#run;
+    if (r?.kind === "live" && r.live) {
+      const s = r.live.stats();
+      Object.assign(this.#state, {
+        packets: s.packets, bytes: s.bytes, drops: s.dropped + s.ifDropped,
+        packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
+      });
+    } else if (r?.kind === "file") {
+      const e = this.#o.engine.stats;
+      this.#state.packets = e.packets - r.packetsAtStart;
+      this.#state.bytes = e.bytes - r.bytesAtStart;
+    }
+    return { ...this.#state };
+  }
+
+  /** Once a second: rates for file feeds, idle time for live capture. */
+  tick(nowMs = Date.now()): void {
+    const r = this.#run;
+    if (r?.kind === "file") {
+      const e = this.#o.engine.stats;
+      const dt = (nowMs - this.#rateMark.at) / 1000;
+      if (this.#rateMark.at > 0 && dt > 0) {
+        this.#state.packetsPerSecond = Math.round((e.packets - this.#rateMark.packets) / dt);
+        this.#state.bytesPerSecond = Math.round((e.bytes - this.#rateMark.bytes) / dt);
+      }
+      this.#rateMark = { at: nowMs, packets: e.packets, bytes: e.bytes };
+    } else if (r?.kind === "live") {
+      this.#o.engine.tickIdle(nowMs / 1000);
+    }
+  }
+
+  async startLive(opts: CaptureStartOptions = {}): Promise<CaptureState> {
+    if (this.#run) throw new CaptureConflictError(`capture is already running (${this.#describe()})`);
+    const iface = opts.interface ?? this.#o.interface ?? defaultInterface();
+    const filter = opts.filter ?? this.#o.filter ?? null;
+    if (!iface) {
+      return this.#failStart(new CaptureStartError("no network interface to capture on: set NETWORK_INTERFACE or pass --interface", 400, "no_interface"), null, filter);
+    }
+    let live: LiveCapture;
+    try {
+      live = await openLive({ interface: iface, filter: filter ?? undefined });
+    } catch (err) {
+      return this.#failStart(toStartError(err), iface, filter);
+    }
+    const session = this.#o.sessions.begin("live", iface, filter, Date.now() / 1000);
+    this.#run = { kind: "live", session, live, packetsAtStart: 0, bytesAtStart: 0 };
+    this.#begin("live", iface, null, filter);
+    live.start(
+      (batch: PacketBatch, linkType: number) => this.#o.engine.processBatch(batch, linkType),
+      (err) => this.#end(err.message),
+    );
+    return this.status();
+  }
+
+  /** Feeds a capture file at `speed` times real time (0: as fast as possible); resolves once reading began. */
+  async startFile(path: string, speed: number, filter?: string): Promise<CaptureState> {
+    if (this.#run) throw new CaptureConflictError(`capture is already running (${this.#describe()})`);
+    let source: OfflineSource;
+    try {
+      source = await openOffline(path, { filter, batchPackets: speed > 0 ? PACED_BATCH_PACKETS : undefined });
+    } catch (err) {
+      return this.#failStart(new CaptureStartError((err as Error).message, 400, "bad_file"), null, filter ?? null, path);
+    }
+    let cancelled = false;
+    const e = this.#o.engine.stats;
+    const session = this.#o.sessions.begin("file", path, filter ?? null, Date.now() / 1000);
+    this.#run = { kind: "file", session, cancel: () => (cancelled = true), packetsAtStart: e.packets, bytesAtStart: e.bytes };
+    this.#begin("file", null, path, filter ?? null);
+    this.#rateMark = { at: Date.now(), packets: e.packets, bytes: e.bytes };
+    this.feedDone = this.#feed(source, speed, () => cancelled);
+    return this.status();
+  }
+
+  async stop(): Promise<CaptureState> {
+    if (!this.#run) throw new CaptureConflictError("capture is not running");
+    this.#end(null);
+    await this.feedDone;
+    return this.status();
+  }
+
+  async #feed(source: OfflineSource, speed: number, cancelled: () => boolean): Promise<void> {
+    const engine = this.#o.engine;
+    let error: string | null = null;
+    let firstTs: number | null = null;
+    const wallStart = performance.now();
+    let slice = performance.now();
+    try {
+      for (;;) {
+        if (cancelled()) break;
+        const batch = source.next();
+        if (!batch) break;
+        if (speed > 0 && batch.count > 0) {
+          const ts = batch.view.getUint32(0, true) + batch.view.getUint32(4, true) / 1e6;
+          firstTs ??= ts;
+          const due = wallStart + ((ts - firstTs) * 1000) / speed;
+          for (let wait = due - performance.now(); wait > 0 && !cancelled(); wait = due - performance.now()) {
+            await Bun.sleep(Math.min(wait, MAX_SLEEP_MS));
+          }
+          if (cancelled()) break;
+          slice = performance.now();
+        }
+        engine.processBatch(batch, source.linkType);
+        if (performance.now() - slice > FEED_SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
+    } catch (err) {
+      error = err instanceof CaptureFileError ? err.message : `reading ${source.path} failed: ${(err as Error).message}`;
+    } finally {
+      source.close();
+    }
+    if (this.#run?.kind === "file") this.#end(error);
+    if (!error) this.#o.log?.(`capture: finished reading ${source.path} (${engine.stats.packets} packets)`);
+  }
+
+  #begin(mode: "live" | "file", iface: string | null, file: string | null, filter: string | null): void {
+    this.#state = {
+      running: true, mode, interface: iface, file, filter, since: Date.now() / 1000, packets: 0, bytes: 0, drops: 0,
+      packetsPerSecond: 0, bytesPerSecond: 0, error: null,
+    };
+    this.#o.bus.publish({ type: "capture", event: "started", data: toApiCaptureStatus(this.status()) });
+  }
+
+  #end(error: string | null): void {
+    const r = this.#run;
+    if (!r) return;
+    const final = this.status();
+    this.#run = null;
+    r.cancel?.();
+    if (r.live) r.live.stop();
+    this.#o.sessions.end(r.session, { stoppedAt: Date.now() / 1000, packets: final.packets, bytes: final.bytes, dropped: final.drops, error });
+    Object.assign(this.#state, { running: false, packetsPerSecond: 0, bytesPerSecond: 0, error });
+    const status = toApiCaptureStatus(this.status());
+    this.#o.bus.publish({ type: "capture", event: error ? "error" : "stopped", data: status });
+    if (error) this.#o.log?.(`capture: ${error}`);
+  }
+
+  #failStart(err: CaptureStartError, iface: string | null, filter: string | null, file: string | null = null): never {
+    this.#state = { ...this.#state, running: false, mode: file ? "file" : "live", interface: iface, file, filter, error: err.message };
+    this.#o.bus.publish({ type: "capture", event: "error", data: toApiCaptureStatus(this.status()) });
+    throw err;
+  }
+
+  #describe(): string {
+    return this.#state.mode === "file" ? `reading ${this.#state.file}` : `on ${this.#state.interface}`;
+  }
+}
+
+function toStartError(err: unknown): CaptureStartError {
+  const message = (err as Error).message;
+  if (err instanceof CaptureError) {
+    const userError = err.code === "NO_SUCH_DEVICE" || err.code === "BAD_FILTER" || err.code === "IFACE_DOWN";
+    return new CaptureStartError(message, userError ? 400 : 503, err.code.toLowerCase());
+  }
+  if (/filter/i.test(message)) return new CaptureStartError(message, 400, "bad_filter");
+  return new CaptureStartError(message, 503, "capture_unavailable");
+}

@@ -1,0 +1,91 @@
+/**
+ * The flows the API serves: live flows from the engine's table, ended flows queued for the next
+ * flush, and stored history, merged newest first. Precedence for one id: live, then queued, then stored.
+ */
+import type { Engine } from "../engine/engine.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { FlowQuery, StoredFlows } from "../storage/flows.ts";
+import type { StorageWriter } from "../storage/writer.ts";
+
+/** How long the ordering of live flows is reused (sorting 200 k flows costs ~20 ms). */
+export const LIVE_ORDER_TTL_MS = 1000;
+
+function matches(f: FlowRecord, q: FlowQuery): boolean {
+  if (q.status && f.status !== q.status) return false;
+  if (q.protocol && f.protocol !== q.protocol) return false;
+  if (q.since !== undefined && f.lastSeen < q.since) return false;
+  if (q.ip && f.srcIp !== q.ip && f.dstIp !== q.ip) return false;
+  if (q.deviceId && f.srcDeviceId !== q.deviceId && f.dstDeviceId !== q.deviceId) return false;
+  return true;
+}
+
+const newestFirst = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
+
+export class FlowView {
+  #order: Float64Array = new Float64Array(0);
+  #orderAt = -Infinity;
+  /** The table's next id when the order was taken: flows created since are looked up by id. */
+  #nextIdAt = 0;
+
+  constructor(
+    private readonly stored: StoredFlows,
+    private readonly writer: StorageWriter | null,
+    private readonly engine: Engine | null,
+  ) {}
+
+  get(id: string): FlowRecord | undefined {
+    return this.engine?.flows.get(id) ?? this.writer?.pendingFlow(id) ?? this.stored.get(id);
+  }
+
+  list(q: FlowQuery): FlowRecord[] {
+    const want = (q.offset ?? 0) + q.limit;
+    const out = new Map<string, FlowRecord>();
+    if (this.engine && q.status !== "closed") for (const f of this.#live(q, want)) out.set(f.id, f);
+    if (q.status !== "active" || !this.engine) {
+      if (this.writer) {
+        const queued: FlowRecord[] = [];
+        for (const f of this.writer.pendingFlows()) if (f.status === "closed" && !out.has(f.id) && matches(f, q)) queued.push(f);
+        queued.sort(newestFirst);
+        for (const f of queued.slice(0, want)) out.set(f.id, f);
+      }
+      // With a live table, stored "active" rows are either live or queued as closed: read only closed ones.
+      const status = this.engine ? "closed" : q.status;
+      for (const f of this.stored.query({ ...q, status, limit: want, offset: 0 })) if (!out.has(f.id)) out.set(f.id, f);
+    }
+    return [...out.values()].sort(newestFirst).slice(q.offset ?? 0, want);
+  }
+
+  /** Up to `want` live flows matching q, newest first. */
+  #live(q: FlowQuery, want: number): FlowRecord[] {
+    const table = this.engine!.flows;
+    const now = performance.now();
+    if (now - this.#orderAt > LIVE_ORDER_TTL_MS) {
+      const n = table.size;
+      const idx = new Uint32Array(n);
+      let k = 0;
+      table.forEachActive((i) => {
+        if (k < n) idx[k++] = i;
+      });
+      const sorted = Array.from(idx.subarray(0, k)).sort((a, b) => table.lastSeen[b] - table.lastSeen[a] || table.ids[b] - table.ids[a]);
+      this.#order = Float64Array.from(sorted, (i) => table.ids[i]);
+      this.#orderAt = now;
+      this.#nextIdAt = table.nextId;
+    }
+    const out: FlowRecord[] = [];
+    // Flows newer than the cached order: few (one second's worth), and the newest of all.
+    for (let id = table.nextId - 1; id >= this.#nextIdAt; id--) {
+      const f = table.get(id);
+      if (f && matches(f, q)) out.push(f);
+    }
+    let older = 0;
+    for (const id of this.#order) {
+      if (id >= this.#nextIdAt) continue;
+      const f = table.get(id);
+      if (f && matches(f, q)) {
+        out.push(f);
+        if (++older >= want) break;
+      }
+    }
+    return out;
+  }
+}

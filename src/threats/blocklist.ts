@@ -1,0 +1,109 @@
+/**
+ * Blocklist matches: flow endpoints against listed IPs/CIDRs, and DNS / TLS SNI / HTTP Host names
+ * against listed domains. Lists are plain-text files from settings.blocklists, re-read when their
+ * mtime or size changes (polled from tick). No list ships with NetInsight.
+ */
+import { readFileSync, statSync } from "node:fs";
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import { type Blocklist, emptyBlocklist, matchDomain, matchIp, parseBlocklist } from "./blocklist-file.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+
+/** Files larger than this are refused (a list of a few million entries is ~50 MB). */
+const MAX_LIST_BYTES = 64 * 1024 * 1024;
+
+export interface BlocklistDetector extends Analyzer {
+  /** Re-reads every configured file now; returns the number of entries loaded. */
+  reload(): number;
+  readonly entries: number;
+}
+
+export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, files = s.blocklists): BlocklistDetector {
+  let list: Blocklist = emptyBlocklist();
+  let signature = "";
+  let lastCheck = 0;
+
+  const stamp = (): string => files.map((f) => {
+    try {
+      const st = statSync(f);
+      return `${f}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return `${f}:missing`;
+    }
+  }).join("|");
+
+  const load = (): number => {
+    const next = emptyBlocklist();
+    for (const f of files) {
+      try {
+        if (statSync(f).size > MAX_LIST_BYTES) {
+          console.error(`blocklist ${f}: larger than ${MAX_LIST_BYTES} bytes, skipped`);
+          continue;
+        }
+        parseBlocklist(readFileSync(f, "utf8"), next);
+      } catch (err) {
+        console.error(`blocklist ${f}: ${(err as Error).message}`);
+      }
+    }
+    list = next;
+    signature = stamp();
+    return list.entries;
+  };
+
+  const hit = (local: string, localMac: string | null, indicator: string, kind: string, ts: number,
+    remoteIp: string | null, port: number | null, deviceId: string | null = null): void => {
+    store.raise({
+      type: "blocklist",
+      severity: "high",
+      title: `Contact with blocklisted ${kind} ${indicator}`,
+      description: `${local} contacted ${indicator}${remoteIp && remoteIp !== indicator ? ` (${remoteIp})` : ""}, ` +
+        `which is on a configured blocklist (${kind}).`,
+      ts,
+      sourceIp: local,
+      sourceMac: localMac,
+      targetIp: remoteIp,
+      targetPort: port,
+      deviceId,
+      key: `blocklist|${local}|${indicator}`,
+      evidence: { indicator, matchedBy: kind },
+    });
+  };
+
+  if (files.length > 0) load();
+
+  return {
+    name: "threats.blocklist",
+    wants: ["dns", "tlsClientHello", "quicClientHello", "http"],
+    get entries() {
+      return list.entries;
+    },
+    reload: load,
+    flowStarted(f: FlowRecord): void {
+      if (list.entries === 0) return;
+      if (matchIp(list, f.dstIp)) hit(f.srcIp, f.srcMac, f.dstIp, "IP", f.startTime, f.dstIp, f.dstPort, f.srcDeviceId);
+      else if (matchIp(list, f.srcIp)) hit(f.dstIp, f.dstMac, f.srcIp, "IP (inbound)", f.startTime, f.srcIp, f.dstPort, f.dstDeviceId);
+    },
+    observe(o: Observation): void {
+      if (list.domains.size === 0 || !o.meta.srcIp) return;
+      const m = o.meta;
+      let name: string | undefined;
+      if (o.kind === "dns" && !o.msg.isResponse) name = o.msg.questions[0]?.name;
+      else if (o.kind === "tlsClientHello" || o.kind === "quicClientHello") name = o.msg.sni;
+      else if (o.kind === "http" && o.msg.isRequest) name = o.msg.host?.replace(/:\d+$/, "");
+      if (!name) return;
+      const listed = matchDomain(list, name);
+      if (!listed) return;
+      const remote = o.kind === "dns" ? null : m.dstIp;
+      hit(m.srcIp, m.srcMac, listed, o.kind === "dns" ? "domain (DNS)" : o.kind === "http" ? "domain (HTTP)" : "domain (TLS SNI)",
+        m.ts, remote, o.kind === "dns" ? null : m.dstPort);
+    },
+    tick(): void {
+      if (files.length === 0) return;
+      const now = Date.now();
+      if (now - lastCheck < s.blocklistReloadSeconds * 1000) return;
+      lastCheck = now;
+      if (stamp() !== signature) load();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * DGA malware: bursts of NXDOMAIN answers for many distinct, random-looking names to one client
+ * (a bot trying generated rendezvous domains until one resolves).
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { BoundedMap, isLocalName, looksRandom, registeredDomain } from "./util.ts";
+
+const NXDOMAIN = 3;
+const MAX_NAMES_TRACKED = 2048;
+const SAMPLE = 10;
+
+interface ClientState {
+  start: number;
+  last: number;
+  names: Set<string>;
+  random: number;
+  raised: boolean;
+  dirty: boolean;
+  mac: string | null;
+}
+
+/** The label a generator chose: the longest label left of the (approximate) public suffix. */
+function generatedLabel(name: string): string {
+  const reg = registeredDomain(name);
+  const labels = name.toLowerCase().split(".");
+  const own = labels.slice(0, labels.length - reg.split(".").length + 1);
+  return own.reduce((a, b) => (b.length > a.length ? b : a), "");
+}
+
+export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const clients = new BoundedMap<string, ClientState>(s.maxTrackedKeys);
+
+  const raise = (client: string, c: ClientState): void => {
+    const n = c.names.size;
+    store.raise({
+      type: "dga",
+      severity: "high",
+      title: `Possible DGA malware on ${client}`,
+      description: `${client} got NXDOMAIN for ${n} distinct names within ${Math.round(c.last - c.start)} s; ` +
+        `${c.random} of them look machine-generated.`,
+      ts: c.last,
+      sourceIp: client,
+      sourceMac: c.mac,
+      key: `dga|${client}`,
+      evidence: {
+        nxdomains: n,
+        randomLooking: c.random,
+        randomRatio: Math.round((c.random / n) * 100) / 100,
+        threshold: s.dgaNxdomains,
+        windowSeconds: s.dgaWindowSeconds,
+        sampleNames: [...c.names].slice(0, SAMPLE),
+      },
+    });
+  };
+
+  return {
+    name: "threats.dga",
+    wants: ["dns"],
+    observe(o: Observation): void {
+      if (o.kind !== "dns" || !o.msg.isResponse || o.msg.rcode !== NXDOMAIN) return;
+      const q = o.msg.questions[0];
+      const client = o.meta.dstIp;
+      if (!q || !client || isLocalName(q.name)) return;
+      const ts = o.meta.ts;
+      let c = clients.get(client);
+      if (!c || ts - c.start > s.dgaWindowSeconds) {
+        c = { start: ts, last: ts, names: new Set(), random: 0, raised: false, dirty: false, mac: o.meta.dstMac };
+        clients.set(client, c);
+      }
+      c.last = Math.max(c.last, ts);
+      const name = q.name.toLowerCase();
+      if (c.names.has(name) || c.names.size >= MAX_NAMES_TRACKED) return;
+      c.names.add(name);
+      if (looksRandom(generatedLabel(name))) c.random++;
+      if (c.names.size < s.dgaNxdomains || c.random / c.names.size < s.dgaRandomRatio) return;
+      if (c.raised) c.dirty = true;
+      else {
+        c.raised = true;
+        raise(client, c);
+      }
+    },
+    tick(now: number): void {
+      clients.sweep((c, client) => {
+        if (c.dirty) {
+          c.dirty = false;
+          raise(client, c);
+        }
+        return now - c.last > s.dgaWindowSeconds;
+      });
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * DNS tunnelling / exfiltration: long or high-entropy labels, many unique subdomains under one
+ * registered domain, TXT/NULL query volume, and DNS bytes per domain, per client.
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { addCapped, BoundedMap, entropy, isLocalName, registeredDomain } from "./util.ts";
+
+const TXT = 16;
+const NULL_RR = 10;
+/** Subdomains remembered per (client, domain): enough to cross the threshold. */
+const MAX_SUBDOMAINS_TRACKED = 4096;
+/** Characters of the most telling query name kept as evidence. */
+const SAMPLE_NAME_CHARS = 120;
+
+interface DomainState {
+  start: number;
+  last: number;
+  queries: number;
+  subdomains: Set<string>;
+  encoded: number;
+  longest: number;
+  txtNull: number;
+  bytes: number;
+  raised: boolean;
+  sample: string;
+}
+
+export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+  const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
+
+  const state = (client: string, domain: string, ts: number): DomainState => {
+    const key = `${client}|${domain}`;
+    let d = domains.get(key);
+    if (!d || ts - d.start > s.dnsWindowSeconds) {
+      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, longest: 0, txtNull: 0, bytes: 0,
+        raised: false, sample: "" };
+      domains.set(key, d);
+    }
+    d.last = Math.max(d.last, ts);
+    return d;
+  };
+
+  const judge = (client: string, mac: string | null, domain: string, d: DomainState, ts: number): void => {
+    const reasons: string[] = [];
+    if (d.longest >= s.dnsLongLabel) reasons.push(`a ${d.longest}-character encoded label`);
+    if (d.encoded >= s.dnsEncodedQueries) reasons.push(`${d.encoded} queries with encoded labels`);
+    if (d.subdomains.size >= s.dnsUniqueSubdomains) reasons.push(`${d.subdomains.size} unique subdomains`);
+    if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} TXT/NULL queries`);
+    if (d.bytes >= s.dnsBytesPerDomain) reasons.push(`${d.bytes} bytes of DNS`);
+    if (reasons.length === 0) return;
+    // Re-raise (an update) only as the picture grows, not on every query.
+    if (d.raised && d.queries % 50 !== 0) return;
+    d.raised = true;
+    store.raise({
+      type: "dns_tunneling",
+      severity: reasons.length >= 2 ? "high" : "medium",
+      title: `Possible DNS tunnel to ${domain}`,
+      description: `${client} sent DNS to ${domain} carrying data: ${reasons.join(", ")}.`,
+      ts,
+      sourceIp: client,
+      sourceMac: mac,
+      targetIp: null,
+      key: `dns_tunneling|${client}|${domain}`,
+      evidence: {
+        domain,
+        queries: d.queries,
+        uniqueSubdomains: d.subdomains.size,
+        encodedLabelQueries: d.encoded,
+        longestEncodedLabel: d.longest,
+        txtNullQueries: d.txtNull,
+        dnsBytes: d.bytes,
+        windowSeconds: s.dnsWindowSeconds,
+        reasons,
+        sampleName: d.sample,
+      },
+    });
+  };
+
+  return {
+    name: "threats.dns-tunnel",
+    wants: ["dns"],
+    observe(o: Observation): void {
+      if (o.kind !== "dns") return;
+      const q = o.msg.questions[0];
+      if (!q || isLocalName(q.name)) return;
+      const domain = registeredDomain(q.name);
+      const client = o.msg.isResponse ? o.meta.dstIp : o.meta.srcIp;
+      if (!client) return;
+      const d = state(client, domain, o.meta.ts);
+      d.bytes += o.msg.size;
+      if (o.msg.isResponse) return;
+      d.queries++;
+      const sub = q.name.length > domain.length ? q.name.slice(0, q.name.length - domain.length - 1).toLowerCase() : "";
+      if (sub) addCapped(d.subdomains, sub, MAX_SUBDOMAINS_TRACKED);
+      if (q.type === TXT || q.type === NULL_RR) d.txtNull++;
+      let longestEncoded = 0;
+      for (const label of sub.split(".")) {
+        if (label.length >= s.dnsEncodedLabel && entropy(label) >= s.dnsLabelEntropy) {
+          longestEncoded = Math.max(longestEncoded, label.length);
+        }
+      }
+      if (longestEncoded > 0) {
+        d.encoded++;
+        if (longestEncoded > d.longest) {
+          d.longest = longestEncoded;
+          d.sample = q.name.slice(0, SAMPLE_NAME_CHARS);
+        }
+      }
+      judge(client, o.meta.srcMac, domain, d, o.meta.ts);
+    },
+    tick(now: number): void {
+      domains.sweep((d) => now - d.last > s.dnsWindowSeconds);
+    },
+  };
+}

