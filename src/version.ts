@@ -1,5 +1,6 @@
 /** The version, and the dates of the data the executable carries (for `--version`). */
 import pkg from "../package.json" with { type: "json" };
+import { OUI_DATA_DATE, OUI_DATA_SOURCE, OUI_ENTRIES } from "./devices/oui/meta.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -11,11 +12,6 @@ export async function versionText(): Promise<string> {
   } catch (e) {
     lines.push(`libpcap: not available (${(e as Error).message.split("\n")[0]})`);
   }
-  try {
-    const oui = (await import("./devices/oui/index.ts")) as { OUI_DATA_DATE?: string; OUI_SOURCE?: string };
-    if (oui.OUI_DATA_DATE) lines.push(`OUI data: ${oui.OUI_DATA_DATE}${oui.OUI_SOURCE ? ` (${oui.OUI_SOURCE})` : ""}`);
-  } catch {
-    // no OUI data built in
-  }
+  lines.push(`OUI vendor data: ${OUI_DATA_DATE}, ${OUI_ENTRIES.toLocaleString("en")} prefixes (${OUI_DATA_SOURCE})`);
   return lines.join("\n");
 }

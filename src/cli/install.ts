@@ -1,0 +1,75 @@
+/** `netinsight install`: copy this executable, create the user, config and systemd unit, start it. */
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { installPlan, PATHS } from "../install/plan.ts";
+import { runPlan } from "../install/run.ts";
+import { cliError } from "./errors.ts";
+
+const HELP = `Usage: netinsight install [options]   (as root)
+
+Installs NetInsight as a systemd service: copies this executable to ${PATHS.binary}, creates the
+user "${PATHS.user}" and ${PATHS.dataDir}, writes ${PATHS.envFile} and ${PATHS.unit},
+then enables and starts the service. It runs unprivileged with CAP_NET_RAW and CAP_NET_ADMIN only.
+
+Options:
+  --interface NAME   interface to capture on (default: the interface of the default route)
+  --port N           HTTP port (default 8000)
+  --dry-run          print what would be done, change nothing
+  -h, --help         show this help`;
+
+/** True when running as a `bun build --compile` executable rather than `bun src/main.ts`. */
+export function isCompiled(): boolean {
+  return Bun.main.startsWith("/$bunfs/");
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        interface: { type: "string" },
+        port: { type: "string", default: "8000" },
+        "dry-run": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    return cliError(`install: ${(e as Error).message}\n\n${HELP}`, 2);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return cliError("install: --port must be 1-65535", 2);
+  const dryRun = values["dry-run"];
+  if (!dryRun) {
+    if (process.getuid?.() !== 0) return cliError("install: run as root (sudo netinsight install), or add --dry-run to see the steps", 1);
+    if (!existsSync("/run/systemd/system")) {
+      return cliError(
+        "install: systemd is not running here. Run NetInsight as a plain program instead:\n" +
+          `  sudo setcap cap_net_raw,cap_net_admin=eip ${process.execPath}\n  ${process.execPath} serve`,
+        1,
+      );
+    }
+    if (!isCompiled()) return cliError("install: run this from the compiled executable (bun run build, then dist/netinsight-linux-<arch> install)", 1);
+  }
+  let iface = values.interface;
+  if (!iface) {
+    try {
+      iface = (await import("../capture/interfaces.ts")).defaultInterface();
+    } catch {
+      iface = undefined;
+    }
+  }
+  const token = randomBytes(24).toString("base64url");
+  const ok = runPlan(installPlan({ executable: process.execPath, interface: iface, port, token }), dryRun);
+  if (!ok) return 1;
+  if (!dryRun) {
+    console.log(`\nNetInsight is running: http://<this-host>:${port}/  (logs: journalctl -u netinsight -f)`);
+    console.log(`API token: sudo grep API_TOKEN ${PATHS.envFile}`);
+  }
+  return 0;
+}
