@@ -33,11 +33,7 @@ export interface AnalyzeResult {
 export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const engine = new Engine(opts);
   const flows: FlowRecord[] = [];
-  let flowCount = 0;
-  engine.onFlowEnd((f) => {
-    flowCount++;
-    if (opts.collectFlows !== false) flows.push(f);
-  });
+  if (opts.collectFlows !== false) engine.onFlowEnd((f) => flows.push(f));
   const source = await openOffline(path, { filter: opts.filter });
   let readError: string | null = null;
   try {
@@ -60,5 +56,5 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
   engine.stats.linkType ??= source.linkType;
   engine.finish();
   flows.sort((a, b) => Number(a.id) - Number(b.id));
-  return { engine, flows, summary: { file: path, ...engine.stats, flows: flowCount, readError } };
+  return { engine, flows, summary: { file: path, ...engine.stats, flows: engine.stats.flowsCreated, readError } };
 }

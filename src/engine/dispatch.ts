@@ -9,7 +9,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type P
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
-import { MESSAGE_PORTS, STREAM_SNIFFERS, type Sniffer } from "./registry.ts";
+import { MESSAGE_PORT_FLAGS, MESSAGE_PORTS, STREAM_SNIFFERS, type Sniffer } from "./registry.ts";
 import { decodeNdp } from "../decode/ndp.ts";
 import { identifyService } from "../decode/service.ts";
 
@@ -46,8 +46,10 @@ export class Dispatcher {
     }
     if (p.payloadLength <= 0) return;
     if (proto === IPPROTO_UDP || proto === IPPROTO_TCP) {
-      const table = MESSAGE_PORTS[proto === IPPROTO_UDP ? "udp" : "tcp"];
-      const byPort = table.get(p.dstPort) ?? table.get(p.srcPort);
+      const udp = proto === IPPROTO_UDP;
+      const flags = udp ? MESSAGE_PORT_FLAGS.udp : MESSAGE_PORT_FLAGS.tcp;
+      const port = flags[p.dstPort] ? p.dstPort : flags[p.srcPort] ? p.srcPort : -1;
+      const byPort = port < 0 ? undefined : (udp ? MESSAGE_PORTS.udp : MESSAGE_PORTS.tcp).get(port);
       if (byPort && this.wants(byPort.kind)) {
         for (const msg of byPort.decode(p.bytes, p.payloadOff, p.payloadLength, p)) {
           this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
@@ -56,7 +58,7 @@ export class Dispatcher {
       const seen = this.flows.inspected[index];
       if (seen < MAX_INSPECTED_PACKETS) {
         this.flows.inspected[index] = seen + 1;
-        this.inspect(p, index, dir, proto === IPPROTO_UDP ? STREAM_SNIFFERS.udp : STREAM_SNIFFERS.tcp);
+        this.inspect(p, index, dir, udp ? STREAM_SNIFFERS.udp : STREAM_SNIFFERS.tcp);
       }
     }
   }

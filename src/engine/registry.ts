@@ -51,9 +51,19 @@ const udp = new Map<number, PortDecoder>([
 
 const tcp = new Map<number, PortDecoder>([
   [53, { kind: "dns", decode: decodeDnsTcp }],
+  [5355, { kind: "llmnr", decode: decodeDnsTcp }],
 ]);
 
 export const MESSAGE_PORTS = { udp, tcp } as const;
+
+/** Port -> 1 when some message decoder listens there: one array read per packet instead of map lookups. */
+export const MESSAGE_PORT_FLAGS = { udp: portFlags(udp), tcp: portFlags(tcp) } as const;
+
+function portFlags(m: Map<number, PortDecoder>): Uint8Array {
+  const flags = new Uint8Array(65536);
+  for (const port of m.keys()) flags[port] = 1;
+  return flags;
+}
 
 /** Ports whose cleartext logins are reported (FTP, Telnet, SMTP, POP3, IMAP, submission). */
 const LOGIN_PORTS = new Set([21, 23, 25, 110, 143, 587]);
