@@ -128,17 +128,22 @@ function setMacs(client: number, fromClient: boolean): void {
   frame.set(fromClient ? host : GATEWAY_MAC, 6);
 }
 
+/** Source then destination address at `at`: local hosts are 192.168.1.x / fd00:213::x, servers public. */
 function setAddrs(f: Flow, fromClient: boolean, at: number): void {
-  const local = f.client + 10, remote = f.server;
-  const [a, b] = fromClient ? [true, false] : [false, true];
-  for (const [isLocal, off] of [[a, at], [b, at + (f.v6 ? 16 : 4)]] as const) {
-    if (f.v6) {
-      frame.fill(0, off, off + 16);
-      if (isLocal) frame.set([0xfd, 0x00, 0x02, 0x13], off), (frame[off + 15] = local);
-      else frame.set([0x20, 0x01, 0x0d, 0xb8], off), fv.setUint32(off + 12, remote);
-    } else if (isLocal) frame.set([192, 168, 1, local], off);
-    else frame.set([23 + (remote >> 16), (remote >> 8) & 0xff, remote & 0xff, 7], off);
+  const size = f.v6 ? 16 : 4;
+  writeAddr(f, true, fromClient ? at : at + size);
+  writeAddr(f, false, fromClient ? at + size : at);
+}
+
+function writeAddr(f: Flow, local: boolean, off: number): void {
+  if (!f.v6) {
+    frame.set(local ? [192, 168, 1, f.client + 10] : [23, (f.server >> 8) & 0xff, f.server & 0xff, 7], off);
+    return;
   }
+  frame.fill(0, off, off + 16);
+  frame.set(local ? [0xfd, 0x00, 0x02, 0x13] : [0x20, 0x01, 0x0d, 0xb8], off);
+  if (local) frame[off + 15] = f.client + 10;
+  else fv.setUint32(off + 12, f.server);
 }
 
 function ipv4Checksum(off: number): void {

@@ -2,7 +2,7 @@
  * The benchmark's C reference: what a minimal native flow meter does per packet. libpcap reads the
  * file, each packet is parsed to its 5-tuple (Ethernet, 802.1Q, IPv4, IPv6, TCP/UDP ports), and a
  * bidirectional flow is found or created in an open-addressing hash table that counts packets
- * and bytes each way. Prints one JSON line: packets, bytes, flows, seconds.
+ * and bytes each way. Prints one JSON line: packets, bytes, flows, seconds, cpuSeconds.
  *
  * Build: cc -O2 -o ref ref.c -lpcap
  */
@@ -25,12 +25,14 @@ static uint64_t flows, packets, bytes;
 static inline uint16_t rd16(const u_char *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 static uint64_t hash(const struct key *k) {
-  /* FNV-1a over the key bytes. */
-  const uint8_t *p = (const uint8_t *)k;
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < sizeof *k; i++) { h ^= p[i]; h *= 1099511628211ull; }
-  return h;
+  /* Five 64-bit words through a multiply-rotate mix: what a tuned native flow table does. */
+  uint64_t w[5], h = 0x2138a5u;
+  memcpy(w, k, sizeof w);
+  for (int i = 0; i < 5; i++) { h ^= w[i] * 0x9e3779b97f4a7c15ull; h = (h << 27 | h >> 37) * 0xbf58476d1ce4e5b9ull; }
+  return h ^ (h >> 31);
 }
+
+_Static_assert(sizeof(struct key) == 40, "hash() reads the key as five words");
 
 static void count(const struct pcap_pkthdr *h, const u_char *d) {
   packets++; bytes += h->len;
@@ -74,6 +76,7 @@ int main(int argc, char **argv) {
   char err[PCAP_ERRBUF_SIZE];
   table = calloc(TABLE_SIZE, sizeof *table);
   struct timespec t0, t1;
+  clock_t c0 = clock();
   clock_gettime(CLOCK_MONOTONIC, &t0);
   pcap_t *p = pcap_open_offline(argv[1], err);
   if (!p) { fprintf(stderr, "%s\n", err); return 1; }
@@ -83,7 +86,8 @@ int main(int argc, char **argv) {
   pcap_close(p);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"flows\":%llu,\"seconds\":%.4f}\n",
-         (unsigned long long)packets, (unsigned long long)bytes, (unsigned long long)flows, s);
+  double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"flows\":%llu,\"seconds\":%.4f,\"cpuSeconds\":%.4f}\n",
+         (unsigned long long)packets, (unsigned long long)bytes, (unsigned long long)flows, s, cpu);
   return 0;
 }

@@ -1,6 +1,6 @@
 /**
  * A small ad-hoc L2-L4 walker for the app-decoder corpus tests (test/corpus-decoders-b.test.ts):
- * Ethernet/VLAN, Linux SLL/SLL2, NFLOG, raw IP; IPv4/IPv6 to TCP/UDP payloads. Not product code.
+ * Ethernet/VLAN, Linux SLL/SLL2, NFLOG, PPP, raw IP; IPv4/IPv6 to TCP/UDP payloads. Not product code.
  */
 import { openOffline } from "../src/capture/offline.ts";
 import { RECORD_HEADER, nextRecord } from "../src/capture/batch.ts";
@@ -36,6 +36,7 @@ function ipOffset(b: Uint8Array, linkType: number, caplen: number): number {
   if (linkType === 276) return 20; // SLL2
   if (linkType === 101 || linkType === 12 || linkType === 228 || linkType === 229) return 0;
   if (linkType === 0) return 4; // NULL/loopback
+  if (linkType === 9) return b[0] === 0xff && b[1] === 0x03 ? 4 : 2; // PPP: [address, control,] protocol
   if (linkType === 239) {
     // NFLOG: 4-byte header then TLVs (little-endian length, type); type 9 is the packet.
     let p = 4;
@@ -51,8 +52,14 @@ function ipOffset(b: Uint8Array, linkType: number, caplen: number): number {
 }
 
 function walkPacket(b: Uint8Array, linkType: number, index: number): Segment | undefined {
+  return walkIp(b, ipOffset(b, linkType, b.length), index, 0);
+}
+
+const MAX_TUNNEL_DEPTH = 2;
+
+function walkIp(b: Uint8Array, start: number, index: number, depth: number): Segment | undefined {
   const caplen = b.length;
-  let p = ipOffset(b, linkType, caplen);
+  let p = start;
   if (p < 0 || p >= caplen) return undefined;
   let proto: number;
   let src: string;
@@ -81,6 +88,7 @@ function walkPacket(b: Uint8Array, linkType: number, index: number): Segment | u
       proto = next;
     }
   } else return undefined;
+  if ((proto === 41 || proto === 4) && depth < MAX_TUNNEL_DEPTH) return walkIp(b, p, index, depth + 1); // 6in4 / IP-in-IP
   if (p + 8 > ipEnd) return undefined;
   const sp = (b[p] << 8) | b[p + 1];
   const dp = (b[p + 2] << 8) | b[p + 3];
@@ -116,8 +124,21 @@ export async function readSegments(path: string): Promise<Segment[]> {
   return out;
 }
 
+/** "[v6]:port" with the address spelled out in full: nDPI shortens a single zero group, RFC 5952 does not. */
+function canonicalEndpoint(ep: string): string {
+  const m = /^\[([0-9a-f:.]+)\]:(\d+)$/i.exec(ep);
+  if (!m || m[1].includes(".")) return ep;
+  const [head, tail] = m[1].split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail === undefined ? [] : tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
+  return `[${groups.map((g) => parseInt(g, 16).toString(16)).join(":")}]:${m[2]}`;
+}
+
 /** "TCP a <-> b" with the endpoints sorted, to match a flow in either direction. */
 export function flowKey(proto: string, a: string, b: string): string {
+  a = canonicalEndpoint(a);
+  b = canonicalEndpoint(b);
   return a < b ? `${proto} ${a} ${b}` : `${proto} ${b} ${a}`;
 }
 

@@ -9,6 +9,9 @@ import { openLive, listInterfaces, type LiveCapture } from "../src/capture/live.
 import { openOffline } from "../src/capture/offline.ts";
 import { nextRecord, RECORD_HEADER, type PacketBatch } from "../src/capture/batch.ts";
 import type { CaptureError } from "../src/capture/errors.ts";
+import { Engine } from "../src/engine/engine.ts";
+import { analyzeFile } from "../src/engine/analyze.ts";
+import type { FlowRecord } from "../src/flows/record.ts";
 
 const isRoot = process.getuid?.() === 0;
 const hasIp = Bun.which("ip") !== null;
@@ -38,25 +41,41 @@ function sh(cmd: string[]): string {
   return r.out;
 }
 
-/** Every packet (bytes copied out of the shared batch) seen while `action` runs. */
-async function captureDuring(filter: string | undefined, action: () => Promise<void> | void): Promise<{ packets: Uint8Array[]; cap: LiveCapture }> {
+interface Captured {
+  /** Every packet's bytes, copied out of the shared batch. */
+  packets: Uint8Array[];
+  cap: LiveCapture;
+  /** The flows the engine made of the same batches. */
+  flows: FlowRecord[];
+}
+
+/** Captures on the host side while `action` runs, feeding every batch to an Engine too. */
+async function captureDuring(filter: string | undefined, action: () => Promise<void> | void): Promise<Captured> {
   const cap = await openLive({ interface: hostIf, filter });
+  const engine = new Engine();
+  const flows: FlowRecord[] = [];
+  engine.onFlowEnd((f) => flows.push(f));
   const packets: Uint8Array[] = [];
   const errors: Error[] = [];
-  cap.start((b: PacketBatch) => {
+  cap.start((b: PacketBatch, linkType) => {
     let off = 0;
     for (let i = 0; i < b.count; i++) {
       const caplen = b.view.getUint32(off + 8, true);
       packets.push(b.bytes.slice(off + RECORD_HEADER, off + RECORD_HEADER + caplen));
       off = nextRecord(off, caplen);
     }
+    engine.processBatch(b, linkType);
   }, (e) => errors.push(e));
   await action();
   await Bun.sleep(SETTLE_MS);
   cap.stop();
+  engine.finish();
   expect(errors).toEqual([]);
-  return { packets, cap };
+  expect(cap.linkType).toBe(1); // veth carries Ethernet
+  return { packets, cap, flows };
 }
+
+const frameBytes = (ps: Uint8Array[]) => ps.reduce((n, p) => n + p.length, 0);
 
 const u16 = (p: Uint8Array, o: number) => (p[o] << 8) | p[o + 1];
 const ipv4 = (p: Uint8Array, o: number) => `${p[o]}.${p[o + 1]}.${p[o + 2]}.${p[o + 3]}`;
@@ -77,7 +96,7 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
     sh(["ip", "link", "set", nsIf, "netns", ns]);
     // No IPv6 on either side: router solicitations and MLD reports would be noise in the counts.
     for (const [pre, dev] of [[[], hostIf], [["ip", "netns", "exec", ns], nsIf]] as const) {
-      run([...pre, "sysctl", "-qw", `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+      run([...pre, "sh", "-c", `echo 1 > /proc/sys/net/ipv6/conf/${dev}/disable_ipv6`]);
     }
     sh(["ip", "addr", "add", `${HOST_IP}/24`, "dev", hostIf]);
     sh(["ip", "link", "set", hostIf, "up"]);
@@ -92,7 +111,7 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
   });
 
   test("sees exactly the 10 ICMP packets of a 5-ping exchange", async () => {
-    const { packets, cap } = await captureDuring("icmp", () => {
+    const { packets, cap, flows } = await captureDuring("icmp", () => {
       sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.2", "-W", "2", HOST_IP]);
     });
     const icmp = packets.map((p) => ({ ...ip4(p)!, type: p[ip4(p)!.l4] }));
@@ -103,6 +122,11 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
     expect(s.packets).toBe(10);
     expect(s.bytes).toBe(packets.reduce((n, p) => n + p.length, 0));
     expect(s.dropped).toBe(0);
+    expect(flows.length).toBe(1);
+    const f = flows[0];
+    expect([f.protocol, f.srcIp, f.dstIp]).toEqual(["ICMP", NS_IP, HOST_IP]);
+    expect([f.packetsSent, f.packetsReceived]).toEqual([5, 5]);
+    expect(f.bytesSent + f.bytesReceived).toBe(frameBytes(packets));
   });
 
   test("sees every byte of a TCP exchange, both ways, with its handshake and close", async () => {
@@ -124,7 +148,7 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
       },
     });
     try {
-      const { packets } = await captureDuring(`tcp port ${PORT}`, async () => {
+      const { packets, flows } = await captureDuring(`tcp port ${PORT}`, async () => {
         const client = Bun.spawn(["ip", "netns", "exec", ns, "nc", "-N", HOST_IP, String(PORT)], {
           stdin: request,
           stdout: "pipe",
@@ -150,6 +174,12 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
       expect(up).toBe(request.length);
       expect(down).toBe(reply.length);
       expect([syn, synAck, finUp, finDown]).toEqual([1, 1, 1, 1]);
+      expect(flows.length).toBe(1);
+      const f = flows[0];
+      const fromClient = packets.filter((p) => ip4(p)!.src === NS_IP);
+      expect([f.protocol, f.srcIp, f.dstIp, f.dstPort, f.tcpState]).toEqual(["TCP", NS_IP, HOST_IP, PORT, "closed"]);
+      expect([f.packetsSent, f.packetsReceived]).toEqual([fromClient.length, packets.length - fromClient.length]);
+      expect([f.bytesSent, f.bytesReceived]).toEqual([frameBytes(fromClient), frameBytes(packets) - frameBytes(fromClient)]);
     } finally {
       server.stop(true);
     }
@@ -167,12 +197,18 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
       }
     }
     src.close();
-    const { packets } = await captureDuring(undefined, () => {
+    const { packets, flows } = await captureDuring(undefined, () => {
       sh(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", nsIf, "--topspeed", replayFile]);
     });
     const seen = packets.map((p) => Buffer.from(p).toString("hex"));
     expect(seen.length).toBe(expected.length);
     expect(seen.sort()).toEqual(expected.sort());
+    // The live path makes the same flows as reading the file.
+    const offline = (await analyzeFile(replayFile)).flows;
+    const shape = (fs: FlowRecord[]) =>
+      fs.map((f) => `${f.protocol} ${f.srcIp}:${f.srcPort} > ${f.dstIp}:${f.dstPort} ${f.packetsSent}/${f.bytesSent} ${f.packetsReceived}/${f.bytesReceived}`).sort();
+    expect(flows.length).toBeGreaterThan(5);
+    expect(shape(flows)).toEqual(shape(offline));
   });
 
   test("a bad filter on a live interface is a BAD_FILTER error", async () => {

@@ -27,6 +27,12 @@ describe("DomainMatcher", () => {
     expect(m.match("mesu.apple.com")?.application).toBe("Apple");
   });
 
+  test("a CDN name that embeds the customer's host names the customer", () => {
+    expect(m.match("captive.apple.com.edgekey.net")?.application).toBe("Apple");
+    expect(m.match("e1234.a.akamaiedge.net")?.application).toBe("Akamai");
+    expect(m.match("something.example.edgekey.net")?.application).toBe("Akamai");
+  });
+
   test("normalizes case, trailing dots and ports", () => {
     expect(m.match("WWW.YouTube.COM.")?.application).toBe("YouTube");
     expect(m.match("www.reddit.com:443")?.application).toBe("Reddit");

@@ -6,6 +6,11 @@ import { APPLICATIONS, type AppCategory, type ApplicationDomains } from "./appli
 
 /** Host names longer than DNS allows are not names; stop before walking them. */
 const MAX_HOST_LENGTH = 253;
+/**
+ * CDN names that embed the customer's own host name ("captive.apple.com.edgekey.net"): the
+ * customer's name says more than the CDN's, so it is tried first.
+ */
+export const CDN_WRAPPER_SUFFIXES = ["edgekey.net", "edgesuite.net", "akamaized.net", "cdn.cloudflare.net"];
 
 export interface AppMatch { application: string; category: AppCategory; suffix: string }
 
@@ -32,6 +37,16 @@ export class DomainMatcher {
   match(host: string | null | undefined): AppMatch | undefined {
     const name = normalizeHost(host);
     if (!name || isIpLiteral(name)) return undefined;
+    for (const wrapper of CDN_WRAPPER_SUFFIXES) {
+      if (name.length > wrapper.length + 1 && name.endsWith(`.${wrapper}`)) {
+        const inner = this.#longest(name.slice(0, -wrapper.length - 1));
+        if (inner) return inner;
+      }
+    }
+    return this.#longest(name);
+  }
+
+  #longest(name: string): AppMatch | undefined {
     let start = 0;
     while (start < name.length) {
       const hit = this.#bySuffix.get(start === 0 ? name : name.slice(start));

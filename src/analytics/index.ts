@@ -6,20 +6,21 @@ import type { Database } from "bun:sqlite";
 import type { Engine } from "../engine/engine.ts";
 import { FlowLabeler } from "./labeler.ts";
 import { TrafficRollup } from "./rollup.ts";
-import { DEFAULT_ROLLUP_RETENTION, type RollupRetention, RollupStore } from "./rollup-store.ts";
+import { type RollupRetention, RollupStore } from "./rollup-store.ts";
 
 export { FlowLabeler } from "./labeler.ts";
 export { TrafficRollup } from "./rollup.ts";
 export { RollupStore, DEFAULT_ROLLUP_RETENTION } from "./rollup-store.ts";
 export { ANALYTICS_MIGRATIONS, ensureAnalyticsSchema } from "./schema.ts";
 export { getAnalytics, getProtocols } from "./queries.ts";
+export { summarizeProtocols } from "./summary.ts";
 
 export interface AttachedAnalytics {
   labeler: FlowLabeler;
   rollup: TrafficRollup | null;
   store: RollupStore | null;
-  /** Writes the last rollup rows and ages old ones; call after engine.finish(). */
-  close(now?: number): void;
+  /** Writes the last rollup rows; call after engine.finish(). */
+  close(): void;
 }
 
 export function attachAnalytics(
@@ -30,15 +31,16 @@ export function attachAnalytics(
   // Labels first: the rollups read them from the flow records.
   engine.addAnalyzer(labeler);
   const store = opts.db ? new RollupStore(opts.db) : null;
-  const rollup = store ? new TrafficRollup({ store, activeFlows: () => engine.flows.active() }) : null;
+  const rollup = store
+    ? new TrafficRollup({ store, activeFlows: () => engine.flows.active(), retention: opts.retention })
+    : null;
   if (rollup) engine.addAnalyzer(rollup);
   return {
     labeler,
     rollup,
     store,
-    close(now = Date.now() / 1000) {
+    close() {
       rollup?.close();
-      store?.compact(now, opts.retention ?? DEFAULT_ROLLUP_RETENTION);
     },
   };
 }

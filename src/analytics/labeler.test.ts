@@ -55,9 +55,9 @@ describe("FlowLabeler", () => {
     labeler.observe({ kind: "dns", meta: { ...meta("9", "192.168.1.1", "10.0.0.2", 100), srcPort: 53 }, msg: dnsAnswer });
     expect(labels.get("9")?.hostname).toBe("www.netflix.com"); // the DNS flow itself
     labeler.flowStarted(flow("10", "10.0.0.2", "52.1.2.3", 101));
-    expect(labels.get("10")).toEqual({ hostname: "www.netflix.com", application: "Netflix", category: "video" });
+    expect(labels.get("10")).toEqual({ service: "TLS", serviceBy: "port", hostname: "www.netflix.com", application: "Netflix", category: "video" });
     labeler.flowStarted(flow("11", "10.0.0.2", "52.1.2.3", 100 + 4000));
-    expect(labels.has("11")).toBe(false);
+    expect(labels.get("11")?.hostname).toBeUndefined();
   });
 
   test("a handshake name replaces a DNS-derived one, never the other way round", () => {
@@ -68,6 +68,28 @@ describe("FlowLabeler", () => {
     expect(labels.get("12")?.application).toBe("Spotify");
     labeler.observe({ kind: "dns", meta: meta("12", "10.0.0.2", "52.1.2.3"), msg: dnsAnswer });
     expect(labels.get("12")?.hostname).toBe("api.spotify.com");
+  });
+
+  test("without a name, a known network or LAN port names the application; a later SNI replaces it", () => {
+    const { labels, labeler } = setup();
+    labeler.flowStarted(flow("20", "10.0.0.2", "149.154.167.91", 100));
+    expect(labels.get("20")).toMatchObject({ application: "Telegram", category: "messaging" });
+    labeler.flowStarted({ ...flow("21", "10.0.0.2", "10.0.0.255", 100), protocol: "UDP", ipProtocol: 17, srcPort: 17500, dstPort: 17500 });
+    expect(labels.get("21")?.application).toBe("Dropbox");
+    labeler.observe({ kind: "tlsClientHello", meta: meta("20", "10.0.0.2", "149.154.167.91"), msg: hello("web.telegram.org") });
+    expect(labels.get("20")).toMatchObject({ hostname: "web.telegram.org", application: "Telegram", category: "messaging" });
+    labeler.observe({ kind: "tlsClientHello", meta: meta("22", "10.0.0.2", "52.114.250.153"), msg: hello("52.114.250.153") });
+    expect(labels.get("22")).toEqual({ hostname: "52.114.250.153", application: "Microsoft Teams", category: "conferencing" });
+  });
+
+  test("a flow without payload gets a port guess for its service; a known service is kept", () => {
+    const { labels, labeler } = setup();
+    labeler.flowStarted({ ...flow("30", "10.0.0.2", "10.0.0.9", 100), dstPort: 22 });
+    expect(labels.get("30")).toEqual({ service: "SSH", serviceBy: "port" });
+    labeler.flowStarted({ ...flow("31", "10.0.0.2", "10.0.0.9", 100), dstPort: 22, service: "HTTP", serviceBy: "payload" });
+    expect(labels.has("31")).toBe(false);
+    labeler.flowStarted({ ...flow("32", "10.0.0.2", "10.0.0.9", 100), srcPort: 40000, dstPort: 40001 });
+    expect(labels.has("32")).toBe(false);
   });
 
   test("observations without a flow or a name change nothing", () => {

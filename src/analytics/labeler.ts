@@ -3,7 +3,9 @@
  * DNS flow, or the DNS answer that resolved the server address) and maps it to an application.
  */
 import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
+import { serviceByPort } from "../decode/service.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import { AddressMatcher } from "./address-applications.ts";
 import { DnsAnswerCache } from "./dns-cache.ts";
 import { DomainMatcher, defaultDomainMatcher, isIpLiteral, normalizeHost } from "./domain-match.ts";
 
@@ -11,6 +13,8 @@ import { DomainMatcher, defaultDomainMatcher, isIpLiteral, normalizeHost } from 
 export const MAX_LABELLED_FLOWS = 200_000;
 
 export interface FlowLabelPatch {
+  service?: string | null;
+  serviceBy?: "payload" | "port" | null;
   hostname?: string | null;
   application?: string | null;
   category?: string | null;
@@ -20,11 +24,12 @@ export interface FlowLabelerOptions {
   /** Sets labels on a flow: `(id, patch) => engine.flows.label(id, patch)`. */
   labelFlow: (flowId: string, patch: FlowLabelPatch) => void;
   matcher?: DomainMatcher;
+  addresses?: AddressMatcher;
   dnsCache?: DnsAnswerCache;
 }
 
 /** How sure a hostname is; a stronger source replaces a weaker one, never the reverse. */
-const Strength = { DnsAnswer: 1, DnsQuery: 2, Handshake: 3 } as const;
+const Strength = { Address: 0, DnsAnswer: 1, DnsQuery: 2, Handshake: 3 } as const;
 type Strength = (typeof Strength)[keyof typeof Strength];
 
 const WANTS: readonly ObservationKind[] = ["dns", "http", "tlsClientHello", "quicClientHello"];
@@ -34,12 +39,14 @@ export class FlowLabeler implements Analyzer {
   readonly wants = WANTS;
   readonly dnsCache: DnsAnswerCache;
   readonly #matcher: DomainMatcher;
+  readonly #addresses: AddressMatcher;
   readonly #labelFlow: FlowLabelerOptions["labelFlow"];
   readonly #strength = new Map<string, Strength>();
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
     this.#matcher = opts.matcher ?? defaultDomainMatcher();
+    this.#addresses = opts.addresses ?? sharedAddressMatcher();
     this.dnsCache = opts.dnsCache ?? new DnsAnswerCache();
   }
 
@@ -64,9 +71,24 @@ export class FlowLabeler implements Analyzer {
   }
 
   flowStarted(flow: FlowRecord): void {
+    // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
+    // the engine replaces this guess once a payload packet identifies the service.
+    if (!flow.service) {
+      const guess = serviceByPort(flow.ipProtocol, flow.srcPort, flow.dstPort);
+      if (guess) this.#labelFlow(flow.id, { service: guess.service, serviceBy: "port" });
+    }
     if (flow.hostname || !flow.dstIp) return;
     const name = this.dnsCache.lookup(flow.srcIp, flow.dstIp, flow.startTime);
-    if (name) this.#label(flow.id, name, Strength.DnsAnswer);
+    if (name) {
+      this.#label(flow.id, name, Strength.DnsAnswer);
+      return;
+    }
+    // No name yet: the server's network or a LAN port may still say whose traffic this is.
+    const known = this.#addresses.matchPort(flow.ipProtocol, flow.srcPort, flow.dstPort) ?? this.#addresses.matchAddress(flow.dstIp);
+    if (known) {
+      this.#remember(flow.id, Strength.Address);
+      this.#labelFlow(flow.id, { application: known.application, category: known.category });
+    }
   }
 
   flowEnded(flow: FlowRecord): void {
@@ -83,14 +105,32 @@ export class FlowLabeler implements Analyzer {
     if (!flowId) return;
     const host = normalizeHost(rawHost);
     if (!host) return;
+    if (!this.#remember(flowId, strength)) return;
+    // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
+    const app = isIpLiteral(host) ? this.#byAddress(host) : this.classify(host);
+    this.#labelFlow(flowId, { hostname: host, ...app });
+  }
+
+  #byAddress(ip: string): { application: string | null; category: string | null } {
+    const m = this.#addresses.matchAddress(ip);
+    return m ? { application: m.application, category: m.category } : { application: null, category: null };
+  }
+
+  /** Records a label's strength; false when the flow already has one at least as strong. */
+  #remember(flowId: string, strength: Strength): boolean {
     const had = this.#strength.get(flowId);
-    if (had !== undefined && had >= strength) return;
+    if (had !== undefined && had >= strength) return false;
     if (had === undefined && this.#strength.size >= MAX_LABELLED_FLOWS) {
       const oldest = this.#strength.keys().next().value;
       if (oldest !== undefined) this.#strength.delete(oldest);
     }
     this.#strength.set(flowId, strength);
-    const app = isIpLiteral(host) ? { application: null, category: null } : this.classify(host);
-    this.#labelFlow(flowId, { hostname: host, ...app });
+    return true;
   }
+}
+
+let sharedAddresses: AddressMatcher | undefined;
+function sharedAddressMatcher(): AddressMatcher {
+  sharedAddresses ??= new AddressMatcher();
+  return sharedAddresses;
 }

@@ -47,6 +47,9 @@ export const NDPI_SERVICES: Record<string, string[]> = {
   DoH_DoT: ["TLS", "DoT"],
   Radius: ["RADIUS"],
   RSYNC: ["rsync"],
+  WSD: ["WS-Discovery", "WSD"],
+  IPSec: ["IPsec"],
+  DCERPC: ["RPC", "DCERPC"],
 };
 
 /**

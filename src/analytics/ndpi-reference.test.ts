@@ -29,6 +29,9 @@ describe("nDPI output parser", () => {
 
   test("the biflow key ignores direction", () => {
     expect(biflowKey("TCP", "10.0.0.1", 1, "10.0.0.2", 2)).toBe(biflowKey("tcp", "10.0.0.2", 2, "10.0.0.1", 1));
+    // RFC 5952 text (ours) and glibc's inet_ntop (nDPI) spell one zero group differently.
+    expect(biflowKey("TCP", "2a03:2880:1010:3f20:face:b00c:0:25de", 1, "::1", 2))
+      .toBe(biflowKey("TCP", "::1", 2, "2A03:2880:1010:3f20:face:b00c::25de", 1));
     expect(biflowKey("TCP", "10.0.0.1", 1, "10.0.0.2", 2)).not.toBe(biflowKey("UDP", "10.0.0.1", 1, "10.0.0.2", 2));
   });
 });

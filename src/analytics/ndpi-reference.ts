@@ -2,6 +2,7 @@
  * Reads ndpiReader's per-flow lines (`.ndpi.out`) so NetInsight's labels can be checked against
  * nDPI's: `1 TCP 10.0.0.1:1234 <-> 1.2.3.4:443 [proto: 91.126/TLS.Google][...][Hostname/SNI: x]`.
  */
+import { ipv6Hex } from "./address-applications.ts";
 
 export interface NdpiFlow {
   index: number;
@@ -81,8 +82,13 @@ export function parseNdpiOutput(text: string): NdpiFlow[] {
 
 /** Direction-free key of a flow: protocol plus both endpoints in sorted order. */
 export function biflowKey(protocol: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-  const a = `${aIp.toLowerCase()}|${aPort}`;
-  const b = `${bIp.toLowerCase()}|${bPort}`;
+  const a = `${canonicalIp(aIp)}|${aPort}`;
+  const b = `${canonicalIp(bIp)}|${bPort}`;
   const p = protocol.toUpperCase() === "ICMPV6" ? "ICMPV6" : protocol.toUpperCase();
   return a < b ? `${p} ${a} ${b}` : `${p} ${b} ${a}`;
+}
+
+/** IPv6 text has several spellings ("b00c:0:25de" / "b00c::25de"); compare the digits. */
+function canonicalIp(ip: string): string {
+  return ip.includes(":") ? (ipv6Hex(ip) ?? ip.toLowerCase()) : ip;
 }

@@ -39,7 +39,7 @@ describe("getAnalytics", () => {
     expect(a.totals).toEqual({ bytes: 11000, packets: 4, flows: 4, devices: 2, threats: 1 });
     expect(a.topTalkers[0]).toEqual({ deviceId: "aabbccddeeff", ip: "192.168.1.10", name: "Living room TV", bytesSent: 1000, bytesReceived: 9000, flows: 3 });
     expect(a.topTalkers[1]).toMatchObject({ deviceId: null, ip: "192.168.1.11", name: null });
-    expect(a.topApplications.map((x) => x.application)).toEqual(["YouTube", "Unknown", "Netflix"]);
+    expect(a.topApplications.map((x) => x.application)).toEqual(["YouTube", "Netflix"]);
     expect(a.topApplications[0]).toEqual({ application: "YouTube", category: "video", bytes: 8800, flows: 1 });
     expect(a.topDestinations[0]).toEqual({ host: "rr1.googlevideo.com", bytes: 8800, flows: 1 });
   });
@@ -74,9 +74,16 @@ describe("getProtocols", () => {
     expect(p.hours).toBe(1);
     expect(p.services).toEqual([
       { service: "QUIC", bytes: 8800, packets: 2, flows: 1, percent: 80 },
-      { service: "DNS", bytes: 1200, packets: 2, flows: 2, percent: 10.9 },
-      { service: "TLS", bytes: 1000, packets: 2, flows: 1, percent: 9.1 },
+      { service: "DNS", bytes: 1200, packets: 2, flows: 2, percent: 10.91 },
+      { service: "TLS", bytes: 1000, packets: 2, flows: 1, percent: 9.09 },
     ]);
     expect(p.applications[0]).toEqual({ application: "YouTube", category: "video", bytes: 8800, flows: 1, percent: 80 });
+    expect(p.applications.map((a) => a.application)).toEqual(["YouTube", "Netflix"]);
+  });
+
+  test("null hours means all stored history", () => {
+    const p = getProtocols(seeded(), { hours: null, now: NOW });
+    expect(p.hours).toBeNull();
+    expect(p.services.reduce((s, x) => s + x.bytes, 0)).toBe(11000);
   });
 });

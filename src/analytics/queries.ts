@@ -10,10 +10,10 @@ import { ensureAnalyticsSchema } from "./schema.ts";
 export const MAX_SERIES_POINTS = 360;
 const STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 export const TOP_LIMIT = 10;
-export const UNKNOWN_APPLICATION = "Unknown";
 
 export interface WindowOptions {
-  hours: number;
+  /** Hours back from `now`; getProtocols also takes null for all stored history. */
+  hours: number | null;
   /** Epoch seconds; the window ends here. */
   now: number;
   limit?: number;
@@ -35,7 +35,7 @@ export interface AnalyticsAnswer {
 }
 
 export interface ProtocolsAnswer {
-  hours: number;
+  hours: number | null;
   services: { service: string; bytes: number; packets: number; flows: number; percent: number }[];
   applications: { application: string; category: string | null; bytes: number; flows: number; percent: number }[];
 }
@@ -47,16 +47,20 @@ const iso = (t: number) => new Date(t * 1000).toISOString();
 /** A row belongs to the window when its bucket overlaps [from, to). */
 const OVERLAP = "dim = ? AND bucket < ? AND bucket + resolution > ?";
 
+/** Keys summed over the window, biggest first; the empty key (no application) is left out. */
 function grouped(db: Database, dim: string, from: number, to: number, limit: number): Grouped[] {
   return db.query(
     `SELECT key, max(label) AS label, sum(bytes_out) AS bytesOut, sum(bytes_in) AS bytesIn,
             sum(packets_out + packets_in) AS packets, sum(flows) AS flows
-     FROM traffic_rollups WHERE ${OVERLAP} GROUP BY key ORDER BY sum(bytes_out + bytes_in) DESC, key LIMIT ?`,
+     FROM traffic_rollups WHERE ${OVERLAP} AND key <> '' GROUP BY key ORDER BY sum(bytes_out + bytes_in) DESC, key LIMIT ?`,
   ).all(dim, to, from, limit) as Grouped[];
 }
 
+const DEFAULT_HOURS = 24;
+
 function windowOf(opts: WindowOptions): { hours: number; from: number; to: number } {
-  const hours = Number.isFinite(opts.hours) && opts.hours > 0 ? opts.hours : 24;
+  const h = opts.hours;
+  const hours = typeof h === "number" && Number.isFinite(h) && h > 0 ? h : DEFAULT_HOURS;
   return { hours, from: opts.now - hours * 3600, to: opts.now };
 }
 
@@ -133,7 +137,7 @@ export function getAnalytics(db: Database, opts: WindowOptions): AnalyticsAnswer
       };
     }),
     topApplications: grouped(db, "app", from, to, limit).map((g) => ({
-      application: g.key || UNKNOWN_APPLICATION, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
+      application: g.key, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
     })),
     topDestinations: grouped(db, "dest", from, to, limit).map((g) => ({
       host: g.key, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
@@ -143,9 +147,10 @@ export function getAnalytics(db: Database, opts: WindowOptions): AnalyticsAnswer
 
 export function getProtocols(db: Database, opts: WindowOptions): ProtocolsAnswer {
   ensureAnalyticsSchema(db);
-  const { hours, from, to } = windowOf(opts);
+  const all = opts.hours === null;
+  const { hours, from, to } = all ? { hours: null, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER } : windowOf(opts);
   const limit = opts.limit ?? 50;
-  const percent = (part: number, all: number) => (all > 0 ? Math.round((part / all) * 1000) / 10 : 0);
+  const percent = (part: number, total: number) => (total > 0 ? Math.round((part / total) * 10000) / 100 : 0);
   const services = grouped(db, "service", from, to, limit);
   const apps = grouped(db, "app", from, to, limit);
   const total = (db.query(`SELECT coalesce(sum(bytes_out + bytes_in), 0) AS b FROM traffic_rollups WHERE ${OVERLAP}`)
@@ -157,7 +162,7 @@ export function getProtocols(db: Database, opts: WindowOptions): ProtocolsAnswer
       percent: percent(g.bytesOut + g.bytesIn, total),
     })),
     applications: apps.map((g) => ({
-      application: g.key || UNKNOWN_APPLICATION, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
+      application: g.key, category: g.label, bytes: g.bytesOut + g.bytesIn, flows: g.flows,
       percent: percent(g.bytesOut + g.bytesIn, total),
     })),
   };

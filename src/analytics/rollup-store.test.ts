@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { type RollupRow, RollupStore } from "./rollup-store.ts";
+import { MAX_KEYS_PER_ROLLED_BUCKET, OTHER_KEY, type RollupRow, RollupStore } from "./rollup-store.ts";
 import { ANALYTICS_MIGRATIONS, DAY, ensureAnalyticsSchema, HOUR, MINUTE } from "./schema.ts";
 
 const DAY0 = 1_700_006_400; // a UTC midnight (divisible by 86400)
@@ -77,5 +77,28 @@ describe("RollupStore.compact", () => {
     store.compact(now, { minuteHours: 24, hourDays: 30, retentionDays: 35 });
     expect(rows(db, DAY)).toEqual([]);
     expect(rows(db, HOUR).length).toBe(1);
+  });
+
+  test("an hour keeps its biggest keys apart and sums the tail under one key", () => {
+    const db = new Database(":memory:");
+    const store = new RollupStore(db);
+    const extra = 50;
+    const rowsIn: RollupRow[] = [];
+    for (let i = 0; i < MAX_KEYS_PER_ROLLED_BUCKET + extra; i++) {
+      // Key i has i + 1 bytes, spread over two minutes of the same hour.
+      rowsIn.push({ ...minuteRow(DAY0 + MINUTE, `host${i}`, i + 1), dim: "dest", bytesIn: 0 });
+      rowsIn.push({ ...minuteRow(DAY0 + 2 * MINUTE, `host${i}`, 0), dim: "dest", bytesIn: 0 });
+    }
+    store.put(rowsIn);
+    store.compact(DAY0 + 3 * DAY);
+    const hour = rows(db, HOUR);
+    expect(hour.length).toBe(MAX_KEYS_PER_ROLLED_BUCKET + 1);
+    const other = hour.find((r) => r.key === OTHER_KEY);
+    // The smallest `extra` keys (1..extra bytes) are the tail.
+    expect(other).toMatchObject({ bytesOut: (extra * (extra + 1)) / 2, flows: 2 * extra });
+    expect(hour.find((r) => r.key === `host${extra - 1}`)).toBeUndefined();
+    expect(hour.find((r) => r.key === `host${extra}`)?.bytesOut).toBe(extra + 1);
+    const sum = hour.reduce((a, r) => a + r.bytesOut, 0);
+    expect(sum).toBe(((MAX_KEYS_PER_ROLLED_BUCKET + extra) * (MAX_KEYS_PER_ROLLED_BUCKET + extra + 1)) / 2);
   });
 });

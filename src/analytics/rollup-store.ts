@@ -30,6 +30,14 @@ export interface RollupRetention {
   retentionDays: number;
 }
 
+/** Keys kept apart per dimension in an hour or day bucket; the rest are summed under OTHER_KEY. */
+export const MAX_KEYS_PER_ROLLED_BUCKET = 200;
+/** The key that sums what a cap left out. */
+export const OTHER_KEY = "(other)";
+
+/** Every dimension, so range scans use the (dim, bucket, ...) primary key instead of the whole table. */
+const DIMS = (["total", "device", "service", "app", "dest"] satisfies RollupDim[]).map((d) => `'${d}'`).join(", ");
+
 export const DEFAULT_ROLLUP_RETENTION: RollupRetention = { minuteHours: 24, hourDays: 30, retentionDays: 365 };
 
 export class RollupStore {
@@ -79,23 +87,34 @@ export class RollupStore {
     this.db.transaction(() => {
       changed += this.#merge(MINUTE, HOUR, minuteCutoff);
       changed += this.#merge(HOUR, DAY, hourCutoff);
-      changed += this.db.query("DELETE FROM traffic_rollups WHERE bucket < ?").run(pruneCutoff).changes;
+      changed += this.db.query(`DELETE FROM traffic_rollups WHERE dim IN (${DIMS}) AND bucket < ?`).run(pruneCutoff).changes;
     })();
     return changed;
   }
 
-  /** Moves rows of resolution `from` with bucket < cutoff into buckets of resolution `to`. */
+  /**
+   * Moves rows of resolution `from` with bucket < cutoff into buckets of resolution `to`. Per
+   * bucket and dimension only the MAX_KEYS_PER_ROLLED_BUCKET biggest keys stay apart; the tail
+   * (mostly one-off destinations) is summed under OTHER_KEY so old history stays small.
+   */
   #merge(from: number, to: number, cutoff: number): number {
     this.db.query(
       `INSERT INTO traffic_rollups (dim, bucket, resolution, key, label, bytes_out, bytes_in, packets_out, packets_in, flows)
-       SELECT dim, (bucket / ?1) * ?1, ?1, key, max(label), sum(bytes_out), sum(bytes_in), sum(packets_out), sum(packets_in), sum(flows)
-       FROM traffic_rollups WHERE resolution = ?2 AND bucket < ?3
-       GROUP BY dim, (bucket / ?1) * ?1, key
+       SELECT dim, b, ?1, CASE WHEN rank > ?4 THEN ?5 ELSE key END, CASE WHEN rank > ?4 THEN NULL ELSE label END,
+              sum(bo), sum(bi), sum(po), sum(pi), sum(fl)
+       FROM (
+         SELECT dim, (bucket / ?1) * ?1 AS b, key, max(label) AS label, sum(bytes_out) AS bo, sum(bytes_in) AS bi,
+                sum(packets_out) AS po, sum(packets_in) AS pi, sum(flows) AS fl,
+                row_number() OVER (PARTITION BY dim, (bucket / ?1) * ?1 ORDER BY sum(bytes_out + bytes_in) DESC, key) AS rank
+         FROM traffic_rollups WHERE dim IN (${DIMS}) AND bucket < ?3 AND resolution = ?2
+         GROUP BY dim, (bucket / ?1) * ?1, key
+       ) WHERE true
+       GROUP BY dim, b, CASE WHEN rank > ?4 THEN ?5 ELSE key END
        ON CONFLICT (dim, bucket, resolution, key) DO UPDATE SET label = coalesce(excluded.label, label),
          bytes_out = bytes_out + excluded.bytes_out, bytes_in = bytes_in + excluded.bytes_in,
          packets_out = packets_out + excluded.packets_out, packets_in = packets_in + excluded.packets_in,
          flows = flows + excluded.flows`,
-    ).run(to, from, cutoff);
-    return this.db.query("DELETE FROM traffic_rollups WHERE resolution = ? AND bucket < ?").run(from, cutoff).changes;
+    ).run(to, from, cutoff, MAX_KEYS_PER_ROLLED_BUCKET, OTHER_KEY);
+    return this.db.query(`DELETE FROM traffic_rollups WHERE dim IN (${DIMS}) AND bucket < ? AND resolution = ?`).run(cutoff, from).changes;
   }
 }

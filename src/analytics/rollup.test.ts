@@ -1,8 +1,8 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import type { FlowRecord } from "../flows/record.ts";
-import { MAX_DEST_KEYS_PER_MINUTE, OTHER_KEY, TrafficRollup } from "./rollup.ts";
-import { RollupStore } from "./rollup-store.ts";
+import { MAX_DEST_KEYS_PER_MINUTE, TrafficRollup } from "./rollup.ts";
+import { OTHER_KEY, RollupStore } from "./rollup-store.ts";
 import type { RollupDim } from "./schema.ts";
 
 const T0 = 1_700_000_040; // a minute edge (divisible by 60)

@@ -7,8 +7,8 @@
 import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { isLocalAddress } from "./local-address.ts";
-import type { RollupRow, RollupStore } from "./rollup-store.ts";
-import { MINUTE, type RollupDim } from "./schema.ts";
+import { DEFAULT_ROLLUP_RETENTION, OTHER_KEY, type RollupRetention, type RollupRow, type RollupStore } from "./rollup-store.ts";
+import { HOUR, MINUTE, type RollupDim } from "./schema.ts";
 
 /** Minutes kept in memory behind the newest one, for packets that arrive a little late. */
 export const OPEN_MINUTES = 5;
@@ -16,7 +16,8 @@ export const OPEN_MINUTES = 5;
 export const MAX_DEST_KEYS_PER_MINUTE = 500;
 /** Distinct devices per minute (a scan of a /16 must not write 65k device rows). */
 export const MAX_DEVICE_KEYS_PER_MINUTE = 1000;
-export const OTHER_KEY = "(other)";
+/** How often old minutes are rolled up and expired rows pruned (capture time). */
+export const COMPACT_EVERY_SECONDS = HOUR;
 /** Flows whose counters are remembered between snapshots; flowEnded forgets them. */
 export const MAX_TRACKED_FLOWS = 500_000;
 
@@ -26,6 +27,7 @@ export interface RollupOptions {
   activeFlows: () => FlowRecord[];
   /** Which addresses count as devices when a flow carries no device id. */
   isLocal?: (ip: string) => boolean;
+  retention?: RollupRetention;
 }
 
 interface Seen {
@@ -47,13 +49,16 @@ export class TrafficRollup implements Analyzer {
   readonly #dirty = new Set<string>();
   /** Distinct keys per (bucket, dim) to apply the caps. */
   readonly #keyCount = new Map<string, number>();
+  readonly #retention: RollupRetention;
   #nextSnapshot = 0;
+  #nextCompact = 0;
   #newestBucket = 0;
 
   constructor(opts: RollupOptions) {
     this.#store = opts.store;
     this.#activeFlows = opts.activeFlows;
     this.#isLocal = opts.isLocal ?? isLocalAddress;
+    this.#retention = opts.retention ?? DEFAULT_ROLLUP_RETENTION;
   }
 
   /** Once per second from the engine: snapshot and flush at every minute edge. */
@@ -62,6 +67,11 @@ export class TrafficRollup implements Analyzer {
     this.snapshot(now);
     this.flush();
     this.#nextSnapshot = (Math.floor(now / MINUTE) + 1) * MINUTE;
+    if (now >= this.#nextCompact) {
+      // Relative to capture time, so analysing an old file never prunes what it just wrote.
+      this.#store.compact(now, this.#retention);
+      this.#nextCompact = now + COMPACT_EVERY_SECONDS;
+    }
   }
 
   flowEnded(flow: FlowRecord): void {
@@ -148,7 +158,8 @@ export class TrafficRollup implements Analyzer {
       { dim: "total", key: "", label: null, reverse: false },
       { dim: "service", key: flow.service ?? flow.protocol, label: null, reverse: false },
       { dim: "app", key: flow.application ?? "", label: flow.category, reverse: false },
-      { dim: "dest", key: flow.hostname ?? flow.dstIp, label: flow.dstIp, reverse: false },
+      // A DNS flow's hostname is the name it asked for; its destination is still the resolver.
+      { dim: "dest", key: (flow.service !== "DNS" && flow.hostname) || flow.dstIp, label: flow.dstIp, reverse: false },
     ];
     const src = flow.srcDeviceId ?? (flow.srcIp && this.#isLocal(flow.srcIp) ? flow.srcIp : null);
     const dst = flow.dstDeviceId ?? (flow.dstIp && this.#isLocal(flow.dstIp) ? flow.dstIp : null);

@@ -29,6 +29,8 @@ export interface AppOptions {
   allowedOrigins?: string[];
   /** The live view page for browsers asking GET / for text/html. */
   htmlRoot?: HtmlRoot;
+  /** Mounts routes ahead of the API's (the web module's live view and its assets). */
+  mount?: (app: OpenAPIHono) => void;
 }
 
 export function createApp(ctx: ServiceContext, opts: AppOptions) {
@@ -48,6 +50,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   }));
   app.use("/api/*", requireToken(opts.token, OPEN_API_PATHS));
 
+  opts.mount?.(app);
   app.route("/", rootRoutes(ctx, opts.htmlRoot));
   app.route("/", healthRoutes(ctx));
   app.route("/", deviceRoutes(ctx));

@@ -7,11 +7,15 @@ import type { Context, Env } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ErrorSchema } from "./schemas.ts";
 
-export function errorBody(code: string, message: string, details?: unknown) {
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-export function apiError(c: Context, status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
+export function apiError<S extends ContentfulStatusCode>(c: Context, status: S, code: string, message: string, details?: unknown) {
   return c.json(errorBody(code, message, details), status);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The batch shim (native/ni_capture.c): one FFI call moves a batch of packets into a JS-owned
- * buffer. The prebuilt .so for this architecture is embedded in the executable and dlopen()ed
- * straight from its embedded path (see native/README.md for why not bun:ffi's cc).
+ * buffer. The prebuilt .so for this architecture is embedded in the executable (Bun writes it to
+ * $TMPDIR and dlopen()s it); see native/README.md for why not bun:ffi's cc.
  */
 import { dlopen, FFIType } from "bun:ffi";
 import { libpcap } from "./libpcap.ts";

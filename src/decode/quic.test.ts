@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createCipheriv } from "node:crypto";
 import { clientInitialKeys, decodeQuicInitial, decryptQuicInitial, initialCryptoData, isKnownQuicLongHeader, QUIC_DRAFT29, QUIC_V1, QUIC_V2 } from "./quic.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/#[^\n]*/g, "").replace(/\s+/g, ""), "hex"));
@@ -114,5 +115,56 @@ describe("initialCryptoData", () => {
     expect(new TextDecoder().decode(initialCryptoData(hex("060003616263 060a01ff"))!)).toBe("abc");
     expect(initialCryptoData(hex("06050161"))).toBeUndefined();
     expect(initialCryptoData(hex("0600ff"))).toBeUndefined(); // length past the end
+  });
+});
+
+/** Builds a protected client Initial (2-byte packet number) the way a QUIC client does. */
+function sealInitial(version: number, dcid: Uint8Array, pn: number, frames: Uint8Array): Uint8Array {
+  const k = clientInitialKeys(version, dcid)!;
+  const type = version === QUIC_V2 ? 1 : 0;
+  const payloadLen = 2 + frames.length + 16;
+  const header = Uint8Array.from([0xc0 | (type << 4) | 0x01, ...Buffer.from(version.toString(16).padStart(8, "0"), "hex"), dcid.length, ...dcid, 0, 0, 0x40 | (payloadLen >> 8), payloadLen & 0xff, pn >> 8, pn & 0xff]);
+  const nonce = Buffer.from(k.iv);
+  nonce[10] ^= pn >> 8;
+  nonce[11] ^= pn & 0xff;
+  const gcm = createCipheriv("aes-128-gcm", k.key, nonce);
+  gcm.setAAD(header);
+  const sealed = Buffer.concat([header, gcm.update(frames), gcm.final(), gcm.getAuthTag()]);
+  const pnAt = header.length - 2;
+  const mask = createCipheriv("aes-128-ecb", k.hp, null).update(sealed.subarray(pnAt + 4, pnAt + 20));
+  sealed[0] ^= mask[0] & 0x0f;
+  sealed[pnAt] ^= mask[1];
+  sealed[pnAt + 1] ^= mask[2];
+  return new Uint8Array(sealed);
+}
+
+const cryptoFrame = (off: number, data: Uint8Array) => Uint8Array.from([0x06, 0x40 | (off >> 8), off & 0xff, 0x40 | (data.length >> 8), data.length & 0xff, ...data]);
+
+describe("sealed Initials of every version, split and coalesced", () => {
+  const rfcHello = initialCryptoData(decryptQuicInitial(RFC9001_INITIAL, 0, RFC9001_INITIAL.length)!)!;
+  const reference = decodeQuicInitial(RFC9001_INITIAL, 0, RFC9001_INITIAL.length)!;
+
+  for (const [name, version] of [["v1", QUIC_V1], ["v2", QUIC_V2], ["draft-29", QUIC_DRAFT29]] as const) {
+    test(`${name}: one Initial`, () => {
+      const pkt = sealInitial(version, DCID, 0, Uint8Array.from([...cryptoFrame(0, rfcHello), ...new Array(900).fill(0)]));
+      expect(decodeQuicInitial(pkt, 0, pkt.length)).toEqual(reference);
+    });
+  }
+
+  test("a hello split over two coalesced Initials in one datagram, second half first", () => {
+    const cut = 100;
+    const a = sealInitial(QUIC_V1, DCID, 0, Uint8Array.from([...cryptoFrame(cut, rfcHello.subarray(cut)), 0, 0, 0]));
+    const b = sealInitial(QUIC_V1, DCID, 1, Uint8Array.from([...cryptoFrame(0, rfcHello.subarray(0, cut)), ...new Array(30).fill(0)]));
+    const datagram = Uint8Array.from([...a, ...b, ...new Array(200).fill(0)]);
+    expect(decodeQuicInitial(datagram, 0, datagram.length)).toEqual(reference);
+    // The first packet alone has no data from offset 0.
+    expect(decodeQuicInitial(a, 0, a.length)).toBeUndefined();
+  });
+
+  test("a v2 packet sealed with v1 keys is rejected", () => {
+    const pkt = sealInitial(QUIC_V1, DCID, 0, Uint8Array.from([...cryptoFrame(0, rfcHello), ...new Array(900).fill(0)]));
+    pkt[1] = 0x6b; pkt[2] = 0x33; pkt[3] = 0x43; pkt[4] = 0xcf; // relabel as v2 (its Initial type is 1, not 0)
+    pkt[0] = (pkt[0] & 0xcf) | 0x10;
+    expect(decodeQuicInitial(pkt, 0, pkt.length)).toBeUndefined();
   });
 });

@@ -28,6 +28,7 @@ const SAMPLE_LEN = 16;
 const TAG_LEN = 16;
 const MAX_FRAMES = 512; // Chrome scatters a hello over many small CRYPTO frames between PINGs
 const MAX_ACK_RANGES = 64;
+const MAX_COALESCED = 4;
 const MAX_CRYPTO_BYTES = 64 * 1024; // a ClientHello is a few KB; more is not a hello
 const FRAME_PADDING = 0x00;
 const FRAME_PING = 0x01;
@@ -73,6 +74,11 @@ export function clientInitialKeys(version: number, dcid: Uint8Array): { key: Buf
 
 /** The decrypted payload (frames) of a client Initial packet, or undefined. */
 export function decryptQuicInitial(bytes: Uint8Array, offset: number, length: number): Uint8Array | undefined {
+  return decryptPacket(bytes, offset, length)?.frames;
+}
+
+/** One Initial packet of a datagram: its frames and where the next coalesced packet starts. */
+function decryptPacket(bytes: Uint8Array, offset: number, length: number): { frames: Uint8Array; next: number } | undefined {
   const end = Math.min(offset + length, bytes.length);
   const first = u8(bytes, offset, end);
   const version = u32(bytes, offset + 1, end);
@@ -119,50 +125,16 @@ export function decryptQuicInitial(bytes: Uint8Array, offset: number, length: nu
     gcm.setAuthTag(bytes.subarray(packetEnd - TAG_LEN, packetEnd));
     const plain = gcm.update(bytes.subarray(cipherStart, packetEnd - TAG_LEN));
     gcm.final(); // throws on a bad tag: a server Initial, a wrong version guess or damage
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
+    return { frames: new Uint8Array(plain.buffer, plain.byteOffset, plain.length), next: packetEnd };
   } catch {
     return undefined;
   }
 }
 
-/** CRYPTO frame data of a decrypted Initial, reassembled by offset: the contiguous bytes from 0. */
-export function initialCryptoData(frames: Uint8Array): Uint8Array | undefined {
+/** CRYPTO frame data of decrypted Initials, reassembled by offset: the contiguous bytes from 0. */
+export function initialCryptoData(...packets: Uint8Array[]): Uint8Array | undefined {
   const chunks: { off: number; data: Uint8Array }[] = [];
-  const end = frames.length;
-  let p = 0;
-  for (let n = 0; n < MAX_FRAMES && p < end; n++) {
-    const type = frames[p];
-    if (type === FRAME_PADDING || type === FRAME_PING) {
-      while (p < end && (frames[p] === FRAME_PADDING || frames[p] === FRAME_PING)) p++;
-      continue;
-    }
-    if (type === FRAME_ACK || type === FRAME_ACK_ECN) {
-      p++;
-      const fields: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        const v = varint(frames, p, end);
-        if (!v) return undefined;
-        fields.push(v[0]);
-        p += v[1];
-      }
-      const ranges = Math.min(fields[2], MAX_ACK_RANGES) * 2 + (type === FRAME_ACK_ECN ? 3 : 0);
-      for (let i = 0; i < ranges; i++) {
-        const v = varint(frames, p, end);
-        if (!v) return undefined;
-        p += v[1];
-      }
-      continue;
-    }
-    if (type !== FRAME_CRYPTO) break; // anything else ends what an Initial can usefully hold
-    const off = varint(frames, p + 1, end);
-    if (!off) break;
-    const len = varint(frames, p + 1 + off[1], end);
-    if (!len) break;
-    const start = p + 1 + off[1] + len[1];
-    if (start + len[0] > end || off[0] + len[0] > MAX_CRYPTO_BYTES) break;
-    chunks.push({ off: off[0], data: frames.subarray(start, start + len[0]) });
-    p = start + len[0];
-  }
+  for (const frames of packets) if (!collectCrypto(frames, chunks)) return undefined;
   let total = 0;
   for (const c of chunks) total = Math.max(total, c.off + c.data.length);
   if (total === 0) return undefined;
@@ -177,9 +149,63 @@ export function initialCryptoData(frames: Uint8Array): Uint8Array | undefined {
   return contiguous > 0 ? buf.subarray(0, contiguous) : undefined;
 }
 
-/** The ClientHello of a client Initial (JA4 with the "q" prefix), or undefined. */
+/** Appends the CRYPTO frames of one packet; false when the frames are malformed. */
+function collectCrypto(frames: Uint8Array, chunks: { off: number; data: Uint8Array }[]): boolean {
+  const end = frames.length;
+  let p = 0;
+  for (let n = 0; n < MAX_FRAMES && p < end; n++) {
+    const type = frames[p];
+    if (type === FRAME_PADDING || type === FRAME_PING) {
+      while (p < end && (frames[p] === FRAME_PADDING || frames[p] === FRAME_PING)) p++;
+      continue;
+    }
+    if (type === FRAME_ACK || type === FRAME_ACK_ECN) {
+      p++;
+      const fields: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const v = varint(frames, p, end);
+        if (!v) return false;
+        fields.push(v[0]);
+        p += v[1];
+      }
+      const ranges = Math.min(fields[2], MAX_ACK_RANGES) * 2 + (type === FRAME_ACK_ECN ? 3 : 0);
+      for (let i = 0; i < ranges; i++) {
+        const v = varint(frames, p, end);
+        if (!v) return false;
+        p += v[1];
+      }
+      continue;
+    }
+    if (type !== FRAME_CRYPTO) break; // anything else ends what an Initial can usefully hold
+    const off = varint(frames, p + 1, end);
+    if (!off) break;
+    const len = varint(frames, p + 1 + off[1], end);
+    if (!len) break;
+    const start = p + 1 + off[1] + len[1];
+    if (start + len[0] > end || off[0] + len[0] > MAX_CRYPTO_BYTES) break;
+    chunks.push({ off: off[0], data: frames.subarray(start, start + len[0]) });
+    p = start + len[0];
+  }
+  return true;
+}
+
+/** The frames of every client Initial in a datagram (several may be coalesced; padding may follow). */
+export function decryptInitialPackets(bytes: Uint8Array, offset: number, length: number): Uint8Array[] {
+  const end = Math.min(offset + length, bytes.length);
+  const packets: Uint8Array[] = [];
+  for (let p = offset, i = 0; i < MAX_COALESCED && p < end; i++) {
+    const packet = decryptPacket(bytes, p, end - p);
+    if (!packet) break;
+    packets.push(packet.frames);
+    p = packet.next;
+  }
+  return packets;
+}
+
+/** The ClientHello of a client Initial datagram (JA4 with the "q" prefix), or undefined. A hello
+ * longer than the datagram is parsed as far as it goes; QuicHelloAssembler joins datagrams. */
 export function decodeQuicInitial(bytes: Uint8Array, offset: number, length: number): TlsClientHello | undefined {
-  const frames = decryptQuicInitial(bytes, offset, length);
-  const crypto = frames && initialCryptoData(frames);
+  const packets = decryptInitialPackets(bytes, offset, length);
+  const crypto = packets.length > 0 ? initialCryptoData(...packets) : undefined;
   return crypto && decodeClientHelloHandshake(crypto, 0, crypto.length, "q");
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hex, ipv4String, ipv6String, macString, u16, u32, u8, utf8 } from "./read.ts";
+import { hex, ipv4String, ipv6String, macString, u16, u32, u8, utf8, wireName } from "./read.ts";
 
 const b = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const v6 = (h: string) => ipv6String(b(h), 0);
@@ -51,5 +51,12 @@ describe("address formatters", () => {
     expect(utf8(b("6e617331 00"), 0, 5)).toBe("nas1"); // trailing NUL dropped
     expect(utf8(b("6e61"), 0, 8)).toBe("na");
     expect(utf8(b("00"), 0, 1)).toBe("");
+    expect(utf8(b("4c756361e2809973"), 0, 8)).toBe("Luca’s"); // non-ASCII takes the decoder path
+  });
+  test("wireName: labels to a zero byte or the end, never past a bad length", () => {
+    expect(wireName(b("04686f7374 076578616d706c65 00 ff"), 0, 15)).toBe("host.example");
+    expect(wireName(b("0b4d534544474557494e3130"), 0, 12)).toBe("MSEDGEWIN10"); // partial name, no root
+    expect(wireName(b("05 6162"), 0, 3)).toBe("ab"); // clipped at end
+    expect(wireName(b("c00c"), 0, 2)).toBe(""); // no compression here
   });
 });

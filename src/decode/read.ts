@@ -6,6 +6,8 @@
 const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const utf8Decoder = new TextDecoder("utf-8");
+/** Text up to this many bytes is checked for plain ASCII first. */
+const SHORT_TEXT = 64;
 
 /** The smaller of `end` and the buffer length: callers may pass a length larger than the capture. */
 function limit(bytes: Uint8Array, end: number): number {
@@ -89,6 +91,15 @@ export function utf8(bytes: Uint8Array, off: number, len: number): string {
   const start = off < 0 ? 0 : off;
   while (end > start && bytes[end - 1] === 0) end--;
   if (end <= start) return "";
+  // Short ASCII (most DNS labels, hostnames) is cheaper without a TextDecoder call.
+  if (end - start <= SHORT_TEXT) {
+    let ascii = "";
+    for (let i = start; i < end; i++) {
+      if (bytes[i] >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end));
+      ascii += String.fromCharCode(bytes[i]);
+    }
+    return ascii;
+  }
   return utf8Decoder.decode(bytes.subarray(start, end));
 }
 

@@ -54,7 +54,8 @@ describe("identifyService by port", () => {
     expect(id(text("\x00\x01garbage"), UDP, 443, 50000)).toEqual({ service: "QUIC", by: "port" });
     expect(id(new Uint8Array(0), UDP, 161, 50000)).toEqual({ service: "SNMP", by: "port" });
     expect(id(new Uint8Array(0), TCP, 50001, 50000)).toBeUndefined();
-    expect(id(new Uint8Array(0), 1, 0, 0)).toBeUndefined();
+    expect(id(new Uint8Array(0), 1, 0, 0)).toBeUndefined(); // ICMP is the engine's own
+    expect(id(new Uint8Array(8), 50, 0, 0)).toEqual({ service: "IPsec", by: "port" }); // ESP
     expect(PORT_SERVICES["udp/5353"]).toBe("mDNS");
   });
   test("never throws on short or odd input", () => {

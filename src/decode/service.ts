@@ -22,7 +22,7 @@ export const PORT_SERVICES: Record<string, string> = {
   "udp/137": "NetBIOS", "udp/138": "NetBIOS", "tcp/139": "NetBIOS",
   "udp/67": "DHCP", "udp/68": "DHCP", "udp/546": "DHCPv6", "udp/547": "DHCPv6",
   "udp/123": "NTP", "udp/1900": "SSDP",
-  "tcp/80": "HTTP", "tcp/8080": "HTTP", "tcp/8000": "HTTP", "tcp/3128": "HTTP",
+  "tcp/80": "HTTP", "tcp/81": "HTTP", "tcp/8080": "HTTP", "tcp/8000": "HTTP", "tcp/8181": "HTTP", "tcp/3128": "HTTP",
   "tcp/443": "TLS", "tcp/8443": "TLS", "tcp/993": "TLS", "tcp/995": "TLS", "tcp/465": "TLS",
   "udp/443": "QUIC",
   "tcp/22": "SSH", "tcp/21": "FTP", "tcp/20": "FTP", "tcp/25": "SMTP", "tcp/587": "SMTP",
@@ -31,14 +31,22 @@ export const PORT_SERVICES: Record<string, string> = {
   "tcp/1883": "MQTT", "tcp/8883": "MQTT", "tcp/6881": "BitTorrent", "udp/6881": "BitTorrent",
   "udp/161": "SNMP", "udp/162": "SNMP", "udp/514": "Syslog", "tcp/514": "Syslog",
   "udp/500": "IPsec", "udp/4500": "IPsec", "udp/1194": "OpenVPN", "tcp/1194": "OpenVPN",
-  "udp/51820": "WireGuard", "udp/5060": "SIP", "tcp/5060": "SIP", "udp/69": "TFTP",
+  "udp/51820": "WireGuard", "udp/5060": "SIP", "tcp/5060": "SIP", "tcp/5061": "SIP", "udp/69": "TFTP",
   "tcp/5222": "XMPP", "tcp/631": "IPP", "tcp/9100": "JetDirect", "udp/5683": "CoAP",
-  "tcp/3306": "MySQL", "tcp/5432": "PostgreSQL", "tcp/6379": "Redis", "tcp/5900": "VNC",
+  "tcp/3306": "MySQL", "tcp/5432": "PostgreSQL", "tcp/6379": "Redis", "tcp/5900": "VNC", "tcp/5901": "VNC", "tcp/5800": "VNC",
   "tcp/548": "AFP", "tcp/2049": "NFS", "udp/2049": "NFS", "tcp/111": "RPC", "udp/111": "RPC",
-  "tcp/179": "BGP", "udp/520": "RIP", "udp/1701": "L2TP", "tcp/1723": "PPTP",
-  "tcp/554": "RTSP", "tcp/7000": "AirPlay", "tcp/8009": "Cast", "tcp/5228": "GoogleServices",
+  "tcp/179": "BGP", "tcp/2605": "BGP", "udp/520": "RIP", "udp/1701": "L2TP", "tcp/1723": "PPTP",
+  "tcp/554": "RTSP", "tcp/7000": "AirPlay", "tcp/8009": "TLS", "tcp/5228": "TLS",
   "tcp/8333": "Bitcoin", "udp/3702": "WS-Discovery", "udp/10001": "Ubiquiti",
+  "udp/5351": "NAT-PMP", "tcp/389": "LDAP", "udp/389": "LDAP", "tcp/43": "WHOIS", "tcp/1433": "MSSQL",
+  "tcp/1720": "H323", "udp/1719": "H323", "tcp/6789": "Ceph", "tcp/3300": "Ceph", "udp/10000": "CiscoVPN",
+  "tcp/88": "Kerberos", "udp/88": "Kerberos", "tcp/135": "RPC", "udp/427": "SLP", "tcp/427": "SLP",
+  "tcp/646": "LDP", "udp/646": "LDP", "tcp/873": "rsync", "tcp/902": "VMware", "udp/902": "VMware",
+  "tcp/1080": "SOCKS", "udp/1812": "RADIUS", "udp/1813": "RADIUS",
 };
+
+/** IP protocols that are a service by themselves (no ports). */
+export const IP_PROTOCOL_SERVICES: Record<number, string> = { 47: "GRE", 50: "IPsec", 51: "IPsec", 89: "OSPF", 112: "VRRP" };
 
 type Test = (b: Uint8Array, off: number, len: number, sport: number, dport: number) => boolean;
 interface Signature { service: string | ((b: Uint8Array, off: number, len: number, sport: number, dport: number) => string | undefined); proto: number; test: Test }
@@ -157,6 +165,18 @@ function wireguard(b: Uint8Array, off: number, len: number): boolean {
   return (type === 1 && len === 148) || (type === 2 && len === 92) || (type === 3 && len === 64) || (type === 4 && len >= 32 && len % 16 === 0);
 }
 
+const GNUTELLA_HEADER = 23;
+// Ping, Pong, Bye, vendor (0x31, 0x32), Push, DHT (0x44), Query, Query hit.
+const GNUTELLA_TYPES = new Set([0x00, 0x01, 0x02, 0x31, 0x32, 0x40, 0x44, 0x80, 0x81]);
+
+/** A Gnutella descriptor: GUID(16), type, TTL, hops, payload length (u32 LE) = the rest of the datagram. */
+function gnutellaDescriptor(b: Uint8Array, off: number, len: number): boolean {
+  if (len < GNUTELLA_HEADER || off + len > b.length) return false;
+  if (!GNUTELLA_TYPES.has(b[off + 16]) || b[off + 17] > 15 || b[off + 18] > 15) return false;
+  const payload = b[off + 19] | (b[off + 20] << 8) | (b[off + 21] << 16) | (b[off + 22] << 24);
+  return payload === len - GNUTELLA_HEADER;
+}
+
 /** Payload signatures, most specific first. */
 const SIGNATURES: Signature[] = [
   { service: dnsService, proto: IPPROTO_UDP, test: () => true },
@@ -177,6 +197,8 @@ const SIGNATURES: Signature[] = [
   { service: "Telnet", proto: IPPROTO_TCP, test: (b, o, l) => l >= 3 && b[o] === 0xff && b[o + 1] >= 0xfb && b[o + 1] <= 0xfe },
   { service: "BitTorrent", proto: IPPROTO_TCP, test: (b, o, l) => startsWith(b, o, l, "\x13BitTorrent protocol") },
   { service: "BitTorrent", proto: IPPROTO_UDP, test: (b, o, l) => startsWith(b, o, l, "d1:ad2:id20:") || startsWith(b, o, l, "d1:rd2:id20:") },
+  { service: "Gnutella", proto: IPPROTO_TCP, test: (b, o, l) => startsWith(b, o, l, "GNUTELLA ") || startsWith(b, o, l, "GNUTELLA/") },
+  { service: "Gnutella", proto: IPPROTO_UDP, test: (b, o, l) => (l >= 12 && startsWith(b, o, l, "GND")) || gnutellaDescriptor(b, o, l) },
   { service: "STUN", proto: IPPROTO_UDP, test: stun },
   { service: "STUN", proto: IPPROTO_TCP, test: stun },
   { service: "MQTT", proto: IPPROTO_TCP, test: mqttConnect },
@@ -195,10 +217,13 @@ export function identifyService(bytes: Uint8Array, offset: number, length: numbe
   return serviceByPort(ipProtocol, srcPort, dstPort);
 }
 
-/** The port table, trying the lower (usually the server's) port first. */
+/** The port table, trying the lower (usually the server's) port first; portless IP protocols by number. */
 export function serviceByPort(ipProtocol: number, srcPort: number, dstPort: number): ServiceGuess | undefined {
   const proto = ipProtocol === IPPROTO_TCP ? "tcp" : ipProtocol === IPPROTO_UDP ? "udp" : undefined;
-  if (!proto) return undefined;
+  if (!proto) {
+    const service = IP_PROTOCOL_SERVICES[ipProtocol];
+    return service ? { service, by: "port" } : undefined;
+  }
   const [lo, hi] = srcPort < dstPort ? [srcPort, dstPort] : [dstPort, srcPort];
   const service = PORT_SERVICES[`${proto}/${lo}`] ?? PORT_SERVICES[`${proto}/${hi}`];
   return service ? { service, by: "port" } : undefined;

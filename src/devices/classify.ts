@@ -15,7 +15,7 @@ const SYNTHETIC_NAME_CONFIDENCE = 0.2;
 
 /** Name sources, best first, with the confidence each gives the display name. */
 const NAME_SOURCES: [signal: string, confidence: number][] = [
-  ["mdns.friendly_name", 0.9], ["dhcp.hostname", 0.85], ["mdns.hostname", 0.8], ["netbios.name", 0.75],
+  ["mdns.friendly_name", 0.9], ["dhcp.hostname", 0.85], ["mdns.instance", 0.8], ["mdns.hostname", 0.8], ["netbios.name", 0.75],
   ["dhcp.fqdn", 0.7], ["dhcpv6.fqdn", 0.7], ["llmnr.name", 0.6],
 ];
 /** Host name sources, best first (friendly names are not host names). */
@@ -105,7 +105,7 @@ export function classify(evidence: readonly Evidence[]): Classification {
   }
   for (const [signal, confidence] of NAME_SOURCES) {
     const e = newest(evidence, signal);
-    if (e) { result.name = { value: signal.endsWith("friendly_name") ? e.value : shortHostname(e.value), confidence }; break; }
+    if (e) { result.name = { value: signal.startsWith("mdns.") && signal !== "mdns.hostname" ? e.value : shortHostname(e.value), confidence }; break; }
   }
   if (!result.name.value && (result.vendor.value || result.type.value)) {
     const words = [result.vendor.value, result.type.value && result.type.value !== "unknown" ? result.type.value.replace("_", " ") : null];

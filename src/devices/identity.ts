@@ -8,8 +8,7 @@ import type { DeviceState } from "./state.ts";
 export function identityKeys(st: DeviceState): string[] {
   const keys: string[] = [];
   const cid = st.evidenceValue("dhcp.client_id");
-  // A client id of type 1 that is just the current MAC names the MAC, not the device.
-  if (cid && !st.device.macs.some((m) => cid === "01" + m.replace(/:/g, ""))) keys.push("cid:" + cid);
+  if (cid) keys.push("cid:" + cid);
   const duid = st.evidenceValue("dhcpv6.duid");
   if (duid) keys.push("duid:" + duid);
   const host = st.evidenceValue("dhcp.hostname");

@@ -1,7 +1,7 @@
 /**
  * Which IP addresses belong to the local segment. Learned from ARP, DHCP and NDP (IPv4 /24 and
  * IPv6 /64 around each address seen there, plus RA prefixes); link-local addresses are always
- * local; private / ULA ranges count as local until the tracker knows better (gateways).
+ * local; so are private / ULA ranges, except on a gateway's MAC (see tracker.ts).
  */
 
 /** Cap on learned prefixes: a hostile capture must not grow this without bound. */
@@ -49,7 +49,6 @@ function prefixOf(ip: string): string | undefined {
 
 export class Locality {
   private readonly prefixes = new Set<string>();
-  private v4Learned = false;
 
   /** An address seen in ARP / DHCP / NDP: its /24 or /64 is the local segment. */
   learnAddress(ip: string): void {
@@ -57,7 +56,6 @@ export class Locality {
     const p = prefixOf(ip);
     if (p && this.prefixes.size < MAX_PREFIXES) {
       this.prefixes.add(p);
-      if (!isIpv6(ip)) this.v4Learned = true;
     }
   }
 
@@ -73,8 +71,8 @@ export class Locality {
     if (isLinkLocal(ip)) return true;
     const p = prefixOf(ip);
     if (p && this.prefixes.has(p)) return true;
-    // Before any IPv4 subnet is known, private addresses are the best guess of "local".
-    if (!isIpv6(ip)) return !this.v4Learned && isPrivate(ip);
+    // Private ranges are the best guess of "local"; gateways, which also carry remote private
+    // networks, are held to learned addresses by the tracker (isKnownLocal).
     return isPrivate(ip);
   }
 

@@ -17,6 +17,8 @@ const MAX_MDNS_RECORDS = 64;
 /** TXT keys that name a model, and those that name the device for people. */
 const MODEL_KEYS = new Set(["md", "am", "model", "rpmd", "ty", "usb_mdl", "product"]);
 const FRIENDLY_KEYS = new Set(["fn", "n"]);
+/** Instance names made for machines, not people ("iTunes_Ctrl_4ABB39A41EEFDEB3", "[74:da:38:80:7a:08]"). */
+const MACHINE_INSTANCE = /^_|_Ctrl_|[0-9A-F]{12,}|^\[?([0-9a-f]{2}[:-]){5}[0-9a-f]{2}\]?$/i;
 /** NetBIOS suffixes of a machine's own unique names (workstation, file server). */
 const NETBIOS_HOST_SUFFIXES = new Set([0x00, 0x20]);
 /** Group names every Windows box registers; they name no machine. */
@@ -67,7 +69,8 @@ function mdnsSignals(msg: DnsMessage): Signal[] {
       else if (serviceType(r.name)) {
         push(out, "mdns.service", serviceType(r.name));
         const instance = r.data.slice(0, r.data.length - r.name.length).replace(/\.$/, "");
-        if (instance && !instance.startsWith("_")) push(out, "mdns.friendly_name", instance.replace(/\\032/g, " ").replace(/@.*$/, "").trim() || undefined);
+        const label = instance.replace(/@.*$/, "").trim();
+        if (label && !MACHINE_INSTANCE.test(label)) push(out, "mdns.instance", label);
       }
     } else if (r.type === 33) push(out, "mdns.service", serviceType(r.name));
     else if (r.type === 16 && r.txt) {

@@ -13,6 +13,21 @@ export const MAX_IPS_PER_DEVICE = 16;
 /** MACs kept per merged device. */
 export const MAX_MACS_PER_DEVICE = 16;
 
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** "AA-BB-..." / "aabb.cc.." -> "aa:bb:cc:dd:ee:ff"; undefined when not a unicast station address. */
+export function normalizeMac(mac: string | null | undefined): string | undefined {
+  if (!mac) return undefined;
+  let m = mac;
+  if (!MAC_RE.test(m)) {
+    const hex = m.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+    if (hex.length !== 12) return undefined;
+    m = hex.match(/../g)!.join(":");
+  }
+  if ((parseInt(m.slice(0, 2), 16) & 0x01) !== 0 || m === "00:00:00:00:00:00") return undefined;
+  return m;
+}
+
 export function macId(mac: string): string {
   return mac.replace(/:/g, "");
 }
@@ -20,7 +35,7 @@ export function macId(mac: string): string {
 export class DeviceState {
   readonly device: Device;
   private readonly evidenceIndex = new Map<string, Evidence>();
-  /** Distinct non-local addresses this MAC carried (capped): many of them make a gateway. */
+  /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
   readonly remoteIps = new Set<string>();
   emittedNew = false;
   dirty = false;
@@ -42,17 +57,18 @@ export class DeviceState {
     this.addMac(mac, ts);
   }
 
-  /** Adds a MAC (and its OUI evidence); returns true when it was new for this device. */
-  addMac(mac: string, ts: number): boolean {
+  /** Adds a MAC (and its OUI evidence); returns the MAC dropped to stay within MAX_MACS_PER_DEVICE. */
+  addMac(mac: string, ts: number): string | undefined {
     const d = this.device;
-    const known = d.macs.includes(mac);
-    if (!known) {
-      if (d.macs.length >= MAX_MACS_PER_DEVICE) d.macs.shift();
+    let dropped: string | undefined;
+    if (!d.macs.includes(mac)) {
+      if (d.macs.length >= MAX_MACS_PER_DEVICE) dropped = d.macs.find((m) => m !== d.mac);
+      if (dropped) d.macs.splice(d.macs.indexOf(dropped), 1);
       d.macs.push(mac);
     }
     const vendor = lookupVendor(mac);
-    const changed = vendor ? this.addEvidence("oui", vendor, ts) : false;
-    return !known || changed;
+    if (vendor) this.addEvidence("oui", vendor, ts);
+    return dropped;
   }
 
   /** Records that a MAC was just seen: it becomes the device's current MAC. */

@@ -5,21 +5,20 @@
  */
 import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import { ChangeFeed, type DeviceListener, type MergeListener } from "./changes.ts";
 import { identityKeys, shouldMerge } from "./identity.ts";
-import { isHostAddress, Locality } from "./locality.ts";
+import { DeviceRegistry } from "./registry.ts";
+import { isHostAddress, isIpv6, Locality, v6Prefix64 } from "./locality.ts";
 import type { Device } from "./model.ts";
 import { signalsOf } from "./signals.ts";
-import { DeviceState, MAX_IPS_PER_DEVICE, macId } from "./state.ts";
+import { DeviceState, MAX_IPS_PER_DEVICE, macId, normalizeMac } from "./state.ts";
 
 /** Devices kept; beyond this the least recently seen one is evicted. */
 export const DEFAULT_MAX_DEVICES = 4096;
 /** Distinct non-local addresses behind one MAC that make it a gateway. */
 export const GATEWAY_MIN_REMOTE_IPS = 3;
-/** At most one "updated" event per device per this many seconds. */
-export const UPDATE_INTERVAL_SECONDS = 1;
 
 export type FlowLabeler = (flowId: string, patch: { srcDeviceId?: string; dstDeviceId?: string }) => void;
-export type DeviceListener = (device: Device, isNew: boolean) => void;
 
 export interface DeviceTrackerOptions {
   maxDevices?: number;
@@ -30,20 +29,6 @@ const WANTS: readonly ObservationKind[] = [
   "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http",
   "tlsClientHello", "quicClientHello", "tcpSyn", "sshBanner",
 ];
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
-/** "AA-BB-..." / "aabb.cc.." -> "aa:bb:cc:dd:ee:ff"; undefined when not a unicast station address. */
-export function normalizeMac(mac: string | null | undefined): string | undefined {
-  if (!mac) return undefined;
-  let m = mac;
-  if (!MAC_RE.test(m)) {
-    const hex = m.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
-    if (hex.length !== 12) return undefined;
-    m = hex.match(/../g)!.join(":");
-  }
-  if ((parseInt(m.slice(0, 2), 16) & 0x01) !== 0 || m === "00:00:00:00:00:00") return undefined;
-  return m;
-}
 
 export class DeviceTracker implements Analyzer {
   readonly name = "devices";
@@ -51,14 +36,8 @@ export class DeviceTracker implements Analyzer {
   readonly stats = { evictions: 0, merges: 0 };
   private readonly maxDevices: number;
   private readonly labelFlow?: FlowLabeler;
-  /** Insertion order is recency order: touching a device moves it to the end. */
-  private readonly byId = new Map<string, DeviceState>();
-  private readonly byMac = new Map<string, DeviceState>();
-  private readonly byIp = new Map<string, DeviceState>();
-  private readonly byIdentity = new Map<string, DeviceState>();
-  private readonly keysOf = new Map<DeviceState, Set<string>>();
-  private readonly pending = new Set<DeviceState>();
-  private readonly listeners: DeviceListener[] = [];
+  private readonly registry = new DeviceRegistry();
+  private readonly changes = new ChangeFeed();
   private readonly locality = new Locality();
   private readonly routerIps = new Set<string>();
 
@@ -69,45 +48,45 @@ export class DeviceTracker implements Analyzer {
 
   // ---- queries ----
   list(): Device[] {
-    return [...this.byId.values()].map((s) => s.snapshot()).sort((a, b) => a.firstSeen - b.firstSeen);
+    return [...this.registry.byId.values()].map((s) => s.snapshot()).sort((a, b) => a.firstSeen - b.firstSeen);
   }
   get(id: string): Device | undefined {
-    return this.byId.get(id)?.snapshot();
+    return this.registry.byId.get(id)?.snapshot();
   }
   findByMac(mac: string): Device | undefined {
     const m = normalizeMac(mac);
-    return m ? this.byMac.get(m)?.snapshot() : undefined;
+    return m ? this.registry.byMac.get(m)?.snapshot() : undefined;
   }
   findByIp(ip: string): Device | undefined {
-    return this.byIp.get(ip)?.snapshot();
+    return this.registry.byIp.get(ip)?.snapshot();
   }
   deviceIdFor(mac: string): string | undefined {
     const m = normalizeMac(mac);
-    return m ? this.byMac.get(m)?.device.id : undefined;
+    return m ? this.registry.byMac.get(m)?.device.id : undefined;
   }
   get size(): number {
-    return this.byId.size;
+    return this.registry.byId.size;
   }
 
-  /** `isNew` is true exactly once per device; updates are coalesced per UPDATE_INTERVAL_SECONDS. Returns an unsubscribe function. */
+  /** `isNew` is true exactly once per device; updates are coalesced (see changes.ts). Returns an unsubscribe function. */
   onChange(fn: DeviceListener): () => void {
-    this.listeners.push(fn);
-    return () => {
-      const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.changes.onChange(fn);
+  }
+
+  /** A device found to be another one's new (randomized) MAC was folded into it: `fromId` is gone. */
+  onMerge(fn: MergeListener): void {
+    this.changes.onMerge(fn);
   }
 
   /** Loads devices kept by storage (no events are raised for them). */
   restore(devices: Device[]): void {
-    for (const d of devices) {
-      if (this.byId.has(d.id)) continue;
+    // Oldest first, so that recency order (and eviction) follows lastSeen.
+    for (const d of [...devices].sort((a, b) => a.lastSeen - b.lastSeen)) {
+      if (this.registry.byId.has(d.id)) continue;
       const st = new DeviceState(d.mac, d.firstSeen, d);
-      this.byId.set(d.id, st);
-      for (const mac of d.macs) this.byMac.set(mac, st);
-      for (const ip of d.ips) this.byIp.set(ip, st);
+      this.registry.add(st);
       this.registerIdentity(st, false);
-      while (this.byId.size > this.maxDevices) this.evictOldest();
+      while (this.registry.byId.size > this.maxDevices) this.evictOldest();
     }
   }
 
@@ -148,7 +127,7 @@ export class DeviceTracker implements Analyzer {
       }
     }
     // Any other sender: a device; its address only when local, its evidence only when the packet is its own.
-    const src = o.kind === "dhcp" ? undefined : this.station(m.srcMac, m.srcIp, m.ts, false);
+    const src = this.station(m.srcMac, m.srcIp, m.ts, false);
     if (!target && src && (!m.srcIp || this.locality.isLocal(m.srcIp))) target = src;
     if (target) this.addSignals(target, signalsOf(o), m.ts);
   }
@@ -156,47 +135,32 @@ export class DeviceTracker implements Analyzer {
   flowStarted(flow: FlowRecord): void {
     const src = this.station(flow.srcMac, flow.srcIp, flow.startTime, false);
     const dstMac = normalizeMac(flow.dstMac);
-    const dst = dstMac ? this.byMac.get(dstMac) : undefined;
+    const dst = dstMac ? this.registry.byMac.get(dstMac) : undefined;
     if (dst) this.station(dstMac, flow.dstIp, flow.startTime, false);
     this.label(flow, src, dst);
   }
 
-  flowEnded(flow: FlowRecord): void {
+  flowEnded(flow: FlowRecord, _reason?: "idle" | "closed" | "evicted" | "shutdown"): void {
     const src = this.station(flow.srcMac, flow.srcIp, flow.lastSeen, false);
     const dstMac = normalizeMac(flow.dstMac);
-    const dst = dstMac && (flow.packetsReceived > 0 || this.byMac.has(dstMac)) ? this.station(dstMac, flow.dstIp, flow.lastSeen, false) : undefined;
+    const dst = dstMac && (flow.packetsReceived > 0 || this.registry.byMac.has(dstMac)) ? this.station(dstMac, flow.dstIp, flow.lastSeen, false) : undefined;
     if (src) this.count(src, flow.packetsSent, flow.bytesSent, flow.packetsReceived, flow.bytesReceived);
     if (dst && dst !== src) this.count(dst, flow.packetsReceived, flow.bytesReceived, flow.packetsSent, flow.bytesSent);
     this.label(flow, src, dst);
   }
 
   tick(now: number): void {
-    for (const st of this.pending) {
-      if (st.emittedNew && now - st.lastEmit < UPDATE_INTERVAL_SECONDS) continue;
-      this.emit(st, now);
-    }
+    this.changes.tick(now);
   }
 
   /** Emits every pending change now (end of a capture file, shutdown). */
   flush(): void {
-    for (const st of this.pending) this.emit(st, st.device.lastSeen);
+    this.changes.flush();
   }
 
   // ---- internals ----
-  private emit(st: DeviceState, now: number): void {
-    this.pending.delete(st);
-    const isNew = !st.emittedNew;
-    st.emittedNew = true;
-    st.lastEmit = now;
-    if (this.listeners.length === 0) return;
-    const snap = st.snapshot();
-    for (const fn of this.listeners) {
-      try { fn(snap, isNew); } catch { /* a listener's failure must not stop capture */ }
-    }
-  }
-
   private dirty(st: DeviceState): void {
-    this.pending.add(st);
+    this.changes.changed(st);
   }
 
   /**
@@ -206,18 +170,15 @@ export class DeviceTracker implements Analyzer {
   private station(mac: string | null | undefined, ip: string | null | undefined, ts: number, learned: boolean): DeviceState | undefined {
     const m = normalizeMac(mac);
     if (!m) return undefined;
-    let st = this.byMac.get(m);
+    let st = this.registry.byMac.get(m);
     if (!st) {
-      while (this.byId.size >= this.maxDevices) this.evictOldest();
+      while (this.registry.byId.size >= this.maxDevices) this.evictOldest();
       st = new DeviceState(m, ts);
       st.reclassify();
-      this.byId.set(st.device.id, st);
-      this.byMac.set(m, st);
+      this.registry.add(st);
       this.dirty(st);
     } else {
-      const id = st.device.id;
-      this.byId.delete(id);
-      this.byId.set(id, st);
+      this.registry.touch(st);
       if (st.device.mac !== m) { st.useMac(m); this.dirty(st); }
     }
     st.touch(ts);
@@ -231,17 +192,18 @@ export class DeviceTracker implements Analyzer {
   private giveAddress(st: DeviceState, ip: string, ts: number): void {
     const local = this.locality.isLocal(ip) && (!st.device.isGateway || this.locality.isKnownLocal(ip));
     if (!local) {
-      if (st.remoteIps.size < GATEWAY_MIN_REMOTE_IPS) st.remoteIps.add(ip);
+      // IPv6 counts per /64: one host's temporary (privacy) addresses share theirs.
+      if (st.remoteIps.size < GATEWAY_MIN_REMOTE_IPS) st.remoteIps.add(isIpv6(ip) ? v6Prefix64(ip) ?? ip : ip);
       if (st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
       return;
     }
-    const owner = this.byIp.get(ip);
+    const owner = this.registry.byIp.get(ip);
     if (owner === st) return;
     if (owner) this.dropAddress(owner, ip);
     const ips = st.device.ips;
     if (ips.length >= MAX_IPS_PER_DEVICE) this.dropAddress(st, ips[0]!);
     ips.push(ip);
-    this.byIp.set(ip, st);
+    this.registry.byIp.set(ip, st);
     this.dirty(st);
     if (this.routerIps.has(ip)) this.markGateway(st, "DHCP router option", ts);
   }
@@ -249,7 +211,7 @@ export class DeviceTracker implements Analyzer {
   private dropAddress(st: DeviceState, ip: string): void {
     const i = st.device.ips.indexOf(ip);
     if (i >= 0) st.device.ips.splice(i, 1);
-    if (this.byIp.get(ip) === st) this.byIp.delete(ip);
+    if (this.registry.byIp.get(ip) === st) this.registry.byIp.delete(ip);
     this.dirty(st);
   }
 
@@ -257,7 +219,7 @@ export class DeviceTracker implements Analyzer {
     if (!isHostAddress(ip) || this.routerIps.has(ip)) return;
     this.routerIps.add(ip);
     this.locality.learnAddress(ip);
-    const st = this.byIp.get(ip);
+    const st = this.registry.byIp.get(ip);
     if (st) this.markGateway(st, "DHCP router option", ts);
   }
 
@@ -282,15 +244,8 @@ export class DeviceTracker implements Analyzer {
   private registerIdentity(st: DeviceState, merge: boolean): void {
     let current = st;
     for (const key of identityKeys(current)) {
-      const other = this.byIdentity.get(key);
-      if (other && other !== current && merge && this.byId.get(other.device.id) === other && shouldMerge(other, current)) {
-        current = this.merge(other, current);
-      } else if (!other) {
-        this.byIdentity.set(key, current);
-        let keys = this.keysOf.get(current);
-        if (!keys) this.keysOf.set(current, (keys = new Set()));
-        keys.add(key);
-      }
+      const other = this.registry.claimIdentity(key, current);
+      if (other && merge && shouldMerge(other, current)) current = this.merge(other, current);
     }
   }
 
@@ -298,7 +253,11 @@ export class DeviceTracker implements Analyzer {
   private merge(into: DeviceState, from: DeviceState): DeviceState {
     const a = into.device;
     const b = from.device;
-    for (const mac of b.macs) { into.addMac(mac, b.firstSeen); this.byMac.set(mac, into); }
+    for (const mac of b.macs) {
+      const dropped = into.addMac(mac, b.firstSeen);
+      if (dropped && this.registry.byMac.get(dropped) === into) this.registry.byMac.delete(dropped);
+      this.registry.byMac.set(mac, into);
+    }
     if (b.lastSeen >= a.lastSeen) into.useMac(b.mac);
     for (const e of b.evidence) into.addEvidence(e.signal, e.value, e.firstSeen, e.lastSeen);
     for (const ip of [...b.ips]) { this.dropAddress(from, ip); this.giveAddress(into, ip, b.lastSeen); }
@@ -308,10 +267,10 @@ export class DeviceTracker implements Analyzer {
     a.firstSeen = Math.min(a.firstSeen, b.firstSeen);
     a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
     a.isGateway ||= b.isGateway;
-    for (const key of this.keysOf.get(from) ?? []) this.byIdentity.set(key, into);
-    this.keysOf.delete(from);
-    this.byId.delete(b.id);
-    this.pending.delete(from);
+    this.registry.moveIdentities(from, into);
+    this.registry.remove(from);
+    this.changes.forget(from);
+    this.changes.merged(b.id, a.id);
     into.reclassify();
     this.dirty(into);
     this.stats.merges++;
@@ -320,15 +279,10 @@ export class DeviceTracker implements Analyzer {
   }
 
   private evictOldest(): void {
-    const first = this.byId.values().next().value as DeviceState | undefined;
+    const first = this.registry.oldest();
     if (!first) return;
-    const d = first.device;
-    this.byId.delete(d.id);
-    for (const mac of d.macs) if (this.byMac.get(mac) === first) this.byMac.delete(mac);
-    for (const ip of d.ips) if (this.byIp.get(ip) === first) this.byIp.delete(ip);
-    for (const key of this.keysOf.get(first) ?? []) if (this.byIdentity.get(key) === first) this.byIdentity.delete(key);
-    this.keysOf.delete(first);
-    this.pending.delete(first);
+    this.registry.remove(first);
+    this.changes.forget(first);
     this.stats.evictions++;
   }
 
@@ -342,7 +296,7 @@ export class DeviceTracker implements Analyzer {
   /** Tells the engine which devices a flow's ends are; an end behind the gateway is no device. */
   private label(flow: FlowRecord, src: DeviceState | undefined, dst: DeviceState | undefined): void {
     if (!this.labelFlow) return;
-    const owns = (st: DeviceState | undefined, ip: string) => (st && (!ip || this.byIp.get(ip) === st) ? st.device.id : undefined);
+    const owns = (st: DeviceState | undefined, ip: string) => (st && (!ip || this.registry.byIp.get(ip) === st) ? st.device.id : undefined);
     const srcDeviceId = owns(src, flow.srcIp);
     const dstDeviceId = owns(dst, flow.dstIp);
     const patch: { srcDeviceId?: string; dstDeviceId?: string } = {};
@@ -352,4 +306,5 @@ export class DeviceTracker implements Analyzer {
   }
 }
 
-export { macId };
+export { macId, normalizeMac };
+export type { DeviceListener, MergeListener };

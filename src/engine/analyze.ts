@@ -12,6 +12,8 @@ export interface AnalyzeOptions extends EngineOptions {
   analyzers?: Analyzer[];
   /** Keep every flow in the result (default true); false saves memory in benchmarks. */
   collectFlows?: boolean;
+  /** An engine built by the caller (with analyzers that need it, e.g. flow labelers); default: a new one. */
+  engine?: Engine;
   /** Called after every batch with the packets read so far. */
   onProgress?: (packets: number) => void;
 }
@@ -31,7 +33,7 @@ export interface AnalyzeResult {
 }
 
 export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-  const engine = new Engine(opts);
+  const engine = opts.engine ?? new Engine(opts);
   const flows: FlowRecord[] = [];
   if (opts.collectFlows !== false) engine.onFlowEnd((f) => flows.push(f));
   const source = await openOffline(path, { filter: opts.filter });

@@ -9,15 +9,24 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type P
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
-import { MESSAGE_PORT_FLAGS, MESSAGE_PORTS, STREAM_SNIFFERS, type Sniffer } from "./registry.ts";
+import { MESSAGE_PORT_FLAGS, MESSAGE_PORTS, STREAM_SNIFFERS, type Assembler, type Sniffer } from "./registry.ts";
 import { decodeNdp } from "../decode/ndp.ts";
 import { identifyService } from "../decode/service.ts";
 
 /** Payload packets per flow handed to the stream sniffers and the service identifier. */
 export const MAX_INSPECTED_PACKETS = 8;
 
+/** A message being joined across packets of one flow and direction. */
+interface Pending {
+  sniffer: Sniffer;
+  dir: number;
+  assembler: Assembler;
+}
+
 export class Dispatcher {
   private meta: PacketMeta | null = null;
+  /** Per flow index: messages being joined (only for flows that are in the middle of one). */
+  private readonly pending = new Map<number, Pending[]>();
 
   constructor(
     private readonly flows: FlowTable,
@@ -32,8 +41,9 @@ export class Dispatcher {
     if (msg) this.emit({ kind: "arp", meta: this.metaOf(p, -1, 0), msg });
   }
 
-  packet(p: Packet, index: number, dir: number): void {
+  packet(p: Packet, index: number, dir: number, isNew: boolean): void {
     this.meta = null;
+    if (isNew && this.pending.size > 0) this.pending.delete(index);
     const proto = p.ipProtocol;
     if (proto === IPPROTO_TCP) {
       if ((p.tcpFlags & TCP_SYN) !== 0 && this.wants("tcpSyn")) {
@@ -59,6 +69,7 @@ export class Dispatcher {
       if (seen < MAX_INSPECTED_PACKETS) {
         this.flows.inspected[index] = seen + 1;
         this.inspect(p, index, dir, udp ? STREAM_SNIFFERS.udp : STREAM_SNIFFERS.tcp);
+        if (seen + 1 === MAX_INSPECTED_PACKETS) this.pending.delete(index);
       }
     }
   }
@@ -71,12 +82,35 @@ export class Dispatcher {
         this.flows.labels[index] = { ...labels, service: guess.service, serviceBy: guess.by };
       }
     }
+    // Continue messages that began in an earlier packet of this direction.
+    const pending = this.pending.get(index);
+    if (pending) {
+      for (const job of pending) {
+        if (job.dir !== dir || job.assembler.done) continue;
+        this.report(job.sniffer, job.assembler.push(p.bytes, p.payloadOff, p.payloadLength), p, index, dir);
+      }
+    }
     for (const s of sniffers) {
       if (!this.wants(s.kind) || (s.direction !== undefined && s.direction !== dir)) continue;
+      if (pending?.some((j) => j.sniffer === s && j.dir === dir && !j.assembler.done)) continue;
       if (!s.match(p.bytes, p.payloadOff, p.payloadLength, p)) continue;
-      const msg = s.decode(p.bytes, p.payloadOff, p.payloadLength, p);
-      if (msg) this.emit({ kind: s.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+      if (!s.assembler) {
+        this.report(s, s.decode(p.bytes, p.payloadOff, p.payloadLength, p), p, index, dir);
+        continue;
+      }
+      const assembler = s.assembler();
+      const msg = assembler.push(p.bytes, p.payloadOff, p.payloadLength);
+      this.report(s, msg, p, index, dir);
+      if (!assembler.done) {
+        const jobs = this.pending.get(index) ?? [];
+        jobs.push({ sniffer: s, dir, assembler });
+        this.pending.set(index, jobs.filter((j) => !j.assembler.done));
+      }
     }
+  }
+
+  private report(s: Sniffer, msg: unknown, p: Packet, index: number, dir: number): void {
+    if (msg) this.emit({ kind: s.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
   }
 
   private icmp(p: Packet, index: number, dir: number): void {

@@ -8,6 +8,15 @@ import type { FlowRecord } from "../flows/record.ts";
 import { analyzeFile } from "./analyze.ts";
 import type { Analyzer, Observation } from "./events.ts";
 
+/** A minimal TLS 1.2 ClientHello record with one cipher suite and an SNI extension. */
+function clientHello(sni: string): Uint8Array {
+  const name = new TextEncoder().encode(sni);
+  const ext = [0x00, 0x00, 0, name.length + 5, 0, name.length + 3, 0, 0, name.length, ...name];
+  const body = [0x03, 0x03, ...new Array(32).fill(7), 0, 0, 2, 0x13, 0x01, 1, 0, 0, ext.length, ...ext];
+  const hs = [1, 0, body.length >> 8, body.length & 0xff, ...body];
+  return Uint8Array.from([0x16, 0x03, 0x01, hs.length >> 8, hs.length & 0xff, ...hs]);
+}
+
 const dir = mkdtempSync(join(tmpdir(), "netinsight-engine-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,6 +70,24 @@ describe("engine", () => {
     const { flows } = await analyzeFile(path);
     expect(flows).toHaveLength(1);
     expect([flows[0].srcPort, flows[0].dstPort, flows[0].packetsSent]).toEqual([53, 3333, 2]);
+  });
+
+  test("a ClientHello split over two TCP segments is joined into one observation with its SNI", async () => {
+    const hello = clientHello("video.example.net");
+    const c = (ts: number, flags: number, payload = new Uint8Array(0)) =>
+      out(ts, ipv4({ src: "192.168.1.23", dst: "203.0.113.9", proto: 6 }, tcp({ sport: 50100, dport: 443, flags }, payload)));
+    const path = capture("split-hello.pcap", [
+      c(1, SYN),
+      back(1.01, ipv4({ src: "203.0.113.9", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 443, dport: 50100, flags: SYN | ACK }))),
+      c(1.02, ACK, hello.subarray(0, 40)),
+      c(1.03, ACK, hello.subarray(40)),
+    ]);
+    const hellos: string[] = [];
+    const { flows } = await analyzeFile(path, {
+      analyzers: [{ name: "sni", wants: ["tlsClientHello"], observe: (o) => o.kind === "tlsClientHello" && hellos.push(o.msg.sni ?? "") }],
+    });
+    expect(hellos).toEqual(["video.example.net"]);
+    expect(flows[0].service).toBe("TLS");
   });
 
   test("an analyzer that throws is counted, not fatal", async () => {

@@ -118,7 +118,7 @@ export class Engine {
       if (p.fragOffset > 0 || p.moreFragments) this.fragments.apply(p);
       const index = flows.update(p);
       if (flows.lastIsNew) this.flowStarted(index);
-      inspect.packet(p, index, flows.lastDirection);
+      inspect.packet(p, index, flows.lastDirection, flows.lastIsNew);
     }
     if (stats.firstSeen === null && stats.packets > 0) stats.firstSeen = this.firstTs(batch);
     stats.lastSeen = p.ts || stats.lastSeen;

@@ -15,6 +15,7 @@ import { decodeTlsClientHello, decodeTlsServerHello } from "../decode/tls.ts";
 import { decodeQuicInitial } from "../decode/quic.ts";
 import { decodeSshBanner } from "../decode/ssh.ts";
 import { decodeCleartextAuth } from "../decode/cleartext.ts";
+import { HttpHeadAssembler, QuicHelloAssembler, TlsHelloAssembler } from "../decode/reassembly.ts";
 
 type Bytes = Uint8Array;
 
@@ -30,6 +31,13 @@ export interface Sniffer {
   direction?: 0 | 1;
   match(bytes: Bytes, off: number, len: number, p: Packet): boolean;
   decode(bytes: Bytes, off: number, len: number, p: Packet): unknown;
+  /** For messages that may span packets: a per-flow, per-direction joiner fed the following packets. */
+  assembler?: () => Assembler;
+}
+
+export interface Assembler {
+  done: boolean;
+  push(bytes: Bytes, off: number, len: number): unknown;
 }
 
 const one = <T>(fn: (b: Bytes, o: number, l: number) => T | undefined) => (b: Bytes, o: number, l: number): T[] => {
@@ -73,9 +81,12 @@ const startsWithLetter = (b: Bytes, o: number, l: number) => l >= 4 && b[o] >= 0
 
 export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[] } = {
   tcp: [
-    { kind: "tlsClientHello", direction: 0, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 1, decode: decodeTlsClientHello },
+    {
+      kind: "tlsClientHello", direction: 0, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 1,
+      decode: decodeTlsClientHello, assembler: () => new TlsHelloAssembler(),
+    },
     { kind: "tlsServerHello", direction: 1, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 2, decode: decodeTlsServerHello },
-    { kind: "http", match: startsWithLetter, decode: decodeHttp },
+    { kind: "http", match: startsWithLetter, decode: decodeHttp, assembler: () => new HttpHeadAssembler() },
     { kind: "sshBanner", match: (b, o, l) => l >= 4 && b[o] === 0x53 && b[o + 1] === 0x53 && b[o + 2] === 0x48 && b[o + 3] === 0x2d, decode: decodeSshBanner },
     {
       kind: "cleartextAuth",
@@ -84,6 +95,9 @@ export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[]
     },
   ],
   udp: [
-    { kind: "quicClientHello", direction: 0, match: (b, o, l) => l >= 1200 && (b[o] & 0xc0) === 0xc0, decode: decodeQuicInitial },
+    {
+      kind: "quicClientHello", direction: 0, match: (b, o, l) => l >= 1200 && (b[o] & 0xc0) === 0xc0,
+      decode: decodeQuicInitial, assembler: () => new QuicHelloAssembler(),
+    },
   ],
 };

@@ -2,7 +2,7 @@
  * Capture control for the service: a live interface (libpcap) or a capture file fed through the
  * same engine at a chosen speed. Publishes capture events and records capture sessions.
  */
-import type { PacketBatch } from "../capture/batch.ts";
+import { nextRecord, type PacketBatch } from "../capture/batch.ts";
 import { CaptureError } from "../capture/errors.ts";
 import { defaultInterface, openLive, type LiveCapture } from "../capture/live.ts";
 import { CaptureFileError, openOffline, type OfflineSource } from "../capture/offline.ts";
@@ -16,6 +16,8 @@ import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type
 export const PACED_BATCH_PACKETS = 64;
 /** Longest stretch of a fast (--speed 0) feed before yielding to the event loop. */
 export const FEED_SLICE_MS = 8;
+/** How early a paced packet may be handed out (one wake-up per this many ms at most). */
+export const PACE_SLACK_MS = 10;
 /** Longest single sleep while pacing, so a stop is noticed quickly. */
 const MAX_SLEEP_MS = 250;
 
@@ -140,23 +142,16 @@ export class CaptureController {
   async #feed(source: OfflineSource, speed: number, cancelled: () => boolean): Promise<void> {
     const engine = this.#o.engine;
     let error: string | null = null;
-    let firstTs: number | null = null;
-    const wallStart = performance.now();
+    const pace = speed > 0 ? new Pacer(speed) : null;
     let slice = performance.now();
     try {
       for (;;) {
         if (cancelled()) break;
         const batch = source.next();
         if (!batch) break;
-        if (speed > 0 && batch.count > 0) {
-          const ts = batch.view.getUint32(0, true) + batch.view.getUint32(4, true) / 1e6;
-          firstTs ??= ts;
-          const due = wallStart + ((ts - firstTs) * 1000) / speed;
-          for (let wait = due - performance.now(); wait > 0 && !cancelled(); wait = due - performance.now()) {
-            await Bun.sleep(Math.min(wait, MAX_SLEEP_MS));
-          }
-          if (cancelled()) break;
-          slice = performance.now();
+        if (pace) {
+          await pace.feed(batch, (part) => engine.processBatch(part, source.linkType), cancelled);
+          continue;
         }
         engine.processBatch(batch, source.linkType);
         if (performance.now() - slice > FEED_SLICE_MS) {
@@ -214,4 +209,47 @@ function toStartError(err: unknown): CaptureStartError {
   }
   if (/filter/i.test(message)) return new CaptureStartError(message, 400, "bad_filter");
   return new CaptureStartError(message, 503, "capture_unavailable");
+}
+
+/** Hands out a file's packets at `speed` times the pace of their time stamps. */
+class Pacer {
+  #firstTs: number | null = null;
+  #wallStart = 0;
+
+  constructor(readonly speed: number) {}
+
+  /** Feeds the batch in runs of packets that are due, sleeping until the next one is. */
+  async feed(batch: PacketBatch, process: (part: PacketBatch) => void, cancelled: () => boolean): Promise<void> {
+    const { view } = batch;
+    let runStart = 0;
+    let runCount = 0;
+    let off = 0;
+    for (let n = 0; n < batch.count; n++) {
+      const ts = view.getUint32(off, true) + view.getUint32(off + 4, true) / 1e6;
+      if (this.#firstTs === null) {
+        this.#firstTs = ts;
+        this.#wallStart = performance.now();
+      }
+      const due = this.#wallStart + ((ts - this.#firstTs) * 1000) / this.speed;
+      // Packets due within PACE_SLACK_MS go now: sleeping per packet would cost more than the packets.
+      if (due > performance.now() + PACE_SLACK_MS) {
+        if (runCount > 0) process(subBatch(batch, runStart, off, runCount));
+        runStart = off;
+        runCount = 0;
+        for (let wait = due - performance.now(); wait > 0 && !cancelled(); wait = due - performance.now()) {
+          await Bun.sleep(Math.min(wait, MAX_SLEEP_MS));
+        }
+        if (cancelled()) return;
+      }
+      runCount++;
+      off = nextRecord(off, view.getUint32(off + 8, true));
+    }
+    if (runCount > 0) process(subBatch(batch, runStart, off, runCount));
+  }
+}
+
+/** Records [start, end) of a batch as a batch of their own (same memory). */
+function subBatch(batch: PacketBatch, start: number, end: number, count: number): PacketBatch {
+  const bytes = batch.bytes.subarray(start, end);
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count, used: end - start };
 }

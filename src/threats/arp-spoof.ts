@@ -2,10 +2,10 @@
  * ARP spoofing / poisoning: an IP -> MAC binding that changes while the established owner is still
  * around, unsolicited replies claiming the gateway, and one MAC claiming many IPs.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
 /** An ARP request for an IP makes the replies within this many seconds solicited. */
 const SOLICIT_SECONDS = 5;
@@ -32,7 +32,7 @@ interface MacClaims {
   ips: Set<string>;
 }
 
-export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const bindings = new BoundedMap<string, Binding>(s.maxTrackedKeys);
   const claims = new BoundedMap<string, MacClaims>(s.maxTrackedKeys);
   const asked = new BoundedMap<string, number>(s.maxTrackedKeys); // target ip -> last who-has ts
@@ -97,6 +97,7 @@ export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): A
 
   return {
     name: "threats.arp-spoof",
+    tracked: () => bindings.size + claims.size + asked.size,
     wants: ["arp", "dhcp"],
     observe(o: Observation): void {
       if (o.kind === "dhcp") {

@@ -85,8 +85,8 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
       else if (matchIp(list, f.srcIp)) hit(f.dstIp, f.dstMac, f.srcIp, "IP (inbound)", f.startTime, f.srcIp, f.dstPort, f.dstDeviceId);
     },
     observe(o: Observation): void {
-      if (list.domains.size === 0 || !o.meta.srcIp) return;
       const m = o.meta;
+      if (list.domains.size === 0 || !m.srcIp) return;
       let name: string | undefined;
       if (o.kind === "dns" && !o.msg.isResponse) name = o.msg.questions[0]?.name;
       else if (o.kind === "tlsClientHello" || o.kind === "quicClientHello") name = o.msg.sni;
@@ -95,7 +95,7 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
       const listed = matchDomain(list, name);
       if (!listed) return;
       const remote = o.kind === "dns" ? null : m.dstIp;
-      hit(m.srcIp, m.srcMac, listed, o.kind === "dns" ? "domain (DNS)" : o.kind === "http" ? "domain (HTTP)" : "domain (TLS SNI)",
+      hit(m.srcIp as string, m.srcMac, listed, o.kind === "dns" ? "domain (DNS)" : o.kind === "http" ? "domain (HTTP)" : "domain (TLS SNI)",
         m.ts, remote, o.kind === "dns" ? null : m.dstPort);
     },
     tick(): void {

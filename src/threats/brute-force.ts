@@ -3,11 +3,11 @@
  * (SSH, Telnet, RDP, FTP, SMB, VNC, mail logins), or many failed logins (FTP/POP3/IMAP/Telnet
  * verdicts, HTTP 401 answers) from one source to one server.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, bump, type WindowCounter } from "./util.ts";
+import { BoundedMap, bump, type WindowCounter, type TrackedAnalyzer } from "./util.ts";
 
 /** Services where a password is typed per connection (HTTP is judged by 401s, not connections). */
 export const LOGIN_SERVICES: Record<number, string> = {
@@ -21,7 +21,7 @@ interface Attempts extends WindowCounter {
   deviceId: string | null;
 }
 
-export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const short = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
   const failed = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
 
@@ -60,6 +60,7 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
 
   return {
     name: "threats.brute-force",
+    tracked: () => short.size + failed.size,
     wants: ["cleartextAuth", "http"],
     flowEnded(f: FlowRecord): void {
       const service = LOGIN_SERVICES[f.dstPort];

@@ -2,10 +2,10 @@
  * DGA malware: bursts of NXDOMAIN answers for many distinct, random-looking names to one client
  * (a bot trying generated rendezvous domains until one resolves).
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, isLocalName, looksRandom, registeredDomain } from "./util.ts";
+import { BoundedMap, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer } from "./util.ts";
 
 const NXDOMAIN = 3;
 const MAX_NAMES_TRACKED = 2048;
@@ -29,7 +29,7 @@ function generatedLabel(name: string): string {
   return own.reduce((a, b) => (b.length > a.length ? b : a), "");
 }
 
-export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createDgaDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const clients = new BoundedMap<string, ClientState>(s.maxTrackedKeys);
 
   const raise = (client: string, c: ClientState): void => {
@@ -57,6 +57,7 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Analyz
 
   return {
     name: "threats.dga",
+    tracked: () => clients.size,
     wants: ["dns"],
     observe(o: Observation): void {
       if (o.kind !== "dns" || !o.msg.isResponse || o.msg.rcode !== NXDOMAIN) return;

@@ -2,10 +2,10 @@
  * DHCP starvation: one sender flooding DISCOVER/REQUESTs (usually with made-up client MACs) to
  * exhaust the address pool, so a rogue server can answer the clients that are left.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
 const DISCOVER = 1;
 const REQUEST = 3;
@@ -20,7 +20,7 @@ interface Sender {
   dirty: boolean;
 }
 
-export function createDhcpStarvationDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createDhcpStarvationDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const senders = new BoundedMap<string, Sender>(s.maxTrackedKeys);
 
   const raise = (mac: string, st: Sender): void => {
@@ -40,6 +40,7 @@ export function createDhcpStarvationDetector(store: ThreatStore, s: ThreatSettin
 
   return {
     name: "threats.dhcp-starvation",
+    tracked: () => senders.size,
     wants: ["dhcp"],
     observe(o: Observation): void {
       if (o.kind !== "dhcp" || o.msg.op !== 1) return;

@@ -8,6 +8,7 @@ import { addCapped, BoundedMap } from "./util.ts";
 export const MAX_SOURCES_TRACKED = 1024;
 /** One source sending at least this share of the packets is "the" source; otherwise spoofed / distributed. */
 export const DOMINANT_SHARE = 0.8;
+export const MAX_PORTS_TRACKED = 64;
 
 export interface FloodTarget {
   start: number;
@@ -18,6 +19,8 @@ export interface FloodTarget {
   /** Packets per source IP and per source MAC, both capped maps. */
   bySource: Map<string, number>;
   byMac: Map<string, number>;
+  /** Destination ports hit (capped): a flood hammers a few, a scan walks many. */
+  ports: Set<number>;
   raised: boolean;
   dirty: boolean;
 }
@@ -29,15 +32,16 @@ export class FloodTracker {
   }
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
-  hit(target: string, srcIp: string | null, srcMac: string | null, ts: number, by = 1): FloodTarget {
+  hit(target: string, srcIp: string | null, srcMac: string | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target);
     if (!t || ts - t.start > this.windowSeconds) {
-      t = { start: ts, last: ts, packets: 0, replies: 0, sources: new Set(), bySource: new Map(), byMac: new Map(),
+      t = { start: ts, last: ts, packets: 0, replies: 0, sources: new Set(), bySource: new Map(), byMac: new Map(), ports: new Set(),
         raised: false, dirty: false };
       this.targets.set(target, t);
     }
     t.last = Math.max(t.last, ts);
     t.packets += by;
+    if (port >= 0) addCapped(t.ports, port, MAX_PORTS_TRACKED);
     if (srcIp) {
       addCapped(t.sources, srcIp, MAX_SOURCES_TRACKED);
       if (t.bySource.has(srcIp) || t.bySource.size < MAX_SOURCES_TRACKED) t.bySource.set(srcIp, (t.bySource.get(srcIp) ?? 0) + by);

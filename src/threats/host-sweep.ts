@@ -2,11 +2,11 @@
  * Horizontal scan / host sweep: one source probing many hosts, by ARP who-has, ICMP echo, or one
  * TCP/UDP port (LAN hosts on first packet; internet hosts only when the attempts fail, as worms do).
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, isGroupIp, isPrivateIp } from "./util.ts";
+import { addCapped, BoundedMap, isGroupIp, isPrivateIp, type TrackedAnalyzer } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -30,7 +30,7 @@ function failedAttempt(f: FlowRecord): boolean {
   return f.packetsReceived === 0;
 }
 
-export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const sweeps = new BoundedMap<string, SweepState>(s.maxTrackedKeys);
 
   const raise = (st: SweepState): void => {
@@ -75,6 +75,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
 
   return {
     name: "threats.host-sweep",
+    tracked: () => sweeps.size,
     wants: ["arp", "icmp"],
     observe(o: Observation): void {
       if (o.kind === "arp") {

@@ -2,15 +2,16 @@
  * ICMP flood: ICMP/ICMPv6 packets per second to one target (echo floods, smurf replies, THC-style
  * floods), aggregated by target. Flows the engine cannot split per packet are rated when they end.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import type { TrackedAnalyzer } from "./util.ts";
 import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
 
 const CRITICAL_FACTOR = 10;
 
-export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
 
   const raise = (target: string, t: FloodTarget, via: string): void => {
@@ -32,6 +33,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
 
   return {
     name: "threats.icmp-flood",
+    tracked: () => tracker.targets.size,
     wants: ["icmp"],
     observe(o: Observation): void {
       if (o.kind !== "icmp" || !o.meta.dstIp) return;
@@ -52,7 +54,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       const t: FloodTarget = {
         start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
         sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
-        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), raised: true, dirty: false,
+        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
       };
       raise(f.dstIp, t, `flow ${f.protocol}`);
     },

@@ -2,11 +2,11 @@
  * Vertical port scan: one source probing many ports of one host (SYN, connect, UDP scans), plus
  * FIN / NULL / Xmas stealth probes and the ICMP port-unreachable replies a UDP scan provokes.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -39,7 +39,7 @@ export function stealthKind(flags: string): string | undefined {
   return undefined;
 }
 
-export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<string, PairState>(s.maxTrackedKeys);
 
   const pair = (src: string, dst: string, ts: number): PairState => {
@@ -99,6 +99,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): A
 
   return {
     name: "threats.port-scan",
+    tracked: () => pairs.size,
     wants: ["icmp"],
     flowStarted(f: FlowRecord): void {
       if (f.protocol !== "TCP" && f.protocol !== "UDP") return;

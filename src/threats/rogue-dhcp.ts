@@ -2,22 +2,24 @@
  * Rogue DHCP server: OFFER/ACK from a server other than the configured (settings.dhcpServers) or
  * learned legitimate one. With nothing configured, the first server seen answering is trusted.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import type { TrackedAnalyzer } from "./util.ts";
 
 const OFFER = 2;
 const ACK = 5;
 /** Servers remembered at most (learned + rogue); a LAN has one or two. */
 const MAX_SERVERS = 64;
 
-export function createRogueDhcpDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createRogueDhcpDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const legitimate = new Set(s.dhcpServers);
   const learned = legitimate.size === 0;
   const rogues = new Set<string>();
 
   return {
     name: "threats.rogue-dhcp",
+    tracked: () => legitimate.size + rogues.size,
     wants: ["dhcp"],
     observe(o: Observation): void {
       if (o.kind !== "dhcp" || o.msg.op !== 2) return;

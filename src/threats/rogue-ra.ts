@@ -2,14 +2,14 @@
  * IPv6 router-advertisement attacks: RAs with router lifetime 0 that remove the gateway
  * (THC kill_router6) sent in a known router's name, and a router address advertised from a second MAC.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap } from "./util.ts";
+import { BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
 const RA = 134;
 
-export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** Router link-local address -> the MAC that advertised it first. */
   const routers = new BoundedMap<string, string>(s.maxTrackedKeys);
   /** Lifetime-0 RAs for addresses no router has advertised yet. */
@@ -32,6 +32,7 @@ export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): An
 
   return {
     name: "threats.rogue-ra",
+    tracked: () => routers.size + withdrawals.size,
     wants: ["ndp"],
     observe(o: Observation): void {
       if (o.kind !== "ndp" || o.msg.type !== RA || !o.meta.srcIp) return;

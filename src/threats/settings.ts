@@ -56,7 +56,7 @@ export const ThreatSettingsSchema = z.object({
 
   /** A label this long and random is encoded data on its own (one query is enough). */
   dnsLongLabel: count.default(50),
-  /** Labels at least this long with entropy >= dnsLabelEntropy count as "encoded". */
+  /** Labels at least this long, hex or with entropy >= dnsLabelEntropy, count as "encoded"; dnsEncodedQueries unique such names fire. */
   dnsEncodedLabel: count.default(24),
   dnsLabelEntropy: z.number().positive().default(3.5),
   dnsEncodedQueries: count.default(10),

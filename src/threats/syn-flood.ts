@@ -2,15 +2,18 @@
  * SYN flood: SYNs per second to one target, aggregated by target so random spoofed sources add up;
  * the SYN+ACKs the target sends back show how many connections it left half-open.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
+import type { TrackedAnalyzer } from "./util.ts";
+import { dominant, type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
 
 /** Rated critical past this many times the threshold rate. */
 const CRITICAL_FACTOR = 10;
+/** One source walking this many ports is a fast port scan (the port-scan detector reports it), not a flood. */
+const SCAN_PORTS = 16;
 
-export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
 
   const raise = (target: string, t: FloodTarget): void => {
@@ -33,6 +36,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): A
 
   return {
     name: "threats.syn-flood",
+    tracked: () => tracker.targets.size,
     wants: ["tcpSyn"],
     observe(o: Observation): void {
       if (o.kind !== "tcpSyn" || !o.meta.dstIp) return;
@@ -41,8 +45,9 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): A
         if (t) t.replies++;
         return;
       }
-      const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts);
+      const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts, 1, o.meta.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
+      if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
       if (t.raised) t.dirty = true;
       else {
         t.raised = true;

@@ -94,3 +94,17 @@ export function icmpObs(m: Partial<PacketMeta>, type: number, code = 0, v6 = fal
 export function fixture(overrides: Partial<ThreatSettings> = {}): { store: ThreatStore; settings: ThreatSettings } {
   return { store: new ThreatStore(), settings: resolveThreatSettings(overrides) };
 }
+
+/** Deterministic pseudo-random strings (mulberry32), so tests are repeatable. */
+export function randomText(seed: number): (len: number, alphabet?: string) => string {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (len, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789") =>
+    Array.from({ length: len }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
+}

@@ -2,16 +2,16 @@
  * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
-import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import type { TrackedAnalyzer } from "./util.ts";
 import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
 
 /** A flood flow gets (almost) nothing back; streams and downloads do. */
 const MAX_REPLY_SHARE = 0.01;
 
-export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): Analyzer {
+export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
 
   const raise = (target: string, t: FloodTarget, via: string, threshold: number): void => {
@@ -32,6 +32,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): A
 
   return {
     name: "threats.udp-flood",
+    tracked: () => tracker.targets.size,
     flowStarted(f: FlowRecord): void {
       if (f.protocol !== "UDP") return;
       const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
@@ -50,7 +51,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): A
       const t: FloodTarget = {
         start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
         sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
-        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), raised: true, dirty: false,
+        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
       };
       raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);
     },

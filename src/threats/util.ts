@@ -1,4 +1,5 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
+import type { Analyzer } from "../engine/events.ts";
 
 /**
  * A Map with a hard size cap: inserting a new key past the cap drops the oldest-inserted key, so a
@@ -148,4 +149,9 @@ export function looksRandom(label: string): boolean {
 /** The device id the tracker uses for a MAC ("aa:bb:.." -> "aabb.."), when nothing better is known. */
 export function macToDeviceId(mac: string | null | undefined): string | null {
   return mac ? mac.toLowerCase().replaceAll(":", "") : null;
+}
+
+/** A detector that reports how many keys it tracks (tests check the caps hold). */
+export interface TrackedAnalyzer extends Analyzer {
+  tracked(): number;
 }

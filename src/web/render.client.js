@@ -62,8 +62,8 @@ export function flowRows(flows) {
     return h("tr", { "data-id": f.id, class: f.status },
       h("td", { class: "hide-sm" }, clock(f.lastSeen)),
       h("td", null, f.protocol),
-      h("td", null, endpoint(f.srcIp, f.srcPort)),
-      h("td", null, endpoint(f.dstIp, f.dstPort), f.hostname && h("div", { class: "muted small" }, f.hostname)),
+      h("td", { class: "addr" }, endpoint(f.srcIp, f.srcPort)),
+      h("td", null, h("div", { class: "addr" }, endpoint(f.dstIp, f.dstPort)), f.hostname && h("div", { class: "muted small" }, f.hostname)),
       h("td", { class: "hide-sm" }, service),
       h("td", { class: "num" }, bytes((f.bytesSent ?? 0) + (f.bytesReceived ?? 0))),
       h("td", { class: "hide-sm" }, f.status === "closed" ? "closed" : f.tcpState ?? "active"));

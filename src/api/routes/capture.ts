@@ -53,7 +53,10 @@ export function captureRoutes(ctx: ServiceContext) {
       return c.json(toApiCaptureStatus(await ctx.capture.start(body)), 200);
     } catch (err) {
       if (err instanceof CaptureConflictError) return apiError(c, 409, "conflict", err.message);
-      if (err instanceof CaptureStartError) return apiError(c, err.status, err.code, err.message);
+      if (err instanceof CaptureStartError) {
+        // 400 (unknown interface, bad filter) or 503 (no permission, no libpcap); typed as the 503 entry.
+        return apiError(c, err.status as 503, err.code, err.message);
+      }
       throw err;
     }
   });

@@ -6,7 +6,7 @@ const SUFFIX = new RegExp(
     "co\\.?,?\\s*ltd\\.?", "co\\.", "corp\\.?", "corporation", "inc\\.?", "incorporated", "ltd\\.?", "limited",
     "llc", "l\\.l\\.c\\.", "gmbh(\\s*&\\s*co\\.?\\s*kg)?", "ag", "kg", "s\\.?a\\.?", "s\\.?p\\.?a\\.?", "s\\.?r\\.?l\\.?",
     "b\\.?v\\.?", "n\\.?v\\.?", "a/s", "ab", "oy", "pty", "pte", "plc", "sas", "s\\.?a\\.?s\\.?", "k\\.?k\\.?",
-    "co", "company", "technology", "technologies", "electronics?", "international", "holdings?",
+    "co", "company",
   ].join("|") + ")[\\s,.]*$",
   "i",
 );

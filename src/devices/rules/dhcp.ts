@@ -14,7 +14,7 @@ export const DHCP_RULES: Rule[] = [
   { on: "dhcp.vendor_class", match: /^dhcpcd-/i, os: "Linux", w: 0.4 },
   { on: "dhcp.vendor_class", match: /BCM27\d\d|BCM2835|BCM2836|BCM2837/, vendor: "Raspberry Pi", type: "computer", w: 0.6 },
   { on: "dhcp.vendor_class", match: /^udhcp /i, os: "Linux", w: 0.7 },
-  { on: "dhcp.vendor_class", match: /^udhcp /i, type: "iot", w: 0.3 },
+  { on: "dhcp.vendor_class", match: /^udhcp /i, type: "iot", w: 0.2 },
   { on: "dhcp.vendor_class", match: /^(ubnt|UBNT)/, vendor: "Ubiquiti", type: "router", w: 0.7 },
   { on: "dhcp.vendor_class", match: /^Cisco/, vendor: "Cisco", w: 0.6 },
   { on: "dhcp.vendor_class", match: /^TL-[A-Z]{2}\d/, vendor: "TP-Link", type: "router", w: 0.6 },
@@ -40,7 +40,7 @@ export const DHCP_RULES: Rule[] = [
   { on: "dhcp.fingerprint", match: /^1,28,2,3,15,6,12(,|$)/, os: "Linux", w: 0.5 },
   { on: "dhcp.fingerprint", match: /^1,121,33,3,6,12,15,26,28,42,51,54,58,59,119/, os: "Linux", w: 0.5 },
   { on: "dhcp.fingerprint", match: /^1,3,6,12,15,28(,42)?(,|$)/, os: "Linux", w: 0.5 },
-  { on: "dhcp.fingerprint", match: /^1,3,6,12,15,28(,42)?$/, type: "iot", w: 0.3 },
+  { on: "dhcp.fingerprint", match: /^1,3,6,12,15,28(,42)?$/, type: "iot", w: 0.2 },
   // lwIP (ESP8266/ESP32 and other microcontroller stacks).
   { on: "dhcp.fingerprint", match: /^1,3,28,6(,15,44,46,47,31,33,121,43)?$/, type: "iot", w: 0.5 },
   { on: "dhcp.fingerprint", match: /^1,3,6,15,66,67,13,44$/, type: "iot", w: 0.4 },

@@ -39,7 +39,7 @@ export const HOSTNAME_RULES: Rule[] = [
   { on: H, match: /^(wemo|belkin)/i, type: "iot", vendor: "Belkin", w: 0.7 },
   { on: H, match: /^(shelly|tasmota|tuya|sonoff|esphome|wled)/i, type: "iot", w: 0.7 },
   { on: H, match: /^DCS-\d/i, type: "camera", vendor: "D-Link", w: 0.8 },
-  { on: H, match: /cam(era)?\d*(\.|$|-)|^ipc-|^hikvision|^reolink|^wyze/i, type: "camera", w: 0.5 },
+  { on: H, match: /cam(era)?\d*(\.|$|-)|^ipc-|^hikvision|^reolink|^wyze/i, type: "camera", w: 0.6 },
   { on: H, match: /^(TL-|tplink|router|gateway|openwrt|fritz|unifi|edgerouter|mikrotik|ubnt)/i, type: "router", w: 0.5 },
 ];
 

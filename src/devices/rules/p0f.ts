@@ -36,6 +36,9 @@ export function synMatcher(sig: string): (value: string) => boolean {
   };
 }
 
+/** p0f's catch-all for Apple stacks: it cannot tell macOS from iOS, so it names only the vendor. */
+export const P0F_APPLE_CATCH_ALL = "64:65535,*:mss,nop,ws,nop,nop,ts,sok,eol+1";
+
 /** Signature -> OS family, in p0f's order (specific first); weights are low: TTL/window are easy to change. */
 export const P0F_SIGNATURES: [sig: string, os: string, w: number][] = [
   ["64:mss*10,*:mss,sok,ts,nop,ws", "Linux", 0.45],
@@ -44,6 +47,7 @@ export const P0F_SIGNATURES: [sig: string, os: string, w: number][] = [
   ["64:mss*4,*:mss,sok,ts,nop,ws", "Linux", 0.4],
   ["64:*,*:mss,sok,ts,nop,ws", "Linux", 0.3],
   ["64:*,*:mss,nop,nop,sok,nop,ws", "Linux", 0.25],
+  ["64:*,0:mss", "Linux", 0.15],
   ["128:8192,*:mss,nop,ws,nop,nop,sok", "Windows", 0.5],
   ["128:8192,*:mss,nop,nop,sok", "Windows", 0.5],
   ["128:65535,*:mss,nop,ws,nop,nop,sok", "Windows", 0.45],
@@ -53,6 +57,5 @@ export const P0F_SIGNATURES: [sig: string, os: string, w: number][] = [
   ["64:65535,3:mss,nop,ws,nop,nop,ts,sok,eol+1", "macOS", 0.45],
   ["64:65535,4:mss,nop,ws,nop,nop,ts,sok,eol+1", "iOS", 0.35],
   ["64:65535,2:mss,nop,ws,nop,nop,ts,sok,eol+1", "iOS", 0.35],
-  ["64:65535,6:mss,nop,ws,nop,nop,ts,sok,eol+1", "macOS", 0.35],
   ["64:65535,*:mss,nop,ws,sok,ts", "FreeBSD", 0.4],
 ];

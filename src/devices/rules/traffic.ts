@@ -1,5 +1,5 @@
 /** Rules on what devices send: HTTP/SSDP User-Agents, DNS/SNI names, JA4, TCP SYN traits, banners. */
-import { P0F_SIGNATURES, synMatcher } from "./p0f.ts";
+import { P0F_APPLE_CATCH_ALL, P0F_SIGNATURES, synMatcher } from "./p0f.ts";
 import { AGENT_SIGNALS, NAME_SIGNALS, type Rule } from "./types.ts";
 
 const UA = AGENT_SIGNALS;
@@ -59,4 +59,5 @@ export const STACK_RULES: Rule[] = [
   { on: ["llmnr.name"], match: /./, os: "Windows", w: 0.2 },
   { on: "gateway", match: /./, type: "router", w: 0.7 },
   ...P0F_SIGNATURES.map(([sig, os, w]): Rule => ({ on: "tcp.syn", match: synMatcher(sig), os, w })),
+  { on: "tcp.syn", match: synMatcher(P0F_APPLE_CATCH_ALL), vendor: "Apple", w: 0.3 },
 ];

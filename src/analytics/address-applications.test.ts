@@ -1,0 +1,46 @@
+import { describe, expect, test } from "bun:test";
+import { AddressMatcher, ipv4Number, ipv6Hex } from "./address-applications.ts";
+
+describe("AddressMatcher", () => {
+  const m = new AddressMatcher();
+
+  test("finds an application by IPv4 and IPv6 prefix", () => {
+    expect(m.matchAddress("91.108.8.8")?.application).toBe("Telegram");
+    expect(m.matchAddress("149.154.167.91")?.application).toBe("Telegram");
+    expect(m.matchAddress("52.114.250.153")?.application).toBe("Microsoft Teams");
+    expect(m.matchAddress("2a00:1450:4001:803::1017")?.application).toBe("Google");
+    expect(m.matchAddress("2001:67c:4e8:f004::a")?.application).toBe("Telegram");
+  });
+
+  test("prefix edges are exact", () => {
+    expect(m.matchAddress("91.108.3.255")).toBeUndefined(); // just below 91.108.4.0/22
+    expect(m.matchAddress("149.154.159.255")).toBeUndefined();
+    expect(m.matchAddress("149.154.175.255")?.application).toBe("Telegram");
+    expect(m.matchAddress("149.154.176.0")).toBeUndefined();
+  });
+
+  test("the longest prefix wins", () => {
+    const custom = new AddressMatcher([
+      { app: "Wide", category: "web", prefixes: ["10.0.0.0/8"] },
+      { app: "Narrow", category: "web", prefixes: ["10.1.2.0/24"] },
+    ], []);
+    expect(custom.matchAddress("10.1.2.3")?.application).toBe("Narrow");
+    expect(custom.matchAddress("10.1.3.3")?.application).toBe("Wide");
+  });
+
+  test("LAN discovery ports name their application in either direction", () => {
+    expect(m.matchPort(17, 17500, 17500)?.application).toBe("Dropbox");
+    expect(m.matchPort(17, 57621, 57621)?.application).toBe("Spotify");
+    expect(m.matchPort(6, 11095, 50000)?.application).toBe("Google Nest");
+    expect(m.matchPort(6, 17500, 1)).toBeUndefined();
+  });
+
+  test("malformed addresses match nothing", () => {
+    for (const bad of ["", "1.2.3", "1.2.3.256", "a.b.c.d", "1::2::3", "12345::", "::g"]) {
+      expect(m.matchAddress(bad)).toBeUndefined();
+    }
+    expect(ipv4Number("10.0.0.1")).toBe(0x0a000001);
+    expect(ipv6Hex("::1")).toBe("0".repeat(31) + "1");
+    expect(ipv6Hex("fe80::1%eth0")).toBe("fe80" + "0".repeat(27) + "1");
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * `netinsight serve`: capture (live, or `--read FILE`), keep history, serve the API, WebSocket feed
+ * and live view until SIGINT/SIGTERM, then stop capture, flush and close the database (exit 0).
+ */
+import { statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type ConfigInput } from "../config.ts";
+import { CaptureStartError } from "../service/context.ts";
+import { createLogger } from "../service/logger.ts";
+import { runService, ServeError, type RunningService } from "../service/run.ts";
+import { StorageError } from "../storage/db.ts";
+import { cliError } from "./errors.ts";
+
+const HELP = `Usage: netinsight serve [options]
+
+Captures traffic and serves the REST API (/docs), the WebSocket feed (/ws) and the live view.
+Settings come from flags, then the environment, then .env (working directory, then beside the database).
+
+Options:
+  -i, --interface NAME     interface to capture on (NETWORK_INTERFACE; default: the default route's)
+      --filter BPF         capture filter, tcpdump syntax (CAPTURE_FILTER)
+      --read FILE          feed a pcap/pcapng file instead of capturing live (no privileges needed)
+      --speed X            with --read: X times real time, 0 as fast as possible (default 1)
+      --no-capture         serve history only, start no capture
+      --host ADDR          listen address (HOST, default 0.0.0.0)
+  -p, --port N             listen port (PORT, default 8000)
+  -d, --database FILE      SQLite database (DATABASE_PATH; default ./netinsight.db, or
+                           /var/lib/netinsight/netinsight.db when that directory is writable)
+      --allowed-origins L  comma list of browser origins allowed to call the API, or * (ALLOWED_ORIGINS)
+      --retention-days N   keep history this many days (RETENTION_DAYS, default 30)
+      --max-db-mb N        prune the oldest flows beyond this database size (MAX_DB_MB, default 1024)
+      --flush-seconds N    write to the database every N seconds (FLUSH_SECONDS, default 5)
+      --max-flows N        flow table size (MAX_FLOWS, default 200000)
+      --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
+      --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
+  -h, --help               show this help
+
+The API token is API_TOKEN, or one generated on first start and stored beside the database
+(<database>.token, mode 0600).`;
+
+const OPTIONS = {
+  interface: { type: "string", short: "i" },
+  filter: { type: "string" },
+  read: { type: "string" },
+  speed: { type: "string" },
+  "no-capture": { type: "boolean", default: false },
+  host: { type: "string" },
+  port: { type: "string", short: "p" },
+  database: { type: "string", short: "d" },
+  "allowed-origins": { type: "string" },
+  "retention-days": { type: "string" },
+  "max-db-mb": { type: "string" },
+  "flush-seconds": { type: "string" },
+  "max-flows": { type: "string" },
+  blocklist: { type: "string", multiple: true },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    return cliError(`serve: ${(e as Error).message}\n\nRun \`netinsight serve --help\` for the options.`, 2);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (!Number.isFinite(speed) || speed < 0) return cliError("serve: --speed must be a number, 0 (as fast as possible) or more", 2);
+  if (values.speed !== undefined && !values.read) return cliError("serve: --speed needs --read FILE", 2);
+  if (values.read && !isFile(values.read)) return cliError(`serve: cannot read ${values.read}: no such file`, 1);
+
+  const flags: ConfigInput = {
+    NETWORK_INTERFACE: values.interface, CAPTURE_FILTER: values.filter, HOST: values.host, PORT: values.port,
+    DATABASE_PATH: values.database, ALLOWED_ORIGINS: values["allowed-origins"], RETENTION_DAYS: values["retention-days"],
+    MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"],
+    LOG_LEVEL: values["log-level"],
+  };
+  let config;
+  try {
+    config = loadConfig({ flags });
+  } catch (e) {
+    if (e instanceof ConfigError) return cliError(`serve: ${e.message}`, 2);
+    throw e;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+
+  let running: RunningService;
+  try {
+    running = await runService(config, { log, blocklists: values.blocklist });
+  } catch (e) {
+    if (e instanceof ServeError || e instanceof StorageError) return cliError(`serve: ${e.message}`, 1);
+    throw e;
+  }
+  const { token, url, service } = running;
+  log.info(`NetInsight ${service.version} serving on ${url} (API docs: ${url}/docs, live view: ${url}/)`);
+  log.info(`database: ${config.DATABASE_PATH}`);
+  if (token.source === "generated") {
+    // Whatever the log level: this is the only time the token is shown.
+    console.error(`API token (generated now, shown once): ${token.token}`);
+    console.error(`  it is stored in ${token.file} (mode 0600); read it again with: cat ${token.file}`);
+  } else if (token.source === "file") {
+    log.info(`API token: read it with: cat ${token.file}`);
+  }
+
+  try {
+    if (values.read) {
+      await service.feedFile(values.read, speed, config.CAPTURE_FILTER);
+      log.info(`capture: reading ${values.read} at ${speed === 0 ? "full speed" : `${speed}x real time`}`);
+    } else if (!values["no-capture"]) {
+      const s = await service.capture.startLive({});
+      log.info(`capture: live on ${s.interface}${s.filter ? ` (filter: ${s.filter})` : ""}`);
+    }
+  } catch (e) {
+    // The API keeps serving history; status and health show the reason.
+    const msg = e instanceof CaptureStartError ? e.message : (e as Error).message;
+    log.warn(`capture not started: ${msg}`);
+    log.warn("the API keeps serving stored history; start capture later with POST /api/capture/start");
+  }
+
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  log.info(`${signal}: stopping capture, writing history and closing the database`);
+  await running.stop();
+  log.info("stopped");
+  return 0;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

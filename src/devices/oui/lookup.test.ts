@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { OUI_DATA_DATE, isLocallyAdministered, lookupVendor, macHex, ouiSize } from "./lookup.ts";
+
+describe("OUI vendor lookup", () => {
+  test("loads the full registry (MA-L + MA-M + MA-S)", () => {
+    expect(ouiSize()).toBeGreaterThan(40000);
+    expect(OUI_DATA_DATE).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+  test("24-bit MA-L prefixes", () => {
+    expect(lookupVendor("b8:27:eb:12:34:56")).toBe("Raspberry Pi Foundation");
+    expect(lookupVendor("00:1A:11:00:00:01")).toBe("Google");
+    expect(lookupVendor("5c-cf-7f-07-ae-fb")).toBe("Espressif");
+    expect(lookupVendor("d8:30:62:56:00:1c")).toBe("Apple");
+  });
+  test("longest prefix wins: 28-bit MA-M and 36-bit MA-S inside IEEE RA blocks", () => {
+    // 70:b3:d5 is an IEEE Registration Authority MA-L split into MA-S (36-bit) blocks.
+    expect(lookupVendor("70:b3:d5:f2:f0:01")).toBe("TELEPLATFORMS");
+    expect(lookupVendor("70:b3:d5:71:90:01")).toBe("2M Technology");
+    // 20:85:93 is split into MA-M (28-bit) blocks: 208593B = IOG Products.
+    expect(lookupVendor("20:85:93:b0:00:00")).toBe("IOG Products");
+    expect(lookupVendor("70:b3:d5:00:00:00")).not.toBe("IEEE Registration Authority");
+  });
+  test("locally administered and malformed MACs have no vendor", () => {
+    expect(isLocallyAdministered("92:dd:a4:8d:5f:de")).toBe(true);
+    expect(isLocallyAdministered("b8:27:eb:00:00:00")).toBe(false);
+    expect(lookupVendor("92:dd:a4:8d:5f:de")).toBeUndefined();
+    expect(lookupVendor("zz")).toBeUndefined();
+    expect(macHex("B8:27:EB:00:00:0")).toBeUndefined();
+  });
+});

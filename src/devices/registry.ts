@@ -1,0 +1,64 @@
+/**
+ * The tracker's indexes: devices by id (in recency order, for eviction), by MAC, by address and
+ * by identity key (DHCP client id, DUID, host name + fingerprint). Index operations only; the
+ * policy (what is local, what merges) lives in tracker.ts.
+ */
+import type { DeviceState } from "./state.ts";
+
+export class DeviceRegistry {
+  /** Insertion order is recency order: touching a device moves it to the end. */
+  readonly byId = new Map<string, DeviceState>();
+  readonly byMac = new Map<string, DeviceState>();
+  readonly byIp = new Map<string, DeviceState>();
+  private readonly byIdentity = new Map<string, DeviceState>();
+  private readonly keysOf = new Map<DeviceState, Set<string>>();
+
+  add(st: DeviceState): void {
+    this.byId.set(st.device.id, st);
+    for (const mac of st.device.macs) this.byMac.set(mac, st);
+    for (const ip of st.device.ips) this.byIp.set(ip, st);
+  }
+
+  /** Marks the device as the most recently seen. */
+  touch(st: DeviceState): void {
+    const id = st.device.id;
+    this.byId.delete(id);
+    this.byId.set(id, st);
+  }
+
+  /** Removes the device from every index (eviction, or merged into another). */
+  remove(st: DeviceState): void {
+    const d = st.device;
+    if (this.byId.get(d.id) === st) this.byId.delete(d.id);
+    for (const mac of d.macs) if (this.byMac.get(mac) === st) this.byMac.delete(mac);
+    for (const ip of d.ips) if (this.byIp.get(ip) === st) this.byIp.delete(ip);
+    for (const key of this.keysOf.get(st) ?? []) if (this.byIdentity.get(key) === st) this.byIdentity.delete(key);
+    this.keysOf.delete(st);
+  }
+
+  /** The least recently seen device. */
+  oldest(): DeviceState | undefined {
+    return this.byId.values().next().value;
+  }
+
+  isLive(st: DeviceState): boolean {
+    return this.byId.get(st.device.id) === st;
+  }
+
+  /** The device already holding this identity key, or undefined after claiming the key for `st`. */
+  claimIdentity(key: string, st: DeviceState): DeviceState | undefined {
+    const other = this.byIdentity.get(key);
+    if (other && other !== st && this.isLive(other)) return other;
+    this.byIdentity.set(key, st);
+    let keys = this.keysOf.get(st);
+    if (!keys) this.keysOf.set(st, (keys = new Set()));
+    keys.add(key);
+    return undefined;
+  }
+
+  /** Hands every identity key of `from` to `into`. */
+  moveIdentities(from: DeviceState, into: DeviceState): void {
+    for (const key of this.keysOf.get(from) ?? []) this.claimIdentity(key, into);
+    this.keysOf.delete(from);
+  }
+}

@@ -1,0 +1,263 @@
+import { describe, expect, test } from "bun:test";
+import type { Device } from "./model.ts";
+import { arp, dhcp, flow, meta } from "./testkit.ts";
+import { DeviceTracker, GATEWAY_MIN_REMOTE_IPS } from "./tracker.ts";
+
+const PI = "b8:27:eb:11:22:33";
+const ROUTER = "4c:5e:0c:ea:03:65";
+const RANDOM_A = "92:dd:a4:8d:5f:de";
+const RANDOM_B = "5a:11:22:33:44:55";
+
+describe("DeviceTracker: discovery", () => {
+  test("ARP sender becomes a device with vendor and address", () => {
+    const t = new DeviceTracker();
+    t.observe(arp(PI, "192.168.1.20"));
+    const d = t.findByMac(PI)!;
+    expect(d.id).toBe("b827eb112233");
+    expect(d.ips).toEqual(["192.168.1.20"]);
+    expect(d.vendor.value).toBe("Raspberry Pi");
+    expect(d.isRandomizedMac).toBe(false);
+    expect(t.findByIp("192.168.1.20")?.id).toBe(d.id);
+    expect(t.deviceIdFor(PI.toUpperCase())).toBe(d.id);
+  });
+
+  test("broadcast, multicast and zero MACs are never devices", () => {
+    const t = new DeviceTracker();
+    t.flowStarted(flow({ srcMac: "01:00:5e:00:00:fb", srcIp: "192.168.1.9", dstMac: "ff:ff:ff:ff:ff:ff" }));
+    t.flowStarted(flow({ srcMac: "00:00:00:00:00:00", srcIp: "192.168.1.9" }));
+    expect(t.list()).toHaveLength(0);
+  });
+
+  test("DHCP ACK gives the client its address; the server is the router", () => {
+    const t = new DeviceTracker();
+    t.observe(dhcp({ clientMac: PI, hostname: "raspberrypi", parameterList: [1, 3, 6] }));
+    t.observe(dhcp({ op: 2, messageType: 5, clientMac: PI, yourIp: "10.213.0.50", serverId: "10.213.0.1", router: ["10.213.0.1"] },
+      { srcMac: ROUTER, srcIp: "10.213.0.1", dstMac: PI, dstIp: "10.213.0.50" }));
+    expect(t.findByMac(PI)!.ips).toEqual(["10.213.0.50"]);
+    expect(t.findByMac(PI)!.hostname).toBe("raspberrypi");
+    const router = t.findByMac(ROUTER)!;
+    expect(router.isGateway).toBe(true);
+    expect(router.type.value).toBe("router");
+    expect(router.ips).toEqual(["10.213.0.1"]);
+  });
+
+  test("relayed DHCP requests do not make the remote client a device", () => {
+    const t = new DeviceTracker();
+    t.observe(dhcp({ clientMac: PI, relayIp: "10.213.5.1" }, { srcMac: ROUTER, srcIp: "10.213.5.1" }));
+    expect(t.findByMac(PI)).toBeUndefined();
+  });
+});
+
+describe("DeviceTracker: gateway", () => {
+  test("the MAC carrying many remote addresses is one gateway device without them", () => {
+    const t = new DeviceTracker();
+    t.observe(arp(PI, "192.168.1.20"));
+    t.observe(arp(ROUTER, "192.168.1.1"));
+    const remotes = ["8.8.8.8", "1.1.1.1", "142.250.1.1", "17.253.1.1"];
+    remotes.forEach((ip, i) => {
+      const f = flow({ id: String(i), srcMac: PI, srcIp: "192.168.1.20", dstMac: ROUTER, dstIp: ip });
+      t.flowStarted(f);
+      t.flowEnded(f, "closed");
+      // The reply direction: remote host -> device, framed by the router.
+      t.flowStarted(flow({ id: "r" + i, srcMac: ROUTER, srcIp: ip, dstMac: PI, dstIp: "192.168.1.20" }));
+    });
+    const devices = t.list();
+    expect(devices.map((d) => d.mac).sort()).toEqual([ROUTER, PI].sort());
+    const gw = t.findByMac(ROUTER)!;
+    expect(gw.isGateway).toBe(true);
+    expect(gw.ips).toEqual(["192.168.1.1"]);
+    for (const ip of remotes) expect(t.findByIp(ip)).toBeUndefined();
+    expect(gw.evidence.some((e) => e.signal === "gateway")).toBe(true);
+    expect(remotes.length).toBeGreaterThanOrEqual(GATEWAY_MIN_REMOTE_IPS);
+  });
+
+  test("one host's IPv6 temporary addresses in one /64 do not make it a gateway", () => {
+    const t = new DeviceTracker();
+    for (let i = 1; i <= 5; i++) {
+      t.flowStarted(flow({ id: String(i), ipVersion: 6, srcMac: PI, srcIp: `2001:db8:5:1::${i}`, dstMac: ROUTER, dstIp: `2a00:1450:400${i}::1` }));
+    }
+    expect(t.findByMac(PI)!.isGateway).toBe(false);
+    expect(t.findByMac(ROUTER)).toBeUndefined(); // it never sent anything
+  });
+
+  test("evidence from packets a gateway forwards is not the gateway's", () => {
+    const t = new DeviceTracker();
+    t.observe(arp(ROUTER, "192.168.1.1"));
+    t.observe({
+      kind: "http", meta: meta({ srcMac: ROUTER, srcIp: "93.184.216.34", ipProtocol: 6 }),
+      msg: { isRequest: true, method: "GET", uri: "/", version: "1.1", userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" },
+    });
+    expect(t.findByMac(ROUTER)!.evidence.some((e) => e.signal === "http.user_agent")).toBe(false);
+  });
+
+  test("router advertisement marks the gateway and teaches the IPv6 prefix", () => {
+    const t = new DeviceTracker();
+    t.observe({
+      kind: "ndp", meta: meta({ srcMac: ROUTER, srcIp: "fe80::1", ipVersion: 6, ipProtocol: 58 }),
+      msg: { type: 134, routerLifetime: 1800, prefixes: ["fd00:213::/64"] },
+    });
+    t.observe({
+      kind: "ndp", meta: meta({ srcMac: PI, srcIp: "fd00:213::20", ipVersion: 6, ipProtocol: 58 }),
+      msg: { type: 136, targetAddress: "fd00:213::20", targetLinkAddress: PI },
+    });
+    expect(t.findByMac(ROUTER)!.isGateway).toBe(true);
+    expect(t.findByMac(PI)!.ips).toEqual(["fd00:213::20"]);
+  });
+});
+
+describe("DeviceTracker: randomized MACs", () => {
+  test("same DHCP client id from a new random MAC is the same device", () => {
+    const t = new DeviceTracker();
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff00112233445566", hostname: "Pixel-7" }));
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff00112233445566" }, { ts: 5000 }));
+    const devices = t.list();
+    expect(devices).toHaveLength(1);
+    const d = devices[0]!;
+    expect(d.id).toBe("92dda48d5fde");
+    expect(d.macs.sort()).toEqual([RANDOM_A, RANDOM_B].sort());
+    expect(d.mac).toBe(RANDOM_B);
+    expect(d.isRandomizedMac).toBe(true);
+    expect(t.deviceIdFor(RANDOM_B)).toBe(d.id);
+    expect(t.stats.merges).toBe(1);
+  });
+
+  test("same hostname + same option-55 fingerprint is the same device", () => {
+    const t = new DeviceTracker();
+    const prl = [1, 121, 3, 6, 15, 119, 252];
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "01" + RANDOM_A.replace(/:/g, ""), hostname: "Lucas-iPhone", parameterList: prl }));
+    t.observe(arp(RANDOM_A, "192.168.1.30"));
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "01" + RANDOM_B.replace(/:/g, ""), hostname: "Lucas-iPhone", parameterList: prl }, { ts: 9000 }));
+    const d = t.findByMac(RANDOM_B)!;
+    expect(d.macs).toHaveLength(2);
+    expect(d.ips).toEqual(["192.168.1.30"]);
+    expect(d.os.value).toBe("iOS");
+    expect(t.list()).toHaveLength(1);
+  });
+
+  test("same DHCPv6 DUID from a new random MAC is the same device", () => {
+    const t = new DeviceTracker();
+    const solicit = (mac: string, ts: number) => ({
+      kind: "dhcpv6" as const, meta: meta({ ts, srcMac: mac, srcIp: "fe80::1:2", ipVersion: 6 }),
+      msg: { messageType: 1, transactionId: 7, clientId: "0001000129c5f1a2a4c3f0123456", fqdn: "Lucas-MBP.lan" },
+    });
+    t.observe(solicit(RANDOM_A, 1000));
+    t.observe(solicit(RANDOM_B, 2000));
+    expect(t.list()).toHaveLength(1);
+    expect(t.findByMac(RANDOM_B)!.hostname).toBe("Lucas-MBP");
+  });
+
+  test("a flood of random MACs with one client id stays one bounded device", () => {
+    const t = new DeviceTracker();
+    for (let i = 0; i < 100; i++) {
+      const mac = `5a:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
+      t.observe(dhcp({ clientMac: mac, clientId: "ff04" }, { ts: 1000 + i }));
+    }
+    const d = t.list();
+    expect(d).toHaveLength(1);
+    expect(d[0]!.macs.length).toBe(16);
+    expect(d[0]!.mac).toBe("5a:00:00:00:00:63");
+    expect(t.findByMac("5a:00:00:00:00:05")).toBeUndefined();
+    expect(t.stats.merges).toBe(99);
+  });
+
+  test("two real MACs with the same hostname and fingerprint stay two devices", () => {
+    const t = new DeviceTracker();
+    t.observe(dhcp({ clientMac: PI, hostname: "raspberrypi", parameterList: [1, 3, 6] }));
+    t.observe(dhcp({ clientMac: "b8:27:eb:99:88:77", hostname: "raspberrypi", parameterList: [1, 3, 6] }));
+    expect(t.list()).toHaveLength(2);
+  });
+});
+
+describe("DeviceTracker: events, flows, bounds, restore", () => {
+  test("'new' once per device, updates coalesced to one per second", () => {
+    const t = new DeviceTracker();
+    const events: [string, boolean][] = [];
+    t.onChange((d, isNew) => events.push([d.mac, isNew]));
+    t.observe(arp(PI, "192.168.1.20", 1000));
+    t.tick(1000);
+    t.observe(dhcp({ clientMac: PI, hostname: "pi-one" }, { ts: 1000.2 }));
+    t.observe(dhcp({ clientMac: PI, fqdn: "pi-one.lan" }, { ts: 1000.4 }));
+    t.tick(1000.5);
+    expect(events).toEqual([[PI, true]]);
+    t.tick(1001);
+    expect(events).toEqual([[PI, true], [PI, false]]);
+    t.tick(1005);
+    expect(events).toHaveLength(2);
+  });
+
+  test("a device merged away before the first tick never raises 'new'", () => {
+    const t = new DeviceTracker();
+    const events: [string, boolean][] = [];
+    t.onChange((d, isNew) => events.push([d.id, isNew]));
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff01" }));
+    t.tick(1000);
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff01" }, { ts: 1003 }));
+    t.tick(1003);
+    expect(events).toEqual([["92dda48d5fde", true], ["92dda48d5fde", false]]);
+  });
+
+  test("onMerge tells storage which device id is gone", () => {
+    const t = new DeviceTracker();
+    const merges: [string, string][] = [];
+    t.onMerge((from, into) => merges.push([from, into]));
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff03" }));
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff03" }, { ts: 1003 }));
+    expect(merges).toEqual([["5a1122334455", "92dda48d5fde"]]);
+    expect(t.get("5a1122334455")).toBeUndefined();
+  });
+
+  test("flows count traffic for both ends and label local ends only", () => {
+    const labels: Record<string, { srcDeviceId?: string; dstDeviceId?: string }> = {};
+    const t = new DeviceTracker({ labelFlow: (id, patch) => { labels[id] = { ...labels[id], ...patch }; } });
+    const NAS = "00:11:32:17:49:f0";
+    t.observe(arp(PI, "192.168.1.20"));
+    t.observe(arp(NAS, "192.168.1.5"));
+    const f = flow({ id: "7", srcMac: PI, srcIp: "192.168.1.20", dstMac: NAS, dstIp: "192.168.1.5", packetsSent: 3, bytesSent: 300, packetsReceived: 2, bytesReceived: 900 });
+    t.flowStarted(f);
+    t.flowEnded(f, "closed");
+    expect(labels["7"]).toEqual({ srcDeviceId: "b827eb112233", dstDeviceId: "0011321749f0" });
+    const pi = t.findByMac(PI)!;
+    const nas = t.findByMac(NAS)!;
+    expect([pi.packetsSent, pi.bytesSent, pi.packetsReceived, pi.bytesReceived, pi.flowCount]).toEqual([3, 300, 2, 900, 1]);
+    expect([nas.packetsSent, nas.bytesSent, nas.packetsReceived, nas.bytesReceived, nas.flowCount]).toEqual([2, 900, 3, 300, 1]);
+    const out = flow({ id: "8", srcMac: PI, srcIp: "192.168.1.20", dstMac: NAS, dstIp: "8.8.8.8" });
+    t.flowStarted(out);
+    expect(labels["8"]).toEqual({ srcDeviceId: "b827eb112233" });
+  });
+
+  test("bounded: the least recently seen device is evicted and counted", () => {
+    const t = new DeviceTracker({ maxDevices: 3 });
+    for (let i = 0; i < 3; i++) t.observe(arp(`00:11:32:00:00:0${i}`, `192.168.1.${10 + i}`, 1000 + i));
+    t.observe(arp("00:11:32:00:00:00", "192.168.1.10", 1010)); // seen again: now the newest
+    t.observe(arp("00:11:32:00:00:09", "192.168.1.19", 1011));
+    expect(t.size).toBe(3);
+    expect(t.stats.evictions).toBe(1);
+    expect(t.findByMac("00:11:32:00:00:01")).toBeUndefined();
+    expect(t.findByIp("192.168.1.11")).toBeUndefined();
+    expect(t.findByMac("00:11:32:00:00:00")).toBeDefined();
+  });
+
+  test("evidence per device is capped", () => {
+    const t = new DeviceTracker();
+    for (let i = 0; i < 200; i++) t.observe(dhcp({ clientMac: PI, hostname: `host-${i}` }, { ts: 1000 + i }));
+    const d = t.findByMac(PI)!;
+    expect(d.evidence.length).toBeLessThanOrEqual(64);
+    expect(d.hostname).toBe("host-199");
+  });
+
+  test("restore brings devices back without 'new' events and keeps their identity", () => {
+    const t1 = new DeviceTracker();
+    t1.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff02", hostname: "tab" }));
+    t1.observe(arp(RANDOM_A, "192.168.1.40"));
+    const saved: Device[] = JSON.parse(JSON.stringify(t1.list()));
+    const t2 = new DeviceTracker();
+    const events: boolean[] = [];
+    t2.onChange((_d, isNew) => events.push(isNew));
+    t2.restore(saved);
+    expect(t2.findByIp("192.168.1.40")?.id).toBe("92dda48d5fde");
+    t2.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff02" }, { ts: 2000 }));
+    t2.flush();
+    expect(t2.list()).toHaveLength(1);
+    expect(events).toEqual([false]);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * The running service behind `netinsight serve`: storage restored, the engine and its analyzers,
+ * capture control, batched writes, retention and live events. Implements the API's ServiceContext.
+ */
+import { getAnalytics, getProtocols } from "../analytics/queries.ts";
+import { DEFAULT_ROLLUP_RETENTION } from "../analytics/rollup-store.ts";
+import { fallbackAnalytics, fallbackProtocols } from "../api/analytics-fallback.ts";
+import { toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
+import type { Analytics, Protocols } from "../api/schemas.ts";
+import type { Device } from "../devices/model.ts";
+import { nextFlowId, type Storage } from "../storage/index.ts";
+import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
+import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
+import type { Threat } from "../threats/model.ts";
+import { LiveBus } from "./bus.ts";
+import { CaptureController } from "./capture.ts";
+import type { CaptureStartOptions, HealthState, ServiceContext } from "./context.ts";
+import { FlowView } from "./flow-view.ts";
+import { silentLogger, type Logger } from "./logger.ts";
+import { buildPipeline, type Pipeline } from "./pipeline.ts";
+
+/** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
+export const MAX_UPDATED_EVENTS = 1000;
+/** How often retention runs (it prunes in small steps, yielding between them). */
+export const RETENTION_INTERVAL_MS = 60_000;
+
+export interface ServiceOptions {
+  storage: Storage;
+  version: string;
+  bus?: LiveBus;
+  flushSeconds?: number;
+  retention?: RetentionPolicy;
+  maxFlows?: number;
+  interface?: string;
+  filter?: string;
+  blocklists?: string[];
+  log?: Logger;
+}
+
+export class NetInsightService {
+  readonly startedAt = Date.now();
+  readonly bus: LiveBus;
+  readonly writer: StorageWriter;
+  readonly capture: CaptureController;
+  readonly #view: FlowView;
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #syncIds = new Float64Array(0);
+  #syncLastSeen = new Float64Array(0);
+  #closed = false;
+  #retaining = false;
+
+  private constructor(
+    readonly opts: ServiceOptions,
+    readonly storage: Storage,
+    readonly pipeline: Pipeline,
+    bus: LiveBus,
+  ) {
+    this.bus = bus;
+    this.writer = new StorageWriter(storage);
+    this.capture = new CaptureController({
+      engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
+      log: (m) => this.log.info(m),
+    });
+    this.#view = new FlowView(storage.flows, this.writer, pipeline.engine);
+    this.#wire();
+  }
+
+  static async create(opts: ServiceOptions): Promise<NetInsightService> {
+    const log = opts.log ?? silentLogger;
+    const orphans = opts.storage.flows.closeOrphans();
+    if (orphans > 0) log.info(`storage: closed ${orphans} flows left active by the previous run`);
+    const pipeline = buildPipeline({ storage: opts.storage, firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists });
+    return new NetInsightService(opts, opts.storage, pipeline, opts.bus ?? new LiveBus());
+  }
+
+  get version(): string {
+    return this.opts.version;
+  }
+
+  get log(): Logger {
+    return this.opts.log ?? silentLogger;
+  }
+
+  #wire(): void {
+    const { engine, threats, devices } = this.pipeline;
+    engine.onFlowStart((f) => {
+      this.writer.flow(f);
+      this.bus.publish({ type: "flow", event: "new", data: toApiFlow(f) });
+    });
+    engine.onFlowEnd((f) => {
+      this.writer.flow(f);
+      this.bus.publish({ type: "flow", event: "closed", data: toApiFlow(f) });
+    });
+    threats.onChange((t, event) => {
+      this.writer.threat({ ...t, evidence: { ...t.evidence } });
+      this.bus.publish({ type: "threat", event, data: toApiThreat(t) });
+    });
+    devices.onChange((d, isNew) => {
+      this.writer.device(d);
+      this.bus.publish({ type: "device", event: isNew ? "new" : "updated", data: toApiDevice(d) });
+    });
+  }
+
+  /** Starts the timers: stats every second, flush every FLUSH_SECONDS, retention every minute. */
+  start(): void {
+    const flushMs = (this.opts.flushSeconds ?? 5) * 1000;
+    this.#timers.push(setInterval(() => this.#everySecond(), 1000));
+    this.#timers.push(setInterval(() => void this.flush(), flushMs));
+    this.#timers.push(setInterval(() => void this.runRetention(), RETENTION_INTERVAL_MS));
+    for (const t of this.#timers) (t as { unref?: () => void }).unref?.();
+  }
+
+  #everySecond(): void {
+    this.capture.tick();
+    this.pipeline.threats.flush();
+    const s = this.capture.status();
+    const e = this.pipeline.engine.stats;
+    this.bus.publish({
+      type: "stats",
+      data: {
+        time: new Date().toISOString(), packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
+        activeFlows: e.flowsActive, devices: this.pipeline.devices.size, drops: s.drops, packets: e.packets, bytes: e.bytes,
+      },
+    });
+    if (this.writer.pending >= FLUSH_ROWS) void this.flush();
+  }
+
+  /** Queues changed active flows and devices, then writes everything queued. */
+  async flush(): Promise<void> {
+    if (this.#closed) return;
+    this.#syncActiveFlows();
+    const info = await this.writer.flush();
+    if (info.error) this.log.warn(`storage: flush failed, will retry: ${info.error}`);
+  }
+
+  /** Active flows whose counters moved since the last sync: queued for storage and published. */
+  #syncActiveFlows(): void {
+    const table = this.pipeline.engine.flows;
+    if (this.#syncIds.length < table.capacity) {
+      this.#syncIds = new Float64Array(table.capacity);
+      this.#syncLastSeen = new Float64Array(table.capacity);
+    }
+    let published = 0;
+    table.forEachActive((i) => {
+      if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeen[i]) return;
+      this.#syncIds[i] = table.ids[i];
+      this.#syncLastSeen[i] = table.lastSeen[i];
+      const f = table.record(i);
+      this.writer.flow(f);
+      if (published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: toApiFlow(f) });
+    });
+  }
+
+  /** Prunes by age and size in small steps, yielding between them. */
+  async runRetention(now = Date.now() / 1000): Promise<void> {
+    const policy = this.opts.retention;
+    if (!policy || this.#retaining || this.#closed) return;
+    this.#retaining = true;
+    try {
+      for (let more = true; more && !this.#closed;) {
+        more = retentionStep(this.storage, policy, now).more;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (!this.#closed) this.pipeline.rollupStore.compact(now, { ...DEFAULT_ROLLUP_RETENTION, retentionDays: policy.retentionDays });
+    } catch (err) {
+      this.log.warn(`storage: retention failed: ${(err as Error).message}`);
+    } finally {
+      this.#retaining = false;
+    }
+  }
+
+  /** Feeds a capture file; when it ends, the rollups of its last minutes are written too. */
+  async feedFile(path: string, speed: number, filter?: string) {
+    const status = await this.capture.startFile(path, speed, filter);
+    void this.capture.feedDone.then(() => {
+      if (this.#closed) return;
+      const last = this.pipeline.engine.stats.lastSeen;
+      this.pipeline.devices.flush();
+      this.pipeline.threats.flush();
+      if (last !== null) this.pipeline.rollup.snapshot(last);
+      this.pipeline.rollup.flush();
+      void this.flush();
+    });
+    return status;
+  }
+
+  // ---- ServiceContext ----
+
+  health(): HealthState {
+    const problems: string[] = [];
+    let dbOk = true;
+    let dbSizeBytes = 0;
+    try {
+      this.storage.db.query("SELECT 1").get();
+      dbSizeBytes = usedBytes(this.storage);
+    } catch (err) {
+      dbOk = false;
+      problems.push(`database: ${(err as Error).message}`);
+    }
+    const cap = this.capture.status();
+    if (cap.error) problems.push(`capture: ${cap.error}`);
+    const flush = this.writer.lastFlush;
+    if (flush?.error) problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
+    if (this.writer.droppedRows > 0) problems.push(`storage: ${this.writer.droppedRows} flow updates dropped while the database could not be written`);
+    return {
+      version: this.version,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      captureRunning: cap.running,
+      dbOk,
+      dbSizeBytes,
+      pendingRows: this.writer.pending,
+      lastFlushAt: flush?.at ?? null,
+      lastFlushError: flush?.error ?? null,
+      problems,
+    };
+  }
+
+  readonly flows = {
+    list: (q: Parameters<FlowView["list"]>[0]) => this.#view.list(q),
+    get: (id: string) => this.#view.get(id),
+  };
+
+  readonly devices = {
+    /** Most recently seen first. */
+    list: (): Device[] => this.pipeline.devices.list().sort((a, b) => b.lastSeen - a.lastSeen || a.id.localeCompare(b.id)),
+    get: (id: string): Device | undefined => this.pipeline.devices.get(id),
+  };
+
+  readonly threats = {
+    list: (q: { activeOnly?: boolean; severity?: Threat["severity"]; limit?: number }) => this.pipeline.threats.list(q),
+    get: (id: string) => this.pipeline.threats.get(id),
+    dismiss: (id: string): Threat | undefined => this.pipeline.threats.dismiss(id),
+  };
+
+  readonly captureControl = {
+    status: () => this.capture.status(),
+    start: (o: CaptureStartOptions) => this.capture.startLive(o),
+    stop: () => this.capture.stop(),
+  };
+
+  analytics(q: { hours: number; now: number }): Analytics {
+    if (!this.#haveRollups()) return fallbackAnalytics(this.storage.db, q);
+    return getAnalytics(this.storage.db, q);
+  }
+
+  protocols(q: { hours?: number; now: number }): Protocols {
+    if (!this.#haveRollups()) return fallbackProtocols(this.storage.db, q);
+    // No window: everything stored, from the oldest rollup on.
+    const oldest = (this.storage.db.query("SELECT min(bucket) AS b FROM traffic_rollups").get() as { b: number | null }).b ?? q.now;
+    const hours = q.hours ?? Math.max(1, Math.ceil((q.now - oldest) / 3600) + 1);
+    return { ...getProtocols(this.storage.db, { hours, now: q.now }), hours: q.hours ?? null };
+  }
+
+  #haveRollups(): boolean {
+    return this.storage.db.query("SELECT 1 FROM traffic_rollups LIMIT 1").get() !== null;
+  }
+
+  /** Stop capture, end every flow, write everything, close the database. Safe to call twice. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.capture.running) await this.capture.stop().catch(() => undefined);
+    const { engine, threats, rollup } = this.pipeline;
+    engine.finish();
+    threats.flush();
+    try {
+      rollup.close();
+    } catch (err) {
+      this.log.warn(`analytics: final rollup write failed: ${(err as Error).message}`);
+    }
+    this.pipeline.devices.flush();
+    await this.writer.flush(); // waits for a flush in progress, then writes what is left
+    const info = this.writer.flushSync();
+    if (info.error) this.log.error(`storage: final write failed: ${info.error}`);
+    this.#closed = true;
+    this.storage.close();
+  }
+}
+
+/** The ServiceContext view the API reads (capture control under its API name). */
+export function serviceContext(s: NetInsightService): ServiceContext {
+  return {
+    version: s.version,
+    startedAt: s.startedAt,
+    health: () => s.health(),
+    flows: s.flows,
+    devices: s.devices,
+    threats: s.threats,
+    capture: s.captureControl,
+    analytics: (q) => s.analytics(q),
+    protocols: (q) => s.protocols(q),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Cleartext credentials: a password sent unencrypted (FTP USER/PASS, Telnet, POP3/IMAP LOGIN,
+ * SMTP AUTH, HTTP Basic). The event is reported with the user name; the secret is never seen here.
+ */
+import type { Analyzer, Observation } from "../engine/events.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+
+export function createCleartextCredentialsDetector(store: ThreatStore, _s: ThreatSettings): Analyzer {
+  const raise = (o: Observation, protocol: string, user: string | undefined): void => {
+    const m = o.meta;
+    // The client sends the secret; if the engine saw it on the reply side, swap ends.
+    const [client, clientMac, server, port] = m.fromInitiator
+      ? [m.srcIp, m.srcMac, m.dstIp, m.dstPort] as const
+      : [m.dstIp, m.dstMac, m.srcIp, m.srcPort] as const;
+    if (!client || !server) return;
+    store.raise({
+      type: "cleartext_credentials",
+      severity: "medium",
+      title: `${protocol} password sent in cleartext`,
+      description: `${client} logged in to ${protocol} on ${server}:${port}${user ? ` as "${user}"` : ""} without encryption; ` +
+        `anyone on the path can read the password.`,
+      ts: m.ts,
+      sourceIp: client,
+      sourceMac: clientMac,
+      targetIp: server,
+      targetPort: port,
+      key: `cleartext_credentials|${client}|${server}|${port}`,
+      evidence: { protocol, user: user ?? "" },
+    });
+  };
+
+  return {
+    name: "threats.cleartext-credentials",
+    wants: ["cleartextAuth", "http"],
+    observe(o: Observation): void {
+      if (o.kind === "cleartextAuth" && o.msg.secretSent) raise(o, o.msg.protocol, o.msg.user);
+      else if (o.kind === "http" && o.msg.isRequest && o.msg.authorizationScheme?.toLowerCase() === "basic") {
+        raise(o, "HTTP Basic", o.msg.basicUser);
+      }
+    },
+  };
+}

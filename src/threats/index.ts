@@ -1,0 +1,90 @@
+/**
+ * Threat detection wiring: one ThreatStore and one Analyzer per detector, on by default, plus a
+ * last analyzer whose tick flushes the store's coalesced "updated" events.
+ */
+import type { Analyzer } from "../engine/events.ts";
+import { createArpSpoofDetector } from "./arp-spoof.ts";
+import { createBeaconingDetector } from "./beaconing.ts";
+import { createBlocklistDetector } from "./blocklist.ts";
+import { createBruteForceDetector } from "./brute-force.ts";
+import { createCleartextCredentialsDetector } from "./cleartext-credentials.ts";
+import { createDgaDetector } from "./dga.ts";
+import { createDhcpStarvationDetector } from "./dhcp-starvation.ts";
+import { createDnsTunnelDetector } from "./dns-tunnel.ts";
+import { createHostSweepDetector } from "./host-sweep.ts";
+import { createIcmpFloodDetector } from "./icmp-flood.ts";
+import { createPortScanDetector } from "./port-scan.ts";
+import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
+import { createRogueRaDetector } from "./rogue-ra.ts";
+import { resolveThreatSettings, type ThreatSettings } from "./settings.ts";
+import { ThreatStore } from "./store.ts";
+import { createSynFloodDetector } from "./syn-flood.ts";
+import { createUdpFloodDetector } from "./udp-flood.ts";
+
+export type { Severity, Threat } from "./model.ts";
+export { newDeviceThreat } from "./new-device.ts";
+export { resolveThreatSettings, ThreatSettingsSchema, type ThreatSettings } from "./settings.ts";
+export { ThreatStore, threatKey, type SuppressionRule, type ThreatEvent, type ThreatInput } from "./store.ts";
+
+export const DETECTORS = {
+  portScan: createPortScanDetector,
+  hostSweep: createHostSweepDetector,
+  synFlood: createSynFloodDetector,
+  icmpFlood: createIcmpFloodDetector,
+  udpFlood: createUdpFloodDetector,
+  bruteForce: createBruteForceDetector,
+  arpSpoof: createArpSpoofDetector,
+  rogueDhcp: createRogueDhcpDetector,
+  dhcpStarvation: createDhcpStarvationDetector,
+  rogueRa: createRogueRaDetector,
+  dnsTunnel: createDnsTunnelDetector,
+  dga: createDgaDetector,
+  beaconing: createBeaconingDetector,
+  cleartextCredentials: createCleartextCredentialsDetector,
+  blocklist: createBlocklistDetector,
+} as const;
+
+export type DetectorName = keyof typeof DETECTORS;
+
+export interface ThreatDetectorOptions {
+  store?: ThreatStore;
+  settings?: Partial<ThreatSettings>;
+  /** Blocklist files (added to settings.blocklists). */
+  blocklists?: string[];
+  /** Detectors to leave out (all are on by default). */
+  disable?: DetectorName[];
+}
+
+export function createThreatDetectors(opts: ThreatDetectorOptions = {}): {
+  store: ThreatStore;
+  settings: ThreatSettings;
+  analyzers: Analyzer[];
+} {
+  const settings = resolveThreatSettings({
+    ...opts.settings,
+    blocklists: [...(opts.settings?.blocklists ?? []), ...(opts.blocklists ?? [])],
+  });
+  const store = opts.store ?? new ThreatStore();
+  const off = new Set(opts.disable ?? []);
+  const analyzers: Analyzer[] = [];
+  for (const [name, make] of Object.entries(DETECTORS) as [DetectorName, (typeof DETECTORS)[DetectorName]][]) {
+    if (!off.has(name)) analyzers.push(make(store, settings));
+  }
+  // At the end of a capture no tick follows the last packets: report what grew since the last one.
+  let finalTickDone = false;
+  const detectors = [...analyzers];
+  analyzers.push({
+    name: "threats.flush",
+    tick: () => {
+      finalTickDone = false;
+      store.flush();
+    },
+    flowEnded: (f, reason) => {
+      if (reason !== "shutdown" || finalTickDone) return;
+      finalTickDone = true;
+      for (const a of detectors) a.tick?.(f.lastSeen);
+      store.flush();
+    },
+  });
+  return { store, settings, analyzers };
+}

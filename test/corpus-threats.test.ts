@@ -1,0 +1,143 @@
+/**
+ * Golden threat tests on the shared corpus: attack captures raise the expected threat with the right
+ * source (Zeek's notice.log names it for the brute-force captures); benign captures raise no scan,
+ * flood, brute-force, spoofing or tunnel threat. Skipped when ../shared/pcaps is absent.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { analyzeFile } from "../src/engine/analyze.ts";
+import { createThreatDetectors, type Threat } from "../src/threats/index.ts";
+import { CORPUS, corpusNote } from "./corpus.ts";
+
+async function threatsOf(rel: string, blocklists: string[] = []): Promise<Threat[]> {
+  const { store, analyzers } = createThreatDetectors({ blocklists });
+  const { summary } = await analyzeFile(join(CORPUS!, rel), { analyzers });
+  expect(summary.analyzerErrors).toBe(0);
+  return store.list();
+}
+
+const ofType = (ts: Threat[], type: string) => ts.filter((t) => t.type === type);
+
+/** The `src` column of Zeek's notice.log (the attacker Zeek named). */
+function zeekNoticeSources(rel: string): string[] {
+  const lines = readFileSync(join(CORPUS!, rel), "utf8").split("\n");
+  const fields = lines.find((l) => l.startsWith("#fields"))!.split("\t").slice(1);
+  const src = fields.indexOf("src");
+  return lines.filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t")[src]);
+}
+
+/** The threats a benign capture must never raise. */
+const ATTACK_TYPES = ["port_scan", "host_sweep", "syn_flood", "icmp_flood", "udp_flood", "brute_force", "dns_tunneling",
+  "dga", "arp_spoofing", "rogue_dhcp", "dhcp_starvation", "rogue_router_advertisement"];
+
+describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
+  test("scan/ndpi_synscan: a 1000-port SYN scan, reported as a scan (not a SYN flood)", async () => {
+    const ts = await threatsOf("scan/ndpi_synscan.pcap");
+    const [scan] = ofType(ts, "port_scan");
+    expect(scan).toMatchObject({ sourceIp: "172.16.0.8", targetIp: "64.13.134.52", severity: "high" });
+    expect(scan.evidence.ports as number).toBeGreaterThanOrEqual(900);
+    expect(ofType(ts, "syn_flood")).toEqual([]);
+  });
+
+  test("scan/ndpi_tcp_scan: FIN, NULL and Xmas probes make a stealth scan", async () => {
+    const [scan] = ofType(await threatsOf("scan/ndpi_tcp_scan.pcapng"), "port_scan");
+    expect(scan).toMatchObject({ sourceIp: "192.168.1.178", targetIp: "192.168.1.2" });
+    expect(scan.evidence.scanTypes).toEqual(expect.arrayContaining(["FIN", "NULL", "Xmas"]));
+  });
+
+  test("scan/zeek_nmap-vsn: nmap's ARP sweep of a /24", async () => {
+    const [sweep] = ofType(await threatsOf("scan/zeek_nmap-vsn.pcap"), "host_sweep");
+    expect(sweep).toMatchObject({ sourceIp: "192.168.1.71", sourceMac: "c4:2c:03:3b:6c:aa" });
+    expect(sweep.evidence.method).toBe("ARP");
+    expect(sweep.evidence.hosts as number).toBeGreaterThanOrEqual(200);
+  });
+
+  test("bruteforce/zeek_sshguess: SSH password guessing from the source Zeek names", async () => {
+    const [zeekSrc] = zeekNoticeSources("bruteforce/zeek_sshguess.pcap.zeek.notice.log");
+    const [bf] = ofType(await threatsOf("bruteforce/zeek_sshguess.pcap"), "brute_force");
+    expect(bf).toMatchObject({ sourceIp: zeekSrc, targetIp: "192.168.56.103", targetPort: 22 });
+    expect(bf.evidence.service).toBe("SSH");
+    // Zeek saw 10 guessing connections (its limit); the capture has 11 sessions.
+    expect(bf.evidence.shortConnections as number).toBeGreaterThanOrEqual(10);
+  });
+
+  test("bruteforce/zeek_ftp_bruteforce: FTP failed logins from the source Zeek names", async () => {
+    const [zeekSrc] = zeekNoticeSources("bruteforce/zeek_ftp_bruteforce.pcap.zeek.notice.log");
+    const ts = await threatsOf("bruteforce/zeek_ftp_bruteforce.pcap");
+    const [bf] = ofType(ts, "brute_force");
+    expect(bf).toMatchObject({ sourceIp: zeekSrc, targetIp: "192.168.56.101", targetPort: 21 });
+    expect(bf.evidence.failedLogins as number).toBeGreaterThanOrEqual(20); // "had 20 failed logins"
+    expect(ofType(ts, "cleartext_credentials")[0]?.sourceIp).toBe(zeekSrc);
+  });
+
+  test.each([
+    ["dns_tunnel/ndpi_bad-dns-traffic.pcap", "192.168.43.91", "skullseclabs.org"],
+    ["dns_tunnel/ndpi_dns-tunnel-iodine.pcap", "10.0.2.30", "pirate.sea"],
+    ["dns_tunnel/ndpi_dns_exfiltration.pcap", "192.168.220.56", null],
+    ["dns_tunnel/ndpi_dns-exf.pcap", "192.168.2.225", null],
+  ])("%s: DNS tunnel from %s", async (rel, src, domain) => {
+    const tunnels = ofType(await threatsOf(rel), "dns_tunneling");
+    expect(tunnels.length).toBe(1);
+    expect(tunnels[0].sourceIp).toBe(src);
+    if (domain) expect(tunnels[0].evidence.domain).toBe(domain);
+  });
+
+  test("dns_tunnel/ndpi_dns2tcp_tunnel: the capture holds only DNS-over-HTTPS to 1.1.1.1, invisible to DNS rules", async () => {
+    expect(ofType(await threatsOf("dns_tunnel/ndpi_dns2tcp_tunnel.pcap"), "dns_tunneling")).toEqual([]);
+  });
+
+  test("attacks/suri_denial6-6: THC denial6 flood against 2001:db8:1::1", async () => {
+    const [flood] = ofType(await threatsOf("attacks/suri_denial6-6.pcap"), "icmp_flood");
+    expect(flood).toMatchObject({ sourceIp: "2001:db8:1::2", targetIp: "2001:db8:1::1" });
+    expect(flood.evidence.packets as number).toBeGreaterThan(10_000);
+  });
+
+  test("attacks/suri_dhcp-request-flood: DHCP starvation from de:ad:be:ef:aa:bb", async () => {
+    const [st] = ofType(await threatsOf("attacks/suri_dhcp-request-flood.pcap"), "dhcp_starvation");
+    expect(st.sourceMac).toBe("de:ad:be:ef:aa:bb");
+    expect(st.evidence.requests).toBe(10_000);
+  });
+
+  describe("blocklist fixture on attacks/ndpi_emotet", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ni-threat-corpus-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    test("the Emotet C2 address and payload host match with the infected host as source", async () => {
+      const list = join(dir, "emotet.txt");
+      // Indicators taken from the capture's nDPI reference (flows 3 and 5), not shipped with the product.
+      writeFileSync(list, "# fixture\n138.197.147.0/24\nfilmmogzivota.rs\n");
+      const hits = ofType(await threatsOf("attacks/ndpi_emotet.pcap", [list]), "blocklist");
+      const rows = hits.map((t) => `${t.sourceIp} ${t.evidence.indicator}`).sort();
+      expect(rows).toEqual(["10.4.25.101 138.197.147.101", "10.4.25.101 filmmogzivota.rs"]);
+    });
+  });
+
+  test("ipv6/suri_kill_router6: forged lifetime-0 RAs in the router's name, from the attacker's MAC", async () => {
+    const [ra] = ofType(await threatsOf("ipv6/suri_kill_router6.pcap"), "rogue_router_advertisement");
+    expect(ra).toMatchObject({ sourceIp: "fe80::6600:6aff:fe5b:8eb3", sourceMac: "00:50:b6:19:e6:50", severity: "high" });
+    expect(ra.evidence.routerMac).toBe("64:00:6a:5b:8e:b3");
+  });
+
+  test("ipv6/suri_rsmurf6: 1000 echo requests to ff02::1 in 8 ms", async () => {
+    const [flood] = ofType(await threatsOf("ipv6/suri_rsmurf6.pcap"), "icmp_flood");
+    expect(flood.targetIp).toBe("ff02::1");
+    expect(flood.evidence.packets).toBe(1000);
+  });
+
+  test.each(["icmp/suri_icmpv4-ping.pcap", "icmp/ndpi_icmp-tunnel.pcap", "arp/tcpdump_arp-oobr.pcap",
+    "arp/ndpi_nest_log_sink.pcap", "ipv6/zeek_icmp6-nd-options.pcap", "attacks/ndpi_WebattackRCE.pcap"])(
+    "%s: ordinary pings, ARP, NDP and web requests raise no flood, scan or spoofing", async (rel) => {
+      const ts = await threatsOf(rel);
+      expect(ts.filter((t) => ATTACK_TYPES.includes(t.type)).map((t) => `${t.type} ${t.sourceIp}`)).toEqual([]);
+    });
+
+  const benign = CORPUS
+    ? ["dhcp", "tls", "quic", "lan_mixed", "iot_devices", "mdns_dnssd"].flatMap((d) =>
+      readdirSync(join(CORPUS!, d)).filter((f) => /\.(pcap|pcapng)$/.test(f)).map((f) => `${d}/${f}`))
+    : [];
+  test.each(benign)("false positives: %s raises no scan, flood, brute-force, spoofing or tunnel threat", async (rel) => {
+    const ts = await threatsOf(rel);
+    expect(ts.filter((t) => ATTACK_TYPES.includes(t.type)).map((t) => `${t.type} ${t.sourceIp}`)).toEqual([]);
+  });
+});
