@@ -2,6 +2,7 @@
  * API benchmark (run by hand: `bun bench/api.ts`, not a test): requests/s of GET /api/health and
  * p50/p99 latency of GET /api/flows?limit=100 with 1 M flows stored, while the benchmark capture is
  * fed through the pipeline at real time (`serve --read --speed 1`). Uses wrk when installed.
+ * `--no-feed` measures the same without the capture feed (the API alone).
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -112,7 +113,8 @@ async function main() {
   for (const suffix of ["", "-wal", "-shm", ".token"]) rmSync(db + suffix, { force: true });
   copyFileSync(SEED_DB, db);
   const port = await freePort();
-  const server = Bun.spawn([process.execPath, "src/main.ts", "serve", "--read", capture, "--speed", "1", "--host", "127.0.0.1", "--port", String(port), "--database", db, "--log-level", "warn"], {
+  const feed = process.argv.includes("--no-feed") ? ["--no-capture"] : ["--read", capture, "--speed", "1"];
+  const server = Bun.spawn([process.execPath, "src/main.ts", "serve", ...feed, "--host", "127.0.0.1", "--port", String(port), "--database", db, "--log-level", "warn"], {
     cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN }, stdout: "inherit", stderr: "inherit",
   });
   const base = `http://127.0.0.1:${port}`;
@@ -135,11 +137,12 @@ async function main() {
   const code = await server.exited;
   const fmt = (n: number) => n.toFixed(2);
   console.log(`stored flows: ${STORED_FLOWS.toLocaleString("en")} (+ the capture's), load generator: ${health.tool}`);
-  console.log(`feed during the run: capture ${before.running && after.running ? "running" : "NOT running the whole time"}, ${((after.packets - before.packets) / (HEALTH_SECONDS + FLOWS_SECONDS)).toFixed(0)} packets/s`);
+  console.log(`feed during the run: capture ${before.running && after.running ? "running" : "NOT running the whole time"}, ${((after.packets - before.packets) / (HEALTH_SECONDS + FLOWS_SECONDS)).toFixed(0)} packets/s; load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
   console.log(`GET /api/health         ${health.rps.toFixed(0)} requests/s (64 connections, ${health.seconds} s, ${health.errors} errors)   target >= 20000`);
   console.log(`GET /api/flows?limit=100 p50 ${fmt(flows.p50)} ms, p99 ${fmt(flows.p99)} ms, ${flows.rps.toFixed(0)} requests/s (8 connections, ${flows.errors} errors)   target p99 < 50 ms`);
   console.log(`server RSS at the end: ${rss.toFixed(0)} MiB; serve exited with ${code}`);
   for (const suffix of ["", "-wal", "-shm", ".token"]) rmSync(db + suffix, { force: true });
 }
 
-await main();
+if (process.argv.includes("--seed-only")) seedDatabase();
+else await main();

@@ -5,12 +5,16 @@ set -e
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/build"
 mkdir -p "$out"
-src="$here/ni_capture.c"
+src="$here/ni_capture.c $here/ni_pcapfile.c"
 flags="-O2 -shared -fPIC -Wall -Wextra -std=c11 -D_GNU_SOURCE"
 build() { # arch compiler
   so="$out/libni_capture-$1.so"
-  if [ ! -f "$so" ] || [ "$src" -nt "$so" ]; then
-    "$2" $flags -o "$so" "$src" -ldl
+  stale=0
+  [ -f "$so" ] || stale=1
+  for f in $src; do [ "$f" -nt "$so" ] && stale=1; done
+  if [ "$stale" = 1 ]; then
+    # shellcheck disable=SC2086 # $src is a list of files
+    "$2" $flags -o "$so" $src -ldl
     echo "built $so"
   fi
 }

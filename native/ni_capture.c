@@ -5,6 +5,7 @@
  * decoder loop reads headers and bytes with a DataView and allocates nothing per packet.
  * The shim does not link libpcap: it finds pcap_next_ex / pcap_dispatch with dlsym in the
  * libpcap that the process has already opened, so one .so per architecture needs no headers.
+ * Classic .pcap files are read by ni_pcapfile.c (faster); pcapng and live capture go through libpcap.
  *
  * Record layout in the buffer (little-endian host order, 8-byte aligned records):
  *   u32 ts_sec, u32 ts_usec, u32 caplen, u32 origlen, caplen bytes, padding to 8.
@@ -26,17 +27,21 @@ static snapshot_fn pcap_snapshot_p;
 
 #define NI_HEADER 16
 
+int ni_pcapfile_init(void *libpcap); /* ni_pcapfile.c */
+
 /* Returns 0 when the libpcap entry points were found. */
 int ni_init(void) {
   static const char *names[] = { "libpcap.so.0.8", "libpcap.so.1", "libpcap.so", 0 };
+  int file_ok = -1;
   for (int i = 0; names[i] && !pcap_next_ex_p; i++) {
     void *h = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
     if (!h) continue;
     pcap_next_ex_p = (next_ex_fn)dlsym(h, "pcap_next_ex");
     pcap_dispatch_p = (dispatch_fn)dlsym(h, "pcap_dispatch");
     pcap_snapshot_p = (snapshot_fn)dlsym(h, "pcap_snapshot");
+    file_ok = ni_pcapfile_init(h);
   }
-  return pcap_next_ex_p && pcap_dispatch_p && pcap_snapshot_p ? 0 : -1;
+  return pcap_next_ex_p && pcap_dispatch_p && pcap_snapshot_p && file_ok == 0 ? 0 : -1;
 }
 
 static inline uint32_t put(uint8_t *buf, uint32_t off, const struct ni_pkthdr *h, const unsigned char *data) {

@@ -31,6 +31,8 @@ host ni-rec-laptop a4:83:e7:22:33:44   # Apple
 host ni-rec-pi b8:27:eb:55:66:77       # Raspberry Pi Foundation
 host ni-rec-scan 02:42:ac:11:00:09     # locally administered
 ip -n ni-rec-router addr add 10.213.9.1/24 dev eth0
+# Stand-ins for three internet services, so each name resolves to an address of its own.
+for a in 11 12 13; do ip -n ni-rec-router addr add 10.213.9.$a/24 dev eth0; done
 ip -n ni-rec-scan addr add 10.213.9.66/24 dev eth0
 
 ip netns exec $lan tcpdump -i br0 -U -w "$work/lab.pcap" -s 0 2>/dev/null &
@@ -40,9 +42,9 @@ sleep 1
 # HTTPS carries real SNI without leaving the machine), HTTP on 80, TLS on 443.
 cat > "$work/hosts" <<HOSTS
 10.213.9.1 router.home
-10.213.9.1 www.youtube.com
-10.213.9.1 www.netflix.com
-10.213.9.1 api.spotify.com
+10.213.9.11 www.youtube.com
+10.213.9.12 www.netflix.com
+10.213.9.13 api.spotify.com
 HOSTS
 ip netns exec ni-rec-router dnsmasq --no-daemon --conf-file=/dev/null --interface=eth0 --bind-interfaces \
   --dhcp-range=10.213.9.100,10.213.9.150,12h --dhcp-option=3,10.213.9.1 --dhcp-option=6,10.213.9.1 \
@@ -66,8 +68,9 @@ for name in router.home www.youtube.com www.netflix.com api.spotify.com; do
   ip netns exec ni-rec-laptop dig +short +tries=1 +time=1 @10.213.9.1 "$name" >/dev/null || true
 done
 ip netns exec ni-rec-laptop curl -s -A "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15" http://10.213.9.1/ >/dev/null || true
-for name in www.youtube.com www.netflix.com api.spotify.com; do
-  ip netns exec ni-rec-laptop curl -sk --max-time 3 --resolve "$name:443:10.213.9.1" "https://$name/" >/dev/null || true
+for pair in www.youtube.com:11 www.netflix.com:12 api.spotify.com:13; do
+  name=${pair%:*}
+  ip netns exec ni-rec-laptop curl -sk --max-time 3 --resolve "$name:443:10.213.9.${pair#*:}" "https://$name/" >/dev/null || true
 done
 ip netns exec ni-rec-pi sh -c 'for i in 1 2 3; do ping -c 1 -W 1 10.213.9.1 >/dev/null; done' || true
 ip netns exec ni-rec-pi dig +short +tries=1 +time=1 @10.213.9.1 api.spotify.com >/dev/null || true

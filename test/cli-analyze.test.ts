@@ -75,6 +75,29 @@ describe("netinsight analyze", () => {
     expect(run("frobnicate").code).toBe(2);
   });
 
+  test("the bundled sample: devices, threats, applications and protocols in one report", () => {
+    const r = run("analyze", join(import.meta.dir, "..", "samples", "home-lab.pcap"), "--json");
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    const pi = report.devices.find((d: { mac: string }) => d.mac === "b8:27:eb:55:66:77");
+    expect(pi).toMatchObject({ hostname: "raspberrypi", vendor: { value: "Raspberry Pi" }, os: { value: "Linux" } });
+    expect(pi.ips).toContain("10.213.9.121");
+    expect(pi.evidence.some((e: { signal: string }) => e.signal.startsWith("dhcp"))).toBe(true);
+    const router = report.devices.find((d: { mac: string }) => d.mac === "00:1d:7e:10:00:01");
+    expect(router.type.value).toBe("router");
+    const scan = report.threats.find((t: { type: string }) => t.type === "port_scan");
+    expect(scan).toMatchObject({ sourceIp: "10.213.9.66", targetIp: "10.213.9.1", status: "active" });
+    const apps = new Set(report.flows.map((f: { application: string | null }) => f.application));
+    for (const app of ["YouTube", "Netflix", "Spotify"]) expect(apps.has(app)).toBe(true);
+    const tls = report.flows.find((f: { application: string | null; dstPort: number }) => f.application === "YouTube" && f.dstPort === 443);
+    expect(tls).toMatchObject({ service: "TLS", serviceBy: "payload", hostname: "www.youtube.com", dstIp: "10.213.9.11" });
+    // The scan of the router is not mistaken for any application.
+    const scanned = report.flows.filter((f: { srcIp: string }) => f.srcIp === "10.213.9.66");
+    expect(scanned.length).toBeGreaterThan(100);
+    expect(scanned.every((f: { application: string | null }) => f.application === null)).toBe(true);
+    expect(report.protocols.services.some((s: { service: string }) => s.service === "DHCP")).toBe(true);
+  });
+
   const corpus = corpusFile("dns/zeek_wikipedia.pcap");
   test.skipIf(!corpus)("a real capture: flows match what tshark counts (spot check)", () => {
     const report = JSON.parse(run("analyze", corpus!, "--json").out);

@@ -27,8 +27,10 @@ const ns = `ni-live-${tag}`;
 const hostIf = `nih${tag}`; // interface names are at most 15 bytes
 const nsIf = `nin${tag}`;
 const HOST_IP = "10.213.1.1", NS_IP = "10.213.1.2";
-/** Time for the last packets of an exchange to reach the capture before it stops (not asserted). */
-const SETTLE_MS = 300;
+/** After the expected packets arrived, how long to keep capturing to catch any unexpected extra. */
+const SETTLE_MS = 250;
+/** Give up waiting for the expected packets after this long (the assertions then say what is missing). */
+const WAIT_LIMIT_MS = 5000;
 
 function run(cmd: string[], input?: Uint8Array): { ok: boolean; out: string; err: string } {
   const r = Bun.spawnSync(cmd, { stdin: input ?? "ignore", stdout: "pipe", stderr: "pipe" });
@@ -50,7 +52,11 @@ interface Captured {
 }
 
 /** Captures on the host side while `action` runs, feeding every batch to an Engine too. */
-async function captureDuring(filter: string | undefined, action: () => Promise<void> | void): Promise<Captured> {
+async function captureDuring(
+  filter: string | undefined,
+  action: () => Promise<void> | void,
+  complete: (packets: Uint8Array[]) => boolean,
+): Promise<Captured> {
   const cap = await openLive({ interface: hostIf, filter });
   const engine = new Engine();
   const flows: FlowRecord[] = [];
@@ -67,6 +73,9 @@ async function captureDuring(filter: string | undefined, action: () => Promise<v
     engine.processBatch(b, linkType);
   }, (e) => errors.push(e));
   await action();
+  // The kernel hands packets over in blocks (up to BLOCK_TIMEOUT_MS late): wait for what the
+  // action sent, then a little longer so that an unexpected extra packet would be seen too.
+  for (const started = Date.now(); !complete(packets) && Date.now() - started < WAIT_LIMIT_MS; ) await Bun.sleep(20);
   await Bun.sleep(SETTLE_MS);
   cap.stop();
   engine.finish();
@@ -86,6 +95,24 @@ function ip4(p: Uint8Array) {
   const ihl = (p[14] & 0x0f) * 4;
   const l4 = 14 + ihl;
   return { src: ipv4(p, 26), dst: ipv4(p, 30), proto: p[23], totalLen: u16(p, 16), ihl, l4 };
+}
+
+/** TCP payload bytes each way and handshake / close flags, from Ethernet + IPv4 + TCP frames. */
+function tcpTotals(packets: Uint8Array[]) {
+  let up = 0, down = 0, syn = 0, synAck = 0, finUp = 0, finDown = 0;
+  for (const p of packets) {
+    const h = ip4(p);
+    if (!h || h.proto !== 6) continue;
+    const tcpLen = (p[h.l4 + 12] >> 4) * 4;
+    const payload = h.totalLen - h.ihl - tcpLen; // GRO/TSO may make frames longer than the MTU
+    const flags = p[h.l4 + 13];
+    const fromClient = h.src === NS_IP;
+    if (fromClient) up += payload;
+    else down += payload;
+    if (flags & 0x02) (flags & 0x10 ? synAck++ : syn++);
+    if (flags & 0x01) (fromClient ? finUp++ : finDown++);
+  }
+  return { up, down, syn, synAck, finUp, finDown };
 }
 
 describe.skipIf(!canRun)("live capture on a veth pair", () => {
@@ -111,9 +138,11 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
   });
 
   test("sees exactly the 10 ICMP packets of a 5-ping exchange", async () => {
-    const { packets, cap, flows } = await captureDuring("icmp", () => {
-      sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.2", "-W", "2", HOST_IP]);
-    });
+    const { packets, cap, flows } = await captureDuring(
+      "icmp",
+      () => void sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.2", "-W", "2", HOST_IP]),
+      (ps) => ps.length >= 10,
+    );
     const icmp = packets.map((p) => ({ ...ip4(p)!, type: p[ip4(p)!.l4] }));
     expect(icmp.length).toBe(10);
     expect(icmp.filter((p) => p.src === NS_IP && p.dst === HOST_IP && p.type === 8).length).toBe(5); // echo requests
@@ -157,20 +186,12 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
         const got = await new Response(client.stdout).arrayBuffer();
         await client.exited;
         expect(got.byteLength).toBe(reply.length);
+      }, (ps) => {
+        const t = tcpTotals(ps);
+        return t.up === request.length && t.down === reply.length && t.finUp > 0 && t.finDown > 0;
       });
-      let up = 0, down = 0, syn = 0, synAck = 0, finUp = 0, finDown = 0;
-      for (const p of packets) {
-        const h = ip4(p)!;
-        expect(h.proto).toBe(6);
-        const tcpLen = (p[h.l4 + 12] >> 4) * 4;
-        const payload = h.totalLen - h.ihl - tcpLen; // GRO/TSO may make frames longer than the MTU
-        const flags = p[h.l4 + 13];
-        const fromClient = h.src === NS_IP;
-        if (fromClient) up += payload;
-        else down += payload;
-        if (flags & 0x02) (flags & 0x10 ? synAck++ : syn++);
-        if (flags & 0x01) (fromClient ? finUp++ : finDown++);
-      }
+      expect(packets.every((p) => ip4(p)?.proto === 6)).toBe(true);
+      const { up, down, syn, synAck, finUp, finDown } = tcpTotals(packets);
       expect(up).toBe(request.length);
       expect(down).toBe(reply.length);
       expect([syn, synAck, finUp, finDown]).toEqual([1, 1, 1, 1]);
@@ -197,9 +218,11 @@ describe.skipIf(!canRun)("live capture on a veth pair", () => {
       }
     }
     src.close();
-    const { packets, flows } = await captureDuring(undefined, () => {
-      sh(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", nsIf, "--topspeed", replayFile]);
-    });
+    const { packets, flows } = await captureDuring(
+      undefined,
+      () => void sh(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", nsIf, "--topspeed", replayFile]),
+      (ps) => ps.length >= expected.length,
+    );
     const seen = packets.map((p) => Buffer.from(p).toString("hex"));
     expect(seen.length).toBe(expected.length);
     expect(seen.sort()).toEqual(expected.sort());
@@ -226,6 +249,26 @@ describe.skipIf(!canRun)("live capture errors", () => {
     const names = listInterfaces().map((i) => i.name);
     expect(names).toContain("lo");
     for (const name of names) expect(e.message).toContain(name);
+  });
+
+  test("an interface removed during capture stops it with an error, not a crash", async () => {
+    const a = `nid${tag}`, b = `nie${tag}`;
+    sh(["ip", "link", "add", a, "type", "veth", "peer", "name", b]);
+    try {
+      sh(["ip", "link", "set", a, "up"]);
+      const cap = await openLive({ interface: a });
+      const errors: CaptureError[] = [];
+      cap.start(() => {}, (e) => errors.push(e as CaptureError));
+      expect(cap.running).toBe(true);
+      sh(["ip", "link", "del", a]);
+      for (let i = 0; i < 100 && cap.running; i++) await Bun.sleep(20);
+      expect(cap.running).toBe(false);
+      expect(errors.map((e) => e.code)).toEqual(["NO_SUCH_DEVICE"]);
+      expect(errors[0].message).toContain(a);
+      cap.stop(); // stopping again is harmless
+    } finally {
+      run(["ip", "link", "del", a]);
+    }
   });
 
   test.skipIf(!Bun.which("setpriv"))("an unprivileged user is told which capabilities and which setcap command", () => {

@@ -3,7 +3,7 @@
  * from the "attacker" namespace, captured on the bridge with openLive + Engine + the threat detectors.
  * Each attack must raise its threat with the attacker as source; the innocent hosts raise none.
  * Needs root, iproute2, nmap, hping3, arpspoof (dsniff), dnsmasq, dig (dnsutils) and busybox;
- * the hydra-vs-sshd step also needs hydra and openssh-server. Skipped otherwise.
+ * the hydra-vs-sshd step also needs hydra and openssh-server, the DNS tunnel step iodine. Skipped otherwise.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +20,7 @@ const missing = TOOLS.filter((t) => !has(t));
 const canRun = process.getuid?.() === 0 && missing.length === 0;
 if (!canRun) console.warn(`live-threats skipped: needs root and ${TOOLS.join(", ")} (missing: ${missing.join(", ") || "root"})`);
 const canHydra = canRun && has("hydra") && has("sshd") && has("ssh-keygen");
+const canIodine = canRun && has("iodine") && has("iodined");
 
 const tag = (process.pid % 100000).toString();
 const bridge = `nithr${tag}`;
@@ -40,6 +41,9 @@ const ARPSPOOF_SECONDS = 9;
 const FLOOD_SECONDS = 3;
 const FLOOD_PACKETS = 20000;
 const DGA_NAMES = 200;
+const TCP_CLOSED_SECONDS = 2;
+const TUNNEL_NET = "10.213.51";
+const IODINE_SETUP_MS = 4000;
 
 let work = "";
 let store: ThreatStore;
@@ -59,7 +63,8 @@ const inNs = (h: Host, cmd: string[]) => ["ip", "netns", "exec", nsName(h), ...c
 
 /** Runs a tool in a namespace to completion (or until `timeoutMs`), returning its output. */
 async function run(h: Host, cmd: string[], timeoutMs = 30000): Promise<string> {
-  const p = Bun.spawn(inNs(h, cmd), { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...SBIN } });
+  // cwd: hydra drops a hydra.restore file where it runs.
+  const p = Bun.spawn(inNs(h, cmd), { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...SBIN }, cwd: work });
   const timer = setTimeout(() => p.kill("SIGINT"), timeoutMs);
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
@@ -67,7 +72,7 @@ async function run(h: Host, cmd: string[], timeoutMs = 30000): Promise<string> {
 }
 
 function daemon(h: Host, cmd: string[]): void {
-  daemons.push(Bun.spawn(inNs(h, cmd), { stdout: "ignore", stderr: "ignore", env: { ...process.env, ...SBIN } }));
+  daemons.push(Bun.spawn(inNs(h, cmd), { stdout: "ignore", stderr: "ignore", env: { ...process.env, ...SBIN }, cwd: work }));
 }
 
 const settle = () => Bun.sleep(SETTLE_MS);
@@ -108,7 +113,9 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
 
     const detectors = createThreatDetectors({ settings: { dhcpServers: [HOSTS.gw.ip] } });
     store = detectors.store;
-    engine = new Engine({ analyzers: detectors.analyzers });
+    // Closed TCP flows are reported after tcpClosed idle seconds (15 by default): shortened so the
+    // brute-force step need not wait.
+    engine = new Engine({ analyzers: detectors.analyzers, timeouts: { tcpClosed: TCP_CLOSED_SECONDS } });
     cap = await openLive({ interface: bridge });
     cap.start((batch, linkType) => engine.processBatch(batch, linkType));
     ticker = setInterval(() => engine.tickIdle(Date.now() / 1000), 250);
@@ -128,6 +135,18 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
     const [t] = find((t) => t.type === "port_scan" && t.targetIp === HOSTS.victim.ip);
     expect(t).toMatchObject({ sourceIp: ATTACKER.ip, sourceMac: ATTACKER.mac });
     expect(t.evidence.ports as number).toBeGreaterThanOrEqual(250);
+  }, 60000);
+
+  test("nmap -sX and -sU: Xmas and UDP probes show in the scan's evidence", async () => {
+    await run("attacker", ["nmap", "-sX", "-n", "-Pn", "-T4", "-p", "1000-1050", HOSTS.victim.ip]);
+    // Linux rate-limits the port-unreachable answers, so nmap is cut short: the probes are what count.
+    await run("attacker", ["nmap", "-sU", "-n", "-Pn", "-T5", "--max-retries", "0", "--host-timeout", "6s", "-p", "2000-2060",
+      HOSTS.victim.ip], 20000);
+    await settle();
+    const [t] = find((t) => t.type === "port_scan" && t.targetIp === HOSTS.victim.ip);
+    expect(t.sourceIp).toBe(ATTACKER.ip);
+    expect(t.evidence.scanTypes).toEqual(expect.arrayContaining(["Xmas", "UDP"]));
+    expect(t.evidence.udpPorts as number).toBeGreaterThanOrEqual(20);
   }, 60000);
 
   test("nmap -sn: ping sweep of the /24 from the attacker", async () => {
@@ -182,18 +201,32 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
   test.skipIf(!canHydra)("hydra against sshd on the victim: SSH brute force from the attacker", async () => {
     sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${work}/hostkey`]);
     writeFileSync(`${work}/sshd_config`, [`HostKey ${work}/hostkey`, "ListenAddress 0.0.0.0", "PasswordAuthentication yes",
-      "KbdInteractiveAuthentication no", "UsePAM no", "MaxAuthTries 2", "PermitRootLogin yes", `PidFile ${work}/sshd.pid`, ""].join("\n"));
+      "KbdInteractiveAuthentication no", "UsePAM no", "PermitRootLogin yes", `PidFile ${work}/sshd.pid`, ""].join("\n"));
     mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege-separation directory (Debian creates it at boot)
     daemon("victim", [Bun.which("sshd", SBIN) ?? "/usr/sbin/sshd", "-D", "-e", "-f", `${work}/sshd_config`]);
     await Bun.sleep(700);
     writeFileSync(`${work}/passwords.txt`, Array.from({ length: 40 }, (_, i) => `guess${i}`).join("\n") + "\n");
-    const out = await run("attacker", ["hydra", "-l", "root", "-P", `${work}/passwords.txt`, "-t", "4", "-I", "-f",
+    const out = await run("attacker", ["hydra", "-l", "root", "-P", `${work}/passwords.txt`, "-t", "4", "-w", "3", "-I", "-f",
       `ssh://${HOSTS.victim.ip}`], 60000);
     expect(out).toContain("0 valid password");
-    await Bun.sleep(3000); // closed flows are reported a moment after their FIN/RST
+    await Bun.sleep(TCP_CLOSED_SECONDS * 1000 + SETTLE_MS); // closed flows are reported once they idle out
     const [t] = find((t) => t.type === "brute_force" && t.targetPort === 22);
     expect(t).toMatchObject({ sourceIp: ATTACKER.ip, targetIp: HOSTS.victim.ip });
   }, 90000);
+
+  test.skipIf(!canIodine)("iodine through iodined on the victim: DNS tunnel from the attacker", async () => {
+    // The tunnel's inner subnet lives only on tun devices inside the two namespaces.
+    daemon("victim", ["iodined", "-f", "-c", "-P", "nilabsecret", `${TUNNEL_NET}.1/24`, "t.lab.example"]);
+    await Bun.sleep(700);
+    // -r: no raw-UDP shortcut, so every byte rides in DNS queries as it would through a resolver.
+    daemon("attacker", ["iodine", "-f", "-r", "-P", "nilabsecret", HOSTS.victim.ip, "t.lab.example"]);
+    await Bun.sleep(IODINE_SETUP_MS);
+    await run("attacker", ["ping", "-c", "5", "-i", "0.2", "-W", "1", `${TUNNEL_NET}.1`], 15000);
+    await settle();
+    const [t] = find((t) => t.type === "dns_tunneling");
+    expect(t).toMatchObject({ sourceIp: ATTACKER.ip });
+    expect(t.evidence.domain).toBe("lab.example");
+  }, 60000);
 
   test("the innocent hosts, the gateway and the victim raise no threat as a source", async () => {
     await run("innocent", ["ping", "-c", "3", "-i", "0.2", HOSTS.victim.ip]);

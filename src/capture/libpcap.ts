@@ -55,16 +55,17 @@ let cached: Libpcap | undefined;
 /** Opens libpcap once; throws LibpcapMissingError with the package to install when it is absent. */
 export function libpcap(): Libpcap {
   if (cached) return cached;
-  let lastError = "";
+  // The first name's error is the telling one (the Debian soname); later ones only repeat "not found".
+  let firstError = "";
   for (const name of LIBPCAP_NAMES) {
     try {
       cached = dlopen(name, symbols).symbols;
       return cached;
     } catch (e) {
-      lastError = (e as Error).message;
+      firstError ||= (e as Error).message;
     }
   }
-  throw new LibpcapMissingError(lastError);
+  throw new LibpcapMissingError(firstError);
 }
 
 /** A NUL-terminated copy of a JS string for char* arguments. */

@@ -210,10 +210,8 @@ class PcapLiveCapture implements LiveCapture {
   #fail(status: number): void {
     const detail = this.#handle ? String(libpcap().pcap_geterr(this.#handle) ?? "") : "";
     this.stop();
-    const down = /went down|no such device/i.test(detail);
-    this.#onError(
-      new CaptureError(down ? "IFACE_DOWN" : "CAPTURE", `capture on ${this.iface} stopped: ${detail || `libpcap error ${status}`}`),
-    );
+    const code = /disappeared|no such device/i.test(detail) ? "NO_SUCH_DEVICE" : /went down/i.test(detail) ? "IFACE_DOWN" : "CAPTURE";
+    this.#onError(new CaptureError(code, `capture on ${this.iface} stopped: ${detail || `libpcap error ${status}`}`));
   }
 
   #updateRates(now: number): void {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CaptureFileError, openOffline, type OfflineSource } from "./offline.ts";
+import { CaptureFileError, openOffline as open, type OfflineSource } from "./offline.ts";
 import { nextRecord, RECORD_HEADER } from "./batch.ts";
 import { CaptureError } from "./errors.ts";
 import { PCAP_HEADER, PCAP_RECORD_HEADER, pcapBytes } from "./pcapfile.ts";
@@ -65,7 +65,10 @@ function drain(src: OfflineSource, batchPackets?: number): { ports: number[]; le
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-describe("openOffline", () => {
+// Classic .pcap goes through the shim's own reader by default; libpcap's must behave the same.
+describe.each(["auto", "libpcap"] as const)("openOffline (reader: %s)", (reader) => {
+  const openOffline = (p: string, opts: Parameters<typeof open>[1] = {}) => open(p, { ...opts, reader });
+
   test("reads every packet of a whole file, across small batches", async () => {
     const src = await openOffline(write("whole.pcap", whole), { batchPackets: 7 });
     expect(src.linkType).toBe(1);

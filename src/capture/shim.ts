@@ -7,12 +7,17 @@ import { dlopen, FFIType } from "bun:ffi";
 import { libpcap } from "./libpcap.ts";
 import { CaptureError } from "./errors.ts";
 
-const { ptr, i32, u32 } = FFIType;
+const { ptr, i32, u32, cstring } = FFIType;
 
 const symbols = {
   ni_init: { args: [], returns: i32 },
   ni_read_offline: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
   ni_read_live: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
+  ni_file_open: { args: [ptr, ptr], returns: ptr },
+  ni_file_filter: { args: [ptr, ptr, ptr, u32], returns: i32 },
+  ni_file_read: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
+  ni_file_error: { args: [ptr], returns: cstring },
+  ni_file_close: { args: [ptr], returns: FFIType.void },
 } as const;
 
 export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

@@ -1,6 +1,7 @@
 /** `netinsight analyze FILE [--json] [--filter BPF]`: a report of one capture file. */
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
+import { buildAnalysis } from "../service/analysis.ts";
 import { buildReport, printHuman } from "./report.ts";
 import { cliError } from "./errors.ts";
 
@@ -12,6 +13,7 @@ Options:
   --json            print one JSON object: { summary, flows, devices, threats, protocols }
   --filter BPF      only packets matching a BPF expression (tcpdump syntax)
   --max-flows N     flow table size (default 262144; the oldest idle flows are evicted beyond it)
+  --blocklist FILE  an IP/CIDR or domain list for the blocklist detector (repeatable)
   --top N           flows listed in the human summary (default 20)
   -h, --help        show this help`;
 
@@ -26,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
         filter: { type: "string" },
         "max-flows": { type: "string" },
         top: { type: "string" },
+        blocklist: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -48,9 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   const showProgress = !values.json && process.stderr.isTTY;
   let lastProgress = 0;
   try {
+    const analysis = buildAnalysis({ maxFlows, blocklists: values.blocklist });
     const result = await analyzeFile(positionals[0], {
+      engine: analysis.engine,
       filter: values.filter,
-      maxFlows,
       onProgress: showProgress
         ? (n) => {
             if (n - lastProgress >= 500_000) {
@@ -61,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
         : undefined,
     });
     if (lastProgress > 0) process.stderr.write("\r\x1b[K");
-    const report = buildReport(result);
+    const report = buildReport(result, analysis);
     if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
     else printHuman(report, top);
     if (result.summary.readError) console.error(`warning: ${result.summary.readError} (the packets before it are in the report)`);

@@ -1,17 +1,15 @@
 /** The `analyze` report: JSON for machines, a short table for people. */
 import type { AnalyzeResult } from "../engine/analyze.ts";
-import type { FlowRecord } from "../flows/record.ts";
 import { linkTypeName } from "../decode/linktype.ts";
+import { isoOrNull as iso, toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
+import { summarizeProtocols } from "../analytics/summary.ts";
+import type { Analysis } from "../service/analysis.ts";
 
-const iso = (t: number | null) => (t === null ? null : new Date(t * 1000).toISOString());
-
-/** A flow in the API's JSON shape: ISO-8601 times and a duration. */
-export function flowJson(f: FlowRecord) {
-  return { ...f, startTime: iso(f.startTime), lastSeen: iso(f.lastSeen), duration: Math.max(0, f.lastSeen - f.startTime) };
-}
-
-export function buildReport(r: AnalyzeResult) {
+/** The report: the same JSON shapes as the REST API's flows, devices, threats and protocols. */
+export function buildReport(r: AnalyzeResult, analysis?: Pick<Analysis, "devices" | "threats">) {
   const s = r.summary;
+  analysis?.devices.flush();
+  analysis?.threats.flush();
   return {
     summary: {
       file: s.file,
@@ -28,7 +26,10 @@ export function buildReport(r: AnalyzeResult) {
       flowsEvicted: s.flowsEvicted,
       readError: s.readError,
     },
-    flows: r.flows.map(flowJson),
+    flows: r.flows.map(toApiFlow),
+    devices: analysis ? analysis.devices.list().map(toApiDevice) : [],
+    threats: analysis ? analysis.threats.list({}).map(toApiThreat) : [],
+    protocols: summarizeProtocols(r.flows),
   };
 }
 
@@ -58,6 +59,17 @@ export function printHuman(report: ReturnType<typeof buildReport>, top: number):
       const label = f.application ?? f.service ?? "";
       lines.push(`  ${f.protocol.padEnd(6)} ${src.padEnd(40)} -> ${dst.padEnd(40)} ${String(f.packetsSent + f.packetsReceived).padStart(7)} pkts ${human(f.bytesSent + f.bytesReceived).padStart(9)}  ${f.tcpState ?? ""} ${label}`.trimEnd());
     }
+  }
+  if (report.devices.length > 0) {
+    lines.push("", `${report.devices.length} devices:`);
+    for (const d of report.devices.slice(0, top)) {
+      const what = [d.vendor.value, d.type.value !== "unknown" ? d.type.value : null, d.os.value].filter(Boolean).join(", ");
+      lines.push(`  ${d.mac}  ${(d.name.value ?? d.hostname ?? "").padEnd(24)} ${d.ips.slice(0, 2).join(" ").padEnd(32)} ${what}`.trimEnd());
+    }
+  }
+  if (report.threats.length > 0) {
+    lines.push("", `${report.threats.length} threats:`);
+    for (const t of report.threats.slice(0, top)) lines.push(`  [${t.severity}] ${t.title} (x${t.count})`);
   }
   console.log(lines.join("\n"));
 }

@@ -2,7 +2,7 @@
  * Capture control for the service: a live interface (libpcap) or a capture file fed through the
  * same engine at a chosen speed. Publishes capture events and records capture sessions.
  */
-import { nextRecord, type PacketBatch } from "../capture/batch.ts";
+import type { PacketBatch } from "../capture/batch.ts";
 import { CaptureError } from "../capture/errors.ts";
 import { defaultInterface, openLive, type LiveCapture } from "../capture/live.ts";
 import { CaptureFileError, openOffline, type OfflineSource } from "../capture/offline.ts";
@@ -11,15 +11,10 @@ import type { CaptureSessions } from "../storage/sessions.ts";
 import type { LiveBus } from "./bus.ts";
 import { toApiCaptureStatus } from "../api/routes/capture.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type CaptureState } from "./context.ts";
+import { FEED_SLICE_MS, Pacer } from "./pacer.ts";
 
 /** Packets per read when pacing a file: small, so packets are handed out close to their time. */
 export const PACED_BATCH_PACKETS = 64;
-/** Longest stretch of a fast (--speed 0) feed before yielding to the event loop. */
-export const FEED_SLICE_MS = 8;
-/** How early a paced packet may be handed out (one wake-up per this many ms at most). */
-export const PACE_SLACK_MS = 10;
-/** Longest single sleep while pacing, so a stop is noticed quickly. */
-const MAX_SLEEP_MS = 250;
 
 interface Running {
   kind: "live" | "file";
@@ -164,8 +159,9 @@ export class CaptureController {
     } finally {
       source.close();
     }
+    const stopped = cancelled();
     if (this.#run?.kind === "file") this.#end(error);
-    if (!error) this.#o.log?.(`capture: finished reading ${source.path} (${engine.stats.packets} packets)`);
+    if (!error && !stopped) this.#o.log?.(`capture: finished reading ${source.path} (${engine.stats.packets} packets)`);
   }
 
   #begin(mode: "live" | "file", iface: string | null, file: string | null, filter: string | null): void {
@@ -209,47 +205,4 @@ function toStartError(err: unknown): CaptureStartError {
   }
   if (/filter/i.test(message)) return new CaptureStartError(message, 400, "bad_filter");
   return new CaptureStartError(message, 503, "capture_unavailable");
-}
-
-/** Hands out a file's packets at `speed` times the pace of their time stamps. */
-class Pacer {
-  #firstTs: number | null = null;
-  #wallStart = 0;
-
-  constructor(readonly speed: number) {}
-
-  /** Feeds the batch in runs of packets that are due, sleeping until the next one is. */
-  async feed(batch: PacketBatch, process: (part: PacketBatch) => void, cancelled: () => boolean): Promise<void> {
-    const { view } = batch;
-    let runStart = 0;
-    let runCount = 0;
-    let off = 0;
-    for (let n = 0; n < batch.count; n++) {
-      const ts = view.getUint32(off, true) + view.getUint32(off + 4, true) / 1e6;
-      if (this.#firstTs === null) {
-        this.#firstTs = ts;
-        this.#wallStart = performance.now();
-      }
-      const due = this.#wallStart + ((ts - this.#firstTs) * 1000) / this.speed;
-      // Packets due within PACE_SLACK_MS go now: sleeping per packet would cost more than the packets.
-      if (due > performance.now() + PACE_SLACK_MS) {
-        if (runCount > 0) process(subBatch(batch, runStart, off, runCount));
-        runStart = off;
-        runCount = 0;
-        for (let wait = due - performance.now(); wait > 0 && !cancelled(); wait = due - performance.now()) {
-          await Bun.sleep(Math.min(wait, MAX_SLEEP_MS));
-        }
-        if (cancelled()) return;
-      }
-      runCount++;
-      off = nextRecord(off, view.getUint32(off + 8, true));
-    }
-    if (runCount > 0) process(subBatch(batch, runStart, off, runCount));
-  }
-}
-
-/** Records [start, end) of a batch as a batch of their own (same memory). */
-function subBatch(batch: PacketBatch, start: number, end: number, count: number): PacketBatch {
-  const bytes = batch.bytes.subarray(start, end);
-  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), count, used: end - start };
 }

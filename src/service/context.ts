@@ -59,30 +59,34 @@ export interface HealthState {
   problems: string[];
 }
 
+/** A value now (the service in this thread) or later (the service in its worker). */
+export type Maybe<T> = T | Promise<T>;
+
 export interface ServiceContext {
   readonly version: string;
   /** Epoch ms. */
   readonly startedAt: number;
+  /** Always answered from this thread: monitors poll it hard. */
   health(): HealthState;
   flows: {
-    list(q: FlowQuery): FlowRecord[];
-    get(id: string): FlowRecord | undefined;
+    list(q: FlowQuery): Maybe<FlowRecord[]>;
+    get(id: string): Maybe<FlowRecord | undefined>;
   };
   devices: {
-    list(): Device[];
-    get(id: string): Device | undefined;
+    list(): Maybe<Device[]>;
+    get(id: string): Maybe<Device | undefined>;
   };
   threats: {
-    list(q: ThreatQuery): Threat[];
-    get(id: string): Threat | undefined;
+    list(q: ThreatQuery): Maybe<Threat[]>;
+    get(id: string): Maybe<Threat | undefined>;
     /** The dismissed threat, or undefined when the id is unknown. */
-    dismiss(id: string): Threat | undefined;
+    dismiss(id: string): Maybe<Threat | undefined>;
   };
   capture: {
-    status(): CaptureState;
+    status(): Maybe<CaptureState>;
     start(opts: CaptureStartOptions): Promise<CaptureState>;
     stop(): Promise<CaptureState>;
   };
-  analytics(q: { hours: number; now: number }): Analytics;
-  protocols(q: { hours?: number; now: number }): Protocols;
+  analytics(q: { hours: number; now: number }): Maybe<Analytics>;
+  protocols(q: { hours?: number; now: number }): Maybe<Protocols>;
 }

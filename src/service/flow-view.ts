@@ -58,16 +58,11 @@ export class FlowView {
   /** Up to `want` live flows matching q, newest first. */
   #live(q: FlowQuery, want: number): FlowRecord[] {
     const table = this.engine!.flows;
+    const filtered = q.protocol !== undefined || q.ip !== undefined || q.deviceId !== undefined || q.since !== undefined || q.status !== undefined;
+    if (!filtered) return newestActive(table, want).map((i) => table.record(i));
     const now = performance.now();
     if (now - this.#orderAt > LIVE_ORDER_TTL_MS) {
-      const n = table.size;
-      const idx = new Uint32Array(n);
-      let k = 0;
-      table.forEachActive((i) => {
-        if (k < n) idx[k++] = i;
-      });
-      const sorted = Array.from(idx.subarray(0, k)).sort((a, b) => table.lastSeen[b] - table.lastSeen[a] || table.ids[b] - table.ids[a]);
-      this.#order = Float64Array.from(sorted, (i) => table.ids[i]);
+      this.#order = Float64Array.from(newestActive(table, Infinity), (i) => table.ids[i]);
       this.#orderAt = now;
       this.#nextIdAt = table.nextId;
     }
@@ -88,4 +83,57 @@ export class FlowView {
     }
     return out;
   }
+}
+
+type Table = Engine["flows"];
+
+/** Indexes of the `k` most recently seen active flows, newest first, without making their records. */
+export function newestActive(table: Table, k: number): number[] {
+  const n = table.size;
+  const idx = new Int32Array(n);
+  const ts = new Float64Array(n);
+  let m = 0;
+  table.forEachActive((i) => {
+    if (m < n) {
+      idx[m] = i;
+      ts[m++] = table.lastSeen[i];
+    }
+  });
+  let chosen: number[];
+  if (m <= k) {
+    chosen = Array.from(idx.subarray(0, m));
+  } else {
+    const threshold = kthLargest(ts.slice(0, m), k);
+    chosen = [];
+    for (let j = 0; j < m; j++) if (ts[j] >= threshold) chosen.push(idx[j]);
+  }
+  chosen.sort((a, b) => table.lastSeen[b] - table.lastSeen[a] || table.ids[b] - table.ids[a]);
+  return chosen.length > k ? chosen.slice(0, k) : chosen;
+}
+
+/** The k-th largest value (1-based) of `a` by quickselect; reorders `a`. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1; // position in descending order
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
 }

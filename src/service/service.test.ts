@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeSampleCapture } from "../api/testing.ts";
+import { pcapBytes } from "../capture/pcapfile.ts";
+import { ethernet, ipv4, udp } from "../decode/testing/frames.ts";
 import { nextFlowId, openStorage } from "../storage/index.ts";
 import type { LiveEvent } from "./bus.ts";
 import { NetInsightService } from "./service.ts";
@@ -110,6 +112,34 @@ describe("NetInsightService", () => {
     await service.shutdown();
   });
 });
+
+describe("live flow ordering", () => {
+  test("the newest live flows are picked without sorting the whole table, ties by id", async () => {
+    // 300 UDP flows whose last packets come in a shuffled order, some at the same instant.
+    const packets: { ts: number; data: Uint8Array }[] = [];
+    const T = Math.floor(Date.now() / 1000) - 100;
+    for (let i = 0; i < 300; i++) packets.push({ ts: T + i * 0.01, data: udpFrame(i) });
+    for (let i = 0; i < 300; i++) packets.push({ ts: T + 5 + ((i * 7919) % 300) * 0.01 + (i % 3 === 0 ? 0.005 : 0), data: udpFrame((i * 37) % 300) });
+    packets.sort((a, b) => a.ts - b.ts);
+    const file = path.join(dir, "many.pcap");
+    writeFileSync(file, pcapBytes(1, packets));
+    const service = await NetInsightService.create({ storage: openStorage(":memory:"), version: "t" });
+    await service.capture.startFile(file, 0);
+    await service.capture.feedDone;
+    const expected = service.pipeline.engine.flows.active()
+      .sort((a, b) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id)).map((f) => f.id);
+    expect(expected.length).toBe(300);
+    for (const limit of [1, 10, 99, 300]) expect(service.flows.list({ limit }).map((f) => f.id)).toEqual(expected.slice(0, limit));
+    expect(service.flows.list({ limit: 10, offset: 20 }).map((f) => f.id)).toEqual(expected.slice(20, 30));
+    expect(service.flows.list({ limit: 10, protocol: "UDP" }).map((f) => f.id)).toEqual(expected.slice(0, 10));
+    await service.shutdown();
+  });
+});
+
+function udpFrame(i: number): Uint8Array {
+  return ethernet({ src: "a4:83:e7:0a:0b:0c", dst: "f0:9f:c2:11:22:33", type: 0x0800 },
+    ipv4({ src: "192.168.1.23", dst: `10.9.${i >> 8}.${i & 255}`, proto: 17 }, udp({ sport: 40000 + i, dport: 53 }, new Uint8Array(12))));
+}
 
 describe("resolveToken", () => {
   test("generated once with mode 0600, then read back; API_TOKEN wins", () => {

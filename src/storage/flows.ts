@@ -79,11 +79,24 @@ export class StoredFlows {
     if (q.status) (where.push("status = ?"), args.push(q.status));
     if (q.protocol) (where.push("protocol = ?"), args.push(q.protocol));
     if (q.since !== undefined) (where.push("last_seen >= ?"), args.push(q.since));
-    if (q.ip) (where.push("(src_ip = ? OR dst_ip = ?)"), args.push(q.ip, q.ip));
-    if (q.deviceId) (where.push("(src_device_id = ? OR dst_device_id = ?)"), args.push(q.deviceId, q.deviceId));
+    // "Either end" filters: one is read as two ordered index scans (src side, dst side) and merged.
+    const ends: [string, string, string][] = [];
+    if (q.deviceId) ends.push(["src_device_id", "dst_device_id", q.deviceId]);
+    if (q.ip) ends.push(["src_ip", "dst_ip", q.ip]);
+    for (const [src, dst, value] of ends.slice(1)) (where.push(`(${src} = ? OR ${dst} = ?)`), args.push(value, value));
+    const want = (q.offset ?? 0) + q.limit;
+    if (ends.length === 0) return this.#page(where, args, q.limit, q.offset ?? 0);
+    const [src, dst, value] = ends[0];
+    const bySrc = this.#page([...where, `${src} = ?`], [...args, value], want, 0);
+    const byDst = this.#page([...where, `${dst} = ?`, `${src} IS NOT ?`], [...args, value, value], want, 0);
+    return [...bySrc, ...byDst]
+      .sort((a, b) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id))
+      .slice(q.offset ?? 0, want);
+  }
+
+  #page(where: string[], args: (string | number)[], limit: number, offset: number): FlowRecord[] {
     const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`;
-    args.push(q.limit, q.offset ?? 0);
-    return (this.#db.query(sql).all(...args) as FlowRow[]).map(toRecord);
+    return (this.#db.query(sql).all(...args, limit, offset) as FlowRow[]).map(toRecord);
   }
 
   count(): number {

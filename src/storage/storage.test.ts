@@ -91,8 +91,17 @@ describe("stored rows", () => {
     expect(s.flows.query({ limit: 10, deviceId: "aabbcc000001" }).map((f) => f.id)).toEqual(["3", "2", "1"]);
     expect(s.flows.query({ limit: 10, status: "active" }).map((f) => f.id)).toEqual(["4"]);
     expect(s.flows.query({ limit: 10, since: 1_700_000_013 }).map((f) => f.id)).toEqual(["4", "3"]);
+    expect(s.flows.query({ limit: 10, deviceId: "aabbcc000001", ip: "8.8.8.8" }).map((f) => f.id)).toEqual(["2"]);
+    expect(s.flows.query({ limit: 1, offset: 1, deviceId: "aabbcc000001" }).map((f) => f.id)).toEqual(["2"]);
     expect(s.flows.closeOrphans()).toBe(1);
     expect(s.flows.get("4")!.status).toBe("closed");
+  });
+
+  test("a flow with the same address or device at both ends is listed once", () => {
+    const s = openStorage(":memory:");
+    s.flows.upsertMany([flow(1, { dstIp: "192.168.1.10", dstDeviceId: "aabbcc000001" }), flow(2, { srcIp: "10.0.0.9", dstIp: "192.168.1.10" }), flow(3, { srcIp: "10.0.0.9" })]);
+    expect(s.flows.query({ limit: 10, ip: "192.168.1.10" }).map((f) => f.id)).toEqual(["2", "1"]);
+    expect(s.flows.query({ limit: 10, deviceId: "aabbcc000001" }).map((f) => f.id)).toEqual(["3", "2", "1"]);
   });
 
   test("devices and threats round-trip, threats filter and change status", () => {

@@ -102,7 +102,9 @@ export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): T
     observe(o: Observation): void {
       if (o.kind === "dhcp") {
         // The router option of a DHCP ACK names the gateway to protect.
-        if (o.msg.op === 2 && o.msg.messageType === 5) for (const r of o.msg.router ?? []) gateways.add(r);
+        // Only from a configured server when there is one: a rogue server's ACK names itself.
+        const trusted = s.dhcpServers.length === 0 || s.dhcpServers.includes(o.msg.serverId ?? o.meta.srcIp ?? "");
+        if (o.msg.op === 2 && o.msg.messageType === 5 && trusted) for (const r of o.msg.router ?? []) gateways.add(r);
         return;
       }
       if (o.kind !== "arp") return;

@@ -14,6 +14,11 @@ describe("cleartext credentials", () => {
       meta: meta({ ts, srcIp: "10.0.0.5", dstIp: "10.0.0.21", srcPort: 40000, dstPort: 21 }),
       msg: { protocol: "FTP", user: "alice", secretSent: true },
     });
+    // USER and PASS arrive as separate observations of one flow: the name is joined by flow id.
+    d.observe!({ kind: "cleartextAuth", meta: meta({ srcIp: "10.0.0.9", dstIp: "10.0.0.21", dstPort: 21, flowId: "77" }),
+      msg: { protocol: "FTP", user: "bob", secretSent: false } });
+    d.observe!({ kind: "cleartextAuth", meta: meta({ srcIp: "10.0.0.9", dstIp: "10.0.0.21", dstPort: 21, flowId: "77" }),
+      msg: { protocol: "FTP", secretSent: true } });
     d.observe!(login(1000));
     d.observe!(login(1001));
     d.observe!({ kind: "cleartextAuth", meta: meta({ srcIp: "10.0.0.5", dstIp: "10.0.0.21", dstPort: 21 }),
@@ -21,7 +26,8 @@ describe("cleartext credentials", () => {
     d.observe!({ kind: "http", meta: meta({ srcIp: "10.0.0.6", dstIp: "10.0.0.80", dstPort: 80 }),
       msg: { isRequest: true, method: "GET", uri: "/", version: "HTTP/1.1", authorizationScheme: "Basic", basicUser: "admin" } });
     const rows = store.list().map((t) => `${t.sourceIp}>${t.targetIp}:${t.targetPort} ${t.evidence.protocol} ${t.evidence.user} x${t.count}`).sort();
-    expect(rows).toEqual(["10.0.0.5>10.0.0.21:21 FTP alice x2", "10.0.0.6>10.0.0.80:80 HTTP Basic admin x1"]);
+    expect(rows).toEqual(["10.0.0.5>10.0.0.21:21 FTP alice x2", "10.0.0.6>10.0.0.80:80 HTTP Basic admin x1",
+      "10.0.0.9>10.0.0.21:21 FTP bob x1"]);
     expect(JSON.stringify(store.list())).not.toMatch(/pass(word)?"\s*:/i);
   });
 });

@@ -2,11 +2,14 @@
  * Cleartext credentials: a password sent unencrypted (FTP USER/PASS, Telnet, POP3/IMAP LOGIN,
  * SMTP AUTH, HTTP Basic). The event is reported with the user name; the secret is never seen here.
  */
-import type { Analyzer, Observation } from "../engine/events.ts";
+import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import { BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
-export function createCleartextCredentialsDetector(store: ThreatStore, _s: ThreatSettings): Analyzer {
+export function createCleartextCredentialsDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  // The decoder is per segment: USER and PASS arrive separately, so the user name is joined by flow.
+  const users = new BoundedMap<string, string>(s.maxTrackedKeys);
   const raise = (o: Observation, protocol: string, user: string | undefined): void => {
     const m = o.meta;
     // The client sends the secret; if the engine saw it on the reply side, swap ends.
@@ -32,9 +35,17 @@ export function createCleartextCredentialsDetector(store: ThreatStore, _s: Threa
 
   return {
     name: "threats.cleartext-credentials",
+    tracked: () => users.size,
+    flowEnded(f): void {
+      users.delete(f.id);
+    },
     wants: ["cleartextAuth", "http"],
     observe(o: Observation): void {
-      if (o.kind === "cleartextAuth" && o.msg.secretSent) raise(o, o.msg.protocol, o.msg.user);
+      if (o.kind === "cleartextAuth") {
+        const flow = o.meta.flowId;
+        if (o.msg.user && flow) users.set(flow, o.msg.user);
+        if (o.msg.secretSent) raise(o, o.msg.protocol, o.msg.user ?? (flow ? users.get(flow) : undefined));
+      }
       else if (o.kind === "http" && o.msg.isRequest && o.msg.authorizationScheme?.toLowerCase() === "basic") {
         raise(o, "HTTP Basic", o.msg.basicUser);
       }

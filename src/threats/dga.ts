@@ -5,16 +5,18 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, hashName, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer } from "./util.ts";
 
 const NXDOMAIN = 3;
-const MAX_NAMES_TRACKED = 2048;
+const MAX_NAMES_TRACKED = 1024;
 const SAMPLE = 10;
 
 interface ClientState {
   start: number;
   last: number;
-  names: Set<string>;
+  /** Hashes of the distinct names, and the first few names themselves as evidence. */
+  names: Set<number>;
+  sample: string[];
   random: number;
   raised: boolean;
   dirty: boolean;
@@ -50,7 +52,7 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Tracke
         randomRatio: Math.round((c.random / n) * 100) / 100,
         threshold: s.dgaNxdomains,
         windowSeconds: s.dgaWindowSeconds,
-        sampleNames: [...c.names].slice(0, SAMPLE),
+        sampleNames: [...c.sample],
       },
     });
   };
@@ -67,13 +69,15 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Tracke
       const ts = o.meta.ts;
       let c = clients.get(client);
       if (!c || ts - c.start > s.dgaWindowSeconds) {
-        c = { start: ts, last: ts, names: new Set(), random: 0, raised: false, dirty: false, mac: o.meta.dstMac };
+        c = { start: ts, last: ts, names: new Set(), sample: [], random: 0, raised: false, dirty: false, mac: o.meta.dstMac };
         clients.set(client, c);
       }
       c.last = Math.max(c.last, ts);
       const name = q.name.toLowerCase();
-      if (c.names.has(name) || c.names.size >= MAX_NAMES_TRACKED) return;
-      c.names.add(name);
+      const h = hashName(name);
+      if (c.names.has(h) || c.names.size >= MAX_NAMES_TRACKED) return;
+      c.names.add(h);
+      if (c.sample.length < SAMPLE) c.sample.push(name);
       if (looksRandom(generatedLabel(name))) c.random++;
       if (c.names.size < s.dgaNxdomains || c.random / c.names.size < s.dgaRandomRatio) return;
       if (c.raised) c.dirty = true;

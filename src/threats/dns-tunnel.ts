@@ -5,12 +5,12 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, entropy, isLocalName, registeredDomain, type TrackedAnalyzer } from "./util.ts";
+import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer } from "./util.ts";
 
 const TXT = 16;
 const NULL_RR = 10;
-/** Subdomains remembered per (client, domain): enough to cross the threshold. */
-const MAX_SUBDOMAINS_TRACKED = 4096;
+/** Subdomain hashes remembered per (client, domain): past it the evidence reads "at least". */
+const MAX_SUBDOMAINS_TRACKED = 1024;
 /** Characters of the most telling query name kept as evidence. */
 const SAMPLE_NAME_CHARS = 120;
 
@@ -29,9 +29,9 @@ interface DomainState {
   start: number;
   last: number;
   queries: number;
-  subdomains: Set<string>;
+  subdomains: Set<number>;
   encoded: number;
-  encodedNames: Set<string>;
+  encodedNames: Set<number>;
   longest: number;
   txtNull: number;
   bytes: number;
@@ -107,7 +107,8 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
       d.queries++;
       const sub = domain === NO_TLD ? q.name.toLowerCase()
         : q.name.length > domain.length ? q.name.slice(0, q.name.length - domain.length - 1).toLowerCase() : "";
-      if (sub) addCapped(d.subdomains, sub, MAX_SUBDOMAINS_TRACKED);
+      const subHash = hashName(sub);
+      if (sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
       if (q.type === TXT || q.type === NULL_RR) d.txtNull++;
       let longestEncoded = 0;
       for (const label of sub.split(".")) {
@@ -116,8 +117,8 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
         }
       }
       // Unique names only: one long load-balancer name looked up again and again is not data.
-      if (longestEncoded > 0 && !d.encodedNames.has(sub) && d.encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
-        d.encodedNames.add(sub);
+      if (longestEncoded > 0 && !d.encodedNames.has(subHash) && d.encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
+        d.encodedNames.add(subHash);
         d.encoded++;
         if (longestEncoded > d.longest) {
           d.longest = longestEncoded;

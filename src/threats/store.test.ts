@@ -50,6 +50,15 @@ describe("ThreatStore", () => {
     expect(events).toEqual(["new:1", "dismissed:1", `new:${later.id}`]);
   });
 
+  test("device attribution: by MAC for LAN sources, never by the router's MAC for internet sources", () => {
+    const seen: [string | null, string | null][] = [];
+    const store = new ThreatStore({ resolveDevice: (ip, mac) => (seen.push([ip, mac]), mac ? "dev-" + mac : null) });
+    expect(store.raise(input({ sourceIp: "10.0.0.5", sourceMac: "02:00:00:00:00:05" }))!.deviceId).toBe("dev-02:00:00:00:00:05");
+    expect(store.raise(input({ sourceIp: "203.0.113.9", sourceMac: "02:00:00:00:00:01" }))!.deviceId).toBeNull();
+    expect(store.raise(input({ sourceIp: null, sourceMac: "02:00:00:00:00:66" }))!.deviceId).toBe("dev-02:00:00:00:00:66");
+    expect(seen[1]).toEqual(["203.0.113.9", null]);
+  });
+
   test("suppression per source or device and type", () => {
     const store = new ThreatStore({ resolveDevice: (ip) => (ip === "10.0.0.7" ? "aabbccddeeff" : null) });
     store.suppress({ type: "port_scan", sourceIp: "10.0.0.5" });

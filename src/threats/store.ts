@@ -8,6 +8,7 @@
  * the history of the dismissed one stays as it was.
  */
 import type { Severity, Threat } from "./model.ts";
+import { isPrivateIp } from "./util.ts";
 
 export type ThreatEvent = "new" | "updated" | "dismissed";
 export type ThreatListener = (t: Threat, event: ThreatEvent) => void;
@@ -92,7 +93,9 @@ export class ThreatStore {
 
   /** Records or updates a threat; returns the record, or undefined when a suppression rule matched. */
   raise(input: ThreatInput): Threat | undefined {
-    const deviceId = input.deviceId ?? this.resolveDevice?.(input.sourceIp ?? null, input.sourceMac ?? null) ?? null;
+    // A source beyond the LAN reaches us through the router, so its MAC is the router's: never blame that device.
+    const mac = input.sourceIp && !isPrivateIp(input.sourceIp) ? null : input.sourceMac ?? null;
+    const deviceId = input.deviceId ?? this.resolveDevice?.(input.sourceIp ?? null, mac) ?? null;
     if (this.isSuppressed(input.type, deviceId, input.sourceIp ?? null)) return undefined;
     const key = input.key ?? threatKey(input.type, input.sourceIp ?? input.sourceMac, input.targetIp, input.targetPort);
     const existing = this.#byKey.get(key);

@@ -155,3 +155,10 @@ export function macToDeviceId(mac: string | null | undefined): string | null {
 export interface TrackedAnalyzer extends Analyzer {
   tracked(): number;
 }
+
+/** 32-bit FNV-1a: sets of names keep numbers, not strings (a collision only undercounts by one). */
+export function hashName(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

@@ -57,6 +57,8 @@ export function createThroughputChart(el) {
       data[2].push(s.packetsPerSecond);
       if (data[0].length > WINDOW_POINTS) for (const a of data) a.shift();
       plot.setData(data);
+      // Without a pointer over the chart, the legend shows the latest second instead of "–".
+      if (!(plot.cursor.left >= 0)) plot.setLegend({ idx: data[0].length - 1 });
     },
     points: () => data[0].length,
   };

@@ -15,6 +15,15 @@ export interface AnalyzerError {
   error: string;
 }
 
+/** A hook call slower than this is kept with its argument for the report (GC pauses land here too). */
+export const SLOW_HOOK_MS = 100;
+
+export interface SlowHook {
+  where: string;
+  ms: number;
+  arg: string;
+}
+
 export interface AnalyzerSet {
   analyzers: Analyzer[];
   /** Set by the caller once the engine exists (flow labels go to it). */
@@ -29,6 +38,10 @@ export interface AnalyzerSet {
   missing: string[];
   /** Analyzer modules present that failed to load (a bug: the fuzz test fails on it). */
   broken: string[];
+  /** The slowest single analyzer hook call so far (hang hunting). */
+  slowest: { where: string; ms: number };
+  /** Hook calls slower than SLOW_HOOK_MS since the last `takeSlow()`, with what they were given. */
+  takeSlow(): SlowHook[];
   /** Throws seen since the last `takeErrors()`. */
   takeErrors(): AnalyzerError[];
   close(): void;
@@ -49,7 +62,7 @@ async function load(path: string, missing: string[], broken: string[]): Promise<
   }
 }
 
-export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: number } = {}): Promise<AnalyzerSet> {
+export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: number; extra?: Analyzer[] } = {}): Promise<AnalyzerSet> {
   const missing: string[] = [];
   const broken: string[] = [];
   const raw: Analyzer[] = [];
@@ -92,8 +105,18 @@ export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: nu
     maxThreats = store.maxThreats ?? opts.maxThreats ?? null;
   }
 
+  raw.push(...(opts.extra ?? []));
   let errors: AnalyzerError[] = [];
-  const analyzers = raw.map((a) => guard(a, (hook, e) => errors.push({ analyzer: a.name, hook, error: (e as Error).stack ?? String(e) })));
+  const slowest = { where: "", ms: 0 };
+  let slow: SlowHook[] = [];
+  const timing = (where: string, ms: number, arg: unknown) => {
+    if (ms > SLOW_HOOK_MS && slow.length < 10) slow.push({ where, ms, arg: describe(arg) });
+    if (ms > slowest.ms) {
+      slowest.ms = ms;
+      slowest.where = where;
+    }
+  };
+  const analyzers = raw.map((a) => guard(a, (hook, e) => errors.push({ analyzer: a.name, hook, error: (e as Error).stack ?? String(e) }), timing));
   return {
     analyzers,
     bindEngine: (e) => {
@@ -106,6 +129,12 @@ export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: nu
     names: raw.map((a) => a.name),
     missing,
     broken,
+    slowest,
+    takeSlow: () => {
+      const out = slow;
+      slow = [];
+      return out;
+    },
     takeErrors: () => {
       const out = errors;
       errors = [];
@@ -116,15 +145,26 @@ export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: nu
 }
 
 /** The same analyzer, with each hook reporting what it throws before the engine counts it. */
-function guard(a: Analyzer, report: (hook: string, e: unknown) => void): Analyzer {
+function describe(arg: unknown): string {
+  try {
+    return JSON.stringify(arg)?.slice(0, 600) ?? String(arg);
+  } catch {
+    return String(arg);
+  }
+}
+
+function guard(a: Analyzer, report: (hook: string, e: unknown) => void, timing: (where: string, ms: number, arg: unknown) => void): Analyzer {
   const wrap = <A extends unknown[]>(hook: string, fn: ((...args: A) => void) | undefined) =>
     fn &&
     ((...args: A) => {
+      const t0 = performance.now();
       try {
         fn.apply(a, args);
       } catch (e) {
         report(hook, e);
         throw e;
+      } finally {
+        timing(`${a.name}.${hook}`, performance.now() - t0, args[0]);
       }
     });
   return {

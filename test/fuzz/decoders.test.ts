@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Engine } from "../../src/engine/engine.ts";
+import type { Analyzer } from "../../src/engine/events.ts";
 import { FUZZ_CORPUS, corpusSkipNote, envNumber } from "./corpus.ts";
 import { formatFailure, HANG_MS, runFuzz, type FuzzReport } from "./harness.ts";
 import { corpusSeeds, selfMadeSeeds, wireBytes } from "./seeds.ts";
@@ -13,7 +14,7 @@ import { DECODER_TARGETS } from "./targets.ts";
 import { V4_WRAPPERS, V6_WRAPPERS } from "./links.ts";
 
 /** Frames per seed set in CI; FUZZ_FRAMES raises it for a longer run under `bun test`. */
-const CI_FRAMES = envNumber("FUZZ_FRAMES", 25_000);
+const CI_FRAMES = envNumber("FUZZ_FRAMES", 40_000);
 const SEED = envNumber("FUZZ_SEED", 20261125);
 const CORPUS_FRAMES_PER_FILE = 24;
 
@@ -43,7 +44,7 @@ describe("fuzz seeds", () => {
       ssh: "decodeSshBanner", cleartext: "decodeCleartextAuth/ftp",
     };
     const apps = new Map(seeds.filter((s) => s.app).map((s) => [s.app!.name, s.app!]));
-    expect(new Set([...apps.values()].map((a) => a.kind))).toEqual(new Set(Object.keys(own)));
+    expect(new Set<string>([...apps.values()].map((a) => a.kind))).toEqual(new Set(Object.keys(own)));
     for (const app of apps.values()) {
       const name = app.name === "smtp-auth" ? "decodeCleartextAuth/smtp" : own[app.kind];
       const decode = DECODER_TARGETS.find(([n]) => n === name)![1];
@@ -71,6 +72,25 @@ describe("fuzz seeds", () => {
       }
     }
   });
+});
+
+describe("fuzz harness", () => {
+  test("reports an analyzer that throws on hostile input, with its frame", async () => {
+    const faulty = (): Analyzer => ({
+      name: "faulty",
+      wants: ["dns"],
+      observe: (o) => {
+        if (o.kind === "dns" && o.msg.answers.length === 0 && o.msg.isResponse) throw new Error("no answers");
+      },
+    });
+    const r = await runFuzz({ seed: 7, frames: 3000, seeds: selfMadeSeeds(), extraAnalyzers: () => [faulty()] });
+    expect(r.failureCount).toBeGreaterThan(0);
+    expect(r.analyzerErrors).toBe(r.failureCount);
+    const f = r.failures[0];
+    expect([f.kind, f.where]).toEqual(["analyzer-throw", "faulty.observe"]);
+    expect(f.seed).toMatch(/^(dns|mdns|llmnr)/);
+    expect(f.bytes.length).toBeGreaterThan(0);
+  }, 60_000);
 });
 
 describe("fuzz: self-made seeds", () => {

@@ -5,9 +5,10 @@
  */
 import { appendPacket, newBatch, type PacketBatch } from "../../src/capture/batch.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { loadAnalyzers, type AnalyzerSet } from "./analyzers.ts";
+import type { Analyzer } from "../../src/engine/events.ts";
+import { loadAnalyzers, type AnalyzerSet, type SlowHook } from "./analyzers.ts";
 import { mutate } from "./mutate.ts";
-import { hexDump, Rng } from "./prng.ts";
+import { hexDump, Rng, toHex } from "./prng.ts";
 import { wireBytes, type Seed } from "./seeds.ts";
 import { decoderGroups } from "./targets.ts";
 
@@ -42,6 +43,8 @@ export interface FuzzOptions {
   seeds: Seed[];
   /** Only run this frame index (reproducing a failure). */
   only?: number;
+  /** Analyzers added to the ones in the tree (the harness's own test plants a faulty one). */
+  extraAnalyzers?: () => Analyzer[];
   onProgress?: (done: number) => void;
 }
 
@@ -57,6 +60,10 @@ export interface FuzzReport {
   brokenAnalyzers: string[];
   slowestMs: number;
   slowestWhere: string;
+  /** The slowest single analyzer hook call (inside an engine call). */
+  slowestAnalyzer: { where: string; ms: number };
+  /** Analyzer hook calls over SLOW_HOOK_MS, with their argument and frame (GC pauses included). */
+  slowHooks: (SlowHook & { frame: number; seed: string; hex: string })[];
   /** Time spent in the app decoders, in the engine (with analyzers) and building/mutating frames. */
   decoderMs: number;
   engineMs: number;
@@ -74,7 +81,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const report: FuzzReport = {
     seed: opts.seed, frames: 0, decoderCalls: 0, enginePackets: 0, engineDecodeErrors: 0, analyzerErrors: 0,
-    analyzers: [], missingAnalyzers: [], brokenAnalyzers: [], slowestMs: 0, slowestWhere: "", decoderMs: 0, engineMs: 0, failureCount: 0, failures: [], elapsedMs: 0,
+    analyzers: [], missingAnalyzers: [], brokenAnalyzers: [], slowestMs: 0, slowestWhere: "", slowestAnalyzer: { where: "", ms: 0 }, slowHooks: [], decoderMs: 0, engineMs: 0, failureCount: 0, failures: [], elapsedMs: 0,
   };
   const fail = (f: Failure) => {
     report.failureCount++;
@@ -111,6 +118,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     report.enginePackets += engine.stats.packets;
     report.engineDecodeErrors += engine.stats.decodeErrors;
     report.analyzerErrors += engine.stats.analyzerErrors;
+    if (set.slowest.ms > report.slowestAnalyzer.ms) report.slowestAnalyzer = { ...set.slowest };
     set.close();
     engine = null;
   };
@@ -121,7 +129,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (let i = first; i < last; i++) {
     if (!engine || i % FRAMES_PER_ENGINE === 0) {
       retire();
-      set = await loadAnalyzers();
+      set = await loadAnalyzers({ extra: opts.extraAnalyzers?.() });
       engine = new Engine({ analyzers: set.analyzers, maxFlows: 4096 });
       set.bindEngine(engine);
       report.analyzers = set.names;
@@ -166,6 +174,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       }
     }
     for (const err of set!.takeErrors()) failure("analyzer-throw", `${err.analyzer}.${err.hook}`, err.error);
+    for (const h of set!.takeSlow()) if (report.slowHooks.length < 20) report.slowHooks.push({ ...h, frame: i, seed: seed.name, hex: toHex(carrier.frame) });
     report.engineMs += performance.now() - t1;
     report.frames++;
     if (opts.onProgress && report.frames % 10000 === 0) opts.onProgress(report.frames);

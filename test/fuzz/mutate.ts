@@ -75,7 +75,7 @@ export function pointerLoop(rng: Rng, b: Uint8Array, dnsAt: number): void {
 
 /** A mutated copy of `input` (1 to 4 mutations), never longer than MAX_MUTATED_LENGTH. */
 export function mutate(rng: Rng, input: Uint8Array, t: MutationTarget): Uint8Array {
-  let b = input.slice();
+  let b: Uint8Array = input.slice();
   const from = Math.min(t.from ?? 0, b.length);
   const span = () => b.length - from;
   const rounds = 1 + rng.int(4);

@@ -32,8 +32,8 @@ export interface Seed {
 const DNS_PORTS = new Set([53, 5353, 5355, 137]);
 
 /** The bytes a payload has on the wire (a QUIC Initial is sealed around its plaintext frames). */
-export function wireBytes(app: AppPayload, bytes: Uint8Array): Uint8Array {
-  return app.kind === "quic" ? sealQuicInitial(bytes) : bytes;
+export function wireBytes(app: AppPayload, bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return (app.kind === "quic" ? sealQuicInitial(bytes) : bytes) as Uint8Array<ArrayBuffer>;
 }
 
 function transportSegment(app: AppPayload, bytes: Uint8Array, sport: number, dport: number): [number, Uint8Array] {
@@ -109,7 +109,7 @@ function l2l4Seeds(): Seed[] {
     plainSeed("arp-request", 1, e4(arp({ op: 1, senderMac: MACS.client, senderIp: c4, targetIp: "192.168.1.1" }), 0x0806)),
     plainSeed("arp-reply", 1, e4(arp({ op: 2, senderMac: MACS.server, senderIp: "192.168.1.1", targetMac: MACS.client, targetIp: c4 }), 0x0806)),
     plainSeed("icmp-echo", 1, e4(ipv4({ src: c4, dst: s4, proto: 1 }, icmp({ type: 8, rest: 0x00010001 }, new Uint8Array(32))))),
-    plainSeed("icmp-unreachable", 1, e4(ipv4({ src: s4, dst: c4, proto: 1 }, icmp({ type: 3, code: 3 }, ipv4({ src: c4, dst: s4, proto: 17 }, udp({ sport: 5000, dport: 53 })))))),
+    plainSeed("icmp-unreachable", 1, e4(ipv4({ src: s4, dst: c4, proto: 1 }, icmp({ type: 3, code: 3 }, <Uint8Array<ArrayBuffer>>ipv4({ src: c4, dst: s4, proto: 17 }, udp({ sport: 5000, dport: 53 })))))),
     plainSeed("icmpv6-echo", 1, e4(ipv6({ src: c6, dst: s6, next: 58 }, icmp({ type: 128 }, new Uint8Array(16))), 0x86dd)),
     plainSeed("tcp-syn-options-v4", 1, e4(ipv4({ src: c4, dst: s4, proto: 6, df: true }, tcp({ sport: 41000, dport: 443, flags: SYN, options: SYN_OPTIONS })))),
     plainSeed("tcp-syn-options-v6", 1, e4(ipv6({ src: c6, dst: s6, next: 6 }, tcp({ sport: 41001, dport: 22, flags: SYN, options: SYN_OPTIONS })), 0x86dd)),

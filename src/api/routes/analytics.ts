@@ -31,13 +31,13 @@ const protocolsRoute = createRoute({
 
 export function analyticsRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  router.openapi(analyticsRoute, (c) => {
+  router.openapi(analyticsRoute, async (c) => {
     const { hours } = c.req.valid("query");
-    return c.json(ctx.analytics({ hours, now: Date.now() / 1000 }), 200);
+    return c.json(await ctx.analytics({ hours, now: Date.now() / 1000 }), 200);
   });
-  router.openapi(protocolsRoute, (c) => {
+  router.openapi(protocolsRoute, async (c) => {
     const { hours } = c.req.valid("query");
-    return c.json(ctx.protocols({ hours, now: Date.now() / 1000 }), 200);
+    return c.json(await ctx.protocols({ hours, now: Date.now() / 1000 }), 200);
   });
   return router;
 }

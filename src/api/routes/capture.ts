@@ -46,7 +46,7 @@ const stopRoute = createRoute({
 
 export function captureRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  router.openapi(statusRoute, (c) => c.json(toApiCaptureStatus(ctx.capture.status()), 200));
+  router.openapi(statusRoute, async (c) => c.json(toApiCaptureStatus(await ctx.capture.status()), 200));
   router.openapi(startRoute, async (c) => {
     const body = (c.req.valid("json") ?? {}) as { interface?: string; filter?: string };
     try {

@@ -32,13 +32,13 @@ const getRoute = createRoute({
 
 export function deviceRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  router.openapi(listRoute, (c) => {
-    const devices = ctx.devices.list().map(toApiDevice);
+  router.openapi(listRoute, async (c) => {
+    const devices = (await ctx.devices.list()).map(toApiDevice);
     return c.json({ devices, count: devices.length }, 200);
   });
-  router.openapi(getRoute, (c) => {
+  router.openapi(getRoute, async (c) => {
     const { device_id } = c.req.valid("param");
-    const d = ctx.devices.get(device_id);
+    const d = await ctx.devices.get(device_id);
     if (!d) return apiError(c, 404, "not_found", `no device with id ${device_id}`);
     return c.json(toApiDevice(d), 200);
   });

@@ -65,16 +65,16 @@ const getRoute = createRoute({
 
 export function flowRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  router.openapi(listRoute, (c) => {
+  router.openapi(listRoute, async (c) => {
     const q = c.req.valid("query");
-    const flows = ctx.flows.list({
+    const flows = (await ctx.flows.list({
       limit: q.limit, offset: q.offset, deviceId: q.device_id, status: q.status, protocol: q.protocol, ip: q.ip, since: q.since,
-    }).map(toApiFlow);
+    })).map(toApiFlow);
     return c.json({ flows, limit: q.limit, offset: q.offset, count: flows.length }, 200);
   });
-  router.openapi(getRoute, (c) => {
+  router.openapi(getRoute, async (c) => {
     const { flow_id } = c.req.valid("param");
-    const f = ctx.flows.get(flow_id);
+    const f = await ctx.flows.get(flow_id);
     if (!f) return apiError(c, 404, "not_found", `no flow with id ${flow_id}`);
     return c.json(toApiFlow(f), 200);
   });

@@ -41,14 +41,14 @@ const dismissRoute = createRoute({
 
 export function threatRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  router.openapi(listRoute, (c) => {
+  router.openapi(listRoute, async (c) => {
     const q = c.req.valid("query");
-    const threats = ctx.threats.list({ activeOnly: q.active_only ?? false, severity: q.severity, limit: q.limit }).map(toApiThreat);
+    const threats = (await ctx.threats.list({ activeOnly: q.active_only ?? false, severity: q.severity, limit: q.limit })).map(toApiThreat);
     return c.json({ threats, count: threats.length }, 200);
   });
-  router.openapi(dismissRoute, (c) => {
+  router.openapi(dismissRoute, async (c) => {
     const { threat_id } = c.req.valid("param");
-    const t = ctx.threats.dismiss(threat_id);
+    const t = await ctx.threats.dismiss(threat_id);
     if (!t) return apiError(c, 404, "not_found", `no threat with id ${threat_id}`);
     return c.json(toApiThreat(t), 200);
   });
