@@ -79,7 +79,12 @@ export class Dispatcher {
     if (labels?.serviceBy !== "payload") {
       const guess = identifyService(p.bytes, p.payloadOff, p.payloadLength, p.ipProtocol, p.srcPort, p.dstPort);
       if (guess && (guess.by === "payload" || !labels?.service)) {
-        this.flows.labels[index] = { ...labels, service: guess.service, serviceBy: guess.by };
+        if (labels) {
+          labels.service = guess.service;
+          labels.serviceBy = guess.by;
+        } else {
+          this.flows.labels[index] = { service: guess.service, serviceBy: guess.by };
+        }
       }
     }
     // Continue messages that began in an earlier packet of this direction.

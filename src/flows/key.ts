@@ -44,15 +44,21 @@ export function flowKey(p: Packet, key: Uint32Array): boolean {
   return srcIsA;
 }
 
-/** A 32-bit hash of the key (murmur3 finaliser over a multiply-xor chain). */
+/** One murmur3 mixing round. */
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** A 32-bit hash of the key (murmur3 rounds); IPv4 keys hash only the words that can be non-zero. */
 export function hashKey(key: Uint32Array): number {
-  let h = 0x9747b28c;
-  for (let i = 0; i < KEY_WORDS; i++) {
-    let k = Math.imul(key[i], 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  let h = mix(mix(mix(mix(0x9747b28c, key[0]), key[4]), key[8]), key[9]);
+  if (key[9] >>> 20 === 6) {
+    h = mix(mix(mix(h, key[1]), key[2]), key[3]);
+    h = mix(mix(mix(h, key[5]), key[6]), key[7]);
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
