@@ -2,7 +2,8 @@
  * API benchmark (run by hand: `bun bench/api.ts`, not a test): requests/s of GET /api/health and
  * p50/p99 latency of GET /api/flows?limit=100 with 1 M flows stored, while the benchmark capture is
  * fed through the pipeline at real time (`serve --read --speed 1`). Uses wrk when installed.
- * `--no-feed` measures the same without the capture feed (the API alone).
+ * `--no-feed` measures the same without the capture feed (the API alone); `--single-thread` runs
+ * the pipeline in the API's thread instead of its worker, for comparison.
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -114,6 +115,7 @@ async function main() {
   copyFileSync(SEED_DB, db);
   const port = await freePort();
   const feed = process.argv.includes("--no-feed") ? ["--no-capture"] : ["--read", capture, "--speed", "1"];
+  if (process.argv.includes("--single-thread")) feed.push("--single-thread");
   const server = Bun.spawn([process.execPath, "src/main.ts", "serve", ...feed, "--host", "127.0.0.1", "--port", String(port), "--database", db, "--log-level", "warn"], {
     cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN }, stdout: "inherit", stderr: "inherit",
   });

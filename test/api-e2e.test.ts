@@ -126,10 +126,11 @@ async function exerciseEveryEndpoint(s: Served) {
 }
 
 describe("serve --read on a capture this test writes", () => {
-  test("every endpoint, SIGTERM, restart keeps history and the flow ids continue", async () => {
-    const capture = writeSampleCapture(path.join(dir, "sample.pcap"));
-    const db = path.join(dir, "own.db");
-    const first = await serve(db, ["--read", capture, "--speed", "0"]);
+  // Default: the pipeline runs in a worker thread; --single-thread keeps it in the API's thread.
+  test.each([["worker", []], ["single-thread", ["--single-thread"]]] as [string, string[]][])("%s: every endpoint, SIGTERM, restart keeps history and the flow ids continue", async (mode, extra) => {
+    const capture = writeSampleCapture(path.join(dir, `sample-${mode}.pcap`));
+    const db = path.join(dir, `own-${mode}.db`);
+    const first = await serve(db, ["--read", capture, "--speed", "0", ...extra]);
     let firstFlows: any[];
     try {
       await waitFed(first);
@@ -153,7 +154,7 @@ describe("serve --read on a capture this test writes", () => {
     expect(out).toContain("API token (generated now, shown once)");
 
     // Restart without capture: the same history, the same token (read from the file, not printed).
-    const second = await serve(db, ["--no-capture"]);
+    const second = await serve(db, ["--no-capture", ...extra]);
     try {
       expect(second.token).toBe(first.token);
       const again = (await json(second, "/api/flows?limit=1000")).body.flows as any[];
@@ -168,7 +169,7 @@ describe("serve --read on a capture this test writes", () => {
     expect(await second.output()).not.toContain(first.token);
 
     // A third run feeding the capture again: new flow ids continue after the stored ones.
-    const third = await serve(db, ["--read", capture, "--speed", "0"]);
+    const third = await serve(db, ["--read", capture, "--speed", "0", ...extra]);
     try {
       await waitFed(third);
       const all = (await json(third, "/api/flows?limit=1000")).body.flows as any[];

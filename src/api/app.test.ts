@@ -256,6 +256,8 @@ describe("capture control", () => {
     const running = CaptureStatusSchema.parse(await (await get("/api/capture/status")).json());
     expect(running).toMatchObject({ running: true, mode: "file", file: slow });
     await expectError(await post("/api/capture/start"), 409, "conflict");
+    const emptyJson = await app.request("/api/capture/start", { method: "POST", headers: { ...auth, "content-type": "application/json", "content-length": "0" } });
+    await expectError(emptyJson, 409, "conflict"); // an empty JSON body is no options, not bad JSON
     const stopped = await post("/api/capture/stop");
     expect(stopped.status).toBe(200);
     expect(CaptureStatusSchema.parse(await stopped.json()).running).toBe(false);

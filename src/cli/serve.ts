@@ -33,6 +33,7 @@ Options:
       --max-flows N        flow table size (MAX_FLOWS, default 200000)
       --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
+      --single-thread      run capture and analysis in the API's thread (default: a worker thread)
   -h, --help               show this help
 
 The API token is API_TOKEN, or one generated on first start and stored beside the database
@@ -54,6 +55,7 @@ const OPTIONS = {
   "max-flows": { type: "string" },
   blocklist: { type: "string", multiple: true },
   "log-level": { type: "string" },
+  "single-thread": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -88,15 +90,21 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.LOG_LEVEL);
 
+  // Listened for before anything starts: a SIGTERM while the server or capture is still starting
+  // (systemctl stop, a test that saw /api/health answer) must also flush and exit 0, not kill.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
   let running: RunningService;
   try {
-    running = await runService(config, { log, blocklists: values.blocklist });
+    running = await runService(config, { log, blocklists: values.blocklist, inProcess: values["single-thread"] });
   } catch (e) {
     if (e instanceof ServeError || e instanceof StorageError) return cliError(`serve: ${e.message}`, 1);
     throw e;
   }
-  const { token, url, service } = running;
-  log.info(`NetInsight ${service.version} serving on ${url} (API docs: ${url}/docs, live view: ${url}/)`);
+  const { token, url } = running;
+  log.info(`NetInsight ${running.version} serving on ${url} (API docs: ${url}/docs, live view: ${url}/)`);
   log.info(`database: ${config.DATABASE_PATH}`);
   if (token.source === "generated") {
     // Whatever the log level: this is the only time the token is shown.
@@ -108,10 +116,10 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     if (values.read) {
-      await service.feedFile(values.read, speed, config.CAPTURE_FILTER);
+      await running.feedFile(values.read, speed, config.CAPTURE_FILTER);
       log.info(`capture: reading ${values.read} at ${speed === 0 ? "full speed" : `${speed}x real time`}`);
     } else if (!values["no-capture"]) {
-      const s = await service.capture.startLive({});
+      const s = await running.startLive({});
       log.info(`capture: live on ${s.interface}${s.filter ? ` (filter: ${s.filter})` : ""}`);
     }
   } catch (e) {
@@ -121,10 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     log.warn("the API keeps serving stored history; start capture later with POST /api/capture/start");
   }
 
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const signal = await stopSignal;
   log.info(`${signal}: stopping capture, writing history and closing the database`);
   await running.stop();
   log.info("stopped");

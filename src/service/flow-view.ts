@@ -10,7 +10,7 @@ import type { StorageWriter } from "../storage/writer.ts";
 /** How long the ordering of live flows is reused (sorting 200 k flows costs ~20 ms). */
 export const LIVE_ORDER_TTL_MS = 1000;
 
-function matches(f: FlowRecord, q: FlowQuery): boolean {
+export function matches(f: FlowRecord, q: FlowQuery): boolean {
   if (q.status && f.status !== q.status) return false;
   if (q.protocol && f.protocol !== q.protocol) return false;
   if (q.since !== undefined && f.lastSeen < q.since) return false;
@@ -19,7 +19,7 @@ function matches(f: FlowRecord, q: FlowQuery): boolean {
   return true;
 }
 
-const newestFirst = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
+export const newestFirst = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
 
 export class FlowView {
   #order: Float64Array = new Float64Array(0);
@@ -38,21 +38,8 @@ export class FlowView {
   }
 
   list(q: FlowQuery): FlowRecord[] {
-    const want = (q.offset ?? 0) + q.limit;
-    const out = new Map<string, FlowRecord>();
-    if (this.engine && q.status !== "closed") for (const f of this.#live(q, want)) out.set(f.id, f);
-    if (q.status !== "active" || !this.engine) {
-      if (this.writer) {
-        const queued: FlowRecord[] = [];
-        for (const f of this.writer.pendingFlows()) if (f.status === "closed" && !out.has(f.id) && matches(f, q)) queued.push(f);
-        queued.sort(newestFirst);
-        for (const f of queued.slice(0, want)) out.set(f.id, f);
-      }
-      // With a live table, stored "active" rows are either live or queued as closed: read only closed ones.
-      const status = this.engine ? "closed" : q.status;
-      for (const f of this.stored.query({ ...q, status, limit: want, offset: 0 })) if (!out.has(f.id)) out.set(f.id, f);
-    }
-    return [...out.values()].sort(newestFirst).slice(q.offset ?? 0, want);
+    const live = this.engine && q.status !== "closed" ? this.#live(q, (q.offset ?? 0) + q.limit) : this.engine ? [] : null;
+    return mergePage(q, live, this.writer?.pendingFlows() ?? [], this.stored);
   }
 
   /** Up to `want` live flows matching q, newest first. */
@@ -83,6 +70,26 @@ export class FlowView {
     }
     return out;
   }
+}
+
+/**
+ * One page of flows from live flows (already filtered, newest first; null when there is no live
+ * table), ended flows not yet written, and storage. Precedence for one id: live, queued, stored.
+ */
+export function mergePage(q: FlowQuery, live: FlowRecord[] | null, queued: Iterable<FlowRecord>, stored: StoredFlows): FlowRecord[] {
+  const want = (q.offset ?? 0) + q.limit;
+  const out = new Map<string, FlowRecord>();
+  if (live) for (const f of live) out.set(f.id, f);
+  if (q.status !== "active" || !live) {
+    const ended: FlowRecord[] = [];
+    for (const f of queued) if (f.status === "closed" && !out.has(f.id) && matches(f, q)) ended.push(f);
+    ended.sort(newestFirst);
+    for (const f of ended.slice(0, want)) out.set(f.id, f);
+    // With a live table, stored "active" rows are either live or queued as closed: read only closed ones.
+    const status = live ? "closed" : q.status;
+    for (const f of stored.query({ ...q, status, limit: want, offset: 0 })) if (!out.has(f.id)) out.set(f.id, f);
+  }
+  return [...out.values()].sort(newestFirst).slice(q.offset ?? 0, want);
 }
 
 type Table = Engine["flows"];

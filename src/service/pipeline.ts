@@ -1,15 +1,14 @@
 /**
- * Builds the engine the service runs, with its analyzers: the device tracker (restored from
- * storage), flow labels, threat detectors (their store restored from storage) and traffic rollups.
+ * The service's engine: the shared analysis (devices, flow labels, threats; analysis.ts) continued
+ * from what storage holds, plus the traffic rollups written to the same database.
  */
-import { FlowLabeler } from "../analytics/labeler.ts";
 import { RollupStore } from "../analytics/rollup-store.ts";
 import { TrafficRollup } from "../analytics/rollup.ts";
-import { DeviceTracker } from "../devices/tracker.ts";
-import { Engine } from "../engine/engine.ts";
+import type { DeviceTracker } from "../devices/tracker.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Storage } from "../storage/index.ts";
-import { createThreatDetectors, newDeviceThreat } from "../threats/index.ts";
-import { ThreatStore } from "../threats/store.ts";
+import type { ThreatStore } from "../threats/store.ts";
+import { buildAnalysis } from "./analysis.ts";
 
 export interface Pipeline {
   engine: Engine;
@@ -28,33 +27,15 @@ export interface PipelineOptions {
 }
 
 export function buildPipeline(opts: PipelineOptions): Pipeline {
-  let engineRef: Engine | null = null;
-  const label = (id: string, patch: Parameters<Engine["flows"]["label"]>[1]) => {
-    engineRef?.flows.label(id, patch);
-  };
-
-  const devices = new DeviceTracker({ labelFlow: label });
-  devices.restore(opts.storage.devices.list());
-
-  const threats = new ThreatStore({
-    resolveDevice: (ip, mac) => (mac ? devices.deviceIdFor(mac) : undefined) ?? (ip ? devices.findByIp(ip)?.id : undefined) ?? null,
-  });
-  threats.restore(opts.storage.threats.list());
-  const detectors = createThreatDetectors({ store: threats, blocklists: opts.blocklists });
-  // A device is news only once the network is known: not on the first run, when everything is new.
-  const knownNetwork = opts.storage.devices.list().length > 0;
-  devices.onChange((d, isNew) => {
-    if (isNew && knownNetwork) newDeviceThreat(threats, d, d.firstSeen);
-  });
-
   const rollupStore = new RollupStore(opts.storage.db);
-  const rollup = new TrafficRollup({ store: rollupStore, activeFlows: () => engineRef?.flows.active() ?? [] });
-
-  const engine = new Engine({
-    analyzers: [devices, new FlowLabeler({ labelFlow: label }), ...detectors.analyzers, rollup],
+  let rollup: TrafficRollup | undefined;
+  const { engine, devices, threats } = buildAnalysis({
     firstFlowId: opts.firstFlowId,
     maxFlows: opts.maxFlows,
+    blocklists: opts.blocklists,
+    devices: opts.storage.devices.list(),
+    threats: opts.storage.threats.list(),
+    extra: (engine) => [(rollup = new TrafficRollup({ store: rollupStore, activeFlows: () => engine().flows.active() }))],
   });
-  engineRef = engine;
-  return { engine, devices, threats, rollup, rollupStore };
+  return { engine, devices, threats, rollup: rollup!, rollupStore };
 }

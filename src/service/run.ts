@@ -1,6 +1,6 @@
 /**
- * Starts the whole service from a validated configuration: storage, token, pipeline, the Hono app,
- * the WebSocket hub and Bun.serve. `serve`, the end-to-end tests and the benchmark all use it.
+ * Starts the whole service from a validated configuration: token, the pipeline (in its own worker
+ * thread, so capture never stalls the API), the Hono app, the WebSocket hub and Bun.serve.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -12,14 +12,21 @@ import { openStorage } from "../storage/index.ts";
 import { VERSION } from "../version.ts";
 import { LiveBus } from "./bus.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { resolveToken, type ResolvedToken } from "./token.ts";
+import type { CaptureStartOptions, CaptureState, ServiceContext } from "./context.ts";
+import { PipelineWorker, WorkerUnavailableError } from "./remote.ts";
 import { NetInsightService, serviceContext } from "./service.ts";
+import { resolveToken, type ResolvedToken } from "./token.ts";
+import type { WorkerInit } from "./worker-protocol.ts";
 
 export interface RunningService {
-  service: NetInsightService;
+  version: string;
   server: Server<unknown>;
   url: string;
   token: ResolvedToken;
+  /** Where the pipeline runs: its own worker thread (serve), or this thread. */
+  mode: "worker" | "in-process";
+  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState>;
+  startLive(opts?: CaptureStartOptions): Promise<CaptureState>;
   /** Stop serving, stop capture, flush, close the database. */
   stop(): Promise<void>;
 }
@@ -27,6 +34,8 @@ export interface RunningService {
 export interface RunOptions {
   log?: Logger;
   blocklists?: string[];
+  /** Run the pipeline in this thread instead of a worker (tests, debugging). */
+  inProcess?: boolean;
 }
 
 export class ServeError extends Error {
@@ -36,32 +45,46 @@ export class ServeError extends Error {
   }
 }
 
+interface Pipeline {
+  mode: "worker" | "in-process";
+  ctx: ServiceContext;
+  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState>;
+  startLive(opts?: CaptureStartOptions): Promise<CaptureState>;
+  shutdown(): Promise<void>;
+}
+
 export async function runService(config: Config, opts: RunOptions = {}): Promise<RunningService> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  mkdirSync(path.dirname(config.DATABASE_PATH), { recursive: true });
-  const storage = openStorage(config.DATABASE_PATH);
   let token: ResolvedToken;
   try {
+    mkdirSync(path.dirname(config.DATABASE_PATH), { recursive: true });
     token = resolveToken(config.API_TOKEN, config.DATABASE_PATH);
   } catch (err) {
-    storage.close();
-    throw new ServeError(`cannot store the API token beside the database: ${(err as Error).message}`);
+    throw new ServeError(`cannot write beside the database (${config.DATABASE_PATH}): ${(err as Error).message}`);
   }
   const bus = new LiveBus();
-  const service = await NetInsightService.create({
-    storage, version: VERSION, bus, flushSeconds: config.FLUSH_SECONDS, maxFlows: config.MAX_FLOWS,
+  const init: WorkerInit = {
+    databasePath: config.DATABASE_PATH, version: VERSION, flushSeconds: config.FLUSH_SECONDS, maxFlows: config.MAX_FLOWS,
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
-    interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, log,
-  });
+    interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
+  };
+  let pipeline: Pipeline;
+  try {
+    pipeline = opts.inProcess ? await inProcessPipeline(init, bus, log) : await workerPipeline(init, bus);
+  } catch (err) {
+    if (!(err instanceof WorkerUnavailableError)) throw new ServeError((err as Error).message);
+    log.warn(`pipeline worker unavailable (${err.message}); capturing in the API's thread instead`);
+    try {
+      pipeline = await inProcessPipeline(init, bus, log);
+    } catch (e) {
+      throw new ServeError((e as Error).message);
+    }
+  }
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
-  const wsDocs = await optionalImport<typeof import("../ws/openapi.ts")>(() => import("../ws/openapi.ts"), log, "WebSocket docs");
-  const app = createApp(serviceContext(service), {
+  const app = createApp(pipeline.ctx, {
     token: token.token,
     allowedOrigins: config.ALLOWED_ORIGINS,
-    mount: (a) => {
-      web?.webAssetRoutes(a);
-      wsDocs?.registerLiveFeedDocs(a);
-    },
+    mount: web ? (a) => web.webAssetRoutes(a) : undefined,
   });
   const wsModule = await optionalImport<typeof import("../ws/hub.ts")>(() => import("../ws/hub.ts"), log, "WebSocket feed");
   const hub = wsModule?.createLiveHub({ bus, checkToken: (t) => tokenMatches(token.token, t), version: VERSION }) ?? null;
@@ -82,27 +105,56 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       },
     }) as Server<unknown>;
   } catch (err) {
-    await service.shutdown();
+    await pipeline.shutdown();
     const msg = (err as Error).message;
     if (/in use|EADDRINUSE/i.test(msg)) throw new ServeError(`port ${config.PORT} on ${config.HOST} is already in use: stop the other program or choose another port with --port or PORT`);
     throw new ServeError(`cannot listen on ${config.HOST}:${config.PORT}: ${msg}`);
   }
-  service.start();
   const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
   let stopped: Promise<void> | null = null;
   return {
-    service,
+    version: VERSION,
     server,
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`,
     token,
+    mode: pipeline.mode,
+    feedFile: (p, speed, filter) => pipeline.feedFile(p, speed, filter),
+    startLive: (o) => pipeline.startLive(o),
     stop() {
       stopped ??= (async () => {
         hub?.close();
         await server.stop(true);
-        await service.shutdown();
+        await pipeline.shutdown();
       })();
       return stopped;
     },
+  };
+}
+
+async function workerPipeline(init: WorkerInit, bus: LiveBus): Promise<Pipeline> {
+  const w = await PipelineWorker.start(init, bus);
+  return {
+    mode: "worker",
+    ctx: w.context(init.version),
+    feedFile: (p, speed, filter) => w.feedFile(p, speed, filter),
+    startLive: (o) => w.startLive(o),
+    shutdown: () => w.shutdown(),
+  };
+}
+
+async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): Promise<Pipeline> {
+  const service = await NetInsightService.create({
+    storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
+    maxFlows: init.maxFlows, retention: init.retention, interface: init.interface, filter: init.filter,
+    blocklists: init.blocklists, log,
+  });
+  service.start();
+  return {
+    mode: "in-process",
+    ctx: serviceContext(service),
+    feedFile: (p, speed, filter) => service.feedFile(p, speed, filter),
+    startLive: (o) => service.capture.startLive(o),
+    shutdown: () => service.shutdown(),
   };
 }
 

@@ -47,14 +47,12 @@ export const MIGRATIONS: readonly Migration[] = [
         src_device_id TEXT,
         dst_device_id TEXT
       ) STRICT;
-      -- Exactly the lookups /api/flows makes: newest first, overall, by address, by device. Each
-      -- address/device index ends in last_seen so one side of "src or dst" reads in order and stops
-      -- after a page, instead of sorting every flow of a busy host.
+      -- Exactly the lookups /api/flows makes: newest first, by address, by device.
       CREATE INDEX flows_last_seen ON flows (last_seen);
-      CREATE INDEX flows_src_ip ON flows (src_ip, last_seen);
-      CREATE INDEX flows_dst_ip ON flows (dst_ip, last_seen);
-      CREATE INDEX flows_src_device ON flows (src_device_id, last_seen) WHERE src_device_id IS NOT NULL;
-      CREATE INDEX flows_dst_device ON flows (dst_device_id, last_seen) WHERE dst_device_id IS NOT NULL;
+      CREATE INDEX flows_src_ip ON flows (src_ip);
+      CREATE INDEX flows_dst_ip ON flows (dst_ip);
+      CREATE INDEX flows_src_device ON flows (src_device_id) WHERE src_device_id IS NOT NULL;
+      CREATE INDEX flows_dst_device ON flows (dst_device_id) WHERE dst_device_id IS NOT NULL;
 
       CREATE TABLE devices (
         id TEXT PRIMARY KEY,
@@ -109,6 +107,22 @@ export const MIGRATIONS: readonly Migration[] = [
         dropped INTEGER NOT NULL DEFAULT 0,
         error TEXT
       ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    name: "address and device indexes end in last_seen",
+    // One side of "src or dst" then reads newest first and stops after a page, instead of sorting
+    // every flow of a busy host (100+ ms with 1 M flows stored; ~1 ms after).
+    sql: `
+      DROP INDEX flows_src_ip;
+      DROP INDEX flows_dst_ip;
+      DROP INDEX flows_src_device;
+      DROP INDEX flows_dst_device;
+      CREATE INDEX flows_src_ip ON flows (src_ip, last_seen);
+      CREATE INDEX flows_dst_ip ON flows (dst_ip, last_seen);
+      CREATE INDEX flows_src_device ON flows (src_device_id, last_seen) WHERE src_device_id IS NOT NULL;
+      CREATE INDEX flows_dst_device ON flows (dst_device_id, last_seen) WHERE dst_device_id IS NOT NULL;
     `,
   },
 ];

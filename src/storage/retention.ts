@@ -4,7 +4,8 @@
  */
 import type { Storage } from "./index.ts";
 
-export const STEP_ROWS = 5000;
+/** Rows per pruning step: ~40 ms on a table of 1 M flows with its five indexes (5000 took ~100 ms). */
+export const STEP_ROWS = 2000;
 /** Freed pages handed back to the file system per step (4 KiB pages: 16 MiB). */
 export const VACUUM_PAGES = 4096;
 

@@ -59,6 +59,16 @@ describe("migrations", () => {
     expect(() => migrate(db, steps.slice(0, 1))).toThrow(/newer than this NetInsight/);
   });
 
+  test("a database made by migration 1 is brought to the latest schema", () => {
+    const db = new Database(":memory:");
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.query("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
+    expect(migrate(db)).toBe(MIGRATIONS.at(-1)!.version);
+    const cols = db.query("SELECT name FROM pragma_index_info('flows_src_ip')").all().map((r) => (r as { name: string }).name);
+    expect(cols).toEqual(["src_ip", "last_seen"]);
+    expect(db.query("SELECT value FROM meta WHERE key = 'kept'").get()).toEqual({ value: "yes" });
+  });
+
   test("a failing migration leaves the previous version", () => {
     const db = new Database(":memory:");
     expect(() => migrate(db, [{ version: 1, name: "bad", sql: "CREATE TABLE x (a INTEGER) STRICT; NOT SQL;" }])).toThrow();

@@ -5,6 +5,7 @@
  * Long mode: `bun bench/fuzz.ts --frames 5000000`. Reproduce: FUZZ_SEED=<seed> (and the frame index).
  */
 import { describe, expect, test } from "bun:test";
+import { appendPacket, newBatch } from "../../src/capture/batch.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import type { Analyzer } from "../../src/engine/events.ts";
 import { FUZZ_CORPUS, corpusSkipNote, envNumber } from "./corpus.ts";
@@ -59,13 +60,8 @@ describe("fuzz seeds", () => {
       for (const name of Object.keys(wrappers)) {
         const seed = seeds.find((s) => s.name === `http-request/${family}-${name}`)!;
         const engine = new Engine();
-        const frame = seed.frame;
-        const batch = { bytes: new Uint8Array(16 + frame.length + 8), view: null as unknown as DataView, count: 1, used: 0 };
-        batch.view = new DataView(batch.bytes.buffer);
-        batch.view.setUint32(0, 1_700_000_000, true);
-        batch.view.setUint32(8, frame.length, true);
-        batch.view.setUint32(12, frame.length, true);
-        batch.bytes.set(frame, 16);
+        const batch = newBatch(4096);
+        appendPacket(batch, 1_700_000_000, 0, seed.frame);
         engine.processBatch(batch, seed.linkType);
         expect({ seed: seed.name, errors: engine.stats.decodeErrors, flows: engine.stats.flowsCreated }).toEqual({ seed: seed.name, errors: 0, flows: 1 });
         expect(seed.fields.map((f) => f.what)).toContain(family === "v4" ? "ipv4 total length" : "ipv6 payload length");

@@ -162,11 +162,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
     const t1 = performance.now();
     report.decoderMs += t1 - t0;
-    const r = rng.u32() % 200;
-    clock += r === 0 ? 400 : 0.01;
-    const ts = r === 1 ? clock - 5 : clock;
+    // Hostile capture headers too: time jumps (idle expiry), time going back, absurd stamps, and
+    // wire lengths that disagree with the captured length.
+    const r = rng.u32() % 4000;
+    clock += r < 20 ? 400 : 0.01;
+    const ts = r >= 20 && r < 40 ? clock - 5 : r === 40 ? 0 : r === 41 ? 4294967295 : clock;
+    const wire = rng.chance(0.05) ? rng.pick([0, 1, 65535, 262144, 4294967295, rng.u32() & 0xffff]) : undefined;
     for (const f of frames) {
-      fillBatch(batch, ts, f.frame);
+      fillBatch(batch, ts, f.frame, wire);
       try {
         timed(`Engine.processBatch (linktype ${f.linkType})`, () => engine!.processBatch(batch, f.linkType));
       } catch (e) {
@@ -186,11 +189,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
 class HangError extends Error {}
 
-function fillBatch(batch: PacketBatch, ts: number, frame: Uint8Array): void {
+function fillBatch(batch: PacketBatch, ts: number, frame: Uint8Array, wireLen = frame.length): void {
   batch.used = 0;
   batch.count = 0;
   const sec = Math.floor(ts);
-  appendPacket(batch, sec, Math.floor((ts - sec) * 1e6), frame);
+  appendPacket(batch, sec, Math.floor((ts - sec) * 1e6), frame, wireLen);
 }
 
 /** Every decoder on the payload; every INVARIANCE_EVERY-th payload also inside junk, where results must not change. */

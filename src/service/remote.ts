@@ -1,0 +1,185 @@
+/**
+ * The service thread's side of the pipeline worker: a ServiceContext whose answers come from the
+ * worker (health from its latest report, so monitors never wait), and its live events on a LiveBus.
+ */
+import { Database } from "bun:sqlite";
+import type { FlowRecord } from "../flows/record.ts";
+import { StoredFlows, type FlowQuery } from "../storage/flows.ts";
+import type { LiveBus } from "./bus.ts";
+import type { CaptureStartOptions, CaptureState, HealthState, ServiceContext } from "./context.ts";
+import { matches, mergePage } from "./flow-view.ts";
+import { fromWire, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp } from "./worker-protocol.ts";
+
+/** The worker itself could not run (its module is missing from a build, or it crashed). */
+export class WorkerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerUnavailableError";
+  }
+}
+
+const CAPTURE_OPS: ReadonlySet<WorkerOp> = new Set(["feedFile", "captureStart", "captureStop", "captureStatus"]);
+
+/** A worker that has not reported for this long is reported as a problem by /api/health. */
+export const STALE_HEALTH_MS = 5000;
+
+export class PipelineWorker {
+  readonly #worker: Worker;
+  readonly #bus: LiveBus;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; capture: boolean }>();
+  #nextId = 1;
+  #health: HealthState | null = null;
+  #healthAt = 0;
+  #capture: CaptureState | null = null;
+  #startedAt = Date.now();
+  #exited = false;
+  #snapshot: LiveSnapshot | null = null;
+  /** This thread's own read-only connection: stored flows are read here, never waiting for the worker. */
+  #reader: { db: Database; flows: StoredFlows } | null = null;
+
+  private constructor(worker: Worker, bus: LiveBus) {
+    this.#worker = worker;
+    this.#bus = bus;
+    worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.#receive(e.data);
+    worker.addEventListener("close", () => this.#failAll("the pipeline worker exited"));
+    worker.onerror = (e) => this.#failAll(`the pipeline worker failed: ${(e as ErrorEvent).message}`);
+  }
+
+  static async start(init: WorkerInit, bus: LiveBus): Promise<PipelineWorker> {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    } catch (err) {
+      throw new WorkerUnavailableError((err as Error).message);
+    }
+    const pw = new PipelineWorker(worker, bus);
+    try {
+      pw.#startedAt = (await pw.call("init", init)) as number;
+      // The worker has created and migrated the database; WAL lets this connection read alongside it.
+      const db = new Database(init.databasePath, { readonly: true });
+      db.exec("PRAGMA busy_timeout = 5000");
+      pw.#reader = { db, flows: new StoredFlows(db) };
+    } catch (err) {
+      worker.terminate();
+      throw err;
+    }
+    return pw;
+  }
+
+  call(op: WorkerOp, ...args: unknown[]): Promise<unknown> {
+    if (this.#exited) return Promise.reject(new Error("the pipeline worker is not running"));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, capture: CAPTURE_OPS.has(op) });
+      this.#worker.postMessage({ id, op, args });
+    });
+  }
+
+  #receive(m: WorkerMessage): void {
+    if (m.type === "events") {
+      for (const e of m.events) {
+        // Capture started or stopped: the flows changed state; wait for a snapshot taken after it.
+        if (e.type === "capture") this.#snapshot = null;
+        this.#bus.publish(e);
+      }
+    } else if (m.type === "live") {
+      this.#snapshot = m.snapshot;
+    } else if (m.type === "health") {
+      this.#health = m.health;
+      this.#capture = m.capture;
+      this.#healthAt = Date.now();
+    } else {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      // Whoever just asked about capture must then see flows as of that answer, not an older snapshot.
+      if (p.capture) this.#snapshot = null;
+      if (m.ok) p.resolve(m.result);
+      else p.reject(fromWire(m.error));
+    }
+  }
+
+  #failAll(message: string): void {
+    this.#exited = true;
+    for (const p of this.#pending.values()) p.reject(new WorkerUnavailableError(message));
+    this.#pending.clear();
+  }
+
+  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState> {
+    return this.call("feedFile", path, speed, filter) as Promise<CaptureState>;
+  }
+
+  startLive(opts: CaptureStartOptions = {}): Promise<CaptureState> {
+    return this.call("captureStart", opts) as Promise<CaptureState>;
+  }
+
+  /** Stops capture, writes everything and closes the database in the worker, then ends it. */
+  async shutdown(): Promise<void> {
+    if (this.#exited) return;
+    // Closed first, so the worker's connection is the last one and can checkpoint and remove the WAL.
+    this.#reader?.db.close();
+    this.#reader = null;
+    try {
+      await this.call("shutdown");
+    } finally {
+      this.#exited = true;
+      this.#worker.terminate();
+    }
+  }
+
+  /**
+   * Unfiltered pages come from the latest live snapshot and this thread's connection; filtered ones
+   * need every live flow, so the worker answers them.
+   */
+  #listFlows(q: FlowQuery): FlowRecord[] | Promise<FlowRecord[]> {
+    const snap = this.#snapshot;
+    const want = (q.offset ?? 0) + q.limit;
+    const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined;
+    if (!snap || !this.#reader || !simple || (!snap.complete && want > snap.active.length)) {
+      return this.call("flowsList", q) as Promise<FlowRecord[]>;
+    }
+    const live = q.status === "closed" ? [] : snap.active.filter((f) => matches(f, q)).slice(0, want);
+    return mergePage(q, live, snap.queued, this.#reader.flows);
+  }
+
+  #getFlow(id: string): FlowRecord | undefined | Promise<FlowRecord | undefined> {
+    const snap = this.#snapshot;
+    const hit = snap?.active.find((f) => f.id === id) ?? snap?.queued.find((f) => f.id === id);
+    if (hit) return hit;
+    return this.call("flowsGet", id) as Promise<FlowRecord | undefined>;
+  }
+
+  context(version: string): ServiceContext {
+    const call = <T>(op: WorkerOp, ...args: unknown[]) => this.call(op, ...args) as Promise<T>;
+    return {
+      version,
+      startedAt: this.#startedAt,
+      health: () => this.#healthNow(version),
+      flows: { list: (q) => this.#listFlows(q), get: (id) => this.#getFlow(id) },
+      devices: { list: () => call("devicesList"), get: (id) => call("devicesGet", id) },
+      threats: { list: (q) => call("threatsList", q), get: (id) => call("threatsGet", id), dismiss: (id) => call("threatsDismiss", id) },
+      capture: {
+        status: () => call<CaptureState>("captureStatus"),
+        start: (o) => call<CaptureState>("captureStart", o),
+        stop: () => call<CaptureState>("captureStop"),
+      },
+      analytics: (q) => call("analytics", q),
+      protocols: (q) => call("protocols", q),
+    };
+  }
+
+  #healthNow(version: string): HealthState {
+    const uptimeSeconds = Math.round((Date.now() - this.#startedAt) / 1000);
+    const h = this.#health;
+    if (!h || this.#exited) {
+      return {
+        version, uptimeSeconds, captureRunning: false, dbOk: false, dbSizeBytes: 0, pendingRows: 0, lastFlushAt: null,
+        lastFlushError: null, problems: [this.#exited ? "pipeline: the worker has stopped" : "pipeline: starting"],
+      };
+    }
+    const problems = [...h.problems];
+    const age = Date.now() - this.#healthAt;
+    if (age > STALE_HEALTH_MS) problems.push(`pipeline: no report for ${Math.round(age / 1000)} s (overloaded?)`);
+    return { ...h, uptimeSeconds, captureRunning: this.#capture?.running ?? h.captureRunning, problems };
+  }
+}

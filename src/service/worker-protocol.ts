@@ -1,0 +1,71 @@
+/**
+ * Messages between the service thread (HTTP, WebSocket) and the pipeline worker (capture, engine,
+ * analyzers, storage writes). Errors cross as plain objects and are rebuilt on the other side.
+ */
+import type { FlowRecord } from "../flows/record.ts";
+import type { LiveEvent } from "./bus.ts";
+import { CaptureConflictError, CaptureStartError, type CaptureState, type HealthState } from "./context.ts";
+
+export interface WorkerInit {
+  databasePath: string;
+  version: string;
+  flushSeconds: number;
+  maxFlows: number;
+  retention: { retentionDays: number; maxDbBytes: number };
+  interface?: string;
+  filter?: string;
+  blocklists?: string[];
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export type WorkerOp =
+  | "init" | "feedFile" | "captureStart" | "captureStop" | "captureStatus" | "flowsList" | "flowsGet" | "devicesList"
+  | "devicesGet" | "threatsList" | "threatsGet" | "threatsDismiss" | "analytics" | "protocols" | "shutdown";
+
+export interface WorkerRequest {
+  id: number;
+  op: WorkerOp;
+  args: unknown[];
+}
+
+export interface WireError {
+  name: string;
+  message: string;
+  status?: 400 | 503;
+  code?: string;
+}
+
+export type WorkerMessage =
+  | { type: "reply"; id: number; ok: true; result: unknown }
+  | { type: "reply"; id: number; ok: false; error: WireError }
+  | { type: "events"; events: LiveEvent[] }
+  | { type: "health"; health: HealthState; capture: CaptureState }
+  | { type: "live"; snapshot: LiveSnapshot };
+
+/** The newest live flows and the ended flows not yet written, so the HTTP thread can page flows alone. */
+export interface LiveSnapshot {
+  /** Newest first, at most LIVE_SNAPSHOT_SIZE. */
+  active: FlowRecord[];
+  /** True when `active` is every live flow. */
+  complete: boolean;
+  /** Ended flows waiting for the next write, newest first. */
+  queued: FlowRecord[];
+}
+
+/** Flows in a live snapshot: enough for any unfiltered page (limit <= 1000). */
+export const LIVE_SNAPSHOT_SIZE = 1000;
+/** How often the snapshot is refreshed: the flows list may lag the live table by this much. */
+export const LIVE_SNAPSHOT_MS = 500;
+
+export function toWire(err: unknown): WireError {
+  const e = err as Error & { status?: 400 | 503; code?: string };
+  return { name: e?.name ?? "Error", message: e?.message ?? String(err), status: e?.status, code: e?.code };
+}
+
+export function fromWire(w: WireError): Error {
+  if (w.name === "CaptureConflictError") return new CaptureConflictError(w.message);
+  if (w.name === "CaptureStartError") return new CaptureStartError(w.message, w.status ?? 503, w.code ?? "capture_failed");
+  const err = new Error(w.message);
+  err.name = w.name;
+  return err;
+}
