@@ -14,19 +14,15 @@ want_file() { [ -e "$1" ] || missing="$missing $2"; }
 want_lib libpcap.so.0.8 libpcap0.8
 want_cmd cc gcc
 if [ "$mode" = test ]; then
-  # The tests capture live on veth pairs in network namespaces and replay real traffic.
-  want_cmd ip iproute2
-  want_cmd tshark tshark
-  want_cmd tcpreplay tcpreplay
-  want_cmd ping iputils-ping
-  want_cmd nc netcat-openbsd
-  want_file /usr/include/pcap/pcap.h libpcap-dev
-  for extra in $(cat scripts/test-packages.txt 2>/dev/null | grep -v '^#'); do
-    case "$extra" in
-      *:*) want_file "$(echo "$extra" | cut -d: -f2-)" "$(echo "$extra" | cut -d: -f1)" ;;
-      *) want_cmd "$extra" "$extra" ;;
+  # The tests capture live on veth pairs in network namespaces, replay real traffic, attack a lab
+  # with real tools, drive a browser and run the arm64 build under emulation.
+  while read -r check package; do
+    case "$check" in
+      ""|"#"*) continue ;;
+      /*) want_file "$check" "$package" ;;
+      *) want_cmd "$check" "$package" ;;
     esac
-  done
+  done < scripts/test-packages.txt
 fi
 
 if [ -n "$missing" ]; then
@@ -40,6 +36,11 @@ if [ -n "$missing" ]; then
     echo "setup: please install these packages first: sudo apt-get install$missing" >&2
     [ "$mode" = test ] || exit 1
   fi
+fi
+
+# Running the arm64 executable under qemu needs Debian's arm64 libc and libpcap (multi-arch).
+if [ "$mode" = test ] && [ "$(id -u)" = 0 ] && [ "$(uname -m)" = x86_64 ]; then
+  sh scripts/arm64-env.sh >/dev/null || echo "setup: arm64 emulation could not be set up; the arm64 tests will skip" >&2
 fi
 
 # Bun and the JavaScript dependencies come from npm (package-lock.json).

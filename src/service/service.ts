@@ -10,7 +10,7 @@ import type { Analytics, Protocols } from "../api/schemas.ts";
 import type { Device } from "../devices/model.ts";
 import { nextFlowId, type Storage } from "../storage/index.ts";
 import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
-import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
+import { FLUSH_ROWS, MAX_PENDING_ROWS, StorageWriter } from "../storage/writer.ts";
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
 import { CaptureController } from "./capture.ts";
@@ -49,6 +49,8 @@ export class NetInsightService {
   #closed = false;
   #retaining = false;
   #dbSize = { at: 0, bytes: 0 };
+  /** The write error last logged (null: writing works). */
+  #writeError: string | null = null;
 
   private constructor(
     readonly opts: ServiceOptions,
@@ -131,8 +133,21 @@ export class NetInsightService {
     if (this.#closed) return;
     this.#syncActiveFlows();
     const info = await this.writer.flush();
-    if (info.error) this.log.warn(`storage: flush failed, will retry: ${info.error}`);
-    else if (info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
+    this.#reportWrite(info.error);
+    if (!info.error && info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
+  }
+
+  /** Logs when writing starts failing (or fails differently) and when it works again: not every flush. */
+  #reportWrite(error: string | null): void {
+    if (error === this.#writeError) return;
+    if (error) {
+      const full = /full/i.test(error) ? `the disk holding ${this.storage.path} is full; ` : "";
+      this.log.error(`storage: cannot write the database (${error}): ${full}capture goes on in memory, ` +
+        `up to ${MAX_PENDING_ROWS} queued flows, and writing is retried every flush`);
+    } else {
+      this.log.info(`storage: writing again (${this.writer.pending} rows still queued)`);
+    }
+    this.#writeError = error;
   }
 
   /** Active flows whose counters moved since the last sync: queued for storage and published. */
