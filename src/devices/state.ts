@@ -32,6 +32,8 @@ export function macId(mac: string): string {
   return mac.replace(/:/g, "");
 }
 
+const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0];
+
 export class DeviceState {
   readonly device: Device;
   private readonly evidenceIndex = new Map<string, Evidence>();
@@ -39,6 +41,8 @@ export class DeviceState {
   readonly remoteIps = new Set<string>();
   emittedNew = false;
   dirty = false;
+  /** What flows still in progress add to the counters (packets/bytes out, packets/bytes in). */
+  live: readonly number[] = NO_TRAFFIC;
   lastEmit = -Infinity;
 
   constructor(mac: string, ts: number, restored?: Device) {

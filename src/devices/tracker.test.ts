@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Device } from "./model.ts";
 import { arp, dhcp, flow, meta } from "./testkit.ts";
-import { DeviceTracker, GATEWAY_MIN_REMOTE_IPS } from "./tracker.ts";
+import { DeviceTracker, GATEWAY_MIN_REMOTE_IPS, LIVE_COUNT_SECONDS } from "./tracker.ts";
 
 const PI = "b8:27:eb:11:22:33";
 const ROUTER = "4c:5e:0c:ea:03:65";
@@ -259,5 +259,26 @@ describe("DeviceTracker: events, flows, bounds, restore", () => {
     t2.flush();
     expect(t2.list()).toHaveLength(1);
     expect(events).toEqual([false]);
+  });
+});
+
+describe("traffic of flows in progress", () => {
+  test("counters include active flows at each recount, and the ended totals after", () => {
+    let active = [flow({ id: "1", srcMac: "b8:27:eb:00:00:01", srcIp: "192.168.1.20", dstMac: "00:1d:7e:00:00:01", dstIp: "93.184.216.34", packetsSent: 10, bytesSent: 1000, packetsReceived: 20, bytesReceived: 30000 })];
+    const t = new DeviceTracker({ activeFlows: () => active });
+    t.observe(arp("b8:27:eb:00:00:01", "192.168.1.20", 1000));
+    t.tick(1000);
+    const pi = () => t.findByMac("b8:27:eb:00:00:01")!;
+    expect([pi().bytesSent, pi().bytesReceived]).toEqual([1000, 30000]);
+    // The download goes on: the next recount follows it, without counting the first part twice.
+    active = [{ ...active[0], packetsSent: 15, bytesSent: 1500, packetsReceived: 40, bytesReceived: 60000 }];
+    t.tick(1000 + LIVE_COUNT_SECONDS);
+    expect([pi().bytesSent, pi().bytesReceived]).toEqual([1500, 60000]);
+    // It ends with its totals; once it is gone from the table the counters are exactly the totals.
+    const ended = { ...active[0], packetsSent: 16, bytesSent: 1600, packetsReceived: 41, bytesReceived: 61000 };
+    active = [];
+    t.flowEnded(ended, "closed");
+    t.tick(1000 + 2 * LIVE_COUNT_SECONDS);
+    expect([pi().bytesSent, pi().bytesReceived, pi().flowCount]).toEqual([1600, 61000, 1]);
   });
 });

@@ -23,7 +23,12 @@ export type FlowLabeler = (flowId: string, patch: { srcDeviceId?: string; dstDev
 export interface DeviceTrackerOptions {
   maxDevices?: number;
   labelFlow?: FlowLabeler;
+  /** The flows in progress: with it, device counters include them (refreshed every LIVE_COUNT_SECONDS). */
+  activeFlows?: () => FlowRecord[];
 }
+
+/** How often the traffic of flows still in progress is counted into the devices. */
+export const LIVE_COUNT_SECONDS = 10;
 
 const WANTS: readonly ObservationKind[] = [
   "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http",
@@ -36,6 +41,8 @@ export class DeviceTracker implements Analyzer {
   readonly stats = { evictions: 0, merges: 0 };
   private readonly maxDevices: number;
   private readonly labelFlow?: FlowLabeler;
+  private readonly activeFlows?: () => FlowRecord[];
+  private nextLiveCount = 0;
   private readonly registry = new DeviceRegistry();
   private readonly changes = new ChangeFeed();
   private readonly locality = new Locality();
@@ -43,6 +50,7 @@ export class DeviceTracker implements Analyzer {
 
   constructor(options: DeviceTrackerOptions = {}) {
     this.maxDevices = options.maxDevices ?? DEFAULT_MAX_DEVICES;
+    this.activeFlows = options.activeFlows;
     this.labelFlow = options.labelFlow;
   }
 
@@ -150,7 +158,44 @@ export class DeviceTracker implements Analyzer {
   }
 
   tick(now: number): void {
+    if (this.activeFlows && now >= this.nextLiveCount) {
+      this.nextLiveCount = now + LIVE_COUNT_SECONDS;
+      this.countLive(this.activeFlows());
+    }
     this.changes.tick(now);
+  }
+
+  /**
+   * Counters = flows that ended + flows in progress. The in-progress part is recomputed from the
+   * flow table each time (a flow that ended since is counted twice until the next recount, at most
+   * LIVE_COUNT_SECONDS later).
+   */
+  private countLive(flows: FlowRecord[]): void {
+    const sums = new Map<DeviceState, number[]>();
+    const add = (st: DeviceState, pOut: number, bOut: number, pIn: number, bIn: number) => {
+      const s = sums.get(st) ?? [0, 0, 0, 0];
+      s[0] += pOut; s[1] += bOut; s[2] += pIn; s[3] += bIn;
+      sums.set(st, s);
+    };
+    const byMac = (mac: string | null) => {
+      const m = normalizeMac(mac);
+      return m ? this.registry.byMac.get(m) : undefined;
+    };
+    for (const f of flows) {
+      const src = byMac(f.srcMac), dst = byMac(f.dstMac);
+      if (src) add(src, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived);
+      if (dst && dst !== src) add(dst, f.packetsReceived, f.bytesReceived, f.packetsSent, f.bytesSent);
+    }
+    for (const st of this.registry.byId.values()) {
+      const next = sums.get(st);
+      if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0) continue;
+      const now = next ?? [0, 0, 0, 0];
+      const d = st.device;
+      d.packetsSent += now[0] - st.live[0]; d.bytesSent += now[1] - st.live[1];
+      d.packetsReceived += now[2] - st.live[2]; d.bytesReceived += now[3] - st.live[3];
+      st.live = now;
+      this.dirty(st);
+    }
   }
 
   /** Emits every pending change now (end of a capture file, shutdown). */
@@ -264,6 +309,7 @@ export class DeviceTracker implements Analyzer {
     a.packetsSent += b.packetsSent; a.bytesSent += b.bytesSent;
     a.packetsReceived += b.packetsReceived; a.bytesReceived += b.bytesReceived;
     a.flowCount += b.flowCount;
+    into.live = into.live.map((v, i) => v + from.live[i]);
     a.firstSeen = Math.min(a.firstSeen, b.firstSeen);
     a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
     a.isGateway ||= b.isGateway;

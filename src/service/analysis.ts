@@ -23,6 +23,8 @@ export interface AnalysisOptions {
   /** History to continue from (the service restores these from storage). */
   devices?: Device[];
   threats?: Threat[];
+  /** Count flows in progress into device counters (the service; a file's flows all end anyway). */
+  liveDeviceCounters?: boolean;
   /** Analyzers to run after the standard ones (e.g. rollups); they may need the engine. */
   extra?: (engine: () => Engine) => Analyzer[];
 }
@@ -39,7 +41,10 @@ export function buildAnalysis(opts: AnalysisOptions = {}): Analysis {
     engine?.flows.label(id, patch);
   };
 
-  const devices = new DeviceTracker({ labelFlow: label });
+  const devices = new DeviceTracker({
+    labelFlow: label,
+    activeFlows: opts.liveDeviceCounters ? () => engine?.flows.active() ?? [] : undefined,
+  });
   if (opts.devices) devices.restore(opts.devices);
 
   const threats = new ThreatStore({

@@ -33,6 +33,7 @@ export function buildPipeline(opts: PipelineOptions): Pipeline {
     firstFlowId: opts.firstFlowId,
     maxFlows: opts.maxFlows,
     blocklists: opts.blocklists,
+    liveDeviceCounters: true,
     devices: opts.storage.devices.list(),
     threats: opts.storage.threats.list(),
     extra: (engine) => [(rollup = new TrafficRollup({ store: rollupStore, activeFlows: () => engine().flows.active() }))],
