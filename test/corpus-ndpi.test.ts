@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { attachAnalytics, getAnalytics, getProtocols } from "../src/analytics/index.ts";
-import { CaptureFileError, openOffline } from "../src/capture/offline.ts";
+import { analyzeFile } from "../src/engine/analyze.ts";
 import { mapNdpiProtocol, serviceAgrees } from "../src/analytics/ndpi-names.ts";
 import { biflowKey, parseNdpiOutput } from "../src/analytics/ndpi-reference.ts";
 import { Engine } from "../src/engine/engine.ts";
@@ -49,29 +49,11 @@ function ourService(f: FlowRecord): string | null {
   return f.protocol === "ICMP" || f.protocol === "ICMPv6" || f.protocol === "IGMP" ? f.protocol : null;
 }
 
-/** analyzeFile's loop, with the analytics attached to the engine before the first packet. */
+/** analyzeFile with the analytics attached to the engine before the first packet. */
 async function analyzeWithLabeler(file: string, db?: Database): Promise<FlowRecord[]> {
   const engine = new Engine();
   const analytics = attachAnalytics(engine, { db });
-  const flows: FlowRecord[] = [];
-  engine.onFlowEnd((f) => flows.push(f));
-  const source = await openOffline(file);
-  try {
-    for (;;) {
-      let batch;
-      try {
-        batch = source.next();
-      } catch (e) {
-        if (e instanceof CaptureFileError) break; // damaged file: keep what was read
-        throw e;
-      }
-      if (!batch) break;
-      engine.processBatch(batch, source.linkType);
-    }
-  } finally {
-    source.close();
-  }
-  engine.finish();
+  const { flows } = await analyzeFile(file, { engine });
   analytics.close();
   return flows;
 }
