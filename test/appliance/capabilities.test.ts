@@ -55,11 +55,19 @@ function asNobody(exe: string, caps: string, args: string[]): string[] {
 describe.skipIf(!canRun)(`x64 executable capturing as an unprivileged user${reason}`, () => {
   let dir = "";
   let build = { ok: false, log: "" };
+  /** A copy of the executable that nobody can reach, outside /tmp (the sandbox hides /tmp) and
+   * outside the checkout (which may sit under a home directory nobody cannot enter). */
+  let exe = "";
   beforeAll(() => {
     build = ensureExecutable("x64");
     // Not under /tmp: the unit sandbox mounts a private /tmp over it.
     dir = mkdtempSync("/var/tmp/ni-caps-");
     chmodSync(dir, 0o777); // the database is written as nobody
+    if (build.ok) {
+      exe = path.join(dir, "netinsight-linux-x64");
+      copyFileSync(EXE, exe);
+      chmodSync(exe, 0o755);
+    }
     sh("ip", "netns", "add", ns);
     sh("ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf);
     sh("ip", "link", "set", nsIf, "netns", ns);
@@ -116,7 +124,7 @@ describe.skipIf(!canRun)(`x64 executable capturing as an unprivileged user${reas
   test("as netinsight.service runs it (ambient capabilities, read-only system) it captures live", async () => {
     expect(CAPS).toBe("+net_raw,+net_admin");
     for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes"]) expect(UNIT).toContain(line);
-    await capturesAndStops((args) => unitSandbox(dir, asNobody(EXE, CAPS, args)), "unit");
+    await capturesAndStops((args) => unitSandbox(dir, asNobody(exe, CAPS, args)), "unit");
     // The history went to the one writable directory.
     expect(existsSync(path.join(dir, "unit.db"))).toBe(true);
   }, 60_000);
@@ -132,13 +140,13 @@ describe.skipIf(!canRun)(`x64 executable capturing as an unprivileged user${reas
 
   test("without capabilities serve keeps the API up and says how to grant them with setcap", async () => {
     if (!build.ok) throw new Error(`build failed:\n${build.log}`);
-    const { proc, base } = await serve((args) => asNobody(EXE, "", args), "none");
+    const { proc, base } = await serve((args) => asNobody(exe, "", args), "none");
     try {
       const status = await api(base, "/api/capture/status");
       expect(status.running).toBe(false);
-      expect(status.error).toContain(`sudo setcap cap_net_raw,cap_net_admin=eip ${EXE}`);
+      expect(status.error).toContain(`sudo setcap cap_net_raw,cap_net_admin=eip ${exe}`);
       expect(await stop(proc, 15_000)).toBe(0);
-      expect(await new Response(proc.stderr).text()).toContain(`sudo setcap cap_net_raw,cap_net_admin=eip ${EXE}`);
+      expect(await new Response(proc.stderr).text()).toContain(`sudo setcap cap_net_raw,cap_net_admin=eip ${exe}`);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }
