@@ -55,7 +55,7 @@ export function ipv6(o: { src: string; dst: string; next: number; hopLimit?: num
   return concat(Uint8Array.of(0x60, 0, 0, 0), u16(payload.length), Uint8Array.of(o.next, o.hopLimit ?? 64), ip6(o.src), ip6(o.dst), payload);
 }
 
-export function tcp(o: { sport: number; dport: number; flags: number; seq?: number; ack?: number; window?: number; options?: Uint8Array }, payload = new Uint8Array(0)): Uint8Array {
+export function tcp(o: { sport: number; dport: number; flags: number; seq?: number; ack?: number; window?: number; options?: Uint8Array }, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
   const opts = o.options ?? new Uint8Array(0);
   const hl = 20 + opts.length;
   return concat(
@@ -64,11 +64,11 @@ export function tcp(o: { sport: number; dport: number; flags: number; seq?: numb
   );
 }
 
-export function udp(o: { sport: number; dport: number }, payload = new Uint8Array(0)): Uint8Array {
+export function udp(o: { sport: number; dport: number }, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
   return concat(u16(o.sport), u16(o.dport), u16(8 + payload.length), u16(0), payload);
 }
 
-export function icmp(o: { type: number; code?: number; rest?: number }, payload = new Uint8Array(0)): Uint8Array {
+export function icmp(o: { type: number; code?: number; rest?: number }, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
   return concat(Uint8Array.of(o.type, o.code ?? 0), u16(0), u32(o.rest ?? 0), payload);
 }
 
