@@ -74,7 +74,7 @@ describe("engine", () => {
 
   test("a ClientHello split over two TCP segments is joined into one observation with its SNI", async () => {
     const hello = clientHello("video.example.net");
-    const c = (ts: number, flags: number, payload = new Uint8Array(0)) =>
+    const c = (ts: number, flags: number, payload: Uint8Array = new Uint8Array(0)) =>
       out(ts, ipv4({ src: "192.168.1.23", dst: "203.0.113.9", proto: 6 }, tcp({ sport: 50100, dport: 443, flags }, payload)));
     const path = capture("split-hello.pcap", [
       c(1, SYN),
