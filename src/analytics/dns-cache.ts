@@ -3,6 +3,7 @@
  * answers (A/AAAA, following CNAME chains back to the name the client asked for).
  */
 import type { DnsMessage } from "../decode/types.ts";
+import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Entries kept in all; the oldest entry goes first when full. */
 export const MAX_DNS_CACHE_ENTRIES = 20_000;
@@ -23,11 +24,12 @@ interface Entry { name: string; expires: number }
 
 export class DnsAnswerCache {
   /** Keys: "client|address" (what this client resolved) and "|address" (what anyone resolved). */
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: BoundedMap<string, Entry>;
   readonly #maxEntries: number;
 
   constructor(maxEntries = MAX_DNS_CACHE_ENTRIES) {
     this.#maxEntries = Math.max(2, maxEntries);
+    this.#entries = new BoundedMap(this.#maxEntries);
   }
 
   get size(): number {
@@ -76,14 +78,8 @@ export class DnsAnswerCache {
   }
 
   #put(key: string, entry: Entry): void {
-    // Delete first so a refreshed entry moves to the young end of the insertion order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
+    // A refreshed entry moves to the young end; past the cap the oldest goes.
+    this.#entries.touch(key, entry);
   }
 }
 

@@ -8,6 +8,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import { AddressMatcher } from "./address-applications.ts";
 import { DnsAnswerCache } from "./dns-cache.ts";
 import { DomainMatcher, defaultDomainMatcher, isIpLiteral, normalizeHost } from "./domain-match.ts";
+import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Flows remembered with the strength of their label; flowEnded forgets them, this caps the rest. */
 export const MAX_LABELLED_FLOWS = 200_000;
@@ -41,7 +42,7 @@ export class FlowLabeler implements Analyzer {
   readonly #matcher: DomainMatcher;
   readonly #addresses: AddressMatcher;
   readonly #labelFlow: FlowLabelerOptions["labelFlow"];
-  readonly #strength = new Map<string, Strength>();
+  readonly #strength = new BoundedMap<string, Strength>(MAX_LABELLED_FLOWS);
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
@@ -120,10 +121,6 @@ export class FlowLabeler implements Analyzer {
   #remember(flowId: string, strength: Strength): boolean {
     const had = this.#strength.get(flowId);
     if (had !== undefined && had >= strength) return false;
-    if (had === undefined && this.#strength.size >= MAX_LABELLED_FLOWS) {
-      const oldest = this.#strength.keys().next().value;
-      if (oldest !== undefined) this.#strength.delete(oldest);
-    }
     this.#strength.set(flowId, strength);
     return true;
   }

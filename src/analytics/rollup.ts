@@ -9,6 +9,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import { isLocalAddress } from "./local-address.ts";
 import { DEFAULT_ROLLUP_RETENTION, OTHER_KEY, type RollupRetention, type RollupRow, type RollupStore } from "./rollup-store.ts";
 import { HOUR, MINUTE, type RollupDim } from "./schema.ts";
+import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Minutes kept in memory behind the newest one, for packets that arrive a little late. */
 export const OPEN_MINUTES = 5;
@@ -43,7 +44,7 @@ export class TrafficRollup implements Analyzer {
   readonly #store: RollupStore;
   readonly #activeFlows: () => FlowRecord[];
   readonly #isLocal: (ip: string) => boolean;
-  readonly #seen = new Map<string, Seen>();
+  readonly #seen = new BoundedMap<string, Seen>(MAX_TRACKED_FLOWS);
   /** Open minute rows by "bucket\tdim\tkey": absolute values, as in the database after flush. */
   readonly #open = new Map<string, RollupRow>();
   readonly #dirty = new Set<string>();
@@ -109,10 +110,6 @@ export class TrafficRollup implements Analyzer {
   #account(flow: FlowRecord, at: number): void {
     let seen = this.#seen.get(flow.id);
     if (!seen) {
-      if (this.#seen.size >= MAX_TRACKED_FLOWS) {
-        const oldest = this.#seen.keys().next().value;
-        if (oldest !== undefined) this.#seen.delete(oldest);
-      }
       seen = { bytesOut: 0, bytesIn: 0, packetsOut: 0, packetsIn: 0, keys: new Set() };
       this.#seen.set(flow.id, seen);
     }

@@ -22,9 +22,14 @@ function append(buf: Uint8Array, bytes: Uint8Array, offset: number, length: numb
 }
 
 function handshakeComplete(data: Uint8Array, at: number): boolean {
-  if (data.length < at + 4) return false;
+  return handshakeCompleteAt(data, at, data.length);
+}
+
+/** A handshake message starting at `at` ends before `end`. */
+function handshakeCompleteAt(data: Uint8Array, at: number, end: number): boolean {
+  if (end > data.length || end < at + 4) return false;
   const len = (data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3];
-  return data.length >= at + 4 + len;
+  return end >= at + 4 + len;
 }
 
 /** TLS over TCP: push the client's payload segments in order; a hello comes back when whole. */
@@ -35,6 +40,11 @@ export class TlsHelloAssembler {
 
   push(bytes: Uint8Array, offset: number, length: number): TlsClientHello | undefined {
     if (this.done || length <= 0) return undefined;
+    // The common case: the whole hello is in the first segment; decode it in place, copy nothing.
+    if (this.parts === 0 && handshakeCompleteAt(bytes, offset + 5, offset + length)) {
+      this.done = true;
+      return decodeTlsClientHello(bytes, offset, length);
+    }
     if (this.buf.length >= MAX_TLS_BYTES) return this.finish();
     this.buf = append(this.buf, bytes, offset, length, MAX_TLS_BYTES);
     this.parts++;
@@ -85,6 +95,11 @@ export class HttpHeadAssembler {
 
   push(bytes: Uint8Array, offset: number, length: number): HttpMessage | undefined {
     if (this.done || length <= 0) return undefined;
+    // The common case: the whole head is in the first segment; decode it in place, copy nothing.
+    if (this.parts === 0 && headEndedIn(bytes, offset, offset + Math.min(length, MAX_HTTP_HEAD))) {
+      this.done = true;
+      return decodeHttp(bytes, offset, length);
+    }
     const from = Math.max(0, this.buf.length - 3); // the blank line may straddle two segments
     this.buf = append(this.buf, bytes, offset, length, MAX_HTTP_HEAD);
     this.parts++;
@@ -98,8 +113,13 @@ export class HttpHeadAssembler {
 }
 
 function headEnded(b: Uint8Array, from: number): boolean {
-  for (let i = from; i + 1 < b.length; i++) {
-    if (b[i] === 0x0a && (b[i + 1] === 0x0a || (b[i + 1] === 0x0d && b[i + 2] === 0x0a))) return true;
+  return headEndedIn(b, from, b.length);
+}
+
+/** A blank line (LF LF or LF CR LF) within b[from, end). */
+function headEndedIn(b: Uint8Array, from: number, end: number): boolean {
+  for (let i = from; i + 1 < end; i++) {
+    if (b[i] === 0x0a && (b[i + 1] === 0x0a || (b[i + 1] === 0x0d && i + 2 < end && b[i + 2] === 0x0a))) return true;
   }
   return false;
 }

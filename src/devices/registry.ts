@@ -4,10 +4,11 @@
  * policy (what is local, what merges) lives in tracker.ts.
  */
 import type { DeviceState } from "./state.ts";
+import { OrderedMap } from "../util/ordered-map.ts";
 
 export class DeviceRegistry {
   /** Insertion order is recency order: touching a device moves it to the end. */
-  readonly byId = new Map<string, DeviceState>();
+  readonly byId = new OrderedMap<string, DeviceState>();
   readonly byMac = new Map<string, DeviceState>();
   readonly byIp = new Map<string, DeviceState>();
   private readonly byIdentity = new Map<string, DeviceState>();
@@ -21,9 +22,7 @@ export class DeviceRegistry {
 
   /** Marks the device as the most recently seen. */
   touch(st: DeviceState): void {
-    const id = st.device.id;
-    this.byId.delete(id);
-    this.byId.set(id, st);
+    this.byId.touch(st.device.id, st);
   }
 
   /** Removes the device from every index (eviction, or merged into another). */
@@ -38,7 +37,7 @@ export class DeviceRegistry {
 
   /** The least recently seen device. */
   oldest(): DeviceState | undefined {
-    return this.byId.values().next().value;
+    return this.byId.oldest()?.[1];
   }
 
   isLive(st: DeviceState): boolean {

@@ -3,18 +3,18 @@
  * are remembered by (addresses, protocol, fragment id) and the fragments join the same flow.
  */
 import type { Packet } from "../decode/packet.ts";
+import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Fragment trains remembered at once; the oldest is forgotten first. */
 export const MAX_FRAGMENT_TRAINS = 4096;
 
 export class FragmentTracker {
-  private readonly ports = new Map<string, number>();
+  private readonly ports = new BoundedMap<string, number>(MAX_FRAGMENT_TRAINS);
 
   apply(p: Packet): void {
     const key = this.key(p);
     if (p.fragOffset === 0) {
       if (p.l4Off < 0) return;
-      if (this.ports.size >= MAX_FRAGMENT_TRAINS) this.ports.delete(this.ports.keys().next().value!);
       this.ports.set(key, (p.srcPort << 16) | p.dstPort);
       return;
     }

@@ -77,7 +77,12 @@ function portFlags(m: Map<number, PortDecoder>): Uint8Array {
 const LOGIN_PORTS = new Set([21, 23, 25, 110, 143, 587]);
 
 const isHandshake = (b: Bytes, o: number, l: number) => l >= 6 && b[o] === 0x16 && b[o + 1] === 0x03;
-const startsWithLetter = (b: Bytes, o: number, l: number) => l >= 4 && b[o] >= 0x41 && b[o] <= 0x5a;
+/** The first four bytes of every HTTP/1.x request method and of a status line. */
+const HTTP_STARTS = new Set(["GET ", "POST", "PUT ", "HEAD", "DELE", "OPTI", "PATC", "CONN", "TRAC", "HTTP"].map(
+  (s) => (s.charCodeAt(0) << 24 | s.charCodeAt(1) << 16 | s.charCodeAt(2) << 8 | s.charCodeAt(3)) >>> 0,
+));
+const startsLikeHttp = (b: Bytes, o: number, l: number) =>
+  l >= 4 && b[o] >= 0x41 && b[o] <= 0x5a && HTTP_STARTS.has(((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0);
 
 export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[] } = {
   tcp: [
@@ -86,7 +91,7 @@ export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[]
       decode: decodeTlsClientHello, assembler: () => new TlsHelloAssembler(),
     },
     { kind: "tlsServerHello", direction: 1, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 2, decode: decodeTlsServerHello },
-    { kind: "http", match: startsWithLetter, decode: decodeHttp, assembler: () => new HttpHeadAssembler() },
+    { kind: "http", match: startsLikeHttp, decode: decodeHttp, assembler: () => new HttpHeadAssembler() },
     { kind: "sshBanner", match: (b, o, l) => l >= 4 && b[o] === 0x53 && b[o + 1] === 0x53 && b[o + 2] === 0x48 && b[o + 3] === 0x2d, decode: decodeSshBanner },
     {
       kind: "cleartextAuth",

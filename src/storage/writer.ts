@@ -6,6 +6,7 @@ import type { Device } from "../devices/model.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import type { Storage } from "./index.ts";
+import { OrderedMap } from "../util/ordered-map.ts";
 
 /** Rows per transaction: ~10 ms of upserts into a table of 1 M flows, so a flush never holds the event loop long. */
 export const CHUNK_ROWS = 250;
@@ -25,7 +26,7 @@ export interface FlushInfo {
 
 export class StorageWriter {
   readonly #storage: Storage;
-  readonly #flows = new Map<string, FlowRecord>();
+  readonly #flows = new OrderedMap<string, FlowRecord>();
   readonly #devices = new Map<string, Device>();
   readonly #threats = new Map<string, Threat>();
   #maxFlowId = 0;
@@ -44,8 +45,7 @@ export class StorageWriter {
     if (id > this.#maxFlowId) this.#maxFlowId = id;
     this.#flows.set(f.id, f);
     if (this.#flows.size > MAX_PENDING_ROWS) {
-      const oldest = this.#flows.keys().next().value as string;
-      this.#flows.delete(oldest);
+      this.#flows.shift();
       this.droppedRows++;
     }
   }
@@ -76,8 +76,9 @@ export class StorageWriter {
     const started = performance.now();
     let rows = 0;
     let error: string | null = null;
+    this.#recover();
     try {
-      while (this.pending > 0) rows += this.#writeChunk();
+      while (this.pending > 0) rows += this.#writeChunk(this.pending <= CHUNK_ROWS);
     } catch (err) {
       error = (err as Error).message;
     }
@@ -94,15 +95,30 @@ export class StorageWriter {
     const started = performance.now();
     let rows = 0;
     let error: string | null = null;
+    this.#recover();
     try {
       while (this.pending > 0) {
-        rows += this.#writeChunk();
+        rows += this.#writeChunk(this.pending <= CHUNK_ROWS);
         if (this.pending > 0) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       error = (err as Error).message;
     }
     return this.#done(rows, started, error);
+  }
+
+  /**
+   * After a failed write (disk full): a committed WAL cannot be reused until it is checkpointed, and the
+   * checkpoint needs room to grow the database file. Try it before writing more, so freed space goes to
+   * the database first and the emptied WAL gives its space back, instead of the WAL taking it all.
+   */
+  #recover(): void {
+    if (this.lastFlush?.error == null) return;
+    try {
+      this.#storage.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
+    } catch {
+      // still full: the write below fails and reports it
+    }
   }
 
   #done(rows: number, started: number, error: string | null): FlushInfo {
@@ -112,20 +128,29 @@ export class StorageWriter {
     return this.lastFlush;
   }
 
-  /** One transaction of up to CHUNK_ROWS rows; rows leave the queue only once committed. */
-  #writeChunk(): number {
+  /**
+   * One transaction of up to CHUNK_ROWS rows; rows leave the queue only once committed. The last chunk
+   * of a flush commits with synchronous=FULL: one fsync of the WAL per flush makes everything written
+   * so far survive a power cut, while the chunks before it (synchronous=NORMAL) cost no fsync at all.
+   */
+  #writeChunk(durable = false): number {
     const s = this.#storage;
     const flows = take(this.#flows, CHUNK_ROWS);
     const devices = take(this.#devices, CHUNK_ROWS - flows.length);
     const threats = take(this.#threats, CHUNK_ROWS - flows.length - devices.length);
     const maxFlowId = this.#maxFlowId;
     const t0 = performance.now();
-    s.db.transaction(() => {
-      for (const f of flows) s.flows.upsert(f);
-      for (const d of devices) s.devices.upsert(d);
-      for (const t of threats) s.threats.upsert(t);
-      if (maxFlowId > 0) s.meta.set("next_flow_id", String(maxFlowId + 1));
-    })();
+    if (durable) s.db.exec("PRAGMA synchronous = FULL");
+    try {
+      s.db.transaction(() => {
+        for (const f of flows) s.flows.upsert(f);
+        for (const d of devices) s.devices.upsert(d);
+        for (const t of threats) s.threats.upsert(t);
+        if (maxFlowId > 0) s.meta.set("next_flow_id", String(maxFlowId + 1));
+      })();
+    } finally {
+      if (durable) s.db.exec("PRAGMA synchronous = NORMAL");
+    }
     this.#maxChunkMs = Math.max(this.#maxChunkMs, performance.now() - t0);
     // Committed: drop what was written unless a newer version was queued meanwhile (same object = unchanged).
     for (const f of flows) if (this.#flows.get(f.id) === f) this.#flows.delete(f.id);
@@ -135,10 +160,12 @@ export class StorageWriter {
   }
 }
 
-function take<T>(map: Map<string, T>, n: number): T[] {
+/** The first n queued rows, oldest first. */
+function take<T>(map: Map<string, T> | OrderedMap<string, T>, n: number): T[] {
   const out: T[] = [];
   if (n <= 0) return out;
-  for (const v of map.values()) {
+  const rows = map instanceof OrderedMap ? map.fromOldest() : map.entries();
+  for (const [, v] of rows) {
     out.push(v);
     if (out.length >= n) break;
   }

@@ -1,53 +1,7 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
 import type { Analyzer } from "../engine/events.ts";
 
-/**
- * A Map with a hard size cap: inserting a new key past the cap drops the oldest-inserted key, so a
- * flood of spoofed sources can never grow a detector's memory without bound.
- */
-export class BoundedMap<K, V> {
-  #map = new Map<K, V>();
-  constructor(readonly cap: number) {}
-
-  get size(): number {
-    return this.#map.size;
-  }
-  get(key: K): V | undefined {
-    return this.#map.get(key);
-  }
-  has(key: K): boolean {
-    return this.#map.has(key);
-  }
-  set(key: K, value: V): void {
-    if (!this.#map.has(key) && this.#map.size >= this.cap) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) this.#map.delete(oldest.value);
-    }
-    this.#map.set(key, value);
-  }
-  /** Get or create; created entries count against the cap like `set`. */
-  upsert(key: K, make: () => V): V {
-    let v = this.#map.get(key);
-    if (v === undefined) {
-      v = make();
-      this.set(key, v);
-    }
-    return v;
-  }
-  delete(key: K): boolean {
-    return this.#map.delete(key);
-  }
-  /** Drops entries the predicate calls stale (run from tick, not per packet). */
-  sweep(isStale: (v: V, k: K) => boolean): void {
-    for (const [k, v] of this.#map) if (isStale(v, k)) this.#map.delete(k);
-  }
-  entries(): IterableIterator<[K, V]> {
-    return this.#map.entries();
-  }
-  values(): IterableIterator<V> {
-    return this.#map.values();
-  }
-}
+export { BoundedMap } from "../util/ordered-map.ts";
 
 /** Adds to a set only while it is below `cap` (the count past the cap is still reported as `cap`). */
 export function addCapped<T>(set: Set<T>, value: T, cap: number): void {
