@@ -1,13 +1,17 @@
 /**
  * One timed `analyzeFile` run in its own process, so its peak RSS is the engine's alone.
  * Prints one JSON line: packets, flows, seconds, cpuSeconds, maxRssMB.
+ * `bun bench/analyze-once.ts FILE [collect|full]`
  */
 import { analyzeFile } from "../src/engine/analyze.ts";
+import { buildAnalysis } from "../src/service/analysis.ts";
 
-const [file, collect] = process.argv.slice(2);
+// mode: "" flows only; "collect" keep every FlowRecord; "full" every analyzer (devices, labels, threats)
+const [file, mode = ""] = process.argv.slice(2);
+const engine = mode === "full" ? buildAnalysis().engine : undefined;
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
-const { summary } = await analyzeFile(file, { collectFlows: collect === "collect" });
+const { summary } = await analyzeFile(file, { engine, collectFlows: mode === "collect" });
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 // CPU seconds of every thread (JIT and GC threads included): steadier than wall time on a busy machine.

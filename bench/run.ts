@@ -79,6 +79,8 @@ if (hasEngine) {
   line("analyze (engine)", analyze, `  ${analyze.flows} flows, max RSS ${analyze.maxRssMB?.toFixed(0)} MB`);
   const collected = runJson([bun, analyzeScript, file, "collect"]);
   line("analyze, keeping records", collected, `  max RSS ${collected.maxRssMB?.toFixed(0)} MB (every FlowRecord kept, as analyze --json does)`);
+  const full = runJson([bun, analyzeScript, file, "full"]);
+  line("analyze, every analyzer", full, `  max RSS ${full.maxRssMB?.toFixed(0)} MB (devices, labels, 15 threat detectors: what serve runs)`);
 } else {
   console.log("  analyze (engine): skipped, src/engine/analyze.ts is not there yet");
 }
