@@ -56,8 +56,13 @@ ip netns exec ni-rec-router python3 -m http.server 80 --directory "$work/www" >/
 sleep 1
 
 # The laptop and the Pi join with DHCP.
-ip netns exec ni-rec-laptop dhclient -v -1 -H alice-macbook -sf /bin/true eth0 >/dev/null 2>&1 || true
-laptop_ip=$(grep -h 'fixed-address' /var/lib/dhcp/dhclient.leases 2>/dev/null | tail -1 | grep -Eo '[0-9.]+' || true)
+cat > "$work/dhclient.conf" <<CONF
+send host-name "alice-macbook";
+request subnet-mask, broadcast-address, time-offset, routers, domain-name, domain-name-servers, host-name;
+CONF
+ip netns exec ni-rec-laptop timeout 15 dhclient -4 -v -1 -cf "$work/dhclient.conf" -sf /bin/true \
+  -lf "$work/laptop.leases" -pf "$work/laptop.pid" eth0 >"$work/dhclient.log" 2>&1 || cat "$work/dhclient.log" >&2
+laptop_ip=$(grep -h 'fixed-address' "$work/laptop.leases" 2>/dev/null | tail -1 | grep -Eo '[0-9.]+' || true)
 ip netns exec ni-rec-laptop sh -c "ip addr add ${laptop_ip:-10.213.9.120}/24 dev eth0 2>/dev/null; ip route add default via 10.213.9.1 2>/dev/null; echo nameserver 10.213.9.1 > /dev/null" || true
 ip netns exec ni-rec-pi busybox udhcpc -i eth0 -n -q -x hostname:raspberrypi -V "udhcp 1.36.1" -s /bin/true >/dev/null 2>&1 || true
 pi_ip=$(ip netns exec ni-rec-router cat "$work/leases" | awk '/b8:27:eb/ {print $3}')

@@ -83,6 +83,8 @@ describe("netinsight analyze", () => {
     expect(pi).toMatchObject({ hostname: "raspberrypi", vendor: { value: "Raspberry Pi" }, os: { value: "Linux" } });
     expect(pi.ips).toContain("10.213.9.121");
     expect(pi.evidence.some((e: { signal: string }) => e.signal.startsWith("dhcp"))).toBe(true);
+    const laptop = report.devices.find((d: { mac: string }) => d.mac === "a4:83:e7:22:33:44");
+    expect(laptop).toMatchObject({ hostname: "alice-macbook", vendor: { value: "Apple" } });
     const router = report.devices.find((d: { mac: string }) => d.mac === "00:1d:7e:10:00:01");
     expect(router.type.value).toBe("router");
     const scan = report.threats.find((t: { type: string }) => t.type === "port_scan");
