@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./support/net.ts";
 
 const canRun = process.getuid?.() === 0 && Bun.which("ip") !== null && Bun.which("ping") !== null;
 if (!canRun) console.warn("api-live tests skipped: they need root, `ip` (iproute2) and `ping` to make a netns + veth pair");
@@ -25,14 +25,6 @@ function sh(cmd: string[]): void {
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!canRun)("serve on a live interface", () => {
   beforeAll(() => {

@@ -13,6 +13,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { LiveBus } from "../src/service/bus.ts";
 import { webAssetRoutes } from "../src/web/assets.ts";
 import { createLiveHub } from "../src/ws/hub.ts";
+import { freePort } from "./support/net.ts";
 
 const REPO = path.resolve(import.meta.dir, "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -31,12 +32,6 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 /** `netinsight serve --read` replaying a corpus capture, on a fresh database. */
 async function startServe(): Promise<Target> {

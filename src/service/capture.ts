@@ -15,14 +15,24 @@ import { FEED_SLICE_MS, Pacer } from "./pacer.ts";
 
 /** Packets per read when pacing a file: small, so packets are handed out close to their time. */
 export const PACED_BATCH_PACKETS = 64;
+/** Reopening a lost interface: first after this long, then doubling up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 30_000;
+/** Gaps kept in the status: the latest few are what an operator looks at. */
+export const MAX_INTERRUPTIONS = 20;
 
 interface Running {
   kind: "live" | "file";
   session: number;
-  live?: LiveCapture;
+  /** Null while a lost interface is being reopened. */
+  live?: LiveCapture | null;
   cancel?: () => void;
   packetsAtStart: number;
   bytesAtStart: number;
+  /** Counters of the live handles before the current one (capture reopened after a flap). */
+  carried: { packets: number; bytes: number; drops: number };
+  retry?: ReturnType<typeof setTimeout>;
+  retryMs: number;
 }
 
 export interface CaptureControllerOptions {
@@ -39,11 +49,15 @@ export class CaptureController {
   #run: Running | null = null;
   #state: CaptureState = {
     running: false, mode: null, interface: null, file: null, filter: null, since: null, packets: 0, bytes: 0,
-    drops: 0, packetsPerSecond: 0, bytesPerSecond: 0, error: null,
+    drops: 0, packetsPerSecond: 0, bytesPerSecond: 0, error: null, restarts: 0, interruptions: [],
   };
+  /** Privilege drops take CAP_NET_RAW with them: opening a capture again then needs capabilities. */
+  readonly #startedAsRoot = process.getuid?.() === 0;
   #rateMark = { at: 0, packets: 0, bytes: 0 };
   /** Resolves when the current file feed has ended (tests and `serve --read` wait on it). */
   feedDone: Promise<void> = Promise.resolve();
+  /** Where the newest packets came from: the service's clock follows a file's own time (service.clock). */
+  packetSource: "live" | "file" | null = null;
 
   constructor(opts: CaptureControllerOptions) {
     this.#o = opts;
@@ -57,8 +71,9 @@ export class CaptureController {
     const r = this.#run;
     if (r?.kind === "live" && r.live) {
       const s = r.live.stats();
+      const c = r.carried;
       Object.assign(this.#state, {
-        packets: s.packets, bytes: s.bytes, drops: s.dropped + s.ifDropped,
+        packets: c.packets + s.packets, bytes: c.bytes + s.bytes, drops: c.drops + s.dropped + s.ifDropped,
         packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
       });
     } else if (r?.kind === "file") {
@@ -66,7 +81,7 @@ export class CaptureController {
       this.#state.packets = e.packets - r.packetsAtStart;
       this.#state.bytes = e.bytes - r.bytesAtStart;
     }
-    return { ...this.#state };
+    return { ...this.#state, interruptions: this.#state.interruptions.map((g) => ({ ...g })) };
   }
 
   /** Once a second: rates for file feeds, idle time for live capture. */
@@ -96,16 +111,81 @@ export class CaptureController {
     try {
       live = await openLive({ interface: iface, filter: filter ?? undefined });
     } catch (err) {
-      return this.#failStart(toStartError(err), iface, filter);
+      return this.#failStart(this.#privilegeHint(toStartError(err)), iface, filter);
     }
     const session = this.#o.sessions.begin("live", iface, filter, Date.now() / 1000);
-    this.#run = { kind: "live", session, live, packetsAtStart: 0, bytesAtStart: 0 };
+    const run: Running = { kind: "live", session, live, packetsAtStart: 0, bytesAtStart: 0, carried: { packets: 0, bytes: 0, drops: 0 }, retryMs: RETRY_FIRST_MS };
+    this.#run = run;
     this.#begin("live", iface, null, filter);
-    live.start(
-      (batch: PacketBatch, linkType: number) => this.#o.engine.processBatch(batch, linkType),
-      (err) => this.#end(err.message),
-    );
+    this.#startLiveHandle(run, live);
     return this.status();
+  }
+
+  #startLiveHandle(run: Running, live: LiveCapture): void {
+    live.start(
+      (batch: PacketBatch, linkType: number) => {
+        this.packetSource = "live";
+        this.#o.engine.processBatch(batch, linkType);
+      },
+      (err) => {
+        // The handle failed (interface deleted or down): reopen it with backoff. Anything else is a
+        // consumer error the handle already survived: report it and keep capturing.
+        if (err instanceof CaptureError) this.#interrupt(run, err.message);
+        else this.#o.log?.(`capture: processing a batch failed: ${err.message}`);
+      },
+    );
+  }
+
+  /** Live capture lost its interface: keep the session, count the gap, retry until it is back or stopped. */
+  #interrupt(run: Running, reason: string): void {
+    if (this.#run !== run) return;
+    if (run.live) {
+      const s = run.live.stats();
+      run.carried = { packets: run.carried.packets + s.packets, bytes: run.carried.bytes + s.bytes, drops: run.carried.drops + s.dropped + s.ifDropped };
+      run.live.stop();
+      run.live = null;
+    }
+    const gaps = this.#state.interruptions;
+    if (gaps.at(-1)?.to !== null || gaps.length === 0) {
+      gaps.push({ from: Date.now() / 1000, to: null, reason });
+      if (gaps.length > MAX_INTERRUPTIONS) gaps.splice(0, gaps.length - MAX_INTERRUPTIONS);
+      this.#o.log?.(`capture: ${reason}; reopening ${this.#state.interface} by itself (first try in ${run.retryMs / 1000} s)`);
+    }
+    Object.assign(this.#state, { packetsPerSecond: 0, bytesPerSecond: 0, error: `${reason}; retrying every ${Math.round(run.retryMs / 1000)} s` });
+    this.#o.bus.publish({ type: "capture", event: "error", data: toApiCaptureStatus(this.status()) });
+    run.retry = setTimeout(() => void this.#reopen(run), run.retryMs);
+  }
+
+  async #reopen(run: Running): Promise<void> {
+    run.retry = undefined;
+    if (this.#run !== run) return;
+    const iface = this.#state.interface!;
+    let live: LiveCapture;
+    try {
+      live = await openLive({ interface: iface, filter: this.#state.filter ?? undefined });
+    } catch (err) {
+      if (this.#run !== run) return;
+      run.retryMs = Math.min(run.retryMs * 2, RETRY_MAX_MS);
+      return this.#interrupt(run, this.#privilegeHint(toStartError(err)).message);
+    }
+    if (this.#run !== run) return void live.stop();
+    run.live = live;
+    run.retryMs = RETRY_FIRST_MS;
+    const gap = this.#state.interruptions.at(-1);
+    if (gap) gap.to = Date.now() / 1000;
+    this.#state.restarts++;
+    this.#state.error = null;
+    this.#startLiveHandle(run, live);
+    this.#o.log?.(`capture: live on ${iface} again after ${gap ? Math.round((gap.to! - gap.from) * 10) / 10 : "?"} s`);
+    this.#o.bus.publish({ type: "capture", event: "started", data: toApiCaptureStatus(this.status()) });
+  }
+
+  /** After dropping root, reopening a capture needs CAP_NET_RAW/CAP_NET_ADMIN: say so where it fails. */
+  #privilegeHint(err: CaptureStartError): CaptureStartError {
+    if (!this.#startedAsRoot || process.getuid?.() === 0 || !/permission|not permitted|privilege/i.test(err.message)) return err;
+    return new CaptureStartError(
+      `${err.message} (NetInsight dropped root after opening the capture; reopening it needs CAP_NET_RAW and CAP_NET_ADMIN: ` +
+      "run it under the systemd unit, which grants them, or restart the service)", err.status, err.code);
   }
 
   /** Feeds a capture file at `speed` times real time (0: as fast as possible); resolves once reading began. */
@@ -120,7 +200,10 @@ export class CaptureController {
     let cancelled = false;
     const e = this.#o.engine.stats;
     const session = this.#o.sessions.begin("file", path, filter ?? null, Date.now() / 1000);
-    this.#run = { kind: "file", session, cancel: () => (cancelled = true), packetsAtStart: e.packets, bytesAtStart: e.bytes };
+    this.#run = {
+      kind: "file", session, cancel: () => (cancelled = true), packetsAtStart: e.packets, bytesAtStart: e.bytes,
+      carried: { packets: 0, bytes: 0, drops: 0 }, retryMs: RETRY_FIRST_MS,
+    };
     this.#begin("file", null, path, filter ?? null);
     this.#rateMark = { at: Date.now(), packets: e.packets, bytes: e.bytes };
     this.feedDone = this.#feed(source, speed, () => cancelled);
@@ -144,6 +227,7 @@ export class CaptureController {
         if (cancelled()) break;
         const batch = source.next();
         if (!batch) break;
+        this.packetSource = "file";
         if (pace) {
           await pace.feed(batch, (part) => engine.processBatch(part, source.linkType), cancelled);
           continue;
@@ -167,7 +251,7 @@ export class CaptureController {
   #begin(mode: "live" | "file", iface: string | null, file: string | null, filter: string | null): void {
     this.#state = {
       running: true, mode, interface: iface, file, filter, since: Date.now() / 1000, packets: 0, bytes: 0, drops: 0,
-      packetsPerSecond: 0, bytesPerSecond: 0, error: null,
+      packetsPerSecond: 0, bytesPerSecond: 0, error: null, restarts: 0, interruptions: [],
     };
     this.#o.bus.publish({ type: "capture", event: "started", data: toApiCaptureStatus(this.status()) });
   }
@@ -178,7 +262,10 @@ export class CaptureController {
     const final = this.status();
     this.#run = null;
     r.cancel?.();
+    if (r.retry) clearTimeout(r.retry);
     if (r.live) r.live.stop();
+    const gap = this.#state.interruptions.at(-1);
+    if (gap && gap.to === null) gap.to = Date.now() / 1000;
     this.#o.sessions.end(r.session, { stoppedAt: Date.now() / 1000, packets: final.packets, bytes: final.bytes, dropped: final.drops, error });
     Object.assign(this.#state, { running: false, packetsPerSecond: 0, bytesPerSecond: 0, error });
     const status = toApiCaptureStatus(this.status());

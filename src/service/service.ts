@@ -169,7 +169,7 @@ export class NetInsightService {
   }
 
   /** Prunes by age and size in small steps, yielding between them. */
-  async runRetention(now = Date.now() / 1000): Promise<void> {
+  async runRetention(now = this.clock(Date.now() / 1000)): Promise<void> {
     const policy = this.opts.retention;
     if (!policy || this.#retaining || this.#closed) return;
     this.#retaining = true;
@@ -256,12 +256,24 @@ export class NetInsightService {
     stop: () => this.capture.stop(),
   };
 
+  /**
+   * The service's "now" for windows ("last 24 hours") and retention: the wall clock, except while
+   * history comes from a capture file, when it is the file's own clock (its newest packet), so an
+   * old capture is neither outside every window nor pruned as too old a minute after it is read.
+   */
+  clock(wallNow: number): number {
+    const last = this.pipeline.engine.stats.lastSeen;
+    return this.capture.packetSource === "file" && last !== null ? last : wallNow;
+  }
+
   analytics(q: { hours: number; now: number }): Analytics {
+    q = { ...q, now: this.clock(q.now) };
     if (!this.#haveRollups()) return fallbackAnalytics(this.storage.db, q);
     return getAnalytics(this.storage.db, q);
   }
 
   protocols(q: { hours?: number; now: number }): Protocols {
+    q = { ...q, now: this.clock(q.now) };
     if (!this.#haveRollups()) return fallbackProtocols(this.storage.db, q);
     // No window: everything stored, from the oldest rollup on.
     const oldest = (this.storage.db.query("SELECT min(bucket) AS b FROM traffic_rollups").get() as { b: number | null }).b ?? q.now;

@@ -4,8 +4,9 @@
  */
 import type { Subprocess } from "bun";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "../support/net.ts";
+export { freePort };
 
 export const ROOT = path.resolve(import.meta.dir, "../..");
 export const SAMPLE = path.join(ROOT, "samples", "home-lab.pcap");
@@ -63,16 +64,6 @@ export function checkoutReport(file: string): unknown {
   return JSON.parse(r.out);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `url` until it answers 200 or the process exits; returns the parsed JSON body. */
 export async function waitForJson(url: string, proc: Subprocess, timeoutMs: number): Promise<unknown> {
