@@ -12,9 +12,13 @@ const CAPTURE = path.join(import.meta.dir, "out", "bench-v2.pcap");
 const SEED_DB = path.join(import.meta.dir, "out", "api-1000000.db");
 const TOKEN = "memory-probe-token-0123456789";
 const SAMPLE_MS = 2000;
+/** Keep sampling this long after the feed and its writes are done (does anything keep growing?). */
+const lingerArg = process.argv.indexOf("--linger");
+const LINGER_S = lingerArg > 0 ? Number(process.argv[lingerArg + 1]) : 0;
 const speedArg = process.argv.indexOf("--speed");
 const SPEED = speedArg > 0 ? process.argv[speedArg + 1] : "1";
-const extra = process.argv.slice(2).filter((a, i, all) => a !== "--speed" && all[i - 1] !== "--speed");
+const OWN = new Set(["--speed", "--linger"]);
+const extra = process.argv.slice(2).filter((a, i, all) => !OWN.has(a) && !OWN.has(all[i - 1]));
 
 if (!existsSync(CAPTURE) || !existsSync(SEED_DB)) {
   console.error("needs bench/out/bench-v2.pcap (bun bench/gen.ts) and bench/out/api-1000000.db (bun bench/api.ts seeds it)");
@@ -44,6 +48,7 @@ for (let i = 0; i < 300; i++) {
   }
 }
 let peak = 0;
+let doneAt = 0;
 const started = Date.now();
 for (;;) {
   const [r, h, c] = [await rss(), await get("/api/health"), await get("/api/capture/status")];
@@ -51,7 +56,8 @@ for (;;) {
   peak = Math.max(peak, r);
   console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  rss ${r.toFixed(0).padStart(4)} MiB (${await rssParts()})  packets ${String(c.packets).padStart(8)}  ` +
     `pendingRows ${String(h.database.pendingRows).padStart(7)}  ${h.database.lastFlushError ?? ""}`);
-  if (!c.running && h.database.pendingRows === 0) break;
+  if (!c.running && h.database.pendingRows === 0) doneAt ||= Date.now();
+  if (doneAt && Date.now() - doneAt >= LINGER_S * 1000) break;
   await Bun.sleep(SAMPLE_MS);
 }
 const end = await rss();

@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ServiceContext } from "../service/context.ts";
 import { requireToken } from "./auth.ts";
+import type { AuthFailureLimiter } from "./rate-limit.ts";
 import { mountDocs } from "./docs.ts";
 import { defaultHook, errorBody } from "./errors.ts";
 import { analyticsRoutes } from "./routes/analytics.ts";
@@ -31,6 +32,8 @@ export interface AppOptions {
   htmlRoot?: HtmlRoot;
   /** Mounts routes ahead of the API's (the web module's live view and its assets). */
   mount?: (app: OpenAPIHono) => void;
+  /** Failed-auth counts per address; shared with the WebSocket upgrade when given. */
+  authLimiter?: AuthFailureLimiter;
 }
 
 export function createApp(ctx: ServiceContext, opts: AppOptions) {
@@ -48,7 +51,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
     maxSize: MAX_BODY_BYTES,
     onError: (c) => c.json(errorBody("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
   }));
-  app.use("/api/*", requireToken(opts.token, OPEN_API_PATHS));
+  app.use("/api/*", requireToken(opts.token, OPEN_API_PATHS, opts.authLimiter));
 
   opts.mount?.(app);
   app.route("/", rootRoutes(ctx, opts.htmlRoot));

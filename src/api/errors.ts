@@ -49,4 +49,5 @@ export function jsonResponse<T>(schema: T, description: string) {
 export const AUTH_ERRORS = {
   400: errorResponse("Invalid parameters"),
   401: errorResponse("Missing or invalid token"),
+  429: errorResponse("Too many failed authentications from this address; Retry-After says when to try again"),
 } as const;

@@ -110,7 +110,13 @@ export const CaptureStatusSchema = z.object({
   drops: z.number().int().openapi({ description: "dropped by the kernel buffer and by the interface" }),
   packetsPerSecond: z.number(),
   bytesPerSecond: z.number(),
-  error: z.string().nullable().openapi({ description: "why capture is not running, with what to do about it" }),
+  error: z.string().nullable().openapi({ description: "why capture is not running (or is waiting to resume), with what to do about it" }),
+  restarts: z.number().int().openapi({ description: "times live capture reopened its interface by itself after losing it", example: 1 }),
+  interruptions: z.array(z.object({
+    from: Iso(T0),
+    to: Iso(T1).nullable().openapi({ description: "null while capture is still waiting for the interface" }),
+    reason: z.string().openapi({ example: "capture on eth0 stopped: The interface disappeared" }),
+  }).openapi("CaptureInterruption")).openapi({ description: "the latest gaps in live capture, oldest first (at most 20)" }),
 }).openapi("CaptureStatus");
 
 export const CaptureStartSchema = z.object({

@@ -2,11 +2,13 @@
  * `netinsight serve`: capture (live, or `--read FILE`), keep history, serve the API, WebSocket feed
  * and live view until SIGINT/SIGTERM, then stop capture, flush and close the database (exit 0).
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type ConfigInput } from "../config.ts";
 import { CaptureStartError } from "../service/context.ts";
 import { createLogger } from "../service/logger.ts";
+import { databaseFiles, dropPrivileges, PrivilegeError, resolveRunAsUser, type RunAsUser } from "../service/privileges.ts";
 import { runService, ServeError, type RunningService } from "../service/run.ts";
 import { StorageError } from "../storage/db.ts";
 import { cliError } from "./errors.ts";
@@ -34,6 +36,8 @@ Options:
       --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
+      --user NAME          started as root: switch to this user once capture and database are open
+                           (RUN_AS_USER; default: netinsight if that user exists; root: stay root)
   -h, --help               show this help
 
 The API token is API_TOKEN, or one generated on first start and stored beside the database
@@ -56,6 +60,7 @@ const OPTIONS = {
   blocklist: { type: "string", multiple: true },
   "log-level": { type: "string" },
   "single-thread": { type: "boolean", default: false },
+  user: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -79,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     NETWORK_INTERFACE: values.interface, CAPTURE_FILTER: values.filter, HOST: values.host, PORT: values.port,
     DATABASE_PATH: values.database, ALLOWED_ORIGINS: values["allowed-origins"], RETENTION_DAYS: values["retention-days"],
     MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"],
-    LOG_LEVEL: values["log-level"],
+    LOG_LEVEL: values["log-level"], RUN_AS_USER: values.user,
   };
   let config;
   try {
@@ -89,6 +94,15 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL);
+  let runAs: RunAsUser | null = null;
+  try {
+    runAs = process.getuid?.() === 0 ? resolveRunAsUser(config.RUN_AS_USER) : null;
+  } catch (e) {
+    if (e instanceof PrivilegeError) return cliError(`serve: ${e.message}`, 2);
+    throw e;
+  }
+  const dbDir = path.dirname(config.DATABASE_PATH);
+  const dbDirExisted = existsSync(dbDir);
 
   // Listened for before anything starts: a SIGTERM while the server or capture is still starting
   // (systemctl stop, a test that saw /api/health answer) must also flush and exit 0, not kill.
@@ -127,6 +141,17 @@ export async function run(argv: string[]): Promise<number> {
     const msg = e instanceof CaptureStartError ? e.message : (e as Error).message;
     log.warn(`capture not started: ${msg}`);
     log.warn("the API keeps serving stored history; start capture later with POST /api/capture/start");
+  }
+  if (runAs) {
+    // The capture handle and database stay open across the switch; nothing needs root from here on.
+    try {
+      dropPrivileges(runAs, databaseFiles(config.DATABASE_PATH), dbDirExisted ? [] : [dbDir]);
+      log.info(`running as ${runAs.name} (uid ${runAs.uid}) from now on; restarting capture needs CAP_NET_RAW and CAP_NET_ADMIN`);
+    } catch (e) {
+      log.error(`serve: ${(e as Error).message}; stopping rather than running as root`);
+      await running.stop();
+      return 1;
+    }
   }
 
   const signal = await stopSignal;

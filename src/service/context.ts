@@ -23,6 +23,17 @@ export interface CaptureState {
   packetsPerSecond: number;
   bytesPerSecond: number;
   error: string | null;
+  /** Times live capture reopened its interface by itself after losing it. */
+  restarts: number;
+  /** The latest gaps in live capture (oldest first); `to` is null while capture is still waiting. */
+  interruptions: CaptureInterruption[];
+}
+
+export interface CaptureInterruption {
+  /** Epoch seconds. */
+  from: number;
+  to: number | null;
+  reason: string;
 }
 
 export interface CaptureStartOptions {

@@ -21,6 +21,19 @@ export function matches(f: FlowRecord, q: FlowQuery): boolean {
 
 export const newestFirst = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
 
+/** Inserts `f` into `list` (newest first) if it is among the `max` newest. */
+export function insertNewest(list: FlowRecord[], f: FlowRecord, max: number): void {
+  if (list.length >= max && newestFirst(f, list[list.length - 1]) >= 0) return;
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (newestFirst(f, list[mid]) < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  list.splice(lo, 0, f);
+  if (list.length > max) list.pop();
+}
+
 export class FlowView {
   #order: Float64Array = new Float64Array(0);
   #orderAt = -Infinity;

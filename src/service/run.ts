@@ -5,7 +5,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "bun";
-import { tokenMatches } from "../api/auth.ts";
+import { tokenMatches, tooManyFailures } from "../api/auth.ts";
+import { AuthFailureLimiter } from "../api/rate-limit.ts";
+import { tokenFromUpgrade } from "../ws/auth.ts";
 import { createApp } from "../api/app.ts";
 import type { Config } from "../config.ts";
 import { openStorage } from "../storage/index.ts";
@@ -81,8 +83,10 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     }
   }
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
+  const authLimiter = new AuthFailureLimiter();
   const app = createApp(pipeline.ctx, {
     token: token.token,
+    authLimiter,
     allowedOrigins: config.ALLOWED_ORIGINS,
     mount: web ? (a) => web.webAssetRoutes(a) : undefined,
   });
@@ -95,7 +99,17 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       hostname: config.HOST,
       port: config.PORT,
       fetch(req, srv) {
-        if (hub && new URL(req.url).pathname === "/ws") return hub.upgrade(req, srv as never);
+        if (hub && new URL(req.url).pathname === "/ws") {
+          // The same failed-auth budget as the REST API, per peer address.
+          const address = srv.requestIP(req)?.address;
+          if (address !== undefined) {
+            const wait = authLimiter.retryAfter(address);
+            if (wait > 0) return tooManyFailures(wait);
+            if (tokenMatches(token.token, tokenFromUpgrade(req).token)) authLimiter.success(address);
+            else authLimiter.failure(address);
+          }
+          return hub.upgrade(req, srv as never);
+        }
         return app.fetch(req, { server: srv });
       },
       websocket: (hub?.websocket ?? { message() {} }) as never,

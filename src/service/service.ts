@@ -10,7 +10,7 @@ import type { Analytics, Protocols } from "../api/schemas.ts";
 import type { Device } from "../devices/model.ts";
 import { nextFlowId, type Storage } from "../storage/index.ts";
 import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
-import { FLUSH_ROWS, MAX_PENDING_ROWS, StorageWriter } from "../storage/writer.ts";
+import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
 import { CaptureController } from "./capture.ts";
@@ -59,7 +59,7 @@ export class NetInsightService {
     bus: LiveBus,
   ) {
     this.bus = bus;
-    this.writer = new StorageWriter(storage);
+    this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity });
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
       log: (m) => this.log.info(m),
@@ -131,7 +131,9 @@ export class NetInsightService {
   /** Queues changed active flows and devices, then writes everything queued. */
   async flush(): Promise<void> {
     if (this.#closed) return;
-    this.#syncActiveFlows();
+    // While writes fail, live flows stay in the flow table (and are queued once writing works again):
+    // only ended flows, which have nowhere else to live, wait in the queue.
+    if (!this.writer.lastFlush?.error) this.#syncActiveFlows();
     const info = await this.writer.flush();
     this.#reportWrite(info.error);
     if (!info.error && info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
@@ -143,7 +145,7 @@ export class NetInsightService {
     if (error) {
       const full = /full/i.test(error) ? `the disk holding ${this.storage.path} is full; ` : "";
       this.log.error(`storage: cannot write the database (${error}): ${full}capture goes on in memory, ` +
-        `up to ${MAX_PENDING_ROWS} queued flows, and writing is retried every flush`);
+        `up to ${this.writer.maxPending} queued flows, and writing is retried every flush`);
     } else {
       this.log.info(`storage: writing again (${this.writer.pending} rows still queued)`);
     }

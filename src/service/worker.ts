@@ -7,7 +7,7 @@ import { openStorage } from "../storage/index.ts";
 import type { LiveEvent } from "./bus.ts";
 import { createLogger } from "./logger.ts";
 import { NetInsightService } from "./service.ts";
-import { newestActive, newestFirst } from "./flow-view.ts";
+import { insertNewest, newestActive } from "./flow-view.ts";
 import {
   LIVE_SNAPSHOT_MS, LIVE_SNAPSHOT_SIZE, toWire, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerRequest,
 } from "./worker-protocol.ts";
@@ -81,10 +81,10 @@ async function handle(req: WorkerRequest): Promise<unknown> {
 function liveSnapshot(s: NetInsightService): LiveSnapshot {
   const table = s.pipeline.engine.flows;
   const active = newestActive(table, LIVE_SNAPSHOT_SIZE).map((i) => table.record(i));
+  // The writer queue can hold many thousands of rows: keep only the newest few, never a copy of it all.
   const queued: FlowRecord[] = [];
-  for (const f of s.writer.pendingFlows()) if (f.status === "closed") queued.push(f);
-  queued.sort(newestFirst);
-  return { active, complete: table.size <= LIVE_SNAPSHOT_SIZE, queued: queued.slice(0, LIVE_SNAPSHOT_SIZE) };
+  for (const f of s.writer.pendingFlows()) if (f.status === "closed") insertNewest(queued, f, LIVE_SNAPSHOT_SIZE);
+  return { active, complete: table.size <= LIVE_SNAPSHOT_SIZE, queued };
 }
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {

@@ -5,6 +5,9 @@
 import { Database } from "bun:sqlite";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
 
+/** Size the WAL file is cut back to after a checkpoint (SQLite's auto-checkpoint runs at ~4 MB). */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 export class StorageError extends Error {
   constructor(message: string) {
     super(message);
@@ -24,6 +27,8 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     db.exec("PRAGMA busy_timeout = 5000");
     if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
+    // A WAL that grew while checkpoints were starved (a long read, a full disk) shrinks back on its next reset.
+    db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, migrations);
   } catch (err) {

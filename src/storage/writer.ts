@@ -12,8 +12,13 @@ import { OrderedMap } from "../util/ordered-map.ts";
 export const CHUNK_ROWS = 250;
 /** Queued rows that trigger a flush before the timer. */
 export const FLUSH_ROWS = 5000;
-/** Beyond this many queued rows (the disk is failing) the oldest queued flows are dropped and counted. */
-export const MAX_PENDING_ROWS = 500_000;
+/**
+ * Ended flows that may wait for a failing disk beyond the flow table's size (~600 bytes of heap each).
+ * The queue's cap is the flow table size plus this: room for every live flow to be queued at once.
+ */
+export const BACKLOG_ROWS = 100_000;
+/** The queue's cap without a flow table size: beyond it the oldest queued flows are dropped and counted. */
+export const MAX_PENDING_ROWS = 300_000;
 
 export interface FlushInfo {
   at: number; // epoch ms
@@ -36,15 +41,19 @@ export class StorageWriter {
   droppedRows = 0;
   writtenRows = 0;
 
-  constructor(storage: Storage) {
+  /** Queued flows kept at most; beyond it the oldest are dropped (and counted in droppedRows). */
+  readonly maxPending: number;
+
+  constructor(storage: Storage, opts: { maxFlows?: number } = {}) {
     this.#storage = storage;
+    this.maxPending = opts.maxFlows === undefined ? MAX_PENDING_ROWS : opts.maxFlows + BACKLOG_ROWS;
   }
 
   flow(f: FlowRecord): void {
     const id = Number(f.id);
     if (id > this.#maxFlowId) this.#maxFlowId = id;
     this.#flows.set(f.id, f);
-    if (this.#flows.size > MAX_PENDING_ROWS) {
+    if (this.#flows.size > this.maxPending) {
       this.#flows.shift();
       this.droppedRows++;
     }

@@ -16,6 +16,8 @@ const SPEED = 4;
 const FLUSH_SECONDS = 1;
 /** Committed flows to wait for before killing: several flushes in. */
 const KILL_AFTER_ROWS = 3000;
+/** How far into a flush interval the kill comes. */
+const KILL_INTO_INTERVAL = 0.9;
 
 const dir = mkdtempSync(path.join(tmpdir(), "ni-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,9 +34,13 @@ describe("kill -9 while capturing and writing", () => {
         const n = countRows(db);
         return n >= KILL_AFTER_ROWS ? n : 0;
       }, 60_000, `${KILL_AFTER_ROWS} flows in the database`);
+      // Kill late in a flush interval (just before the next write): close to the most that can be lost.
+      const before = countRows(db);
+      await waitFor(() => countRows(db) !== before, 10_000, "the next flush");
+      await Bun.sleep(KILL_INTO_INTERVAL * FLUSH_SECONDS * 1000);
+      committed = countRows(db);
       // Each packet is a new flow: packets handed to the engine ~ flows that exist.
       seenAtKill = (await first.api("/api/capture/status")).body.packets;
-      committed = countRows(db);
       first.proc.kill("SIGKILL");
       await first.proc.exited;
     } finally {

@@ -10,7 +10,10 @@ import path from "node:path";
 import { countRows, integrityCheck, isRoot, missingTools, serve, sh, stopServe, waitFor, writeManyFlowsCapture } from "./helpers.ts";
 
 const TMPFS_SIZE = "4m";
-/** Leaves ~1 MB: the schema and a few thousand flows fit, then writes fail. */
+/**
+ * Leaves ~1 MB: the schema and a few thousand flows fit, then writes fail. Tight on purpose: after
+ * the filler goes, the database and its WAL only fit if the WAL is checkpointed before more is written.
+ */
 const FILLER_BYTES = 3 * 1024 * 1024;
 /** 8 k one-packet flows, 3 ms apart, fed at 2x: ~12 s of capture, more than the 1 MB left holds. */
 const PACKETS = 8000;
@@ -70,7 +73,9 @@ describe.skipIf(!canRun)("database on a full file system", () => {
       const recovered = await waitFor(async () => {
         const h = (await s.api("/api/health")).body;
         return h.status === "ok" && h.database.pendingRows === 0 ? h : null;
-      }, 30_000, "writes to resume after freeing space");
+      }, 30_000, "writes to resume after freeing space").catch(async (e) => {
+        throw new Error(`${e.message}\nhealth: ${JSON.stringify((await s.api("/api/health")).body)}\n${sh("ls", "-la", small)}\nlog:\n${s.log()}`);
+      });
       expect(recovered.database.lastFlushError).toBeNull();
       expect(s.log()).toMatch(/storage: writing again/);
       expect(countRows(db)).toBe(PACKETS);

@@ -50,7 +50,12 @@ export async function serve(args: string[], opts: { wrap?: string[]; env?: Recor
   let out = "";
   const drain = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk);
+    const reader = s.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += dec.decode(value, { stream: true });
+    }
   };
   void drain(proc.stdout);
   void drain(proc.stderr);

@@ -8,7 +8,11 @@ import { CaptureStartSchema, CaptureStatusSchema, type ApiCaptureStatus } from "
 const security = [{ bearerAuth: [] }];
 
 export function toApiCaptureStatus(s: CaptureState): ApiCaptureStatus {
-  return { ...s, since: isoOrNull(s.since) };
+  return {
+    ...s,
+    since: isoOrNull(s.since),
+    interruptions: s.interruptions.map((g) => ({ from: isoOrNull(g.from)!, to: isoOrNull(g.to), reason: g.reason })),
+  };
 }
 
 const statusRoute = createRoute({
