@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
 import { buildAnalysis } from "../service/analysis.ts";
+import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../service/memory.ts";
 import { buildReport, printHuman } from "./report.ts";
 import { cliError } from "./errors.ts";
 
@@ -13,6 +14,8 @@ Options:
   --json            print one JSON object: { summary, flows, devices, threats, protocols }
   --filter BPF      only packets matching a BPF expression (tcpdump syntax)
   --max-flows N     flow table size (default 262144; the oldest idle flows are evicted beyond it)
+  --max-memory-mb N collect garbage early to stay under this many MB (default 1024; the report
+                    itself, every flow of the file, is kept whatever the cap)
   --blocklist FILE  an IP/CIDR or domain list for the blocklist detector (repeatable)
   --top N           flows listed in the human summary (default 20)
   -h, --help        show this help`;
@@ -29,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
         "max-flows": { type: "string" },
         top: { type: "string" },
         blocklist: { type: "string", multiple: true },
+        "max-memory-mb": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -45,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   if (maxFlows !== undefined && !(Number.isInteger(maxFlows) && maxFlows >= 16)) {
     return cliError("analyze: --max-flows must be a whole number of at least 16", 2);
   }
+  const maxMemoryMb = values["max-memory-mb"] === undefined ? DEFAULT_MAX_MEMORY_MB : Number(values["max-memory-mb"]);
+  if (!(Number.isInteger(maxMemoryMb) && maxMemoryMb >= 64)) return cliError("analyze: --max-memory-mb must be a whole number of at least 64", 2);
+  const memory = new MemoryGuard({ capMb: maxMemoryMb });
   const top = values.top === undefined ? 20 : Number(values.top);
   if (!(Number.isInteger(top) && top >= 0)) return cliError("analyze: --top must be a whole number", 2);
 
@@ -55,14 +62,13 @@ export async function run(argv: string[]): Promise<number> {
     const result = await analyzeFile(positionals[0], {
       engine: analysis.engine,
       filter: values.filter,
-      onProgress: showProgress
-        ? (n) => {
-            if (n - lastProgress >= 500_000) {
-              lastProgress = n;
-              process.stderr.write(`\r${n.toLocaleString("en")} packets...`);
-            }
-          }
-        : undefined,
+      onProgress: (n) => {
+        memory.check();
+        if (showProgress && n - lastProgress >= 500_000) {
+          lastProgress = n;
+          process.stderr.write(`\r${n.toLocaleString("en")} packets...`);
+        }
+      },
     });
     if (lastProgress > 0) process.stderr.write("\r\x1b[K");
     const report = buildReport(result, analysis);

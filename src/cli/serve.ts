@@ -33,6 +33,7 @@ Options:
       --max-db-mb N        prune the oldest flows beyond this database size (MAX_DB_MB, default 1024)
       --flush-seconds N    write to the database every N seconds (FLUSH_SECONDS, default 5)
       --max-flows N        flow table size (MAX_FLOWS, default 200000)
+      --max-memory-mb N    collect garbage early to stay under this (MAX_MEMORY_MB, default 1024)
       --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
@@ -57,6 +58,7 @@ const OPTIONS = {
   "max-db-mb": { type: "string" },
   "flush-seconds": { type: "string" },
   "max-flows": { type: "string" },
+  "max-memory-mb": { type: "string" },
   blocklist: { type: "string", multiple: true },
   "log-level": { type: "string" },
   "single-thread": { type: "boolean", default: false },
@@ -83,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   const flags: ConfigInput = {
     NETWORK_INTERFACE: values.interface, CAPTURE_FILTER: values.filter, HOST: values.host, PORT: values.port,
     DATABASE_PATH: values.database, ALLOWED_ORIGINS: values["allowed-origins"], RETENTION_DAYS: values["retention-days"],
-    MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"],
+    MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"], MAX_MEMORY_MB: values["max-memory-mb"],
     LOG_LEVEL: values["log-level"], RUN_AS_USER: values.user,
   };
   let config;

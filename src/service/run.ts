@@ -2,6 +2,7 @@
  * Starts the whole service from a validated configuration: token, the pipeline (in its own worker
  * thread, so capture never stalls the API), the Hono app, the WebSocket hub and Bun.serve.
  */
+import { MemoryGuard } from "./memory.ts";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "bun";
@@ -67,6 +68,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
   const bus = new LiveBus();
   const init: WorkerInit = {
     databasePath: config.DATABASE_PATH, version: VERSION, flushSeconds: config.FLUSH_SECONDS, maxFlows: config.MAX_FLOWS,
+    maxMemoryMb: config.MAX_MEMORY_MB,
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
     interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
   };
@@ -82,6 +84,11 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       throw new ServeError((e as Error).message);
     }
   }
+  // The worker has its own guard (service.ts); this one collects the HTTP thread's heap, where the
+  // live events from the worker arrive.
+  const memory = pipeline.mode === "in-process" ? null : new MemoryGuard({ capMb: config.MAX_MEMORY_MB });
+  const memoryTimer = memory ? setInterval(() => memory.check(), 250) : null;
+  (memoryTimer as { unref?: () => void } | null)?.unref?.();
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
   const authLimiter = new AuthFailureLimiter();
   const app = createApp(pipeline.ctx, {
@@ -119,6 +126,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       },
     }) as Server<unknown>;
   } catch (err) {
+    if (memoryTimer) clearInterval(memoryTimer);
     await pipeline.shutdown();
     const msg = (err as Error).message;
     if (/in use|EADDRINUSE/i.test(msg)) throw new ServeError(`port ${config.PORT} on ${config.HOST} is already in use: stop the other program or choose another port with --port or PORT`);
@@ -136,6 +144,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     startLive: (o) => pipeline.startLive(o),
     stop() {
       stopped ??= (async () => {
+        if (memoryTimer) clearInterval(memoryTimer);
         hub?.close();
         await server.stop(true);
         await pipeline.shutdown();
@@ -159,7 +168,7 @@ async function workerPipeline(init: WorkerInit, bus: LiveBus): Promise<Pipeline>
 async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): Promise<Pipeline> {
   const service = await NetInsightService.create({
     storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
-    maxFlows: init.maxFlows, retention: init.retention, interface: init.interface, filter: init.filter,
+    maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
     blocklists: init.blocklists, log,
   });
   service.start();

@@ -4,6 +4,7 @@
  */
 import { getAnalytics, getProtocols } from "../analytics/queries.ts";
 import { DEFAULT_ROLLUP_RETENTION } from "../analytics/rollup-store.ts";
+import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "./memory.ts";
 import { fallbackAnalytics, fallbackProtocols } from "../api/analytics-fallback.ts";
 import { toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
 import type { Analytics, Protocols } from "../api/schemas.ts";
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   flushSeconds?: number;
   retention?: RetentionPolicy;
   maxFlows?: number;
+  /** The memory guard's cap (MAX_MEMORY_MB); default DEFAULT_MAX_MEMORY_MB. */
+  maxMemoryMb?: number;
   interface?: string;
   filter?: string;
   blocklists?: string[];
@@ -51,6 +54,7 @@ export class NetInsightService {
   #dbSize = { at: 0, bytes: 0 };
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
+  readonly memory: MemoryGuard;
 
   private constructor(
     readonly opts: ServiceOptions,
@@ -59,6 +63,7 @@ export class NetInsightService {
     bus: LiveBus,
   ) {
     this.bus = bus;
+    this.memory = new MemoryGuard({ capMb: opts.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB });
     this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity });
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
@@ -108,6 +113,8 @@ export class NetInsightService {
   start(): void {
     const flushMs = (this.opts.flushSeconds ?? 5) * 1000;
     this.#timers.push(setInterval(() => this.#everySecond(), 1000));
+    // Garbage from a burst of new flows piles up fast: look at memory four times a second.
+    this.#timers.push(setInterval(() => this.memory.check(), 250));
     this.#timers.push(setInterval(() => void this.flush(), flushMs));
     this.#timers.push(setInterval(() => void this.runRetention(), RETENTION_INTERVAL_MS));
     for (const t of this.#timers) (t as { unref?: () => void }).unref?.();
@@ -219,6 +226,8 @@ export class NetInsightService {
     }
     const cap = this.capture.status();
     if (cap.error) problems.push(`capture: ${cap.error}`);
+    const memory = this.memory.problem();
+    if (memory) problems.push(memory);
     const flush = this.writer.lastFlush;
     if (flush?.error) problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
     if (this.writer.droppedRows > 0) problems.push(`storage: ${this.writer.droppedRows} flow updates dropped while the database could not be written`);

@@ -11,6 +11,8 @@ export interface WorkerInit {
   version: string;
   flushSeconds: number;
   maxFlows: number;
+  /** MAX_MEMORY_MB: the memory guard's cap (src/service/memory.ts). */
+  maxMemoryMb?: number;
   retention: { retentionDays: number; maxDbBytes: number };
   interface?: string;
   filter?: string;

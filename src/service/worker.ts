@@ -38,7 +38,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const log = createLogger(init.logLevel);
       service = await NetInsightService.create({
         storage: openStorage(init.databasePath), version: init.version, flushSeconds: init.flushSeconds,
-        maxFlows: init.maxFlows, retention: init.retention, interface: init.interface, filter: init.filter,
+        maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
         blocklists: init.blocklists, log,
       });
       service.bus.subscribe((e) => queued.push(e));

@@ -17,8 +17,15 @@ export const FLUSH_ROWS = 5000;
  * The queue's cap is the flow table size plus this: room for every live flow to be queued at once.
  */
 export const BACKLOG_ROWS = 100_000;
-/** The queue's cap without a flow table size: beyond it the oldest queued flows are dropped and counted. */
-export const MAX_PENDING_ROWS = 300_000;
+/**
+ * The queue's hard cap: beyond it the oldest queued flows are dropped and counted. A flood of
+ * one-packet flows outruns SQLite (25-50 k rows/s here) and every waiting row is heap (~1.5 KB
+ * with its strings), so memory, not the flood, decides how much may wait.
+ */
+export const MAX_PENDING_ROWS = 50_000;
+
+/** Devices or threats waiting at most (a device with its evidence is several KB). */
+export const MAX_PENDING_ENTITIES = 2_000;
 
 export interface FlushInfo {
   at: number; // epoch ms
@@ -32,8 +39,8 @@ export interface FlushInfo {
 export class StorageWriter {
   readonly #storage: Storage;
   readonly #flows = new OrderedMap<string, FlowRecord>();
-  readonly #devices = new Map<string, Device>();
-  readonly #threats = new Map<string, Threat>();
+  readonly #devices = new OrderedMap<string, Device>();
+  readonly #threats = new OrderedMap<string, Threat>();
   #maxFlowId = 0;
   #flushing: Promise<FlushInfo> | null = null;
   #maxChunkMs = 0;
@@ -46,7 +53,7 @@ export class StorageWriter {
 
   constructor(storage: Storage, opts: { maxFlows?: number } = {}) {
     this.#storage = storage;
-    this.maxPending = opts.maxFlows === undefined ? MAX_PENDING_ROWS : opts.maxFlows + BACKLOG_ROWS;
+    this.maxPending = Math.min(MAX_PENDING_ROWS, opts.maxFlows === undefined ? Infinity : opts.maxFlows + BACKLOG_ROWS);
   }
 
   flow(f: FlowRecord): void {
@@ -61,10 +68,19 @@ export class StorageWriter {
 
   device(d: Device): void {
     this.#devices.set(d.id, d);
+    // Spoofed MACs make a new device each: the queue is capped like the flows'.
+    if (this.#devices.size > MAX_PENDING_ENTITIES) {
+      this.#devices.shift();
+      this.droppedRows++;
+    }
   }
 
   threat(t: Threat): void {
     this.#threats.set(t.id, t);
+    if (this.#threats.size > MAX_PENDING_ENTITIES) {
+      this.#threats.shift();
+      this.droppedRows++;
+    }
   }
 
   get pending(): number {
@@ -170,11 +186,10 @@ export class StorageWriter {
 }
 
 /** The first n queued rows, oldest first. */
-function take<T>(map: Map<string, T> | OrderedMap<string, T>, n: number): T[] {
+function take<T>(map: OrderedMap<string, T>, n: number): T[] {
   const out: T[] = [];
   if (n <= 0) return out;
-  const rows = map instanceof OrderedMap ? map.fromOldest() : map.entries();
-  for (const [, v] of rows) {
+  for (const [, v] of map.fromOldest()) {
     out.push(v);
     if (out.length >= n) break;
   }

@@ -5,10 +5,12 @@
 import { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { pcapBytes } from "../../src/capture/pcapfile.ts";
 import { ethernet, ipv4, udp } from "../../src/decode/testing/frames.ts";
+import { freePort } from "../support/net.ts";
+
+export { freePort };
 
 export const REPO = path.resolve(import.meta.dir, "../..");
 export const TOKEN = "hardening-test-token-0123456789";
@@ -21,16 +23,6 @@ export function sh(...cmd: string[]): string {
   return r.stdout.toString();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Served {
   proc: Subprocess<"ignore", "pipe", "pipe">;

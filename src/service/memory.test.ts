@@ -1,0 +1,28 @@
+import { describe, expect, test } from "bun:test";
+import { MemoryGuard, MIN_GC_INTERVAL_MS } from "./memory.ts";
+
+const MB = 1024 * 1024;
+
+describe("MemoryGuard", () => {
+  test("collects past 70% of the cap, at most once per interval, and reports staying over", () => {
+    let rss = 100 * MB, now = 0, gcs = 0;
+    let afterGc = 150 * MB;
+    const g = new MemoryGuard({ capMb: 300, rss: () => rss, now: () => now, gc: () => { gcs++; rss = afterGc; } });
+    g.check();
+    expect(gcs).toBe(0);
+    rss = 250 * MB; // above 210 MB
+    g.check();
+    expect([gcs, g.overCap, g.problem()]).toEqual([1, false, null]);
+    rss = 260 * MB;
+    now += MIN_GC_INTERVAL_MS / 2;
+    g.check(); // too soon for another collection
+    expect(gcs).toBe(1);
+    now += MIN_GC_INTERVAL_MS;
+    afterGc = 320 * MB; // live data really is over the cap
+    rss = 330 * MB;
+    g.check();
+    expect(gcs).toBe(2);
+    expect(g.overCap).toBe(true);
+    expect(g.problem()).toContain("MAX_MEMORY_MB=300");
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Keeps the process under a memory cap. What NetInsight holds is bounded (flow, device, threat
+ * and writer tables all have caps), but JavaScriptCore lets garbage from per-flow records pile up
+ * between collections: a flood of new flows took RSS from ~100 MB live to 500-800 MB. Past a share
+ * of the cap the guard runs a full collection (at most once per MIN_GC_INTERVAL_MS), and says so
+ * when even that leaves the process over the cap.
+ */
+export const DEFAULT_MAX_MEMORY_MB = 1024;
+/** A full collection starts once RSS passes this share of the cap. */
+export const GC_AT_SHARE = 0.7;
+/** Full collections cost 50-150 ms on a busy heap: no more often than this. */
+export const MIN_GC_INTERVAL_MS = 1000;
+
+export interface MemoryGuardOptions {
+  capMb: number;
+  /** Injected for tests; default: the process's RSS and Bun's synchronous full GC. */
+  rss?: () => number;
+  gc?: () => void;
+  now?: () => number;
+}
+
+export class MemoryGuard {
+  readonly capBytes: number;
+  collections = 0;
+  /** RSS after the last check, and whether it was still over the cap after collecting. */
+  lastRss = 0;
+  overCap = false;
+  #lastGc = -Infinity;
+  readonly #rss: () => number;
+  readonly #gc: () => void;
+  readonly #now: () => number;
+
+  constructor(opts: MemoryGuardOptions) {
+    this.capBytes = opts.capMb * 1024 * 1024;
+    this.#rss = opts.rss ?? (() => process.memoryUsage.rss());
+    this.#gc = opts.gc ?? (() => Bun.gc(true));
+    this.#now = opts.now ?? (() => performance.now());
+  }
+
+  /** Cheap enough to call every few batches. */
+  check(): void {
+    let rss = this.#rss();
+    if (rss > this.capBytes * GC_AT_SHARE && this.#now() - this.#lastGc >= MIN_GC_INTERVAL_MS) {
+      this.#gc();
+      this.collections++;
+      this.#lastGc = this.#now();
+      rss = this.#rss();
+    }
+    this.lastRss = rss;
+    this.overCap = rss > this.capBytes;
+  }
+
+  /** A health problem text while over the cap, else null. */
+  problem(): string | null {
+    if (!this.overCap) return null;
+    const mb = (b: number) => Math.round(b / 1024 / 1024);
+    return `memory: ${mb(this.lastRss)} MB in use, above MAX_MEMORY_MB=${mb(this.capBytes)} even after a collection (lower MAX_FLOWS, or raise the cap)`;
+  }
+}
