@@ -5,6 +5,7 @@
  */
 import type { LengthField } from "./builder.ts";
 import type { Rng } from "./prng.ts";
+import { concat } from "../../src/decode/testing/frames.ts";
 
 /** Frames longer than this are cut (a batch record must stay well below the batch size). */
 export const MAX_MUTATED_LENGTH = 65535;
@@ -96,17 +97,17 @@ export function mutate(rng: Rng, input: Uint8Array, t: MutationTarget): Uint8Arr
       structural = true;
       const at = from + rng.int(span());
       const n = 1 + rng.int(Math.min(64, b.length - at));
-      b = concatBytes(b.subarray(0, at), b.subarray(at + n));
+      b = concat(b.subarray(0, at), b.subarray(at + n));
     } else if (op === 7) {
       structural = true;
       const at = from + rng.int(span() + 1);
       const chunk = rng.chance(0.5) && span() > 0 ? b.slice(from + rng.int(span()), from + rng.int(span()) + 1 + rng.int(256)) : randomBytes(rng, 1 + rng.int(32));
-      b = concatBytes(b.subarray(0, at), chunk, b.subarray(at));
+      b = concat(b.subarray(0, at), chunk, b.subarray(at));
     } else if (op === 8 && t.other) {
       structural = true;
       const other = t.other();
       const cut = from + rng.int(span() + 1);
-      b = concatBytes(b.subarray(0, cut), other.subarray(rng.int(other.length + 1)));
+      b = concat(b.subarray(0, cut), other.subarray(rng.int(other.length + 1)));
     } else if (span() > 0) {
       b = b.slice(0, from + rng.int(span()));
       break;
@@ -121,12 +122,4 @@ function randomBytes(rng: Rng, n: number): Uint8Array {
   return out;
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+
