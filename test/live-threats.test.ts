@@ -205,9 +205,10 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
     mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege-separation directory (Debian creates it at boot)
     daemon("victim", [Bun.which("sshd", SBIN) ?? "/usr/sbin/sshd", "-D", "-e", "-f", `${work}/sshd_config`]);
     await Bun.sleep(700);
-    writeFileSync(`${work}/passwords.txt`, Array.from({ length: 40 }, (_, i) => `guess${i}`).join("\n") + "\n");
+    // Enough guesses for well over bruteForceConnections short connections, however hydra batches them.
+    writeFileSync(`${work}/passwords.txt`, Array.from({ length: 100 }, (_, i) => `guess${i}`).join("\n") + "\n");
     const out = await run("attacker", ["hydra", "-l", "root", "-P", `${work}/passwords.txt`, "-t", "4", "-w", "3", "-I", "-f",
-      `ssh://${HOSTS.victim.ip}`], 60000);
+      `ssh://${HOSTS.victim.ip}`], 90000);
     expect(out).toContain("0 valid password");
     // Closed flows are reported once they idle out (TCP_CLOSED_SECONDS); on a loaded machine the
     // last of them may take a little longer, so poll rather than sleep a fixed time.
@@ -215,7 +216,7 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
     const deadline = Date.now() + TCP_CLOSED_SECONDS * 1000 + 15_000;
     while (!(t = find((t) => t.type === "brute_force" && t.targetPort === 22)[0]) && Date.now() < deadline) await Bun.sleep(250);
     expect(t).toMatchObject({ sourceIp: ATTACKER.ip, targetIp: HOSTS.victim.ip });
-  }, 90000);
+  }, 150000);
 
   test.skipIf(!canIodine)("iodine through iodined on the victim: DNS tunnel from the attacker", async () => {
     // The tunnel's inner subnet lives only on tun devices inside the two namespaces.

@@ -4,13 +4,13 @@ import { MemoryGuard, MIN_GC_INTERVAL_MS } from "./memory.ts";
 const MB = 1024 * 1024;
 
 describe("MemoryGuard", () => {
-  test("collects past 70% of the cap, at most once per interval, and reports staying over", () => {
+  test("collects past half the cap, at most once per interval, and reports staying over", () => {
     let rss = 100 * MB, now = 0, gcs = 0;
     let afterGc = 150 * MB;
     const g = new MemoryGuard({ capMb: 300, rss: () => rss, now: () => now, gc: () => { gcs++; rss = afterGc; } });
     g.check();
     expect(gcs).toBe(0);
-    rss = 250 * MB; // above 210 MB
+    rss = 250 * MB; // above 150 MB
     g.check();
     expect([gcs, g.overCap, g.problem()]).toEqual([1, false, null]);
     rss = 260 * MB;

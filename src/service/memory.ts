@@ -7,7 +7,7 @@
  */
 export const DEFAULT_MAX_MEMORY_MB = 1024;
 /** A full collection starts once RSS passes this share of the cap. */
-export const GC_AT_SHARE = 0.7;
+export const GC_AT_SHARE = 0.5;
 /** Full collections cost 50-150 ms on a busy heap: no more often than this. */
 export const MIN_GC_INTERVAL_MS = 1000;
 

@@ -29,8 +29,12 @@ describe.skipIf(!canRun)("the captured interface is deleted and recreated", () =
       return flows.reduce((n, f) => n + f.packetsSent + f.packetsReceived, 0);
     };
     try {
-      veth.ping(2);
-      await waitFor(async () => (await icmpPackets()) >= 4, 10_000, "pings before the flap");
+      // Ping until the capture has seen some: it may open a moment after the API answers.
+      await waitFor(async () => {
+        if ((await icmpPackets()) >= 4) return true;
+        veth.ping(2);
+        return false;
+      }, 30_000, "pings before the flap");
       expect((await s.api("/api/capture/status")).body).toMatchObject({ running: true, restarts: 0, interruptions: [] });
 
       veth.unlink();
