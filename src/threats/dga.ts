@@ -5,7 +5,7 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, hashName, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, hashName, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
 
 const NXDOMAIN = 3;
 const MAX_NAMES_TRACKED = 1024;
@@ -80,20 +80,10 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Tracke
       if (c.sample.length < SAMPLE) c.sample.push(name);
       if (looksRandom(generatedLabel(name))) c.random++;
       if (c.names.size < s.dgaNxdomains || c.random / c.names.size < s.dgaRandomRatio) return;
-      if (c.raised) c.dirty = true;
-      else {
-        c.raised = true;
-        raise(client, c);
-      }
+      reportOnce(c, (st) => raise(client, st));
     },
     tick(now: number): void {
-      clients.sweep((c, client) => {
-        if (c.dirty) {
-          c.dirty = false;
-          raise(client, c);
-        }
-        return now - c.last > s.dgaWindowSeconds;
-      });
+      reportGrowth(clients, now, s.dgaWindowSeconds, (c, client) => raise(client, c));
     },
   };
 }

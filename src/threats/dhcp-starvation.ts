@@ -5,7 +5,7 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, type TrackedAnalyzer } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
 
 const DISCOVER = 1;
 const REQUEST = 3;
@@ -56,20 +56,10 @@ export function createDhcpStarvationDetector(store: ThreatStore, s: ThreatSettin
       st.requests++;
       addCapped(st.clients, `${o.msg.clientMac}/${o.msg.xid}`, MAX_CLIENTS_TRACKED);
       if (st.requests < s.dhcpStarvationRequests) return;
-      if (st.raised) st.dirty = true;
-      else {
-        st.raised = true;
-        raise(mac, st);
-      }
+      reportOnce(st, (x) => raise(mac, x));
     },
     tick(now: number): void {
-      senders.sweep((st, mac) => {
-        if (st.dirty) {
-          st.dirty = false;
-          raise(mac, st);
-        }
-        return now - st.last > s.dhcpStarvationWindowSeconds;
-      });
+      reportGrowth(senders, now, s.dhcpStarvationWindowSeconds, (st, mac) => raise(mac, st));
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, isGroupIp, isPrivateIp, type TrackedAnalyzer } from "./util.ts";
+import { addCapped, BoundedMap, isGroupIp, isPrivateIp, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -66,11 +66,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     st.last = Math.max(st.last, ts);
     addCapped(st.hosts, host, MAX_HOSTS_TRACKED);
     if (st.hosts.size < s.sweepHosts) return;
-    if (st.raised) st.dirty = true;
-    else {
-      st.raised = true;
-      raise(st);
-    }
+    reportOnce(st, raise);
   };
 
   return {
@@ -99,13 +95,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       }
     },
     tick(now: number): void {
-      sweeps.sweep((st) => {
-        if (st.dirty) {
-          st.dirty = false;
-          raise(st);
-        }
-        return now - st.last > s.sweepWindowSeconds;
-      });
+      reportGrowth(sweeps, now, s.sweepWindowSeconds, (st) => raise(st));
     },
   };
 }

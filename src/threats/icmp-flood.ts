@@ -2,6 +2,7 @@
  * ICMP flood: ICMP/ICMPv6 packets per second to one target (echo floods, smurf replies, THC-style
  * floods), aggregated by target. Flows the engine cannot split per packet are rated when they end.
  */
+import { reportGrowth, reportOnce } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
@@ -39,11 +40,8 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       if (o.kind !== "icmp" || !o.meta.dstIp) return;
       const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts);
       if (!isFlooding(t, s.icmpFloodPerSecond)) return;
-      if (t.raised) t.dirty = true;
-      else {
-        t.raised = true;
-        raise(o.meta.dstIp, t, "packets");
-      }
+      const target = o.meta.dstIp;
+      reportOnce(t, (x) => raise(target, x, "packets"));
     },
     flowEnded(f: FlowRecord): void {
       // Packets the engine did not report one by one (e.g. ICMPv6 inside IPv6 fragments): rate the flow.
@@ -59,13 +57,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       raise(f.dstIp, t, `flow ${f.protocol}`);
     },
     tick(now: number): void {
-      tracker.targets.sweep((t, target) => {
-        if (t.dirty) {
-          t.dirty = false;
-          raise(target, t, "packets");
-        }
-        return now - t.last > s.floodWindowSeconds;
-      });
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"));
     },
   };
 }

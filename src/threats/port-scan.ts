@@ -6,7 +6,7 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, type TrackedAnalyzer } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -58,12 +58,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
       p.unreachables >= s.udpScanUnreachables;
     if (!crossed) return;
-    if (p.raised) {
-      p.dirty = true;
-      return;
-    }
-    p.raised = true;
-    raise(src, dst, p, ts);
+    reportOnce(p, (x) => raise(src, dst, x, ts));
   };
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {
@@ -129,13 +124,9 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       check(o.meta.dstIp, o.meta.srcIp, p, o.meta.ts);
     },
     tick(now: number): void {
-      pairs.sweep((p, key) => {
-        if (p.dirty) {
-          p.dirty = false;
-          const [src, dst] = key.split(">");
-          raise(src, dst, p, p.last);
-        }
-        return now - p.last > s.portScanWindowSeconds;
+      reportGrowth(pairs, now, s.portScanWindowSeconds, (p, key) => {
+        const [src, dst] = key.split(">");
+        raise(src, dst, p, p.last);
       });
     },
   };

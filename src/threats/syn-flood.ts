@@ -2,6 +2,7 @@
  * SYN flood: SYNs per second to one target, aggregated by target so random spoofed sources add up;
  * the SYN+ACKs the target sends back show how many connections it left half-open.
  */
+import { reportGrowth, reportOnce } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
@@ -48,20 +49,11 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts, 1, o.meta.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
       if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
-      if (t.raised) t.dirty = true;
-      else {
-        t.raised = true;
-        raise(o.meta.dstIp, t);
-      }
+      const target = o.meta.dstIp;
+      reportOnce(t, (x) => raise(target, x));
     },
     tick(now: number): void {
-      tracker.targets.sweep((t, target) => {
-        if (t.dirty) {
-          t.dirty = false;
-          raise(target, t);
-        }
-        return now - t.last > s.floodWindowSeconds;
-      });
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t));
     },
   };
 }

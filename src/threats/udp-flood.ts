@@ -2,6 +2,7 @@
  * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
+import { reportGrowth, reportOnce } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
@@ -37,11 +38,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
       if (f.protocol !== "UDP") return;
       const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
       if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-      if (t.raised) t.dirty = true;
-      else {
-        t.raised = true;
-        raise(f.dstIp, t, "new flows", s.udpFloodNewFlowsPerSecond);
-      }
+      reportOnce(t, (x) => raise(f.dstIp, x, "new flows", s.udpFloodNewFlowsPerSecond));
     },
     flowEnded(f: FlowRecord): void {
       if (f.protocol !== "UDP" || f.packetsSent < s.floodMinPackets) return;
@@ -56,13 +53,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
       raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);
     },
     tick(now: number): void {
-      tracker.targets.sweep((t, target) => {
-        if (t.dirty) {
-          t.dirty = false;
-          raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
-        }
-        return now - t.last > s.floodWindowSeconds;
-      });
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond));
     },
   };
 }

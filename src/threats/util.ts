@@ -116,3 +116,37 @@ export function hashName(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/**
+ * An activity that crossed its threshold is reported at once; further growth only marks it, and
+ * the tick reports it again (once per tick, not once per packet).
+ */
+export interface Reported {
+  raised: boolean;
+  dirty: boolean;
+  /** Epoch seconds of the latest event: the state is dropped once idle past its window. */
+  last: number;
+}
+
+/** Reports `st` now the first time it crosses; later crossings wait for `reportGrowth`. */
+export function reportOnce<T extends Reported>(st: T, report: (st: T) => void): void {
+  if (st.raised) st.dirty = true;
+  else {
+    st.raised = true;
+    report(st);
+  }
+}
+
+/** The tick's half: reports the states that grew since, and drops those idle past `windowSeconds`. */
+export function reportGrowth<K, T extends Reported>(
+  states: { sweep(isStale: (st: T, key: K) => boolean): void },
+  now: number, windowSeconds: number, report: (st: T, key: K) => void,
+): void {
+  states.sweep((st, key) => {
+    if (st.dirty) {
+      st.dirty = false;
+      report(st, key);
+    }
+    return now - st.last > windowSeconds;
+  });
+}
