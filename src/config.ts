@@ -38,6 +38,8 @@ export const ConfigSchema = z.object({
   FLUSH_SECONDS: intIn(1, 300).default(5),
   MAX_FLOWS: intIn(1000, 10_000_000).default(200_000),
   MAX_MEMORY_MB: intIn(64, 1_048_576).default(1024),
+  /** GET /metrics: per-device series for at most this many devices (the busiest). */
+  METRICS_MAX_DEVICES: intIn(0, 100_000).default(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   /** Started as root: switch to this user once capture and database are open (default: netinsight if it exists; root: stay). */
   RUN_AS_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i, { error: "must be a user name or uid (root to keep running as root)" }).optional(),

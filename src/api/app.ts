@@ -16,6 +16,7 @@ import { captureRoutes } from "./routes/capture.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { flowRoutes } from "./routes/flows.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { rootRoutes, type HtmlRoot } from "./routes/root.ts";
 import { threatRoutes } from "./routes/threats.ts";
 
@@ -34,6 +35,8 @@ export interface AppOptions {
   mount?: (app: OpenAPIHono) => void;
   /** Failed-auth counts per address; shared with the WebSocket upgrade when given. */
   authLimiter?: AuthFailureLimiter;
+  /** GET /metrics (Prometheus), behind the token; absent: no such route. */
+  metrics?: () => Promise<string>;
 }
 
 export function createApp(ctx: ServiceContext, opts: AppOptions) {
@@ -51,7 +54,9 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
     maxSize: MAX_BODY_BYTES,
     onError: (c) => c.json(errorBody("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
   }));
-  app.use("/api/*", requireToken(opts.token, OPEN_API_PATHS, opts.authLimiter));
+  const auth = requireToken(opts.token, OPEN_API_PATHS, opts.authLimiter);
+  app.use("/api/*", auth);
+  if (opts.metrics) app.use("/metrics", auth);
 
   opts.mount?.(app);
   app.route("/", rootRoutes(ctx, opts.htmlRoot));
@@ -61,6 +66,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   app.route("/", threatRoutes(ctx));
   app.route("/", analyticsRoutes(ctx));
   app.route("/", captureRoutes(ctx));
+  if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

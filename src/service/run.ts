@@ -10,6 +10,7 @@ import { tokenMatches, tooManyFailures } from "../api/auth.ts";
 import { AuthFailureLimiter } from "../api/rate-limit.ts";
 import { tokenFromUpgrade } from "../ws/auth.ts";
 import { createApp } from "../api/app.ts";
+import { MetricsCollector } from "../notify/prometheus.ts";
 import type { Config } from "../config.ts";
 import { openStorage } from "../storage/index.ts";
 import { VERSION } from "../version.ts";
@@ -91,11 +92,15 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
   (memoryTimer as { unref?: () => void } | null)?.unref?.();
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
   const authLimiter = new AuthFailureLimiter();
+  const metrics = new MetricsCollector({
+    ctx: pipeline.ctx, bus, maxDevices: config.METRICS_MAX_DEVICES, wsClients: () => hub?.clientCount() ?? 0,
+  });
   const app = createApp(pipeline.ctx, {
     token: token.token,
     authLimiter,
     allowedOrigins: config.ALLOWED_ORIGINS,
     mount: web ? (a) => web.webAssetRoutes(a) : undefined,
+    metrics: () => metrics.scrape(),
   });
   const wsModule = await optionalImport<typeof import("../ws/hub.ts")>(() => import("../ws/hub.ts"), log, "WebSocket feed");
   const hub = wsModule?.createLiveHub({ bus, checkToken: (t) => tokenMatches(token.token, t), version: VERSION }) ?? null;
@@ -146,6 +151,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       stopped ??= (async () => {
         if (memoryTimer) clearInterval(memoryTimer);
         hub?.close();
+        metrics.close();
         await server.stop(true);
         await pipeline.shutdown();
       })();
