@@ -94,6 +94,18 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
     expect(ofType(await threatsOf("dns_tunnel/ndpi_dns2tcp_tunnel.pcap"), "dns_tunneling")).toEqual([]);
   });
 
+  test.each([
+    ["attacks/ndpi_WebattackSQLinj.pcap", "sql_injection", "172.16.0.1", "192.168.10.50"],
+    ["attacks/ndpi_xss.pcap", "xss", "192.168.3.109", "192.168.3.107"],
+    ["attacks/ndpi_WebattackRCE.pcap", "command_injection", "127.0.0.1", "127.0.0.1"],
+    ["attacks/ndpi_WebattackRCE.pcap", "path_traversal", "127.0.0.1", "127.0.0.1"],
+    ["attacks/ndpi_log4j-webapp-exploit.pcap", "log4shell", "172.16.238.1", "172.16.238.10"],
+  ])("%s: HTTP request risk %s from %s to %s", async (rel, type, src, dst) => {
+    const [t] = ofType(await threatsOf(rel), type);
+    expect(t).toMatchObject({ sourceIp: src, targetIp: dst });
+    expect((t.evidence.rules as string[]).length).toBeGreaterThan(0);
+  });
+
   test("attacks/suri_denial6-6: THC denial6 flood against 2001:db8:1::1", async () => {
     const [flood] = ofType(await threatsOf("attacks/suri_denial6-6.pcap"), "icmp_flood");
     expect(flood).toMatchObject({ sourceIp: "2001:db8:1::2", targetIp: "2001:db8:1::1" });

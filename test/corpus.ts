@@ -2,7 +2,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-const dir = resolve(import.meta.dir, "..", "..", "shared", "pcaps");
+// NETINSIGHT_CORPUS points a git worktree (which lives elsewhere) at the same corpus.
+const dir = process.env.NETINSIGHT_CORPUS ?? resolve(import.meta.dir, "..", "..", "shared", "pcaps");
 
 export const CORPUS: string | null = existsSync(join(dir, "MANIFEST.tsv")) ? dir : null;
 export const corpusNote = CORPUS ? "" : `(skipped: corpus not found at ${dir}; CI provides ../shared/pcaps)`;

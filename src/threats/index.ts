@@ -12,6 +12,7 @@ import { createDgaDetector } from "./dga.ts";
 import { createDhcpStarvationDetector } from "./dhcp-starvation.ts";
 import { createDnsTunnelDetector } from "./dns-tunnel.ts";
 import { createHostSweepDetector } from "./host-sweep.ts";
+import { createHttpAttackDetector } from "./http-attack.ts";
 import { createIcmpFloodDetector } from "./icmp-flood.ts";
 import { createPortScanDetector } from "./port-scan.ts";
 import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
@@ -42,6 +43,7 @@ export const DETECTORS = {
   beaconing: createBeaconingDetector,
   cleartextCredentials: createCleartextCredentialsDetector,
   blocklist: createBlocklistDetector,
+  httpAttack: createHttpAttackDetector,
 } as const;
 
 export type DetectorName = keyof typeof DETECTORS;

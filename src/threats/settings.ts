@@ -70,6 +70,9 @@ export const ThreatSettingsSchema = z.object({
   dgaRandomRatio: ratio.default(0.5),
   dgaWindowSeconds: seconds.default(300),
 
+  /** HTTP requests from one client to one server matching a SQLi / XSS / RCE / traversal / JNDI rule (one is proof enough). */
+  webAttackRequests: count.default(1),
+
   /** Connections from one source to one destination at a steady period. */
   beaconMinIntervals: count.default(8),
   beaconMaxJitter: ratio.default(0.1),

@@ -1,0 +1,128 @@
+/**
+ * HTTP request risks (nDPI's flow risks): SQL injection, XSS, command injection / RCE, path
+ * traversal and Log4Shell strings in what a client sends a web server — the URI, the free-text
+ * headers and the start of the body — whatever port the server listens on.
+ */
+import type { Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import {
+  INSPECTED_HEADERS, matchWebAttacks, MAX_INSPECTED_CHARS, normalizeRequestText, type WebAttackKind, type WebAttackMatch,
+} from "./http-attack-rules.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { BoundedMap, hashName, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+
+const TITLES: Record<WebAttackKind, string> = {
+  sql_injection: "SQL injection attempt",
+  xss: "Cross-site scripting attempt",
+  command_injection: "Command injection / remote code execution attempt",
+  path_traversal: "Path traversal attempt",
+  log4shell: "Log4Shell (JNDI lookup) exploit attempt",
+};
+const SEVERITY = { sql_injection: "high", xss: "medium", command_injection: "high", path_traversal: "medium", log4shell: "critical" } as const;
+/** Requests kept as evidence per threat. */
+const SAMPLES = 3;
+const SAMPLE_CHARS = 200;
+
+interface AttackState extends Reported {
+  start: number;
+  requests: number;
+  rules: Set<string>;
+  samples: string[];
+  mac: string | null;
+  port: number;
+}
+
+/** Where in the request the text came from: rules of every kind, or only the header-wide ones. */
+type Part = { text: string; headerOnly: boolean };
+
+/** Splits the head of a request packet into the parts the rules read. */
+export function requestParts(data: Uint8Array): { requestLine: string; parts: Part[] } | null {
+  const n = Math.min(data.length, MAX_INSPECTED_CHARS);
+  let text = "";
+  for (let i = 0; i < n; i++) text += String.fromCharCode(data[i]);
+  const lineEnd = text.indexOf("\r\n");
+  const requestLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+  if (!/^[A-Z]{3,10} \S+ HTTP\/\d/.test(requestLine)) return null;
+  const parts: Part[] = [{ text: requestLine, headerOnly: false }];
+  const headEnd = text.indexOf("\r\n\r\n");
+  const head = text.slice(lineEnd + 2, headEnd < 0 ? text.length : headEnd);
+  for (const line of head.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    parts.push({ text: line.slice(colon + 1), headerOnly: !INSPECTED_HEADERS.has(name) && name !== "host" });
+  }
+  if (headEnd >= 0 && headEnd + 4 < text.length) parts.push({ text: text.slice(headEnd + 4), headerOnly: false });
+  return { requestLine, parts };
+}
+
+export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer & {
+  payload(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
+} {
+  const attacks = new BoundedMap<string, AttackState>(s.maxTrackedKeys);
+  /** Requests already judged (flow + request line): the URI and the raw packet describe the same request. */
+  const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
+
+  const raise = (key: string, a: AttackState): void => {
+    const [kind, client, server] = key.split("|") as [WebAttackKind, string, string];
+    store.raise({
+      type: kind,
+      severity: SEVERITY[kind],
+      title: `${TITLES[kind]} against ${server}`,
+      description: `${client} sent ${a.requests} HTTP request${a.requests === 1 ? "" : "s"} to ${server}:${a.port} matching ` +
+        `${[...a.rules].join(", ")}.`,
+      ts: a.last,
+      sourceIp: client,
+      sourceMac: a.mac,
+      targetIp: server,
+      targetPort: a.port,
+      key: `${kind}|${client}|${server}|${a.port}`,
+      evidence: { requests: a.requests, rules: [...a.rules], sampleRequests: [...a.samples], threshold: s.webAttackRequests },
+    });
+  };
+
+  const judge = (flowKey: string, requestLine: string, parts: Part[], client: string, mac: string | null, server: string,
+    port: number, ts: number): void => {
+    const seen = `${flowKey}|${hashName(requestLine)}`;
+    if (judged.get(seen)) return;
+    judged.set(seen, true);
+    const found = new Map<WebAttackKind, WebAttackMatch>();
+    for (const p of parts) {
+      for (const m of matchWebAttacks(normalizeRequestText(p.text), p.headerOnly)) if (!found.has(m.kind)) found.set(m.kind, m);
+    }
+    for (const [kind, m] of found) {
+      const key = `${kind}|${client}|${server}|${port}`;
+      const a = attacks.upsert(key, () => ({ start: ts, last: ts, requests: 0, rules: new Set(), samples: [], mac, port, raised: false, dirty: false }));
+      a.last = Math.max(a.last, ts);
+      a.requests++;
+      a.rules.add(m.rule);
+      if (a.samples.length < SAMPLES) a.samples.push(`${requestLine.slice(0, SAMPLE_CHARS)} [${m.rule}: ${m.excerpt.slice(0, 120)}]`);
+      if (a.requests >= s.webAttackRequests) reportOnce(a, (st) => raise(key, st));
+    }
+  };
+
+  return {
+    name: "threats.http-attack",
+    tracked: () => attacks.size + judged.size,
+    wants: ["http"],
+    observe(o: Observation): void {
+      if (o.kind !== "http" || !o.msg.isRequest || !o.msg.uri) return;
+      const m = o.meta;
+      if (!m.srcIp || !m.dstIp) return;
+      const requestLine = `${o.msg.method ?? "GET"} ${o.msg.uri} HTTP/${o.msg.version}`;
+      const parts: Part[] = [{ text: requestLine, headerOnly: false }];
+      if (o.msg.userAgent) parts.push({ text: o.msg.userAgent, headerOnly: false });
+      judge(m.flowId ?? `${m.srcIp}:${m.srcPort}`, requestLine, parts, m.srcIp, m.srcMac, m.dstIp, m.dstPort, m.ts);
+    },
+    payload(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      if (!fromInitiator || data.length < 16 || data[0] < 0x41 || data[0] > 0x5a) return;
+      const req = requestParts(data);
+      if (!req) return;
+      judge(flow.id, req.requestLine, req.parts, flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
+    },
+    tick(now: number): void {
+      reportGrowth(attacks, now, s.stateExpirySeconds, (a, key) => raise(key, a));
+    },
+  };
+}
