@@ -18,13 +18,14 @@ qemu-user-static /usr/bin/qemu-aarch64-static
 libc6:arm64 /lib/aarch64-linux-gnu/libc.so.6
 libpcap0.8:arm64 /usr/lib/aarch64-linux-gnu/libpcap.so.0.8
 gcc-aarch64-linux-gnu /usr/bin/aarch64-linux-gnu-gcc
+libc6-dev-arm64-cross /usr/aarch64-linux-gnu/include/stdio.h
 "
 missing=$(echo "$want" | while read -r pkg file; do
   [ -n "$pkg" ] && [ ! -e "$file" ] && printf ' %s' "$pkg"
 done || true)
 
 if [ -z "$missing" ]; then
-  say "already set up (qemu-aarch64-static, arm64 libc + libpcap, aarch64 cross compiler)"
+  say "already set up (qemu-aarch64-static, arm64 libc + libpcap, aarch64 cross compiler and headers)"
   exit 0
 fi
 say "missing:$missing"

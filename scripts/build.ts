@@ -1,10 +1,11 @@
 /**
  * `bun run build`: one self-contained executable per target in dist/, with the native capture
- * shim, OUI data, web page, OpenAPI UI assets and migrations embedded. Prints sizes and build times.
+ * shim, OUI data, web page, OpenAPI UI assets and migrations embedded. Prints each file's size and
+ * SHA-256 (also written to dist/SHA256SUMS, for `sha256sum -c` on the Pi) and the build times.
  * `bun scripts/build.ts x64` (or `arm64`) builds one target only.
  */
 import { $ } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dir, "..");
@@ -22,13 +23,29 @@ export const TARGETS = [
  */
 const WORKER_ENTRIES = ["src/service/worker.ts"];
 
-const DEBIAN_CROSS_PACKAGE: Record<string, string> = { arm64: "gcc-aarch64-linux-gnu", x64: "gcc-x86-64-linux-gnu" };
+const DEBIAN_CROSS_PACKAGES: Record<string, string> = { arm64: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross", x64: "gcc-x86-64-linux-gnu libc6-dev-amd64-cross" };
+
+/** Hex SHA-256 of a file, read in pieces (the executables are over 100 MB). */
+export async function sha256File(file: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const reader = Bun.file(file).stream().getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) hasher.update(r.value);
+  return hasher.digest("hex");
+}
+
+/** Records one file's sum in dist/SHA256SUMS (the other target's line is kept). */
+function recordSum(dist: string, name: string, sum: string): void {
+  const file = path.join(dist, "SHA256SUMS");
+  const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l && !l.endsWith(`  ${name}`)) : [];
+  lines.push(`${sum}  ${name}`);
+  writeFileSync(file, lines.sort((a, b) => a.slice(66).localeCompare(b.slice(66))).join("\n") + "\n");
+}
 
 async function build(t: (typeof TARGETS)[number]): Promise<boolean> {
   if (!existsSync(path.join(ROOT, t.shim))) {
     console.error(
       `${t.name}: SKIPPED, the capture shim ${t.shim} is missing: it needs the C cross compiler ${t.cc}.\n` +
-        `  Install it (sudo apt install ${DEBIAN_CROSS_PACKAGE[t.arch]}) and rerun \`bun run build\`.`,
+        `  Install it (sudo sh scripts/setup.sh build, or: sudo apt install ${DEBIAN_CROSS_PACKAGES[t.arch]}) and rerun \`npm run build\`.`,
     );
     return false;
   }
@@ -51,7 +68,9 @@ async function build(t: (typeof TARGETS)[number]): Promise<boolean> {
   }
   renameSync(tmp, out);
   rmSync(scratch, { recursive: true, force: true });
-  console.log(`dist/${t.name}  ${(statSync(out).size / 1e6).toFixed(1)} MB  built in ${seconds.toFixed(1)} s`);
+  const sum = await sha256File(out);
+  recordSum(path.dirname(out), t.name, sum);
+  console.log(`dist/${t.name}  ${(statSync(out).size / 1e6).toFixed(1)} MB  sha256 ${sum}  built in ${seconds.toFixed(1)} s`);
   return true;
 }
 

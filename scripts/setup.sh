@@ -1,6 +1,8 @@
 #!/bin/sh
 # Everything a fresh Debian/Ubuntu/Raspberry Pi OS machine needs before NetInsight runs from a
-# checkout (`sh scripts/setup.sh`) or its tests run (`sh scripts/setup.sh test`). Idempotent:
+# checkout (`sh scripts/setup.sh`), the executables are built (`sh scripts/setup.sh build`: the cross
+# compiler and its C headers for the other architecture's capture shim) or its tests run
+# (`sh scripts/setup.sh test`). Idempotent:
 # it installs only what is missing. Debian packages need root; without it, it says what to run.
 set -e
 cd "$(dirname "$0")/.."
@@ -13,6 +15,13 @@ want_file() { [ -e "$1" ] || missing="$missing $2"; }
 
 want_lib libpcap.so.0.8 libpcap0.8
 want_cmd cc gcc
+if [ "$mode" = build ] || [ "$mode" = test ]; then
+  # scripts/build.ts makes both executables; each embeds its architecture's capture shim.
+  case "$(uname -m)" in
+    x86_64) want_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu; want_file /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross ;;
+    aarch64|arm64) want_cmd x86_64-linux-gnu-gcc gcc-x86-64-linux-gnu; want_file /usr/x86_64-linux-gnu/include/stdio.h libc6-dev-amd64-cross ;;
+  esac
+fi
 if [ "$mode" = test ]; then
   # The tests capture live on veth pairs in network namespaces, replay real traffic, attack a lab
   # with real tools, drive a browser and run the arm64 build under emulation.
@@ -34,7 +43,7 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
     echo "setup: please install these packages first: sudo apt-get install$missing" >&2
-    [ "$mode" = test ] || exit 1
+    [ "$mode" != run ] || exit 1
   fi
 fi
 
