@@ -117,4 +117,53 @@ describe("engine", () => {
     const path = capture("lt.pcap", [{ ts: 1, data: new Uint8Array(40) }], 160);
     await expect(analyzeFile(path)).rejects.toThrow(/link type 160 is not supported/);
   });
+
+  test("flows in progress are reported every 5 s of capture time, only when they saw packets", async () => {
+    const u = (ts: number, sport: number) => out(ts, ipv4({ src: "192.168.1.23", dst: "192.168.1.1", proto: 17 }, udp({ sport, dport: 9999 }, new Uint8Array(4))));
+    // The report at a boundary runs before the packet that crosses it is counted.
+    const path = capture("updates.pcap", [
+      u(100.0, 1), u(100.5, 2), // both start
+      u(103.0, 1),
+      u(105.2, 1), // crosses 105: flows 1 (2 packets) and 2 (1 packet) saw packets since they started
+      u(108.0, 1),
+      u(110.3, 2), // crosses 110: only flow 1 (4 packets) saw packets since 105
+      u(112.0, 2),
+      u(115.1, 1), // crosses 115: only flow 2 (3 packets); flow 1 has been quiet since 108
+    ]);
+    const updates: string[] = [];
+    const probe: Analyzer = { name: "updates", flowUpdated: (f) => updates.push(`${f.id}:${f.packetsSent}`) };
+    await analyzeFile(path, { analyzers: [probe] });
+    expect(updates.slice(0, 2).sort()).toEqual(["1:2", "2:1"]);
+    expect(updates.slice(2)).toEqual(["1:4", "2:3"]);
+  });
+
+  test("payload analyzers see the first 16 payload packets of each direction, with the packet shape", async () => {
+    const c = (ts: number, payload: Uint8Array) => out(ts, ipv4({ src: "192.168.1.23", dst: "192.168.1.9", proto: 6 }, tcp({ sport: 40022, dport: 22, flags: ACK }, payload)));
+    const s = (ts: number, payload: Uint8Array) => back(ts, ipv4({ src: "192.168.1.9", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 22, dport: 40022, flags: ACK }, payload)));
+    const packets = [
+      out(1, ipv4({ src: "192.168.1.23", dst: "192.168.1.9", proto: 6 }, tcp({ sport: 40022, dport: 22, flags: SYN }))),
+      back(1.001, ipv4({ src: "192.168.1.9", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 22, dport: 40022, flags: SYN | ACK }))),
+    ];
+    for (let k = 0; k < 20; k++) {
+      packets.push(c(2 + k * 0.01, new Uint8Array(10 + k).fill(k)));
+      packets.push(s(2.005 + k * 0.01, new Uint8Array(100 + k)));
+    }
+    const path = capture("payload.pcap", packets);
+    const seen: [boolean, number, number, number][] = [];
+    let shapeAtEnd: number[] | undefined;
+    const probe: Analyzer = {
+      name: "dpi",
+      payload: (f, data, fromInitiator) => seen.push([fromInitiator, data.length, data[0], f.packetsSent + f.packetsReceived]),
+      flowEnded: (f) => (shapeAtEnd = f.shape),
+    };
+    const { flows } = await analyzeFile(path, { analyzers: [probe] });
+    expect(seen.filter(([i]) => i)).toHaveLength(16);
+    expect(seen.filter(([i]) => !i)).toHaveLength(16);
+    expect(seen[0]).toEqual([true, 10, 0, 3]);
+    expect(seen[1]).toEqual([false, 100, 0, 4]); // the shared record's counters follow the flow
+    expect(seen.filter(([i]) => i).map(([, len]) => len)).toEqual(Array.from({ length: 16 }, (_, k) => 10 + k));
+    expect(shapeAtEnd).toHaveLength(32);
+    expect(shapeAtEnd!.slice(0, 4)).toEqual([10, -100, 11, -101]);
+    expect(flows[0].shape).toEqual(shapeAtEnd);
+  });
 });

@@ -8,7 +8,8 @@ import { DecodeError, Packet } from "../decode/packet.ts";
 import { nextRecord, RECORD_HEADER, type PacketBatch } from "../capture/batch.ts";
 import { FlowTable, type EndReason, type FlowTimeouts } from "../flows/table.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { Analyzer, Observation, ObservationKind } from "./events.ts";
+import { refreshFlowRecord } from "../flows/snapshot.ts";
+import { FLOW_UPDATE_SECONDS, PAYLOAD_BUDGET_PACKETS, type Analyzer, type Observation, type ObservationKind } from "./events.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { FragmentTracker } from "./fragments.ts";
 
@@ -51,6 +52,15 @@ export class Engine {
   private readonly failedAnalyzers = new Set<string>();
   private readonly flowEndListeners: ((f: FlowRecord, reason: EndReason) => void)[] = [];
   private readonly flowStartListeners: ((f: FlowRecord) => void)[] = [];
+  private readonly flowUpdateListeners: ((f: FlowRecord) => void)[] = [];
+  private readonly payloadListeners: ((f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number) => void)[] = [];
+  /** The record payload analyzers share per flow index, until the next update period (no strings per packet). */
+  private readonly payloadRecords = new Map<number, FlowRecord>();
+  private nextUpdate = 0;
+  private readonly reportUpdate = (index: number): void => {
+    const record = this.flows.record(index);
+    for (const fn of this.flowUpdateListeners) fn(record);
+  };
   private decoder: LinkDecoder | null = null;
   private decoderLinkType = -1;
   private nextTick = 0;
@@ -74,6 +84,8 @@ export class Engine {
     }
     if (a.flowStarted) this.flowStartListeners.push((f) => this.safely(a, () => a.flowStarted!(f)));
     if (a.flowEnded) this.flowEndListeners.push((f, r) => this.safely(a, () => a.flowEnded!(f, r)));
+    if (a.flowUpdated) this.flowUpdateListeners.push((f) => this.safely(a, () => a.flowUpdated!(f)));
+    if (a.payload) this.payloadListeners.push((f, d, i, ts) => this.safely(a, () => a.payload!(f, d, i, ts)));
   }
 
   /** Listens to flows as they start / end (the service uses this for storage and live events). */
@@ -82,6 +94,10 @@ export class Engine {
   }
   onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
     this.flowEndListeners.push(fn);
+  }
+  /** Flows in progress that saw packets, every FLOW_UPDATE_SECONDS of capture time. */
+  onFlowUpdate(fn: (f: FlowRecord) => void): void {
+    this.flowUpdateListeners.push(fn);
   }
 
   processBatch(batch: PacketBatch, linkType: number): void {
@@ -118,7 +134,9 @@ export class Engine {
       if (p.fragOffset > 0 || p.moreFragments) this.fragments.apply(p);
       const index = flows.update(p);
       if (flows.lastIsNew) this.flowStarted(index);
-      inspect.packet(p, index, flows.lastDirection, flows.lastIsNew);
+      const dir = flows.lastDirection;
+      inspect.packet(p, index, dir, flows.lastIsNew);
+      if (p.payloadLength > 0 && this.payloadListeners.length > 0) this.payload(index, dir);
     }
     if (stats.firstSeen === null && stats.packets > 0) stats.firstSeen = this.firstTs(batch);
     stats.lastSeen = p.ts || stats.lastSeen;
@@ -131,13 +149,48 @@ export class Engine {
     return batch.view.getUint32(0, true) + batch.view.getUint32(4, true) / 1e6;
   }
 
-  /** Once per second of packet time: expire idle flows, let analyzers look at windows. */
+  /**
+   * Once per second of packet time: expire idle flows, report flows in progress every
+   * FLOW_UPDATE_SECONDS, let analyzers look at windows.
+   */
   private tick(now: number): void {
     if (this.nextTick !== 0) {
       this.flows.expire(now);
+      if (now >= this.nextUpdate) this.reportUpdates(now);
       for (const a of this.analyzers) if (a.tick) this.safely(a, () => a.tick!(now));
+    } else {
+      this.nextUpdate = Math.floor(now) + FLOW_UPDATE_SECONDS;
     }
     this.nextTick = Math.floor(now) + 1;
+  }
+
+  private reportUpdates(now: number): void {
+    this.nextUpdate = Math.floor(now) + FLOW_UPDATE_SECONDS;
+    this.payloadRecords.clear();
+    if (this.flowUpdateListeners.length === 0) this.flows.takeTouched(noop);
+    else this.flows.takeTouched(this.reportUpdate);
+  }
+
+  /** One of the first payload packets of a flow, within the per-direction DPI budget. */
+  private payload(index: number, dir: number): void {
+    const flows = this.flows;
+    const d2 = index * 2 + dir;
+    const seen = flows.payloadSeen[d2];
+    if (seen >= PAYLOAD_BUDGET_PACKETS) return;
+    flows.payloadSeen[d2] = seen + 1;
+    let record = this.payloadRecords.get(index);
+    if (record === undefined || flows.lastIsNew) {
+      record = flows.record(index);
+      this.payloadRecords.set(index, record);
+    } else {
+      refreshFlowRecord(flows, index, record);
+    }
+    const p = this.packet;
+    const data = p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
+    for (const fn of this.payloadListeners) fn(record, data, dir === 0, p.ts);
+    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeen[d2 ^ 1] >= PAYLOAD_BUDGET_PACKETS) {
+      this.payloadRecords.delete(index);
+    }
   }
 
   /** Live capture with no packets: time still passes for timeouts and detectors. */
@@ -159,6 +212,7 @@ export class Engine {
   }
 
   private flowEnded(index: number, reason: EndReason): void {
+    if (this.payloadRecords.size > 0) this.payloadRecords.delete(index);
     if (this.flowEndListeners.length === 0) return;
     const record = this.flows.record(index);
     if (reason !== "shutdown") record.status = "closed";
@@ -183,6 +237,8 @@ export class Engine {
     }
   }
 }
+
+function noop(): void {}
 
 const ALL_KINDS: ObservationKind[] = [
   "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http", "tlsClientHello",

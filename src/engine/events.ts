@@ -50,6 +50,11 @@ export type Observation =
 
 export type ObservationKind = Observation["kind"];
 
+/** Seconds of capture time between two `flowUpdated` reports of a flow that keeps sending. */
+export const FLOW_UPDATE_SECONDS = 5;
+/** Payload packets per flow and direction handed to `payload` (nDPI-style DPI budget). */
+export const PAYLOAD_BUDGET_PACKETS = 16;
+
 /**
  * A stage after the flow table. Every hook is optional; hooks run on the capture path, so they
  * must be cheap and must not throw (the engine catches and counts what does).
@@ -63,6 +68,18 @@ export interface Analyzer {
   flowStarted?(flow: FlowRecord): void;
   /** A flow ended: idle timeout, TCP close, eviction, or the end of the capture. */
   flowEnded?(flow: FlowRecord, reason: "idle" | "closed" | "evicted" | "shutdown"): void;
+  /**
+   * A flow in progress, every FLOW_UPDATE_SECONDS of capture time when it saw packets since its
+   * last report (start or update), so detectors can judge flows while they are going on.
+   */
+  flowUpdated?(flow: FlowRecord): void;
+  /**
+   * The payload of one of the first PAYLOAD_BUDGET_PACKETS payload packets of a flow in each
+   * direction. `data` is a view into the capture buffer, valid only during the call (copy what
+   * you keep); `flow` is shared by the calls of one flow within an update period and its counters
+   * are refreshed per call.
+   */
+  payload?(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
   /** Once per second of capture time (packet time for files, wall time when idle live). */
   tick?(now: number): void;
 }

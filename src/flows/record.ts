@@ -42,4 +42,11 @@ export interface FlowRecord {
   /** Devices at each end (filled by the device tracker), null when the end is not a local device. */
   srcDeviceId: string | null;
   dstDeviceId: string | null;
+  /**
+   * Packet shape: signed payload lengths of the first payload-carrying packets (at most
+   * SHAPE_PACKETS, + initiator -> responder, - back), e.g. to count SSH authentication rounds.
+   * Set (non-enumerable, see snapshot.ts) on flows the engine reports to analyzers; not copied,
+   * serialised or stored.
+   */
+  shape?: number[];
 }

@@ -27,6 +27,14 @@ function endpoint(keys: Uint32Array, base: number, version: number): string {
   return ipv6FromWords(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
 }
 
+/**
+ * Sets a record's packet shape as a non-enumerable property: detectors in the capture thread read
+ * it, while copies, JSON, the worker boundary and storage (edges that do not keep it) never see it.
+ */
+export function withShape(r: FlowRecord, shape: number[]): void {
+  Object.defineProperty(r, "shape", { value: shape, writable: true, enumerable: false, configurable: true });
+}
+
 export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
   const base = i * KEY_WORDS;
   const k = t.keys;
@@ -41,7 +49,7 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
   const i2 = i * 2;
   const labels = t.labels[i];
   const isTcp = ipProtocol === 6;
-  return {
+  const record: FlowRecord = {
     id: String(t.ids[i]),
     protocol: PROTOCOL_NAMES[ipProtocol] ?? "OTHER",
     ipProtocol,
@@ -70,4 +78,31 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
     srcDeviceId: labels?.srcDeviceId ?? null,
     dstDeviceId: labels?.dstDeviceId ?? null,
   };
+  withShape(record, t.shapeOf(i));
+  return record;
+}
+
+/** Brings the counters, state and labels of a record made earlier for flow `i` up to date (no new strings). */
+export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void {
+  const i2 = i * 2;
+  const st = t.state[i];
+  const labels = t.labels[i];
+  r.packetsSent = t.packets[i2];
+  r.bytesSent = t.bytes[i2];
+  r.packetsReceived = t.packets[i2 + 1];
+  r.bytesReceived = t.bytes[i2 + 1];
+  r.lastSeen = t.lastSeen[i];
+  r.status = st === ST_CLOSED || st === ST_RESET ? "closed" : "active";
+  if (r.ipProtocol === 6) {
+    r.tcpState = TCP_STATES[st] ?? "attempt";
+    r.tcpFlags = tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]);
+  }
+  r.service = labels?.service ?? null;
+  r.serviceBy = labels?.serviceBy ?? null;
+  r.hostname = labels?.hostname ?? null;
+  r.application = labels?.application ?? null;
+  r.category = labels?.category ?? null;
+  r.srcDeviceId = labels?.srcDeviceId ?? null;
+  r.dstDeviceId = labels?.dstDeviceId ?? null;
+  if (r.shape && r.shape.length !== t.shapeCount[i]) r.shape = t.shapeOf(i);
 }

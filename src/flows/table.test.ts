@@ -118,4 +118,75 @@ describe("flow table", () => {
     expect(t.record(b).vlan).toBe(10);
     expect(t.record(a).srcIp).toBe("2001:db8::1");
   });
+
+  test("expiry by timer wheel ends exactly the flows a full sweep would, tick by tick (model check)", () => {
+    const timeouts = { udp: 7, tcpAttempt: 4, tcpEstablished: 20, tcpClosed: 2, other: 9 };
+    const ended: number[] = [];
+    const t = new FlowTable({ maxFlows: 512, timeouts, onEnd: (i) => ended.push(t.ids[i]) });
+    let seed = 3;
+    const rnd = (m: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % m;
+    let now = 5000;
+    for (let step = 0; step < 4000; step++) {
+      now += rnd(4) === 0 ? rnd(300) / 100 : 0.01;
+      const port = 1000 + rnd(300);
+      if (rnd(2) === 0) {
+        t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport: port, dport: 53 }))), 1, now));
+      } else {
+        const flags = [SYN, SYN | ACK, ACK, FIN | ACK, RST][rnd(5)];
+        t.update(rnd(2) ? seg(A, B, port, 80, flags, 0, now) : seg(B, A, 80, port, flags, 0, now));
+      }
+      if (rnd(20) === 0) {
+        const expected: number[] = [];
+        t.forEachActive((i) => {
+          if (now - t.lastSeen[i] > t.timeoutOf(i)) expected.push(t.ids[i]);
+        });
+        ended.length = 0;
+        expect(t.expire(now)).toBe(expected.length);
+        expect(ended.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+      }
+    }
+  });
+
+  test("flows with packets since the last look are listed once each; ended ones are skipped", () => {
+    const t = new FlowTable();
+    const a = t.update(seg(A, B, 1, 80, SYN));
+    const b = t.update(seg(A, B, 2, 80, SYN));
+    t.update(seg(B, A, 80, 1, SYN | ACK));
+    const seen: number[] = [];
+    t.takeTouched((i) => seen.push(i));
+    expect(seen.sort()).toEqual([a, b].sort());
+    seen.length = 0;
+    t.update(seg(A, B, 2, 80, ACK));
+    t.takeTouched((i) => seen.push(i));
+    expect(seen).toEqual([b]);
+    seen.length = 0;
+    t.update(seg(A, B, 1, 80, ACK));
+    t.end(a, "closed");
+    t.takeTouched((i) => seen.push(i));
+    expect(seen).toEqual([]);
+  });
+
+  test("the packet shape keeps signed payload lengths of the first payload packets, from the IP length", () => {
+    const t = new FlowTable();
+    const i = t.update(seg(A, B, 22000, 22, SYN));
+    t.update(seg(B, A, 22, 22000, SYN | ACK));
+    t.update(seg(A, B, 22000, 22, ACK, 21));
+    t.update(seg(B, A, 22, 22000, ACK, 40));
+    t.update(seg(A, B, 22000, 22, ACK)); // no payload: not part of the shape
+    t.update(seg(A, B, 22000, 22, ACK, 96));
+    expect(t.record(i).shape).toEqual([21, -40, 96]);
+    // A frame cut by the snap length still counts with the length its IP header gives.
+    const frame = ethernet({ type: 0x0800, src: "02:aa:00:00:00:01", dst: "02:bb:00:00:00:02" },
+      ipv4({ src: A, dst: B, proto: 6 }, tcp({ sport: 22000, dport: 22, flags: ACK }, new Uint8Array(500))));
+    t.update(decode(frame.subarray(0, 100), 1, 1001));
+    expect(t.record(i).shape).toEqual([21, -40, 96, 500]);
+    for (let k = 0; k < 40; k++) t.update(seg(B, A, 22, 22000, ACK, 10));
+    expect(t.record(i).shape).toHaveLength(32);
+    expect(t.record(i).shape?.[31]).toBe(-10);
+    // A new flow in a reused slot starts with an empty shape.
+    t.end(i, "closed");
+    const j = t.update(seg(A, B, 22001, 22, SYN));
+    expect(j).toBe(i);
+    expect(t.record(j).shape).toEqual([]);
+  });
 });

@@ -1,12 +1,15 @@
 /**
  * The flow table: struct-of-arrays in typed arrays with an open-addressing index (linear probing,
  * backward-shift deletion), so a packet updates its flow without allocating. Flow objects
- * (FlowRecord) are made only when a flow is reported.
+ * (FlowRecord) are made only when a flow is reported. Idle flows are found by a timer wheel and
+ * flows with new packets by a touched list, so neither expiry nor updates sweep the table.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { macNumberAt } from "../decode/addr.ts";
 import { flowKey, hashKey, KEY_WORDS } from "./key.ts";
 import { toFlowRecord } from "./snapshot.ts";
+import { SHAPE_PACKETS, wirePayloadLength } from "./shape.ts";
+import { TimerWheel } from "./wheel.ts";
 import { ST_ATTEMPT, ST_CLOSED, ST_ESTABLISHED, ST_NONE, ST_RESET } from "./state.ts";
 import type { FlowRecord } from "./record.ts";
 
@@ -59,6 +62,11 @@ export class FlowTable {
   readonly state: Uint8Array;
   /** How many payload packets the engine has inspected (application decoders). */
   readonly inspected: Uint8Array;
+  /** Payload packets handed to payload analyzers, [2i] initiator -> responder, [2i+1] back. */
+  readonly payloadSeen: Uint8Array;
+  /** Signed payload lengths of the first SHAPE_PACKETS payload packets ([i * SHAPE_PACKETS + k]). */
+  readonly shapes: Int16Array;
+  readonly shapeCount: Uint8Array;
   readonly labels: (FlowLabels | undefined)[];
   private readonly free: Int32Array;
   private freeTop: number;
@@ -66,6 +74,23 @@ export class FlowTable {
   private readonly idToIndex = new Map<number, number>();
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly onEnd?: (index: number, reason: EndReason) => void;
+  private readonly wheel: TimerWheel;
+  /** Flows with packets since the last `takeTouched` (each index listed once while touched[i] is 1). */
+  private readonly touched: Uint8Array;
+  private readonly touchedList: Int32Array;
+  private touchedCount = 0;
+  private expireNow = 0;
+  private expired = 0;
+  private readonly expireDue = (i: number): void => {
+    const now = this.expireNow;
+    if (now - this.lastSeen[i] > this.timeoutOf(i)) {
+      const st = this.state[i];
+      this.end(i, st === ST_CLOSED || st === ST_RESET ? "closed" : "idle");
+      this.expired++;
+    } else {
+      this.wheel.schedule(i, this.lastSeen[i] + this.timeoutOf(i));
+    }
+  };
   nextId: number;
   /** Flows in the table now. */
   size = 0;
@@ -96,7 +121,13 @@ export class FlowTable {
     this.ids = new Float64Array(max);
     this.state = new Uint8Array(max);
     this.inspected = new Uint8Array(max);
+    this.payloadSeen = new Uint8Array(max * 2);
+    this.shapes = new Int16Array(max * SHAPE_PACKETS);
+    this.shapeCount = new Uint8Array(max);
     this.labels = new Array(max);
+    this.wheel = new TimerWheel(max);
+    this.touched = new Uint8Array(max);
+    this.touchedList = new Int32Array(max);
     this.free = new Int32Array(max);
     for (let i = 0; i < max; i++) this.free[i] = max - 1 - i;
     this.freeTop = max;
@@ -135,11 +166,32 @@ export class FlowTable {
     const d2 = index * 2 + dir;
     this.packets[d2] += 1;
     this.bytes[d2] += p.wireLen;
+    // Time going backwards (reordered capture) moves the deadline earlier: file the flow again.
+    const back = p.ts < this.lastSeen[index];
     this.lastSeen[index] = p.ts;
-    if (p.ipProtocol === 6 && p.l4Off >= 0) this.trackTcp(index, dir, p.tcpFlags);
+    if (p.ipProtocol === 6 && p.l4Off >= 0) {
+      const before = this.state[index];
+      this.trackTcp(index, dir, p.tcpFlags);
+      if (this.state[index] !== before || back) this.wheel.schedule(index, p.ts + this.timeoutOf(index));
+    } else if (back) {
+      this.wheel.schedule(index, p.ts + this.timeoutOf(index));
+    }
+    if (this.touched[index] === 0) {
+      this.touched[index] = 1;
+      this.touchedList[this.touchedCount++] = index;
+    }
+    if (p.payloadLength > 0 && this.shapeCount[index] < SHAPE_PACKETS) this.recordShape(index, dir, p);
     this.lastDirection = dir;
     this.lastIsNew = isNew;
     return index;
+  }
+
+  private recordShape(index: number, dir: number, p: Packet): void {
+    const n = this.shapeCount[index];
+    const len = wirePayloadLength(p);
+    if (len === 0) return;
+    this.shapes[index * SHAPE_PACKETS + n] = dir === 0 ? len : -len;
+    this.shapeCount[index] = n + 1;
   }
 
   private sameKey(index: number): boolean {
@@ -171,7 +223,11 @@ export class FlowTable {
     this.firstSeen[index] = p.ts;
     this.state[index] = p.ipProtocol === 6 ? ST_ATTEMPT : ST_NONE;
     this.inspected[index] = 0;
+    this.payloadSeen[i2] = this.payloadSeen[i2 + 1] = 0;
+    this.shapeCount[index] = 0;
     this.labels[index] = undefined;
+    if (this.created === 0) this.wheel.begin(p.ts);
+    this.wheel.schedule(index, p.ts + this.timeoutOf(index));
     const id = this.nextId++;
     this.ids[index] = id;
     this.idToIndex.set(id, index);
@@ -209,17 +265,36 @@ export class FlowTable {
     return proto === 17 ? t.udp : t.other;
   }
 
-  /** Ends every flow idle longer than its timeout at time `now`. Returns how many ended. */
+  /**
+   * Ends every flow idle longer than its timeout at time `now`. Returns how many ended. Only the
+   * flows the timer wheel has due by now are looked at; the living ones are filed again.
+   */
   expire(now: number): number {
-    let ended = 0;
-    for (let i = 0; i < this.highWater; i++) {
-      if (this.inUse[i] && now - this.lastSeen[i] > this.timeoutOf(i)) {
-        const st = this.state[i];
-        this.end(i, st === ST_CLOSED || st === ST_RESET ? "closed" : "idle");
-        ended++;
-      }
+    this.expireNow = now;
+    this.expired = 0;
+    this.wheel.advance(now, this.expireDue);
+    return this.expired;
+  }
+
+  /**
+   * Calls `fn` for every flow in the table that saw packets since the last call (each once), and
+   * starts a new period. Flows that ended in between are skipped (their end reported them).
+   */
+  takeTouched(fn: (index: number) => void): void {
+    const list = this.touchedList, n = this.touchedCount;
+    this.touchedCount = 0;
+    for (let k = 0; k < n; k++) {
+      const i = list[k];
+      this.touched[i] = 0;
+      if (this.inUse[i]) fn(i);
     }
-    return ended;
+  }
+
+  /** The signed payload lengths of a flow's first payload packets (+ initiator -> responder). */
+  shapeOf(index: number): number[] {
+    const n = this.shapeCount[index], base = index * SHAPE_PACKETS, out = new Array<number>(n);
+    for (let k = 0; k < n; k++) out[k] = this.shapes[base + k];
+    return out;
   }
 
   /** Ends every flow (end of a capture file, shutdown). */
@@ -254,6 +329,7 @@ export class FlowTable {
     if (!this.inUse[index]) return;
     this.onEnd?.(index, reason);
     this.removeFromIndex(index);
+    this.wheel.cancel(index);
     this.inUse[index] = 0;
     this.labels[index] = undefined;
     this.idToIndex.delete(this.ids[index]);
