@@ -13,6 +13,7 @@ import { mountDocs } from "./docs.ts";
 import { defaultHook, errorBody } from "./errors.ts";
 import { analyticsRoutes } from "./routes/analytics.ts";
 import { captureRoutes } from "./routes/capture.ts";
+import { devicePageRoutes } from "./routes/device-page.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { flowRoutes } from "./routes/flows.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -46,7 +47,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
     app.use("*", cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
       maxAge: 600,
     }));
   }
@@ -62,6 +63,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   app.route("/", rootRoutes(ctx, opts.htmlRoot));
   app.route("/", healthRoutes(ctx));
   app.route("/", deviceRoutes(ctx));
+  app.route("/", devicePageRoutes(ctx));
   app.route("/", flowRoutes(ctx));
   app.route("/", threatRoutes(ctx));
   app.route("/", analyticsRoutes(ctx));

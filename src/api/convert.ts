@@ -1,5 +1,7 @@
 /** Internal records (epoch seconds) to the API's JSON shapes (ISO-8601 UTC). Used by routes and the live bus. */
+import type { DeviceEdit } from "../devices/edit.ts";
 import type { Device } from "../devices/model.ts";
+import type { ThreatDismissal } from "../threats/dismissal.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import type { ApiDevice, ApiFlow, ApiThreat } from "./schemas.ts";
@@ -21,15 +23,27 @@ export function toApiFlow(f: FlowRecord): ApiFlow {
   };
 }
 
-export function toApiDevice(d: Device): ApiDevice {
+/** A user's name and type win over the guesses (confidence 1); the guesses stay in `suggested`. */
+export function toApiDevice(d: Device & { edit?: DeviceEdit | null }): ApiDevice {
+  const { edit: e = null, ...device } = d;
   return {
-    ...d,
+    ...device,
+    name: e?.name ? { value: e.name, confidence: 1 } : d.name,
+    type: e?.type ? { value: e.type, confidence: 1 } : d.type,
+    notes: e?.notes ?? null,
+    known: e?.known ?? false,
+    suggested: { name: d.name, type: d.type },
+    edited: e && { name: e.name, type: e.type, notes: e.notes, known: e.known, updatedAt: iso(e.updatedAt) },
     firstSeen: iso(d.firstSeen),
     lastSeen: iso(d.lastSeen),
-    evidence: d.evidence.map((e) => ({ ...e, firstSeen: iso(e.firstSeen), lastSeen: iso(e.lastSeen) })),
+    evidence: d.evidence.map((ev) => ({ ...ev, firstSeen: iso(ev.firstSeen), lastSeen: iso(ev.lastSeen) })),
   };
 }
 
-export function toApiThreat(t: Threat): ApiThreat {
-  return { ...t, firstSeen: iso(t.firstSeen), lastSeen: iso(t.lastSeen) };
+export function toApiThreat(t: Threat & { dismissal?: ThreatDismissal | null }): ApiThreat {
+  const { dismissal = null, ...threat } = t;
+  return {
+    ...threat, firstSeen: iso(t.firstSeen), lastSeen: iso(t.lastSeen),
+    dismissedAt: dismissal ? iso(dismissal.at) : null, dismissedBy: dismissal?.by ?? null,
+  };
 }

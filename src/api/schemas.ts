@@ -56,6 +56,24 @@ export const EvidenceSchema = z.object({
   lastSeen: Iso(T1),
 }).openapi("Evidence");
 
+export const DEVICE_TYPES = ["phone", "computer", "tablet", "tv", "speaker", "camera", "printer", "iot", "game_console", "router", "nas", "unknown"] as const;
+export const DeviceTypeSchema = z.enum(DEVICE_TYPES).openapi({ example: "phone" });
+
+export const DeviceEditSchema = z.object({
+  name: z.string().nullable().openapi({ example: "Anna's iPhone" }),
+  type: DeviceTypeSchema.nullable(),
+  notes: z.string().nullable().openapi({ example: "the blue case" }),
+  known: z.boolean(),
+  updatedAt: Iso(T1),
+}).openapi("DeviceEdit");
+
+export const DevicePatchSchema = z.object({
+  name: z.string().max(80).nullable().optional().openapi({ example: "Anna's iPhone", description: "null or empty: back to the guess" }),
+  type: DeviceTypeSchema.nullable().optional(),
+  notes: z.string().max(2000).nullable().optional().openapi({ example: "the blue case" }),
+  known: z.boolean().optional().openapi({ example: true }),
+}).strict().openapi("DevicePatch", { example: { name: "Anna's iPhone", type: "phone", known: true } });
+
 export const DeviceSchema = z.object({
   id: z.string().openapi({ example: "a4c3f0123456" }),
   mac: z.string().openapi({ example: "a4:c3:f0:12:34:56" }),
@@ -76,6 +94,13 @@ export const DeviceSchema = z.object({
   bytesReceived: z.number().int(),
   flowCount: z.number().int(),
   evidence: z.array(EvidenceSchema),
+  notes: z.string().nullable().openapi({ example: "Anna's phone, the blue case" }),
+  known: z.boolean().openapi({ description: "the household marked this device known (no new-device alerts)", example: true }),
+  suggested: z.object({ name: LabelSchema, type: LabelSchema }).openapi({
+    description: "what fingerprinting guesses; `name` and `type` show the user's edit instead when there is one",
+    example: { name: { value: "Annas-iPhone", confidence: 0.8 }, type: { value: "phone", confidence: 0.8 } },
+  }),
+  edited: DeviceEditSchema.nullable().openapi({ description: "the user's edit (PATCH /api/devices/{device_id}); null: none" }),
 }).openapi("Device");
 
 export const SeveritySchema = z.enum(["low", "medium", "high", "critical"]);
@@ -96,6 +121,8 @@ export const ThreatSchema = z.object({
   count: z.number().int().openapi({ example: 3 }),
   evidence: z.record(z.string(), z.unknown()).openapi({ example: { ports: 120, windowSeconds: 60, threshold: 50 } }),
   status: z.enum(["active", "dismissed"]),
+  dismissedAt: Iso(T1).nullable().openapi({ description: "when it was last dismissed (wall clock); null: never" }),
+  dismissedBy: z.string().nullable().openapi({ example: "live view", description: "who dismissed it, as the client said, or its address" }),
 }).openapi("Threat");
 
 export const CaptureStatusSchema = z.object({
@@ -176,6 +203,34 @@ export const FlowListSchema = z.object({
 
 export const DeviceListSchema = z.object({ devices: z.array(DeviceSchema), count: z.number().int() }).openapi("DeviceList");
 export const ThreatListSchema = z.object({ threats: z.array(ThreatSchema), count: z.number().int() }).openapi("ThreatList");
+
+export const DeviceApplicationsSchema = z.object({
+  deviceId: z.string().openapi({ example: "a4c3f0123456" }),
+  hours: z.number().openapi({ example: 24 }),
+  applications: z.array(z.object({
+    application: z.string().openapi({ example: "YouTube" }), category: z.string().nullable().openapi({ example: "video" }),
+    bytesSent: z.number().openapi({ example: 52000 }), bytesReceived: z.number().openapi({ example: 4100000 }), flows: z.number().int().openapi({ example: 14 }),
+  })),
+}).openapi("DeviceApplications");
+
+export const DeviceDestinationsSchema = z.object({
+  deviceId: z.string().openapi({ example: "a4c3f0123456" }),
+  hours: z.number().openapi({ example: 24 }),
+  destinations: z.array(z.object({
+    host: z.string().openapi({ example: "www.youtube.com", description: "host name (SNI, HTTP Host, DNS) or the address" }),
+    ip: z.string().openapi({ example: "142.250.74.110" }),
+    bytesSent: z.number().openapi({ example: 52000 }), bytesReceived: z.number().openapi({ example: 4100000 }), flows: z.number().int().openapi({ example: 14 }),
+  })),
+}).openapi("DeviceDestinations");
+
+export const DeviceTimelineSchema = z.object({
+  deviceId: z.string().openapi({ example: "a4c3f0123456" }),
+  hours: z.number().openapi({ example: 24 }),
+  stepSeconds: z.number().int().openapi({ example: 600, description: "length of each point's bucket" }),
+  points: z.array(z.object({
+    time: Iso(T0), bytesSent: z.number().openapi({ example: 5200 }), bytesReceived: z.number().openapi({ example: 410000 }), packets: z.number().openapi({ example: 380 }),
+  })),
+}).openapi("DeviceTimeline");
 
 export type ApiFlow = z.infer<typeof FlowSchema>;
 export type ApiDevice = z.infer<typeof DeviceSchema>;

@@ -3,11 +3,12 @@
  * over the engine, the trackers and storage; route tests build the same thing over an in-memory db.
  */
 import type { Analytics, Protocols } from "../api/schemas.ts";
-import type { Device } from "../devices/model.ts";
+import type { DeviceEditPatch, EditedDevice } from "../devices/edit.ts";
+import type { DeviceApplication, DeviceDestination, DeviceTimeline } from "../storage/device-traffic.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowQuery } from "../storage/flows.ts";
 import type { ThreatQuery } from "../storage/threats.ts";
-import type { Threat } from "../threats/model.ts";
+import type { ThreatWithDismissal } from "../threats/dismissal.ts";
 
 export interface CaptureState {
   running: boolean;
@@ -70,6 +71,12 @@ export interface HealthState {
   problems: string[];
 }
 
+/** A window of one device's history: the last `hours` before `now` (epoch seconds, wall clock). */
+export interface DeviceWindowQuery {
+  hours: number;
+  now: number;
+}
+
 /** A value now (the service in this thread) or later (the service in its worker). */
 export type Maybe<T> = T | Promise<T>;
 
@@ -84,14 +91,20 @@ export interface ServiceContext {
     get(id: string): Maybe<FlowRecord | undefined>;
   };
   devices: {
-    list(): Maybe<Device[]>;
-    get(id: string): Maybe<Device | undefined>;
+    list(): Maybe<EditedDevice[]>;
+    get(id: string): Maybe<EditedDevice | undefined>;
+    /** Saves a user's edit; undefined when the device is unknown. */
+    update(id: string, patch: DeviceEditPatch): Maybe<EditedDevice | undefined>;
+    /** One device's traffic over the last `hours` (of the service clock). */
+    applications(id: string, q: DeviceWindowQuery): Maybe<DeviceApplication[]>;
+    destinations(id: string, q: DeviceWindowQuery): Maybe<DeviceDestination[]>;
+    timeline(id: string, q: DeviceWindowQuery): Maybe<DeviceTimeline>;
   };
   threats: {
-    list(q: ThreatQuery): Maybe<Threat[]>;
-    get(id: string): Maybe<Threat | undefined>;
-    /** The dismissed threat, or undefined when the id is unknown. */
-    dismiss(id: string): Maybe<Threat | undefined>;
+    list(q: ThreatQuery): Maybe<ThreatWithDismissal[]>;
+    get(id: string): Maybe<ThreatWithDismissal | undefined>;
+    /** The dismissed threat, or undefined when the id is unknown; `by` is recorded with the time. */
+    dismiss(id: string, by?: string): Maybe<ThreatWithDismissal | undefined>;
   };
   capture: {
     status(): Maybe<CaptureState>;

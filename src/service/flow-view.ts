@@ -4,7 +4,7 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowQuery, StoredFlows } from "../storage/flows.ts";
+import { flowOrder, flowText, type FlowQuery, type StoredFlows } from "../storage/flows.ts";
 import type { StorageWriter } from "../storage/writer.ts";
 
 /** How long the ordering of live flows is reused (sorting 200 k flows costs ~20 ms). */
@@ -16,6 +16,7 @@ export function matches(f: FlowRecord, q: FlowQuery): boolean {
   if (q.since !== undefined && f.lastSeen < q.since) return false;
   if (q.ip && f.srcIp !== q.ip && f.dstIp !== q.ip) return false;
   if (q.deviceId && f.srcDeviceId !== q.deviceId && f.dstDeviceId !== q.deviceId) return false;
+  if (q.q && !flowText(f).includes(q.q.toLowerCase())) return false;
   return true;
 }
 
@@ -58,7 +59,8 @@ export class FlowView {
   /** Up to `want` live flows matching q, newest first. */
   #live(q: FlowQuery, want: number): FlowRecord[] {
     const table = this.engine!.flows;
-    const filtered = q.protocol !== undefined || q.ip !== undefined || q.deviceId !== undefined || q.since !== undefined || q.status !== undefined;
+    const filtered = q.protocol !== undefined || q.ip !== undefined || q.deviceId !== undefined || q.since !== undefined || q.status !== undefined ||
+      q.q !== undefined || (q.sort ?? "last_seen") !== "last_seen";
     if (!filtered) return newestActive(table, want).map((i) => table.record(i));
     const now = performance.now();
     if (now - this.#orderAt > LIVE_ORDER_TTL_MS) {
@@ -78,7 +80,8 @@ export class FlowView {
       const f = table.get(id);
       if (f && matches(f, q)) {
         out.push(f);
-        if (++older >= want) break;
+        // Newest first may stop early; any other order needs every match.
+        if (++older >= want && q.sort !== "bytes") break;
       }
     }
     return out;
@@ -96,13 +99,13 @@ export function mergePage(q: FlowQuery, live: FlowRecord[] | null, queued: Itera
   if (q.status !== "active" || !live) {
     const ended: FlowRecord[] = [];
     for (const f of queued) if (f.status === "closed" && !out.has(f.id) && matches(f, q)) ended.push(f);
-    ended.sort(newestFirst);
+    ended.sort(flowOrder(q.sort));
     for (const f of ended.slice(0, want)) out.set(f.id, f);
     // With a live table, stored "active" rows are either live or queued as closed: read only closed ones.
     const status = live ? "closed" : q.status;
     for (const f of stored.query({ ...q, status, limit: want, offset: 0 })) if (!out.has(f.id)) out.set(f.id, f);
   }
-  return [...out.values()].sort(newestFirst).slice(q.offset ?? 0, want);
+  return [...out.values()].sort(flowOrder(q.sort)).slice(q.offset ?? 0, want);
 }
 
 type Table = Engine["flows"];

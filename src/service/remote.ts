@@ -134,7 +134,8 @@ export class PipelineWorker {
   #listFlows(q: FlowQuery): FlowRecord[] | Promise<FlowRecord[]> {
     const snap = this.#snapshot;
     const want = (q.offset ?? 0) + q.limit;
-    const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined;
+    const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined &&
+      q.q === undefined && (q.sort ?? "last_seen") === "last_seen";
     if (!snap || !this.#reader || !simple || (!snap.complete && want > snap.active.length)) {
       return this.call("flowsList", q) as Promise<FlowRecord[]>;
     }
@@ -156,8 +157,12 @@ export class PipelineWorker {
       startedAt: this.#startedAt,
       health: () => this.#healthNow(version),
       flows: { list: (q) => this.#listFlows(q), get: (id) => this.#getFlow(id) },
-      devices: { list: () => call("devicesList"), get: (id) => call("devicesGet", id) },
-      threats: { list: (q) => call("threatsList", q), get: (id) => call("threatsGet", id), dismiss: (id) => call("threatsDismiss", id) },
+      devices: {
+        list: () => call("devicesList"), get: (id) => call("devicesGet", id), update: (id, patch) => call("devicesUpdate", id, patch),
+        applications: (id, q) => call("deviceApplications", id, q), destinations: (id, q) => call("deviceDestinations", id, q),
+        timeline: (id, q) => call("deviceTimeline", id, q),
+      },
+      threats: { list: (q) => call("threatsList", q), get: (id) => call("threatsGet", id), dismiss: (id, by) => call("threatsDismiss", id, by) },
       capture: {
         status: () => call<CaptureState>("captureStatus"),
         start: (o) => call<CaptureState>("captureStart", o),

@@ -8,14 +8,15 @@ import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "./memory.ts";
 import { fallbackAnalytics, fallbackProtocols } from "../api/analytics-fallback.ts";
 import { toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
 import type { Analytics, Protocols } from "../api/schemas.ts";
-import type { Device } from "../devices/model.ts";
+import { applyPatch, withEdit, type DeviceEdit, type DeviceEditPatch, type EditedDevice } from "../devices/edit.ts";
 import { nextFlowId, type Storage } from "../storage/index.ts";
 import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
 import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
+import type { ThreatDismissal, ThreatWithDismissal } from "../threats/dismissal.ts";
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
 import { CaptureController } from "./capture.ts";
-import type { CaptureStartOptions, HealthState, ServiceContext } from "./context.ts";
+import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 import { buildPipeline, type Pipeline } from "./pipeline.ts";
@@ -55,6 +56,9 @@ export class NetInsightService {
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
   readonly memory: MemoryGuard;
+  /** Users' edits by device id, and the latest dismissal by threat id (both small; kept in memory). */
+  readonly #edits = new Map<string, DeviceEdit>();
+  readonly #dismissals = new Map<string, ThreatDismissal>();
 
   private constructor(
     readonly opts: ServiceOptions,
@@ -70,6 +74,8 @@ export class NetInsightService {
       log: (m) => this.log.info(m),
     });
     this.#view = new FlowView(storage.flows, this.writer, pipeline.engine);
+    for (const e of storage.deviceEdits.all()) this.#edits.set(e.deviceId, e);
+    for (const d of storage.dismissals.latest()) this.#dismissals.set(d.threatId, d);
     this.#wire();
   }
 
@@ -101,11 +107,11 @@ export class NetInsightService {
     });
     threats.onChange((t, event) => {
       this.writer.threat({ ...t, evidence: { ...t.evidence } });
-      this.bus.publish({ type: "threat", event, data: toApiThreat(t) });
+      this.bus.publish({ type: "threat", event, data: toApiThreat(this.#withDismissal(t)) });
     });
     devices.onChange((d, isNew) => {
       this.writer.device(d);
-      this.bus.publish({ type: "device", event: isNew ? "new" : "updated", data: toApiDevice(d) });
+      this.bus.publish({ type: "device", event: isNew ? "new" : "updated", data: toApiDevice(withEdit(d, this.#edits.get(d.id))) });
     });
   }
 
@@ -251,14 +257,56 @@ export class NetInsightService {
 
   readonly devices = {
     /** Most recently seen first. */
-    list: (): Device[] => this.pipeline.devices.list().sort((a, b) => b.lastSeen - a.lastSeen || a.id.localeCompare(b.id)),
-    get: (id: string): Device | undefined => this.pipeline.devices.get(id),
+    list: (): EditedDevice[] => this.pipeline.devices.list().sort((a, b) => b.lastSeen - a.lastSeen || a.id.localeCompare(b.id))
+      .map((d) => withEdit(d, this.#edits.get(d.id))),
+    get: (id: string): EditedDevice | undefined => {
+      const d = this.pipeline.devices.get(id);
+      return d && withEdit(d, this.#edits.get(id));
+    },
+    /** Saves a user's edit (at once: it is a person's action) and tells live clients. */
+    update: (id: string, patch: DeviceEditPatch): EditedDevice | undefined => {
+      const d = this.pipeline.devices.get(id);
+      if (!d) return undefined;
+      const edit = applyPatch(id, this.#edits.get(id), patch, Date.now() / 1000);
+      this.storage.deviceEdits.put(edit);
+      this.#edits.set(id, edit);
+      const edited = withEdit(d, edit);
+      this.bus.publish({ type: "device", event: "updated", data: toApiDevice(edited) });
+      return edited;
+    },
+    applications: (id: string, q: DeviceWindowQuery) => this.storage.deviceTraffic.applications(this.#deviceWindow(id, q)),
+    destinations: (id: string, q: DeviceWindowQuery) => this.storage.deviceTraffic.destinations(this.#deviceWindow(id, q)),
+    timeline: (id: string, q: DeviceWindowQuery) => this.storage.deviceTraffic.timeline(this.#deviceWindow(id, q)),
   };
 
+  #deviceWindow(deviceId: string, q: DeviceWindowQuery) {
+    const to = this.clock(q.now);
+    return { deviceId, from: to - q.hours * 3600, to };
+  }
+
+  #withDismissal(t: Threat): ThreatWithDismissal {
+    return { ...t, dismissal: this.#dismissals.get(t.id) ?? null };
+  }
+
   readonly threats = {
-    list: (q: { activeOnly?: boolean; severity?: Threat["severity"]; limit?: number }) => this.pipeline.threats.list(q),
-    get: (id: string) => this.pipeline.threats.get(id),
-    dismiss: (id: string): Threat | undefined => this.pipeline.threats.dismiss(id),
+    list: (q: { activeOnly?: boolean; severity?: Threat["severity"]; limit?: number }) =>
+      this.pipeline.threats.list(q).map((t) => this.#withDismissal(t)),
+    get: (id: string) => {
+      const t = this.pipeline.threats.get(id);
+      return t && this.#withDismissal(t);
+    },
+    /** Records who dismissed it and when (first, so the live event carries it), then dismisses. */
+    dismiss: (id: string, by = "api"): ThreatWithDismissal | undefined => {
+      const t = this.pipeline.threats.get(id);
+      if (!t) return undefined;
+      if (t.status !== "dismissed") {
+        const d = { threatId: id, at: Date.now() / 1000, by };
+        this.storage.dismissals.add(d);
+        this.#dismissals.set(id, d);
+      }
+      const done = this.pipeline.threats.dismiss(id);
+      return done && this.#withDismissal(done);
+    },
   };
 
   readonly captureControl = {

@@ -22,7 +22,7 @@ export interface WorkerInit {
 
 export type WorkerOp =
   | "init" | "feedFile" | "captureStart" | "captureStop" | "captureStatus" | "flowsList" | "flowsGet" | "devicesList"
-  | "devicesGet" | "threatsList" | "threatsGet" | "threatsDismiss" | "analytics" | "protocols" | "shutdown";
+  | "devicesGet" | "devicesUpdate" | "deviceApplications" | "deviceDestinations" | "deviceTimeline" | "threatsList" | "threatsGet" | "threatsDismiss" | "analytics" | "protocols" | "shutdown";
 
 export interface WorkerRequest {
   id: number;

@@ -63,9 +63,13 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case "flowsGet": return need().flows.get(a[0]);
     case "devicesList": return need().devices.list();
     case "devicesGet": return need().devices.get(a[0]);
+    case "devicesUpdate": return need().devices.update(a[0], a[1]);
+    case "deviceApplications": return need().devices.applications(a[0], a[1]);
+    case "deviceDestinations": return need().devices.destinations(a[0], a[1]);
+    case "deviceTimeline": return need().devices.timeline(a[0], a[1]);
     case "threatsList": return need().threats.list(a[0]);
     case "threatsGet": return need().threats.get(a[0]);
-    case "threatsDismiss": return need().threats.dismiss(a[0]);
+    case "threatsDismiss": return need().threats.dismiss(a[0], a[1]);
     case "analytics": return need().analytics(a[0]);
     case "protocols": return need().protocols(a[0]);
     case "shutdown": {

@@ -13,7 +13,32 @@ export interface FlowQuery {
   ip?: string;
   /** Epoch seconds: flows seen at or after. */
   since?: number;
+  /** Text search: part of an address, MAC, host name, application or service (case-insensitive). */
+  q?: string;
+  /** Newest first (default) or biggest (bytes both ways) first. */
+  sort?: FlowSort;
 }
+
+export type FlowSort = "last_seen" | "bytes";
+
+/** The text a flow is searched by (`q`), lower-case. */
+export function flowText(f: FlowRecord): string {
+  return [f.srcIp, f.dstIp, f.srcMac, f.dstMac, f.hostname, f.application, f.service].filter(Boolean).join(" ").toLowerCase();
+}
+
+const newest = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
+const biggest = (a: FlowRecord, b: FlowRecord) =>
+  b.bytesSent + b.bytesReceived - (a.bytesSent + a.bytesReceived) || newest(a, b);
+
+/** The order a page of flows is in. */
+export function flowOrder(sort: FlowSort | undefined): (a: FlowRecord, b: FlowRecord) => number {
+  return sort === "bytes" ? biggest : newest;
+}
+
+const ORDER_BY: Record<FlowSort, string> = {
+  last_seen: "last_seen DESC, id DESC",
+  bytes: "bytes_sent + bytes_received DESC, last_seen DESC, id DESC",
+};
 
 const COLUMNS = [
   "id", "protocol", "ip_protocol", "ip_version", "src_ip", "src_port", "dst_ip", "dst_port", "src_mac",
@@ -79,23 +104,28 @@ export class StoredFlows {
     if (q.status) (where.push("status = ?"), args.push(q.status));
     if (q.protocol) (where.push("protocol = ?"), args.push(q.protocol));
     if (q.since !== undefined) (where.push("last_seen >= ?"), args.push(q.since));
+    if (q.q) {
+      const like = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const cols = ["src_ip", "dst_ip", "src_mac", "dst_mac", "hostname", "application", "service"];
+      where.push(`(${cols.map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(" OR ")})`);
+      args.push(...cols.map(() => like));
+    }
     // "Either end" filters: one is read as two ordered index scans (src side, dst side) and merged.
     const ends: [string, string, string][] = [];
     if (q.deviceId) ends.push(["src_device_id", "dst_device_id", q.deviceId]);
     if (q.ip) ends.push(["src_ip", "dst_ip", q.ip]);
     for (const [src, dst, value] of ends.slice(1)) (where.push(`(${src} = ? OR ${dst} = ?)`), args.push(value, value));
     const want = (q.offset ?? 0) + q.limit;
-    if (ends.length === 0) return this.#page(where, args, q.limit, q.offset ?? 0);
+    const sort = q.sort ?? "last_seen";
+    if (ends.length === 0) return this.#page(where, args, q.limit, q.offset ?? 0, sort);
     const [src, dst, value] = ends[0];
-    const bySrc = this.#page([...where, `${src} = ?`], [...args, value], want, 0);
-    const byDst = this.#page([...where, `${dst} = ?`, `${src} IS NOT ?`], [...args, value, value], want, 0);
-    return [...bySrc, ...byDst]
-      .sort((a, b) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id))
-      .slice(q.offset ?? 0, want);
+    const bySrc = this.#page([...where, `${src} = ?`], [...args, value], want, 0, sort);
+    const byDst = this.#page([...where, `${dst} = ?`, `${src} IS NOT ?`], [...args, value, value], want, 0, sort);
+    return [...bySrc, ...byDst].sort(flowOrder(sort)).slice(q.offset ?? 0, want);
   }
 
-  #page(where: string[], args: (string | number)[], limit: number, offset: number): FlowRecord[] {
-    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`;
+  #page(where: string[], args: (string | number)[], limit: number, offset: number, sort: FlowSort = "last_seen"): FlowRecord[] {
+    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${ORDER_BY[sort]} LIMIT ? OFFSET ?`;
     return (this.#db.query(sql).all(...args, limit, offset) as FlowRow[]).map(toRecord);
   }
 

@@ -1,9 +1,12 @@
 /** The storage facade: one database and its tables, opened and migrated together. */
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "./db.ts";
+import { StoredDeviceEdits } from "./device-edits.ts";
+import { DeviceTraffic } from "./device-traffic.ts";
 import { StoredDevices } from "./devices.ts";
 import { StoredFlows } from "./flows.ts";
 import { CaptureSessions, Meta } from "./sessions.ts";
+import { StoredDismissals } from "./threat-dismissals.ts";
 import { StoredThreats } from "./threats.ts";
 
 export interface Storage {
@@ -14,6 +17,12 @@ export interface Storage {
   readonly threats: StoredThreats;
   readonly sessions: CaptureSessions;
   readonly meta: Meta;
+  /** What users said about devices (names, types, notes, known). */
+  readonly deviceEdits: StoredDeviceEdits;
+  /** Who dismissed which threat when. */
+  readonly dismissals: StoredDismissals;
+  /** One device's applications, destinations and timeline. */
+  readonly deviceTraffic: DeviceTraffic;
   close(): void;
 }
 
@@ -27,6 +36,9 @@ export function openStorage(path: string): Storage {
     threats: new StoredThreats(db),
     sessions: new CaptureSessions(db),
     meta: new Meta(db),
+    deviceEdits: new StoredDeviceEdits(db),
+    dismissals: new StoredDismissals(db),
+    deviceTraffic: new DeviceTraffic(db),
     close() {
       try {
         db.exec("PRAGMA optimize");

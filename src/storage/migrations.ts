@@ -125,4 +125,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX flows_dst_device ON flows (dst_device_id, last_seen) WHERE dst_device_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: "device edits and threat dismissals",
+    // A user's name for a device lives apart from the tracker's row, which fingerprinting rewrites.
+    // Dismissals are a history: who dismissed which threat when, never rewritten by the detectors.
+    sql: `
+      CREATE TABLE device_edits (
+        device_id TEXT PRIMARY KEY,
+        name TEXT,
+        type TEXT,
+        notes TEXT,
+        known INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+      ) STRICT;
+      CREATE TABLE threat_dismissals (
+        id INTEGER PRIMARY KEY,
+        threat_id TEXT NOT NULL,
+        dismissed_at REAL NOT NULL,
+        dismissed_by TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX threat_dismissals_threat ON threat_dismissals (threat_id, dismissed_at);
+    `,
+  },
 ];

@@ -35,6 +35,8 @@ export const FlowQuerySchema = z.object({
   }).optional().openapi({ type: "string", enum: [...PROTOCOLS], example: "TCP" }),
   ip: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).optional().openapi({ example: "192.168.1.23" }),
   since: SinceSchema.optional().openapi({ type: "string", example: "2026-11-25T18:00:00Z", description: "flows seen at or after (ISO-8601 or epoch seconds)" }),
+  q: z.string().trim().min(1).max(100).optional().openapi({ example: "youtube", description: "part of an address, MAC, host name, application or service (case-insensitive)" }),
+  sort: z.enum(["last_seen", "bytes"]).optional().openapi({ example: "bytes", description: "newest first (default) or biggest first" }),
 });
 
 const security = [{ bearerAuth: [] }];
@@ -69,6 +71,7 @@ export function flowRoutes(ctx: ServiceContext) {
     const q = c.req.valid("query");
     const flows = (await ctx.flows.list({
       limit: q.limit, offset: q.offset, deviceId: q.device_id, status: q.status, protocol: q.protocol, ip: q.ip, since: q.since,
+      q: q.q, sort: q.sort,
     })).map(toApiFlow);
     return c.json({ flows, limit: q.limit, offset: q.offset, count: flows.length }, 200);
   });
