@@ -283,7 +283,8 @@ describe("documents and errors", () => {
     const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, object>; components: { schemas: Record<string, object> } };
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/", "/api/analytics", "/api/capture/start", "/api/capture/status", "/api/capture/stop", "/api/devices",
-      "/api/devices/{device_id}", "/api/flows", "/api/flows/{flow_id}", "/api/health", "/api/protocols", "/api/threats",
+      "/api/devices/{device_id}", "/api/devices/{device_id}/applications", "/api/devices/{device_id}/destinations",
+      "/api/devices/{device_id}/flows", "/api/devices/{device_id}/timeline", "/api/flows", "/api/flows/{flow_id}", "/api/health", "/api/protocols", "/api/threats",
       "/api/threats/{threat_id}/dismiss",
     ]);
     for (const name of ["Flow", "Device", "Threat", "CaptureStatus", "Health", "ServiceInfo", "Analytics", "Protocols", "Error"]) {
