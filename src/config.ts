@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { parseCollectorList, type CollectorSpec, type ExportFormat } from "./export/collectors.ts";
 
 export const SYSTEM_DB_DIR = "/var/lib/netinsight";
 export const LOCAL_DB_FILE = "./netinsight.db";
@@ -17,7 +18,40 @@ const intIn = (min: number, max: number) =>
     .min(min, { error: `must be a whole number from ${min} to ${max}` })
     .max(max, { error: `must be a whole number from ${min} to ${max}` });
 
+const collectorList = (format: ExportFormat) =>
+  z.string().default("").transform((s, ctx): CollectorSpec[] => {
+    const { collectors, errors } = parseCollectorList(s, format);
+    for (const message of errors) ctx.addIssue({ code: "custom", message });
+    return collectors;
+  });
+
+const yesNo = z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"], { error: "must be true or false" })
+  .default("false").transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+/** Flow export and the packet ring (issue 16): used by `serve` and, for export, by `analyze`. */
+export const ExportConfigSchema = z.object({
+  /** IPFIX collectors: HOST:PORT (UDP), udp://HOST:PORT or tcp://HOST:PORT, comma-separated (--ipfix, repeatable). */
+  IPFIX_COLLECTORS: collectorList("ipfix"),
+  /** NetFlow v9 collectors, the same forms (--netflow9, repeatable). */
+  NETFLOW9_COLLECTORS: collectorList("netflow9"),
+  /** Long flows are exported in parts every this many seconds. */
+  EXPORT_ACTIVE_TIMEOUT: intIn(1, 86_400).default(60),
+  /** A flow without packets for this long is exported (what it has so far). */
+  EXPORT_IDLE_TIMEOUT: intIn(1, 86_400).default(15),
+  /** UDP collectors are sent the templates again this often. */
+  EXPORT_TEMPLATE_SECONDS: intIn(1, 86_400).default(60),
+  /** IPFIX as RFC 5103 biflows (reverse counters, enterprise 29305) instead of one record per direction. */
+  IPFIX_BIFLOW: yesNo,
+  /** Observation domain (IPFIX) / source id (NetFlow v9): tells several sensors apart at one collector. */
+  EXPORT_DOMAIN_ID: intIn(0, 4_294_967_295).default(1),
+  /** On-disk ring of recent packets in MB (0: off, nothing is written). */
+  PCAP_RING_MB: intIn(0, 1_048_576).default(0),
+  /** Where the ring's segment files go (default: pcap-ring beside the database). */
+  PCAP_RING_DIR: z.string().min(1, { error: "must be a directory path" }).optional(),
+});
+
 export const ConfigSchema = z.object({
+  ...ExportConfigSchema.shape,
   NETWORK_INTERFACE: z.string().min(1).optional(),
   HOST: z.string().min(1, { error: "must be a host name or address, e.g. 0.0.0.0 or 127.0.0.1" }).default("0.0.0.0"),
   PORT: intIn(1, 65535).default(8000),
@@ -115,7 +149,23 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const dbPath = early.DATABASE_PATH ? path.resolve(cwd, early.DATABASE_PATH) : defaultDatabasePath();
   const dbEnv = readDotEnv(path.join(path.dirname(dbPath), ".env"));
   const merged: Record<string, string | undefined> = { ...pick(dbEnv), ...pick(cwdEnv), ...pick(env), ...flags, DATABASE_PATH: dbPath };
-  const result = ConfigSchema.safeParse(merged);
+  return validated(ConfigSchema, merged);
+}
+
+export type ExportConfig = z.infer<typeof ExportConfigSchema>;
+export type ExportConfigInput = Partial<Record<keyof z.input<typeof ExportConfigSchema>, string | undefined>>;
+
+/** The export settings alone (`analyze`): flags over the environment; the service's other settings play no part. */
+export function loadExportConfig(opts: { flags?: ExportConfigInput; env?: Record<string, string | undefined> } = {}): ExportConfig {
+  const env = opts.env ?? process.env;
+  const keys = Object.keys(ExportConfigSchema.shape);
+  const fromEnv: Record<string, string> = {};
+  for (const k of keys) if (env[k] !== undefined && env[k] !== "") fromEnv[k] = env[k]!;
+  return validated(ExportConfigSchema, { ...fromEnv, ...stripUndefined(opts.flags ?? {}) });
+}
+
+function validated<S extends z.ZodType>(schema: S, merged: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const key = String(i.path[0] ?? "config");
@@ -136,7 +186,7 @@ function pick(env: Record<string, string | undefined>): Record<string, string> {
   return out;
 }
 
-function stripUndefined(o: ConfigInput): Record<string, string> {
+function stripUndefined(o: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out;

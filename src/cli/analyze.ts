@@ -5,6 +5,10 @@ import { buildAnalysis } from "../service/analysis.ts";
 import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../service/memory.ts";
 import { buildReport, printHuman } from "./report.ts";
 import { cliError } from "./errors.ts";
+import { ConfigError, loadExportConfig } from "../config.ts";
+import { CollectorError } from "../export/collectors.ts";
+import { attachExporter, exportSettings } from "../export/setup.ts";
+import type { FlowExporter } from "../export/exporter.ts";
 
 const HELP = `Usage: netinsight analyze FILE [options]
 
@@ -18,7 +22,15 @@ Options:
                     itself, every flow of the file, is kept whatever the cap)
   --blocklist FILE  an IP/CIDR or domain list for the blocklist detector (repeatable)
   --top N           flows listed in the human summary (default 20)
+  --ipfix C         export every flow as IPFIX to collector C: HOST:PORT (UDP), udp://HOST:PORT or
+                    tcp://HOST:PORT (repeatable; IPFIX_COLLECTORS)
+  --netflow9 C      the same as NetFlow v9 (repeatable; NETFLOW9_COLLECTORS)
+  --ipfix-biflow    IPFIX as RFC 5103 biflows instead of one record per direction (IPFIX_BIFLOW)
   -h, --help        show this help`;
+
+/** Export queue per collector for a file, and how long the end of the run waits for it to go out. */
+const EXPORT_QUEUE_BYTES = 1 << 30;
+const EXPORT_DRAIN_MS = 120_000;
 
 export async function run(argv: string[]): Promise<number> {
   let args;
@@ -33,6 +45,9 @@ export async function run(argv: string[]): Promise<number> {
         top: { type: "string" },
         blocklist: { type: "string", multiple: true },
         "max-memory-mb": { type: "string" },
+        ipfix: { type: "string", multiple: true },
+        netflow9: { type: "string", multiple: true },
+        "ipfix-biflow": { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -55,10 +70,32 @@ export async function run(argv: string[]): Promise<number> {
   const top = values.top === undefined ? 20 : Number(values.top);
   if (!(Number.isInteger(top) && top >= 0)) return cliError("analyze: --top must be a whole number", 2);
 
+  let exportConfig;
+  try {
+    exportConfig = loadExportConfig({
+      flags: {
+        IPFIX_COLLECTORS: values.ipfix?.join(","), NETFLOW9_COLLECTORS: values.netflow9?.join(","),
+        IPFIX_BIFLOW: values["ipfix-biflow"] ? "true" : undefined,
+      },
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) return cliError(`analyze: ${e.message}`, 2);
+    throw e;
+  }
+
   const showProgress = !values.json && process.stderr.isTTY;
   let lastProgress = 0;
   try {
     const analysis = buildAnalysis({ maxFlows, blocklists: values.blocklist });
+    let exporter: FlowExporter | null = null;
+    try {
+      // A file may wait for its collectors (no capture to protect): a deep queue, drained at the end.
+      const settings = await exportSettings(exportConfig, { queueBytes: EXPORT_QUEUE_BYTES });
+      if (settings) exporter = await attachExporter(analysis.engine, settings);
+    } catch (e) {
+      if (e instanceof CollectorError) return cliError(`analyze: ${e.message}`, 2);
+      throw e;
+    }
     const result = await analyzeFile(positionals[0], {
       engine: analysis.engine,
       filter: values.filter,
@@ -71,6 +108,10 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
     if (lastProgress > 0) process.stderr.write("\r\x1b[K");
+    if (exporter) {
+      await exporter.close(EXPORT_DRAIN_MS);
+      for (const p of exporter.problems()) console.error(`warning: ${p}`);
+    }
     const report = buildReport(result, analysis);
     if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
     else printHuman(report, top);
