@@ -106,6 +106,10 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
     expect((t.evidence.rules as string[]).length).toBeGreaterThan(0);
   });
 
+  test("stress/zeek_echo-connections: 500 echo clients connecting at once complete their handshakes: no SYN flood", async () => {
+    expect(ofType(await threatsOf("stress/zeek_echo-connections.pcap"), "syn_flood")).toEqual([]);
+  });
+
   test("attacks/suri_denial6-6: THC denial6 flood against 2001:db8:1::1", async () => {
     const [flood] = ofType(await threatsOf("attacks/suri_denial6-6.pcap"), "icmp_flood");
     expect(flood).toMatchObject({ sourceIp: "2001:db8:1::2", targetIp: "2001:db8:1::1" });

@@ -24,6 +24,8 @@ export const ThreatSettingsSchema = z.object({
   /** Packet rates to one target, measured over floodWindowSeconds. */
   floodWindowSeconds: seconds.default(5),
   synFloodPerSecond: count.default(100),
+  /** Share of the flooded target's judged connections that must stay half-open (no ACK from the initiator). */
+  synFloodHalfOpenRatio: ratio.default(0.5),
   icmpFloodPerSecond: count.default(100),
   /** New UDP flows per second to one target (random ports / spoofed sources). */
   udpFloodNewFlowsPerSecond: count.default(200),

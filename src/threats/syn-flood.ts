@@ -1,9 +1,12 @@
 /**
- * SYN flood: SYNs per second to one target, aggregated by target so random spoofed sources add up;
- * the SYN+ACKs the target sends back show how many connections it left half-open.
+ * SYN flood: SYNs per second to one target, aggregated by target so random spoofed sources add up,
+ * judged by how many of those connections stay half-open. A burst of connections that complete
+ * their handshake (500 clients of an echo server opening at once) is load, not a flood; a flood's
+ * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
-import { reportGrowth, reportOnce } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -13,11 +16,37 @@ import { dominant, type FloodTarget, FloodTracker, floodAttribution, isFlooding 
 const CRITICAL_FACTOR = 10;
 /** One source walking this many ports is a fast port scan (the port-scan detector reports it), not a flood. */
 const SCAN_PORTS = 16;
+/** A flow this old that still has only its SYN will not complete its handshake (a LAN or internet RTT is far less). */
+const HANDSHAKE_GRACE_SECONDS = 2;
+/** Judged flows per target are counted this long after the flood's last SYN. */
+const JUDGE_SECONDS = 60;
+
+/** Whether the initiator never answered the SYN+ACK: only its SYN, or its SYN and a RST. */
+export function isHalfOpen(f: FlowRecord): boolean {
+  return f.packetsSent === 1 || (f.packetsSent === 2 && f.tcpFlags.includes("R") && !f.tcpFlags.includes("F"));
+}
+
+/** A target whose SYN rate crossed the threshold, and what became of its connections. */
+interface Candidate {
+  since: number;
+  last: number;
+  halfOpen: number;
+  completed: number;
+  /** The flooding window's state when it was last over the rate (the evidence). */
+  window: FloodTarget;
+  raised: boolean;
+  dirty: boolean;
+}
 
 export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+  const candidates = new BoundedMap<string, Candidate>(s.maxTrackedKeys);
+  /** Flows already counted (at an update, then again at their end, they must count once). */
+  const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
+  let now = 0;
 
-  const raise = (target: string, t: FloodTarget): void => {
+  const raise = (target: string, c: Candidate): void => {
+    const t = c.window;
     const a = floodAttribution(t);
     const pps = a.evidence.packetsPerSecond as number;
     store.raise({
@@ -25,19 +54,43 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       severity: pps >= s.synFloodPerSecond * CRITICAL_FACTOR ? "critical" : "high",
       title: `SYN flood against ${target}`,
       description: `${pps} SYN/s to ${target} from ${a.sourceIp ?? `${t.sources.size}+ sources (spoofed or distributed)`}` +
-        `; ${t.replies} SYN+ACK answers.`,
-      ts: t.last,
+        `; ${c.halfOpen} of ${c.halfOpen + c.completed} connections left half-open; ${t.replies} SYN+ACK answers.`,
+      ts: Math.max(t.last, c.last),
       sourceIp: a.sourceIp,
       sourceMac: a.sourceMac,
       targetIp: target,
       key: `syn_flood|${target}`,
-      evidence: { ...a.evidence, synAcks: t.replies, threshold: s.synFloodPerSecond, windowSeconds: s.floodWindowSeconds },
+      evidence: {
+        ...a.evidence, synAcks: t.replies, halfOpen: c.halfOpen, completedHandshakes: c.completed,
+        threshold: s.synFloodPerSecond, halfOpenRatioThreshold: s.synFloodHalfOpenRatio, windowSeconds: s.floodWindowSeconds,
+        rule: "SYN rate over the threshold and most of those connections half-open",
+      },
     });
+  };
+
+  const judge = (target: string, c: Candidate): void => {
+    const n = c.halfOpen + c.completed;
+    if (c.halfOpen < s.synFloodPerSecond || c.halfOpen / n < s.synFloodHalfOpenRatio) return;
+    reportOnce(c, (x) => raise(target, x));
+  };
+
+  /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
+  const count = (f: FlowRecord, ended: boolean): void => {
+    if (f.ipProtocol !== 6) return;
+    const c = candidates.get(f.dstIp);
+    if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
+    if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
+    if (judged.get(f.id)) return;
+    judged.set(f.id, true);
+    if (isHalfOpen(f)) c.halfOpen++;
+    else c.completed++;
+    c.last = Math.max(c.last, f.lastSeen);
+    judge(f.dstIp, c);
   };
 
   return {
     name: "threats.syn-flood",
-    tracked: () => tracker.targets.size,
+    tracked: () => tracker.targets.size + candidates.size,
     wants: ["tcpSyn"],
     observe(o: Observation): void {
       if (o.kind !== "tcpSyn" || !o.meta.dstIp) return;
@@ -49,11 +102,21 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts, 1, o.meta.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
       if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
-      const target = o.meta.dstIp;
-      reportOnce(t, (x) => raise(target, x));
+      const c = candidates.upsert(o.meta.dstIp, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, raised: false, dirty: false }));
+      c.window = t;
+      c.last = Math.max(c.last, t.last);
+      if (c.raised) c.dirty = true;
     },
-    tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t));
+    flowUpdated(f: FlowRecord): void {
+      count(f, false);
+    },
+    flowEnded(f: FlowRecord): void {
+      count(f, true);
+    },
+    tick(ts: number): void {
+      now = ts;
+      tracker.targets.sweep((t) => ts - t.last > s.floodWindowSeconds);
+      reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c));
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
 import type { Analyzer } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -105,8 +106,17 @@ export function macToDeviceId(mac: string | null | undefined): string | null {
   return mac ? mac.toLowerCase().replaceAll(":", "") : null;
 }
 
+/**
+ * The flow hooks of the agreed engine interface (flow updates every few seconds while a flow runs,
+ * and the payload of its first packets); declared here too so a detector compiles whichever engine it meets.
+ */
+export interface FlowEvents {
+  flowUpdated?(flow: FlowRecord): void;
+  payload?(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
+}
+
 /** A detector that reports how many keys it tracks (tests check the caps hold). */
-export interface TrackedAnalyzer extends Analyzer {
+export interface TrackedAnalyzer extends Analyzer, FlowEvents {
   tracked(): number;
 }
 
