@@ -23,6 +23,7 @@ Options:
       --filter BPF         capture filter, tcpdump syntax (CAPTURE_FILTER)
       --read FILE          feed a pcap/pcapng file instead of capturing live (no privileges needed)
       --speed X            with --read: X times real time, 0 as fast as possible (default 1)
+      --loop               with --read: replay the file again and again, its time moving on (a demo)
       --no-capture         serve history only, start no capture
       --host ADDR          listen address (HOST, default 0.0.0.0)
   -p, --port N             listen port (PORT, default 8000)
@@ -49,6 +50,7 @@ const OPTIONS = {
   filter: { type: "string" },
   read: { type: "string" },
   speed: { type: "string" },
+  loop: { type: "boolean", default: false },
   "no-capture": { type: "boolean", default: false },
   host: { type: "string" },
   port: { type: "string", short: "p" },
@@ -80,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
   const speed = values.speed === undefined ? 1 : Number(values.speed);
   if (!Number.isFinite(speed) || speed < 0) return cliError("serve: --speed must be a number, 0 (as fast as possible) or more", 2);
   if (values.speed !== undefined && !values.read) return cliError("serve: --speed needs --read FILE", 2);
+  if (values.loop && !values.read) return cliError("serve: --loop needs --read FILE", 2);
+  if (values.loop && speed === 0) return cliError("serve: --loop needs a --speed above 0 (an endless file as fast as possible would only fill the disk)", 2);
   if (values.read && !isFile(values.read)) return cliError(`serve: cannot read ${values.read}: no such file`, 1);
 
   const flags: ConfigInput = {
@@ -132,8 +136,8 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     if (values.read) {
-      await running.feedFile(values.read, speed, config.CAPTURE_FILTER);
-      log.info(`capture: reading ${values.read} at ${speed === 0 ? "full speed" : `${speed}x real time`}`);
+      await running.feedFile(values.read, speed, config.CAPTURE_FILTER, values.loop);
+      log.info(`capture: reading ${values.read} at ${speed === 0 ? "full speed" : `${speed}x real time`}${values.loop ? ", in a loop" : ""}`);
     } else if (!values["no-capture"]) {
       const s = await running.startLive({});
       log.info(`capture: live on ${s.interface}${s.filter ? ` (filter: ${s.filter})` : ""}`);

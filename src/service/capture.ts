@@ -2,7 +2,7 @@
  * Capture control for the service: a live interface (libpcap) or a capture file fed through the
  * same engine at a chosen speed. Publishes capture events and records capture sessions.
  */
-import type { PacketBatch } from "../capture/batch.ts";
+import { nextRecord, type PacketBatch } from "../capture/batch.ts";
 import { CaptureError } from "../capture/errors.ts";
 import { defaultInterface, openLive, type LiveCapture } from "../capture/live.ts";
 import { CaptureFileError, openOffline, type OfflineSource } from "../capture/offline.ts";
@@ -12,6 +12,28 @@ import type { LiveBus } from "./bus.ts";
 import { toApiCaptureStatus } from "../api/routes/capture.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type CaptureState } from "./context.ts";
 import { FEED_SLICE_MS, Pacer } from "./pacer.ts";
+
+/** With `loop`: seconds of capture time between the end of one pass over a file and the start of the next. */
+export const LOOP_GAP_SECONDS = 1;
+
+/**
+ * Shifts every time stamp of a batch by `seconds` (whole, so microseconds stay) and returns the
+ * first and last original time stamps: a looped file's next pass continues the capture clock.
+ */
+export function shiftBatch(batch: PacketBatch, seconds: number): { first: number; last: number } {
+  const { view } = batch;
+  let first = Infinity;
+  let last = -Infinity;
+  for (let n = 0, off = 0; n < batch.count; n++) {
+    const sec = view.getUint32(off, true);
+    const ts = sec + view.getUint32(off + 4, true) / 1e6;
+    if (ts < first) first = ts;
+    if (ts > last) last = ts;
+    if (seconds) view.setUint32(off, sec + seconds, true);
+    off = nextRecord(off, view.getUint32(off + 8, true));
+  }
+  return { first, last };
+}
 
 /** Packets per read when pacing a file: small, so packets are handed out close to their time. */
 export const PACED_BATCH_PACKETS = 64;
@@ -54,6 +76,8 @@ export class CaptureController {
   /** Privilege drops take CAP_NET_RAW with them: opening a capture again then needs capabilities. */
   readonly #startedAsRoot = process.getuid?.() === 0;
   #rateMark = { at: 0, packets: 0, bytes: 0 };
+  /** The pacing of the file being replayed, if any: the capture clock between packets. */
+  #pacer: Pacer | null = null;
   /** Resolves when the current file feed has ended (tests and `serve --read` wait on it). */
   feedDone: Promise<void> = Promise.resolve();
   /** Where the newest packets came from: the service's clock follows a file's own time (service.clock). */
@@ -188,8 +212,11 @@ export class CaptureController {
       "run it under the systemd unit, which grants them, or restart the service)", err.status, err.code);
   }
 
-  /** Feeds a capture file at `speed` times real time (0: as fast as possible); resolves once reading began. */
-  async startFile(path: string, speed: number, filter?: string): Promise<CaptureState> {
+  /**
+   * Feeds a capture file at `speed` times real time (0: as fast as possible); resolves once reading
+   * began. `loop`: read it again and again, each pass shifted to follow the last (capture time only moves forward).
+   */
+  async startFile(path: string, speed: number, filter?: string, loop = false): Promise<CaptureState> {
     if (this.#run) throw new CaptureConflictError(`capture is already running (${this.#describe()})`);
     let source: OfflineSource;
     try {
@@ -206,8 +233,21 @@ export class CaptureController {
     };
     this.#begin("file", null, path, filter ?? null);
     this.#rateMark = { at: Date.now(), packets: e.packets, bytes: e.bytes };
-    this.feedDone = this.#feed(source, speed, () => cancelled);
+    const reopen = loop ? () => openOffline(path, { filter, batchPackets: speed > 0 ? PACED_BATCH_PACKETS : undefined }) : null;
+    this.feedDone = this.#feed(source, speed, () => cancelled, reopen);
     return this.status();
+  }
+
+  /**
+   * The capture's own clock (epoch seconds): for a paced file being replayed, the file's time now
+   * (it moves between packets, as a live capture's would); for a file read before, its newest
+   * packet (`lastSeen`); else the wall clock.
+   */
+  captureNow(lastSeen: number | null, wallNow = Date.now() / 1000): number {
+    if (this.packetSource !== "file") return wallNow;
+    const paced = this.#run?.kind === "file" ? this.#pacer?.timeAt(performance.now()) ?? null : null;
+    if (paced !== null) return lastSeen === null ? paced : Math.max(paced, lastSeen);
+    return lastSeen ?? wallNow;
   }
 
   async stop(): Promise<CaptureState> {
@@ -217,16 +257,32 @@ export class CaptureController {
     return this.status();
   }
 
-  async #feed(source: OfflineSource, speed: number, cancelled: () => boolean): Promise<void> {
+  async #feed(source: OfflineSource, speed: number, cancelled: () => boolean, reopen: (() => Promise<OfflineSource>) | null): Promise<void> {
     const engine = this.#o.engine;
     let error: string | null = null;
     const pace = speed > 0 ? new Pacer(speed) : null;
+    this.#pacer = pace;
     let slice = performance.now();
+    /** Seconds added to this pass's time stamps, and the span of the pass's own ones. */
+    let shift = 0;
+    let pass = { first: Infinity, last: -Infinity };
     try {
       for (;;) {
         if (cancelled()) break;
         const batch = source.next();
-        if (!batch) break;
+        if (!batch) {
+          // Looping: the next pass starts LOOP_GAP_SECONDS after this one ended (an empty file ends the loop).
+          if (!reopen || cancelled() || pass.first === Infinity) break;
+          shift += Math.ceil(pass.last - pass.first) + LOOP_GAP_SECONDS;
+          pass = { first: Infinity, last: -Infinity };
+          source.close();
+          source = await reopen();
+          continue;
+        }
+        if (reopen) {
+          const span = shiftBatch(batch, shift);
+          pass = { first: Math.min(pass.first, span.first), last: Math.max(pass.last, span.last) };
+        }
         this.packetSource = "file";
         if (pace) {
           await pace.feed(batch, (part) => engine.processBatch(part, source.linkType), cancelled);

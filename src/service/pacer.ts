@@ -18,6 +18,11 @@ export class Pacer {
 
   constructor(readonly speed: number) {}
 
+  /** The file's time at `perfNow` (performance.now() ms) as the pacing maps it; null before the first packet. */
+  timeAt(perfNow: number): number | null {
+    return this.#firstTs === null ? null : this.#firstTs + ((perfNow - this.#wallStart) / 1000) * this.speed;
+  }
+
   /** Feeds the batch in runs of packets that are due, sleeping until the next one is. */
   async feed(batch: PacketBatch, process: (part: PacketBatch) => void, cancelled: () => boolean): Promise<void> {
     const { view } = batch;

@@ -105,8 +105,8 @@ export class PipelineWorker {
     this.#pending.clear();
   }
 
-  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState> {
-    return this.call("feedFile", path, speed, filter) as Promise<CaptureState>;
+  feedFile(path: string, speed: number, filter?: string, loop = false): Promise<CaptureState> {
+    return this.call("feedFile", path, speed, filter, loop) as Promise<CaptureState>;
   }
 
   startLive(opts: CaptureStartOptions = {}): Promise<CaptureState> {

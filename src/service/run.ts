@@ -29,7 +29,7 @@ export interface RunningService {
   token: ResolvedToken;
   /** Where the pipeline runs: its own worker thread (serve), or this thread. */
   mode: "worker" | "in-process";
-  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState>;
+  feedFile(path: string, speed: number, filter?: string, loop?: boolean): Promise<CaptureState>;
   startLive(opts?: CaptureStartOptions): Promise<CaptureState>;
   /** Stop serving, stop capture, flush, close the database. */
   stop(): Promise<void>;
@@ -52,7 +52,7 @@ export class ServeError extends Error {
 interface Pipeline {
   mode: "worker" | "in-process";
   ctx: ServiceContext;
-  feedFile(path: string, speed: number, filter?: string): Promise<CaptureState>;
+  feedFile(path: string, speed: number, filter?: string, loop?: boolean): Promise<CaptureState>;
   startLive(opts?: CaptureStartOptions): Promise<CaptureState>;
   shutdown(): Promise<void>;
 }
@@ -145,7 +145,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`,
     token,
     mode: pipeline.mode,
-    feedFile: (p, speed, filter) => pipeline.feedFile(p, speed, filter),
+    feedFile: (p, speed, filter, loop) => pipeline.feedFile(p, speed, filter, loop),
     startLive: (o) => pipeline.startLive(o),
     stop() {
       stopped ??= (async () => {
@@ -165,7 +165,7 @@ async function workerPipeline(init: WorkerInit, bus: LiveBus): Promise<Pipeline>
   return {
     mode: "worker",
     ctx: w.context(init.version),
-    feedFile: (p, speed, filter) => w.feedFile(p, speed, filter),
+    feedFile: (p, speed, filter, loop) => w.feedFile(p, speed, filter, loop),
     startLive: (o) => w.startLive(o),
     shutdown: () => w.shutdown(),
   };
@@ -181,7 +181,7 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   return {
     mode: "in-process",
     ctx: serviceContext(service),
-    feedFile: (p, speed, filter) => service.feedFile(p, speed, filter),
+    feedFile: (p, speed, filter, loop) => service.feedFile(p, speed, filter, loop),
     startLive: (o) => service.capture.startLive(o),
     shutdown: () => service.shutdown(),
   };

@@ -134,7 +134,8 @@ export class NetInsightService {
     this.bus.publish({
       type: "stats",
       data: {
-        time: new Date().toISOString(), packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
+        // The capture's clock, so the chart, flows and header tell one time even for a replayed file.
+        time: new Date(this.capture.captureNow(e.lastSeen) * 1000).toISOString(), packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
         activeFlows: e.flowsActive, devices: this.pipeline.devices.size, drops: s.drops, packets: e.packets, bytes: e.bytes,
       },
     });
@@ -202,8 +203,8 @@ export class NetInsightService {
   }
 
   /** Feeds a capture file; when it ends, the rollups of its last minutes are written too. */
-  async feedFile(path: string, speed: number, filter?: string) {
-    const status = await this.capture.startFile(path, speed, filter);
+  async feedFile(path: string, speed: number, filter?: string, loop = false) {
+    const status = await this.capture.startFile(path, speed, filter, loop);
     void this.capture.feedDone.then(() => {
       if (this.#closed) return;
       const last = this.pipeline.engine.stats.lastSeen;

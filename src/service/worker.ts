@@ -55,7 +55,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       pushHealth();
       return service.startedAt;
     }
-    case "feedFile": return need().feedFile(a[0], a[1], a[2]);
+    case "feedFile": return need().feedFile(a[0], a[1], a[2], a[3]);
     case "captureStart": return need().capture.startLive(a[0]);
     case "captureStop": return need().capture.stop();
     case "captureStatus": return need().capture.status();
