@@ -111,25 +111,31 @@ export class FlowExporter implements Analyzer {
     this.counts.ended++;
   }
 
-  /** Once a second of capture time: parts of flows past their active or idle timeout. */
+  /** Every few seconds for a flow that sends (engine.flowUpdated): a part once it is past the active timeout. */
+  flowUpdated(flow: FlowRecord): void {
+    const i = this.#engine.flows.indexOf(flow.id);
+    const tracked = i >= 0 && i < this.#expId.length && this.#expId[i] === Number(flow.id);
+    const start = tracked ? this.#partStart[i] : flow.startTime;
+    if (flow.lastSeen - start < this.#s.activeTimeout) return;
+    this.#exportPart(flow, i, END_REASON.active, flow.lastSeen);
+    this.counts.active++;
+  }
+
+  /** Once a second of capture time: a part of each flow that went quiet (idle timeout) since it last moved. */
   tick(now: number): void {
     if (now < this.#nextScan) return;
     this.#nextScan = now + 1;
     const t = this.#engine.flows;
     this.#grow(t.capacity);
-    const { activeTimeout, idleTimeout } = this.#s;
+    const idleTimeout = this.#s.idleTimeout;
     t.forEachActive((i) => {
-      const id = t.ids[i];
-      const fresh = this.#expId[i] !== id;
+      if (now - t.lastSeen[i] < idleTimeout) return;
+      const fresh = this.#expId[i] !== t.ids[i];
       const packets = t.packets[2 * i] + t.packets[2 * i + 1];
       const exported = fresh ? 0 : this.#expPackets[2 * i] + this.#expPackets[2 * i + 1];
       if (packets === exported) return;
-      const start = fresh ? t.firstSeen[i] : this.#partStart[i];
-      const idle = now - t.lastSeen[i] >= idleTimeout;
-      if (!idle && now - start < activeTimeout) return;
-      this.#exportPart(t.record(i), i, idle ? END_REASON.idle : END_REASON.active, t.lastSeen[i]);
-      if (idle) this.counts.idle++;
-      else this.counts.active++;
+      this.#exportPart(t.record(i), i, END_REASON.idle, t.lastSeen[i]);
+      this.counts.idle++;
     });
     this.#refreshTemplates();
   }
