@@ -12,6 +12,8 @@ import { databaseFiles, dropPrivileges, PrivilegeError, resolveRunAsUser, type R
 import { runService, ServeError, type RunningService } from "../service/run.ts";
 import { StorageError } from "../storage/db.ts";
 import { cliError } from "./errors.ts";
+import { CollectorError } from "../export/collectors.ts";
+import { exportSettings } from "../export/setup.ts";
 
 const HELP = `Usage: netinsight serve [options]
 
@@ -36,6 +38,10 @@ Options:
       --max-flows N        flow table size (MAX_FLOWS, default 200000)
       --max-memory-mb N    collect garbage early to stay under this (MAX_MEMORY_MB, default 1024)
       --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
+      --ipfix C            export flows as IPFIX to collector C: HOST:PORT (UDP), udp://HOST:PORT or
+                           tcp://HOST:PORT (repeatable; IPFIX_COLLECTORS)
+      --netflow9 C         the same as NetFlow v9 (repeatable; NETFLOW9_COLLECTORS)
+      --ipfix-biflow       IPFIX as RFC 5103 biflows, not one record per direction (IPFIX_BIFLOW)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
       --user NAME          started as root: switch to this user once capture and database are open
@@ -62,6 +68,9 @@ const OPTIONS = {
   "max-flows": { type: "string" },
   "max-memory-mb": { type: "string" },
   blocklist: { type: "string", multiple: true },
+  ipfix: { type: "string", multiple: true },
+  netflow9: { type: "string", multiple: true },
+  "ipfix-biflow": { type: "boolean" },
   "log-level": { type: "string" },
   "single-thread": { type: "boolean", default: false },
   user: { type: "string" },
@@ -91,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
     DATABASE_PATH: values.database, ALLOWED_ORIGINS: values["allowed-origins"], RETENTION_DAYS: values["retention-days"],
     MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"], MAX_MEMORY_MB: values["max-memory-mb"],
     LOG_LEVEL: values["log-level"], RUN_AS_USER: values.user,
+    IPFIX_COLLECTORS: values.ipfix?.join(","), NETFLOW9_COLLECTORS: values.netflow9?.join(","),
+    IPFIX_BIFLOW: values["ipfix-biflow"] ? "true" : undefined,
   };
   let config;
   try {
@@ -100,6 +111,13 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL);
+  let exportTo;
+  try {
+    exportTo = await exportSettings(config);
+  } catch (e) {
+    if (e instanceof CollectorError) return cliError(`serve: ${e.message}`, 2);
+    throw e;
+  }
   let runAs: RunAsUser | null = null;
   try {
     runAs = process.getuid?.() === 0 ? resolveRunAsUser(config.RUN_AS_USER) : null;
@@ -118,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   let running: RunningService;
   try {
-    running = await runService(config, { log, blocklists: values.blocklist, inProcess: values["single-thread"] });
+    running = await runService(config, { log, blocklists: values.blocklist, inProcess: values["single-thread"], export: exportTo ?? undefined });
   } catch (e) {
     if (e instanceof ServeError || e instanceof StorageError) return cliError(`serve: ${e.message}`, 1);
     throw e;

@@ -21,6 +21,7 @@ import { PipelineWorker, WorkerUnavailableError } from "./remote.ts";
 import { NetInsightService, serviceContext } from "./service.ts";
 import { resolveToken, type ResolvedToken } from "./token.ts";
 import type { WorkerInit } from "./worker-protocol.ts";
+import type { ExportSettings } from "../export/exporter.ts";
 
 export interface RunningService {
   version: string;
@@ -40,6 +41,8 @@ export interface RunOptions {
   blocklists?: string[];
   /** Run the pipeline in this thread instead of a worker (tests, debugging). */
   inProcess?: boolean;
+  /** IPFIX / NetFlow v9 export (collectors resolved). */
+  export?: ExportSettings;
 }
 
 export class ServeError extends Error {
@@ -72,6 +75,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     maxMemoryMb: config.MAX_MEMORY_MB,
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
     interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
+    export: opts.export,
   };
   let pipeline: Pipeline;
   try {
@@ -175,7 +179,7 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   const service = await NetInsightService.create({
     storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
     maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
-    blocklists: init.blocklists, log,
+    blocklists: init.blocklists, log, export: init.export,
   });
   service.start();
   return {

@@ -15,6 +15,8 @@ import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
 import type { ThreatDismissal, ThreatWithDismissal } from "../threats/dismissal.ts";
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
+import type { ExportSettings, FlowExporter } from "../export/exporter.ts";
+import { attachExporter } from "../export/setup.ts";
 import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
@@ -39,6 +41,8 @@ export interface ServiceOptions {
   filter?: string;
   blocklists?: string[];
   log?: Logger;
+  /** IPFIX / NetFlow v9 export (src/export/). */
+  export?: ExportSettings;
 }
 
 export class NetInsightService {
@@ -56,6 +60,8 @@ export class NetInsightService {
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
   readonly memory: MemoryGuard;
+  /** Flow export, when collectors are configured. */
+  exporter: FlowExporter | null = null;
   /** Users' edits by device id, and the latest dismissal by threat id (both small; kept in memory). */
   readonly #edits = new Map<string, DeviceEdit>();
   readonly #dismissals = new Map<string, ThreatDismissal>();
@@ -84,7 +90,9 @@ export class NetInsightService {
     const orphans = opts.storage.flows.closeOrphans();
     if (orphans > 0) log.info(`storage: closed ${orphans} flows left active by the previous run`);
     const pipeline = buildPipeline({ storage: opts.storage, firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists });
-    return new NetInsightService(opts, opts.storage, pipeline, opts.bus ?? new LiveBus());
+    const service = new NetInsightService(opts, opts.storage, pipeline, opts.bus ?? new LiveBus());
+    if (opts.export) service.exporter = await attachExporter(pipeline.engine, opts.export);
+    return service;
   }
 
   get version(): string {
@@ -128,6 +136,7 @@ export class NetInsightService {
 
   #everySecond(): void {
     this.capture.tick();
+    this.exporter?.flush();
     this.pipeline.threats.flush();
     const s = this.capture.status();
     const e = this.pipeline.engine.stats;
@@ -237,6 +246,7 @@ export class NetInsightService {
     if (memory) problems.push(memory);
     const flush = this.writer.lastFlush;
     if (flush?.error) problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
+    if (this.exporter) problems.push(...this.exporter.problems());
     if (this.writer.droppedRows > 0) problems.push(`storage: ${this.writer.droppedRows} flow updates dropped while the database could not be written`);
     return {
       version: this.version,
@@ -352,6 +362,7 @@ export class NetInsightService {
     if (this.capture.running) await this.capture.stop().catch(() => undefined);
     const { engine, threats, rollup } = this.pipeline;
     engine.finish();
+    await this.exporter?.close();
     threats.flush();
     try {
       rollup.close();

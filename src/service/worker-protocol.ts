@@ -4,6 +4,7 @@
  */
 import type { FlowRecord } from "../flows/record.ts";
 import type { LiveEvent } from "./bus.ts";
+import type { ExportSettings } from "../export/exporter.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureState, type HealthState } from "./context.ts";
 
 export interface WorkerInit {
@@ -18,6 +19,7 @@ export interface WorkerInit {
   filter?: string;
   blocklists?: string[];
   logLevel: "debug" | "info" | "warn" | "error";
+  export?: ExportSettings;
 }
 
 export type WorkerOp =

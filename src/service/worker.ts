@@ -39,7 +39,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       service = await NetInsightService.create({
         storage: openStorage(init.databasePath), version: init.version, flushSeconds: init.flushSeconds,
         maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
-        blocklists: init.blocklists, log,
+        blocklists: init.blocklists, log, export: init.export,
       });
       service.bus.subscribe((e) => queued.push(e));
       timers.push(setInterval(() => {
