@@ -110,6 +110,8 @@ export class NetInsightService {
       this.bus.publish({ type: "flow", event: "new", data: toApiFlow(f) });
     });
     engine.onFlowEnd((f) => {
+      // Flows still open when a file ends (or the service stops) are over for the service: stored closed.
+      f.status = "closed";
       this.writer.flow(f);
       this.bus.publish({ type: "flow", event: "closed", data: toApiFlow(f) });
     });
@@ -211,11 +213,16 @@ export class NetInsightService {
     }
   }
 
-  /** Feeds a capture file; when it ends, the rollups of its last minutes are written too. */
+  /**
+   * Feeds a capture file. When it ends, as `analyze` does: every open flow ends through the detectors,
+   * device counters and storage (no flow stays active once the capture stopped), and the rollups of
+   * its last minutes are written too.
+   */
   async feedFile(path: string, speed: number, filter?: string, loop = false) {
     const status = await this.capture.startFile(path, speed, filter, loop);
     void this.capture.feedDone.then(() => {
       if (this.#closed) return;
+      this.pipeline.engine.finish();
       const last = this.pipeline.engine.stats.lastSeen;
       this.pipeline.devices.flush();
       this.pipeline.threats.flush();

@@ -1,0 +1,76 @@
+/**
+ * `serve --read` raises what `analyze --json` raises (issue 12, item 5): every matrix capture fed
+ * through the service (its pipeline, storage and REST API) and read back from /api/threats must give
+ * the same threats as the analyze report: same types, sources, targets and counts. At the end of the
+ * file every open flow goes through the detectors, and no flow stays active. The pipeline runs in the
+ * test's thread (`serve --single-thread`): the same service code the worker runs, without a second copy
+ * of libpcap loaded into this process.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toApiThreat } from "../../src/api/convert.ts";
+import { ConfigSchema } from "../../src/config.ts";
+import { analyzeFile } from "../../src/engine/analyze.ts";
+import { buildAnalysis } from "../../src/service/analysis.ts";
+import { runService } from "../../src/service/run.ts";
+import { CORPUS } from "../corpus.ts";
+import { freePort } from "../support/net.ts";
+import { readCases } from "./cases.ts";
+
+const TOKEN = "matrix-equality-token-0123456789";
+const work = mkdtempSync(join(tmpdir(), "ni-matrix-serve-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+type ApiThreat = ReturnType<typeof toApiThreat>;
+/** What must agree: the threat, whom it names, and how often it was seen. */
+const key = (t: ApiThreat) => [t.type, t.sourceIp ?? "-", t.sourceMac ?? "-", t.targetIp ?? "-", t.targetPort ?? "-", `x${t.count}`].join(" ");
+
+async function viaAnalyze(pcap: string): Promise<string[]> {
+  const analysis = buildAnalysis();
+  await analyzeFile(pcap, { engine: analysis.engine, collectFlows: false });
+  analysis.threats.flush();
+  return analysis.threats.list().map(toApiThreat).map(key).sort();
+}
+
+async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; activeFlows: number; status: Record<string, unknown> }> {
+  const config = ConfigSchema.parse({
+    DATABASE_PATH: join(work, `serve-${n}.db`), HOST: "127.0.0.1", PORT: String(await freePort()), API_TOKEN: TOKEN, LOG_LEVEL: "error",
+  });
+  const svc = await runService(config, { inProcess: true });
+  const get = async (path: string) => {
+    const r = await fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(r.status).toBe(200);
+    return (await r.json()) as Record<string, unknown>;
+  };
+  try {
+    await svc.feedFile(pcap, 0);
+    let status = await get("/api/capture/status");
+    for (let i = 0; status.running && i < 600; i++) {
+      await Bun.sleep(50);
+      status = await get("/api/capture/status");
+    }
+    const { threats } = (await get("/api/threats?limit=1000")) as { threats: ApiThreat[] };
+    const flows = (await get("/api/flows?status=active&limit=1")) as { total?: number; flows: unknown[] };
+    return { threats: threats.map(key).sort(), activeFlows: flows.total ?? flows.flows.length, status };
+  } finally {
+    await svc.stop();
+  }
+}
+
+const rows = readCases().filter((r) => r.pcap.startsWith("captures/") || CORPUS);
+const pathOf = (p: string) => (p.startsWith("corpus:") ? join(CORPUS!, p.slice(7)) : join(import.meta.dir, p));
+
+describe("serve --read + /api/threats agrees with analyze --json on every matrix capture", () => {
+  rows.forEach((row, n) => {
+    const pcap = pathOf(row.pcap);
+    test.skipIf(!existsSync(pcap))(`${row.id}`, async () => {
+      const expected = await viaAnalyze(pcap);
+      const got = await viaServe(pcap, n);
+      expect(got.threats).toEqual(expected);
+      expect(got.status.running).toBe(false);
+      expect(got.activeFlows).toBe(0);
+    }, 60_000);
+  });
+});
