@@ -38,3 +38,30 @@ export function ipv6FromWords(w0: number, w1: number, w2: number, w3: number): s
 export function ipv6At(view: DataView, off: number): string {
   return ipv6String(new Uint8Array(view.buffer, view.byteOffset), off);
 }
+
+/** Address strings cached per number (bounded): strings are made once per address, not per packet. */
+const MAX_CACHED_NAMES = 1 << 16;
+const macNames = new Map<number, string>();
+const ipv4Names = new Map<number, string>();
+
+/** `macFromNumber`, cached. */
+export function macName(n: number): string {
+  let s = macNames.get(n);
+  if (s === undefined) {
+    if (macNames.size >= MAX_CACHED_NAMES) macNames.clear();
+    s = macFromNumber(n);
+    macNames.set(n, s);
+  }
+  return s;
+}
+
+/** `ipv4FromNumber`, cached. */
+export function ipv4Name(n: number): string {
+  let s = ipv4Names.get(n);
+  if (s === undefined) {
+    if (ipv4Names.size >= MAX_CACHED_NAMES) ipv4Names.clear();
+    s = ipv4FromNumber(n);
+    ipv4Names.set(n, s);
+  }
+  return s;
+}

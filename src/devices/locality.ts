@@ -47,26 +47,54 @@ function prefixOf(ip: string): string | undefined {
   return last > 0 ? ip.slice(0, last) : undefined;
 }
 
+/** Answers remembered per address (bits below); forgotten when a prefix is learned or past the cap. */
+const MAX_CACHED = 1 << 15;
+const LOCAL = 1, KNOWN_LOCAL = 2;
+
 export class Locality {
   private readonly prefixes = new Set<string>();
+  private readonly answers = new Map<string, number>();
+
+  private answer(ip: string): number {
+    let a = this.answers.get(ip);
+    if (a === undefined) {
+      a = (this.computeLocal(ip) ? LOCAL : 0) | (this.computeKnownLocal(ip) ? KNOWN_LOCAL : 0);
+      if (this.answers.size >= MAX_CACHED) this.answers.clear();
+      this.answers.set(ip, a);
+    }
+    return a;
+  }
+
+  private addPrefix(p: string): void {
+    if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return;
+    this.prefixes.add(p);
+    this.answers.clear();
+  }
 
   /** An address seen in ARP / DHCP / NDP: its /24 or /64 is the local segment. */
   learnAddress(ip: string): void {
     if (!isHostAddress(ip) || isLinkLocal(ip)) return;
     const p = prefixOf(ip);
-    if (p && this.prefixes.size < MAX_PREFIXES) {
-      this.prefixes.add(p);
-    }
+    if (p) this.addPrefix(p);
   }
 
   /** An IPv6 prefix from a router advertisement ("2001:db8:1::/64"). */
   learnPrefix(prefix: string): void {
     const p = v6Prefix64(prefix);
-    if (p && this.prefixes.size < MAX_PREFIXES) this.prefixes.add(p);
+    if (p) this.addPrefix(p);
   }
 
   /** True when the address is on the local segment as far as the tracker knows. */
   isLocal(ip: string): boolean {
+    return (this.answer(ip) & LOCAL) !== 0;
+  }
+
+  /** True only for learned or link-local addresses (used to strip a gateway of guessed ones). */
+  isKnownLocal(ip: string): boolean {
+    return (this.answer(ip) & KNOWN_LOCAL) !== 0;
+  }
+
+  private computeLocal(ip: string): boolean {
     if (!isHostAddress(ip)) return false;
     if (isLinkLocal(ip)) return true;
     const p = prefixOf(ip);
@@ -76,8 +104,7 @@ export class Locality {
     return isPrivate(ip);
   }
 
-  /** True only for learned or link-local addresses (used to strip a gateway of guessed ones). */
-  isKnownLocal(ip: string): boolean {
+  private computeKnownLocal(ip: string): boolean {
     if (isLinkLocal(ip)) return true;
     const p = prefixOf(ip);
     return p !== undefined && this.prefixes.has(p);

@@ -18,6 +18,13 @@ const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** "AA-BB-..." / "aabb.cc.." -> "aa:bb:cc:dd:ee:ff"; undefined when not a unicast station address. */
 export function normalizeMac(mac: string | null | undefined): string | undefined {
   if (!mac) return undefined;
+  if (isCanonicalMac(mac)) {
+    // The capture path's own form: only the unicast / all-zero checks remain (no regex, no slices).
+    const c0 = mac.charCodeAt(1);
+    const low = c0 <= 57 ? c0 - 48 : c0 - 87;
+    if ((low & 1) !== 0 || mac === "00:00:00:00:00:00") return undefined;
+    return mac;
+  }
   let m = mac;
   if (!MAC_RE.test(m)) {
     const hex = m.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
@@ -26,6 +33,20 @@ export function normalizeMac(mac: string | null | undefined): string | undefined
   }
   if ((parseInt(m.slice(0, 2), 16) & 0x01) !== 0 || m === "00:00:00:00:00:00") return undefined;
   return m;
+}
+
+/** "aa:bb:cc:dd:ee:ff" in lower-case hex, checked by character codes. */
+function isCanonicalMac(m: string): boolean {
+  if (m.length !== 17) return false;
+  for (let i = 0; i < 17; i++) {
+    const c = m.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 58) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 export function macId(mac: string): string {
@@ -44,6 +65,8 @@ export class DeviceState {
   /** What flows still in progress add to the counters (packets/bytes out, packets/bytes in). */
   live: readonly number[] = NO_TRAFFIC;
   lastEmit = -Infinity;
+  /** The whole second the device was last moved to the young end of the registry. */
+  recencySecond = -1;
 
   constructor(mac: string, ts: number, restored?: Device) {
     if (restored) {

@@ -223,7 +223,12 @@ export class DeviceTracker implements Analyzer {
       this.registry.add(st);
       this.dirty(st);
     } else {
-      this.registry.touch(st);
+      // Recency (for eviction at the cap) is kept to the second: most packets skip the reorder.
+      const second = Math.floor(ts);
+      if (st.recencySecond !== second) {
+        st.recencySecond = second;
+        this.registry.touch(st);
+      }
       if (st.device.mac !== m) { st.useMac(m); this.dirty(st); }
     }
     st.touch(ts);
@@ -235,6 +240,8 @@ export class DeviceTracker implements Analyzer {
   }
 
   private giveAddress(st: DeviceState, ip: string, ts: number): void {
+    // Already this device's: it was local when given, and locality only grows.
+    if (this.registry.byIp.get(ip) === st) return;
     const local = this.locality.isLocal(ip) && (!st.device.isGateway || this.locality.isKnownLocal(ip));
     if (!local) {
       // IPv6 counts per /64: one host's temporary (privacy) addresses share theirs.
@@ -269,17 +276,23 @@ export class DeviceTracker implements Analyzer {
   }
 
   private markGateway(st: DeviceState, why: string, ts: number): void {
-    if (!st.device.isGateway) {
-      st.device.isGateway = true;
-      for (const ip of [...st.device.ips]) if (!this.locality.isKnownLocal(ip)) this.dropAddress(st, ip);
+    if (st.device.isGateway) {
+      // Known: refresh the evidence without building signal lists (every remote flow lands here).
+      if (st.addEvidence("gateway", why, ts)) this.evidenceChanged(st);
+      return;
     }
+    st.device.isGateway = true;
+    for (const ip of [...st.device.ips]) if (!this.locality.isKnownLocal(ip)) this.dropAddress(st, ip);
     this.addSignals(st, [["gateway", why]], ts);
   }
 
   private addSignals(st: DeviceState, signals: [string, string][], ts: number): void {
     let changed = false;
     for (const [signal, value] of signals) if (st.addEvidence(signal, value, ts)) changed = true;
-    if (!changed) return;
+    if (changed) this.evidenceChanged(st);
+  }
+
+  private evidenceChanged(st: DeviceState): void {
     st.reclassify();
     this.dirty(st);
     this.registerIdentity(st, true);

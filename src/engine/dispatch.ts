@@ -4,7 +4,7 @@
  * first few payload packets of each flow only (nDPI's approach), so long transfers cost nothing.
  */
 import { arpMessage } from "../decode/arp.ts";
-import { ipv4FromNumber, ipv6At, macAt } from "../decode/addr.ts";
+import { ipv4Name, ipv6At, macName, macNumberAt } from "../decode/addr.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
@@ -137,16 +137,16 @@ export class Dispatcher {
     const srcMacOff = p.macOff >= 0 ? p.macOff + 6 : p.srcMacOff;
     let srcIp: string | null = null, dstIp: string | null = null;
     if (p.ipVersion === 4) {
-      srcIp = ipv4FromNumber(p.src4);
-      dstIp = ipv4FromNumber(p.dst4);
+      srcIp = ipv4Name(p.src4);
+      dstIp = ipv4Name(p.dst4);
     } else if (p.ipVersion === 6) {
       srcIp = ipv6At(p.view, p.src6Off);
       dstIp = ipv6At(p.view, p.dst6Off);
     }
     this.meta = {
       ts: p.ts,
-      srcMac: srcMacOff >= 0 ? macAt(p.bytes, srcMacOff) : null,
-      dstMac: p.macOff >= 0 ? macAt(p.bytes, p.macOff) : null,
+      srcMac: srcMacOff >= 0 ? macName(macNumberAt(p.bytes, srcMacOff)) : null,
+      dstMac: p.macOff >= 0 ? macName(macNumberAt(p.bytes, p.macOff)) : null,
       srcIp,
       dstIp,
       srcPort: p.srcPort,

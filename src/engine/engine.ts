@@ -47,6 +47,8 @@ export class Engine {
   private readonly packet = new Packet();
   private readonly analyzers: Analyzer[] = [];
   private readonly wanted = new Set<ObservationKind>();
+  /** Per observation kind, the analyzers that want it (in the order they were added). */
+  private readonly observers = new Map<ObservationKind, Analyzer[]>();
   private readonly dispatcher: Dispatcher;
   private readonly fragments = new FragmentTracker();
   private readonly failedAnalyzers = new Set<string>();
@@ -80,12 +82,34 @@ export class Engine {
     this.analyzers.push(a);
     if (a.observe) {
       const kinds = a.wants ?? ALL_KINDS;
-      for (const k of kinds) this.wanted.add(k);
+      for (const k of kinds) {
+        this.wanted.add(k);
+        let list = this.observers.get(k);
+        if (!list) this.observers.set(k, (list = []));
+        if (!list.includes(a)) list.push(a);
+      }
     }
-    if (a.flowStarted) this.flowStartListeners.push((f) => this.safely(a, () => a.flowStarted!(f)));
-    if (a.flowEnded) this.flowEndListeners.push((f, r) => this.safely(a, () => a.flowEnded!(f, r)));
-    if (a.flowUpdated) this.flowUpdateListeners.push((f) => this.safely(a, () => a.flowUpdated!(f)));
-    if (a.payload) this.payloadListeners.push((f, d, i, ts) => this.safely(a, () => a.payload!(f, d, i, ts)));
+    // Hooks are called directly inside try/catch: no closure per call on the capture path.
+    if (a.flowStarted) {
+      this.flowStartListeners.push((f) => {
+        try { a.flowStarted!(f); } catch (e) { this.failed(a, e); }
+      });
+    }
+    if (a.flowEnded) {
+      this.flowEndListeners.push((f, r) => {
+        try { a.flowEnded!(f, r); } catch (e) { this.failed(a, e); }
+      });
+    }
+    if (a.flowUpdated) {
+      this.flowUpdateListeners.push((f) => {
+        try { a.flowUpdated!(f); } catch (e) { this.failed(a, e); }
+      });
+    }
+    if (a.payload) {
+      this.payloadListeners.push((f, d, i, ts) => {
+        try { a.payload!(f, d, i, ts); } catch (e) { this.failed(a, e); }
+      });
+    }
   }
 
   /** Listens to flows as they start / end (the service uses this for storage and live events). */
@@ -220,8 +244,15 @@ export class Engine {
   }
 
   private emit(o: Observation): void {
-    for (const a of this.analyzers) {
-      if (a.observe && (!a.wants || a.wants.includes(o.kind))) this.safely(a, () => a.observe!(o));
+    const list = this.observers.get(o.kind);
+    if (list === undefined) return;
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k];
+      try {
+        a.observe!(o);
+      } catch (e) {
+        this.failed(a, e);
+      }
     }
   }
 
@@ -229,11 +260,15 @@ export class Engine {
     try {
       fn();
     } catch (e) {
-      this.stats.analyzerErrors++;
-      if (!this.failedAnalyzers.has(a.name)) {
-        this.failedAnalyzers.add(a.name);
-        console.error(`analyzer ${a.name} failed: ${(e as Error).stack ?? e}`);
-      }
+      this.failed(a, e);
+    }
+  }
+
+  private failed(a: Analyzer, e: unknown): void {
+    this.stats.analyzerErrors++;
+    if (!this.failedAnalyzers.has(a.name)) {
+      this.failedAnalyzers.add(a.name);
+      console.error(`analyzer ${a.name} failed: ${(e as Error).stack ?? e}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Turns a flow table entry into a FlowRecord (the only place flow objects are made). */
-import { ipv4FromNumber, ipv6FromWords, macFromNumber } from "../decode/addr.ts";
+import { ipv4Name, ipv6FromWords, macName } from "../decode/addr.ts";
 import { KEY_WORDS } from "./key.ts";
 import type { FlowProtocol, FlowRecord, TcpState } from "./record.ts";
 import type { FlowTable } from "./table.ts";
@@ -16,14 +16,20 @@ const TCP_STATES: Record<number, TcpState> = {
 /** TCP flag letters in a fixed order: SYN ACK FIN RST PSH URG ECE CWR. */
 const FLAG_LETTERS: [number, string][] = [[0x02, "S"], [0x10, "A"], [0x01, "F"], [0x04, "R"], [0x08, "P"], [0x20, "U"], [0x40, "E"], [0x80, "C"]];
 
-export function tcpFlagLetters(flags: number): string {
+function flagLetters(flags: number): string {
   let s = "";
   for (const [bit, letter] of FLAG_LETTERS) if (flags & bit) s += letter;
   return s;
 }
 
+const FLAG_STRINGS = Array.from({ length: 256 }, (_, f) => flagLetters(f));
+
+export function tcpFlagLetters(flags: number): string {
+  return FLAG_STRINGS[flags & 0xff];
+}
+
 function endpoint(keys: Uint32Array, base: number, version: number): string {
-  if (version === 4) return ipv4FromNumber(keys[base]);
+  if (version === 4) return ipv4Name(keys[base]);
   return ipv6FromWords(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
 }
 
@@ -58,8 +64,8 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
     srcPort: aIsInit ? portA : portB,
     dstIp: aIsInit ? b : a,
     dstPort: aIsInit ? portB : portA,
-    srcMac: t.macs[i2] >= 0 ? macFromNumber(t.macs[i2]) : null,
-    dstMac: t.macs[i2 + 1] >= 0 ? macFromNumber(t.macs[i2 + 1]) : null,
+    srcMac: t.macs[i2] >= 0 ? macName(t.macs[i2]) : null,
+    dstMac: t.macs[i2 + 1] >= 0 ? macName(t.macs[i2 + 1]) : null,
     vlan: meta & 0xfff,
     packetsSent: t.packets[i2],
     bytesSent: t.bytes[i2],

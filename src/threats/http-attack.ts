@@ -36,8 +36,16 @@ interface AttackState extends Reported {
 /** Where in the request the text came from: rules of every kind, or only the header-wide ones. */
 type Part = { text: string; headerOnly: boolean };
 
+/** "METHOD " (3-10 capitals and a space) at the start, as the request-line test below needs. */
+function startsWithMethod(data: Uint8Array): boolean {
+  let i = 0;
+  while (i < data.length && i <= 10 && data[i] >= 0x41 && data[i] <= 0x5a) i++;
+  return i >= 3 && i <= 10 && data[i] === 0x20;
+}
+
 /** Splits the head of a request packet into the parts the rules read. */
 export function requestParts(data: Uint8Array): { requestLine: string; parts: Part[] } | null {
+  if (!startsWithMethod(data)) return null; // most payloads: no text is built
   const n = Math.min(data.length, MAX_INSPECTED_CHARS);
   let text = "";
   for (let i = 0; i < n; i++) text += String.fromCharCode(data[i]);
