@@ -106,6 +106,20 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
     expect((t.evidence.rules as string[]).length).toBeGreaterThan(0);
   });
 
+  test("attacks/zeek_heartbleed-success: the attacker and server Zeek's notice names; the 16 KB answer marks a probable leak", async () => {
+    const [zeekSrc] = zeekNoticeSources("attacks/zeek_heartbleed-success.pcap.zeek.notice-heartbleed-success.log");
+    const [t] = ofType(await threatsOf("attacks/zeek_heartbleed-success.pcap"), "heartbleed");
+    expect(t).toMatchObject({ sourceIp: zeekSrc, targetIp: "107.170.241.107", targetPort: 443, severity: "critical" });
+    expect(t.evidence).toMatchObject({ largestRequestBytes: 16368, largestResponseBytes: 16384 }); // Zeek: record 16368, message 16384
+  });
+
+  test("attacks/suri_zerologon-bug-5162: Netlogon authentications with all-zero credentials, all denied", async () => {
+    const [t] = ofType(await threatsOf("attacks/suri_zerologon-bug-5162.pcap"), "zerologon");
+    expect(t).toMatchObject({ sourceIp: "192.168.56.104", targetIp: "192.168.56.102", targetPort: 49674 });
+    expect(t.evidence.zeroCredentials as number).toBeGreaterThanOrEqual(5);
+    expect(t.evidence.accepted).toBe(0);
+  });
+
   test("stress/zeek_echo-connections: 500 echo clients connecting at once complete their handshakes: no SYN flood", async () => {
     expect(ofType(await threatsOf("stress/zeek_echo-connections.pcap"), "syn_flood")).toEqual([]);
   });

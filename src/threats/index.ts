@@ -20,7 +20,9 @@ import { createRogueRaDetector } from "./rogue-ra.ts";
 import { resolveThreatSettings, type ThreatSettings } from "./settings.ts";
 import { ThreatStore } from "./store.ts";
 import { createSynFloodDetector } from "./syn-flood.ts";
+import { createTlsHeartbeatDetector } from "./tls-heartbeat.ts";
 import { createUdpFloodDetector } from "./udp-flood.ts";
+import { createZerologonDetector } from "./zerologon.ts";
 
 export type { Severity, Threat } from "./model.ts";
 export { newDeviceThreat } from "./new-device.ts";
@@ -44,6 +46,8 @@ export const DETECTORS = {
   cleartextCredentials: createCleartextCredentialsDetector,
   blocklist: createBlocklistDetector,
   httpAttack: createHttpAttackDetector,
+  zerologon: createZerologonDetector,
+  tlsHeartbeat: createTlsHeartbeatDetector,
 } as const;
 
 export type DetectorName = keyof typeof DETECTORS;

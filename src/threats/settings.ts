@@ -85,6 +85,12 @@ export const ThreatSettingsSchema = z.object({
   blocklists: z.array(z.string()).default([]),
   blocklistReloadSeconds: seconds.default(10),
 
+  /** A TLS heartbeat record larger than this is not a keep-alive (OpenSSL's are ~40 bytes, ~100 encrypted); Heartbleed asks for up to 64 KB. */
+  tlsHeartbeatMaxBytes: count.default(512),
+
+  /** Netlogon authentications in one DCE-RPC connection that make a Zerologon attempt even without a zero credential (a client needs one). */
+  zerologonAuthentications: count.default(5),
+
   /** Keys each detector tracks at most (sources, targets, pairs); oldest dropped past it. */
   maxTrackedKeys: count.default(10_000),
   /** Tracked state idle this long (capture seconds) is dropped. */

@@ -1,0 +1,91 @@
+/**
+ * Heartbleed (CVE-2014-0160) and other TLS heartbeat abuse: heartbeat records are rare and tiny
+ * (a keep-alive of a few dozen bytes); a client asking for kilobytes and a server answering with
+ * kilobytes is the memory-reading exploit (Zeek's Heartbleed::SSL_Heartbeat_Attack / _Success).
+ * Read from the record headers at the start of the first payload packets of each TCP flow.
+ */
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+
+const CONTENT_HEARTBEAT = 24;
+const RECORD_HEADER = 5;
+/** Records walked per packet (a segment can carry several). */
+const MAX_RECORDS_PER_PACKET = 16;
+
+interface HeartbeatState extends Reported {
+  requests: number;
+  largestRequest: number;
+  responses: number;
+  largestResponse: number;
+  client: string;
+  clientMac: string | null;
+  server: string;
+  port: number;
+}
+
+/** Calls `fn` with the length of every heartbeat record whose header lies in this packet. */
+function heartbeatRecords(d: Uint8Array, fn: (length: number) => void): void {
+  let off = 0;
+  for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= d.length; n++) {
+    const type = d[off], major = d[off + 1], minor = d[off + 2];
+    if (type < 20 || type > 24 || major !== 3 || minor > 4) return;
+    const length = d[off + 3] << 8 | d[off + 4];
+    if (type === CONTENT_HEARTBEAT) fn(length);
+    off += RECORD_HEADER + length;
+  }
+}
+
+export function createTlsHeartbeatDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  const flows = new BoundedMap<string, HeartbeatState>(s.maxTrackedKeys);
+
+  const raise = (h: HeartbeatState): void => {
+    const leaked = h.largestResponse > s.tlsHeartbeatMaxBytes;
+    store.raise({
+      type: "heartbleed",
+      severity: leaked ? "critical" : "high",
+      title: leaked ? `Heartbleed: ${h.server} answered an oversized TLS heartbeat` : `Heartbleed attempt against ${h.server}`,
+      description: `${h.client} sent ${h.requests} TLS heartbeat request(s) to ${h.server}:${h.port} (largest ${h.largestRequest} bytes); ` +
+        `the server sent ${h.responses} heartbeat response(s) (largest ${h.largestResponse} bytes)` +
+        (leaked ? ": it probably leaked memory." : "."),
+      ts: h.last,
+      sourceIp: h.client,
+      sourceMac: h.clientMac,
+      targetIp: h.server,
+      targetPort: h.port,
+      key: `heartbleed|${h.client}|${h.server}|${h.port}`,
+      evidence: {
+        heartbeatRequests: h.requests, largestRequestBytes: h.largestRequest, heartbeatResponses: h.responses,
+        largestResponseBytes: h.largestResponse, thresholdBytes: s.tlsHeartbeatMaxBytes, probablyLeaked: leaked,
+        rule: "TLS heartbeat record larger than a keep-alive needs",
+      },
+    });
+  };
+
+  return {
+    name: "threats.tls-heartbeat",
+    tracked: () => flows.size,
+    payload(f: FlowRecord, d: Uint8Array, fromInitiator: boolean, ts: number): void {
+      if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;
+      heartbeatRecords(d, (length) => {
+        const h = flows.upsert(f.id, () => ({
+          requests: 0, largestRequest: 0, responses: 0, largestResponse: 0, client: f.srcIp, clientMac: f.srcMac,
+          server: f.dstIp, port: f.dstPort, last: ts, raised: false, dirty: false,
+        }));
+        h.last = Math.max(h.last, ts);
+        if (fromInitiator) {
+          h.requests++;
+          h.largestRequest = Math.max(h.largestRequest, length);
+        } else {
+          h.responses++;
+          h.largestResponse = Math.max(h.largestResponse, length);
+        }
+        if (h.largestRequest > s.tlsHeartbeatMaxBytes || h.largestResponse > s.tlsHeartbeatMaxBytes) reportOnce(h, raise);
+      });
+    },
+    tick(now: number): void {
+      reportGrowth(flows, now, s.stateExpirySeconds, (h) => raise(h));
+    },
+  };
+}
