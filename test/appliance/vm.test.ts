@@ -114,9 +114,9 @@ describe.skipIf(missing.length > 0)(`arm64 executable on real arm64 kernels in q
       }, 150_000);
 
       test("serve captures live on eth0: health, capture status, the guest's flows and the WebSocket through the port forward", async () => {
-        const health = await poll(`${base}/api/health`, {}, (b: { status: string }) => typeof b.status === "string", 120_000);
+        const health = await poll(`${base}/api/health`, {}, (b: { status: string; database: { ok: boolean } }) => typeof b.status === "string", 120_000);
         timings.push(`${variant}: serve answering /api/health through the forward ${((performance.now() - vm.started) / 1000).toFixed(1)} s after the VM was started (it starts beside --version and analyze)`);
-        expect((health as { database: { ok: boolean } }).database.ok).toBe(true);
+        expect(health.database.ok).toBe(true);
         // The guest pings 10.0.2.2 and fetches /tick from 10.0.2.100:8080 twice a second.
         type Status = { running: boolean; mode: string; interface: string; packets: number; bytes: number };
         const status = (await poll(`${base}/api/capture/status`, auth, (s: Status) => s.packets >= 20, 60_000)) as Status;

@@ -47,7 +47,8 @@ export class VmSession {
   private constructor(private control: Server<unknown>, readonly proc: Subprocess<"ignore", "pipe", "pipe">) {
     this.exited = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of proc.stdout) this.console += decoder.decode(chunk);
+      const reader = proc.stdout.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) this.console += decoder.decode(r.value, { stream: true });
       return proc.exited;
     })();
   }
