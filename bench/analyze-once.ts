@@ -4,11 +4,11 @@
  * `bun bench/analyze-once.ts FILE [collect|full]`
  */
 import { analyzeFile } from "../src/engine/analyze.ts";
-import { buildAnalysis } from "../src/service/analysis.ts";
+import { buildPipeline } from "../src/engine/pipeline.ts";
 
 // mode: "" flows only; "collect" keep every FlowRecord; "full" every analyzer (devices, labels, threats)
 const [file, mode = ""] = process.argv.slice(2);
-const engine = mode === "full" ? buildAnalysis().engine : undefined;
+const engine = mode === "full" ? buildPipeline().engine : undefined;
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 const { summary } = await analyzeFile(file, { engine, collectFlows: mode === "collect" });

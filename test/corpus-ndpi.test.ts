@@ -7,7 +7,10 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { attachAnalytics, getAnalytics, getProtocols } from "../src/analytics/index.ts";
+import { attachAnalytics } from "../src/analytics/index.ts";
+import { getAnalytics, getProtocols } from "../src/storage/analytics.ts";
+import { openDatabase } from "../src/storage/db.ts";
+import { RollupStore } from "../src/storage/rollups.ts";
 import { analyzeFile } from "../src/engine/analyze.ts";
 import { mapNdpiProtocol, serviceAgrees } from "../src/analytics/ndpi-names.ts";
 import { biflowKey, parseNdpiOutput } from "../src/analytics/ndpi-reference.ts";
@@ -52,7 +55,7 @@ function ourService(f: FlowRecord): string | null {
 /** analyzeFile with the analytics attached to the engine before the first packet. */
 async function analyzeWithLabeler(file: string, db?: Database): Promise<FlowRecord[]> {
   const engine = new Engine();
-  const analytics = attachAnalytics(engine, { db });
+  const analytics = attachAnalytics(engine, { store: db ? new RollupStore(db) : undefined });
   const { flows } = await analyzeFile(file, { engine });
   analytics.close();
   return flows;
@@ -136,7 +139,7 @@ describe.skipIf(!existsSync(PCAPS))("agreement with nDPI on the corpus", () => {
 
 describe.skipIf(!existsSync(PCAPS))("rollups from real captures", () => {
   test("per-minute rollups add up to the flows, and the queries rank what the labels say", async () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const flows = await analyzeWithLabeler(path.join(PCAPS, "tls/ndpi_reddit.pcap"), db);
     const bytes = flows.reduce((s, f) => s + f.bytesSent + f.bytesReceived, 0);
     const packets = flows.reduce((s, f) => s + f.packetsSent + f.packetsReceived, 0);

@@ -10,10 +10,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Hono } from "hono";
 import type { BrowserContext, Page } from "playwright-core";
+import { toApiCaptureStatus, toApiDevice, toApiFlow, toApiThreat } from "../src/api/convert.ts";
+import type { EditedDevice } from "../src/devices/edit.ts";
+import type { DeviceType } from "../src/devices/model.ts";
+import type { FlowRecord } from "../src/flows/record.ts";
 import { LiveBus } from "../src/service/bus.ts";
+import type { ThreatWithDismissal } from "../src/threats/dismissal.ts";
+import type { Severity } from "../src/threats/model.ts";
 import { webAssetRoutes } from "../src/web/assets.ts";
 import { createLiveHub } from "../src/ws/hub.ts";
 import { freePort } from "./support/net.ts";
+import { captureState, deviceRecord, flowRecord, threatRecord } from "./support/records.ts";
 
 const REPO = path.resolve(import.meta.dir, "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -61,40 +68,40 @@ async function startServe(): Promise<Target> {
 function startStandIn(): Target {
   const bus = new LiveBus();
   const hub = createLiveHub({ bus, checkToken: (t) => t === TOKEN });
-  const now = () => new Date().toISOString();
-  const devices = new Map<string, Record<string, unknown>>();
-  const threats = new Map<string, Record<string, unknown>>();
-  const flows: Record<string, unknown>[] = [];
-  let capture = { running: true, mode: "file", interface: null, file: "/captures/synthetic.pcap", filter: null, since: now(), packets: 0, bytes: 0, drops: 0, packetsPerSecond: 0, bytesPerSecond: 0, error: null };
+  const now = () => Date.now() / 1000;
+  const devices = new Map<string, EditedDevice>();
+  const threats = new Map<string, ThreatWithDismissal>();
+  const flows: FlowRecord[] = [];
+  let capture = captureState({ running: true, mode: "file", file: "/captures/synthetic.pcap", since: now() });
 
   const app = new Hono();
   webAssetRoutes(app);
   app.get("/", (c) => c.json({ name: "NetInsight" }));
   app.get("/api/health", (c) => c.json({ status: "ok" }));
   app.use("/api/*", async (c, next) => (c.req.header("authorization") === `Bearer ${TOKEN}` ? next() : c.json({ error: { code: "unauthorized", message: "missing or invalid token" } }, 401)));
-  app.get("/api/capture/status", (c) => c.json(capture));
+  app.get("/api/capture/status", (c) => c.json(toApiCaptureStatus(capture)));
   app.post("/api/capture/:action{start|stop}", (c) => {
     const start = c.req.param("action") === "start";
     if (capture.running === start) return c.json({ error: { code: "conflict", message: `capture already ${start ? "running" : "stopped"}` } }, 409);
     capture = { ...capture, running: start };
     bus.publish({ type: "capture", event: start ? "started" : "stopped", data: capture });
-    return c.json(capture);
+    return c.json(toApiCaptureStatus(capture));
   });
-  app.get("/api/devices", (c) => c.json({ devices: [...devices.values()], count: devices.size }));
+  app.get("/api/devices", (c) => c.json({ devices: [...devices.values()].map(toApiDevice), count: devices.size }));
   app.get("/api/threats", (c) => {
     const list = [...threats.values()].filter((t) => c.req.query("active_only") !== "true" || t.status === "active");
-    return c.json({ threats: list, count: list.length });
+    return c.json({ threats: list.map(toApiThreat), count: list.length });
   });
   app.post("/api/threats/:id/dismiss", (c) => {
     const t = threats.get(c.req.param("id"));
     if (!t) return c.json({ error: { code: "not_found", message: "no such threat" } }, 404);
     t.status = "dismissed";
     bus.publish({ type: "threat", event: "dismissed", data: t });
-    return c.json(t);
+    return c.json(toApiThreat(t));
   });
-  app.get("/api/flows", (c) => c.json({ flows: flows.slice(-50), limit: 50, offset: 0, count: Math.min(50, flows.length) }));
+  app.get("/api/flows", (c) => c.json({ flows: flows.slice(-50).map(toApiFlow), limit: 50, offset: 0, count: Math.min(50, flows.length) }));
   app.get("/api/analytics", (c) => {
-    const talkers = [...devices.values()].map((d, i) => ({ deviceId: d.id, ip: (d.ips as string[])[0], name: (d.name as { value: string }).value, bytesSent: 90000 * (i + 1), bytesReceived: 400000 / (i + 1), flows: 10 + i }));
+    const talkers = [...devices.values()].map((d, i) => ({ deviceId: d.id, ip: d.ips[0], name: d.name.value, bytesSent: 90000 * (i + 1), bytesReceived: 400000 / (i + 1), flows: 10 + i }));
     return c.json({ hours: 1, topTalkers: talkers });
   });
 
@@ -106,13 +113,13 @@ function startStandIn(): Target {
   });
 
   const label = (value: string, confidence = 0.8) => ({ value, confidence });
-  const addDevice = (id: string, ip: string, name: string, vendor: string, type: string) => {
-    const d = { id, mac: id.replace(/(..)(?!$)/g, "$1:"), macs: [], ips: [ip], vendor: label(vendor), hostname: name, name: label(name), type: label(type), os: label(""), isRandomizedMac: false, isGateway: type === "router", firstSeen: now(), lastSeen: now() };
+  const addDevice = (id: string, ip: string, name: string, vendor: string, type: DeviceType) => {
+    const d = deviceRecord({ id, ips: [ip], vendor: label(vendor), hostname: name, name: label(name), type: { value: type, confidence: 0.8 }, os: label(""), isGateway: type === "router", firstSeen: now(), lastSeen: now() });
     devices.set(id, d);
     bus.publish({ type: "device", event: "new", data: d });
   };
-  const addThreat = (id: string, severity: string, title: string) => {
-    const t = { id, type: "port_scan", severity, title, description: `${title}: 120 ports within 60 s`, sourceIp: "10.213.0.66", sourceMac: null, targetIp: "10.213.0.10", targetPort: null, deviceId: null, firstSeen: now(), lastSeen: now(), count: 1, evidence: {}, status: "active" };
+  const addThreat = (id: string, severity: Severity, title: string) => {
+    const t = threatRecord({ id, type: "port_scan", severity, title, description: `${title}: 120 ports within 60 s`, sourceIp: "10.213.0.66", targetIp: "10.213.0.10", firstSeen: now(), lastSeen: now() });
     threats.set(id, t);
     bus.publish({ type: "threat", event: "new", data: t });
   };
@@ -127,7 +134,7 @@ function startStandIn(): Target {
     if (tick === 2) addThreat("port_scan-10.213.0.66", "high", "Port scan from 10.213.0.66");
     if (tick === 3) addThreat("new_device-a4c3f0123456", "low", "New device Annas-iPhone");
     for (let i = 0; i < 3; i++) {
-      const f = { id: String(++flowId), protocol: "TCP", ipProtocol: 6, ipVersion: 4, srcIp: "10.213.0.23", srcPort: 50000 + flowId, dstIp: "10.213.0.1", dstPort: 443, bytesSent: 1200 * flowId, bytesReceived: 9000, status: flowId % 4 ? "active" : "closed", tcpState: "established", service: "TLS", application: null, hostname: "example.test", startTime: now(), lastSeen: now() };
+      const f = flowRecord({ id: String(++flowId), srcIp: "10.213.0.23", srcPort: 50000 + flowId, dstIp: "10.213.0.1", dstPort: 443, bytesSent: 1200 * flowId, bytesReceived: 9000, status: flowId % 4 ? "active" : "closed", tcpState: "established", service: "TLS", hostname: "example.test", startTime: now(), lastSeen: now() });
       flows.push(f);
       bus.publish({ type: "flow", event: "new", data: f });
     }

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { LiveBus } from "../src/service/bus.ts";
+import { captureState, deviceRecord, flowRecord, liveStats, threatRecord } from "./support/records.ts";
 import { createLiveHub, type LiveHub } from "../src/ws/hub.ts";
 import { LIVE_TOPICS, ServerMessageSchema, type ServerMessage } from "../src/ws/messages.ts";
 
@@ -70,17 +71,15 @@ class TestClient {
   }
 }
 
-const flow = (id: string, bytesSent: number, status: "active" | "closed" = "active") => ({
-  id, protocol: "TCP", ipProtocol: 6, ipVersion: 4, srcIp: "10.213.0.2", srcPort: 40000 + Number(id),
-  dstIp: "10.213.0.1", dstPort: 443, bytesSent, bytesReceived: 0, status, startTime: "2026-11-25T18:00:00.000Z",
+// The bus carries domain records (epoch seconds); the hub sends the API's shapes (ISO-8601).
+const flow = (id: string, bytesSent: number, status: "active" | "closed" = "active") =>
+  flowRecord({ id, srcPort: 40000 + Number(id), bytesSent, status });
+const threat = (id: string, status: "active" | "dismissed" = "active") => threatRecord({ id, status });
+const stats = (n: number) => liveStats({
+  time: 1_790_000_000 + n, packetsPerSecond: 100 + n, bytesPerSecond: 15000, activeFlows: 3, devices: 2, drops: 0,
+  packets: 1000 * n, bytes: 150000 * n,
 });
-const threat = (id: string, status: "active" | "dismissed" = "active") => ({
-  id, type: "port_scan", severity: "high", title: `Port scan ${id}`, status, count: 1,
-});
-const stats = (n: number) => ({
-  time: new Date(1_790_000_000_000 + n * 1000).toISOString(), packetsPerSecond: 100 + n, bytesPerSecond: 15000,
-  activeFlows: 3, devices: 2, drops: 0, packets: 1000 * n, bytes: 150000 * n,
-});
+const statsMessage = (n: number) => ({ ...stats(n), time: new Date((1_790_000_000 + n) * 1000).toISOString() });
 
 describe("live hub in-process", () => {
   const COALESCE_MS = 200;
@@ -151,7 +150,7 @@ describe("live hub in-process", () => {
     await c.next("hello");
     for (let i = 1; i <= 3; i++) bus.publish({ type: "stats", data: stats(i) });
     await c.sync();
-    expect(c.of("stats").map(({ type, ...rest }) => rest)).toEqual([stats(1), stats(2), stats(3)]);
+    expect(c.of("stats").map(({ type, ...rest }) => rest)).toEqual([statsMessage(1), statsMessage(2), statsMessage(3)]);
   });
 
   test("subscribe narrows to the named topics; unsubscribe removes; others still get everything", async () => {
@@ -163,7 +162,7 @@ describe("live hub in-process", () => {
     expect((await narrow.next("subscribed")).topics).toEqual(["threat"]);
 
     bus.publish({ type: "stats", data: stats(7) });
-    bus.publish({ type: "capture", event: "started", data: { running: true, mode: "file" } });
+    bus.publish({ type: "capture", event: "started", data: captureState({ running: true, mode: "file" }) });
     bus.publish({ type: "threat", event: "new", data: threat("t1") });
     await narrow.next("threat");
     await wide.next("threat");
@@ -213,7 +212,7 @@ describe("live hub in-process", () => {
   test("device and threat events are coalesced too: new then dismissed arrives as dismissed", async () => {
     const c = connect(`token=${TOKEN}&topics=device,threat`);
     await c.next("hello");
-    const device = { id: "a4c3f0123456", mac: "a4:c3:f0:12:34:56", ips: ["10.213.0.2"], vendor: { value: "Apple, Inc.", confidence: 0.9 }, name: { value: "phone", confidence: 0.5 }, type: { value: "phone", confidence: 0.5 } };
+    const device = deviceRecord({ id: "a4c3f0123456", ips: ["10.213.0.2"], vendor: { value: "Apple, Inc.", confidence: 0.9 }, name: { value: "phone", confidence: 0.5 }, type: { value: "phone", confidence: 0.5 } });
     bus.publish({ type: "device", event: "new", data: device });
     bus.publish({ type: "device", event: "updated", data: { ...device, ips: ["10.213.0.2", "fd00:213::2"] } });
     bus.publish({ type: "threat", event: "new", data: threat("t9") });
@@ -253,14 +252,17 @@ let id = 0, bytes = 0, flooding = false, tick = 0;
 setInterval(() => {
   if (!flooding) return;
   for (let i = 0; i < 100; i++) {
-    const f = { id: String(id++), protocol: "TCP", srcIp: "10.213.0.2", srcPort: 1, dstIp: "10.213.0.1", dstPort: 2, bytesSent: id, bytesReceived: 0, status: "active", note };
+    const f = { id: String(id++), protocol: "TCP", ipProtocol: 6, ipVersion: 4, srcIp: "10.213.0.2", srcPort: 1, dstIp: "10.213.0.1", dstPort: 2,
+      srcMac: null, dstMac: null, vlan: 0, packetsSent: 1, bytesSent: id, packetsReceived: 0, bytesReceived: 0, startTime: 1790000000,
+      lastSeen: 1790000000, status: "active", tcpState: null, tcpFlags: "S", service: null, serviceBy: null, hostname: note,
+      application: null, category: null, srcDeviceId: null, dstDeviceId: null };
     bus.publish({ type: "flow", event: "new", data: f });
     bytes += 2200;
   }
 }, 10);
 setInterval(() => {
   tick++;
-  bus.publish({ type: "stats", data: { time: new Date().toISOString(), packetsPerSecond: tick, bytesPerSecond: 0, activeFlows: 0, devices: 0, drops: 0, packets: 0, bytes: 0 } });
+  bus.publish({ type: "stats", data: { time: Date.now() / 1000, packetsPerSecond: tick, bytesPerSecond: 0, activeFlows: 0, devices: 0, drops: 0, packets: 0, bytes: 0 } });
   console.log(JSON.stringify({ port: server.port, rss: process.memoryUsage().rss, clients: hub.clientCount(), bytes }));
 }, 250);
 process.stdin.on("data", (d) => { flooding = String(d).includes("flood"); });

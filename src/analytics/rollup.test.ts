@@ -1,9 +1,10 @@
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import type { FlowRecord } from "../flows/record.ts";
 import { MAX_DEST_KEYS_PER_MINUTE, TrafficRollup } from "./rollup.ts";
-import { OTHER_KEY, RollupStore } from "./rollup-store.ts";
-import type { RollupDim } from "./schema.ts";
+import { OTHER_KEY, type RollupDim } from "./model.ts";
+import { openDatabase } from "../storage/db.ts";
+import { RollupStore } from "../storage/rollups.ts";
 
 const T0 = 1_700_000_040; // a minute edge (divisible by 60)
 
@@ -23,7 +24,7 @@ function grow(f: FlowRecord, at: number, bytesOut: number, bytesIn: number, pkts
   f.lastSeen = at;
 }
 
-function setup(db = new Database(":memory:")) {
+function setup(db: Database = openDatabase(":memory:")) {
   const store = new RollupStore(db);
   const active: FlowRecord[] = [];
   const rollup = new TrafficRollup({ store, activeFlows: () => active });
@@ -104,7 +105,7 @@ describe("TrafficRollup", () => {
   });
 
   test("a restart in the middle of a minute keeps what the first run stored and adds the rest", () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const first = setup(db);
     const f = flow("1");
     first.active.push(f);

@@ -7,8 +7,9 @@
 import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { isLocalAddress } from "./local-address.ts";
-import { DEFAULT_ROLLUP_RETENTION, OTHER_KEY, type RollupRetention, type RollupRow, type RollupStore } from "./rollup-store.ts";
-import { HOUR, MINUTE, type RollupDim } from "./schema.ts";
+import {
+  DEFAULT_ROLLUP_RETENTION, HOUR, MINUTE, OTHER_KEY, type RollupDim, type RollupRetention, type RollupRow, type RollupSink,
+} from "./model.ts";
 import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Minutes kept in memory behind the newest one, for packets that arrive a little late. */
@@ -23,7 +24,7 @@ export const COMPACT_EVERY_SECONDS = HOUR;
 export const MAX_TRACKED_FLOWS = 500_000;
 
 export interface RollupOptions {
-  store: RollupStore;
+  store: RollupSink;
   /** The flows active right now (`() => engine.flows.active()`). */
   activeFlows: () => FlowRecord[];
   /** Which addresses count as devices when a flow carries no device id. */
@@ -41,7 +42,7 @@ interface Share { dim: RollupDim; key: string; label: string | null; reverse: bo
 
 export class TrafficRollup implements Analyzer {
   readonly name = "rollups";
-  readonly #store: RollupStore;
+  readonly #store: RollupSink;
   readonly #activeFlows: () => FlowRecord[];
   readonly #isLocal: (ip: string) => boolean;
   readonly #seen = new BoundedMap<string, Seen>(MAX_TRACKED_FLOWS);

@@ -4,7 +4,7 @@
  * flows without an application leave the application percentages short of 100.
  */
 import type { FlowRecord } from "../flows/record.ts";
-import type { ProtocolsAnswer } from "./queries.ts";
+import type { ProtocolsAnswer } from "./model.ts";
 
 interface Acc { bytes: number; packets: number; flows: number; category: string | null }
 

@@ -1,10 +1,12 @@
-/** Internal records (epoch seconds) to the API's JSON shapes (ISO-8601 UTC). Used by routes and the live bus. */
+/** Domain records (epoch seconds) to the API's JSON shapes (ISO-8601 UTC): used by route handlers and the WebSocket hub only. */
 import type { DeviceEdit } from "../devices/edit.ts";
 import type { Device } from "../devices/model.ts";
+import type { LiveStats } from "../service/bus.ts";
+import type { CaptureState, HealthState } from "../service/context.ts";
 import type { ThreatDismissal } from "../threats/dismissal.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
-import type { ApiDevice, ApiFlow, ApiThreat } from "./schemas.ts";
+import type { ApiCaptureStatus, ApiDevice, ApiFlow, ApiHealth, ApiThreat } from "./schemas.ts";
 
 export function iso(epochSeconds: number): string {
   return new Date(Math.round(epochSeconds * 1000)).toISOString();
@@ -46,4 +48,34 @@ export function toApiThreat(t: Threat & { dismissal?: ThreatDismissal | null }):
     ...threat, firstSeen: iso(t.firstSeen), lastSeen: iso(t.lastSeen),
     dismissedAt: dismissal ? iso(dismissal.at) : null, dismissedBy: dismissal?.by ?? null,
   };
+}
+
+export function toApiCaptureStatus(s: CaptureState): ApiCaptureStatus {
+  return {
+    ...s,
+    since: isoOrNull(s.since),
+    interruptions: s.interruptions.map((g) => ({ from: isoOrNull(g.from)!, to: isoOrNull(g.to), reason: g.reason })),
+  };
+}
+
+export function toApiHealth(h: HealthState): ApiHealth {
+  return {
+    status: h.problems.length ? "degraded" : "ok",
+    version: h.version,
+    uptimeSeconds: h.uptimeSeconds,
+    captureRunning: h.captureRunning,
+    database: {
+      ok: h.dbOk,
+      sizeBytes: h.dbSizeBytes,
+      pendingRows: h.pendingRows,
+      lastFlush: isoOrNull(h.lastFlushAt === null ? null : h.lastFlushAt / 1000),
+      lastFlushError: h.lastFlushError,
+    },
+    problems: h.problems,
+  };
+}
+
+/** The live stats message body (ws/messages.ts StatsPayload). */
+export function toApiStats(s: LiveStats) {
+  return { ...s, time: new Date(s.time * 1000).toISOString() };
 }

@@ -1,8 +1,8 @@
 /** `netinsight analyze FILE [--json] [--filter BPF]`: a report of one capture file. */
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
-import { buildAnalysis } from "../service/analysis.ts";
-import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../service/memory.ts";
+import { buildPipeline } from "../engine/pipeline.ts";
+import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 import { buildReport, printHuman } from "./report.ts";
 import { cliError } from "./errors.ts";
 import { ConfigError, loadExportConfig } from "../config.ts";
@@ -86,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const showProgress = !values.json && process.stderr.isTTY;
   let lastProgress = 0;
   try {
-    const analysis = buildAnalysis({ maxFlows, blocklists: values.blocklist });
+    const analysis = buildPipeline({ maxFlows, blocklists: values.blocklist });
     let exporter: FlowExporter | null = null;
     try {
       // A file may wait for its collectors (no capture to protect): a deep queue, drained at the end.

@@ -3,10 +3,10 @@ import type { AnalyzeResult } from "../engine/analyze.ts";
 import { linkTypeName } from "../decode/linktype.ts";
 import { isoOrNull as iso, toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
 import { summarizeProtocols } from "../analytics/summary.ts";
-import type { Analysis } from "../service/analysis.ts";
+import type { Pipeline } from "../engine/pipeline.ts";
 
 /** The report: the same JSON shapes as the REST API's flows, devices, threats and protocols. */
-export function buildReport(r: AnalyzeResult, analysis?: Pick<Analysis, "devices" | "threats">) {
+export function buildReport(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices" | "threats">) {
   const s = r.summary;
   analysis?.devices.flush();
   analysis?.threats.flush();

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type ConfigInput } from "../config.ts";
 import { CaptureStartError } from "../service/context.ts";
 import { createLogger } from "../service/logger.ts";
 import { databaseFiles, dropPrivileges, PrivilegeError, resolveRunAsUser, type RunAsUser } from "../service/privileges.ts";
-import { runService, ServeError, type RunningService } from "../service/run.ts";
+import { runService, ServeError, type RunningService } from "../server/run.ts";
 import { StorageError } from "../storage/db.ts";
 import { cliError } from "./errors.ts";
 import { CollectorError } from "../export/collectors.ts";

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig, type ConfigInput } from "../config.ts";
-import { runService, type RunningService } from "../service/run.ts";
+import { runService, type RunningService } from "../server/run.ts";
 import { createLogger, silentLogger, type Logger } from "../service/logger.ts";
 import { freePort } from "../../test/support/net.ts";
 

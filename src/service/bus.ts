@@ -1,13 +1,40 @@
 /**
- * The live event bus between the running service and its listeners (the WebSocket hub, storage).
- * Payloads are the API's JSON shapes, so a listener can forward them as they are.
+ * The live event bus between the running pipeline and its listeners (the WebSocket hub, storage,
+ * notifications). It carries domain records (epoch-second times); each edge converts them to its
+ * own wire shape (ws/hub.ts: toApi*). A new topic is one member of LiveEvent; the compiler then
+ * points at every switch over `type` that must handle it.
  */
+import type { EditedDevice } from "../devices/edit.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatWithDismissal } from "../threats/dismissal.ts";
+import type { CaptureState } from "./context.ts";
+
+/** Once a second: the pipeline's counters. */
+export interface LiveStats {
+  /** Epoch seconds. */
+  time: number;
+  packetsPerSecond: number;
+  bytesPerSecond: number;
+  activeFlows: number;
+  devices: number;
+  drops: number;
+  packets: number;
+  bytes: number;
+}
+
+export type FlowEventKind = "new" | "updated" | "closed";
+export type DeviceEventKind = "new" | "updated";
+export type ThreatEventKind = "new" | "updated" | "dismissed";
+export type CaptureEventKind = "started" | "stopped" | "error";
+
 export type LiveEvent =
-  | { type: "stats"; data: unknown }
-  | { type: "flow"; event: "new" | "updated" | "closed"; data: unknown }
-  | { type: "device"; event: "new" | "updated"; data: unknown }
-  | { type: "threat"; event: "new" | "updated" | "dismissed"; data: unknown }
-  | { type: "capture"; event: "started" | "stopped" | "error"; data: unknown };
+  | { type: "stats"; data: LiveStats }
+  | { type: "flow"; event: FlowEventKind; data: FlowRecord }
+  | { type: "device"; event: DeviceEventKind; data: EditedDevice }
+  | { type: "threat"; event: ThreatEventKind; data: ThreatWithDismissal }
+  | { type: "capture"; event: CaptureEventKind; data: CaptureState };
+
+export type LiveEventType = LiveEvent["type"];
 
 export type LiveListener = (e: LiveEvent) => void;
 

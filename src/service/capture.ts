@@ -9,7 +9,6 @@ import { CaptureFileError, openOffline, type OfflineSource } from "../capture/of
 import type { Engine } from "../engine/engine.ts";
 import type { CaptureSessions } from "../storage/sessions.ts";
 import type { LiveBus } from "./bus.ts";
-import { toApiCaptureStatus } from "../api/routes/capture.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type CaptureState } from "./context.ts";
 import { FEED_SLICE_MS, Pacer } from "./pacer.ts";
 
@@ -176,7 +175,7 @@ export class CaptureController {
       this.#o.log?.(`capture: ${reason}; reopening ${this.#state.interface} by itself (first try in ${run.retryMs / 1000} s)`);
     }
     Object.assign(this.#state, { packetsPerSecond: 0, bytesPerSecond: 0, error: `${reason}; retrying every ${Math.round(run.retryMs / 1000)} s` });
-    this.#o.bus.publish({ type: "capture", event: "error", data: toApiCaptureStatus(this.status()) });
+    this.#o.bus.publish({ type: "capture", event: "error", data: this.status() });
     run.retry = setTimeout(() => void this.#reopen(run), run.retryMs);
   }
 
@@ -201,7 +200,7 @@ export class CaptureController {
     this.#state.error = null;
     this.#startLiveHandle(run, live);
     this.#o.log?.(`capture: live on ${iface} again after ${gap ? Math.round((gap.to! - gap.from) * 10) / 10 : "?"} s`);
-    this.#o.bus.publish({ type: "capture", event: "started", data: toApiCaptureStatus(this.status()) });
+    this.#o.bus.publish({ type: "capture", event: "started", data: this.status() });
   }
 
   /** After dropping root, reopening a capture needs CAP_NET_RAW/CAP_NET_ADMIN: say so where it fails. */
@@ -309,7 +308,7 @@ export class CaptureController {
       running: true, mode, interface: iface, file, filter, since: Date.now() / 1000, packets: 0, bytes: 0, drops: 0,
       packetsPerSecond: 0, bytesPerSecond: 0, error: null, restarts: 0, interruptions: [],
     };
-    this.#o.bus.publish({ type: "capture", event: "started", data: toApiCaptureStatus(this.status()) });
+    this.#o.bus.publish({ type: "capture", event: "started", data: this.status() });
   }
 
   #end(error: string | null): void {
@@ -324,14 +323,13 @@ export class CaptureController {
     if (gap && gap.to === null) gap.to = Date.now() / 1000;
     this.#o.sessions.end(r.session, { stoppedAt: Date.now() / 1000, packets: final.packets, bytes: final.bytes, dropped: final.drops, error });
     Object.assign(this.#state, { running: false, packetsPerSecond: 0, bytesPerSecond: 0, error });
-    const status = toApiCaptureStatus(this.status());
-    this.#o.bus.publish({ type: "capture", event: error ? "error" : "stopped", data: status });
+    this.#o.bus.publish({ type: "capture", event: error ? "error" : "stopped", data: this.status() });
     if (error) this.#o.log?.(`capture: ${error}`);
   }
 
   #failStart(err: CaptureStartError, iface: string | null, filter: string | null, file: string | null = null): never {
     this.#state = { ...this.#state, running: false, mode: file ? "file" : "live", interface: iface, file, filter, error: err.message };
-    this.#o.bus.publish({ type: "capture", event: "error", data: toApiCaptureStatus(this.status()) });
+    this.#o.bus.publish({ type: "capture", event: "error", data: this.status() });
     throw err;
   }
 

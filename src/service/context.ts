@@ -1,8 +1,9 @@
 /**
- * What the API reads from the running service. The service (src/service/service.ts) implements it
- * over the engine, the trackers and storage; route tests build the same thing over an in-memory db.
+ * What the edges (api/, ws/) read from the running service: domain records only, no wire shapes.
+ * The service (service.ts) implements it in its thread, the worker proxy (remote.ts) across threads;
+ * route tests build the same thing over an in-memory db. This file imports only the core.
  */
-import type { Analytics, Protocols } from "../api/schemas.ts";
+import type { AnalyticsAnswer, ProtocolsAnswer } from "../analytics/model.ts";
 import type { DeviceEditPatch, EditedDevice } from "../devices/edit.ts";
 import type { DeviceApplication, DeviceDestination, DeviceTimeline } from "../storage/device-traffic.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -111,6 +112,6 @@ export interface ServiceContext {
     start(opts: CaptureStartOptions): Promise<CaptureState>;
     stop(): Promise<CaptureState>;
   };
-  analytics(q: { hours: number; now: number }): Maybe<Analytics>;
-  protocols(q: { hours?: number; now: number }): Maybe<Protocols>;
+  analytics(q: { hours: number; now: number }): Maybe<AnalyticsAnswer>;
+  protocols(q: { hours?: number; now: number }): Maybe<ProtocolsAnswer>;
 }

@@ -1,14 +1,18 @@
 /**
  * The service thread's side of the pipeline worker: a ServiceContext whose answers come from the
- * worker (health from its latest report, so monitors never wait), and its live events on a LiveBus.
+ * worker through a typed proxy of its operations (rpc.ts; health from its latest report, so
+ * monitors never wait), and its live events on a LiveBus.
  */
-import { Database } from "bun:sqlite";
 import type { FlowRecord } from "../flows/record.ts";
-import { StoredFlows, type FlowQuery } from "../storage/flows.ts";
+import type { FlowQuery } from "../storage/flows.ts";
+import { openReader, type StorageReader } from "../storage/index.ts";
 import type { LiveBus } from "./bus.ts";
 import type { CaptureStartOptions, CaptureState, HealthState, ServiceContext } from "./context.ts";
 import { matches, mergePage } from "./flow-view.ts";
-import { fromWire, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp } from "./worker-protocol.ts";
+import { wrap, type Remote } from "./rpc.ts";
+import {
+  fromWire, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
+} from "./worker-protocol.ts";
 
 /** The worker itself could not run (its module is missing from a build, or it crashed). */
 export class WorkerUnavailableError extends Error {
@@ -18,7 +22,8 @@ export class WorkerUnavailableError extends Error {
   }
 }
 
-const CAPTURE_OPS: ReadonlySet<WorkerOp> = new Set(["feedFile", "captureStart", "captureStop", "captureStatus"]);
+/** After these, flows must be read as of the answer, not from an older snapshot. */
+const CAPTURE_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>(["feedFile", "capture.start", "capture.stop", "capture.status"]);
 
 /** A worker that has not reported for this long is reported as a problem by /api/health. */
 export const STALE_HEALTH_MS = 5000;
@@ -35,7 +40,9 @@ export class PipelineWorker {
   #exited = false;
   #snapshot: LiveSnapshot | null = null;
   /** This thread's own read-only connection: stored flows are read here, never waiting for the worker. */
-  #reader: { db: Database; flows: StoredFlows } | null = null;
+  #reader: StorageReader | null = null;
+  /** The worker's operations, called as if they were here. */
+  readonly ops: Remote<WorkerOperations> = wrap<WorkerOperations>((op, args) => this.call(op, args));
 
   private constructor(worker: Worker, bus: LiveBus) {
     this.#worker = worker;
@@ -54,11 +61,9 @@ export class PipelineWorker {
     }
     const pw = new PipelineWorker(worker, bus);
     try {
-      pw.#startedAt = (await pw.call("init", init)) as number;
+      pw.#startedAt = await pw.ops.init(init);
       // The worker has created and migrated the database; WAL lets this connection read alongside it.
-      const db = new Database(init.databasePath, { readonly: true });
-      db.exec("PRAGMA busy_timeout = 5000");
-      pw.#reader = { db, flows: new StoredFlows(db) };
+      pw.#reader = openReader(init.databasePath);
     } catch (err) {
       worker.terminate();
       throw err;
@@ -66,7 +71,7 @@ export class PipelineWorker {
     return pw;
   }
 
-  call(op: WorkerOp, ...args: unknown[]): Promise<unknown> {
+  call(op: WorkerOp, args: unknown[]): Promise<unknown> {
     if (this.#exited) return Promise.reject(new Error("the pipeline worker is not running"));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -106,21 +111,21 @@ export class PipelineWorker {
   }
 
   feedFile(path: string, speed: number, filter?: string, loop = false): Promise<CaptureState> {
-    return this.call("feedFile", path, speed, filter, loop) as Promise<CaptureState>;
+    return this.ops.feedFile(path, speed, filter, loop);
   }
 
   startLive(opts: CaptureStartOptions = {}): Promise<CaptureState> {
-    return this.call("captureStart", opts) as Promise<CaptureState>;
+    return this.ops.capture.start(opts);
   }
 
   /** Stops capture, writes everything and closes the database in the worker, then ends it. */
   async shutdown(): Promise<void> {
     if (this.#exited) return;
     // Closed first, so the worker's connection is the last one and can checkpoint and remove the WAL.
-    this.#reader?.db.close();
+    this.#reader?.close();
     this.#reader = null;
     try {
-      await this.call("shutdown");
+      await this.ops.shutdown();
     } finally {
       this.#exited = true;
       this.#worker.terminate();
@@ -137,7 +142,7 @@ export class PipelineWorker {
     const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined &&
       q.q === undefined && (q.sort ?? "last_seen") === "last_seen";
     if (!snap || !this.#reader || !simple || (!snap.complete && want > snap.active.length)) {
-      return this.call("flowsList", q) as Promise<FlowRecord[]>;
+      return this.ops.flows.list(q);
     }
     const live = q.status === "closed" ? [] : snap.active.filter((f) => matches(f, q)).slice(0, want);
     return mergePage(q, live, snap.queued, this.#reader.flows);
@@ -147,29 +152,22 @@ export class PipelineWorker {
     const snap = this.#snapshot;
     const hit = snap?.active.find((f) => f.id === id) ?? snap?.queued.find((f) => f.id === id);
     if (hit) return hit;
-    return this.call("flowsGet", id) as Promise<FlowRecord | undefined>;
+    return this.ops.flows.get(id);
   }
 
   context(version: string): ServiceContext {
-    const call = <T>(op: WorkerOp, ...args: unknown[]) => this.call(op, ...args) as Promise<T>;
+    const ops = this.ops;
     return {
       version,
       startedAt: this.#startedAt,
       health: () => this.#healthNow(version),
+      // Flows are answered here when they can be (the live snapshot and this thread's connection).
       flows: { list: (q) => this.#listFlows(q), get: (id) => this.#getFlow(id) },
-      devices: {
-        list: () => call("devicesList"), get: (id) => call("devicesGet", id), update: (id, patch) => call("devicesUpdate", id, patch),
-        applications: (id, q) => call("deviceApplications", id, q), destinations: (id, q) => call("deviceDestinations", id, q),
-        timeline: (id, q) => call("deviceTimeline", id, q),
-      },
-      threats: { list: (q) => call("threatsList", q), get: (id) => call("threatsGet", id), dismiss: (id, by) => call("threatsDismiss", id, by) },
-      capture: {
-        status: () => call<CaptureState>("captureStatus"),
-        start: (o) => call<CaptureState>("captureStart", o),
-        stop: () => call<CaptureState>("captureStop"),
-      },
-      analytics: (q) => call("analytics", q),
-      protocols: (q) => call("protocols", q),
+      devices: ops.devices,
+      threats: ops.threats,
+      capture: ops.capture,
+      analytics: ops.analytics,
+      protocols: ops.protocols,
     };
   }
 

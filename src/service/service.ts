@@ -2,14 +2,14 @@
  * The running service behind `netinsight serve`: storage restored, the engine and its analyzers,
  * capture control, batched writes, retention and live events. Implements the API's ServiceContext.
  */
-import { getAnalytics, getProtocols } from "../analytics/queries.ts";
-import { DEFAULT_ROLLUP_RETENTION } from "../analytics/rollup-store.ts";
-import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "./memory.ts";
-import { fallbackAnalytics, fallbackProtocols } from "../api/analytics-fallback.ts";
-import { toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
-import type { Analytics, Protocols } from "../api/schemas.ts";
+import { DEFAULT_ROLLUP_RETENTION, type AnalyticsAnswer, type ProtocolsAnswer } from "../analytics/model.ts";
 import { applyPatch, withEdit, type DeviceEdit, type DeviceEditPatch, type EditedDevice } from "../devices/edit.ts";
+import { buildPipeline, type Pipeline } from "../engine/pipeline.ts";
+import { analyticsReport, protocolsReport } from "../storage/analytics.ts";
+import type { FlowQuery } from "../storage/flows.ts";
 import { nextFlowId, type Storage } from "../storage/index.ts";
+import type { ThreatQuery } from "../storage/threats.ts";
+import { RollupStore } from "../storage/rollups.ts";
 import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
 import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
 import type { ThreatDismissal, ThreatWithDismissal } from "../threats/dismissal.ts";
@@ -21,7 +21,7 @@ import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { buildPipeline, type Pipeline } from "./pipeline.ts";
+import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
@@ -69,7 +69,8 @@ export class NetInsightService {
   private constructor(
     readonly opts: ServiceOptions,
     readonly storage: Storage,
-    readonly pipeline: Pipeline,
+    readonly pipeline: Pipeline & { rollup: NonNullable<Pipeline["rollup"]> },
+    readonly rollups: RollupStore,
     bus: LiveBus,
   ) {
     this.bus = bus;
@@ -89,8 +90,12 @@ export class NetInsightService {
     const log = opts.log ?? silentLogger;
     const orphans = opts.storage.flows.closeOrphans();
     if (orphans > 0) log.info(`storage: closed ${orphans} flows left active by the previous run`);
-    const pipeline = buildPipeline({ storage: opts.storage, firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists });
-    const service = new NetInsightService(opts, opts.storage, pipeline, opts.bus ?? new LiveBus());
+    const rollups = new RollupStore(opts.storage.db);
+    const pipeline = buildPipeline({
+      firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists, liveDeviceCounters: true,
+      devices: opts.storage.devices.list(), threats: opts.storage.threats.list(), rollups,
+    });
+    const service = new NetInsightService(opts, opts.storage, { ...pipeline, rollup: pipeline.rollup! }, rollups, opts.bus ?? new LiveBus());
     if (opts.export) service.exporter = await attachExporter(pipeline.engine, opts.export);
     return service;
   }
@@ -107,21 +112,23 @@ export class NetInsightService {
     const { engine, threats, devices } = this.pipeline;
     engine.onFlowStart((f) => {
       this.writer.flow(f);
-      this.bus.publish({ type: "flow", event: "new", data: toApiFlow(f) });
+      this.bus.publish({ type: "flow", event: "new", data: f });
     });
     engine.onFlowEnd((f) => {
       // Flows still open when a file ends (or the service stops) are over for the service: stored closed.
       f.status = "closed";
       this.writer.flow(f);
-      this.bus.publish({ type: "flow", event: "closed", data: toApiFlow(f) });
+      this.bus.publish({ type: "flow", event: "closed", data: f });
     });
     threats.onChange((t, event) => {
-      this.writer.threat({ ...t, evidence: { ...t.evidence } });
-      this.bus.publish({ type: "threat", event, data: toApiThreat(this.#withDismissal(t)) });
+      // The store keeps changing its record: the writer and listeners get this moment's copy.
+      const copy = { ...t, evidence: { ...t.evidence } };
+      this.writer.threat(copy);
+      this.bus.publish({ type: "threat", event, data: this.#withDismissal(copy) });
     });
     devices.onChange((d, isNew) => {
       this.writer.device(d);
-      this.bus.publish({ type: "device", event: isNew ? "new" : "updated", data: toApiDevice(withEdit(d, this.#edits.get(d.id))) });
+      this.bus.publish({ type: "device", event: isNew ? "new" : "updated", data: withEdit(d, this.#edits.get(d.id)) });
     });
   }
 
@@ -146,7 +153,7 @@ export class NetInsightService {
       type: "stats",
       data: {
         // The capture's clock, so the chart, flows and header tell one time even for a replayed file.
-        time: new Date(this.capture.captureNow(e.lastSeen) * 1000).toISOString(), packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
+        time: this.capture.captureNow(e.lastSeen), packetsPerSecond: s.packetsPerSecond, bytesPerSecond: s.bytesPerSecond,
         activeFlows: e.flowsActive, devices: this.pipeline.devices.size, drops: s.drops, packets: e.packets, bytes: e.bytes,
       },
     });
@@ -191,7 +198,7 @@ export class NetInsightService {
       this.#syncLastSeen[i] = table.lastSeen[i];
       const f = table.record(i);
       this.writer.flow(f);
-      if (published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: toApiFlow(f) });
+      if (published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: f });
     });
   }
 
@@ -205,7 +212,7 @@ export class NetInsightService {
         more = retentionStep(this.storage, policy, now).more;
         await new Promise((r) => setImmediate(r));
       }
-      if (!this.#closed) this.pipeline.rollupStore.compact(now, { ...DEFAULT_ROLLUP_RETENTION, retentionDays: policy.retentionDays });
+      if (!this.#closed) this.rollups.compact(now, { ...DEFAULT_ROLLUP_RETENTION, retentionDays: policy.retentionDays });
     } catch (err) {
       this.log.warn(`storage: retention failed: ${(err as Error).message}`);
     } finally {
@@ -269,7 +276,7 @@ export class NetInsightService {
   }
 
   readonly flows = {
-    list: (q: Parameters<FlowView["list"]>[0]) => this.#view.list(q),
+    list: (q: FlowQuery) => this.#view.list(q),
     get: (id: string) => this.#view.get(id),
   };
 
@@ -289,7 +296,7 @@ export class NetInsightService {
       this.storage.deviceEdits.put(edit);
       this.#edits.set(id, edit);
       const edited = withEdit(d, edit);
-      this.bus.publish({ type: "device", event: "updated", data: toApiDevice(edited) });
+      this.bus.publish({ type: "device", event: "updated", data: edited });
       return edited;
     },
     applications: (id: string, q: DeviceWindowQuery) => this.storage.deviceTraffic.applications(this.#deviceWindow(id, q)),
@@ -307,7 +314,7 @@ export class NetInsightService {
   }
 
   readonly threats = {
-    list: (q: { activeOnly?: boolean; severity?: Threat["severity"]; limit?: number }) =>
+    list: (q: ThreatQuery) =>
       this.pipeline.threats.list(q).map((t) => this.#withDismissal(t)),
     get: (id: string) => {
       const t = this.pipeline.threats.get(id);
@@ -327,12 +334,6 @@ export class NetInsightService {
     },
   };
 
-  readonly captureControl = {
-    status: () => this.capture.status(),
-    start: (o: CaptureStartOptions) => this.capture.startLive(o),
-    stop: () => this.capture.stop(),
-  };
-
   /**
    * The service's "now" for windows ("last 24 hours") and retention: the wall clock, except while
    * history comes from a capture file, when it is the file's own clock (its newest packet), so an
@@ -343,23 +344,12 @@ export class NetInsightService {
     return this.capture.packetSource === "file" && last !== null ? last : wallNow;
   }
 
-  analytics(q: { hours: number; now: number }): Analytics {
-    q = { ...q, now: this.clock(q.now) };
-    if (!this.#haveRollups()) return fallbackAnalytics(this.storage.db, q);
-    return getAnalytics(this.storage.db, q);
+  analytics(q: { hours: number; now: number }): AnalyticsAnswer {
+    return analyticsReport(this.storage.db, { ...q, now: this.clock(q.now) });
   }
 
-  protocols(q: { hours?: number; now: number }): Protocols {
-    q = { ...q, now: this.clock(q.now) };
-    if (!this.#haveRollups()) return fallbackProtocols(this.storage.db, q);
-    // No window: everything stored, from the oldest rollup on.
-    const oldest = (this.storage.db.query("SELECT min(bucket) AS b FROM traffic_rollups").get() as { b: number | null }).b ?? q.now;
-    const hours = q.hours ?? Math.max(1, Math.ceil((q.now - oldest) / 3600) + 1);
-    return { ...getProtocols(this.storage.db, { hours, now: q.now }), hours: q.hours ?? null };
-  }
-
-  #haveRollups(): boolean {
-    return this.storage.db.query("SELECT 1 FROM traffic_rollups LIMIT 1").get() !== null;
+  protocols(q: { hours?: number; now: number }): ProtocolsAnswer {
+    return protocolsReport(this.storage.db, { ...q, now: this.clock(q.now) });
   }
 
   /** Stop capture, end every flow, write everything, close the database. Safe to call twice. */
@@ -385,17 +375,31 @@ export class NetInsightService {
   }
 }
 
-/** The ServiceContext view the API reads (capture control under its API name). */
-export function serviceContext(s: NetInsightService): ServiceContext {
+/**
+ * Everything the pipeline answers, written once: served as it is in this thread (serviceContext),
+ * and across the worker boundary by worker.ts's dispatcher and remote.ts's typed proxy (rpc.ts).
+ * A new operation is one entry here (and in ServiceContext when the API reads it).
+ */
+export function serviceOperations(s: NetInsightService) {
   return {
-    version: s.version,
-    startedAt: s.startedAt,
-    health: () => s.health(),
     flows: s.flows,
     devices: s.devices,
     threats: s.threats,
-    capture: s.captureControl,
-    analytics: (q) => s.analytics(q),
-    protocols: (q) => s.protocols(q),
-  };
+    capture: {
+      status: () => s.capture.status(),
+      start: (o: CaptureStartOptions = {}) => s.capture.startLive(o),
+      stop: () => s.capture.stop(),
+    },
+    analytics: (q: { hours: number; now: number }) => s.analytics(q),
+    protocols: (q: { hours?: number; now: number }) => s.protocols(q),
+    /** Feeds a capture file at `speed` times real time, again and again with `loop` (serve --read). */
+    feedFile: (path: string, speed: number, filter?: string, loop = false) => s.feedFile(path, speed, filter, loop),
+  } satisfies Omit<ServiceContext, "version" | "startedAt" | "health"> & Record<string, unknown>;
+}
+
+export type ServiceOperations = ReturnType<typeof serviceOperations>;
+
+/** The ServiceContext the API reads when the pipeline runs in this thread. */
+export function serviceContext(s: NetInsightService): ServiceContext {
+  return { version: s.version, startedAt: s.startedAt, health: () => s.health(), ...serviceOperations(s) };
 }

@@ -1,18 +1,22 @@
 /**
  * Messages between the service thread (HTTP, WebSocket) and the pipeline worker (capture, engine,
- * analyzers, storage writes). Errors cross as plain objects and are rebuilt on the other side.
+ * analyzers, storage writes). Requests name an operation of WorkerOperations (the service's
+ * operations, service.ts, plus starting and stopping the worker); errors cross as plain objects
+ * and are rebuilt on the other side.
  */
 import type { FlowRecord } from "../flows/record.ts";
 import type { LiveEvent } from "./bus.ts";
 import type { ExportSettings } from "../export/exporter.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureState, type HealthState } from "./context.ts";
+import type { OpPath } from "./rpc.ts";
+import type { ServiceOperations } from "./service.ts";
 
 export interface WorkerInit {
   databasePath: string;
   version: string;
   flushSeconds: number;
   maxFlows: number;
-  /** MAX_MEMORY_MB: the memory guard's cap (src/service/memory.ts). */
+  /** MAX_MEMORY_MB: the memory guard's cap (src/util/memory.ts). */
   maxMemoryMb?: number;
   retention: { retentionDays: number; maxDbBytes: number };
   interface?: string;
@@ -22,9 +26,16 @@ export interface WorkerInit {
   export?: ExportSettings;
 }
 
-export type WorkerOp =
-  | "init" | "feedFile" | "captureStart" | "captureStop" | "captureStatus" | "flowsList" | "flowsGet" | "devicesList"
-  | "devicesGet" | "devicesUpdate" | "deviceApplications" | "deviceDestinations" | "deviceTimeline" | "threatsList" | "threatsGet" | "threatsDismiss" | "analytics" | "protocols" | "shutdown";
+/** Starting and stopping the pipeline in the worker. */
+export interface WorkerControl {
+  /** Opens storage and starts the service; answers its start time (epoch ms). */
+  init(init: WorkerInit): Promise<number>;
+  /** Stops capture, writes everything, closes the database. */
+  shutdown(): Promise<null>;
+}
+
+export type WorkerOperations = WorkerControl & ServiceOperations;
+export type WorkerOp = OpPath<WorkerOperations>;
 
 export interface WorkerRequest {
   id: number;

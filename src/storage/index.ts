@@ -1,5 +1,5 @@
 /** The storage facade: one database and its tables, opened and migrated together. */
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { openDatabase } from "./db.ts";
 import { StoredDeviceEdits } from "./device-edits.ts";
 import { DeviceTraffic } from "./device-traffic.ts";
@@ -48,6 +48,18 @@ export function openStorage(path: string): Storage {
       db.close();
     },
   };
+}
+
+/** A second, read-only connection to a database another connection writes (WAL lets them run side by side). */
+export interface StorageReader {
+  readonly flows: StoredFlows;
+  close(): void;
+}
+
+export function openReader(path: string): StorageReader {
+  const db = new Database(path, { readonly: true });
+  db.exec("PRAGMA busy_timeout = 5000");
+  return { flows: new StoredFlows(db), close: () => db.close() };
 }
 
 /** The flow id to give the next flow: continues after everything stored. */

@@ -3,15 +3,15 @@
  * flow/device/threat per window instead of one per packet batch.
  */
 
-export interface PendingEvent<E extends string> {
+export interface PendingEvent<E extends string, D = unknown> {
   id: string;
   event: E;
-  data: unknown;
+  data: D;
 }
 
-export class Coalescer<E extends string> {
+export class Coalescer<E extends string, D = unknown> {
   readonly #rank: Map<E, number>;
-  readonly #pending = new Map<string, PendingEvent<E>>();
+  readonly #pending = new Map<string, PendingEvent<E, D>>();
 
   /** `weakestFirst`: the stronger event wins a merge (a flow that is new and then closed is reported closed). */
   constructor(weakestFirst: readonly E[]) {
@@ -23,7 +23,7 @@ export class Coalescer<E extends string> {
   }
 
   /** The newest payload always replaces the older one; the event is the strongest seen. */
-  add(id: string, event: E, data: unknown): void {
+  add(id: string, event: E, data: D): void {
     const prev = this.#pending.get(id);
     if (!prev) {
       this.#pending.set(id, { id, event, data });
@@ -34,7 +34,7 @@ export class Coalescer<E extends string> {
   }
 
   /** Everything pending, in first-seen order; the coalescer is empty afterwards. */
-  drain(): PendingEvent<E>[] {
+  drain(): PendingEvent<E, D>[] {
     const out = [...this.#pending.values()];
     this.#pending.clear();
     return out;

@@ -1,12 +1,17 @@
 /**
  * The live WebSocket hub behind `/ws`: authenticates upgrades, forwards LiveBus events to Bun's
- * pub/sub topics (flows, devices and threats coalesced per window) and closes clients that stop reading.
+ * pub/sub topics (flows, devices and threats coalesced per window, converted to the API's shapes
+ * when sent) and closes clients that stop reading.
  */
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import pkg from "../../package.json" with { type: "json" };
-import type { LiveBus, LiveEvent } from "../service/bus.ts";
+import { toApiCaptureStatus, toApiDevice, toApiFlow, toApiStats, toApiThreat } from "../api/convert.ts";
+import type { EditedDevice } from "../devices/edit.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { DeviceEventKind, FlowEventKind, LiveBus, LiveEvent, ThreatEventKind } from "../service/bus.ts";
+import type { ThreatWithDismissal } from "../threats/dismissal.ts";
 import { tokenFromUpgrade, unauthorizedResponse } from "./auth.ts";
-import { Coalescer, entityId } from "./coalesce.ts";
+import { Coalescer } from "./coalesce.ts";
 import { handleClientMessage, parseTopicsParam } from "./client.ts";
 import { LIVE_TOPICS, type LiveTopic, type ServerMessage } from "./messages.ts";
 
@@ -61,9 +66,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const stallCloseMs = opts.stallCloseMs ?? STALL_CLOSE_MS;
   const version = opts.version ?? pkg.version;
   const clients = new Set<ServerWebSocket<LiveClientData>>();
-  const flows = new Coalescer<"new" | "updated" | "closed">(["updated", "new", "closed"]);
-  const devices = new Coalescer<"new" | "updated">(["updated", "new"]);
-  const threats = new Coalescer<"new" | "updated" | "dismissed">(["updated", "new", "dismissed"]);
+  const flows = new Coalescer<FlowEventKind, FlowRecord>(["updated", "new", "closed"]);
+  const devices = new Coalescer<DeviceEventKind, EditedDevice>(["updated", "new"]);
+  const threats = new Coalescer<ThreatEventKind, ThreatWithDismissal>(["updated", "new", "dismissed"]);
   let server: Server<LiveClientData> | undefined;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -75,22 +80,20 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   function flush(): void {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    const batch = { new: [] as unknown[], updated: [] as unknown[], closed: [] as unknown[] };
+    const batch: Record<FlowEventKind, FlowRecord[]> = { new: [], updated: [], closed: [] };
     for (const p of flows.drain()) batch[p.event].push(p.data);
     for (const event of ["new", "updated", "closed"] as const) {
       const list = batch[event];
       for (let i = 0; i < list.length; i += MAX_FLOWS_PER_MESSAGE) {
-        publish("flow", { type: "flow", event, flows: list.slice(i, i + MAX_FLOWS_PER_MESSAGE) as never });
+        publish("flow", { type: "flow", event, flows: list.slice(i, i + MAX_FLOWS_PER_MESSAGE).map(toApiFlow) });
       }
     }
-    for (const p of devices.drain()) publish("device", { type: "device", event: p.event, device: p.data as never });
-    for (const p of threats.drain()) publish("threat", { type: "threat", event: p.event, threat: p.data as never });
+    for (const p of devices.drain()) publish("device", { type: "device", event: p.event, device: toApiDevice(p.data) });
+    for (const p of threats.drain()) publish("threat", { type: "threat", event: p.event, threat: toApiThreat(p.data) });
   }
 
-  function queue<E extends string>(c: Coalescer<E>, event: E, data: unknown): void {
-    const id = entityId(data);
-    if (id === undefined) return;
-    c.add(id, event, data);
+  function queue<E extends string, D extends { id: string }>(c: Coalescer<E, D>, event: E, data: D): void {
+    c.add(data.id, event, data);
     if (flows.size + devices.size + threats.size >= MAX_PENDING_ENTITIES) flush();
     else flushTimer ??= setTimeout(flush, coalesceMs);
   }
@@ -99,10 +102,10 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (!hasSubscribers(e.type)) return;
     switch (e.type) {
       case "stats":
-        publish("stats", { type: "stats", ...(e.data as object) } as ServerMessage);
+        publish("stats", { type: "stats", ...toApiStats(e.data) });
         break;
       case "capture":
-        publish("capture", { type: "capture", event: e.event, status: e.data as never });
+        publish("capture", { type: "capture", event: e.event, status: toApiCaptureStatus(e.data) });
         break;
       case "flow":
         queue(flows, e.event, e.data);
@@ -113,6 +116,10 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       case "threat":
         queue(threats, e.event, e.data);
         break;
+      default: {
+        const unhandled: never = e;
+        throw new Error(`live hub: no handling for ${(unhandled as LiveEvent).type} events`);
+      }
     }
   }
   const unsubscribeBus = opts.bus.subscribe(onEvent);

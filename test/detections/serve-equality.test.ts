@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { toApiThreat } from "../../src/api/convert.ts";
 import { ConfigSchema } from "../../src/config.ts";
 import { analyzeFile } from "../../src/engine/analyze.ts";
-import { buildAnalysis } from "../../src/service/analysis.ts";
-import { runService } from "../../src/service/run.ts";
+import { buildPipeline } from "../../src/engine/pipeline.ts";
+import { runService } from "../../src/server/run.ts";
 import { CORPUS } from "../corpus.ts";
 import { freePort } from "../support/net.ts";
 import { readCases } from "./cases.ts";
@@ -28,7 +28,7 @@ type ApiThreat = ReturnType<typeof toApiThreat>;
 const key = (t: ApiThreat) => [t.type, t.sourceIp ?? "-", t.sourceMac ?? "-", t.targetIp ?? "-", t.targetPort ?? "-", `x${t.count}`].join(" ");
 
 async function viaAnalyze(pcap: string): Promise<string[]> {
-  const analysis = buildAnalysis();
+  const analysis = buildPipeline();
   await analyzeFile(pcap, { engine: analysis.engine, collectFlows: false });
   analysis.threats.flush();
   return analysis.threats.list().map(toApiThreat).map(key).sort();

@@ -3,7 +3,7 @@
  * replay (matrix.test.ts), the live mode and the serve-vs-analyze test.
  */
 import { analyzeFile } from "../../src/engine/analyze.ts";
-import { buildAnalysis } from "../../src/service/analysis.ts";
+import { buildPipeline } from "../../src/engine/pipeline.ts";
 import type { Threat } from "../../src/threats/model.ts";
 import { isKnownMiss, isRecorded } from "./cases.ts";
 import { HOSTS } from "./lab.ts";
@@ -21,9 +21,9 @@ export interface Verdict {
   ok: boolean;
 }
 
-/** The threats `analyze` reports for a capture (buildAnalysis is what `analyze --json` runs); none for a file it refuses. */
+/** The threats `analyze` reports for a capture (buildPipeline is what `analyze --json` runs); none for a file it refuses. */
 export async function analyzeThreats(pcap: string): Promise<Threat[]> {
-  const analysis = buildAnalysis();
+  const analysis = buildPipeline();
   try {
     await analyzeFile(pcap, { engine: analysis.engine, collectFlows: false });
   } catch (e) {

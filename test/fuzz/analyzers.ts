@@ -88,9 +88,10 @@ export async function loadAnalyzers(opts: { maxDevices?: number; maxThreats?: nu
     raw.push(new L({ labelFlow: label }));
   }
   const rollup = await load("../../src/analytics/rollup.ts", missing, broken);
-  const rollupStore = await load("../../src/analytics/rollup-store.ts", missing, broken);
-  if (rollup?.TrafficRollup && rollupStore?.RollupStore) {
-    db = new Database(":memory:");
+  const rollupStore = await load("../../src/storage/rollups.ts", missing, broken);
+  const storageDb = await load("../../src/storage/db.ts", missing, broken);
+  if (rollup?.TrafficRollup && rollupStore?.RollupStore && storageDb?.openDatabase) {
+    db = (storageDb.openDatabase as (path: string) => Database)(":memory:");
     const Store = rollupStore.RollupStore as new (db: Database) => unknown;
     const R = rollup.TrafficRollup as new (o: object) => Analyzer;
     raw.push(new R({ store: new Store(db), activeFlows: () => engine?.flows.active() ?? [] }));

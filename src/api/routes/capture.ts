@@ -1,19 +1,11 @@
 /** Capture control: GET /api/capture/status, POST /api/capture/start, POST /api/capture/stop. */
 import { createRoute } from "@hono/zod-openapi";
-import { CaptureConflictError, CaptureStartError, type CaptureState, type ServiceContext } from "../../service/context.ts";
-import { isoOrNull } from "../convert.ts";
+import { CaptureConflictError, CaptureStartError, type ServiceContext } from "../../service/context.ts";
+import { toApiCaptureStatus } from "../convert.ts";
 import { apiError, AUTH_ERRORS, errorResponse, jsonResponse, newRouter } from "../errors.ts";
-import { CaptureStartSchema, CaptureStatusSchema, type ApiCaptureStatus } from "../schemas.ts";
+import { CaptureStartSchema, CaptureStatusSchema } from "../schemas.ts";
 
 const security = [{ bearerAuth: [] }];
-
-export function toApiCaptureStatus(s: CaptureState): ApiCaptureStatus {
-  return {
-    ...s,
-    since: isoOrNull(s.since),
-    interruptions: s.interruptions.map((g) => ({ from: isoOrNull(g.from)!, to: isoOrNull(g.to), reason: g.reason })),
-  };
-}
 
 const statusRoute = createRoute({
   method: "get",

@@ -1,20 +1,21 @@
 /**
- * The analyzers every run of NetInsight puts behind the engine, wired to each other: the device
- * tracker and the flow labeler label flows, the threat detectors attribute threats to devices,
- * and new devices become threats once the network is known. `analyze` uses this as it is; the
- * service adds storage and rollups (pipeline.ts).
+ * The one assembly of NetInsight's pipeline, used by `analyze`, `serve` and the bench: the engine
+ * with every analyzer, wired to each other. The device tracker and the flow labeler label flows, the
+ * threat detectors attribute threats to devices, new devices become threats once the network is
+ * known, and (given a store) traffic rollups are written per minute.
  */
 import { FlowLabeler } from "../analytics/labeler.ts";
-import { DeviceTracker } from "../devices/tracker.ts";
+import type { RollupSink } from "../analytics/model.ts";
+import { TrafficRollup } from "../analytics/rollup.ts";
 import type { Device } from "../devices/model.ts";
-import { Engine } from "../engine/engine.ts";
-import type { Analyzer } from "../engine/events.ts";
+import { DeviceTracker } from "../devices/tracker.ts";
 import type { FlowTimeouts } from "../flows/table.ts";
 import { createThreatDetectors, newDeviceThreat } from "../threats/index.ts";
-import { ThreatStore } from "../threats/store.ts";
 import type { Threat } from "../threats/model.ts";
+import { ThreatStore } from "../threats/store.ts";
+import { Engine } from "./engine.ts";
 
-export interface AnalysisOptions {
+export interface PipelineOptions {
   firstFlowId?: number;
   maxFlows?: number;
   timeouts?: Partial<FlowTimeouts>;
@@ -25,17 +26,19 @@ export interface AnalysisOptions {
   threats?: Threat[];
   /** Count flows in progress into device counters (the service; a file's flows all end anyway). */
   liveDeviceCounters?: boolean;
-  /** Analyzers to run after the standard ones (e.g. rollups); they may need the engine. */
-  extra?: (engine: () => Engine) => Analyzer[];
+  /** Where traffic rollups go (storage's RollupStore); none: no rollups (`analyze`). */
+  rollups?: RollupSink;
 }
 
-export interface Analysis {
+export interface Pipeline {
   engine: Engine;
   devices: DeviceTracker;
   threats: ThreatStore;
+  /** Null without a rollup store. */
+  rollup: TrafficRollup | null;
 }
 
-export function buildAnalysis(opts: AnalysisOptions = {}): Analysis {
+export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   let engine: Engine | null = null;
   const label = (id: string, patch: Parameters<Engine["flows"]["label"]>[1]) => {
     engine?.flows.label(id, patch);
@@ -62,6 +65,8 @@ export function buildAnalysis(opts: AnalysisOptions = {}): Analysis {
   const built = new Engine({ firstFlowId: opts.firstFlowId, maxFlows: opts.maxFlows, timeouts: opts.timeouts });
   engine = built;
   for (const a of [devices, new FlowLabeler({ labelFlow: label }), ...detectors.analyzers]) built.addAnalyzer(a);
-  for (const a of opts.extra?.(() => built) ?? []) built.addAnalyzer(a);
-  return { engine: built, devices, threats };
+  // Last: the rollups read the labels the analyzers above put on the flows.
+  const rollup = opts.rollups ? new TrafficRollup({ store: opts.rollups, activeFlows: () => built.flows.active() }) : null;
+  if (rollup) built.addAnalyzer(rollup);
+  return { engine: built, devices, threats, rollup };
 }

@@ -1,10 +1,13 @@
 /**
  * The answers behind /api/analytics and /api/protocols, read from the rollup table over a window
- * of hours. Works on a database holding only the analytics tables; uses the devices and threats
+ * of hours (analyticsReport / protocolsReport), or from the flows table while no rollups exist yet.
+ * getAnalytics works on a database holding only the rollup table; it uses the devices and threats
  * tables for names and counts when they exist.
  */
 import type { Database } from "bun:sqlite";
-import { ensureAnalyticsSchema } from "./schema.ts";
+import type { AnalyticsAnswer, ProtocolsAnswer } from "../analytics/model.ts";
+
+export type { AnalyticsAnswer, ProtocolsAnswer } from "../analytics/model.ts";
 
 /** Points in a throughput series at most; the step grows with the window. */
 export const MAX_SERIES_POINTS = 360;
@@ -21,23 +24,6 @@ export interface WindowOptions {
   deviceName?: (deviceId: string) => string | null;
   /** Threats seen in [from, to], when the threats table is elsewhere. */
   threatCount?: (from: number, to: number) => number;
-}
-
-export interface AnalyticsAnswer {
-  hours: number;
-  from: string;
-  to: string;
-  totals: { bytes: number; packets: number; flows: number; devices: number; threats: number };
-  throughput: { time: string; bytes: number; packets: number }[];
-  topTalkers: { deviceId: string | null; ip: string | null; name: string | null; bytesSent: number; bytesReceived: number; flows: number }[];
-  topApplications: { application: string; category: string | null; bytes: number; flows: number }[];
-  topDestinations: { host: string; bytes: number; flows: number }[];
-}
-
-export interface ProtocolsAnswer {
-  hours: number | null;
-  services: { service: string; bytes: number; packets: number; flows: number; percent: number }[];
-  applications: { application: string; category: string | null; bytes: number; flows: number; percent: number }[];
 }
 
 interface Grouped { key: string; label: string | null; bytesOut: number; bytesIn: number; packets: number; flows: number }
@@ -95,7 +81,6 @@ function seriesStep(seconds: number): number {
 }
 
 export function getAnalytics(db: Database, opts: WindowOptions): AnalyticsAnswer {
-  ensureAnalyticsSchema(db);
   const { hours, from, to } = windowOf(opts);
   const limit = opts.limit ?? TOP_LIMIT;
   const total = db.query(
@@ -146,7 +131,6 @@ export function getAnalytics(db: Database, opts: WindowOptions): AnalyticsAnswer
 }
 
 export function getProtocols(db: Database, opts: WindowOptions): ProtocolsAnswer {
-  ensureAnalyticsSchema(db);
   const all = opts.hours === null;
   const { hours, from, to } = all ? { hours: null, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER } : windowOf(opts);
   const limit = opts.limit ?? 50;
@@ -166,4 +150,85 @@ export function getProtocols(db: Database, opts: WindowOptions): ProtocolsAnswer
       percent: percent(g.bytesOut + g.bytesIn, total),
     })),
   };
+}
+
+/** /api/analytics: from the rollups, or from the flows table while there are none yet. */
+export function analyticsReport(db: Database, q: { hours: number; now: number }): AnalyticsAnswer {
+  return haveRollups(db) ? getAnalytics(db, q) : fallbackAnalytics(db, q);
+}
+
+/** /api/protocols over `hours`, or (hours undefined) everything stored, from the oldest rollup on. */
+export function protocolsReport(db: Database, q: { hours?: number; now: number }): ProtocolsAnswer {
+  if (!haveRollups(db)) return fallbackProtocols(db, q);
+  const oldest = (db.query("SELECT min(bucket) AS b FROM traffic_rollups").get() as { b: number | null }).b ?? q.now;
+  const hours = q.hours ?? Math.max(1, Math.ceil((q.now - oldest) / 3600) + 1);
+  return { ...getProtocols(db, { hours, now: q.now }), hours: q.hours ?? null };
+}
+
+function haveRollups(db: Database): boolean {
+  return db.query("SELECT 1 FROM traffic_rollups LIMIT 1").get() !== null;
+}
+
+// ---- before the first rollup: simple answers computed from the flows table, same shapes ----
+
+/** The API's rounding of epoch seconds to ISO-8601 (the rollup answers keep theirs). */
+const isoRounded = (t: number) => new Date(Math.round(t * 1000)).toISOString();
+
+/** Points in the fallback throughput series at most. */
+export const FALLBACK_MAX_POINTS = 120;
+const TOP_N = 10;
+
+function bucketSeconds(hours: number): number {
+  return Math.max(60, Math.ceil((hours * 3600) / FALLBACK_MAX_POINTS / 60) * 60);
+}
+
+function fallbackAnalytics(db: Database, q: { hours: number; now: number }): AnalyticsAnswer {
+  const from = q.now - q.hours * 3600;
+  const totals = db.query(`SELECT coalesce(sum(bytes_sent + bytes_received), 0) AS bytes,
+    coalesce(sum(packets_sent + packets_received), 0) AS packets, count(*) AS flows FROM flows WHERE last_seen >= ?`)
+    .get(from) as { bytes: number; packets: number; flows: number };
+  const devices = (db.query("SELECT count(*) AS n FROM devices WHERE last_seen >= ?").get(from) as { n: number }).n;
+  const threats = (db.query("SELECT count(*) AS n FROM threats WHERE last_seen >= ?").get(from) as { n: number }).n;
+  const b = bucketSeconds(q.hours);
+  const throughput = (db.query(`SELECT CAST(last_seen / ?1 AS INTEGER) * ?1 AS t, sum(bytes_sent + bytes_received) AS bytes,
+    sum(packets_sent + packets_received) AS packets FROM flows WHERE last_seen >= ?2 GROUP BY t ORDER BY t`)
+    .all(b, from) as { t: number; bytes: number; packets: number }[]).map((r) => ({ time: isoRounded(r.t), bytes: r.bytes, packets: r.packets }));
+  const haveDevices = devices > 0;
+  const talkers = db.query(`SELECT ip, dev, sum(sent) AS sent, sum(recv) AS recv, count(*) AS flows FROM (
+      SELECT src_ip AS ip, src_device_id AS dev, bytes_sent AS sent, bytes_received AS recv FROM flows WHERE last_seen >= ?1
+      UNION ALL
+      SELECT dst_ip, dst_device_id, bytes_received, bytes_sent FROM flows WHERE last_seen >= ?1
+    ) ${haveDevices ? "WHERE dev IS NOT NULL" : ""} GROUP BY coalesce(dev, ip) ORDER BY sent + recv DESC LIMIT ?2`)
+    .all(from, TOP_N) as { ip: string; dev: string | null; sent: number; recv: number; flows: number }[];
+  const nameOf = db.query("SELECT json_extract(name, '$.value') AS name, hostname FROM devices WHERE id = ?");
+  const topTalkers = talkers.map((t) => {
+    const d = t.dev ? (nameOf.get(t.dev) as { name: string | null; hostname: string | null } | null) : null;
+    return { deviceId: t.dev, ip: t.ip, name: d?.name ?? d?.hostname ?? null, bytesSent: t.sent, bytesReceived: t.recv, flows: t.flows };
+  });
+  const topApplications = db.query(`SELECT application, max(category) AS category, sum(bytes_sent + bytes_received) AS bytes,
+    count(*) AS flows FROM flows WHERE last_seen >= ? AND application IS NOT NULL GROUP BY application ORDER BY bytes DESC LIMIT ?`)
+    .all(from, TOP_N) as AnalyticsAnswer["topApplications"];
+  const topDestinations = db.query(`SELECT coalesce(hostname, dst_ip) AS host, sum(bytes_sent + bytes_received) AS bytes,
+    count(*) AS flows FROM flows WHERE last_seen >= ? GROUP BY host ORDER BY bytes DESC LIMIT ?`)
+    .all(from, TOP_N) as AnalyticsAnswer["topDestinations"];
+  return {
+    hours: q.hours, from: isoRounded(from), to: isoRounded(q.now),
+    totals: { ...totals, devices, threats },
+    throughput, topTalkers, topApplications, topDestinations,
+  };
+}
+
+function fallbackProtocols(db: Database, q: { hours?: number; now: number }): ProtocolsAnswer {
+  const from = q.hours === undefined ? Number.MIN_SAFE_INTEGER : q.now - q.hours * 3600;
+  const total = (db.query("SELECT coalesce(sum(bytes_sent + bytes_received), 0) AS bytes FROM flows WHERE last_seen >= ?")
+    .get(from) as { bytes: number }).bytes;
+  const pct = (bytes: number) => (total > 0 ? Math.round((bytes / total) * 10000) / 100 : 0);
+  const services = (db.query(`SELECT coalesce(service, protocol) AS service, sum(bytes_sent + bytes_received) AS bytes,
+    sum(packets_sent + packets_received) AS packets, count(*) AS flows FROM flows WHERE last_seen >= ?
+    GROUP BY 1 ORDER BY bytes DESC`).all(from) as Omit<ProtocolsAnswer["services"][number], "percent">[])
+    .map((s) => ({ ...s, percent: pct(s.bytes) }));
+  const applications = (db.query(`SELECT application, max(category) AS category, sum(bytes_sent + bytes_received) AS bytes,
+    count(*) AS flows FROM flows WHERE last_seen >= ? AND application IS NOT NULL GROUP BY application ORDER BY bytes DESC`)
+    .all(from) as Omit<ProtocolsAnswer["applications"][number], "percent">[]).map((a) => ({ ...a, percent: pct(a.bytes) }));
+  return { hours: q.hours ?? null, services, applications };
 }

@@ -1,8 +1,8 @@
 /**
  * Starts the whole service from a validated configuration: token, the pipeline (in its own worker
- * thread, so capture never stalls the API), the Hono app, the WebSocket hub and Bun.serve.
+ * thread, so capture never stalls the API), the Hono app, the WebSocket hub and Bun.serve. The one
+ * place where the service and its edges (api/, ws/, web/) meet.
  */
-import { MemoryGuard } from "./memory.ts";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "bun";
@@ -13,14 +13,15 @@ import { createApp } from "../api/app.ts";
 import { MetricsCollector } from "../notify/prometheus.ts";
 import type { Config } from "../config.ts";
 import { openStorage } from "../storage/index.ts";
+import { LiveBus } from "../service/bus.ts";
+import type { CaptureStartOptions, CaptureState, ServiceContext } from "../service/context.ts";
+import { createLogger, type Logger } from "../service/logger.ts";
+import { PipelineWorker, WorkerUnavailableError } from "../service/remote.ts";
+import { NetInsightService, serviceContext } from "../service/service.ts";
+import { resolveToken, type ResolvedToken } from "../service/token.ts";
+import type { WorkerInit } from "../service/worker-protocol.ts";
+import { MemoryGuard } from "../util/memory.ts";
 import { VERSION } from "../version.ts";
-import { LiveBus } from "./bus.ts";
-import { createLogger, type Logger } from "./logger.ts";
-import type { CaptureStartOptions, CaptureState, ServiceContext } from "./context.ts";
-import { PipelineWorker, WorkerUnavailableError } from "./remote.ts";
-import { NetInsightService, serviceContext } from "./service.ts";
-import { resolveToken, type ResolvedToken } from "./token.ts";
-import type { WorkerInit } from "./worker-protocol.ts";
 import type { ExportSettings } from "../export/exporter.ts";
 
 export interface RunningService {

@@ -1,8 +1,17 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { getAnalytics, getProtocols } from "./queries.ts";
-import { type RollupRow, RollupStore } from "./rollup-store.ts";
-import { HOUR, MINUTE, type RollupDim } from "./schema.ts";
+import { HOUR, MINUTE, type RollupDim, type RollupRow } from "../analytics/model.ts";
+import { getAnalytics, getProtocols } from "./analytics.ts";
+import { migrate } from "./db.ts";
+import { migrationNamed } from "./migrations.ts";
+import { RollupStore } from "./rollups.ts";
+
+/** A database with only the rollup table (the queries find devices and threats tables when they exist). */
+function rollupsOnly(): Database {
+  const db = new Database(":memory:");
+  migrate(db, [migrationNamed("traffic rollups")]);
+  return db;
+}
 
 const NOW = 1_700_006_400 + 12 * HOUR; // noon UTC
 
@@ -11,7 +20,7 @@ function r(dim: RollupDim, bucket: number, key: string, out: number, inb: number
 }
 
 function seeded() {
-  const db = new Database(":memory:");
+  const db = rollupsOnly();
   const store = new RollupStore(db);
   const m1 = NOW - 30 * MINUTE;
   const m2 = NOW - 5 * MINUTE;
@@ -61,7 +70,7 @@ describe("getAnalytics", () => {
   });
 
   test("works on an empty database with only the analytics tables", () => {
-    const a = getAnalytics(new Database(":memory:"), { hours: 2, now: NOW });
+    const a = getAnalytics(rollupsOnly(), { hours: 2, now: NOW });
     expect(a.totals).toEqual({ bytes: 0, packets: 0, flows: 0, devices: 0, threats: 0 });
     expect(a.topTalkers).toEqual([]);
     expect(a.throughput.length).toBe(120);

@@ -1,7 +1,9 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { MAX_KEYS_PER_ROLLED_BUCKET, OTHER_KEY, type RollupRow, RollupStore } from "./rollup-store.ts";
-import { ANALYTICS_MIGRATIONS, DAY, ensureAnalyticsSchema, HOUR, MINUTE } from "./schema.ts";
+import { DAY, HOUR, MAX_KEYS_PER_ROLLED_BUCKET, MINUTE, OTHER_KEY, type RollupRow } from "../analytics/model.ts";
+import { migrate, openDatabase, schemaVersion } from "./db.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import { RollupStore } from "./rollups.ts";
 
 const DAY0 = 1_700_006_400; // a UTC midnight (divisible by 86400)
 
@@ -14,25 +16,32 @@ function rows(db: Database, resolution: number) {
 }
 
 describe("schema", () => {
-  test("ensureAnalyticsSchema is idempotent and leaves user_version alone", () => {
-    const db = new Database(":memory:");
-    ensureAnalyticsSchema(db);
-    ensureAnalyticsSchema(db);
-    expect((db.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(0);
-    expect(db.query("SELECT count(*) AS n FROM analytics_schema").get()).toEqual({ n: ANALYTICS_MIGRATIONS.length });
+  test("the rollup table is part of the one migration sequence", () => {
+    const db = openDatabase(":memory:");
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('traffic_rollups', 'analytics_schema')").all()).toEqual([{ name: "traffic_rollups" }]);
   });
 
-  test("migrations run by another runner first are not an error for ensureAnalyticsSchema", () => {
+  test("a database whose rollups the old analytics runner created opens with its rows, without that runner's table", () => {
     const db = new Database(":memory:");
-    for (const m of ANALYTICS_MIGRATIONS) db.exec(m.sql);
-    ensureAnalyticsSchema(db);
-    expect(ANALYTICS_MIGRATIONS.every((m) => m.version >= 100)).toBe(true);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 2));
+    // What src/analytics/schema.ts used to do beside the storage migrations.
+    db.exec(`CREATE TABLE analytics_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT;
+      INSERT INTO analytics_schema VALUES (100, 'traffic rollups');
+      CREATE TABLE traffic_rollups (dim TEXT NOT NULL, bucket INTEGER NOT NULL, resolution INTEGER NOT NULL, key TEXT NOT NULL,
+        label TEXT, bytes_out INTEGER NOT NULL, bytes_in INTEGER NOT NULL, packets_out INTEGER NOT NULL, packets_in INTEGER NOT NULL,
+        flows INTEGER NOT NULL, PRIMARY KEY (dim, bucket, resolution, key)) STRICT, WITHOUT ROWID;`);
+    new RollupStore(db).put([minuteRow(DAY0, "YouTube", 10)]);
+    migrate(db);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect(rows(db, MINUTE)).toEqual([{ bucket: DAY0, key: "YouTube", bytesOut: 10, bytesIn: 20, flows: 1 }]);
+    expect(db.query("SELECT 1 FROM sqlite_master WHERE name = 'analytics_schema'").get()).toBeNull();
   });
 });
 
 describe("RollupStore.compact", () => {
   test("minutes older than a day become hours, summed; younger minutes stay", () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const store = new RollupStore(db);
     const now = DAY0 + 2 * DAY + 30 * MINUTE;
     store.put([
@@ -52,7 +61,7 @@ describe("RollupStore.compact", () => {
   });
 
   test("a late minute row for an hour already rolled up is added to that hour", () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const store = new RollupStore(db);
     const now = DAY0 + 3 * DAY;
     store.put([minuteRow(DAY0 + HOUR, "Netflix", 10)]);
@@ -63,7 +72,7 @@ describe("RollupStore.compact", () => {
   });
 
   test("hours older than a month become days; days past retention are deleted", () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const store = new RollupStore(db);
     const now = DAY0 + 40 * DAY;
     store.put([
@@ -80,7 +89,7 @@ describe("RollupStore.compact", () => {
   });
 
   test("an hour keeps its biggest keys apart and sums the tail under one key", () => {
-    const db = new Database(":memory:");
+    const db = openDatabase(":memory:");
     const store = new RollupStore(db);
     const extra = 50;
     const rowsIn: RollupRow[] = [];

@@ -1,14 +1,16 @@
 /**
  * Measures how much the rollup tables grow per day at a stated traffic mix: inserts one synthetic
  * day of minute rows into a temp database file, then rolls it up, and prints rows and bytes.
- * Run: `bun src/analytics/db-growth.ts [devices] [services] [apps] [destsPerMinute] [destPool]`.
+ * Run: `bun src/storage/db-growth.ts [devices] [services] [apps] [destsPerMinute] [destPool]`.
  */
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type RollupRow, RollupStore } from "./rollup-store.ts";
-import { DAY, HOUR, MINUTE, type RollupDim } from "./schema.ts";
+import { DAY, HOUR, MINUTE, type RollupDim, type RollupRow } from "../analytics/model.ts";
+import { migrate } from "./db.ts";
+import { migrationNamed } from "./migrations.ts";
+import { RollupStore } from "./rollups.ts";
 
 export interface TrafficMix {
   devices: number; // devices active every minute
@@ -43,6 +45,7 @@ export function measureGrowth(mix: TrafficMix): { minuteRows: number; minuteByte
   const dir = mkdtempSync(path.join(tmpdir(), "ni-growth-"));
   try {
     const db = new Database(path.join(dir, "growth.db"), { create: true, strict: true });
+    migrate(db, [migrationNamed("traffic rollups")]);
     const store = new RollupStore(db);
     const base = usedBytes(db);
     const day0 = 1_700_006_400;

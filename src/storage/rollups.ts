@@ -1,53 +1,24 @@
 /**
  * Reads and writes rollup rows in bun:sqlite, and ages them: minutes become hours after a day,
- * hours become days after a month, and days go after the retention period.
+ * hours become days after a month, and days go after the retention period. The table comes from
+ * the storage migrations (migrations.ts), so the database must have been opened with openDatabase.
  */
 import type { Database, Statement } from "bun:sqlite";
-import { DAY, ensureAnalyticsSchema, HOUR, MINUTE, type RollupDim } from "./schema.ts";
-
-export interface RollupCounters {
-  bytesOut: number;
-  bytesIn: number;
-  packetsOut: number;
-  packetsIn: number;
-  flows: number;
-}
-
-export interface RollupRow extends RollupCounters {
-  dim: RollupDim;
-  bucket: number; // epoch seconds at the start of the bucket
-  resolution: number; // MINUTE, HOUR or DAY
-  key: string;
-  label: string | null;
-}
-
-export interface RollupRetention {
-  /** Minute rows older than this become hour rows. */
-  minuteHours: number;
-  /** Hour rows older than this become day rows. */
-  hourDays: number;
-  /** Day rows (and anything else) older than this are deleted. */
-  retentionDays: number;
-}
-
-/** Keys kept apart per dimension in an hour or day bucket; the rest are summed under OTHER_KEY. */
-export const MAX_KEYS_PER_ROLLED_BUCKET = 200;
-/** The key that sums what a cap left out. */
-export const OTHER_KEY = "(other)";
+import {
+  DAY, DEFAULT_ROLLUP_RETENTION, HOUR, MAX_KEYS_PER_ROLLED_BUCKET, MINUTE, OTHER_KEY,
+  type RollupCounters, type RollupDim, type RollupRetention, type RollupRow, type RollupSink,
+} from "../analytics/model.ts";
 
 /** Every dimension, so range scans use the (dim, bucket, ...) primary key instead of the whole table. */
 const DIMS = (["total", "device", "service", "app", "dest"] satisfies RollupDim[]).map((d) => `'${d}'`).join(", ");
 
-export const DEFAULT_ROLLUP_RETENTION: RollupRetention = { minuteHours: 24, hourDays: 30, retentionDays: 365 };
-
-export class RollupStore {
+export class RollupStore implements RollupSink {
   readonly db: Database;
   readonly #get: Statement;
   readonly #put: Statement;
 
   constructor(db: Database) {
     this.db = db;
-    ensureAnalyticsSchema(db);
     this.#get = db.query(
       `SELECT bytes_out AS bytesOut, bytes_in AS bytesIn, packets_out AS packetsOut, packets_in AS packetsIn,
               flows, label FROM traffic_rollups WHERE dim = ? AND bucket = ? AND resolution = ? AND key = ?`,
