@@ -1,13 +1,13 @@
 /**
  * Where the full pipeline's time goes: every analyzer hook is timed (wall clock per call, summed
- * per analyzer and hook) while one capture runs through `buildAnalysis`. For finding hot spots;
+ * per analyzer and hook) while one capture runs through `buildPipeline`. For finding hot spots;
  * the timer adds its own cost to every call, so compare rows, not totals.
  * `bun bench/analyzers.ts FILE`
  */
 import { analyzeFile } from "../src/engine/analyze.ts";
 import { Engine } from "../src/engine/engine.ts";
 import type { Analyzer } from "../src/engine/events.ts";
-import { buildAnalysis } from "../src/service/analysis.ts";
+import { buildPipeline } from "../src/engine/pipeline.ts";
 
 const HOOKS = ["observe", "flowStarted", "flowEnded", "flowUpdated", "payload", "tick"] as const;
 const spent = new Map<string, { ms: number; calls: number }>();
@@ -35,7 +35,7 @@ Engine.prototype.addAnalyzer = function (a: Analyzer) {
 
 const file = process.argv[2];
 const started = performance.now();
-const { summary } = await analyzeFile(file, { engine: buildAnalysis().engine, collectFlows: false });
+const { summary } = await analyzeFile(file, { engine: buildPipeline().engine, collectFlows: false });
 const total = performance.now() - started;
 const rows = [...spent].filter(([, r]) => r.calls > 0).sort((a, b) => b[1].ms - a[1].ms);
 console.log(`${summary.packets} packets, ${summary.flows} flows, ${total.toFixed(0)} ms in all`);
