@@ -392,7 +392,9 @@ export class FlowTable {
   label(id: string | number, patch: FlowLabels): boolean {
     const idx = this.indexOf(id);
     if (idx < 0) return false;
-    this.labels[idx] = { ...this.labels[idx], ...patch };
+    const labels = this.labels[idx];
+    if (labels) Object.assign(labels, patch); // records copy the fields, so in place is safe
+    else this.labels[idx] = { ...patch };
     return true;
   }
 

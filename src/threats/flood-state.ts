@@ -25,6 +25,91 @@ export interface FloodTarget {
   dirty: boolean;
 }
 
+/**
+ * A target as the tracker keeps it: most targets only ever see one source, MAC and port, so those
+ * are held inline and the sets and maps are made on the second distinct value (or when read).
+ */
+class TrackedTarget implements FloodTarget {
+  last: number;
+  packets = 0;
+  replies = 0;
+  raised = false;
+  dirty = false;
+  #src: string | null = null;
+  #srcCount = 0;
+  #mac: string | null = null;
+  #macCount = 0;
+  #port = -1;
+  #sources?: Set<string>;
+  #bySource?: Map<string, number>;
+  #byMac?: Map<string, number>;
+  #ports?: Set<number>;
+
+  constructor(readonly start: number) {
+    this.last = start;
+  }
+
+  get sources(): Set<string> {
+    if (!this.#sources) this.#spillSources();
+    return this.#sources!;
+  }
+  get bySource(): Map<string, number> {
+    if (!this.#bySource) this.#spillSources();
+    return this.#bySource!;
+  }
+  get byMac(): Map<string, number> {
+    if (!this.#byMac) this.#byMac = new Map(this.#mac === null ? [] : [[this.#mac, this.#macCount]]);
+    return this.#byMac;
+  }
+  get ports(): Set<number> {
+    if (!this.#ports) this.#ports = new Set(this.#port < 0 ? [] : [this.#port]);
+    return this.#ports;
+  }
+
+  #spillSources(): void {
+    this.#sources = new Set(this.#src === null ? [] : [this.#src]);
+    this.#bySource = new Map(this.#src === null ? [] : [[this.#src, this.#srcCount]]);
+  }
+
+  addSource(ip: string, by: number): void {
+    if (!this.#bySource) {
+      if (this.#src === null || this.#src === ip) {
+        this.#src = ip;
+        this.#srcCount += by;
+        return;
+      }
+      this.#spillSources();
+    }
+    addCapped(this.#sources!, ip, MAX_SOURCES_TRACKED);
+    const m = this.#bySource!;
+    if (m.has(ip) || m.size < MAX_SOURCES_TRACKED) m.set(ip, (m.get(ip) ?? 0) + by);
+  }
+
+  addMac(mac: string, by: number): void {
+    if (!this.#byMac) {
+      if (this.#mac === null || this.#mac === mac) {
+        this.#mac = mac;
+        this.#macCount += by;
+        return;
+      }
+      this.byMac;
+    }
+    const m = this.#byMac!;
+    if (m.has(mac) || m.size < MAX_SOURCES_TRACKED) m.set(mac, (m.get(mac) ?? 0) + by);
+  }
+
+  addPort(port: number): void {
+    if (!this.#ports) {
+      if (this.#port < 0 || this.#port === port) {
+        this.#port = port;
+        return;
+      }
+      this.ports;
+    }
+    addCapped(this.#ports!, port, MAX_PORTS_TRACKED);
+  }
+}
+
 export class FloodTracker {
   readonly targets: BoundedMap<string, FloodTarget>;
   constructor(cap: number, readonly windowSeconds: number) {
@@ -33,20 +118,16 @@ export class FloodTracker {
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: string, srcIp: string | null, srcMac: string | null, ts: number, by = 1, port = -1): FloodTarget {
-    let t = this.targets.get(target);
+    let t = this.targets.get(target) as TrackedTarget | undefined;
     if (!t || ts - t.start > this.windowSeconds) {
-      t = { start: ts, last: ts, packets: 0, replies: 0, sources: new Set(), bySource: new Map(), byMac: new Map(), ports: new Set(),
-        raised: false, dirty: false };
+      t = new TrackedTarget(ts);
       this.targets.set(target, t);
     }
     t.last = Math.max(t.last, ts);
     t.packets += by;
-    if (port >= 0) addCapped(t.ports, port, MAX_PORTS_TRACKED);
-    if (srcIp) {
-      addCapped(t.sources, srcIp, MAX_SOURCES_TRACKED);
-      if (t.bySource.has(srcIp) || t.bySource.size < MAX_SOURCES_TRACKED) t.bySource.set(srcIp, (t.bySource.get(srcIp) ?? 0) + by);
-    }
-    if (srcMac && (t.byMac.has(srcMac) || t.byMac.size < MAX_SOURCES_TRACKED)) t.byMac.set(srcMac, (t.byMac.get(srcMac) ?? 0) + by);
+    if (port >= 0) t.addPort(port);
+    if (srcIp) t.addSource(srcIp, by);
+    if (srcMac) t.addMac(srcMac, by);
     return t;
   }
 }
