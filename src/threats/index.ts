@@ -19,6 +19,7 @@ import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
 import { createRogueRaDetector } from "./rogue-ra.ts";
 import { resolveThreatSettings, type ThreatSettings } from "./settings.ts";
 import { ThreatStore } from "./store.ts";
+import { createSshGuessingDetector } from "./ssh-guessing.ts";
 import { createSynFloodDetector } from "./syn-flood.ts";
 import { createTlsHeartbeatDetector } from "./tls-heartbeat.ts";
 import { createUdpFloodDetector } from "./udp-flood.ts";
@@ -36,6 +37,7 @@ export const DETECTORS = {
   icmpFlood: createIcmpFloodDetector,
   udpFlood: createUdpFloodDetector,
   bruteForce: createBruteForceDetector,
+  sshGuessing: createSshGuessingDetector,
   arpSpoof: createArpSpoofDetector,
   rogueDhcp: createRogueDhcpDetector,
   dhcpStarvation: createDhcpStarvationDetector,

@@ -39,6 +39,9 @@ export const ThreatSettingsSchema = z.object({
   bruteForceWindowSeconds: seconds.default(300),
   /** A login attempt connection lasts at most this long. */
   bruteForceShortSeconds: seconds.default(30),
+  /** Failed SSH logins (inferred from each connection's packet sizes) from one source to one server within the window:
+   * more than a person retyping a password or offering a few keys. */
+  sshFailedAttempts: count.default(8),
   /** Failed logins (FTP/POP3/IMAP/Telnet verdicts, HTTP 401) from one source to one server. */
   failedAuthAttempts: count.default(10),
 
