@@ -77,7 +77,7 @@ export interface Analyzer {
    * The payload of one of the first PAYLOAD_BUDGET_PACKETS payload packets of a flow in each
    * direction. `data` is a view into the capture buffer, valid only during the call (copy what
    * you keep); `flow` is shared by the calls of one flow within an update period and its counters
-   * are refreshed per call.
+   * are refreshed per call (its `shape` is as of the period's first payload packet).
    */
   payload?(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
   /** Once per second of capture time (packet time for files, wall time when idle live). */

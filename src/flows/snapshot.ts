@@ -88,7 +88,10 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
   return record;
 }
 
-/** Brings the counters, state and labels of a record made earlier for flow `i` up to date (no new strings). */
+/**
+ * Brings the counters, state and labels of a record made earlier for flow `i` up to date (no new
+ * strings, no allocation; the packet shape stays as it was when the record was made).
+ */
 export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void {
   const i2 = i * 2;
   const st = t.state[i];
@@ -110,5 +113,4 @@ export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void 
   r.category = labels?.category ?? null;
   r.srcDeviceId = labels?.srcDeviceId ?? null;
   r.dstDeviceId = labels?.dstDeviceId ?? null;
-  if (r.shape && r.shape.length !== t.shapeCount[i]) r.shape = t.shapeOf(i);
 }
