@@ -6,7 +6,7 @@
  */
 import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import { isLocalAddress } from "./local-address.ts";
+import { isLocalAddress } from "../util/locality.ts";
 import {
   DEFAULT_ROLLUP_RETENTION, HOUR, MINUTE, OTHER_KEY, type RollupDim, type RollupRetention, type RollupRow, type RollupSink,
 } from "./model.ts";

@@ -3,6 +3,7 @@
  * fields, ISO-8601 UTC times, string ids.
  */
 import { z } from "@hono/zod-openapi";
+import { THREAT_TYPES } from "../threats/model.ts";
 
 const Iso = (example: string) => z.string().openapi({ format: "date-time", example });
 const T0 = "2026-11-25T18:00:00.000Z";
@@ -107,7 +108,7 @@ export const SeveritySchema = z.enum(["low", "medium", "high", "critical"]);
 
 export const ThreatSchema = z.object({
   id: z.string().openapi({ example: "port_scan-192.168.1.66-192.168.1.10" }),
-  type: z.string().openapi({ example: "port_scan" }),
+  type: z.string().openapi({ example: "port_scan", enum: [...THREAT_TYPES], description: "the kind of threat (threats/model.ts THREAT_TYPES)" }),
   severity: SeveritySchema,
   title: z.string().openapi({ example: "Port scan from 192.168.1.66" }),
   description: z.string().openapi({ example: "192.168.1.66 probed 120 ports of 192.168.1.10 within 60 s" }),

@@ -5,62 +5,72 @@
 export const DecodeError = { None: 0, Truncated: 1, BadHeader: 2, UnsupportedLinkType: 3 } as const;
 export type DecodeError = (typeof DecodeError)[keyof typeof DecodeError];
 
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY_BYTES.buffer);
+
 export class Packet {
-  bytes: Uint8Array = new Uint8Array(0);
-  view: DataView = new DataView(new ArrayBuffer(0));
+  // Every field is declared here and given its value in one place, reset(): a field that reset()
+  // forgot would leak from one packet into the next (packet.test.ts checks that none can).
+  declare bytes: Uint8Array;
+  declare view: DataView;
   /** Frame bounds in `bytes`. */
-  start = 0;
-  end = 0;
+  declare start: number;
+  declare end: number;
   /** Epoch seconds (float) and the frame length on the wire. */
-  ts = 0;
-  wireLen = 0;
+  declare ts: number;
+  declare wireLen: number;
 
   // Link layer
   /** Offset of the destination MAC (source MAC follows at +6), -1 without an Ethernet header. */
-  macOff = -1;
+  declare macOff: number;
   /** Offset of the source MAC when the link layer gives only that (Linux SLL), else -1. */
-  srcMacOff = -1;
-  etherType = 0;
+  declare srcMacOff: number;
+  declare etherType: number;
   /** Outer and inner 802.1Q VLAN ids, 0 when untagged. */
-  vlan = 0;
-  innerVlan = 0;
+  declare vlan: number;
+  declare innerVlan: number;
   /** Offset of an ARP header, -1 when the packet is not ARP. */
-  arpOff = -1;
+  declare arpOff: number;
 
   // Network layer
-  ipVersion: 0 | 4 | 6 = 0;
-  l3Off = -1;
-  ttl = 0;
-  ipProtocol = 0;
+  declare ipVersion: 0 | 4 | 6;
+  declare l3Off: number;
+  declare ttl: number;
+  declare ipProtocol: number;
   /** IPv4 addresses as unsigned 32-bit numbers. */
-  src4 = 0;
-  dst4 = 0;
+  declare src4: number;
+  declare dst4: number;
   /** Offsets of the 16-byte IPv6 addresses in `bytes`. */
-  src6Off = -1;
-  dst6Off = -1;
+  declare src6Off: number;
+  declare dst6Off: number;
   /** IPv4 identification or IPv6 fragment identification. */
-  fragId = 0;
+  declare fragId: number;
   /** Fragment offset in bytes; > 0 means a later fragment without an L4 header. */
-  fragOffset = 0;
-  moreFragments = false;
-  dontFragment = false;
-  ipTotalLength = 0;
+  declare fragOffset: number;
+  declare moreFragments: boolean;
+  declare dontFragment: boolean;
+  declare ipTotalLength: number;
 
   // Transport layer
-  l4Off = -1;
-  srcPort = 0;
-  dstPort = 0;
-  tcpFlags = 0;
-  tcpWindow = 0;
-  tcpHeaderLength = 0;
-  icmpType = -1;
-  icmpCode = -1;
+  declare l4Off: number;
+  declare srcPort: number;
+  declare dstPort: number;
+  declare tcpFlags: number;
+  declare tcpWindow: number;
+  declare tcpHeaderLength: number;
+  declare icmpType: number;
+  declare icmpCode: number;
   /** Application payload: offset and bytes actually captured (never past `end`). */
-  payloadOff = -1;
-  payloadLength = 0;
+  declare payloadOff: number;
+  declare payloadLength: number;
 
-  error: DecodeError = DecodeError.None;
+  declare error: DecodeError;
 
+  constructor() {
+    this.reset(EMPTY_BYTES, EMPTY_VIEW, 0, 0, 0, 0);
+  }
+
+  /** The one list of defaults: what every field holds before the decoders fill in a new packet. */
   reset(bytes: Uint8Array, view: DataView, start: number, end: number, ts: number, wireLen: number): void {
     this.bytes = bytes;
     this.view = view;

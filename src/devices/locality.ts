@@ -1,33 +1,12 @@
 /**
  * Which IP addresses belong to the local segment. Learned from ARP, DHCP and NDP (IPv4 /24 and
  * IPv6 /64 around each address seen there, plus RA prefixes); link-local addresses are always
- * local; so are private / ULA ranges, except on a gateway's MAC (see tracker.ts).
+ * local; so are the other local ranges (src/util/locality.ts), except on a gateway's MAC (see tracker.ts).
  */
+import { isHostAddress, isIpv6, isLinkLocal, isLocalAddress } from "../util/locality.ts";
 
 /** Cap on learned prefixes: a hostile capture must not grow this without bound. */
 const MAX_PREFIXES = 256;
-
-const PRIVATE_V4 = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/;
-
-export function isIpv6(ip: string): boolean {
-  return ip.includes(":");
-}
-
-/** Unspecified, multicast and broadcast addresses never name a host. */
-export function isHostAddress(ip: string): boolean {
-  if (!ip || ip === "0.0.0.0" || ip === "::" || ip === "255.255.255.255") return false;
-  if (isIpv6(ip)) return !/^ff/i.test(ip);
-  const first = Number(ip.slice(0, ip.indexOf(".")));
-  return first > 0 && first < 224 && first !== 127;
-}
-
-export function isLinkLocal(ip: string): boolean {
-  return isIpv6(ip) ? /^fe[89ab]/i.test(ip) : ip.startsWith("169.254.");
-}
-
-export function isPrivate(ip: string): boolean {
-  return isIpv6(ip) ? /^f[cd]/i.test(ip) || isLinkLocal(ip) : PRIVATE_V4.test(ip);
-}
 
 /** The first four 16-bit groups of an IPv6 address ("2001:db8:0:1"), expanding "::". */
 export function v6Prefix64(ip: string): string | undefined {
@@ -101,7 +80,7 @@ export class Locality {
     if (p && this.prefixes.has(p)) return true;
     // Private ranges are the best guess of "local"; gateways, which also carry remote private
     // networks, are held to learned addresses by the tracker (isKnownLocal).
-    return isPrivate(ip);
+    return isLocalAddress(ip);
   }
 
   private computeKnownLocal(ip: string): boolean {

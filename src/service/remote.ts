@@ -81,26 +81,36 @@ export class PipelineWorker {
   }
 
   #receive(m: WorkerMessage): void {
-    if (m.type === "events") {
-      for (const e of m.events) {
-        // Capture started or stopped: the flows changed state; wait for a snapshot taken after it.
-        if (e.type === "capture") this.#snapshot = null;
-        this.#bus.publish(e);
+    switch (m.type) {
+      case "events":
+        for (const e of m.events) {
+          // Capture started or stopped: the flows changed state; wait for a snapshot taken after it.
+          if (e.type === "capture") this.#snapshot = null;
+          this.#bus.publish(e);
+        }
+        return;
+      case "live":
+        this.#snapshot = m.snapshot;
+        return;
+      case "health":
+        this.#health = m.health;
+        this.#capture = m.capture;
+        this.#healthAt = Date.now();
+        return;
+      case "reply": {
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        // Whoever just asked about capture must then see flows as of that answer, not an older snapshot.
+        if (p.capture) this.#snapshot = null;
+        if (m.ok) p.resolve(m.result);
+        else p.reject(fromWire(m.error));
+        return;
       }
-    } else if (m.type === "live") {
-      this.#snapshot = m.snapshot;
-    } else if (m.type === "health") {
-      this.#health = m.health;
-      this.#capture = m.capture;
-      this.#healthAt = Date.now();
-    } else {
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      // Whoever just asked about capture must then see flows as of that answer, not an older snapshot.
-      if (p.capture) this.#snapshot = null;
-      if (m.ok) p.resolve(m.result);
-      else p.reject(fromWire(m.error));
+      default: {
+        const unknown: never = m;
+        throw new Error(`pipeline worker: unknown message ${JSON.stringify(unknown)}`);
+      }
     }
   }
 

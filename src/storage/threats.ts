@@ -1,6 +1,6 @@
 /** The threats table: one row per threat record (repeats update the row). */
 import type { Database, Statement } from "bun:sqlite";
-import type { Severity, Threat } from "../threats/model.ts";
+import type { Severity, Threat, ThreatType } from "../threats/model.ts";
 
 export interface ThreatQuery {
   activeOnly?: boolean;
@@ -9,7 +9,8 @@ export interface ThreatQuery {
 }
 
 interface ThreatRow {
-  id: string; type: string; severity: Severity; title: string; description: string; source_ip: string | null;
+  // Written from a ThreatType; a row from an older version may hold a spelling since renamed.
+  id: string; type: ThreatType; severity: Severity; title: string; description: string; source_ip: string | null;
   source_mac: string | null; target_ip: string | null; target_port: number | null; device_id: string | null;
   first_seen: number; last_seen: number; count: number; evidence: string; status: "active" | "dismissed";
 }

@@ -6,7 +6,8 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, isGroupIp, isPrivateIp, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
+import { isLocalAddress } from "../util/locality.ts";
+import { addCapped, BoundedMap, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -84,13 +85,13 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       }
     },
     flowStarted(f: FlowRecord): void {
-      if ((f.protocol === "TCP" || f.protocol === "UDP") && isPrivateIp(f.dstIp)) {
+      if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
         count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
       }
     },
     flowEnded(f: FlowRecord): void {
       // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
-      if (f.protocol === "TCP" && !isPrivateIp(f.dstIp) && failedAttempt(f)) {
+      if (f.protocol === "TCP" && !isLocalAddress(f.dstIp) && failedAttempt(f)) {
         count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
       }
     },

@@ -7,15 +7,15 @@
  * back after that quiet period opens a NEW record (new id, count 1), so the user sees it again and
  * the history of the dismissed one stays as it was.
  */
-import type { Severity, Threat } from "./model.ts";
-import { isPrivateIp } from "./util.ts";
+import type { Severity, Threat, ThreatType } from "./model.ts";
+import { isLocalAddress } from "../util/locality.ts";
 
 export type ThreatEvent = "new" | "updated" | "dismissed";
 export type ThreatListener = (t: Threat, event: ThreatEvent) => void;
 
 /** What a detector reports; the store fills id, count, firstSeen/lastSeen and status. */
 export interface ThreatInput {
-  type: string;
+  type: ThreatType;
   severity: Severity;
   title: string;
   description: string;
@@ -32,7 +32,7 @@ export interface ThreatInput {
 }
 
 export interface SuppressionRule {
-  type: string; // "*" silences every type
+  type: ThreatType | "*"; // "*" silences every type
   deviceId?: string;
   sourceIp?: string;
 }
@@ -94,7 +94,7 @@ export class ThreatStore {
   /** Records or updates a threat; returns the record, or undefined when a suppression rule matched. */
   raise(input: ThreatInput): Threat | undefined {
     // A source beyond the LAN reaches us through the router, so its MAC is the router's: never blame that device.
-    const mac = input.sourceIp && !isPrivateIp(input.sourceIp) ? null : input.sourceMac ?? null;
+    const mac = input.sourceIp && !isLocalAddress(input.sourceIp) ? null : input.sourceMac ?? null;
     const deviceId = input.deviceId ?? this.resolveDevice?.(input.sourceIp ?? null, mac) ?? null;
     if (this.isSuppressed(input.type, deviceId, input.sourceIp ?? null)) return undefined;
     const key = input.key ?? threatKey(input.type, input.sourceIp ?? input.sourceMac, input.targetIp, input.targetPort);
@@ -142,7 +142,7 @@ export class ThreatStore {
   }
 
   /** Newest activity first. */
-  list(opts: { activeOnly?: boolean; severity?: Severity; type?: string; limit?: number } = {}): Threat[] {
+  list(opts: { activeOnly?: boolean; severity?: Severity; type?: ThreatType; limit?: number } = {}): Threat[] {
     let out = [...this.#byId.values()];
     if (opts.activeOnly) out = out.filter((t) => t.status === "active");
     if (opts.severity) out = out.filter((t) => t.severity === opts.severity);

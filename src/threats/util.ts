@@ -30,17 +30,6 @@ function ipv4Octets(ip: string): number[] | undefined {
   return out.every((n) => Number.isInteger(n) && n >= 0 && n <= 255) ? out : undefined;
 }
 
-/** RFC 1918 / link-local / loopback / CGNAT and IPv6 ULA / link-local: the local side of a home network. */
-export function isPrivateIp(ip: string): boolean {
-  const o = ipv4Octets(ip);
-  if (o) {
-    return o[0] === 10 || o[0] === 127 || (o[0] === 172 && o[1] >= 16 && o[1] <= 31) ||
-      (o[0] === 192 && o[1] === 168) || (o[0] === 169 && o[1] === 254) || (o[0] === 100 && o[1] >= 64 && o[1] <= 127);
-  }
-  const l = ip.toLowerCase();
-  return l.startsWith("fc") || l.startsWith("fd") || l.startsWith("fe80:") || l === "::1";
-}
-
 /** Multicast and broadcast destinations are never "hosts" a scan can sweep. */
 export function isGroupIp(ip: string): boolean {
   const o = ipv4Octets(ip);
