@@ -55,6 +55,9 @@ export class Engine {
   private readonly flowEndListeners: ((f: FlowRecord, reason: EndReason) => void)[] = [];
   private readonly flowStartListeners: ((f: FlowRecord) => void)[] = [];
   private readonly flowUpdateListeners: ((f: FlowRecord) => void)[] = [];
+  private readonly batchListeners: ((batch: PacketBatch, linkType: number) => void)[] = [];
+  /** The flow id of each packet of the batch being processed (0: not an IP packet); batch listeners read it. */
+  batchFlowIds = new Float64Array(1024);
   private readonly payloadListeners: ((f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number) => void)[] = [];
   /** The record payload analyzers share per flow index, until the next update period (no strings per packet). */
   private readonly payloadRecords = new Map<number, FlowRecord>();
@@ -124,7 +127,14 @@ export class Engine {
     this.flowUpdateListeners.push(fn);
   }
 
+  /** Called after each batch, with `batchFlowIds` filled (the packet ring copies the batch). */
+  onBatch(fn: (batch: PacketBatch, linkType: number) => void): void {
+    this.batchListeners.push(fn);
+  }
+
   processBatch(batch: PacketBatch, linkType: number): void {
+    if (batch.count > this.batchFlowIds.length) this.batchFlowIds = new Float64Array(batch.count * 2);
+    const flowIds = this.batchFlowIds;
     if (linkType !== this.decoderLinkType) {
       this.decoder = linkDecoder(linkType); // throws UnsupportedLinkTypeError once, not per packet
       this.decoderLinkType = linkType;
@@ -151,12 +161,14 @@ export class Engine {
       if (ts >= this.nextTick) this.tick(ts);
       if (p.error !== DecodeError.None) stats.decodeErrors++;
       if (p.ipVersion === 0) {
+        flowIds[n] = 0;
         stats.nonIp++;
         if (p.arpOff >= 0) inspect.arp(p);
         continue;
       }
       if (p.fragOffset > 0 || p.moreFragments) this.fragments.apply(p);
       const index = flows.update(p);
+      flowIds[n] = flows.ids[index];
       if (flows.lastIsNew) this.flowStarted(index);
       const dir = flows.lastDirection;
       inspect.packet(p, index, dir, flows.lastIsNew);
@@ -167,6 +179,7 @@ export class Engine {
     stats.flowsActive = flows.size;
     stats.flowsCreated = flows.created;
     stats.flowsEvicted = flows.evictions;
+    for (const fn of this.batchListeners) fn(batch, linkType);
   }
 
   private firstTs(batch: PacketBatch): number {
