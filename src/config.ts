@@ -45,7 +45,7 @@ export const ExportConfigSchema = z.object({
   /** Observation domain (IPFIX) / source id (NetFlow v9): tells several sensors apart at one collector. */
   EXPORT_DOMAIN_ID: intIn(0, 4_294_967_295).default(1),
   /** On-disk ring of recent packets in MB (0: off, nothing is written). */
-  PCAP_RING_MB: intIn(0, 1_048_576).default(0),
+  PCAP_RING_MB: intIn(0, 1_048_576).default(0).refine((n) => n === 0 || n >= 4, { error: "must be 0 (off) or at least 4 (MB)" }),
   /** Where the ring's segment files go (default: pcap-ring beside the database). */
   PCAP_RING_DIR: z.string().min(1, { error: "must be a directory path" }).optional(),
 });

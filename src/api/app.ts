@@ -13,6 +13,7 @@ import { mountDocs } from "./docs.ts";
 import { defaultHook, errorBody } from "./errors.ts";
 import { analyticsRoutes } from "./routes/analytics.ts";
 import { captureRoutes } from "./routes/capture.ts";
+import { pcapRoutes } from "./routes/pcap.ts";
 import { devicePageRoutes } from "./routes/device-page.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { flowRoutes } from "./routes/flows.ts";
@@ -68,6 +69,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   app.route("/", threatRoutes(ctx));
   app.route("/", analyticsRoutes(ctx));
   app.route("/", captureRoutes(ctx));
+  app.route("/", pcapRoutes(ctx));
   if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

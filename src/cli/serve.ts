@@ -14,6 +14,7 @@ import { StorageError } from "../storage/db.ts";
 import { cliError } from "./errors.ts";
 import { CollectorError } from "../export/collectors.ts";
 import { exportSettings } from "../export/setup.ts";
+import { ringDirProblem, ringFiles } from "../pcap-ring/settings.ts";
 
 const HELP = `Usage: netinsight serve [options]
 
@@ -42,6 +43,9 @@ Options:
                            tcp://HOST:PORT (repeatable; IPFIX_COLLECTORS)
       --netflow9 C         the same as NetFlow v9 (repeatable; NETFLOW9_COLLECTORS)
       --ipfix-biflow       IPFIX as RFC 5103 biflows, not one record per direction (IPFIX_BIFLOW)
+      --pcap-ring-mb N     keep the most recent N MB of packets on disk for the pcap downloads of
+                           threats, flows and devices (PCAP_RING_MB, default 0: off, nothing written)
+      --pcap-ring-dir DIR  where the ring's files go (PCAP_RING_DIR, default pcap-ring beside the database)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
       --user NAME          started as root: switch to this user once capture and database are open
@@ -71,6 +75,8 @@ const OPTIONS = {
   ipfix: { type: "string", multiple: true },
   netflow9: { type: "string", multiple: true },
   "ipfix-biflow": { type: "boolean" },
+  "pcap-ring-mb": { type: "string" },
+  "pcap-ring-dir": { type: "string" },
   "log-level": { type: "string" },
   "single-thread": { type: "boolean", default: false },
   user: { type: "string" },
@@ -102,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     LOG_LEVEL: values["log-level"], RUN_AS_USER: values.user,
     IPFIX_COLLECTORS: values.ipfix?.join(","), NETFLOW9_COLLECTORS: values.netflow9?.join(","),
     IPFIX_BIFLOW: values["ipfix-biflow"] ? "true" : undefined,
+    PCAP_RING_MB: values["pcap-ring-mb"], PCAP_RING_DIR: values["pcap-ring-dir"],
   };
   let config;
   try {
@@ -111,6 +118,8 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL);
+  const ringProblem = ringDirProblem(config);
+  if (ringProblem) return cliError(`serve: ${ringProblem}`, 2);
   let exportTo;
   try {
     exportTo = await exportSettings(config);
@@ -169,7 +178,7 @@ export async function run(argv: string[]): Promise<number> {
   if (runAs) {
     // The capture handle and database stay open across the switch; nothing needs root from here on.
     try {
-      dropPrivileges(runAs, databaseFiles(config.DATABASE_PATH), dbDirExisted ? [] : [dbDir]);
+      dropPrivileges(runAs, [...databaseFiles(config.DATABASE_PATH), ...ringFiles(config)], dbDirExisted ? [] : [dbDir]);
       log.info(`running as ${runAs.name} (uid ${runAs.uid}) from now on; restarting capture needs CAP_NET_RAW and CAP_NET_ADMIN`);
     } catch (e) {
       log.error(`serve: ${(e as Error).message}; stopping rather than running as root`);

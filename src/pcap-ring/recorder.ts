@@ -94,13 +94,14 @@ export class PacketRecorder {
     }
   }
 
-  #keptFile(id: string): string {
-    return path.join(this.keptDir, `threat-${id.replace(/[^A-Za-z0-9_-]/g, "_")}.pcapng`);
+  /** Named by id and first sighting: a threat id from an older database never finds another threat's file. */
+  #keptFile(t: Threat): string {
+    return path.join(this.keptDir, `threat-${t.id.replace(/[^A-Za-z0-9_-]/g, "_")}-${Math.round(t.firstSeen * 1000)}.pcapng`);
   }
 
   #keep(t: Threat): void {
     let st = this.#kept.get(t.id);
-    const file = this.#keptFile(t.id);
+    const file = this.#keptFile(t);
     if (st && st.total >= KEEP_MAX_PACKETS) return;
     const flows = this.#involved(t);
     if (flows.size === 0) return;
@@ -154,7 +155,7 @@ export class PacketRecorder {
   /** A threat's packets: its kept file, else whatever the ring still holds of its flows; null when none. */
   threatPcap(t: Threat): Uint8Array | null {
     this.keepPending();
-    const file = this.#keptFile(t.id);
+    const file = this.#keptFile(t);
     if (existsSync(file)) return new Uint8Array(readFileSync(file));
     const flows = this.#involved(t);
     const perFlow = new Map<number, number>();

@@ -23,6 +23,7 @@ import type { WorkerInit } from "../service/worker-protocol.ts";
 import { MemoryGuard } from "../util/memory.ts";
 import { VERSION } from "../version.ts";
 import type { ExportSettings } from "../export/exporter.ts";
+import { ringDir } from "../pcap-ring/settings.ts";
 
 export interface RunningService {
   version: string;
@@ -77,6 +78,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
     interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
     export: opts.export,
+    ring: config.PCAP_RING_MB > 0 ? { dir: ringDir(config), capMb: config.PCAP_RING_MB } : undefined,
   };
   let pipeline: Pipeline;
   try {
@@ -180,7 +182,7 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   const service = await NetInsightService.create({
     storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
     maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
-    blocklists: init.blocklists, log, export: init.export,
+    blocklists: init.blocklists, log, export: init.export, ring: init.ring,
   });
   service.start();
   return {

@@ -114,4 +114,20 @@ export interface ServiceContext {
   };
   analytics(q: { hours: number; now: number }): Maybe<AnalyticsAnswer>;
   protocols(q: { hours?: number; now: number }): Maybe<ProtocolsAnswer>;
+  /** The packets behind threats, flows and devices (src/pcap-ring/); absent when the ring is off. */
+  packets?: {
+    download(q: PcapQuery): Maybe<PcapDownload>;
+  };
 }
+
+/** A pcap download: what it is about (a threat, a flow, a device's last minutes). */
+export type PcapQuery =
+  | { kind: "threat"; id: string }
+  | { kind: "flow"; id: string }
+  | { kind: "device"; id: string; minutes: number };
+
+/** The file (pcapng), or why there is none: no such threat/flow/device, or none of its packets kept. */
+export type PcapDownload =
+  | { status: "ok"; bytes: Uint8Array; filename: string }
+  | { status: "unknown" }
+  | { status: "empty" };

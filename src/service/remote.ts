@@ -38,6 +38,8 @@ export class PipelineWorker {
   #capture: CaptureState | null = null;
   #startedAt = Date.now();
   #exited = false;
+  /** The packet ring is on (its downloads are answered by the worker). */
+  #ring = false;
   #snapshot: LiveSnapshot | null = null;
   /** This thread's own read-only connection: stored flows are read here, never waiting for the worker. */
   #reader: StorageReader | null = null;
@@ -62,6 +64,7 @@ export class PipelineWorker {
     const pw = new PipelineWorker(worker, bus);
     try {
       pw.#startedAt = await pw.ops.init(init);
+      pw.#ring = init.ring !== undefined;
       // The worker has created and migrated the database; WAL lets this connection read alongside it.
       pw.#reader = openReader(init.databasePath);
     } catch (err) {
@@ -178,6 +181,7 @@ export class PipelineWorker {
       capture: ops.capture,
       analytics: ops.analytics,
       protocols: ops.protocols,
+      packets: this.#ring ? ops.packets : undefined,
     };
   }
 

@@ -16,6 +16,9 @@ import type { ThreatDismissal, ThreatWithDismissal } from "../threats/dismissal.
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
 import type { ExportSettings, FlowExporter } from "../export/exporter.ts";
+import { PacketRecorder } from "../pcap-ring/recorder.ts";
+import { pcapDownload } from "../pcap-ring/download.ts";
+import type { PcapDownload, PcapQuery } from "./context.ts";
 import { attachExporter } from "../export/setup.ts";
 import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
@@ -43,6 +46,8 @@ export interface ServiceOptions {
   log?: Logger;
   /** IPFIX / NetFlow v9 export (src/export/). */
   export?: ExportSettings;
+  /** The on-disk packet ring (src/pcap-ring/), when PCAP_RING_MB > 0. */
+  ring?: { dir: string; capMb: number };
 }
 
 export class NetInsightService {
@@ -62,6 +67,8 @@ export class NetInsightService {
   readonly memory: MemoryGuard;
   /** Flow export, when collectors are configured. */
   exporter: FlowExporter | null = null;
+  /** The packet ring, when on. */
+  recorder: PacketRecorder | null = null;
   /** Users' edits by device id, and the latest dismissal by threat id (both small; kept in memory). */
   readonly #edits = new Map<string, DeviceEdit>();
   readonly #dismissals = new Map<string, ThreatDismissal>();
@@ -97,6 +104,12 @@ export class NetInsightService {
     });
     const service = new NetInsightService(opts, opts.storage, { ...pipeline, rollup: pipeline.rollup! }, rollups, opts.bus ?? new LiveBus());
     if (opts.export) service.exporter = await attachExporter(pipeline.engine, opts.export);
+    if (opts.ring) {
+      const recorder = new PacketRecorder({ ...opts.ring, flows: (q) => service.flows.list(q), log: (m) => log.warn(m) });
+      recorder.attach(pipeline.engine);
+      pipeline.threats.onChange((t) => recorder.threatChanged(t));
+      service.recorder = recorder;
+    }
     return service;
   }
 
@@ -146,6 +159,7 @@ export class NetInsightService {
   #everySecond(): void {
     this.capture.tick();
     this.exporter?.flush();
+    this.recorder?.keepPending();
     this.pipeline.threats.flush();
     const s = this.capture.status();
     const e = this.pipeline.engine.stats;
@@ -261,6 +275,7 @@ export class NetInsightService {
     const flush = this.writer.lastFlush;
     if (flush?.error) problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
     if (this.exporter) problems.push(...this.exporter.problems());
+    if (this.recorder) problems.push(...this.recorder.problems());
     if (this.writer.droppedRows > 0) problems.push(`storage: ${this.writer.droppedRows} flow updates dropped while the database could not be written`);
     return {
       version: this.version,
@@ -360,6 +375,7 @@ export class NetInsightService {
     const { engine, threats, rollup } = this.pipeline;
     engine.finish();
     await this.exporter?.close();
+    this.recorder?.close();
     threats.flush();
     try {
       rollup.close();
@@ -380,6 +396,17 @@ export class NetInsightService {
  * and across the worker boundary by worker.ts's dispatcher and remote.ts's typed proxy (rpc.ts).
  * A new operation is one entry here (and in ServiceContext when the API reads it).
  */
+/** A threat's, flow's or device's packets from the ring (the ring off: nothing). */
+function ringDownload(s: NetInsightService, q: PcapQuery): PcapDownload {
+  if (!s.recorder) return { status: "empty" };
+  return pcapDownload(s.recorder, q, {
+    threat: (id) => s.pipeline.threats.get(id),
+    flow: (id) => s.flows.get(id),
+    device: (id) => s.pipeline.devices.get(id),
+    now: () => s.clock(Date.now() / 1000),
+  });
+}
+
 export function serviceOperations(s: NetInsightService) {
   return {
     flows: s.flows,
@@ -392,6 +419,7 @@ export function serviceOperations(s: NetInsightService) {
     },
     analytics: (q: { hours: number; now: number }) => s.analytics(q),
     protocols: (q: { hours?: number; now: number }) => s.protocols(q),
+    packets: { download: (q: PcapQuery) => ringDownload(s, q) },
     /** Feeds a capture file at `speed` times real time, again and again with `loop` (serve --read). */
     feedFile: (path: string, speed: number, filter?: string, loop = false) => s.feedFile(path, speed, filter, loop),
   } satisfies Omit<ServiceContext, "version" | "startedAt" | "health"> & Record<string, unknown>;
@@ -401,5 +429,6 @@ export type ServiceOperations = ReturnType<typeof serviceOperations>;
 
 /** The ServiceContext the API reads when the pipeline runs in this thread. */
 export function serviceContext(s: NetInsightService): ServiceContext {
-  return { version: s.version, startedAt: s.startedAt, health: () => s.health(), ...serviceOperations(s) };
+  const ops = serviceOperations(s);
+  return { version: s.version, startedAt: s.startedAt, health: () => s.health(), ...ops, packets: s.recorder ? ops.packets : undefined };
 }

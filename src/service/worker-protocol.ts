@@ -24,6 +24,7 @@ export interface WorkerInit {
   blocklists?: string[];
   logLevel: "debug" | "info" | "warn" | "error";
   export?: ExportSettings;
+  ring?: { dir: string; capMb: number };
 }
 
 /** Starting and stopping the pipeline in the worker. */
