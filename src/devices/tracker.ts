@@ -199,8 +199,12 @@ export class DeviceTracker implements Analyzer {
     }
   }
 
-  /** Emits every pending change now (end of a capture file, shutdown). */
+  /**
+   * Emits every pending change now (end of a capture file, shutdown). Flows in progress are recounted
+   * first: those the end of the capture just ended are no longer counted twice.
+   */
   flush(): void {
+    if (this.activeFlows) this.countLive(this.activeFlows());
     this.changes.flush();
   }
 

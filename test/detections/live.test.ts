@@ -14,7 +14,7 @@ import { play } from "./record.ts";
 import { describeThreat, formatMatrix, judge, type Verdict } from "./verdict.ts";
 
 /** Quick rows covering scans, floods, DNS, ARP, logins and a benign day. */
-const SUBSET = ["nmap-sS", "syn-flood", "dga-60", "ssh-hydra-t16", "arpspoof", "web-sqli", "benign-cdn-names"];
+const SUBSET = ["nmap-sS", "syn-flood", "dga-60", "ssh-hydra-t16", "arpspoof", "web-sqli", "benign-browsing"];
 const TOOLS = ["ip", "tcpdump", "dnsmasq", "socat", "curl", "dig", "nmap", "hping3", "hydra", "arpspoof", "sshd", "lighttpd"];
 
 const env = process.env.NI_MATRIX_LIVE;

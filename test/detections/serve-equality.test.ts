@@ -2,7 +2,7 @@
  * `serve --read` raises what `analyze --json` raises (issue 12, item 5): every matrix capture fed
  * through the service (its pipeline, storage and REST API) and read back from /api/threats must give
  * the same threats as the analyze report: same types, sources, targets and counts. At the end of the
- * file every open flow goes through the detectors, and no flow stays active. The pipeline runs in the
+ * file every open flow goes through the detectors and the device counters, and no flow stays active. The pipeline runs in the
  * test's thread (`serve --single-thread`): the same service code the worker runs, without a second copy
  * of libpcap loaded into this process.
  */
@@ -27,14 +27,19 @@ type ApiThreat = ReturnType<typeof toApiThreat>;
 /** What must agree: the threat, whom it names, and how often it was seen. */
 const key = (t: ApiThreat) => [t.type, t.sourceIp ?? "-", t.sourceMac ?? "-", t.targetIp ?? "-", t.targetPort ?? "-", `x${t.count}`].join(" ");
 
-async function viaAnalyze(pcap: string): Promise<string[]> {
+/** Each device's traffic counters: a short file's flows must reach them in serve as in analyze. */
+const counters = (d: { mac: string; packetsSent: number; bytesSent: number; packetsReceived: number; bytesReceived: number }) =>
+  `${d.mac} ${d.packetsSent}/${d.bytesSent} ${d.packetsReceived}/${d.bytesReceived}`;
+
+async function viaAnalyze(pcap: string): Promise<{ threats: string[]; devices: string[] }> {
   const analysis = buildPipeline();
   await analyzeFile(pcap, { engine: analysis.engine, collectFlows: false });
   analysis.threats.flush();
-  return analysis.threats.list().map(toApiThreat).map(key).sort();
+  analysis.devices.flush();
+  return { threats: analysis.threats.list().map(toApiThreat).map(key).sort(), devices: analysis.devices.list().map(counters).sort() };
 }
 
-async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; activeFlows: number; status: Record<string, unknown> }> {
+async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; devices: string[]; activeFlows: number; status: Record<string, unknown> }> {
   const config = ConfigSchema.parse({
     DATABASE_PATH: join(work, `serve-${n}.db`), HOST: "127.0.0.1", PORT: String(await freePort()), API_TOKEN: TOKEN, LOG_LEVEL: "error",
   });
@@ -53,7 +58,8 @@ async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; a
     }
     const { threats } = (await get("/api/threats?limit=1000")) as { threats: ApiThreat[] };
     const flows = (await get("/api/flows?status=active&limit=1")) as { total?: number; flows: unknown[] };
-    return { threats: threats.map(key).sort(), activeFlows: flows.total ?? flows.flows.length, status };
+    const { devices } = (await get("/api/devices")) as { devices: Parameters<typeof counters>[0][] };
+    return { threats: threats.map(key).sort(), devices: devices.map(counters).sort(), activeFlows: flows.total ?? flows.flows.length, status };
   } finally {
     await svc.stop();
   }
@@ -68,7 +74,8 @@ describe("serve --read + /api/threats agrees with analyze --json on every matrix
     test.skipIf(!existsSync(pcap))(`${row.id}`, async () => {
       const expected = await viaAnalyze(pcap);
       const got = await viaServe(pcap, n);
-      expect(got.threats).toEqual(expected);
+      expect(got.threats).toEqual(expected.threats);
+      expect(got.devices).toEqual(expected.devices);
       expect(got.status.running).toBe(false);
       expect(got.activeFlows).toBe(0);
     }, 60_000);
