@@ -113,6 +113,17 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
     expect(t.evidence).toMatchObject({ largestRequestBytes: 16368, largestResponseBytes: 16384 }); // Zeek: record 16368, message 16384
   });
 
+  test("attacks/ndpi_emotet: the two DLL downloads nDPI flags as binary transfers, from the infected hosts", async () => {
+    const rows = ofType(await threatsOf("attacks/ndpi_emotet.pcap"), "malware_download").map((t) => `${t.sourceIp} ${t.targetIp}`).sort();
+    expect(rows).toEqual(["10.4.20.102 107.161.178.210", "10.4.25.101 77.105.36.156"]);
+  });
+
+  test("attacks/ndpi_trickbot: the POST check-in to a bare IP on port 7080 with an MSIE 7 on Windows 10 agent", async () => {
+    const [t] = ofType(await threatsOf("attacks/ndpi_trickbot.pcap"), "malware_c2");
+    expect(t).toMatchObject({ sourceIp: "10.12.29.101", targetIp: "82.118.225.196", targetPort: 7080 });
+    expect(t.evidence.traits).toEqual(expect.arrayContaining(["impossible-user-agent", "non-standard-port"]));
+  });
+
   test("attacks/suri_zerologon-bug-5162: Netlogon authentications with all-zero credentials, all denied", async () => {
     const [t] = ofType(await threatsOf("attacks/suri_zerologon-bug-5162.pcap"), "zerologon");
     expect(t).toMatchObject({ sourceIp: "192.168.56.104", targetIp: "192.168.56.102", targetPort: 49674 });

@@ -13,6 +13,7 @@ import { createDhcpStarvationDetector } from "./dhcp-starvation.ts";
 import { createDnsTunnelDetector } from "./dns-tunnel.ts";
 import { createHostSweepDetector } from "./host-sweep.ts";
 import { createHttpAttackDetector } from "./http-attack.ts";
+import { createHttpMalwareDetector } from "./http-malware.ts";
 import { createIcmpFloodDetector } from "./icmp-flood.ts";
 import { createPortScanDetector } from "./port-scan.ts";
 import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
@@ -48,6 +49,7 @@ export const DETECTORS = {
   cleartextCredentials: createCleartextCredentialsDetector,
   blocklist: createBlocklistDetector,
   httpAttack: createHttpAttackDetector,
+  httpMalware: createHttpMalwareDetector,
   zerologon: createZerologonDetector,
   tlsHeartbeat: createTlsHeartbeatDetector,
 } as const;

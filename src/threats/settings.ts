@@ -88,6 +88,9 @@ export const ThreatSettingsSchema = z.object({
   blocklists: z.array(z.string()).default([]),
   blocklistReloadSeconds: seconds.default(10),
 
+  /** Bot traits (odd port, impossible or random User-Agent, random path, POST) besides a bare internet IP that make an HTTP request a malware check-in. */
+  malwareC2Traits: count.default(2),
+
   /** A TLS heartbeat record larger than this is not a keep-alive (OpenSSL's are ~40 bytes, ~100 encrypted); Heartbleed asks for up to 64 KB. */
   tlsHeartbeatMaxBytes: count.default(512),
 
