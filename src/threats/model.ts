@@ -14,7 +14,7 @@ export const THREAT_TYPES = [
   // the local segment
   "arp_spoofing", "rogue_dhcp", "dhcp_starvation", "rogue_router_advertisement", "new_device",
   // DNS and command and control
-  "dns_tunneling", "dga", "beaconing", "blocklist", "intel_match",
+  "dns_tunneling", "dga", "beaconing", "blocklist", "intel_match", "malware_download", "malware_c2",
   // what a request or a payload says
   "http_attack", "sql_injection", "xss", "command_injection", "path_traversal", "log4shell", "heartbleed", "zerologon",
 ] as const;
