@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
 import { buildPipeline } from "../engine/pipeline.ts";
 import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
-import { buildReport, printHuman } from "./report.ts";
+import { buildReport, printHuman, writeJsonReport } from "./report.ts";
 import { cliError } from "./errors.ts";
 import { ConfigError, loadExportConfig } from "../config.ts";
 import { CollectorError } from "../export/collectors.ts";
@@ -112,12 +112,17 @@ export async function run(argv: string[]): Promise<number> {
       await exporter.close(EXPORT_DRAIN_MS);
       for (const p of exporter.problems()) console.error(`warning: ${p}`);
     }
-    const report = buildReport(result, analysis);
-    if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
-    else printHuman(report, top);
+    if (values.json) await writeJsonReport(result, analysis, writeStdout);
+    else printHuman(buildReport(result, analysis), top);
     if (result.summary.readError) console.error(`warning: ${result.summary.readError} (the packets before it are in the report)`);
     return 0;
   } catch (e) {
     return cliError(`analyze: ${(e as Error).message}`, 1);
   }
+}
+
+/** Writes to stdout, waiting when the pipe is full (the report is written in pieces). */
+function writeStdout(chunk: string): Promise<void> | void {
+  if (process.stdout.write(chunk)) return;
+  return new Promise((resolve) => process.stdout.once("drain", () => resolve()));
 }

@@ -7,6 +7,31 @@ import type { Pipeline } from "../engine/pipeline.ts";
 
 /** The report: the same JSON shapes as the REST API's flows, devices, threats and protocols. */
 export function buildReport(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices" | "threats">) {
+  const { flows: _, ...rest } = reportWithoutFlows(r, analysis);
+  return { summary: rest.summary, flows: r.flows.map(toApiFlow), devices: rest.devices, threats: rest.threats, protocols: rest.protocols };
+}
+
+/** Flows converted and serialised per chunk, so the whole report never exists twice in memory. */
+const FLOWS_PER_CHUNK = 2000;
+
+/**
+ * Writes `JSON.stringify(buildReport(r, analysis)) + "\n"` in pieces (the same bytes): a capture
+ * with a hundred thousand flows would otherwise hold every flow as a record, as an API object and
+ * as one giant string at once.
+ */
+export async function writeJsonReport(r: AnalyzeResult, analysis: Pick<Pipeline, "devices" | "threats"> | undefined,
+  write: (chunk: string) => void | Promise<void>): Promise<void> {
+  const report = reportWithoutFlows(r, analysis);
+  await write(`{"summary":${JSON.stringify(report.summary)},"flows":[`);
+  for (let i = 0; i < r.flows.length; i += FLOWS_PER_CHUNK) {
+    const chunk = r.flows.slice(i, i + FLOWS_PER_CHUNK).map((f) => JSON.stringify(toApiFlow(f))).join(",");
+    await write(i === 0 ? chunk : "," + chunk);
+  }
+  await write(`],"devices":${JSON.stringify(report.devices)},"threats":${JSON.stringify(report.threats)},` +
+    `"protocols":${JSON.stringify(report.protocols)}}\n`);
+}
+
+function reportWithoutFlows(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices" | "threats">) {
   const s = r.summary;
   analysis?.devices.flush();
   analysis?.threats.flush();
@@ -26,7 +51,7 @@ export function buildReport(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices
       flowsEvicted: s.flowsEvicted,
       readError: s.readError,
     },
-    flows: r.flows.map(toApiFlow),
+    flows: null,
     devices: analysis ? analysis.devices.list().map(toApiDevice) : [],
     threats: analysis ? analysis.threats.list({}).map(toApiThreat) : [],
     protocols: summarizeProtocols(r.flows),

@@ -8,6 +8,7 @@ import { ipv4Name, ipv6At, macName, macNumberAt } from "../decode/addr.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
+import { BY_PAYLOAD } from "../flows/labels.ts";
 import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
 import { MESSAGE_PORT_FLAGS, MESSAGE_PORTS, STREAM_SNIFFERS, type Assembler, type Sniffer } from "./registry.ts";
 import { decodeNdp } from "../decode/ndp.ts";
@@ -75,17 +76,10 @@ export class Dispatcher {
   }
 
   private inspect(p: Packet, index: number, dir: number, sniffers: readonly Sniffer[]): void {
-    const labels = this.flows.labels[index];
-    if (labels?.serviceBy !== "payload") {
+    const labels = this.flows.labels;
+    if (labels.serviceBy[index] !== BY_PAYLOAD) {
       const guess = identifyService(p.bytes, p.payloadOff, p.payloadLength, p.ipProtocol, p.srcPort, p.dstPort);
-      if (guess && (guess.by === "payload" || !labels?.service)) {
-        if (labels) {
-          labels.service = guess.service;
-          labels.serviceBy = guess.by;
-        } else {
-          this.flows.labels[index] = { service: guess.service, serviceBy: guess.by };
-        }
-      }
+      if (guess && (guess.by === "payload" || labels.columns.service[index] === 0)) labels.setService(index, guess.service, guess.by);
     }
     // Continue messages that began in an earlier packet of this direction.
     const pending = this.pending.get(index);

@@ -53,7 +53,6 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
   const portA = ports >>> 16, portB = ports & 0xffff;
   const st = t.state[i];
   const i2 = i * 2;
-  const labels = t.labels[i];
   const isTcp = ipProtocol === 6;
   const record: FlowRecord = {
     id: String(t.ids[i]),
@@ -76,14 +75,15 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
     status: st === ST_CLOSED || st === ST_RESET ? "closed" : "active",
     tcpState: isTcp ? TCP_STATES[st] ?? "attempt" : null,
     tcpFlags: isTcp ? tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]) : "",
-    service: labels?.service ?? null,
-    serviceBy: labels?.serviceBy ?? null,
-    hostname: labels?.hostname ?? null,
-    application: labels?.application ?? null,
-    category: labels?.category ?? null,
-    srcDeviceId: labels?.srcDeviceId ?? null,
-    dstDeviceId: labels?.dstDeviceId ?? null,
+    service: null,
+    serviceBy: null,
+    hostname: null,
+    application: null,
+    category: null,
+    srcDeviceId: null,
+    dstDeviceId: null,
   };
+  t.labels.apply(i, record);
   withShape(record, t.shapeOf(i));
   return record;
 }
@@ -95,7 +95,6 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
 export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void {
   const i2 = i * 2;
   const st = t.state[i];
-  const labels = t.labels[i];
   r.packetsSent = t.packets[i2];
   r.bytesSent = t.bytes[i2];
   r.packetsReceived = t.packets[i2 + 1];
@@ -106,11 +105,5 @@ export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void 
     r.tcpState = TCP_STATES[st] ?? "attempt";
     r.tcpFlags = tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]);
   }
-  r.service = labels?.service ?? null;
-  r.serviceBy = labels?.serviceBy ?? null;
-  r.hostname = labels?.hostname ?? null;
-  r.application = labels?.application ?? null;
-  r.category = labels?.category ?? null;
-  r.srcDeviceId = labels?.srcDeviceId ?? null;
-  r.dstDeviceId = labels?.dstDeviceId ?? null;
+  t.labels.apply(i, r);
 }

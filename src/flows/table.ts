@@ -10,6 +10,7 @@ import { flowKey, hashKey, KEY_WORDS } from "./key.ts";
 import { toFlowRecord } from "./snapshot.ts";
 import { SHAPE_PACKETS, wirePayloadLength } from "./shape.ts";
 import { TimerWheel } from "./wheel.ts";
+import { FlowLabelColumns, type FlowLabels } from "./labels.ts";
 import { ST_ATTEMPT, ST_CLOSED, ST_ESTABLISHED, ST_NONE, ST_RESET } from "./state.ts";
 import type { FlowRecord } from "./record.ts";
 
@@ -27,7 +28,7 @@ export const DEFAULT_MAX_FLOWS = 262_144;
 
 
 export type EndReason = "idle" | "closed" | "evicted" | "shutdown";
-export type FlowLabels = Partial<Pick<FlowRecord, "service" | "serviceBy" | "hostname" | "application" | "category" | "srcDeviceId" | "dstDeviceId">>;
+export type { FlowLabels };
 
 export interface FlowTableOptions {
   maxFlows?: number;
@@ -67,7 +68,8 @@ export class FlowTable {
   /** Signed payload lengths of the first SHAPE_PACKETS payload packets ([i * SHAPE_PACKETS + k]). */
   readonly shapes: Int16Array;
   readonly shapeCount: Uint8Array;
-  readonly labels: (FlowLabels | undefined)[];
+  /** Service, host name, application, category and device ids, interned (see labels.ts). */
+  readonly labels: FlowLabelColumns;
   private readonly free: Int32Array;
   private freeTop: number;
   private highWater = 0;
@@ -124,7 +126,7 @@ export class FlowTable {
     this.payloadSeen = new Uint8Array(max * 2);
     this.shapes = new Int16Array(max * SHAPE_PACKETS);
     this.shapeCount = new Uint8Array(max);
-    this.labels = new Array(max);
+    this.labels = new FlowLabelColumns(max);
     this.wheel = new TimerWheel(max);
     this.touched = new Uint8Array(max);
     this.touchedList = new Int32Array(max);
@@ -225,7 +227,7 @@ export class FlowTable {
     this.inspected[index] = 0;
     this.payloadSeen[i2] = this.payloadSeen[i2 + 1] = 0;
     this.shapeCount[index] = 0;
-    this.labels[index] = undefined;
+    this.labels.clear(index);
     if (this.created === 0) this.wheel.begin(p.ts);
     this.wheel.schedule(index, p.ts + this.timeoutOf(index));
     const id = this.nextId++;
@@ -331,7 +333,7 @@ export class FlowTable {
     this.removeFromIndex(index);
     this.wheel.cancel(index);
     this.inUse[index] = 0;
-    this.labels[index] = undefined;
+    this.labels.clear(index);
     this.idToIndex.delete(this.ids[index]);
     this.free[this.freeTop++] = index;
     this.size--;
@@ -392,9 +394,7 @@ export class FlowTable {
   label(id: string | number, patch: FlowLabels): boolean {
     const idx = this.indexOf(id);
     if (idx < 0) return false;
-    const labels = this.labels[idx];
-    if (labels) Object.assign(labels, patch); // records copy the fields, so in place is safe
-    else this.labels[idx] = { ...patch };
+    this.labels.set(idx, patch);
     return true;
   }
 
