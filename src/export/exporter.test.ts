@@ -109,3 +109,103 @@ describe("flow exporter", () => {
     expect(exporter.problems()[0]).toContain("tcp://127.0.0.1:9");
   });
 });
+
+/** A TCP "collector": reassembles the IPFIX stream of each connection into messages (RFC 7011 length field). */
+function tcpCollector(port = 0) {
+  const sessions: { sets: number[][]; sequences: number[]; counts: number[]; records: number }[] = [];
+  const server = Bun.listen<{ buf: Uint8Array; s: (typeof sessions)[number] }>({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      open(sock) {
+        const s = { sets: [], sequences: [], counts: [], records: 0 };
+        sessions.push(s);
+        sock.data = { buf: new Uint8Array(0), s };
+      },
+      data(sock, chunk) {
+        const joined = new Uint8Array(sock.data.buf.length + chunk.length);
+        joined.set(sock.data.buf);
+        joined.set(chunk, sock.data.buf.length);
+        let off = 0;
+        const v = new DataView(joined.buffer);
+        while (joined.length - off >= 16 && joined.length - off >= v.getUint16(off + 2)) {
+          const len = v.getUint16(off + 2);
+          const sets: number[] = [];
+          let count = 0;
+          for (let o = off + 16; o < off + len; o += v.getUint16(o + 2)) {
+            sets.push(v.getUint16(o));
+            // IPv4 uniflow records: 57 bytes of fixed fields, then six variable-length labels.
+            if (v.getUint16(o) === 256) {
+              for (let r = o + 4; r < o + v.getUint16(o + 2); count++) {
+                r += 57;
+                for (let l = 0; l < 6; l++) r += 1 + v.getUint8(r);
+              }
+            }
+          }
+          sock.data.s.records += count;
+          sock.data.s.counts.push(count);
+          sock.data.s.sets.push(sets);
+          sock.data.s.sequences.push(v.getUint32(off + 8));
+          off += len;
+        }
+        sock.data.buf = joined.slice(off);
+      },
+    },
+  });
+  return { server, sessions };
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !ok(); i++) await Bun.sleep(20);
+  if (!ok()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("IPFIX over TCP", () => {
+  test("templates open every connection, sequence numbers count data records, and a collector restart is survived", async () => {
+    let c = tcpCollector();
+    const port = c.server.port;
+    const engine = new Engine();
+    const exporter = await FlowExporter.create({
+      ...settings(port),
+      collectors: [{ format: "ipfix", transport: "tcp", host: "127.0.0.1", address: "127.0.0.1", port, text: `tcp://127.0.0.1:${port}` }],
+    }, engine);
+    engine.addAnalyzer(exporter);
+    const flows = (from: number, n: number) => {
+      for (let s = 0; s < n; s++) {
+        const batch = newBatch(1 << 16);
+        appendPacket(batch, T0 + from + s, 0, packet(20000 + from + s, 53, "10.0.0.1", "10.0.0.3"));
+        engine.processBatch(batch, 1);
+      }
+    };
+    await until("the connection", () => exporter.status()[0].connected);
+    flows(0, 100); // idle parts go out as the time passes: about 85 flows
+    exporter.flush();
+    await until("the records", () => c.sessions[0]?.records >= 80);
+    const first = c.sessions[0];
+    expect(first.sets[0]).toEqual([2]); // the template set comes first
+    // Each message's sequence number is the count of data records sent before it in the session.
+    let before = 0;
+    for (let i = 0; i < first.sequences.length; i++) {
+      expect(first.sequences[i]).toBe(before);
+      before += first.counts[i];
+    }
+    expect(Number.isInteger(before)).toBe(true);
+
+    // The collector goes away: flows keep coming, messages are dropped and counted.
+    c.server.stop(true);
+    await until("the loss to be seen", () => !exporter.status()[0].connected);
+    flows(100, 50);
+    exporter.flush();
+    expect(exporter.status()[0].droppedMessages).toBeGreaterThan(0);
+    // It comes back on the same port: a new session, templates first, sequence numbers from 0.
+    c = tcpCollector(port);
+    await until("the reconnection", () => exporter.status()[0].connected);
+    flows(150, 50);
+    exporter.flush();
+    await until("records on the new connection", () => (c.sessions[0]?.records ?? 0) > 0);
+    expect(c.sessions[0].sets[0]).toEqual([2]);
+    expect(c.sessions[0].sequences.slice(0, 2)).toEqual([0, 0]);
+    await exporter.close();
+    c.server.stop(true);
+  }, 20_000);
+});

@@ -88,7 +88,8 @@ export class FlowExporter implements Analyzer {
         : new IpfixEncoder({ biflow: settings.biflow, observationDomain: settings.observationDomain }, sink);
       target.transport = await openTransport(c, {
         queueBytes: settings.queueBytes,
-        onSession: () => {
+        onSession: (t) => {
+          target.transport = t;
           target.encoder.resetSession();
           target.encoder.sendTemplates();
           target.lastTemplates = Date.now();

@@ -35,8 +35,8 @@ export interface Transport {
 
 export interface TransportOptions {
   queueBytes?: number;
-  /** A new TCP connection is up: the exporter starts a new session (templates first). */
-  onSession?: () => void;
+  /** A new TCP connection is up: the exporter starts a new session (templates first) on this transport. */
+  onSession?: (t: Transport) => void;
 }
 
 abstract class QueuedTransport implements Transport {
@@ -177,13 +177,14 @@ class TcpTransport extends QueuedTransport {
   /** Bytes of the queue head already written (a partial write). */
   #written = 0;
 
-  constructor(c: Collector, queueBytes: number, private readonly onSession?: () => void) {
+  constructor(c: Collector, queueBytes: number, private readonly onSession?: (t: Transport) => void) {
     super(c, queueBytes);
   }
 
-  static async open(c: Collector, queueBytes: number, onSession?: () => void): Promise<TcpTransport> {
+  /** Connects in the background: a collector that is down never holds up start-up. */
+  static async open(c: Collector, queueBytes: number, onSession?: (t: Transport) => void): Promise<TcpTransport> {
     const t = new TcpTransport(c, queueBytes, onSession);
-    await t.#connect();
+    void t.#connect();
     return t;
   }
 
@@ -201,7 +202,7 @@ class TcpTransport extends QueuedTransport {
             this.stats.lastError = null;
             this.#retryMs = RECONNECT_FIRST_MS;
             this.#written = 0;
-            this.onSession?.();
+            this.onSession?.(this);
             this.kick();
           },
           drain: () => this.kick(),

@@ -18,6 +18,11 @@ export const WRITE_CHUNK = 2 << 20;
 export const MIN_RING_MB = 4;
 /** Index entries per MB of ring (an average packet of 128 bytes and more). */
 export const INDEX_PER_MB = 8192;
+/**
+ * At most this many packets are indexed (26 bytes each: 26 MB): a ring of more than ~128 MB of
+ * small packets reaches back as far as its newest million packets.
+ */
+export const MAX_INDEX = 1 << 20;
 
 export interface RingStats {
   /** Bytes handed to the ring / written to segment files. */
@@ -68,7 +73,7 @@ export class PacketRing {
     this.segmentBytes = Math.floor(capBytes / this.segments / 8) * 8;
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < this.segments; i++) this.#fds.push(openSync(this.segmentPath(i), "w+"));
-    this.#cap = Math.max(4096, Math.ceil((capBytes / (1 << 20)) * INDEX_PER_MB));
+    this.#cap = Math.min(MAX_INDEX, Math.max(4096, Math.ceil((capBytes / (1 << 20)) * INDEX_PER_MB)));
     this.#ts = new Float64Array(this.#cap);
     this.#flow = new Float64Array(this.#cap);
     this.#at = new Float64Array(this.#cap);
@@ -98,6 +103,7 @@ export class PacketRing {
     // A batch never straddles two segments: skip to the next segment when it does not fit.
     const inSeg = this.#pos % this.segmentBytes;
     if (inSeg + used > this.segmentBytes) this.#skipTo(this.#pos - inSeg + this.segmentBytes);
+    if (this.#stopped) return;
     if (this.#bufUsed + used > this.#buf.length && !this.#flush()) return;
     const base = this.#pos;
     if (used > this.#buf.length) return; // larger than a write chunk: cannot happen with capture batches
