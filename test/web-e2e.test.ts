@@ -246,7 +246,7 @@ describe.skipIf(!existsSync(CHROMIUM))("live view in headless Chromium", () => {
     await page.reload();
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 10_000 });
     expect(await page.isVisible("#token-dialog")).toBe(false);
-    await page.locator("#device-list li").first().waitFor();
+    await page.locator("#device-list li").first().waitFor({ timeout: 10_000 });
     await page.waitForFunction(() => (window as unknown as { netinsight: { chartPoints(): number } }).netinsight.chartPoints() >= 3, null, { timeout: 10_000 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);

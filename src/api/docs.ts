@@ -28,12 +28,26 @@ const REDOC_HTML = `<!doctype html>
 <title>NetInsight API reference</title><style>body { margin: 0; }</style></head>
 <body><redoc spec-url="/openapi.json"></redoc><script src="/docs/assets/redoc.standalone.js"></script></body></html>`;
 
+/** ReDoc's footer shows a logo from its CDN; the page points it at our own icon instead (no request leaves the box). */
+const REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+let redocText: Promise<string> | null = null;
+function redocWithoutCdn(): Promise<string> {
+  redocText ??= Bun.file(ASSETS["redoc.standalone.js"].file).text().then((t) => t.replaceAll(REDOC_CDN_LOGO, "/favicon.svg"));
+  return redocText;
+}
+
+/** The docs pages load only what this server serves. */
+const DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:";
+
 export function mountDocs(app: Hono<any>): void {
   app.get("/docs", (c) => c.html(SWAGGER_HTML));
-  app.get("/redoc", (c) => c.html(REDOC_HTML));
-  app.get("/docs/assets/:name", (c) => {
+  app.get("/redoc", (c) => c.html(REDOC_HTML, 200, { "content-security-policy": DOCS_CSP }));
+  app.get("/docs/assets/:name", async (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return c.json({ error: { code: "not_found", message: "no such asset" } }, 404);
+    if (c.req.param("name") === "redoc.standalone.js") {
+      return new Response(await redocWithoutCdn(), { headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" } });
+    }
     return new Response(Bun.file(asset.file), {
       headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
     });

@@ -53,7 +53,7 @@ export function macId(mac: string): string {
   return mac.replace(/:/g, "");
 }
 
-const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0];
+const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0, 0];
 
 export class DeviceState {
   readonly device: Device;

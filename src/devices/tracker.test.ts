@@ -269,11 +269,11 @@ describe("traffic of flows in progress", () => {
     t.observe(arp("b8:27:eb:00:00:01", "192.168.1.20", 1000));
     t.tick(1000);
     const pi = () => t.findByMac("b8:27:eb:00:00:01")!;
-    expect([pi().bytesSent, pi().bytesReceived]).toEqual([1000, 30000]);
+    expect([pi().bytesSent, pi().bytesReceived, pi().flowCount]).toEqual([1000, 30000, 1]);
     // The download goes on: the next recount follows it, without counting the first part twice.
     active = [{ ...active[0], packetsSent: 15, bytesSent: 1500, packetsReceived: 40, bytesReceived: 60000 }];
     t.tick(1000 + LIVE_COUNT_SECONDS);
-    expect([pi().bytesSent, pi().bytesReceived]).toEqual([1500, 60000]);
+    expect([pi().bytesSent, pi().bytesReceived, pi().flowCount]).toEqual([1500, 60000, 1]);
     // It ends with its totals; once it is gone from the table the counters are exactly the totals.
     const ended = { ...active[0], packetsSent: 16, bytesSent: 1600, packetsReceived: 41, bytesReceived: 61000 };
     active = [];

@@ -174,8 +174,8 @@ export class DeviceTracker implements Analyzer {
   private countLive(flows: FlowRecord[]): void {
     const sums = new Map<DeviceState, number[]>();
     const add = (st: DeviceState, pOut: number, bOut: number, pIn: number, bIn: number) => {
-      const s = sums.get(st) ?? [0, 0, 0, 0];
-      s[0] += pOut; s[1] += bOut; s[2] += pIn; s[3] += bIn;
+      const s = sums.get(st) ?? [0, 0, 0, 0, 0];
+      s[0] += pOut; s[1] += bOut; s[2] += pIn; s[3] += bIn; s[4]++;
       sums.set(st, s);
     };
     const byMac = (mac: string | null) => {
@@ -189,11 +189,13 @@ export class DeviceTracker implements Analyzer {
     }
     for (const st of this.registry.byId.values()) {
       const next = sums.get(st);
-      if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0) continue;
-      const now = next ?? [0, 0, 0, 0];
+      if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0 && !st.live[4]) continue;
+      const now = next ?? [0, 0, 0, 0, 0];
       const d = st.device;
       d.packetsSent += now[0] - st.live[0]; d.bytesSent += now[1] - st.live[1];
       d.packetsReceived += now[2] - st.live[2]; d.bytesReceived += now[3] - st.live[3];
+      // Flows in progress count too (a device whose flows are all still open is not at 0 flows).
+      d.flowCount += now[4] - (st.live[4] ?? 0);
       st.live = now;
       this.dirty(st);
     }

@@ -75,6 +75,8 @@ export class CaptureController {
   /** Privilege drops take CAP_NET_RAW with them: opening a capture again then needs capabilities. */
   readonly #startedAsRoot = process.getuid?.() === 0;
   #rateMark = { at: 0, packets: 0, bytes: 0 };
+  /** The capture clock's last reading while a file was read (capture time, wall time), so it goes on after a stop. */
+  #clockMark: { t: number; wall: number } | null = null;
   /** The pacing of the file being replayed, if any: the capture clock between packets. */
   #pacer: Pacer | null = null;
   /** Resolves when the current file feed has ended (tests and `serve --read` wait on it). */
@@ -239,14 +241,23 @@ export class CaptureController {
 
   /**
    * The capture's own clock (epoch seconds): for a paced file being replayed, the file's time now
-   * (it moves between packets, as a live capture's would); for a file read before, its newest
-   * packet (`lastSeen`); else the wall clock.
+   * (it moves between packets, as a live capture's would); once the file stopped, that time moving
+   * on with the wall clock; for live capture, the wall clock.
    */
   captureNow(lastSeen: number | null, wallNow = Date.now() / 1000): number {
     if (this.packetSource !== "file") return wallNow;
-    const paced = this.#run?.kind === "file" ? this.#pacer?.timeAt(performance.now()) ?? null : null;
-    if (paced !== null) return lastSeen === null ? paced : Math.max(paced, lastSeen);
-    return lastSeen ?? wallNow;
+    let t: number;
+    if (this.#run?.kind === "file") {
+      const paced = this.#pacer?.timeAt(performance.now()) ?? null;
+      t = paced === null ? lastSeen ?? wallNow : Math.max(paced, lastSeen ?? paced);
+      this.#clockMark = { t, wall: wallNow };
+    } else {
+      // Stopped: the clock goes on from where the file left it, at the wall clock's pace.
+      const mark = this.#clockMark ?? { t: lastSeen ?? wallNow, wall: wallNow };
+      this.#clockMark = mark;
+      t = mark.t + Math.max(0, wallNow - mark.wall);
+    }
+    return t;
   }
 
   async stop(): Promise<CaptureState> {

@@ -19,9 +19,19 @@ test("the page references only embedded assets, and every one of them is served"
   expect(refs.length).toBeGreaterThanOrEqual(4);
   expect(html).not.toMatch(/https?:\/\//);
   for (const ref of refs) expect(serveWebAsset(ref)?.status).toBe(200);
-  // ES module imports between the client files resolve under /assets/ too.
-  const main = await serveWebAsset("/assets/live.client.js")!.text();
-  for (const m of main.matchAll(/from "\.\/([^"]+)"/g)) expect(serveWebAsset(`/assets/${m[1]}`)?.status).toBe(200);
+  // ES module imports between the client files resolve under /assets/ too, transitively.
+  const seen = new Set<string>();
+  const walk = async (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const res = serveWebAsset(`/assets/${name}`);
+    expect(res?.status).toBe(200);
+    const text = await res!.text();
+    expect(text).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    for (const m of text.matchAll(/from "\.\/([^"]+)"/g)) await walk(m[1]!);
+  };
+  await walk("live.client.js");
+  expect(seen.size).toBeGreaterThanOrEqual(7);
 });
 
 test("assets: types, conditional GET, unknown names", async () => {
@@ -46,4 +56,18 @@ test("webAssetRoutes: / for browsers, /live always, falls through to JSON otherw
   expect((await app.request("/live")).headers.get("content-type")).toStartWith("text/html");
   expect((await app.request("/assets/live.css")).status).toBe(200);
   expect((await app.request("/assets/missing.css")).status).toBe(404);
+});
+
+test("the icon: /favicon.svg for the page, /favicon.ico for everything else", async () => {
+  const app = new Hono();
+  webAssetRoutes(app);
+  const svg = await app.request("/favicon.svg");
+  expect(svg.headers.get("content-type")).toStartWith("image/svg+xml");
+  expect(await svg.text()).toStartWith("<svg");
+  const ico = await app.request("/favicon.ico");
+  expect(ico.status).toBe(200);
+  expect(ico.headers.get("content-type")).toBe("image/x-icon");
+  const bytes = new Uint8Array(await ico.arrayBuffer());
+  expect([...bytes.subarray(0, 4)]).toEqual([0, 0, 1, 0]); // ICONDIR: reserved 0, type 1 (icon)
+  expect(await liveViewResponse().text()).toContain('href="/favicon.svg"');
 });

@@ -5,10 +5,16 @@
 import type { Hono } from "hono";
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
+import apiJs from "./api.client.js" with { type: "text" };
 import chartJs from "./chart.client.js" with { type: "text" };
+import deviceJs from "./device.client.js" with { type: "text" };
 import domJs from "./dom.client.js" with { type: "text" };
+import historyJs from "./history.client.js" with { type: "text" };
 import liveCss from "./live.css" with { type: "text" };
 import liveJs from "./live.client.js" with { type: "text" };
+// @ts-ignore: embedded as a file; the value is its path (in the executable: a $bunfs path)
+import faviconIco from "./favicon.ico" with { type: "file" };
+import faviconSvg from "./favicon.svg" with { type: "text" };
 import pageHtml from "./live.html" with { type: "text" };
 import renderJs from "./render.client.js" with { type: "text" };
 
@@ -31,12 +37,17 @@ function asset(body: string, type: string): Asset {
 const ASSETS = new Map<string, Asset>([
   ["live.client.js", asset(liveJs, JS)],
   ["chart.client.js", asset(chartJs, JS)],
+  ["api.client.js", asset(apiJs, JS)],
+  ["device.client.js", asset(deviceJs, JS)],
+  ["history.client.js", asset(historyJs, JS)],
   ["dom.client.js", asset(domJs, JS)],
   ["render.client.js", asset(renderJs, JS)],
   ["live.css", asset(liveCss, CSS)],
   ["uPlot.iife.min.js", asset(uplotJs, JS)],
   ["uPlot.min.css", asset(uplotCss, CSS)],
 ]);
+
+const ICON = asset(faviconSvg, "image/svg+xml");
 
 // Bun types an .html import as an HTMLBundle; with `type: "text"` it is the file's text.
 const PAGE = asset(pageHtml as unknown as string, "text/html; charset=utf-8");
@@ -86,6 +97,11 @@ export function prefersHtml(req: Request): boolean {
 // biome-ignore lint: any Hono app or OpenAPIHono, whatever its env
 export function webAssetRoutes(app: Hono<any, any, any>): void {
   app.get(LIVE_VIEW_PATH, (c) => liveViewResponse(c.req.raw));
+  // The icon: SVG for the page, .ico for whatever asks for /favicon.ico by habit (no 404 in every log).
+  app.get("/favicon.svg", (c) => respond(ICON, c.req.raw, { "cache-control": "public, max-age=86400" }));
+  app.get("/favicon.ico", () => new Response(Bun.file(faviconIco as unknown as string), {
+    headers: { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" },
+  }));
   app.get(`${ASSET_PREFIX}*`, (c) => serveWebAsset(c.req.path, c.req.raw) ?? c.notFound());
   app.get("/", async (c, next) => {
     if (prefersHtml(c.req.raw)) return liveViewResponse(c.req.raw);

@@ -4,17 +4,17 @@
 /**
  * @param {string} tag
  * @param {Record<string, string | boolean | ((e: Event) => void)> | null} [attrs]
- * @param {...(Node | string | number | null | undefined | false)} children
+ * @param {...(Node | string | number | null | undefined | false | (Node | string)[])} children
  */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (typeof v === "function") el.addEventListener(k.replace(/^on/, ""), v);
     else if (v === true) el.setAttribute(k, "");
-    else if (v !== false) el.setAttribute(k, v);
+    else if (v !== false && v !== undefined && v !== null) el.setAttribute(k, v);
   }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false || c === "") continue;
     el.append(typeof c === "object" ? c : String(c));
   }
   return el;
@@ -43,19 +43,54 @@ export function count(n) {
   return n >= 10000 ? `${(n / 1000).toFixed(n >= 100000 ? 0 : 1)}k` : String(Math.round(n));
 }
 
-/** "12 s ago" style, from an ISO time. @param {string | null | undefined} iso */
+// ---- time: every time on the page is the capture's own clock, in one format ----
+
+/** The capture's "now" (epoch ms): the newest stats time, else the wall clock. */
+let captureNowMs = 0;
+/** @param {number} ms */
+export function setCaptureNow(ms) {
+  if (Number.isFinite(ms)) captureNowMs = ms;
+}
+export function captureNow() {
+  return captureNowMs || Date.now();
+}
+
+const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+
+/** The one time format: 24-hour HH:MM:SS, local time. @param {number} ms */
+export function timeOfDay(ms) {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The date in the same style, YYYY-MM-DD. @param {number} ms */
+export function dateOf(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** HH:MM:SS, with the date before it when it is not the capture's current day. @param {string | null | undefined} iso */
+export function clock(iso) {
+  if (!iso) return "";
+  const ms = Date.parse(iso);
+  return dateOf(ms) === dateOf(captureNow()) ? timeOfDay(ms) : `${dateOf(ms)} ${timeOfDay(ms)}`;
+}
+
+/** The full date and time (tooltips, history). @param {string | number | null | undefined} t */
+export function fullTime(t) {
+  if (t === null || t === undefined) return "";
+  const ms = typeof t === "number" ? t : Date.parse(t);
+  return `${dateOf(ms)} ${timeOfDay(ms)}`;
+}
+
+/** "12 s ago" style, against the capture's clock. @param {string | null | undefined} iso */
 export function ago(iso) {
   if (!iso) return "";
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const s = Math.max(0, (captureNow() - Date.parse(iso)) / 1000);
   if (s < 60) return `${Math.round(s)} s ago`;
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return new Date(iso).toLocaleDateString();
-}
-
-/** @param {string | null | undefined} iso */
-export function clock(iso) {
-  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
+  return dateOf(Date.parse(iso));
 }
 
 /** A device Label ({ value, confidence }) or a plain string, as text. */

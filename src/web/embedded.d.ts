@@ -11,3 +11,7 @@ declare module "uplot/dist/uPlot.iife.min.js" {
   const text: string;
   export default text;
 }
+declare module "*.svg" {
+  const text: string;
+  export default text;
+}

@@ -1,54 +1,51 @@
 // The live view: asks for the API token once (kept in localStorage), loads the current state over
 // REST, then follows /ws. A rejected token asks again; a dropped socket reconnects with backoff.
+// Routes: #/ the overview, #/device/<id> a device's page.
+import { api, apiPaths, download, send, setToken, token, Unauthorized } from "./api.client.js";
 import { createThroughputChart } from "./chart.client.js";
-import { bitrate, bytes, clock, count, fill } from "./dom.client.js";
-import { deviceRows, flowRows, talkerRows, threatRows } from "./render.client.js";
+import { renderDevicePage } from "./device.client.js";
+import { bitrate, bytes, count, fill, fullTime, label, setCaptureNow, timeOfDay } from "./dom.client.js";
+import { createHistory } from "./history.client.js";
+import { bySeverity, deviceRows, flowRows, Names, talkerRows, threatRows } from "./render.client.js";
 
-const TOKEN_KEY = "netinsight.token";
-const TALKERS_REFRESH_MS = 10_000;
-const MAX_FLOWS_KEPT = 200;
+const REFRESH_MS = 10_000;
+const MAX_FLOWS_KEPT = 500;
+const MAX_FLOWS_SHOWN = 60;
+const DEVICES_SHOWN = 12;
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 15_000;
 const TOAST_MS = 4000;
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
 const state = {
   /** @type {Map<string, any>} */ devices: new Map(),
   /** @type {Map<string, any>} */ threats: new Map(),
   /** @type {Map<string, any>} */ flows: new Map(),
   /** @type {any} */ capture: null,
+  /** @type {any} */ stats: null,
+  loaded: false,
+  allDevices: false,
+  /** Scan groups the user opened in Recent flows. */ openGroups: new Set(),
+  pcap: { threats: false, flows: false },
 };
 const chart = createThroughputChart($("chart"));
+let names = new Names(state.devices);
+const history = createHistory({ names: () => names, onError: handleError });
+/** @type {any} */ let devicePage = null;
 
-class Unauthorized extends Error {}
-
-const token = () => localStorage.getItem(TOKEN_KEY) ?? "";
-
-async function api(path, init = {}) {
-  const res = await fetch(path, {
-    ...init,
-    headers: { ...init.headers, accept: "application/json", authorization: `Bearer ${token()}` },
-  });
-  if (res.status === 401) throw new Unauthorized("token rejected");
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
-  return body;
-}
-
-/** Shows the token form and resolves once the user submitted a token. */
-function askToken(message) {
+/** Shows the token form and resolves once the user submitted a token. The hint stays; an error shows beside it. */
+function askToken(error) {
   const dialog = /** @type {HTMLDialogElement} */ ($("token-dialog"));
   const input = /** @type {HTMLInputElement} */ ($("token-input"));
   const note = $("token-message");
-  if (message) {
-    note.textContent = message;
-    note.classList.add("error");
-  }
+  note.textContent = error ?? "";
+  note.classList.toggle("error", Boolean(error));
   input.value = "";
   if (!dialog.open) dialog.showModal();
+  input.focus();
   return new Promise((resolve) => {
     $("token-form").addEventListener("submit", () => {
-      localStorage.setItem(TOKEN_KEY, input.value.trim());
+      setToken(input.value.trim());
       resolve(undefined);
     }, { once: true });
   });
@@ -63,6 +60,11 @@ function toast(text) {
   toastTimer = setTimeout(() => (el.hidden = true), TOAST_MS);
 }
 
+function handleError(e) {
+  if (e instanceof Unauthorized) return void reauthenticate();
+  toast(String(/** @type {Error} */ (e)?.message ?? e));
+}
+
 // ---- rendering, batched per animation frame ----
 const dirty = new Set();
 let frame = 0;
@@ -72,18 +74,88 @@ function invalidate(part) {
 }
 function render() {
   frame = 0;
-  if (dirty.has("threats")) {
-    const rows = threatRows(state.threats, dismiss);
-    fill($("threat-list"), rows, $("threat-empty"));
-    $("threat-count").textContent = rows.length ? String(rows.length) : "";
+  if (dirty.has("devices")) names = new Names(state.devices);
+  // Lists wait for the first load: no "No active threats" behind the token dialog.
+  if (state.loaded) {
+    if (dirty.has("threats") || dirty.has("devices")) renderThreats();
+    if (dirty.has("devices")) renderDevices();
+    if (dirty.has("flows") || dirty.has("devices")) renderFlows();
   }
-  if (dirty.has("devices")) {
-    fill($("device-list"), deviceRows(state.devices), $("device-empty"));
-    $("device-count").textContent = state.devices.size ? String(state.devices.size) : "";
-  }
-  if (dirty.has("flows")) fill($("flow-list"), flowRows(state.flows), $("flow-empty"));
   if (dirty.has("capture")) renderCapture();
   dirty.clear();
+}
+
+const text = (el) => /** @type {HTMLInputElement} */ (el).value.trim().toLowerCase();
+
+function renderThreats() {
+  const status = $("threat-status").value;
+  const q = text($("threat-search"));
+  const sort = $("threat-sort").value;
+  const all = [...state.threats.values()];
+  let list = all.filter((t) => status === "all" || (status === "dismissed" ? t.status === "dismissed" : t.status !== "dismissed"));
+  if (q) list = list.filter((t) => [t.title, t.description, t.type, t.sourceIp, t.targetIp, t.dismissedBy, t.severity].join(" ").toLowerCase().includes(q));
+  list.sort(sort === "newest" ? (a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)) : sort === "count" ? (a, b) => b.count - a.count || bySeverity(a, b) : bySeverity);
+  fill($("threat-list"), threatRows(list, { onDismiss: dismiss, names, pcap: state.pcap.threats, onPcap: (t) => pcap("threat", t) }), $("threat-empty"));
+  $("threat-empty").textContent = q ? "No threat matches." : status === "dismissed" ? "Nothing dismissed yet." : status === "all" ? "No threats recorded." : "No active threats.";
+  const active = all.filter((t) => t.status !== "dismissed").length;
+  $("threat-count").textContent = active ? String(active) : "";
+  $("kpi-threats").textContent = String(active);
+}
+
+const v4key = (d) => {
+  const ip = (d.ips ?? []).find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
+  return ip ? ip.split(".").map((n) => n.padStart(3, "0")).join(".") : `~${d.ips?.[0] ?? "~"}`;
+};
+const DEVICE_SORTS = {
+  recent: (a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)),
+  name: (a, b) => names.name(a).localeCompare(names.name(b), undefined, { sensitivity: "base" }),
+  ip: (a, b) => v4key(a).localeCompare(v4key(b)),
+  traffic: (a, b) => (b.bytesSent + b.bytesReceived) - (a.bytesSent + a.bytesReceived),
+};
+
+function renderDevices() {
+  const q = text($("device-search"));
+  let list = [...state.devices.values()];
+  if (q) {
+    list = list.filter((d) => [names.name(d), label(d.suggested?.name), d.hostname, ...(d.ips ?? []), ...(d.macs ?? []), d.mac, label(d.vendor), label(d.type), label(d.os), d.notes]
+      .filter(Boolean).join(" ").toLowerCase().includes(q));
+  }
+  list.sort(DEVICE_SORTS[$("device-sort").value] ?? DEVICE_SORTS.recent);
+  const shown = state.allDevices || q ? list : list.slice(0, DEVICES_SHOWN);
+  fill($("device-list"), deviceRows(shown, names), $("device-empty"));
+  $("device-empty").textContent = q ? "No device matches." : "No devices seen yet.";
+  const more = $("device-more");
+  more.hidden = shown.length >= list.length;
+  more.textContent = `Show all ${list.length}`;
+  $("device-count").textContent = state.devices.size ? String(state.devices.size) : "";
+}
+
+function renderFlows() {
+  const q = text($("flow-search"));
+  const status = $("flow-status").value;
+  let list = [...state.flows.values()];
+  if (status) list = list.filter((f) => f.status === status);
+  if (q) {
+    list = list.filter((f) => {
+      const s = names.deviceOf(f.srcIp);
+      const d = names.deviceOf(f.dstIp);
+      return [f.srcIp, f.dstIp, f.hostname, f.application, f.service, f.protocol, s && names.name(s), d && names.name(d), String(f.dstPort)]
+        .filter(Boolean).join(" ").toLowerCase().includes(q);
+    });
+  }
+  list.sort($("flow-sort").value === "bytes"
+    ? (a, b) => (b.bytesSent + b.bytesReceived) - (a.bytesSent + a.bytesReceived)
+    : (a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)) || Number(b.id) - Number(a.id));
+  fill($("flow-list"), flowRows(list, names, {
+    pcap: state.pcap.flows, onPcap: (f) => pcap("flow", f), open: state.openGroups, max: MAX_FLOWS_SHOWN,
+    onToggle: (key) => {
+      if (state.openGroups.has(key)) state.openGroups.delete(key);
+      else state.openGroups.add(key);
+      renderFlows();
+      /** @type {HTMLElement | null} */ (document.querySelector(`tr[data-group="${CSS.escape(key)}"] button`))?.focus();
+    },
+  }), $("flow-empty"));
+  $("flow-empty").textContent = q || status ? "No flow matches." : "Waiting for flows…";
 }
 
 function renderCapture() {
@@ -92,13 +164,11 @@ function renderCapture() {
   btn.disabled = !c;
   if (!c) return;
   const source = c.mode === "file" ? `file ${String(c.file ?? "").split("/").pop()}` : c.interface ?? "interface";
-  const text = c.running
-    ? `capturing ${source}${c.since ? ` since ${clock(c.since)}` : ""}`
-    : `capture stopped${c.error ? `: ${c.error}` : ""}`;
-  $("capture-status").textContent = text;
+  $("capture-status").textContent = c.running ? `capturing ${source}` : `capture stopped${c.error ? `: ${c.error}` : ""}`;
   $("capture-status").dataset.running = String(Boolean(c.running));
   btn.textContent = c.running ? "Stop capture" : "Start capture";
   btn.className = c.running ? "danger" : "primary";
+  if (state.stats) showStats(state.stats, false);
 }
 
 // ---- state changes ----
@@ -113,20 +183,27 @@ function upsertFlow(f) {
   while (state.flows.size > MAX_FLOWS_KEPT) state.flows.delete(state.flows.keys().next().value);
 }
 
-function upsertThreat(t, event) {
-  if (event === "dismissed" || t.status === "dismissed") state.threats.delete(t.id);
-  else state.threats.set(t.id, t);
-  invalidate("threats");
-}
-
-function showStats(s) {
-  chart.push(s);
+function showStats(s, push = true) {
+  state.stats = s;
+  if (push) chart.push(s);
+  const ms = Date.parse(s.time);
+  setCaptureNow(ms);
+  $("capture-time").textContent = timeOfDay(ms);
+  $("capture-time").title = `Capture time: ${fullTime(ms)}`;
   $("kpi-bps").textContent = bitrate(s.bytesPerSecond);
   $("kpi-pps").textContent = count(s.packetsPerSecond);
-  $("kpi-flows").textContent = count(s.activeFlows);
+  // Flows still in the table once capture stopped are not active: nothing reaches them any more.
+  const running = state.capture ? state.capture.running : true;
+  $("kpi-flows").textContent = count(running ? s.activeFlows : 0);
+  $("kpi-flows").title = running ? "" : `${count(s.activeFlows)} flows were open when capture stopped`;
   $("kpi-devices").textContent = count(s.devices);
   $("kpi-drops").textContent = count(s.drops);
   $("kpi-drops").title = `${count(s.packets)} packets, ${bytes(s.bytes)} so far`;
+}
+
+function setDevice(d) {
+  state.devices.set(d.id, d);
+  invalidate("devices");
 }
 
 function onMessage(msg) {
@@ -135,10 +212,10 @@ function onMessage(msg) {
     case "flow":
       for (const f of msg.flows) upsertFlow(f);
       return invalidate("flows");
-    case "device":
-      state.devices.set(msg.device.id, msg.device);
-      return invalidate("devices");
-    case "threat": return upsertThreat(msg.threat, msg.event);
+    case "device": return setDevice(msg.device);
+    case "threat":
+      state.threats.set(msg.threat.id, msg.threat);
+      return invalidate("threats");
     case "capture": return setCapture(msg.status);
     case "error": return console.warn("live feed:", msg.error?.message);
   }
@@ -148,13 +225,22 @@ function onMessage(msg) {
 async function dismiss(id, btn) {
   btn.disabled = true;
   try {
-    await api(`/api/threats/${encodeURIComponent(id)}/dismiss`, { method: "POST" });
-    state.threats.delete(id);
+    const t = await send(`/api/threats/${encodeURIComponent(id)}/dismiss`, "POST", { by: "live view" });
+    state.threats.set(id, t);
     invalidate("threats");
+    devicePage?.refresh();
   } catch (e) {
     btn.disabled = false;
     if (e instanceof Unauthorized) return reauthenticate();
     toast(`Dismiss failed: ${e.message}`);
+  }
+}
+
+async function pcap(kind, x) {
+  try {
+    await download(`/api/${kind === "threat" ? "threats" : "flows"}/${encodeURIComponent(x.id)}/pcap`, `netinsight-${kind}-${x.id}.pcap`);
+  } catch (e) {
+    handleError(e);
   }
 }
 
@@ -163,7 +249,7 @@ async function toggleCapture() {
   const action = state.capture?.running ? "stop" : "start";
   btn.disabled = true;
   try {
-    setCapture(await api(`/api/capture/${action}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    setCapture(await send(`/api/capture/${action}`, "POST", {}));
   } catch (e) {
     if (e instanceof Unauthorized) return reauthenticate();
     toast(`Could not ${action} capture: ${e.message}`);
@@ -174,10 +260,35 @@ async function toggleCapture() {
 }
 
 // ---- loading ----
+/**
+ * Talkers of the flows the page holds, from each device's side: history is written a minute at a
+ * time, so in a capture's first minute the flows are the only record of who is talking.
+ */
+function liveTalkers() {
+  const by = new Map();
+  const add = (ip, sent, received) => {
+    const d = names.deviceOf(ip);
+    if (!d) return;
+    const t = by.get(d.id) ?? { deviceId: d.id, ip, name: names.name(d), bytesSent: 0, bytesReceived: 0, flows: 0 };
+    t.bytesSent += sent;
+    t.bytesReceived += received;
+    t.flows++;
+    by.set(d.id, t);
+  };
+  for (const f of state.flows.values()) {
+    add(f.srcIp, f.bytesSent ?? 0, f.bytesReceived ?? 0);
+    if (names.deviceOf(f.dstIp) !== names.deviceOf(f.srcIp)) add(f.dstIp, f.bytesReceived ?? 0, f.bytesSent ?? 0);
+  }
+  return [...by.values()].sort((a, b) => b.bytesSent + b.bytesReceived - (a.bytesSent + a.bytesReceived));
+}
+
 async function refreshTalkers() {
   try {
     const a = await api("/api/analytics?hours=1");
-    fill($("talker-list"), talkerRows(a?.topTalkers ?? []), $("talker-empty"));
+    const stored = a?.topTalkers ?? [];
+    const talkers = stored.length ? stored : liveTalkers();
+    $("talkers-window").textContent = stored.length || !talkers.length ? "(last hour)" : "(recent flows; history is written each minute)";
+    fill($("talker-list"), talkerRows(talkers, names), $("talker-empty"));
   } catch (e) {
     if (e instanceof Unauthorized) reauthenticate();
   }
@@ -188,8 +299,8 @@ async function loadAll() {
   const [capture, devices, threats, flows] = await Promise.allSettled([
     api("/api/capture/status"),
     api("/api/devices"),
-    api("/api/threats?active_only=true"),
-    api("/api/flows?limit=50"),
+    api("/api/threats?limit=1000"),
+    api(`/api/flows?limit=${MAX_FLOWS_KEPT}`),
   ]);
   for (const r of [capture, devices, threats, flows]) if (r.status === "rejected" && r.reason instanceof Unauthorized) throw r.reason;
   if (capture.status === "fulfilled") setCapture(capture.value);
@@ -198,14 +309,25 @@ async function loadAll() {
     invalidate("devices");
   }
   if (threats.status === "fulfilled") {
-    state.threats = new Map((threats.value?.threats ?? []).filter((t) => t.status !== "dismissed").map((t) => [t.id, t]));
+    state.threats = new Map((threats.value?.threats ?? []).map((t) => [t.id, t]));
     invalidate("threats");
   }
   if (flows.status === "fulfilled") {
     for (const f of [...(flows.value?.flows ?? [])].reverse()) upsertFlow(f);
     invalidate("flows");
   }
-  await refreshTalkers();
+  // Until the first stats message, the capture's clock is its newest flow (not the wall clock: a replayed file is older).
+  if (!state.stats) {
+    const newest = Math.max(0, ...[...state.flows.values()].map((f) => Date.parse(f.lastSeen) || 0));
+    if (newest) setCaptureNow(newest);
+  }
+  const paths = await apiPaths();
+  state.pcap = { threats: paths.has("/api/threats/{threat_id}/pcap"), flows: paths.has("/api/flows/{flow_id}/pcap") };
+  state.loaded = true;
+  names = new Names(state.devices);
+  for (const part of ["threats", "devices", "flows"]) invalidate(part);
+  await Promise.all([refreshTalkers(), history.load()]);
+  route();
 }
 
 let authenticating;
@@ -270,11 +392,49 @@ function connect() {
   };
 }
 
+// ---- routes ----
+function route() {
+  const m = /^#\/device\/(.+)$/.exec(location.hash);
+  const overview = $("overview");
+  const view = $("device-view");
+  if (!m) {
+    devicePage = null;
+    view.hidden = true;
+    view.replaceChildren();
+    overview.hidden = false;
+    document.title = "NetInsight";
+    return;
+  }
+  if (!state.loaded) return; // after the first load
+  const id = decodeURIComponent(m[1]);
+  overview.hidden = true;
+  view.hidden = false;
+  window.scrollTo(0, 0);
+  devicePage = renderDevicePage(view, {
+    id, state, names: () => names, onError: handleError, onDismiss: dismiss, pcap: state.pcap, onPcap: pcap,
+    onSaved: (d) => {
+      setDevice(d);
+      names = new Names(state.devices);
+      route();
+    },
+  });
+  const d = state.devices.get(id);
+  document.title = d ? `${names.name(d)} · NetInsight` : "NetInsight";
+}
+
 async function start() {
   $("capture-toggle").addEventListener("click", toggleCapture);
   // The page is useless without a token, so Escape must not leave the form closed and the page dead.
   $("token-dialog").addEventListener("cancel", (e) => e.preventDefault());
-  $("change-token").addEventListener("click", () => askToken("Enter the API token.").then(() => location.reload()));
+  $("change-token").addEventListener("click", () => askToken().then(() => location.reload()));
+  for (const [id, part] of [["threat-search", "threats"], ["threat-status", "threats"], ["threat-sort", "threats"], ["device-search", "devices"], ["device-sort", "devices"], ["flow-search", "flows"], ["flow-status", "flows"], ["flow-sort", "flows"]]) {
+    $(id).addEventListener("input", () => invalidate(part));
+  }
+  $("device-more").addEventListener("click", () => {
+    state.allDevices = true;
+    invalidate("devices");
+  });
+  addEventListener("hashchange", route);
   if (!token()) await askToken();
   try {
     await loadAll();
@@ -283,9 +443,14 @@ async function start() {
     toast(`Could not load: ${e.message}`);
   }
   connect();
-  setInterval(refreshTalkers, TALKERS_REFRESH_MS);
+  setInterval(() => {
+    if (!state.loaded) return;
+    refreshTalkers();
+    if (devicePage) devicePage.refresh();
+    else history.load();
+  }, REFRESH_MS);
 }
 
 // For the end-to-end test and for curious users in the console.
-Object.assign(window, { netinsight: { state, chartPoints: () => chart.points() } });
+Object.assign(window, { netinsight: { state, chartPoints: () => chart.points(), historyPoints: () => history.points(), devicePoints: () => devicePage?.chartPoints?.() ?? 0 } });
 start();
