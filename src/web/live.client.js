@@ -416,6 +416,8 @@ function route() {
       setDevice(d);
       names = new Names(state.devices);
       route();
+      // The page was drawn again with the new name: say so in its status line.
+      $("edit-status").textContent = "Saved.";
     },
   });
   const d = state.devices.get(id);

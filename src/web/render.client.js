@@ -2,7 +2,10 @@
 import { ago, bytes, clock, endpoint, fullTime, h, label } from "./dom.client.js";
 
 const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2, low: 3 };
-/** A scan's probes: flows this small, from one source to one target, collapse into one row when there are at least SCAN_GROUP_MIN. */
+/**
+ * A scan's probes (TCP attempts that never connected, tiny UDP/ICMP exchanges) from one source to
+ * one target collapse into one row when there are at least SCAN_GROUP_MIN of them.
+ */
 const TINY_FLOW_BYTES = 300;
 const SCAN_GROUP_MIN = 5;
 
@@ -153,7 +156,9 @@ function flowRow(f, names, o, extra = {}) {
     h("td", { class: "hide-sm" }, f.status === "closed" ? "closed" : f.tcpState ?? "active"));
 }
 
-const isTiny = (f) => (f.bytesSent ?? 0) + (f.bytesReceived ?? 0) <= TINY_FLOW_BYTES && f.tcpState !== "established" && !f.application;
+const isTiny = (f) => !f.application && (f.protocol === "TCP"
+  ? f.tcpState === "attempt" || f.tcpState === "reset"
+  : (f.bytesSent ?? 0) + (f.bytesReceived ?? 0) <= TINY_FLOW_BYTES);
 
 /**
  * Flow rows, newest first; a scan's many tiny flows (one source, one target) become one group row,
@@ -195,7 +200,7 @@ export function flowRows(flows, names, o) {
       h("td", { class: "hide-sm" }, clock(group[0].lastSeen)),
       h("td", null, f.protocol),
       h("td", null, who(f.srcIp, 0, names)),
-      h("td", null, who(f.dstIp, 0, names), h("div", { class: "muted small" }, `${group.length} tiny flows${range} `, toggle)),
+      h("td", null, who(f.dstIp, 0, names), h("div", { class: "muted small" }, `${group.length} probes${range} `, toggle)),
       h("td", { class: "hide-sm" }, "many small probes"),
       h("td", { class: "num" }, bytes(group.reduce((s, x) => s + (x.bytesSent ?? 0) + (x.bytesReceived ?? 0), 0))),
       h("td", { class: "hide-sm" }, `${group.filter((x) => x.status !== "closed").length} active`)));
