@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import path from "node:path";
 import { z } from "zod";
 import { parseCollectorList, type CollectorSpec, type ExportFormat } from "./export/collectors.ts";
+import { parseMqttUrl, parseSyslogUrl, parseWebhookList, TargetError, type WebhookTarget } from "./notify/targets.ts";
 
 export const SYSTEM_DB_DIR = "/var/lib/netinsight";
 export const LOCAL_DB_FILE = "./netinsight.db";
@@ -49,6 +50,23 @@ export const ExportConfigSchema = z.object({
   /** Where the ring's segment files go (default: pcap-ring beside the database). */
   PCAP_RING_DIR: z.string().min(1, { error: "must be a directory path" }).optional(),
 });
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false, on: true, off: false };
+const bool = (dflt: boolean) => z.string().default(String(dflt)).transform((v, ctx) => {
+  const b = BOOLEAN_WORDS[v.trim().toLowerCase()];
+  if (b === undefined) ctx.addIssue({ code: "custom", message: "must be true or false" });
+  return b ?? dflt;
+});
+/** A URL setting checked by one of the notify/targets.ts parsers. */
+const target = <T>(parse: (s: string) => T) => z.string().optional().transform((v, ctx): T | undefined => {
+  if (v === undefined || v.trim() === "") return undefined;
+  try {
+    return parse(v.trim());
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof TargetError ? err.message : String(err) });
+    return undefined;
+  }
+});
+const SEVERITY_LEVELS = ["low", "medium", "high", "critical"] as const;
 
 export const ConfigSchema = z.object({
   ...ExportConfigSchema.shape,
@@ -74,6 +92,42 @@ export const ConfigSchema = z.object({
   MAX_MEMORY_MB: intIn(64, 1_048_576).default(1024),
   /** GET /metrics: per-device series for at most this many devices (the busiest). */
   METRICS_MAX_DEVICES: intIn(0, 100_000).default(100),
+  // ---- notifications (src/notify/) ----
+  /** Comma list of webhook URLs; a format per URL: `ntfy+https://...` or `?format=ntfy`. */
+  ALERT_WEBHOOKS: z.string().default("").transform((v, ctx): WebhookTarget[] => {
+    try {
+      return parseWebhookList(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return [];
+    }
+  }),
+  /** Signs each webhook body: X-NetInsight-Signature: sha256=<HMAC-SHA256 of the body, hex>. */
+  ALERT_WEBHOOK_SECRET: z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+  ALERT_MIN_SEVERITY: z.enum(SEVERITY_LEVELS, { error: `must be one of ${SEVERITY_LEVELS.join(", ")}` }).default("medium"),
+  ALERT_NEW_DEVICES: bool(true),
+  /** Device leaving/returning alerts: off, known (devices marked known), all. */
+  ALERT_PRESENCE: z.enum(["off", "known", "all"], { error: "must be off, known or all" }).default("off"),
+  ALERT_AWAY_MINUTES: intIn(1, 10_080).default(15),
+  /** Per channel: at most this many notifications a minute; the rest wait (and floods fold into one). */
+  ALERT_RATE_PER_MINUTE: intIn(1, 10_000).default(10),
+  /** Packets dropped by capture within a minute that raise a "dropping packets" alert. */
+  ALERT_DROPS_PER_MINUTE: intIn(1, 1_000_000_000).default(1000),
+  /** Base URL of the live view for links in notifications (default http://<host name>:PORT). */
+  PUBLIC_URL: z.string().optional().refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { error: "must be an http(s):// URL, e.g. http://pi.local:8000" }),
+  MQTT_URL: target(parseMqttUrl),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  MQTT_TOPIC_PREFIX: z.string().regex(/^[^#+\s]+$/, { error: "must be a topic without #, + or spaces, e.g. netinsight" }).default("netinsight"),
+  /** Home Assistant MQTT discovery (sensors per device, active threats, throughput). */
+  MQTT_DISCOVERY: bool(true),
+  MQTT_DISCOVERY_PREFIX: z.string().regex(/^[^#+\s]+$/, { error: "must be a topic without #, + or spaces, e.g. homeassistant" }).default("homeassistant"),
+  /** Devices given their own Home Assistant sensors and retained state (the most recently seen). */
+  MQTT_MAX_DEVICES: intIn(0, 10_000).default(50),
+  /** RFC 5424 syslog: udp://host:514 or tcp://host:601. */
+  SYSLOG_URL: target(parseSyslogUrl),
+  /** JSON lines, one notification per line, appended to this file. */
+  ALERT_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   /** Started as root: switch to this user once capture and database are open (default: netinsight if it exists; root: stay). */
   RUN_AS_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i, { error: "must be a user name or uid (root to keep running as root)" }).optional(),
@@ -82,6 +136,9 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = Partial<Record<keyof z.input<typeof ConfigSchema>, string | undefined>>;
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+
+/** Settings whose values never appear in error messages (URLs may carry tokens: their parsers quote only what is wrong). */
+const SECRET_KEYS: ReadonlySet<string> = new Set(["API_TOKEN", "ALERT_WEBHOOK_SECRET", "MQTT_PASSWORD", "ALERT_WEBHOOKS", "MQTT_URL"]);
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -170,7 +227,7 @@ function validated<S extends z.ZodType>(schema: S, merged: Record<string, string
     const lines = result.error.issues.map((i) => {
       const key = String(i.path[0] ?? "config");
       const got = merged[key];
-      return `  ${key}: ${i.message}${got !== undefined && key !== "API_TOKEN" ? ` (got "${got}")` : ""}`;
+      return `  ${key}: ${i.message}${got !== undefined && !SECRET_KEYS.has(key) ? ` (got "${got}")` : ""}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }

@@ -285,7 +285,7 @@ describe("documents and errors", () => {
       "/", "/api/analytics", "/api/capture/start", "/api/capture/status", "/api/capture/stop", "/api/devices",
       "/api/devices/{device_id}", "/api/devices/{device_id}/applications", "/api/devices/{device_id}/destinations",
       "/api/devices/{device_id}/flows", "/api/devices/{device_id}/pcap", "/api/devices/{device_id}/timeline", "/api/flows", "/api/flows/{flow_id}",
-      "/api/flows/{flow_id}/pcap", "/api/health", "/api/protocols", "/api/threats", "/api/threats/{threat_id}/dismiss", "/api/threats/{threat_id}/pcap",
+      "/api/flows/{flow_id}/pcap", "/api/health", "/api/notifications", "/api/notifications/test", "/api/protocols", "/api/threats", "/api/threats/{threat_id}/dismiss", "/api/threats/{threat_id}/pcap",
     ]);
     for (const name of ["Flow", "Device", "Threat", "CaptureStatus", "Health", "ServiceInfo", "Analytics", "Protocols", "Error"]) {
       expect(doc.components.schemas[name]).toBeDefined();

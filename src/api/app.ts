@@ -19,6 +19,8 @@ import { deviceRoutes } from "./routes/devices.ts";
 import { flowRoutes } from "./routes/flows.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { notificationRoutes } from "./routes/notifications.ts";
+import type { Notifications } from "../notify/index.ts";
 import { rootRoutes, type HtmlRoot } from "./routes/root.ts";
 import { threatRoutes } from "./routes/threats.ts";
 
@@ -39,6 +41,8 @@ export interface AppOptions {
   authLimiter?: AuthFailureLimiter;
   /** GET /metrics (Prometheus), behind the token; absent: no such route. */
   metrics?: () => Promise<string>;
+  /** The notification channels (POST /api/notifications/test, GET /api/notifications). */
+  notifications?: Notifications | null;
 }
 
 export function createApp(ctx: ServiceContext, opts: AppOptions) {
@@ -71,6 +75,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   app.route("/", captureRoutes(ctx));
   app.route("/", pcapRoutes(ctx));
   if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
+  app.route("/", notificationRoutes(opts.notifications ?? null));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -85,7 +90,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
       description: "Flows, devices, threats, analytics and capture control of a NetInsight box. Live updates: WebSocket `/ws?token=...`.",
     },
     tags: [
-      { name: "service" }, { name: "flows" }, { name: "devices" }, { name: "threats" }, { name: "analytics" }, { name: "capture" },
+      { name: "service" }, { name: "flows" }, { name: "devices" }, { name: "threats" }, { name: "analytics" }, { name: "capture" }, { name: "notifications" },
     ],
   });
   mountDocs(app);

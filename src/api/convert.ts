@@ -6,7 +6,8 @@ import type { CaptureState, HealthState } from "../service/context.ts";
 import type { ThreatDismissal } from "../threats/dismissal.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
-import type { ApiCaptureStatus, ApiDevice, ApiFlow, ApiHealth, ApiThreat } from "./schemas.ts";
+import type { ChannelStatus } from "../notify/status.ts";
+import type { ApiCaptureStatus, ApiChannelStatus, ApiDevice, ApiFlow, ApiHealth, ApiThreat } from "./schemas.ts";
 
 export function iso(epochSeconds: number): string {
   return new Date(Math.round(epochSeconds * 1000)).toISOString();
@@ -72,6 +73,17 @@ export function toApiHealth(h: HealthState): ApiHealth {
       lastFlushError: h.lastFlushError,
     },
     problems: h.problems,
+    notifications: (h.notifications ?? []).map(toApiChannel),
+  };
+}
+
+const isoMs = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A notification channel's delivery status (GET /api/health, GET /api/notifications). */
+export function toApiChannel(c: ChannelStatus): ApiChannelStatus {
+  return {
+    name: c.name, pending: c.pending, delivered: c.delivered, failedAttempts: c.failedAttempts, abandoned: c.abandoned,
+    lastDelivered: isoMs(c.lastDeliveredAt), lastError: c.lastError, failingSince: isoMs(c.failingSince),
   };
 }
 

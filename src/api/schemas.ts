@@ -152,6 +152,17 @@ export const CaptureStartSchema = z.object({
   filter: z.string().max(1024).optional().openapi({ example: "not port 22" }),
 }).strict().openapi("CaptureStart");
 
+export const ChannelStatusSchema = z.object({
+  name: z.string().openapi({ example: "webhook:ntfy:ntfy.sh" }),
+  pending: z.number().int().openapi({ description: "Waiting in the outbox (new, or retried with backoff)" }),
+  delivered: z.number().int(),
+  failedAttempts: z.number().int().openapi({ description: "Failed attempts since start (each retried)" }),
+  abandoned: z.number().int().openapi({ description: "Given up after failing for a day" }),
+  lastDelivered: Iso(T1).nullable(),
+  lastError: z.string().nullable(),
+  failingSince: Iso(T0).nullable(),
+}).openapi("NotificationChannel");
+
 export const HealthSchema = z.object({
   status: z.enum(["ok", "degraded"]),
   version: z.string().openapi({ example: "0.1.0" }),
@@ -165,6 +176,7 @@ export const HealthSchema = z.object({
     lastFlushError: z.string().nullable(),
   }),
   problems: z.array(z.string()).openapi({ example: [] }),
+  notifications: z.array(ChannelStatusSchema).openapi({ description: "Delivery status per notification channel" }),
 }).openapi("Health");
 
 export const ServiceInfoSchema = z.object({
@@ -238,5 +250,6 @@ export type ApiDevice = z.infer<typeof DeviceSchema>;
 export type ApiThreat = z.infer<typeof ThreatSchema>;
 export type ApiCaptureStatus = z.infer<typeof CaptureStatusSchema>;
 export type ApiHealth = z.infer<typeof HealthSchema>;
+export type ApiChannelStatus = z.infer<typeof ChannelStatusSchema>;
 export type Analytics = z.infer<typeof AnalyticsSchema>;
 export type Protocols = z.infer<typeof ProtocolsSchema>;

@@ -46,6 +46,12 @@ Options:
       --pcap-ring-mb N     keep the most recent N MB of packets on disk for the pcap downloads of
                            threats, flows and devices (PCAP_RING_MB, default 0: off, nothing written)
       --pcap-ring-dir DIR  where the ring's files go (PCAP_RING_DIR, default pcap-ring beside the database)
+      --alert-webhook URL  send notifications to this webhook (repeatable; ALERT_WEBHOOKS); a format per
+                           URL: ntfy+https://ntfy.sh/topic, or ?format=ntfy|gotify|discord|slack|json
+      --mqtt-url URL       MQTT broker for alerts, device state and Home Assistant (MQTT_URL),
+                           mqtt://[user:password@]host[:1883] or mqtts://...
+      --syslog-url URL     RFC 5424 syslog receiver, udp://host:514 or tcp://host:601 (SYSLOG_URL)
+      --alert-file FILE    append notifications to FILE as JSON lines (ALERT_FILE)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
       --user NAME          started as root: switch to this user once capture and database are open
@@ -78,6 +84,10 @@ const OPTIONS = {
   "pcap-ring-mb": { type: "string" },
   "pcap-ring-dir": { type: "string" },
   "log-level": { type: "string" },
+  "alert-webhook": { type: "string", multiple: true },
+  "mqtt-url": { type: "string" },
+  "syslog-url": { type: "string" },
+  "alert-file": { type: "string" },
   "single-thread": { type: "boolean", default: false },
   user: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
@@ -109,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
     IPFIX_COLLECTORS: values.ipfix?.join(","), NETFLOW9_COLLECTORS: values.netflow9?.join(","),
     IPFIX_BIFLOW: values["ipfix-biflow"] ? "true" : undefined,
     PCAP_RING_MB: values["pcap-ring-mb"], PCAP_RING_DIR: values["pcap-ring-dir"],
+    ALERT_WEBHOOKS: values["alert-webhook"]?.join(","), MQTT_URL: values["mqtt-url"], SYSLOG_URL: values["syslog-url"],
+    ALERT_FILE: values["alert-file"],
   };
   let config;
   try {

@@ -2,7 +2,7 @@
  * GET /metrics in the Prometheus text exposition format (version 0.0.4): traffic counters from the
  * live bus, devices and threats from the service, storage, memory, WebSocket and notification figures.
  */
-import type { LiveBus } from "../service/bus.ts";
+import type { LiveBus, LiveStats } from "../service/bus.ts";
 import type { ServiceContext } from "../service/context.ts";
 import type { ChannelStatus } from "./status.ts";
 
@@ -47,8 +47,6 @@ export function renderFamilies(families: Family[]): string {
   return out.join("\n") + "\n";
 }
 
-interface LiveStats { activeFlows: number; devices: number; packets: number; bytes: number; drops: number }
-
 /** Collects between scrapes what only the bus tells (flows started), and renders a scrape. */
 export class MetricsCollector {
   #stats: LiveStats | null = null;
@@ -58,7 +56,7 @@ export class MetricsCollector {
 
   constructor(readonly src: MetricsSources) {
     this.#unsubscribe = src.bus.subscribe((e) => {
-      if (e.type === "stats") this.#stats = e.data as LiveStats;
+      if (e.type === "stats") this.#stats = e.data;
       else if (e.type === "flow" && e.event === "new") this.#flowsStarted++;
       else if (e.type === "flow" && e.event === "closed") this.#flowsEnded++;
     });

@@ -9,6 +9,7 @@ import { loadConfig, type ConfigInput } from "../config.ts";
 import { runService, type RunningService } from "../server/run.ts";
 import { createLogger, silentLogger, type Logger } from "../service/logger.ts";
 import { freePort } from "../../test/support/net.ts";
+import type { Alert } from "./alert.ts";
 
 export const HOME_LAB_PCAP = path.resolve(import.meta.dir, "../../samples/home-lab.pcap");
 
@@ -62,3 +63,57 @@ export function haveTool(cmd: string, why: string): boolean {
   console.warn(`skipped: ${why} needs \`${cmd}\` (Debian: see scripts/test-packages.txt)`);
   return false;
 }
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A local HTTP receiver that records every request. `mode` makes it fail on purpose: "fail" answers
+ * 503, "hang" never answers; `stop()`/`restart()` take it off the port and back (connection refused).
+ */
+export async function startReceiver() {
+  const received: Received[] = [];
+  let mode: "ok" | "fail" | "hang" = "ok";
+  const hanging: (() => void)[] = [];
+  const handler = async (req: Request) => {
+    const url = new URL(req.url);
+    const rec = { method: req.method, path: url.pathname + url.search, headers: Object.fromEntries((req.headers as unknown as { entries(): Iterable<[string, string]> }).entries()), body: await req.text() };
+    if (mode === "fail") return new Response("down for maintenance", { status: 503 });
+    if (mode === "hang") {
+      await new Promise<void>((r) => hanging.push(r));
+      return new Response("late", { status: 503 });
+    }
+    received.push(rec);
+    return new Response("ok");
+  };
+  let server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handler });
+  const port = server.port;
+  return {
+    received,
+    url: (p = "/hook") => `http://127.0.0.1:${port}${p}`,
+    setMode(m: "ok" | "fail" | "hang") {
+      mode = m;
+      if (m !== "hang") for (const r of hanging.splice(0)) r();
+    },
+    async stop() {
+      for (const r of hanging.splice(0)) r();
+      await server.stop(true);
+    },
+    restart() {
+      server = Bun.serve({ hostname: "127.0.0.1", port, fetch: handler });
+    },
+  };
+}
+
+/** An alert for tests (a high port scan unless overridden). */
+export function alert(over: Partial<Alert> = {}): Alert {
+  return {
+    key: "threat:1", kind: "threat", severity: "high", title: "Port scan of 10.0.0.1", description: "120 ports in 60 s",
+    time: 1_800_000_000, count: 1, device: null, threat: null, link: "http://pi:8000/#threat-1", ...over,
+  };
+}
+

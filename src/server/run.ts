@@ -11,6 +11,7 @@ import { AuthFailureLimiter } from "../api/rate-limit.ts";
 import { tokenFromUpgrade } from "../ws/auth.ts";
 import { createApp } from "../api/app.ts";
 import { MetricsCollector } from "../notify/prometheus.ts";
+import { startNotifications } from "../notify/index.ts";
 import type { Config } from "../config.ts";
 import { openStorage } from "../storage/index.ts";
 import { LiveBus } from "../service/bus.ts";
@@ -99,15 +100,25 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
   (memoryTimer as { unref?: () => void } | null)?.unref?.();
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
   const authLimiter = new AuthFailureLimiter();
+  // Notifications run here, off the capture worker: a slow receiver cannot hold up capture.
+  const notifications = startNotifications(config, { bus, ctx: pipeline.ctx, log });
+  const ctx: ServiceContext = {
+    ...pipeline.ctx,
+    health: () => {
+      const h = pipeline.ctx.health();
+      return { ...h, problems: [...h.problems, ...notifications.problems()], notifications: notifications.status() };
+    },
+  };
   const metrics = new MetricsCollector({
-    ctx: pipeline.ctx, bus, maxDevices: config.METRICS_MAX_DEVICES, wsClients: () => hub?.clientCount() ?? 0,
+    ctx, bus, maxDevices: config.METRICS_MAX_DEVICES, wsClients: () => hub?.clientCount() ?? 0, notifications: () => notifications.status(),
   });
-  const app = createApp(pipeline.ctx, {
+  const app = createApp(ctx, {
     token: token.token,
     authLimiter,
     allowedOrigins: config.ALLOWED_ORIGINS,
     mount: web ? (a) => web.webAssetRoutes(a) : undefined,
     metrics: () => metrics.scrape(),
+    notifications,
   });
   const wsModule = await optionalImport<typeof import("../ws/hub.ts")>(() => import("../ws/hub.ts"), log, "WebSocket feed");
   const hub = wsModule?.createLiveHub({ bus, checkToken: (t) => tokenMatches(token.token, t), version: VERSION }) ?? null;
@@ -139,6 +150,8 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     }) as Server<unknown>;
   } catch (err) {
     if (memoryTimer) clearInterval(memoryTimer);
+    metrics.close();
+    await notifications.close();
     await pipeline.shutdown();
     const msg = (err as Error).message;
     if (/in use|EADDRINUSE/i.test(msg)) throw new ServeError(`port ${config.PORT} on ${config.HOST} is already in use: stop the other program or choose another port with --port or PORT`);
@@ -161,6 +174,8 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
         metrics.close();
         await server.stop(true);
         await pipeline.shutdown();
+        // After the pipeline: the last events it publishes while shutting down are still queued.
+        await notifications.close();
       })();
       return stopped;
     },

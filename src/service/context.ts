@@ -10,6 +10,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowQuery } from "../storage/flows.ts";
 import type { ThreatQuery } from "../storage/threats.ts";
 import type { ThreatWithDismissal } from "../threats/dismissal.ts";
+import type { ChannelStatus } from "../notify/status.ts";
 
 export interface CaptureState {
   running: boolean;
@@ -70,6 +71,8 @@ export interface HealthState {
   lastFlushAt: number | null;
   lastFlushError: string | null;
   problems: string[];
+  /** Delivery status per notification channel (added in the API's thread, where notifications run). */
+  notifications?: ChannelStatus[];
 }
 
 /** A window of one device's history: the last `hours` before `now` (epoch seconds, wall clock). */

@@ -175,6 +175,31 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE IF EXISTS analytics_schema;
     `,
   },
+  {
+    version: 5,
+    name: "notification outbox",
+    // One row per notification and channel until it is delivered (src/notify/outbox.ts). Times: epoch ms.
+    sql: `
+      CREATE TABLE notification_outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        next_attempt_at REAL NOT NULL,
+        delivered_at REAL,
+        last_error TEXT,
+        suppressed INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX notification_outbox_pending ON notification_outbox (channel, id) WHERE status = 'pending';
+      CREATE INDEX notification_outbox_key ON notification_outbox (channel, key, id);
+    `,
+  },
 ];
 
 /** A migration by name, for tests that want one table without the rest of the schema. */
