@@ -111,6 +111,8 @@ export const ConfigSchema = z.object({
   ALERT_AWAY_MINUTES: intIn(1, 10_080).default(15),
   /** Per channel: at most this many notifications a minute; the rest wait (and floods fold into one). */
   ALERT_RATE_PER_MINUTE: intIn(1, 10_000).default(10),
+  /** A new notification waits this long before it is sent, so a threat that ramps up is told once, settled. */
+  ALERT_GROUP_WAIT_SECONDS: intIn(0, 3600).default(10),
   /** Packets dropped by capture within a minute that raise a "dropping packets" alert. */
   ALERT_DROPS_PER_MINUTE: intIn(1, 1_000_000_000).default(1000),
   /** Base URL of the live view for links in notifications (default http://<host name>:PORT). */

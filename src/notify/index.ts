@@ -24,7 +24,7 @@ export const PRESENCE_TICK_MS = 30_000;
 
 export type NotifySettings = Pick<Config,
   | "ALERT_WEBHOOKS" | "ALERT_WEBHOOK_SECRET" | "ALERT_MIN_SEVERITY" | "ALERT_NEW_DEVICES" | "ALERT_PRESENCE" | "ALERT_AWAY_MINUTES"
-  | "ALERT_RATE_PER_MINUTE" | "ALERT_DROPS_PER_MINUTE" | "PUBLIC_URL" | "MQTT_URL" | "MQTT_USERNAME" | "MQTT_PASSWORD"
+  | "ALERT_RATE_PER_MINUTE" | "ALERT_GROUP_WAIT_SECONDS" | "ALERT_DROPS_PER_MINUTE" | "PUBLIC_URL" | "MQTT_URL" | "MQTT_USERNAME" | "MQTT_PASSWORD"
   | "MQTT_TOPIC_PREFIX" | "MQTT_DISCOVERY" | "MQTT_DISCOVERY_PREFIX" | "MQTT_MAX_DEVICES" | "SYSLOG_URL" | "ALERT_FILE"
   | "DATABASE_PATH" | "PORT">;
 
@@ -74,7 +74,9 @@ export function startNotifications(s: NotifySettings, deps: {
   // Its own connection: the worker writes flows on another; WAL lets both work, and outbox writes are tiny.
   const db = new Database(s.DATABASE_PATH, { strict: true });
   db.exec("PRAGMA busy_timeout = 2000");
-  const notifier = new Notifier({ db, channels, ratePerMinute: s.ALERT_RATE_PER_MINUTE, log, ...deps.notifier });
+  const notifier = new Notifier({
+    db, channels, ratePerMinute: s.ALERT_RATE_PER_MINUTE, groupWaitMs: s.ALERT_GROUP_WAIT_SECONDS * 1000, log, ...deps.notifier,
+  });
   const link = liveViewUrl(s);
   const rules = new AlertRules({
     minSeverity: s.ALERT_MIN_SEVERITY, newDevices: s.ALERT_NEW_DEVICES, presence: s.ALERT_PRESENCE, awayMinutes: s.ALERT_AWAY_MINUTES,

@@ -26,6 +26,8 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 export const DELIVERY_TICK_MS = 1_000;
 /** Delivered notifications are kept this long (GET /api/notifications shows them). */
 export const OUTBOX_KEEP_MS = 7 * 24 * 3600_000;
+/** A new notification waits this long before its first attempt, so repeats and escalations fold into it. */
+export const DEFAULT_GROUP_WAIT_MS = 10_000;
 /** A channel failing this long is a problem in /api/health. */
 export const FAILING_PROBLEM_MS = 60_000;
 
@@ -39,6 +41,8 @@ export interface NotifierOptions {
   timeoutMs?: number;
   tickMs?: number;
   dedupMs?: number;
+  /** Default DEFAULT_GROUP_WAIT_MS (ALERT_GROUP_WAIT_SECONDS). */
+  groupWaitMs?: number;
   log?: Logger;
 }
 
@@ -103,7 +107,8 @@ export class Notifier {
   notify(alert: Alert): EnqueueResult[] {
     if (this.#closed) return [];
     const now = this.#now();
-    const results = this.#states.map((s) => this.outbox.enqueue(s.channel.name, alert, now));
+    const wait = alert.kind === "test" ? 0 : (this.opts.groupWaitMs ?? DEFAULT_GROUP_WAIT_MS);
+    const results = this.#states.map((s) => this.outbox.enqueue(s.channel.name, alert, now, wait));
     this.kick();
     return results;
   }

@@ -37,7 +37,11 @@ const KIND_WORDS: Record<AlertKind, string> = {
 export class Outbox {
   constructor(readonly rows: OutboxRows, readonly opts: { dedupMs?: number; floodPending?: number } = {}) {}
 
-  enqueue(channel: string, alert: Alert, now: number): EnqueueResult {
+  /**
+   * `waitMs`: the first attempt waits this long (Alertmanager's group_wait), so a threat that ramps up
+   * within seconds (medium, then high) goes out once, at the severity it settled on.
+   */
+  enqueue(channel: string, alert: Alert, now: number, waitMs = 0): EnqueueResult {
     const rows = this.rows;
     return rows.db.transaction((): EnqueueResult => {
       const last = rows.latestForKey(channel, alert.key);
@@ -51,16 +55,16 @@ export class Outbox {
         return "suppressed";
       }
       if (rows.pendingCount(channel, alert.kind) >= (this.opts.floodPending ?? FLOOD_PENDING)) {
-        this.#fold(channel, alert, now);
+        this.#fold(channel, alert, now, waitMs);
         return "folded";
       }
-      rows.insert({ channel, key: alert.key, kind: alert.kind, severity: alert.severity, alert: JSON.stringify(alert), now });
+      rows.insert({ channel, key: alert.key, kind: alert.kind, severity: alert.severity, alert: JSON.stringify(alert), now, dueAt: now + waitMs });
       return "queued";
     })();
   }
 
   /** One digest per channel and kind collects what a flood raises while its first notifications wait. */
-  #fold(channel: string, alert: Alert, now: number): void {
+  #fold(channel: string, alert: Alert, now: number, waitMs: number): void {
     const key = `flood:${alert.kind}`;
     const digest = this.rows.latestForKey(channel, key);
     const held = digest?.status === "pending" ? (JSON.parse(digest.alert) as Alert).count + alert.count : alert.count;
@@ -73,7 +77,7 @@ export class Outbox {
     if (digest?.status === "pending") {
       this.rows.replace(digest.id, JSON.stringify({ ...folded, severity: maxSeverity(digest.severity, alert.severity) }), maxSeverity(digest.severity, alert.severity), now);
     } else {
-      this.rows.insert({ channel, key, kind: alert.kind, severity: alert.severity, alert: JSON.stringify(folded), now });
+      this.rows.insert({ channel, key, kind: alert.kind, severity: alert.severity, alert: JSON.stringify(folded), now, dueAt: now + waitMs });
     }
   }
 }

@@ -21,15 +21,16 @@ async function until(what: string, ok: () => boolean, ms = 15_000) {
 
 describe("replaying a capture with threats and new devices", () => {
   test("five new devices and one port scan, each notified exactly once on every channel", async () => {
-    const svc = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), PUBLIC_URL: "http://netinsight.test:8000" });
+    const svc = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), PUBLIC_URL: "http://netinsight.test:8000", ALERT_GROUP_WAIT_SECONDS: "2" });
     const file = path.join(svc.dir, "alerts.jsonl");
     const dbPath = path.join(svc.dir, "t.db");
     await svc.running.stop();
     // Same database, now with a file channel too (restart of the first service: nothing was captured yet).
-    const first = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), ALERT_FILE: file, PUBLIC_URL: "http://netinsight.test:8000", DATABASE_PATH: dbPath });
+    const first = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), ALERT_FILE: file, PUBLIC_URL: "http://netinsight.test:8000", DATABASE_PATH: dbPath, ALERT_GROUP_WAIT_SECONDS: "2",
+    });
     await first.feed(HOME_LAB_PCAP);
     await until("six webhook notifications", () => receiver.received.length >= 6);
-    await Bun.sleep(1500); // anything extra would arrive now
+    await Bun.sleep(3000); // anything extra (a later escalation, after its 2 s group wait) would arrive now
 
     const bodies = receiver.received.map((r) => JSON.parse(r.body));
     const { devices } = (await (await first.call("/api/devices")).json()) as { devices: { id: string }[] };
@@ -56,9 +57,9 @@ describe("replaying a capture with threats and new devices", () => {
 
     // A restart reading the same capture again.
     receiver.received.length = 0;
-    const again = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), DATABASE_PATH: dbPath });
+    const again = await startTestService({ ALERT_WEBHOOKS: receiver.url("/hook"), DATABASE_PATH: dbPath, ALERT_GROUP_WAIT_SECONDS: "2" });
     await again.feed(HOME_LAB_PCAP);
-    await Bun.sleep(1500);
+    await Bun.sleep(3500);
     // No device is new again; the scan is told again only if reading it twice made it more severe.
     const rank = ["low", "medium", "high", "critical"];
     for (const b of receiver.received.map((r) => JSON.parse(r.body))) {

@@ -75,7 +75,7 @@ describe("delivery from the outbox", () => {
     let now = 1_000_000;
     const file = path.join(dir, "outage.db");
     const make = () => new Notifier({
-      db: openDatabase(file), channels: [webhookChannel(parseWebhook(r.url()))], now: () => now, ratePerMinute: 100, tickMs: 3_600_000,
+      db: openDatabase(file), channels: [webhookChannel(parseWebhook(r.url()))], now: () => now, ratePerMinute: 100, tickMs: 3_600_000, groupWaitMs: 0,
     });
     let n = make();
     await r.stop(); // connection refused from here on
@@ -113,7 +113,7 @@ describe("delivery from the outbox", () => {
     slow.setMode("hang");
     const n = new Notifier({
       db: openDatabase(":memory:"), channels: [webhookChannel(parseWebhook(slow.url()), { name: "slow" }), webhookChannel(parseWebhook(fast.url()), { name: "fast" })],
-      timeoutMs: 60_000, ratePerMinute: 100,
+      timeoutMs: 60_000, ratePerMinute: 100, groupWaitMs: 0,
     });
     for (let i = 0; i < 3; i++) n.notify(alert({ key: `k${i}` }));
     for (let i = 0; i < 100 && fast.received.length < 3; i++) await Bun.sleep(20);
@@ -127,7 +127,7 @@ describe("delivery from the outbox", () => {
   test("the rate limit holds a burst back; a flood arrives as its first alerts and one digest", async () => {
     const r = await startReceiver();
     let now = 5_000_000;
-    const n = new Notifier({ db: openDatabase(":memory:"), channels: [webhookChannel(parseWebhook(r.url()))], now: () => now, ratePerMinute: 4 });
+    const n = new Notifier({ db: openDatabase(":memory:"), channels: [webhookChannel(parseWebhook(r.url()))], now: () => now, ratePerMinute: 4, groupWaitMs: 0 });
     for (let i = 0; i < 10_000; i++) n.notify(alert({ key: `device:${i}`, kind: "device_new", severity: "medium", title: `New device ${i}` }));
     await n.deliverDue();
     expect(r.received.length).toBe(4);

@@ -24,9 +24,10 @@ export interface OutboxRow {
 export class OutboxRows {
   constructor(readonly db: Database) {}
 
-  insert(r: { channel: string; key: string; kind: string; severity: string; alert: string; now: number }): number {
+  /** `dueAt`: the first attempt (epoch ms), `now` unless the notification waits for its group to settle. */
+  insert(r: { channel: string; key: string; kind: string; severity: string; alert: string; now: number; dueAt?: number }): number {
     const res = this.db.query(`INSERT INTO notification_outbox (channel, key, kind, severity, alert, status, created_at, updated_at, next_attempt_at)
-      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`).run(r.channel, r.key, r.kind, r.severity, r.alert, r.now, r.now, r.now);
+      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`).run(r.channel, r.key, r.kind, r.severity, r.alert, r.now, r.now, r.dueAt ?? r.now);
     return Number(res.lastInsertRowid);
   }
 
