@@ -118,7 +118,7 @@ describe("live hub in-process", () => {
     for (const url of [http, `${http}?token=nope`]) {
       const res = await fetch(url, { headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "missing or invalid token" } });
+      expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "missing or invalid token", details: { scheme: "Bearer" } } });
     }
     const bad = connect("token=wrong");
     expect(bad.opened).rejects.toThrow();

@@ -54,8 +54,14 @@ beforeAll(async () => {
   w.threat(storedThreat("2", "low"));
   w.flushSync();
   service = await NetInsightService.create({ storage, version: "9.9.9" });
-  await service.feedFile(capture, 0);
+  // Fed like live traffic (serve --read would end every flow at the end of the file): the last UDP
+  // flow stays active, so pages merge live flows with stored ones.
+  await service.capture.startFile(capture, 0);
   await service.capture.feedDone;
+  service.pipeline.devices.flush();
+  service.pipeline.threats.flush();
+  service.pipeline.rollup.snapshot(service.pipeline.engine.stats.lastSeen!);
+  service.pipeline.rollup.flush();
   await service.flush();
   ctx = serviceContext(service);
   app = createApp(ctx, { token: TOKEN });
@@ -275,6 +281,27 @@ describe("capture control", () => {
     await expectError(await post("/api/capture/start", { iface: "eth0" }), 400, "invalid_request");
     await expectError(await post("/api/capture/start", "{not json"), 400, "invalid_request");
     await expectError(await post("/api/capture/start", { filter: "x".repeat(MAX_BODY_BYTES) }), 413, "payload_too_large");
+  });
+
+  test("a refused start leaves the status describing the capture that ran, not the refused filter", async () => {
+    const before = CaptureStatusSchema.parse(await (await get("/api/capture/status")).json());
+    const res = await post("/api/capture/start", { interface: "ni-nosuch1", filter: "tcp port (( nonsense" });
+    expect([400, 503]).toContain(res.status);
+    const after = CaptureStatusSchema.parse(await (await get("/api/capture/status")).json());
+    expect(after.filter).toBe(before.filter);
+    expect(after.interface).toBe(before.interface);
+    expect(after.mode).toBe(before.mode);
+    expect(after.running).toBe(false);
+    expect(after.error).toContain("ni-nosuch1");
+  });
+
+  test("a capture file with a filter that does not compile is refused; the status keeps its old filter", async () => {
+    const res = service.capture.startFile(capture, 0, "tcp port (( nonsense");
+    await expect(res).rejects.toThrow();
+    const status = service.capture.status();
+    expect(status.filter).not.toBe("tcp port (( nonsense");
+    expect(status.running).toBe(false);
+    expect(status.error).toBeTruthy();
   });
 });
 

@@ -5,6 +5,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ServiceContext } from "../service/context.ts";
 import { requireToken } from "./auth.ts";
@@ -58,10 +59,11 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   }
   app.use("/api/*", bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json(errorBody("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+    onError: (c) => c.json(errorBody("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, { maxBytes: MAX_BODY_BYTES }), 413),
   }));
   const auth = requireToken(opts.token, OPEN_API_PATHS, opts.authLimiter);
   app.use("/api/*", auth);
+  app.use("/api/*", requireJsonBody);
   if (opts.metrics) app.use("/metrics", auth);
 
   opts.mount?.(app);
@@ -95,11 +97,17 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   });
   mountDocs(app);
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  const allowedMethods = methodsByPath(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length === 0) return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, { method: c.req.method, path: c.req.path }), 404);
+    return c.json(errorBody("method_not_allowed", `${c.req.path} answers ${allowed.join(", ")}, not ${c.req.method}`, { method: c.req.method, allowed }),
+      405, { allow: allowed.join(", ") });
+  });
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
       const status = err.status;
-      return c.json(errorBody(status === 400 ? "invalid_request" : "http_error", err.message || "request failed"), status);
+      return c.json(errorBody(HTTP_ERROR_CODES[status] ?? "http_error", err.message || "request failed", { status }), status);
     }
     console.error(`api: ${c.req.method} ${c.req.path} failed: ${(err as Error).message}`);
     return c.json(errorBody("internal_error", "internal error"), 500);
@@ -107,4 +115,44 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
   return app;
 }
 
+/** Error codes for statuses a middleware may raise as an HTTPException. */
+const HTTP_ERROR_CODES: Record<number, string> = {
+  400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+  415: "unsupported_media_type", 429: "too_many_requests",
+};
+
+/** Request bodies are JSON: anything else sent to the API is 415, not silently read as "no body". */
+const requireJsonBody: MiddlewareHandler = async (c, next) => {
+  const hasBody = c.req.raw.body !== null && c.req.header("content-length") !== "0";
+  if (!hasBody || c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type === "application/json") return next();
+  return c.json(errorBody("unsupported_media_type", `request bodies must be application/json, not ${type || "untyped"}`,
+    { contentType: type || null, accepted: ["application/json"] }), 415);
+};
+
+/** The methods the app answers on a path (for 405 and Allow), from its route table; [] when none. */
+function methodsByPath(app: OpenAPIHono): (path: string) => string[] {
+  let table: { re: RegExp; method: string }[] | null = null;
+  return (path) => {
+    table ??= app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({ method: r.method, re: routeRegex(r.path) }));
+    const methods = new Set(table.filter((r) => r.re.test(path)).map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}
+
 export type App = ReturnType<typeof createApp>;
+
+/** A Hono route path ("/api/devices/:device_id", "/x/:a{b|c}", "/assets/*") as a RegExp over whole paths. */
+function routeRegex(path: string): RegExp {
+  const segment = (part: string) => {
+    if (part === "*") return ".*";
+    const param = /^:\w+(?:\{(.+)\})?(\?)?$/.exec(part);
+    if (param) return param[1] ? `(?:${param[1]})` : "[^/]+";
+    return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  };
+  return new RegExp(`^${path.split("/").map(segment).join("/")}/?$`);
+}

@@ -21,35 +21,39 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 export function unauthorized(): Response {
-  return Response.json(errorBody("unauthorized", "missing or invalid token"), {
+  return Response.json(errorBody("unauthorized", "missing or invalid token", { scheme: "Bearer" }), {
     status: 401,
     headers: { "www-authenticate": "Bearer" },
   });
 }
 
 export function tooManyFailures(retryAfterSeconds: number): Response {
-  return Response.json(errorBody("too_many_requests", `too many failed authentications from this address; try again in ${retryAfterSeconds} s`), {
+  return Response.json(errorBody("too_many_requests", `too many failed authentications from this address; try again in ${retryAfterSeconds} s`,
+    { retryAfterSeconds }), {
     status: 429,
     headers: { "retry-after": String(retryAfterSeconds) },
   });
 }
 
 /**
- * Requires `Authorization: Bearer <token>`; `open` lists paths that need no token. An address over
- * the limiter's failure budget gets 429 before its token is even looked at (else a right guess would
- * still stand out from the wrong ones).
+ * Requires `Authorization: Bearer <token>`; `open` lists paths that need no token. The right token
+ * always passes, whoever else shares its address (a reverse proxy, a NAT): only failures are limited,
+ * and an address over the failure budget gets 429 instead of 401 until its window ends. Guessing
+ * stays hopeless because tokens are long (16+ characters; 43 when generated).
  */
 export function requireToken(token: string, open: ReadonlySet<string>, limiter = new AuthFailureLimiter()): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "OPTIONS" || open.has(c.req.path)) return next();
-    const address = clientAddress(c);
-    const wait = address === undefined ? 0 : limiter.retryAfter(address);
-    if (wait > 0) return tooManyFailures(wait);
-    if (!tokenMatches(token, bearerToken(c.req.header("authorization")))) {
-      if (address !== undefined) limiter.failure(address);
-      return unauthorized();
-    }
-    if (address !== undefined) limiter.success(address);
-    return next();
+    const denied = checkToken(token, bearerToken(c.req.header("authorization")), clientAddress(c), limiter);
+    return denied ?? next();
   };
+}
+
+/** Null when `given` is the token; else the 401 (counted as a failure of `address`) or the 429. */
+export function checkToken(token: string, given: string | null | undefined, address: string | undefined, limiter: AuthFailureLimiter): Response | null {
+  if (tokenMatches(token, given)) return null;
+  const wait = address === undefined ? 0 : limiter.retryAfter(address);
+  if (wait > 0) return tooManyFailures(wait);
+  if (address !== undefined) limiter.failure(address);
+  return unauthorized();
 }

@@ -3,6 +3,7 @@
  * home network may have no internet, so no CDN).
  */
 import type { Hono } from "hono";
+import { errorBody } from "./errors.ts";
 // @ts-ignore: embedded as a file; the value is its path (in the executable: a $bunfs path)
 import swaggerBundle from "../../node_modules/swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 // @ts-ignore: see above
@@ -44,7 +45,7 @@ export function mountDocs(app: Hono<any>): void {
   app.get("/redoc", (c) => c.html(REDOC_HTML, 200, { "content-security-policy": DOCS_CSP }));
   app.get("/docs/assets/:name", async (c) => {
     const asset = ASSETS[c.req.param("name")];
-    if (!asset) return c.json({ error: { code: "not_found", message: "no such asset" } }, 404);
+    if (!asset) return c.json(errorBody("not_found", "no such asset", { path: c.req.path }), 404);
     if (c.req.param("name") === "redoc.standalone.js") {
       return new Response(await redocWithoutCdn(), { headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" } });
     }

@@ -1,21 +1,25 @@
 /**
- * The one error shape, `{ error: { code, message, details } }`, and the shared validation hook that
- * turns zod failures into 400s in it. Nothing here ever sends a stack trace.
+ * The one error shape, `{ error: { code, message, details } }` (details always there: an object or
+ * a list of problems, `{}` when there is nothing to add), and the shared validation hook that turns
+ * zod failures into 400s in it. Nothing here ever sends a stack trace.
  */
 import { OpenAPIHono, type Hook } from "@hono/zod-openapi";
 import type { Context, Env } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ErrorSchema } from "./schemas.ts";
 
+/** What an error adds to its message: the parameter, the limit, the allowed methods, the id asked for. */
+export type ErrorDetails = Record<string, unknown> | unknown[];
+
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details: ErrorDetails };
 }
 
-export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+export function errorBody(code: string, message: string, details: ErrorDetails = {}): ErrorBody {
+  return { error: { code, message, details } };
 }
 
-export function apiError<S extends ContentfulStatusCode>(c: Context, status: S, code: string, message: string, details?: unknown) {
+export function apiError<S extends ContentfulStatusCode>(c: Context, status: S, code: string, message: string, details?: ErrorDetails) {
   return c.json(errorBody(code, message, details), status);
 }
 

@@ -1,7 +1,9 @@
 /**
  * Failed-auth limiting per client address: after MAX_AUTH_FAILURES wrong or missing tokens within
- * AUTH_WINDOW_MS, the address gets 429 (with Retry-After) on every authenticated route until the
- * window ends, so a token cannot be guessed at network speed. The table of addresses is bounded.
+ * AUTH_WINDOW_MS, the address gets 429 (with Retry-After) instead of 401 for every further wrong
+ * token until the window ends. The right token always passes (auth.ts), and does not wipe the
+ * count: behind a shared address, one good client neither is locked out nor unlocks a guesser.
+ * The table of addresses is bounded.
  */
 import type { Context } from "hono";
 
@@ -65,10 +67,6 @@ export class AuthFailureLimiter {
     if (this.#windows.size > this.#maxAddresses) this.#windows.delete(this.#windows.keys().next().value as string);
   }
 
-  /** A correct token: earlier typos from this address are forgiven. */
-  success(address: string): void {
-    this.#windows.delete(address);
-  }
 }
 
 interface RequestIpServer {

@@ -13,7 +13,8 @@ export const ErrorSchema = z.object({
   error: z.object({
     code: z.string().openapi({ example: "invalid_request" }),
     message: z.string().openapi({ example: "limit: Too big: expected number to be <=1000" }),
-    details: z.unknown().optional(),
+    details: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+      .openapi({ description: "what the error adds to its message (the parameter, the limit, the allowed methods); {} when nothing" }),
   }),
 }).openapi("Error");
 

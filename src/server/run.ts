@@ -6,7 +6,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "bun";
-import { tokenMatches, tooManyFailures } from "../api/auth.ts";
+import { checkToken, tokenMatches } from "../api/auth.ts";
+import { errorBody } from "../api/errors.ts";
 import { AuthFailureLimiter } from "../api/rate-limit.ts";
 import { tokenFromUpgrade } from "../ws/auth.ts";
 import { createApp } from "../api/app.ts";
@@ -130,14 +131,9 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       port: config.PORT,
       fetch(req, srv) {
         if (hub && new URL(req.url).pathname === "/ws") {
-          // The same failed-auth budget as the REST API, per peer address.
-          const address = srv.requestIP(req)?.address;
-          if (address !== undefined) {
-            const wait = authLimiter.retryAfter(address);
-            if (wait > 0) return tooManyFailures(wait);
-            if (tokenMatches(token.token, tokenFromUpgrade(req).token)) authLimiter.success(address);
-            else authLimiter.failure(address);
-          }
+          // The same failed-auth budget as the REST API, per peer address; the right token always passes.
+          const denied = checkToken(token.token, tokenFromUpgrade(req).token, srv.requestIP(req)?.address, authLimiter);
+          if (denied?.status === 429) return denied;
           return hub.upgrade(req, srv as never);
         }
         return app.fetch(req, { server: srv });
@@ -145,7 +141,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
       websocket: (hub?.websocket ?? { message() {} }) as never,
       error(err) {
         log.error(`http: ${err.message}`);
-        return Response.json({ error: { code: "internal_error", message: "internal error" } }, { status: 500 });
+        return Response.json(errorBody("internal_error", "internal error"), { status: 500 });
       },
     }) as Server<unknown>;
   } catch (err) {

@@ -130,13 +130,13 @@ export class CaptureController {
     const iface = opts.interface ?? this.#o.interface ?? defaultInterface();
     const filter = opts.filter ?? this.#o.filter ?? null;
     if (!iface) {
-      return this.#failStart(new CaptureStartError("no network interface to capture on: set NETWORK_INTERFACE or pass --interface", 400, "no_interface"), null, filter);
+      return this.#failStart(new CaptureStartError("no network interface to capture on: set NETWORK_INTERFACE or pass --interface", 400, "no_interface"));
     }
     let live: LiveCapture;
     try {
       live = await openLive({ interface: iface, filter: filter ?? undefined });
     } catch (err) {
-      return this.#failStart(this.#privilegeHint(toStartError(err)), iface, filter);
+      return this.#failStart(this.#privilegeHint(toStartError(err)));
     }
     const session = this.#o.sessions.begin("live", iface, filter, Date.now() / 1000);
     const run: Running = { kind: "live", session, live, packetsAtStart: 0, bytesAtStart: 0, carried: { packets: 0, bytes: 0, drops: 0 }, retryMs: RETRY_FIRST_MS };
@@ -223,7 +223,7 @@ export class CaptureController {
     try {
       source = await openOffline(path, { filter, batchPackets: speed > 0 ? PACED_BATCH_PACKETS : undefined });
     } catch (err) {
-      return this.#failStart(new CaptureStartError((err as Error).message, 400, "bad_file"), null, filter ?? null, path);
+      return this.#failStart(new CaptureStartError((err as Error).message, 400, "bad_file"));
     }
     let cancelled = false;
     const e = this.#o.engine.stats;
@@ -338,8 +338,12 @@ export class CaptureController {
     if (error) this.#o.log?.(`capture: ${error}`);
   }
 
-  #failStart(err: CaptureStartError, iface: string | null, filter: string | null, file: string | null = null): never {
-    this.#state = { ...this.#state, running: false, mode: file ? "file" : "live", interface: iface, file, filter, error: err.message };
+  /**
+   * A start that failed changes nothing but the error: the status keeps describing the capture that
+   * ran (or none), never the interface or filter that was just refused.
+   */
+  #failStart(err: CaptureStartError): never {
+    this.#state = { ...this.#state, running: false, error: err.message };
     this.#o.bus.publish({ type: "capture", event: "error", data: this.status() });
     throw err;
   }

@@ -3,6 +3,7 @@
  * date with the migrations, each in its own transaction.
  */
 import { Database } from "bun:sqlite";
+import { chmodSync, closeSync, openSync, statSync } from "node:fs";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
 
 /** Size the WAL file is cut back to after a checkpoint (SQLite's auto-checkpoint runs at ~4 MB). */
@@ -15,10 +16,28 @@ export class StorageError extends Error {
   }
 }
 
+/** The database file's mode: history says who talked to whom, so only its owner reads it. */
+export const DATABASE_MODE = 0o600;
+
+/**
+ * Creates the file 0600 before SQLite does (SQLite gives its -wal and -shm files the database's
+ * mode), and narrows an existing one that others could read.
+ */
+function privateFile(path: string): void {
+  if (path === ":memory:" || path.startsWith("file:")) return;
+  try {
+    closeSync(openSync(path, "a", DATABASE_MODE));
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, DATABASE_MODE);
+  } catch {
+    // Not ours to change (another owner, a read-only place): SQLite says what is wrong below.
+  }
+}
+
 /** Opens (creating if needed) and migrates; `":memory:"` for tests. */
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Database {
   let db: Database;
   try {
+    privateFile(path);
     db = new Database(path, { create: true, strict: true });
   } catch (err) {
     throw new StorageError(`cannot open database ${path}: ${(err as Error).message}`);

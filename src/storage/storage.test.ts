@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Device } from "../devices/model.ts";
@@ -233,6 +233,29 @@ describe("restart", () => {
       expect(s2.threats.list()).toEqual([threat]);
       s2.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("file mode", () => {
+  test("the database and its WAL are created 0600 whatever the umask; an existing 0644 one is narrowed", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-mode-"));
+    const umask = process.umask(0o022);
+    try {
+      const file = path.join(dir, "private.db");
+      const db = openDatabase(file);
+      db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+      db.close();
+      const old = path.join(dir, "old.db");
+      writeFileSync(old, "", { mode: 0o644 });
+      chmodSync(old, 0o644);
+      openDatabase(old).close();
+      expect(statSync(old).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(umask);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -30,7 +30,7 @@ export function tokenFromUpgrade(req: Request): UpgradeToken {
 /** The same 401 as the REST API (src/api/auth.ts), without detail: a wrong token must not learn why. */
 export function unauthorizedResponse(): Response {
   return Response.json(
-    { error: { code: "unauthorized", message: "missing or invalid token" } },
+    { error: { code: "unauthorized", message: "missing or invalid token", details: { scheme: "Bearer" } } },
     { status: 401, headers: { "www-authenticate": "Bearer" } },
   );
 }

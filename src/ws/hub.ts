@@ -179,7 +179,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       const headers = subprotocol ? { "sec-websocket-protocol": subprotocol } : undefined;
       if (srv.upgrade(req, { data, headers })) return undefined;
       return Response.json(
-        { error: { code: "upgrade_required", message: "this endpoint speaks WebSocket only" } },
+        { error: { code: "upgrade_required", message: "this endpoint speaks WebSocket only", details: { upgrade: "websocket" } } },
         { status: 426, headers: { upgrade: "websocket" } },
       );
     },

@@ -1,12 +1,13 @@
 /** GET /api/analytics?hours=N and GET /api/protocols: rollups over a time window. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { hoursParam } from "../params.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { AUTH_ERRORS, jsonResponse, newRouter } from "../errors.ts";
 import { AnalyticsSchema, ProtocolsSchema } from "../schemas.ts";
 
 export const MAX_HOURS = 24 * 366;
 
-const Hours = z.coerce.number().positive().max(MAX_HOURS);
+const Hours = hoursParam(MAX_HOURS);
 const security = [{ bearerAuth: [] }];
 
 const analyticsRoute = createRoute({

@@ -3,6 +3,7 @@
  * notes, known) and GET /api/devices/{device_id}/flows | applications | destinations | timeline.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { hoursParam } from "../params.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { iso, toApiDevice, toApiFlow } from "../convert.ts";
 import { apiError, AUTH_ERRORS, errorResponse, jsonResponse, newRouter } from "../errors.ts";
@@ -17,7 +18,7 @@ const Params = z.object({
   device_id: z.string().min(1).max(64).openapi({ param: { name: "device_id", in: "path" }, example: "a4c3f0123456" }),
 });
 const WindowQuery = z.object({
-  hours: z.coerce.number().positive().max(MAX_HOURS).default(24).openapi({ example: 24, description: "the window: the last `hours` of the capture's clock" }),
+  hours: hoursParam(MAX_HOURS).default(24).openapi({ example: 24, description: "the window: the last `hours` of the capture's clock" }),
 });
 const NOT_FOUND = { 404: errorResponse("No such device") };
 

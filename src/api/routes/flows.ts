@@ -1,5 +1,6 @@
 /** GET /api/flows (live and stored flows, newest first) and /api/flows/{flow_id}. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { intParam } from "../params.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { toApiFlow } from "../convert.ts";
 import { apiError, AUTH_ERRORS, errorResponse, jsonResponse, newRouter } from "../errors.ts";
@@ -24,8 +25,8 @@ const SinceSchema = z.string().transform((s, ctx) => {
 });
 
 export const FlowQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).openapi({ example: 100 }),
-  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0).openapi({ example: 0 }),
+  limit: intParam(1, MAX_LIMIT).default(DEFAULT_LIMIT).openapi({ example: 100 }),
+  offset: intParam(0, MAX_OFFSET).default(0).openapi({ example: 0 }),
   device_id: z.string().min(1).max(64).optional().openapi({ example: "a4c3f0123456" }),
   status: z.enum(["active", "closed"]).optional(),
   protocol: z.string().transform((p, ctx) => {

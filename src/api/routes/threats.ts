@@ -1,5 +1,6 @@
 /** GET /api/threats and POST /api/threats/{threat_id}/dismiss. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { intParam } from "../params.ts";
 import type { ServiceContext } from "../../service/context.ts";
 import { toApiThreat } from "../convert.ts";
 import { apiError, AUTH_ERRORS, errorResponse, jsonResponse, newRouter } from "../errors.ts";
@@ -15,7 +16,7 @@ const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2,
 export const ThreatQuerySchema = z.object({
   active_only: BoolParam.optional().openapi({ type: "string", enum: ["true", "false"], example: "true" }),
   severity: SeveritySchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100).openapi({ example: 100 }),
+  limit: intParam(1, MAX_LIMIT).default(100).openapi({ example: 100 }),
   status: z.enum(["active", "dismissed"]).optional().openapi({ example: "dismissed" }),
   device_id: z.string().min(1).max(64).optional().openapi({ example: "a4c3f0123456", description: "threats from or about this device" }),
   q: z.string().trim().min(1).max(100).optional().openapi({ example: "scan", description: "part of the title, description, type, an address or who dismissed it" }),
