@@ -19,6 +19,9 @@ export const DEFAULT_MAX_DEVICES = 4096;
 /** Distinct non-local addresses behind one MAC that make it a gateway. */
 export const GATEWAY_MIN_REMOTE_IPS = 3;
 
+/** Visits every flow in progress with its MACs and counters (out = from the source). */
+export type ActiveTraffic = (visit: (srcMac: string | null, dstMac: string | null, pOut: number, bOut: number, pIn: number, bIn: number) => void) => void;
+
 export type FlowLabeler = (flowId: string, patch: { srcDeviceId?: string; dstDeviceId?: string }) => void;
 
 export interface DeviceTrackerOptions {
@@ -26,6 +29,8 @@ export interface DeviceTrackerOptions {
   labelFlow?: FlowLabeler;
   /** The flows in progress: with it, device counters include them (refreshed every LIVE_COUNT_SECONDS). */
   activeFlows?: () => FlowRecord[];
+  /** The same without a record per flow: visits each flow in progress (`flowTable.forEachTraffic`). */
+  activeTraffic?: ActiveTraffic;
 }
 
 /** How often the traffic of flows still in progress is counted into the devices. */
@@ -42,7 +47,7 @@ export class DeviceTracker implements Analyzer {
   readonly stats = { evictions: 0, merges: 0 };
   private readonly maxDevices: number;
   private readonly labelFlow?: FlowLabeler;
-  private readonly activeFlows?: () => FlowRecord[];
+  private readonly activeTraffic?: ActiveTraffic;
   private nextLiveCount = 0;
   private readonly registry = new DeviceRegistry();
   private readonly changes = new ChangeFeed();
@@ -51,7 +56,10 @@ export class DeviceTracker implements Analyzer {
 
   constructor(options: DeviceTrackerOptions = {}) {
     this.maxDevices = options.maxDevices ?? DEFAULT_MAX_DEVICES;
-    this.activeFlows = options.activeFlows;
+    const flows = options.activeFlows;
+    this.activeTraffic = options.activeTraffic ?? (flows && ((visit) => {
+      for (const f of flows()) visit(f.srcMac, f.dstMac, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived);
+    }));
     this.labelFlow = options.labelFlow;
   }
 
@@ -159,9 +167,9 @@ export class DeviceTracker implements Analyzer {
   }
 
   tick(now: number): void {
-    if (this.activeFlows && now >= this.nextLiveCount) {
+    if (this.activeTraffic && now >= this.nextLiveCount) {
       this.nextLiveCount = now + LIVE_COUNT_SECONDS;
-      this.countLive(this.activeFlows());
+      this.countLive(this.activeTraffic);
     }
     this.changes.tick(now);
   }
@@ -171,7 +179,7 @@ export class DeviceTracker implements Analyzer {
    * flow table each time (a flow that ended since is counted twice until the next recount, at most
    * LIVE_COUNT_SECONDS later).
    */
-  private countLive(flows: FlowRecord[]): void {
+  private countLive(traffic: ActiveTraffic): void {
     const sums = new Map<DeviceState, number[]>();
     const add = (st: DeviceState, pOut: number, bOut: number, pIn: number, bIn: number) => {
       const s = sums.get(st) ?? [0, 0, 0, 0, 0];
@@ -182,11 +190,11 @@ export class DeviceTracker implements Analyzer {
       const m = normalizeMac(mac);
       return m ? this.registry.byMac.get(m) : undefined;
     };
-    for (const f of flows) {
-      const src = byMac(f.srcMac), dst = byMac(f.dstMac);
-      if (src) add(src, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived);
-      if (dst && dst !== src) add(dst, f.packetsReceived, f.bytesReceived, f.packetsSent, f.bytesSent);
-    }
+    traffic((srcMac, dstMac, pOut, bOut, pIn, bIn) => {
+      const src = byMac(srcMac), dst = byMac(dstMac);
+      if (src) add(src, pOut, bOut, pIn, bIn);
+      if (dst && dst !== src) add(dst, pIn, bIn, pOut, bOut);
+    });
     for (const st of this.registry.byId.values()) {
       const next = sums.get(st);
       if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0 && !st.live[4]) continue;
@@ -206,7 +214,7 @@ export class DeviceTracker implements Analyzer {
    * first: those the end of the capture just ended are no longer counted twice.
    */
   flush(): void {
-    if (this.activeFlows) this.countLive(this.activeFlows());
+    if (this.activeTraffic) this.countLive(this.activeTraffic);
     this.changes.flush();
   }
 

@@ -46,7 +46,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
 
   const devices = new DeviceTracker({
     labelFlow: label,
-    activeFlows: opts.liveDeviceCounters ? () => engine?.flows.active() ?? [] : undefined,
+    activeTraffic: opts.liveDeviceCounters ? (visit) => engine?.flows.forEachTraffic(visit) : undefined,
   });
   if (opts.devices) devices.restore(opts.devices);
 

@@ -5,7 +5,7 @@
  * flows with new packets by a touched list, so neither expiry nor updates sweep the table.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from "../decode/packet.ts";
-import { macNumberAt } from "../decode/addr.ts";
+import { macName, macNumberAt } from "../decode/addr.ts";
 import { flowKey, hashKey, KEY_WORDS } from "./key.ts";
 import { toFlowRecord } from "./snapshot.ts";
 import { SHAPE_PACKETS, wirePayloadLength } from "./shape.ts";
@@ -396,6 +396,17 @@ export class FlowTable {
     if (idx < 0) return false;
     this.labels.set(idx, patch);
     return true;
+  }
+
+  /** Every flow in progress with its MACs (by role, null when unknown) and counters, no record made. */
+  forEachTraffic(visit: (srcMac: string | null, dstMac: string | null, pOut: number, bOut: number, pIn: number, bIn: number) => void): void {
+    const macs = this.macs, packets = this.packets, bytes = this.bytes;
+    for (let i = 0; i < this.highWater; i++) {
+      if (!this.inUse[i]) continue;
+      const i2 = i * 2;
+      visit(macs[i2] >= 0 ? macName(macs[i2]) : null, macs[i2 + 1] >= 0 ? macName(macs[i2 + 1]) : null,
+        packets[i2], bytes[i2], packets[i2 + 1], bytes[i2 + 1]);
+    }
   }
 
   forEachActive(fn: (index: number) => void): void {
