@@ -31,15 +31,18 @@ const key = (t: ApiThreat) => [t.type, t.sourceIp ?? "-", t.sourceMac ?? "-", t.
 const counters = (d: { mac: string; packetsSent: number; bytesSent: number; packetsReceived: number; bytesReceived: number }) =>
   `${d.mac} ${d.packetsSent}/${d.bytesSent} ${d.packetsReceived}/${d.bytesReceived}`;
 
-async function viaAnalyze(pcap: string): Promise<{ threats: string[]; devices: string[] }> {
+async function viaAnalyze(pcap: string): Promise<{ threats: string[]; devices: string[]; flowPackets: number }> {
   const analysis = buildPipeline();
-  await analyzeFile(pcap, { engine: analysis.engine, collectFlows: false });
+  const { flows } = await analyzeFile(pcap, { engine: analysis.engine });
   analysis.threats.flush();
   analysis.devices.flush();
-  return { threats: analysis.threats.list().map(toApiThreat).map(key).sort(), devices: analysis.devices.list().map(counters).sort() };
+  return {
+    threats: analysis.threats.list().map(toApiThreat).map(key).sort(), devices: analysis.devices.list().map(counters).sort(),
+    flowPackets: flows.reduce((n, f) => n + f.packetsSent + f.packetsReceived, 0),
+  };
 }
 
-async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; devices: string[]; activeFlows: number; status: Record<string, unknown> }> {
+async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; devices: string[]; activeFlows: number; rolledUpPackets: number; status: Record<string, unknown> }> {
   const config = ConfigSchema.parse({
     DATABASE_PATH: join(work, `serve-${n}.db`), HOST: "127.0.0.1", PORT: String(await freePort()), API_TOKEN: TOKEN, LOG_LEVEL: "error",
   });
@@ -59,7 +62,12 @@ async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; d
     const { threats } = (await get("/api/threats?limit=1000")) as { threats: ApiThreat[] };
     const flows = (await get("/api/flows?status=active&limit=1")) as { total?: number; flows: unknown[] };
     const { devices } = (await get("/api/devices")) as { devices: Parameters<typeof counters>[0][] };
-    return { threats: threats.map(key).sort(), devices: devices.map(counters).sort(), activeFlows: flows.total ?? flows.flows.length, status };
+    // The traffic rollups (throughput, protocols) hold every packet of every flow, the last second's too.
+    const { services } = (await get("/api/protocols")) as { services: { packets: number }[] };
+    return {
+      threats: threats.map(key).sort(), devices: devices.map(counters).sort(), activeFlows: flows.total ?? flows.flows.length,
+      rolledUpPackets: services.reduce((n, x) => n + x.packets, 0), status,
+    };
   } finally {
     await svc.stop();
   }
@@ -76,6 +84,7 @@ describe("serve --read + /api/threats agrees with analyze --json on every matrix
       const got = await viaServe(pcap, n);
       expect(got.threats).toEqual(expected.threats);
       expect(got.devices).toEqual(expected.devices);
+      expect(got.rolledUpPackets).toBe(expected.flowPackets);
       expect(got.status.running).toBe(false);
       expect(got.activeFlows).toBe(0);
     }, 60_000);
