@@ -90,8 +90,9 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
     if (domain) expect(tunnels[0].evidence.domain).toBe(domain);
   });
 
-  test("dns_tunnel/ndpi_dns2tcp_tunnel: the capture holds only DNS-over-HTTPS to 1.1.1.1, invisible to DNS rules", async () => {
-    expect(ofType(await threatsOf("dns_tunnel/ndpi_dns2tcp_tunnel.pcap"), "dns_tunneling")).toEqual([]);
+  test("dns_tunnel/ndpi_dns2tcp_tunnel: the capture holds only DNS-over-HTTPS to 1.1.1.1 by address, without SNI", async () => {
+    const [t] = ofType(await threatsOf("dns_tunnel/ndpi_dns2tcp_tunnel.pcap"), "dns_tunneling");
+    expect(t).toMatchObject({ sourceIp: "192.168.20.211", targetIp: "1.1.1.1", severity: "medium" });
   });
 
   test.each([

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
-import { createDnsTunnelDetector, NO_TLD } from "./dns-tunnel.ts";
-import { dnsMsg, fixture, meta, randomText } from "./testing.ts";
+import { createDnsTunnelDetector, looksLikeDns, NO_TLD } from "./dns-tunnel.ts";
+import { dnsMsg, flow, fixture, meta, randomText } from "./testing.ts";
 
 const query = (name: string, ts = 1000, qtype = 1, client = "10.0.0.5"): Observation => ({
   kind: "dns", meta: meta({ ts, srcIp: client, dstIp: "10.0.0.1", dstPort: 53 }), msg: dnsMsg({ name, qtype }),
@@ -50,5 +50,50 @@ describe("DNS tunnelling", () => {
     const d = createDnsTunnelDetector(store, settings);
     for (let i = 0; i < 20_000; i++) d.observe!(query(`a.d${i}.example`, 1000, 1, `10.1.${i >> 8 & 255}.${i & 255}`));
     expect(d.tracked()).toBeLessThanOrEqual(100);
+  });
+
+  test("NULL-record queries are a tunnel's on their own (iodine's default type); A and AAAA are not", () => {
+    const { store, settings } = fixture({ dnsNullQueries: 2 });
+    const d = createDnsTunnelDetector(store, settings);
+    for (let i = 0; i < 100; i++) d.observe!(query(`www${i % 5}.example.com`, 1000 + i, i % 2 ? 1 : 28));
+    d.observe!(query("yrbd03.t.tunnel.test", 1200, 10));
+    expect(store.size).toBe(0);
+    d.observe!(query("vaaaakauply.t.tunnel.test", 1201, 10));
+    expect(store.list()[0].evidence).toMatchObject({ domain: "tunnel.test", nullQueries: 2 });
+  });
+
+  test("port 53 carrying something that is not DNS (iodine raw mode) is a tunnel; damaged DNS now and then is not", () => {
+    // A DNS query header: id, flags 0x0100 (standard query, RD), 1 question.
+    expect(looksLikeDns(Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]))).toBe(true);
+    // iodine's raw packet: "\x10\xd1\x9e" magic then data (as a DNS header: opcode 3, unassigned).
+    const raw = Uint8Array.from([0x10, 0xd1, 0x9e, 0x20, 0x78, 0xda, 0x63, 0x60, 0xe0, 0x60, 0x70, 0x65, 0x60, 0x08]);
+    expect(looksLikeDns(raw)).toBe(false);
+    expect(looksLikeDns(raw.subarray(0, 4))).toBe(false);
+    const { store, settings } = fixture({ dnsNotDnsPackets: 5 });
+    const d = createDnsTunnelDetector(store, settings);
+    const f = flow({ protocol: "UDP", ipProtocol: 17, srcIp: "10.0.0.66", dstIp: "10.0.0.53", dstPort: 53 });
+    const dns = Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const fuzzed = flow({ protocol: "UDP", ipProtocol: 17, srcIp: "10.0.0.7", dstIp: "10.0.0.1", dstPort: 53 });
+    for (let i = 0; i < 40; i++) d.payload!(fuzzed, i % 4 === 0 ? raw : dns, true, 1000 + i);
+    expect(store.size).toBe(0);
+    for (let i = 0; i < 5; i++) d.payload!(f, raw, i % 2 === 0, 1000 + i);
+    const [t] = store.list();
+    expect(t).toMatchObject({ type: "dns_tunneling", sourceIp: "10.0.0.66", targetIp: "10.0.0.53" });
+    expect(t.evidence).toMatchObject({ nonDnsPackets: 5, samplePayload: "10d19e2078da6360" });
+  });
+
+  test("TLS without SNI to a public resolver's address on 443 is DNS hidden in HTTPS; with a name (a browser's DoH) it is not", () => {
+    const { store, settings } = fixture();
+    const d = createDnsTunnelDetector(store, settings);
+    const hello = (dstIp: string, sni?: string, dstPort = 443): Observation => ({
+      kind: "tlsClientHello", meta: meta({ srcIp: "10.0.0.5", dstIp, dstPort, ipProtocol: 6 }),
+      msg: { version: 0x0303, supportedVersions: [0x0304], sni, alpn: ["h2"], cipherSuites: [], extensions: [], signatureAlgorithms: [], ja4: "t13d1910h2_x_y" },
+    });
+    d.observe!(hello("1.1.1.1", "mozilla.cloudflare-dns.com"));
+    d.observe!(hello("8.8.8.8", undefined, 853)); // DNS over TLS without a name: systemd-resolved's opportunistic mode
+    d.observe!(hello("93.184.216.34"));
+    expect(store.size).toBe(0);
+    d.observe!(hello("1.1.1.1"));
+    expect(store.list()[0]).toMatchObject({ type: "dns_tunneling", sourceIp: "10.0.0.5", targetIp: "1.1.1.1", severity: "medium" });
   });
 });

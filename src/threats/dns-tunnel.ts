@@ -1,14 +1,28 @@
 /**
- * DNS tunnelling / exfiltration: long or high-entropy labels, many unique subdomains under one
- * registered domain, TXT/NULL query volume, and DNS bytes per domain, per client.
+ * DNS tunnelling / exfiltration, per client and registered domain over time (RITA's view, not
+ * per socket: iodine keeps one UDP socket, dig +tcp one TCP connection): long or high-entropy
+ * labels, many unique subdomains, queries for record types that carry data (NULL, TXT, CNAME,
+ * MX, SRV), DNS bytes, NXDOMAIN share and bytes per query; plus port 53 carrying something that is
+ * not DNS at all (iodine's raw mode), and DNS hidden in HTTPS to a public resolver by address.
  */
 import type { Observation } from "../engine/events.ts";
+import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer } from "./util.ts";
 
-const TXT = 16;
 const NULL_RR = 10;
+/** Record types a client has little reason to ask for, and a tunnel uses to carry data down. */
+const DATA_TYPES = new Set([NULL_RR, 16 /* TXT */, 5 /* CNAME */, 15 /* MX */, 33 /* SRV */]);
+const NXDOMAIN = 3;
+/** Public resolvers that answer DNS over HTTPS on their bare address. */
+const DOH_RESOLVERS = new Set([
+  "1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220",
+  "94.140.14.14", "94.140.15.15", "2606:4700:4700::1111", "2606:4700:4700::1001", "2001:4860:4860::8888",
+  "2001:4860:4860::8844", "2620:fe::fe", "2620:fe::9",
+]);
+const DNS_PORT = 53;
+const DNS_HEADER = 12;
 /** Subdomain hashes remembered per (client, domain): past it the evidence reads "at least". */
 const MAX_SUBDOMAINS_TRACKED = 1024;
 /** Characters of the most telling query name kept as evidence. */
@@ -34,19 +48,66 @@ interface DomainState {
   encodedNames: Set<number>;
   longest: number;
   txtNull: number;
+  nullQueries: number;
+  nxdomains: number;
+  responses: number;
   bytes: number;
   raised: boolean;
   sample: string;
 }
 
+/** Whether the bytes at `off` can be a DNS message header (a known opcode, a sane question count). */
+export function looksLikeDns(d: Uint8Array, off = 0): boolean {
+  if (d.length < off + DNS_HEADER) return false;
+  const opcode = (d[off + 2] >> 3) & 0x0f;
+  const questions = d[off + 4] << 8 | d[off + 5];
+  return (opcode <= 2 || (opcode >= 4 && opcode <= 6)) && questions <= 16;
+}
+
+/** Share of a port-53 conversation's packets that must fail as DNS (damaged or fuzzed DNS fails only now and then). */
+const NOT_DNS_SHARE = 0.8;
+
+interface OtherState {
+  first: number;
+  last: number;
+  packets: number;
+  /** Port-53 packets of the same conversation that were DNS. */
+  dns: number;
+  sample: string;
+  raised: boolean;
+}
+
 export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
+  /** Port-53 flows carrying something else, and DoH-by-address sessions, by client|server. */
+  const others = new BoundedMap<string, OtherState>(s.maxTrackedKeys);
+
+  const raiseOther = (kind: "not-dns" | "doh-by-address", client: string, mac: string | null, server: string, o: OtherState): void => {
+    const notDns = kind === "not-dns";
+    store.raise({
+      type: "dns_tunneling",
+      severity: notDns ? "high" : "medium",
+      title: notDns ? `Port 53 to ${server} carries something that is not DNS` : `DNS hidden in HTTPS to ${server}`,
+      description: notDns
+        ? `${client} exchanged ${o.packets} packets with ${server}:53 that are not DNS messages (a tunnel's raw mode, such as iodine's).`
+        : `${client} opened TLS to the public resolver ${server}:443 by address, without a server name: DNS over HTTPS from a ` +
+          `program rather than a browser, invisible to the network's DNS (dns2tcp and other tunnels ride on it).`,
+      ts: o.last,
+      sourceIp: client,
+      sourceMac: mac,
+      targetIp: server,
+      key: `dns_tunneling|${client}|${server}`,
+      evidence: notDns
+        ? { server, nonDnsPackets: o.packets, dnsPackets: o.dns, threshold: s.dnsNotDnsPackets, samplePayload: o.sample, rule: "UDP to port 53 whose payload has no DNS header" }
+        : { server, sessions: o.packets, rule: "TLS ClientHello without SNI to a public DNS-over-HTTPS resolver's address on port 443" },
+    });
+  };
 
   const state = (client: string, domain: string, ts: number): DomainState => {
     const key = `${client}|${domain}`;
     let d = domains.get(key);
     if (!d || ts - d.start > s.dnsWindowSeconds) {
-      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), longest: 0, txtNull: 0, bytes: 0,
+      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
         raised: false, sample: "" };
       domains.set(key, d);
     }
@@ -59,7 +120,8 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
     if (d.longest >= s.dnsLongLabel) reasons.push(`a ${d.longest}-character encoded label`);
     if (d.encoded >= s.dnsEncodedQueries) reasons.push(`${d.encoded} unique names with encoded labels`);
     if (d.subdomains.size >= s.dnsUniqueSubdomains) reasons.push(`${d.subdomains.size} unique subdomains`);
-    if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} TXT/NULL queries`);
+    if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} NULL/TXT/CNAME/MX/SRV queries`);
+    if (d.nullQueries >= s.dnsNullQueries) reasons.push(`${d.nullQueries} NULL-record queries`);
     if (d.bytes >= s.dnsBytesPerDomain) reasons.push(`${d.bytes} bytes of DNS`);
     if (reasons.length === 0) return;
     // Re-raise (an update) only as the picture grows, not on every query.
@@ -82,7 +144,10 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
         encodedNames: d.encoded,
         longestEncodedLabel: d.longest,
         txtNullQueries: d.txtNull,
+        nullQueries: d.nullQueries,
         dnsBytes: d.bytes,
+        bytesPerQuery: d.queries > 0 ? Math.round(d.bytes / d.queries) : 0,
+        nxdomainRatio: d.responses > 0 ? Math.round((d.nxdomains / d.responses) * 100) / 100 : 0,
         windowSeconds: s.dnsWindowSeconds,
         reasons,
         sampleName: d.sample,
@@ -92,9 +157,36 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
 
   return {
     name: "threats.dns-tunnel",
-    tracked: () => domains.size,
-    wants: ["dns"],
+    tracked: () => domains.size + others.size,
+    wants: ["dns", "tlsClientHello"],
+    payload(f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      if (f.ipProtocol !== 17 || f.dstPort !== DNS_PORT) return;
+      const dns = looksLikeDns(data);
+      const key = `${f.srcIp}|${f.dstIp}`;
+      if (dns && !others.has(key)) return;
+      const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
+      o.last = Math.max(o.last, ts);
+      if (dns) {
+        o.dns++;
+        return;
+      }
+      o.packets++;
+      if (!o.sample) o.sample = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+      if (o.packets >= s.dnsNotDnsPackets && o.packets >= NOT_DNS_SHARE * (o.packets + o.dns) && (!o.raised || o.packets % 50 === 0)) {
+        o.raised = true;
+        raiseOther("not-dns", f.srcIp, fromInitiator ? f.srcMac : f.dstMac, f.dstIp, o);
+      }
+    },
     observe(o: Observation): void {
+      if (o.kind === "tlsClientHello") {
+        const m = o.meta;
+        if (o.msg.sni || m.dstPort !== 443 || !m.srcIp || !m.dstIp || !DOH_RESOLVERS.has(m.dstIp)) return;
+        const st = others.upsert(`${m.srcIp}|${m.dstIp}|https`, () => ({ first: m.ts, last: m.ts, packets: 0, dns: 0, sample: "", raised: false }));
+        st.packets++;
+        st.last = m.ts;
+        raiseOther("doh-by-address", m.srcIp, m.srcMac, m.dstIp, st);
+        return;
+      }
       if (o.kind !== "dns") return;
       const q = o.msg.questions[0];
       if (!q || isLocalName(q.name)) return;
@@ -103,13 +195,18 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
       if (!client) return;
       const d = state(client, domain, o.meta.ts);
       d.bytes += o.msg.size;
-      if (o.msg.isResponse) return;
+      if (o.msg.isResponse) {
+        d.responses++;
+        if (o.msg.rcode === NXDOMAIN) d.nxdomains++;
+        return;
+      }
       d.queries++;
       const sub = domain === NO_TLD ? q.name.toLowerCase()
         : q.name.length > domain.length ? q.name.slice(0, q.name.length - domain.length - 1).toLowerCase() : "";
       const subHash = hashName(sub);
       if (sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
-      if (q.type === TXT || q.type === NULL_RR) d.txtNull++;
+      if (DATA_TYPES.has(q.type)) d.txtNull++;
+      if (q.type === NULL_RR) d.nullQueries++;
       let longestEncoded = 0;
       for (const label of sub.split(".")) {
         if (label.length >= s.dnsEncodedLabel && (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy)) {
@@ -129,6 +226,7 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
     },
     tick(now: number): void {
       domains.sweep((d) => now - d.last > s.dnsWindowSeconds);
+      others.sweep((o) => now - o.last > s.dnsWindowSeconds);
     },
   };
 }

@@ -66,7 +66,12 @@ export const ThreatSettingsSchema = z.object({
   dnsLabelEntropy: z.number().positive().default(3.5),
   dnsEncodedQueries: count.default(10),
   dnsUniqueSubdomains: count.default(150),
+  /** Queries for record types that carry data (NULL, TXT, CNAME, MX, SRV) to one domain. */
   dnsTxtNullQueries: count.default(50),
+  /** NULL-record queries to one domain: the type has no use outside experiments and tunnels (iodine's default). */
+  dnsNullQueries: count.default(2),
+  /** Packets to a port-53 server that are not DNS messages (a tunnel's raw mode). */
+  dnsNotDnsPackets: count.default(5),
   dnsBytesPerDomain: count.default(200_000),
   dnsWindowSeconds: seconds.default(600),
 
