@@ -65,3 +65,23 @@ export function ipv4Name(n: number): string {
   }
   return s;
 }
+
+/** One cached IPv6 name: the address words it was made from, to tell hash collisions apart. */
+interface V6Name { w0: number; w1: number; w2: number; w3: number; name: string }
+const ipv6Names = new Map<number, V6Name>();
+
+/** `ipv6FromWords`, cached (by a hash of the words; a colliding address is simply made again). */
+export function ipv6Name(w0: number, w1: number, w2: number, w3: number): string {
+  const h = (Math.imul(w0 ^ (w1 >>> 7), 0x9e3779b1) ^ Math.imul(w2 ^ (w3 << 3), 0x85ebca6b) ^ w3 ^ (w1 << 11)) >>> 0;
+  const hit = ipv6Names.get(h);
+  if (hit !== undefined && hit.w0 === w0 && hit.w1 === w1 && hit.w2 === w2 && hit.w3 === w3) return hit.name;
+  if (ipv6Names.size >= MAX_CACHED_NAMES) ipv6Names.clear();
+  const name = ipv6FromWords(w0, w1, w2, w3);
+  ipv6Names.set(h, { w0, w1, w2, w3, name });
+  return name;
+}
+
+/** The IPv6 address at `off` as a cached string. */
+export function ipv6NameAt(view: DataView, off: number): string {
+  return ipv6Name(view.getUint32(off), view.getUint32(off + 4), view.getUint32(off + 8), view.getUint32(off + 12));
+}

@@ -4,7 +4,7 @@
  * first few payload packets of each flow only (nDPI's approach), so long transfers cost nothing.
  */
 import { arpMessage } from "../decode/arp.ts";
-import { ipv4Name, ipv6At, macName, macNumberAt } from "../decode/addr.ts";
+import { ipv4Name, ipv6NameAt, macName, macNumberAt } from "../decode/addr.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
@@ -134,8 +134,8 @@ export class Dispatcher {
       srcIp = ipv4Name(p.src4);
       dstIp = ipv4Name(p.dst4);
     } else if (p.ipVersion === 6) {
-      srcIp = ipv6At(p.view, p.src6Off);
-      dstIp = ipv6At(p.view, p.dst6Off);
+      srcIp = ipv6NameAt(p.view, p.src6Off);
+      dstIp = ipv6NameAt(p.view, p.dst6Off);
     }
     this.meta = {
       ts: p.ts,

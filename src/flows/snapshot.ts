@@ -1,5 +1,5 @@
 /** Turns a flow table entry into a FlowRecord (the only place flow objects are made). */
-import { ipv4Name, ipv6FromWords, macName } from "../decode/addr.ts";
+import { ipv4Name, ipv6Name, macName } from "../decode/addr.ts";
 import { KEY_WORDS } from "./key.ts";
 import type { FlowProtocol, FlowRecord, TcpState } from "./record.ts";
 import type { FlowTable } from "./table.ts";
@@ -30,7 +30,7 @@ export function tcpFlagLetters(flags: number): string {
 
 function endpoint(keys: Uint32Array, base: number, version: number): string {
   if (version === 4) return ipv4Name(keys[base]);
-  return ipv6FromWords(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
+  return ipv6Name(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
 }
 
 /**
