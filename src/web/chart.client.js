@@ -79,7 +79,7 @@ export function createHistoryChart(el, names) {
   let spanDays = false;
   const colours = ["--accent", "--accent-2"];
   // eslint-disable-next-line no-undef
-  const bars = () => uPlot.paths.bars({ size: [names.length > 1 ? 0.45 : 0.8, 40], align: 1 });
+  const bars = () => uPlot.paths.bars({ size: [0.8, 40], align: 1 });
   const fmt = (v) => (spanDays ? `${dateOf(v * 1000).slice(5)} ${timeOfDay(v * 1000).slice(0, 5)}` : timeOfDay(v * 1000).slice(0, 5));
   const opts = () => ({
     width: Math.max(200, el.clientWidth),

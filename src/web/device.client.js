@@ -107,7 +107,8 @@ export function renderDevicePage(root, o) {
       h("thead", null, h("tr", null, h("th", { class: "hide-sm" }, "Last seen"), h("th", null, "Proto"), h("th", null, "Source"), h("th", null, "Destination"),
         h("th", { class: "hide-sm" }, "Service"), h("th", { class: "num" }, "Bytes"), h("th", { class: "hide-sm" }, "State"))), flows)), flowsEmpty),
   );
-  const chart = createHistoryChart(chartEl, ["Sent", "Received"]);
+  // Total bars with the sent part drawn over them: two bars per bucket side by side would halve both.
+  const chart = createHistoryChart(chartEl, ["Total", "Sent"]);
   let hours = 1;
   const open = new Set();
 
@@ -122,7 +123,7 @@ export function renderDevicePage(root, o) {
   async function refresh() {
     const part = (path, show) => api(path).then(show, o.onError);
     await Promise.all([
-      part(`/api/devices/${q}/timeline?hours=${hours}`, (t) => chart.set(t.points.map((p) => ({ time: p.time, values: [p.bytesSent, p.bytesReceived] })))),
+      part(`/api/devices/${q}/timeline?hours=${hours}`, (t) => chart.set(t.points.map((p) => ({ time: p.time, values: [p.bytesSent + p.bytesReceived, p.bytesSent] })))),
       part(`/api/devices/${q}/applications?hours=${hours}`, (a) => fill(apps, a.applications.map((x) =>
         h("tr", null, h("td", null, x.application, x.category && h("span", { class: "muted small" }, ` ${x.category}`)), ...money(x))), appsEmpty)),
       part(`/api/devices/${q}/destinations?hours=${hours}`, (ds) => fill(dests, ds.destinations.map((x) =>
