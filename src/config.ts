@@ -120,6 +120,8 @@ export const ConfigSchema = z.object({
   MQTT_URL: target(parseMqttUrl),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
+  /** Extra CA certificates (PEM) for mqtts:// to a broker with a private CA. */
+  MQTT_CA_FILE: z.string().optional().refine((f) => f === undefined || isFile(f), { error: "must be a readable PEM file" }),
   MQTT_TOPIC_PREFIX: z.string().regex(/^[^#+\s]+$/, { error: "must be a topic without #, + or spaces, e.g. netinsight" }).default("netinsight"),
   /** Home Assistant MQTT discovery (sensors per device, active threats, throughput). */
   MQTT_DISCOVERY: bool(true),
@@ -134,6 +136,14 @@ export const ConfigSchema = z.object({
   /** Started as root: switch to this user once capture and database are open (default: netinsight if it exists; root: stay). */
   RUN_AS_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i, { error: "must be a user name or uid (root to keep running as root)" }).optional(),
 });
+
+function isFile(f: string): boolean {
+  try {
+    return statSync(f).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = Partial<Record<keyof z.input<typeof ConfigSchema>, string | undefined>>;

@@ -10,7 +10,9 @@ import type { LiveBus } from "../service/bus.ts";
 import type { ServiceContext } from "../service/context.ts";
 import { silentLogger, type Logger } from "../service/logger.ts";
 import type { Alert } from "./alert.ts";
+import { readFileSync } from "node:fs";
 import { fileChannel } from "./file.ts";
+import { mqttChannel } from "./mqtt.ts";
 import { Notifier, type Channel, type NotifierOptions, type TestResult } from "./notifier.ts";
 import { AlertRules } from "./rules.ts";
 import type { ChannelStatus } from "./status.ts";
@@ -25,7 +27,7 @@ export const PRESENCE_TICK_MS = 30_000;
 export type NotifySettings = Pick<Config,
   | "ALERT_WEBHOOKS" | "ALERT_WEBHOOK_SECRET" | "ALERT_MIN_SEVERITY" | "ALERT_NEW_DEVICES" | "ALERT_PRESENCE" | "ALERT_AWAY_MINUTES"
   | "ALERT_RATE_PER_MINUTE" | "ALERT_GROUP_WAIT_SECONDS" | "ALERT_DROPS_PER_MINUTE" | "PUBLIC_URL" | "MQTT_URL" | "MQTT_USERNAME" | "MQTT_PASSWORD"
-  | "MQTT_TOPIC_PREFIX" | "MQTT_DISCOVERY" | "MQTT_DISCOVERY_PREFIX" | "MQTT_MAX_DEVICES" | "SYSLOG_URL" | "ALERT_FILE"
+  | "MQTT_TOPIC_PREFIX" | "MQTT_CA_FILE" | "MQTT_DISCOVERY" | "MQTT_DISCOVERY_PREFIX" | "MQTT_MAX_DEVICES" | "SYSLOG_URL" | "ALERT_FILE"
   | "DATABASE_PATH" | "PORT">;
 
 export interface Notifications {
@@ -51,7 +53,14 @@ export function buildChannels(s: NotifySettings, deps: { bus: LiveBus; log: Logg
     return n === 1 ? name : `${name}#${n}`;
   };
   for (const t of s.ALERT_WEBHOOKS) channels.push(webhookChannel(t, { secret: s.ALERT_WEBHOOK_SECRET, name: unique(webhookName(t)) }));
-  // MQTT_URL: the mqtt channel lands next.
+  if (s.MQTT_URL) {
+    channels.push(mqttChannel({
+      target: { ...s.MQTT_URL, username: s.MQTT_USERNAME ?? s.MQTT_URL.username, password: s.MQTT_PASSWORD ?? s.MQTT_URL.password },
+      ca: s.MQTT_CA_FILE ? readFileSync(s.MQTT_CA_FILE, "utf8") : undefined,
+      prefix: s.MQTT_TOPIC_PREFIX, discovery: s.MQTT_DISCOVERY, discoveryPrefix: s.MQTT_DISCOVERY_PREFIX, maxDevices: s.MQTT_MAX_DEVICES,
+      awayMinutes: s.ALERT_AWAY_MINUTES, bus: deps.bus, log: deps.log, ctx: deps.ctx,
+    }));
+  }
   if (s.SYSLOG_URL) channels.push(syslogChannel(s.SYSLOG_URL));
   if (s.ALERT_FILE) channels.push(fileChannel(s.ALERT_FILE));
   return channels;

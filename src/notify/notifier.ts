@@ -17,6 +17,8 @@ export interface Channel {
   deliver(alert: Alert, signal: AbortSignal): Promise<void>;
   /** Starts background work (a broker connection); called once. */
   start?(): void;
+  /** Tells the notifier when the receiver is reachable again (a broker reconnected): retries go out at once. */
+  onReady?(fn: () => void): void;
   close?(): void | Promise<void>;
 }
 
@@ -89,6 +91,14 @@ export class Notifier {
     this.#states = opts.channels.map((channel) => ({
       channel, draining: null, tokens: this.#rate, tokensAt: t, retryAt: 0, failedAttempts: 0, lastDeliveredAt: null, lastError: null, failingSince: null,
     }));
+    for (const s of this.#states) {
+      s.channel.onReady?.(() => {
+        if (this.#closed) return;
+        s.retryAt = 0;
+        this.rows.dueNow(s.channel.name, this.#now());
+        this.kick();
+      });
+    }
   }
 
   get channels(): readonly Channel[] {

@@ -117,3 +117,91 @@ export function alert(over: Partial<Alert> = {}): Alert {
   };
 }
 
+
+/** A Mosquitto broker on a free loopback port (anonymous, or with one user), started for a test. */
+export async function startMosquitto(opts: { user?: { name: string; password: string }; port?: number } = {}) {
+  const { mkdtempSync: mk, writeFileSync, chmodSync } = await import("node:fs");
+  const dir = mk(path.join(tmpdir(), "ni-alerts-mqtt-"));
+  const port = opts.port ?? (await freePort());
+  const conf = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr"];
+  if (opts.user) {
+    const pw = path.join(dir, "passwd");
+    const made = Bun.spawnSync(["mosquitto_passwd", "-b", "-c", pw, opts.user.name, opts.user.password], { stderr: "pipe" });
+    if (made.exitCode !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr.toString()}`);
+    // Started as root, mosquitto reads its files as the mosquitto user.
+    chmodSync(dir, 0o755);
+    chmodSync(pw, 0o644);
+    conf.push("allow_anonymous false", `password_file ${pw}`);
+  } else {
+    conf.push("allow_anonymous true");
+  }
+  writeFileSync(path.join(dir, "mosquitto.conf"), `${conf.join("\n")}\n`);
+  const proc = Bun.spawn(["mosquitto", "-c", path.join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "pipe" });
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = require("node:net").connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (up) break;
+    if (proc.exitCode !== null || i > 100) throw new Error(`mosquitto did not start: ${await new Response(proc.stderr).text()}`);
+    await Bun.sleep(50);
+  }
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `mosquitto_sub -v`: "topic payload" lines, read as they come. */
+export function mqttSubscribe(port: number, topics: string[], extra: string[] = []) {
+  const proc = Bun.spawn(["mosquitto_sub", "-h", "127.0.0.1", "-p", String(port), "-v", ...topics.flatMap((t) => ["-t", t]), ...extra], {
+    stdout: "pipe", stderr: "pipe",
+  });
+  const lines: { topic: string; payload: string }[] = [];
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of proc.stdout as unknown as AsyncIterable<Uint8Array>) {
+      rest += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        const sp = line.indexOf(" ");
+        lines.push({ topic: line.slice(0, sp), payload: line.slice(sp + 1) });
+      }
+    }
+  })();
+  return {
+    lines,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+      await done.catch(() => undefined);
+    },
+    exited: () => proc.exited.then(() => done),
+  };
+}
+
+/** The retained messages under `topics` right now (mosquitto_sub --retained-only). */
+export async function mqttRetained(port: number, topics: string[]): Promise<Map<string, string>> {
+  const sub = mqttSubscribe(port, topics, ["--retained-only", "-W", "1"]);
+  await sub.exited();
+  return new Map(sub.lines.map((l) => [l.topic, l.payload]));
+}
+
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}

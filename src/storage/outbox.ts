@@ -57,6 +57,11 @@ export class OutboxRows {
       ORDER BY id LIMIT 1`).get(channel, now) as OutboxRow | null;
   }
 
+  /** The receiver is back (a broker reconnected): every waiting notification of the channel is due now. */
+  dueNow(channel: string, now: number): void {
+    this.db.query("UPDATE notification_outbox SET next_attempt_at = ? WHERE status = 'pending' AND channel = ? AND next_attempt_at > ?").run(now, channel, now);
+  }
+
   delivered(id: number, now: number): void {
     this.db.query("UPDATE notification_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, updated_at = ?, last_error = NULL WHERE id = ?").run(now, now, id);
   }
