@@ -32,6 +32,17 @@ describe.skipIf(!have("nfcapd"))("serve exports", () => {
   }, 120_000);
 });
 
+describe("collectors that are not there", () => {
+  test("analyze finishes its report and says what was dropped (UDP: port unreachable; TCP: refused)", async () => {
+    const port = await freePort();
+    const r = runCli([BUN, join(ROOT, "src", "main.ts"), "analyze", SAMPLE, "--top", "0", "--ipfix", `127.0.0.1:${port}`, "--netflow9", `tcp://127.0.0.1:${port}`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("331 flows");
+    expect(r.out).toMatch(new RegExp(`warning: export: netflow9 collector tcp://127.0.0.1:${port}: \\d+ messages dropped`));
+    expect(r.out).toMatch(/exported 641 ipfix records/);
+  });
+});
+
 describe("bad export settings stop start-up, naming the setting", () => {
   const main = join(ROOT, "src", "main.ts");
   const cases: [string, string[], Record<string, string>, RegExp][] = [

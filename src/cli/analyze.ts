@@ -111,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     if (exporter) {
       await exporter.close(EXPORT_DRAIN_MS);
       for (const p of exporter.problems()) console.error(`warning: ${p}`);
+      for (const c of exporter.status()) if (!values.json) console.error(`exported ${c.records} ${c.format} records to ${c.collector}: ${c.sentMessages} messages sent, ${c.droppedMessages} dropped`);
     }
     if (values.json) await writeJsonReport(result, analysis, writeStdout);
     else printHuman(buildReport(result, analysis), top);

@@ -89,10 +89,14 @@ describe("flow exporter", () => {
 
   test("a collector that is not there never holds up the flows: messages are dropped and counted", async () => {
     const engine = new Engine();
-    // TCP to a port nobody listens on: connection refused, retried in the background.
+    // TCP to a port nobody listens on: connection refused, retried in the background. UDP to it:
+    // ICMP port unreachable, reported on the socket, must not throw either.
     const exporter = await FlowExporter.create({
       ...settings(9),
-      collectors: [{ format: "ipfix", transport: "tcp", host: "127.0.0.1", address: "127.0.0.1", port: 9, text: "tcp://127.0.0.1:9" }],
+      collectors: [
+        { format: "ipfix", transport: "tcp", host: "127.0.0.1", address: "127.0.0.1", port: 9, text: "tcp://127.0.0.1:9" },
+        { format: "netflow9", transport: "udp", host: "127.0.0.1", address: "127.0.0.1", port: 9, text: "127.0.0.1:9" },
+      ],
     }, engine);
     engine.addAnalyzer(exporter);
     for (let s = 0; s < 200; s++) {
@@ -101,8 +105,10 @@ describe("flow exporter", () => {
       engine.processBatch(batch, 1);
     }
     engine.finish();
-    await exporter.close(100);
-    const [status] = exporter.status();
+    await exporter.close(2000);
+    const [status, udp] = exporter.status();
+    expect(udp.droppedMessages).toBeGreaterThan(0);
+    expect(udp.lastError).toContain("ECONNREFUSED");
     expect(status.connected).toBe(false);
     expect(status.droppedMessages).toBeGreaterThan(0);
     expect(status.sentMessages).toBe(0);
@@ -208,4 +214,22 @@ describe("IPFIX over TCP", () => {
     await exporter.close();
     c.server.stop(true);
   }, 20_000);
+});
+
+describe("templates over UDP", () => {
+  test("are sent again on the schedule, so a collector started later learns them", async () => {
+    const sets: number[] = [];
+    const socket = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      socket: { data(_s, buf) { sets.push(new DataView(buf.buffer, buf.byteOffset).getUint16(16)); } },
+    });
+    closeAll.push(() => socket.close());
+    const exporter = await FlowExporter.create(settings(socket.port, { templateRefreshSeconds: 1 }), new Engine());
+    await until("the first templates", () => sets.filter((id) => id === 2).length === 1);
+    exporter.flush(); // within the second: nothing due
+    await Bun.sleep(1100);
+    exporter.flush();
+    await until("the templates again", () => sets.filter((id) => id === 2).length === 2);
+    await exporter.close();
+  });
 });

@@ -117,7 +117,16 @@ class UdpTransport extends QueuedTransport {
     t.#socket = await Bun.udpSocket({
       hostname: c.address.includes(":") ? "::" : "0.0.0.0",
       binaryType: "uint8array",
-      socket: { drain: () => t.kick() },
+      socket: {
+        drain: () => t.kick(),
+        // ICMP port unreachable comes back as an error on the socket: counted, never thrown (a collector
+        // that is not up yet is no reason to stop).
+        error: (...args: unknown[]) => {
+          // Bun has passed (error) and (socket, error) in different versions.
+          const err = args.find((a) => a instanceof Error) as Error | undefined;
+          t.stats.lastError = err?.message ?? "socket error";
+        },
+      },
     });
     t.stats.connected = true;
     return t;
