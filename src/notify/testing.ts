@@ -95,6 +95,8 @@ export async function startReceiver() {
   return {
     received,
     url: (p = "/hook") => `http://127.0.0.1:${port}${p}`,
+    /** Requests waiting on a "hang" right now. */
+    hangingCount: () => hanging.length,
     setMode(m: "ok" | "fail" | "hang") {
       mode = m;
       if (m !== "hang") for (const r of hanging.splice(0)) r();
