@@ -79,7 +79,11 @@ export class OrderedMap<K, V> {
 
   /** Drops entries the predicate calls stale (from a tick, not per packet). */
   sweep(isStale: (v: V, k: K) => boolean): void {
-    for (const [k, slot] of this.#map) if (isStale(slot.value, k)) this.#map.delete(k);
+    // forEach, not for-of: no [key, value] pair is made per entry (this runs every tick over every table).
+    const map = this.#map;
+    map.forEach((slot, k) => {
+      if (isStale(slot.value, k)) map.delete(k);
+    });
   }
 
   /** Entries from the oldest on (a batch writer takes the first n this way). */
