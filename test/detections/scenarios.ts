@@ -314,6 +314,20 @@ export const SCENARIOS: Record<string, Scenario> = {
       await lab.run("phone", curlLoop(names.slice(0, 12), "https", "/index.html"), 60_000);
     },
   },
+  "benign-dns-typos": {
+    servers: ["web"], host: "laptop", snap: 256, count: 2000,
+    before: async (lab) => registerNames(lab, SITES),
+    steps: async (lab) => {
+      // A person browsing: most names resolve, a dozen typos and stale names do not (NXDOMAIN).
+      const typos = ["gogle.com", "youtub.com", "netflx.com", "amazn.com", "facebok.com", "wikipedia.rg.com", "githb.com",
+        "redit.com", "old-printer-setup.net", "intranet-legacy.org", "wpad.info", "mail.gogle.com"];
+      const names = SITES.flatMap((n, i) => (typos[i] ? [n, typos[i]] : [n]));
+      for (let i = 0; i < names.length; i += 4) {
+        await lab.run("laptop", `dig @${HOSTS.gw.ip} +tries=1 +time=1 ${names.slice(i, i + 4).join(" ")} > /dev/null`);
+        await Bun.sleep(1500);
+      }
+    },
+  },
   "benign-vpn": {
     servers: [], host: "laptop", snap: 96, count: 3500,
     steps: async (lab) => {
