@@ -41,6 +41,30 @@ describe.if(haveBroker)("against Mosquitto", () => {
     await broker.stop();
   });
 
+  test("mqtts: the broker's certificate is checked against MQTT_CA_FILE", async () => {
+    if (!haveTool("openssl", "the mqtts test")) return;
+    const broker = await startMosquitto({ tls: true });
+    try {
+      const errors: string[] = [];
+      const untrusted = new MqttClient({ host: "localhost", port: broker.port, tls: true, clientId: "t-untrusted", onError: (m) => errors.push(m) });
+      untrusted.start();
+      await until("the certificate error", () => errors.length > 0);
+      expect(errors[0]).toMatch(/certificate|self.signed|issuer/i);
+      await untrusted.close();
+
+      const svc = await startTestService({ MQTT_URL: broker.url, MQTT_CA_FILE: broker.caFile!, ALERT_GROUP_WAIT_SECONDS: "0" });
+      try {
+        await until("the service's TLS connection", () => svc.logs.some((l) => l.includes(`mqtt: connected to localhost:${broker.port}`)));
+        const test = (await (await svc.call("/api/notifications/test", { method: "POST" })).json()) as any;
+        expect(test.results).toEqual([{ channel: `mqtt:localhost:${broker.port}`, ok: true, error: null }]);
+      } finally {
+        await svc.stop();
+      }
+    } finally {
+      await broker.stop();
+    }
+  }, 30_000);
+
   test("replaying a capture: alerts once each, retained device state under the cap, Home Assistant discovery", async () => {
     const broker = await startMosquitto();
     const alerts = mqttSubscribe(broker.port, ["netinsight/alert"]);

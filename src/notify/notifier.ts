@@ -77,6 +77,7 @@ export class Notifier {
   readonly #rate: number;
   readonly #log: Logger;
   #timer: ReturnType<typeof setInterval> | null = null;
+  #pruneTimer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
   readonly #inflight = new Set<AbortController>();
 
@@ -110,6 +111,14 @@ export class Notifier {
     this.rows.prune(this.#now() - OUTBOX_KEEP_MS);
     this.#timer = setInterval(() => this.kick(), this.opts.tickMs ?? DELIVERY_TICK_MS);
     (this.#timer as { unref?: () => void }).unref?.();
+    this.#pruneTimer = setInterval(() => {
+      try {
+        this.rows.prune(this.#now() - OUTBOX_KEEP_MS);
+      } catch (err) {
+        this.#log.warn(`notify: pruning the outbox failed: ${(err as Error).message}`);
+      }
+    }, 3600_000);
+    (this.#pruneTimer as { unref?: () => void }).unref?.();
     this.kick();
   }
 
@@ -254,6 +263,7 @@ export class Notifier {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     this.#closed = true;
     // Whatever is in flight stays in the outbox and is sent again after a restart.
     for (const c of this.#inflight) c.abort(new Error("shutting down"));

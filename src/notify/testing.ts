@@ -121,11 +121,28 @@ export function alert(over: Partial<Alert> = {}): Alert {
 
 
 /** A Mosquitto broker on a free loopback port (anonymous, or with one user), started for a test. */
-export async function startMosquitto(opts: { user?: { name: string; password: string }; port?: number } = {}) {
+export async function startMosquitto(opts: { user?: { name: string; password: string }; port?: number; tls?: boolean } = {}) {
   const { mkdtempSync: mk, writeFileSync, chmodSync } = await import("node:fs");
   const dir = mk(path.join(tmpdir(), "ni-alerts-mqtt-"));
   const port = opts.port ?? (await freePort());
   const conf = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr"];
+  let ca: string | null = null;
+  if (opts.tls) {
+    // A throwaway CA and a server certificate for localhost / 127.0.0.1.
+    const run = (args: string[]) => {
+      const r = Bun.spawnSync(["openssl", ...args], { cwd: dir, stderr: "pipe" });
+      if (r.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
+    };
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=netinsight-test-ca"]);
+    run(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+    writeFileSync(path.join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    run(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext"]);
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, "server.key"), 0o644);
+    conf.push(`cafile ${dir}/ca.crt`, `certfile ${dir}/server.crt`, `keyfile ${dir}/server.key`);
+    ca = path.join(dir, "ca.crt");
+  }
   if (opts.user) {
     const pw = path.join(dir, "passwd");
     const made = Bun.spawnSync(["mosquitto_passwd", "-b", "-c", pw, opts.user.name, opts.user.password], { stderr: "pipe" });
@@ -153,7 +170,9 @@ export async function startMosquitto(opts: { user?: { name: string; password: st
   }
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? "mqtts://localhost" : "mqtt://127.0.0.1"}:${port}`,
+    /** With tls: the CA certificate's file. */
+    caFile: ca,
     async stop() {
       proc.kill();
       await proc.exited;
