@@ -40,11 +40,15 @@ export const PORT_APPLICATIONS: PortApplication[] = [
 
 export interface AddressMatch { application: string; category: AppCategory }
 
+/** Addresses whose answer is remembered; the cache starts over past this. */
+const MAX_CACHED_ADDRESSES = 1 << 16;
+
 /** Longest-prefix lookup: one Map probe per prefix length present in the table. */
 export class AddressMatcher {
   readonly #v4 = new Map<number, Map<number, AddressMatch>>();
   readonly #v6 = new Map<number, Map<string, AddressMatch>>();
   readonly #ports = new Map<number, AddressMatch>();
+  readonly #cache = new Map<string, AddressMatch | null>();
 
   constructor(table: readonly AddressApplication[] = ADDRESS_APPLICATIONS, ports: readonly PortApplication[] = PORT_APPLICATIONS) {
     for (const row of table) {
@@ -58,6 +62,16 @@ export class AddressMatcher {
 
   matchAddress(ip: string | null | undefined): AddressMatch | undefined {
     if (!ip) return undefined;
+    // Flows repeat their servers: each address is parsed and probed once (bounded cache).
+    const cached = this.#cache.get(ip);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.#lookup(ip);
+    if (this.#cache.size >= MAX_CACHED_ADDRESSES) this.#cache.clear();
+    this.#cache.set(ip, found ?? null);
+    return found;
+  }
+
+  #lookup(ip: string): AddressMatch | undefined {
     if (ip.includes(":")) {
       const hex = ipv6Hex(ip);
       if (!hex) return undefined;
