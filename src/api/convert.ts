@@ -69,6 +69,7 @@ export function toApiHealth(h: HealthState): ApiHealth {
       ok: h.dbOk,
       sizeBytes: h.dbSizeBytes,
       pendingRows: h.pendingRows,
+      droppedRows: h.droppedRows,
       lastFlush: isoOrNull(h.lastFlushAt === null ? null : h.lastFlushAt / 1000),
       lastFlushError: h.lastFlushError,
     },

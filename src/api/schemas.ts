@@ -173,6 +173,7 @@ export const HealthSchema = z.object({
     ok: z.boolean(),
     sizeBytes: z.number().int(),
     pendingRows: z.number().int(),
+    droppedRows: z.number().int().openapi({ description: "rows dropped since start because the write queue was full (a problem for a minute after each drop)" }),
     lastFlush: Iso(T1).nullable(),
     lastFlushError: z.string().nullable(),
   }),

@@ -67,6 +67,8 @@ export interface HealthState {
   dbOk: boolean;
   dbSizeBytes: number;
   pendingRows: number;
+  /** Rows dropped since start because the write queue was full. */
+  droppedRows: number;
   /** Epoch ms of the last flush. */
   lastFlushAt: number | null;
   lastFlushError: string | null;

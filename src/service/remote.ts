@@ -190,7 +190,7 @@ export class PipelineWorker {
     const h = this.#health;
     if (!h || this.#exited) {
       return {
-        version, uptimeSeconds, captureRunning: false, dbOk: false, dbSizeBytes: 0, pendingRows: 0, lastFlushAt: null,
+        version, uptimeSeconds, captureRunning: false, dbOk: false, dbSizeBytes: 0, pendingRows: 0, droppedRows: 0, lastFlushAt: null,
         lastFlushError: null, problems: [this.#exited ? "pipeline: the worker has stopped" : "pipeline: starting"],
       };
     }

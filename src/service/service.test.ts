@@ -93,9 +93,13 @@ describe("NetInsightService", () => {
     const bad = service.health();
     expect(bad.problems.join(" ")).toContain("disk I/O error");
     expect(bad.pendingRows).toBeGreaterThan(0);
+    expect(bad.dbOk).toBe(false); // it answers SELECT 1, but it cannot be written: not ok
     storage.db.exec("DROP TRIGGER no_writes");
     await service.flush();
-    expect(service.health().problems).toEqual([]);
+    const good = service.health();
+    expect(good.problems).toEqual([]);
+    expect(good.dbOk).toBe(true);
+    expect(good.lastFlushError).toBeNull();
     expect(storage.flows.count()).toBe(4);
     await service.shutdown();
   });

@@ -28,6 +28,8 @@ import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
+/** Dropped rows are a problem in /api/health this long after the latest drop (then they are history: droppedRows). */
+export const DROPS_REPORTED_MS = 60_000;
 /** How often retention runs (it prunes in small steps, yielding between them). */
 export const RETENTION_INTERVAL_MS = 60_000;
 
@@ -180,7 +182,7 @@ export class NetInsightService {
     // While writes fail, live flows stay in the flow table (and are queued once writing works again):
     // only ended flows, which have nowhere else to live, wait in the queue.
     if (!this.writer.lastFlush?.error) this.#syncActiveFlows();
-    const info = await this.writer.flush();
+    const info = await this.writer.flush((this.opts.flushSeconds ?? 5) * 1000);
     this.#reportWrite(info.error);
     if (!info.error && info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
   }
@@ -273,10 +275,17 @@ export class NetInsightService {
     const memory = this.memory.problem();
     if (memory) problems.push(memory);
     const flush = this.writer.lastFlush;
-    if (flush?.error) problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
+    // The database is ok when it answers and the latest write went through: now, not ever since start.
+    if (flush?.error) {
+      dbOk = false;
+      problems.push(`storage: last write failed (${flush.error}); ${this.writer.pending} rows waiting`);
+    }
     if (this.exporter) problems.push(...this.exporter.problems());
     if (this.recorder) problems.push(...this.recorder.problems());
-    if (this.writer.droppedRows > 0) problems.push(`storage: ${this.writer.droppedRows} flow updates dropped while the database could not be written`);
+    const dropAt = this.writer.lastDropAt;
+    if (dropAt !== null && Date.now() - dropAt < DROPS_REPORTED_MS) {
+      problems.push(`storage: ${this.writer.droppedRows} flow updates dropped (the write queue was full ${Math.round((Date.now() - dropAt) / 1000)} s ago)`);
+    }
     return {
       version: this.version,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
@@ -284,6 +293,7 @@ export class NetInsightService {
       dbOk,
       dbSizeBytes,
       pendingRows: this.writer.pending,
+      droppedRows: this.writer.droppedRows,
       lastFlushAt: flush?.at ?? null,
       lastFlushError: flush?.error ?? null,
       problems,

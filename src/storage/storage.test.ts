@@ -260,3 +260,28 @@ describe("file mode", () => {
     }
   });
 });
+
+describe("flush on schedule", () => {
+  test("a flush under rows that never stop arriving ends, commits what was queued at its start and records lastFlush", async () => {
+    const s = openStorage(":memory:");
+    const w = new StorageWriter(s);
+    for (let i = 1; i <= 2000; i++) w.flow(flow(i));
+    let next = 2001;
+    let feeding = true;
+    // Faster than the writer: 300 new rows per turn of the event loop against its 250 per chunk.
+    const feed = () => {
+      if (!feeding) return;
+      for (let k = 0; k < 300; k++) w.flow(flow(next++));
+      setImmediate(feed);
+    };
+    feed();
+    const info = await w.flush();
+    feeding = false;
+    expect(info.error).toBeNull();
+    expect(info.rows).toBeGreaterThanOrEqual(2000);
+    expect(w.lastFlush).toBe(info);
+    expect(w.pending).toBeGreaterThan(0); // the queue never emptied, and the flush ended anyway
+    expect(s.flows.count()).toBe(info.rows);
+    s.close();
+  });
+});

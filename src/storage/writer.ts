@@ -46,6 +46,8 @@ export class StorageWriter {
   #maxChunkMs = 0;
   lastFlush: FlushInfo | null = null;
   droppedRows = 0;
+  /** Epoch ms of the latest dropped row (null: none dropped). */
+  lastDropAt: number | null = null;
   writtenRows = 0;
 
   /** Queued flows kept at most; beyond it the oldest are dropped (and counted in droppedRows). */
@@ -62,7 +64,7 @@ export class StorageWriter {
     this.#flows.set(f.id, f);
     if (this.#flows.size > this.maxPending) {
       this.#flows.shift();
-      this.droppedRows++;
+      this.#dropped();
     }
   }
 
@@ -71,7 +73,7 @@ export class StorageWriter {
     // Spoofed MACs make a new device each: the queue is capped like the flows'.
     if (this.#devices.size > MAX_PENDING_ENTITIES) {
       this.#devices.shift();
-      this.droppedRows++;
+      this.#dropped();
     }
   }
 
@@ -79,7 +81,7 @@ export class StorageWriter {
     this.#threats.set(t.id, t);
     if (this.#threats.size > MAX_PENDING_ENTITIES) {
       this.#threats.shift();
-      this.droppedRows++;
+      this.#dropped();
     }
   }
 
@@ -110,26 +112,42 @@ export class StorageWriter {
     return this.#done(rows, started, error);
   }
 
-  /** Writes everything queued, chunk by chunk, yielding to the event loop between chunks. */
-  flush(): Promise<FlushInfo> {
-    this.#flushing ??= this.#flushChunks().finally(() => (this.#flushing = null));
+  /**
+   * Writes what is queued when it starts, chunk by chunk, yielding to the event loop between chunks,
+   * and ends with a durable commit. Rows queued meanwhile wait for the next flush: under a load that
+   * never lets the queue empty, each flush still ends on schedule (FLUSH_SECONDS holds, lastFlush moves).
+   * `maxMs` bounds it in time as well (the flush interval): past it, one more chunk commits durably
+   * and the rest waits, so a backlog bigger than the disk can take per interval never stalls commits.
+   */
+  flush(maxMs = Infinity): Promise<FlushInfo> {
+    this.#flushing ??= this.#flushChunks(maxMs).finally(() => (this.#flushing = null));
     return this.#flushing;
   }
 
-  async #flushChunks(): Promise<FlushInfo> {
+  async #flushChunks(maxMs: number): Promise<FlushInfo> {
     const started = performance.now();
     let rows = 0;
     let error: string | null = null;
     this.#recover();
+    let budget = this.pending;
     try {
-      while (this.pending > 0) {
-        rows += this.#writeChunk(this.pending <= CHUNK_ROWS);
-        if (this.pending > 0) await new Promise((r) => setImmediate(r));
+      while (budget > 0 && this.pending > 0) {
+        const last = budget <= CHUNK_ROWS || this.pending <= CHUNK_ROWS || performance.now() - started >= maxMs;
+        const n = this.#writeChunk(last);
+        rows += n;
+        budget -= Math.max(n, 1);
+        if (last) break;
+        await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       error = (err as Error).message;
     }
     return this.#done(rows, started, error);
+  }
+
+  #dropped(): void {
+    this.droppedRows++;
+    this.lastDropAt = Date.now();
   }
 
   /**

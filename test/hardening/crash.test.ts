@@ -1,6 +1,8 @@
 /**
  * Crash safety: `serve --read` writing flows every second is killed with SIGKILL mid-stream; the
- * database passes integrity_check and a restart serves everything committed before the kill.
+ * database passes integrity_check and a restart serves everything committed before the kill. At a
+ * speed the disk cannot keep up with (the write queue never empties), commits still come every
+ * FLUSH_SECONDS, so a kill -9 loses only what arrived since the last one.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
@@ -73,5 +75,55 @@ describe("kill -9 while capturing and writing", () => {
       expect(await stopServe(again)).toBe(0);
     }
     expect(integrityCheck(db)).toBe("ok");
+  }, 120_000);
+});
+
+/** 20 k one-packet flows 1 ms apart, looped at 100x: 100 k new flows/s, more than SQLite writes. */
+const FAST_PACKETS = 20_000;
+const FAST_SPEED = 100;
+/** Commits to see under that load before the kill. */
+const FAST_FLUSHES = 4;
+
+describe("kill -9 at full speed", () => {
+  test("commits keep coming every FLUSH_SECONDS while the queue never empties; the kill loses only what came after the last", async () => {
+    const pcap = writeManyFlowsCapture(path.join(dir, "fast.pcap"), FAST_PACKETS, 1);
+    const db = path.join(dir, "fast.db");
+    const s = await serve(["--read", pcap, "--loop", "--speed", String(FAST_SPEED), "--database", db, "--flush-seconds", String(FLUSH_SECONDS)]);
+    const flushes: number[] = [];
+    let busyPolls = 0;
+    let polls = 0;
+    let committed = 0;
+    let lastFlushAge = 0;
+    try {
+      await waitFor(async () => {
+        const h = (await s.api("/api/health")).body;
+        polls++;
+        if (h.database.pendingRows > 0) busyPolls++;
+        const at = h.database.lastFlush ? Date.parse(h.database.lastFlush) : null;
+        if (at !== null && at !== flushes.at(-1)) flushes.push(at);
+        return flushes.length >= FAST_FLUSHES ? true : null;
+      }, 60_000, `${FAST_FLUSHES} commits under load`).catch((e) => {
+        throw new Error(`${e.message} (lastFlush seen ${flushes.length} times, busy ${busyPolls}/${polls} polls)\n${s.log()}`);
+      });
+      // The last commit the service reports, and what it left in the file, just before the kill.
+      const h = (await s.api("/api/health")).body;
+      committed = countRows(db);
+      lastFlushAge = Date.now() - Date.parse(h.database.lastFlush);
+      s.proc.kill("SIGKILL");
+      await s.proc.exited;
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+    }
+    // The queue stayed full the whole time: before commits ran on schedule, lastFlush stayed null here.
+    expect(busyPolls).toBeGreaterThan(polls / 2);
+    expect(flushes.length).toBeGreaterThanOrEqual(FAST_FLUSHES);
+    expect(integrityCheck(db)).toBe("ok");
+    const stored = countRows(db);
+    expect(stored).toBeGreaterThanOrEqual(committed);
+    const gaps = flushes.slice(1).map((t, i) => t - flushes[i]!);
+    console.log(`crash at full speed: ${stored} flows stored, commits every ${gaps.map((g) => (g / 1000).toFixed(1)).join(", ")} s; ` +
+      `the last one ${(lastFlushAge / 1000).toFixed(1)} s before the kill (FLUSH_SECONDS ${FLUSH_SECONDS})`);
+    // What the kill lost came after the last commit: within a flush interval and that commit's own length.
+    expect(lastFlushAge).toBeLessThan(3 * FLUSH_SECONDS * 1000 + 2000);
   }, 120_000);
 });
