@@ -179,6 +179,11 @@ export class NetInsightService {
   /** Queues changed active flows and devices, then writes everything queued. */
   async flush(): Promise<void> {
     if (this.#closed) return;
+    // A flush still writing (a flood): joining it beats queueing every live flow again for nothing.
+    if (this.writer.flushing) {
+      await this.writer.flush();
+      return;
+    }
     // While writes fail, live flows stay in the flow table (and are queued once writing works again):
     // only ended flows, which have nowhere else to live, wait in the queue.
     if (!this.writer.lastFlush?.error) this.#syncActiveFlows();

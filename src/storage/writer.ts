@@ -10,6 +10,8 @@ import { OrderedMap } from "../util/ordered-map.ts";
 
 /** Rows per transaction: ~10 ms of upserts into a table of 1 M flows, so a flush never holds the event loop long. */
 export const CHUNK_ROWS = 250;
+/** Longest run of back-to-back chunks before the writer yields to the event loop. */
+export const WRITE_TURN_MS = 20;
 /** Queued rows that trigger a flush before the timer. */
 export const FLUSH_ROWS = 5000;
 /**
@@ -119,6 +121,11 @@ export class StorageWriter {
    * `maxMs` bounds it in time as well (the flush interval): past it, one more chunk commits durably
    * and the rest waits, so a backlog bigger than the disk can take per interval never stalls commits.
    */
+  /** True while a flush is writing. */
+  get flushing(): boolean {
+    return this.#flushing !== null;
+  }
+
   flush(maxMs = Infinity): Promise<FlushInfo> {
     this.#flushing ??= this.#flushChunks(maxMs).finally(() => (this.#flushing = null));
     return this.#flushing;
@@ -130,6 +137,7 @@ export class StorageWriter {
     let error: string | null = null;
     this.#recover();
     let budget = this.pending;
+    let turn = performance.now();
     try {
       while (budget > 0 && this.pending > 0) {
         const last = budget <= CHUNK_ROWS || this.pending <= CHUNK_ROWS || performance.now() - started >= maxMs;
@@ -137,7 +145,12 @@ export class StorageWriter {
         rows += n;
         budget -= Math.max(n, 1);
         if (last) break;
-        await new Promise((r) => setImmediate(r));
+        // Chunks back to back for a few ms, then a turn for capture and the API: on a busy event loop
+        // one chunk per turn would let the backlog outgrow the writer.
+        if (performance.now() - turn >= WRITE_TURN_MS) {
+          await new Promise((r) => setImmediate(r));
+          turn = performance.now();
+        }
       }
     } catch (err) {
       error = (err as Error).message;
