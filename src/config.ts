@@ -131,11 +131,19 @@ export const ConfigSchema = z.object({
   /** RFC 5424 syslog: udp://host:514 or tcp://host:601. */
   SYSLOG_URL: target(parseSyslogUrl),
   /** JSON lines, one notification per line, appended to this file. */
-  ALERT_FILE: z.string().optional(),
+  ALERT_FILE: z.string().optional().refine((f) => f === undefined || !isDirectory(f), { error: "must be a file path, not a directory" }),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   /** Started as root: switch to this user once capture and database are open (default: netinsight if it exists; root: stay). */
   RUN_AS_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i, { error: "must be a user name or uid (root to keep running as root)" }).optional(),
 });
+
+function isDirectory(f: string): boolean {
+  try {
+    return statSync(f).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 function isFile(f: string): boolean {
   try {

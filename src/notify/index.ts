@@ -2,6 +2,10 @@
  * Notifications for the running service: builds the configured channels, the rules that turn live
  * events and health into alerts, and the notifier that delivers them from the SQLite outbox. Runs in
  * the API's thread (the capture worker only publishes events).
+ *
+ * Adding a channel: one file exporting a function that returns a `Channel` (name, deliver, optional
+ * start/close/onReady), its settings in config.ts's schema (validated there), one line in
+ * buildChannels below, a test against a real receiver, and a README paragraph.
  */
 import { Database } from "bun:sqlite";
 import { hostname } from "node:os";

@@ -33,5 +33,7 @@ describe("notification settings are checked at start-up", () => {
     expect(error({ PUBLIC_URL: "pi.local" })).toContain("PUBLIC_URL: must be an http(s):// URL");
     expect(error({ MQTT_TOPIC_PREFIX: "a/#" })).toContain("MQTT_TOPIC_PREFIX");
     expect(error({ ALERT_WEBHOOK_SECRET: "short" })).not.toContain("short\"");
+    expect(error({ ALERT_FILE: "/tmp" })).toContain("ALERT_FILE: must be a file path, not a directory");
+    expect(error({ MQTT_CA_FILE: "/nonexistent/ca.pem" })).toContain("MQTT_CA_FILE: must be a readable PEM file");
   });
 });
