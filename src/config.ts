@@ -68,8 +68,24 @@ const target = <T>(parse: (s: string) => T) => z.string().optional().transform((
 });
 const SEVERITY_LEVELS = ["low", "medium", "high", "critical"] as const;
 
+/** HTTPS and scheduled backups (issue 18): the appliance's production checklist, built in. */
+export const ApplianceConfigSchema = z.object({
+  /** auto: HTTPS on every address but loopback; on; off (plain HTTP). */
+  HTTPS: z.enum(["auto", "on", "off"], { error: "must be auto (HTTPS unless HOST is loopback), on or off" }).default("auto"),
+  /** PEM certificate (chain) and key; unset: a self-signed certificate kept beside the database. */
+  TLS_CERT: z.string().min(1, { error: "must be a PEM file path" }).optional(),
+  TLS_KEY: z.string().min(1, { error: "must be a PEM file path" }).optional(),
+  /** Where scheduled database backups go (unset: no backups). */
+  BACKUP_DIR: z.string().min(1, { error: "must be a directory path" }).optional(),
+  /** Backups kept in BACKUP_DIR; older ones are deleted. */
+  BACKUP_KEEP: intIn(1, 1000).default(7),
+  /** Hours between backups (the first one an hour after start, or at once when the newest is older). */
+  BACKUP_HOURS: intIn(1, 8760).default(24),
+});
+
 export const ConfigSchema = z.object({
   ...ExportConfigSchema.shape,
+  ...ApplianceConfigSchema.shape,
   NETWORK_INTERFACE: z.string().min(1).optional(),
   HOST: z.string().min(1, { error: "must be a host name or address, e.g. 0.0.0.0 or 127.0.0.1" }).default("0.0.0.0"),
   PORT: intIn(1, 65535).default(8000),

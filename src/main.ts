@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   analyze: { summary: "analyze a pcap/pcapng file and print flows (--json for a report)", load: () => import("./cli/analyze.ts") },
   install: { summary: "install as a systemd service (root)", load: () => import("./cli/install.ts") },
   uninstall: { summary: "remove the systemd service (keeps data unless --purge)", load: () => import("./cli/uninstall.ts") },
+  restore: { summary: "replace the database with a backup (BACKUP_DIR), checked first", load: () => import("./cli/restore.ts") },
 };
 
 export function usage(): string {

@@ -76,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!ok) return 1;
   if (dryRun && problems.length) console.log(`\ninstall would stop at the checks: ${problems.length} problem${problems.length > 1 ? "s" : ""}`);
   if (!dryRun) {
-    console.log(`\nNetInsight is running: http://<this-host>:${port}/  (logs: journalctl -u netinsight -f)`);
+    console.log(`\nNetInsight is running: https://<this-host>:${port}/  (logs: journalctl -u netinsight -f)`);
+    console.log("Its certificate is self-signed: compare the fingerprint your browser shows with: journalctl -u netinsight | grep fingerprint");
     console.log(`API token: sudo grep API_TOKEN ${PATHS.envFile}`);
   }
   return 0;

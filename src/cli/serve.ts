@@ -2,7 +2,7 @@
  * `netinsight serve`: capture (live, or `--read FILE`), keep history, serve the API, WebSocket feed
  * and live view until SIGINT/SIGTERM, then stop capture, flush and close the database (exit 0).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type ConfigInput } from "../config.ts";
@@ -52,6 +52,12 @@ Options:
                            mqtt://[user:password@]host[:1883] or mqtts://...
       --syslog-url URL     RFC 5424 syslog receiver, udp://host:514 or tcp://host:601 (SYSLOG_URL)
       --alert-file FILE    append notifications to FILE as JSON lines (ALERT_FILE)
+      --https MODE         auto (HTTPS on every address but loopback), on, or off for plain HTTP (HTTPS)
+      --tls-cert FILE      PEM certificate (chain) for HTTPS (TLS_CERT; with --tls-key; default: a
+      --tls-key FILE       self-signed one made on first start, <database>.tls.crt/.tls.key) (TLS_KEY)
+      --backup-dir DIR     back the database up into DIR on a schedule (BACKUP_DIR; default: no backups)
+      --backup-hours N     hours between backups (BACKUP_HOURS, default 24)
+      --backup-keep N      backups kept, the oldest are deleted (BACKUP_KEEP, default 7)
       --log-level LEVEL    debug, info, warn or error (LOG_LEVEL, default info)
       --single-thread      run capture and analysis in the API's thread (default: a worker thread)
       --user NAME          started as root: switch to this user once capture and database are open
@@ -88,6 +94,12 @@ const OPTIONS = {
   "mqtt-url": { type: "string" },
   "syslog-url": { type: "string" },
   "alert-file": { type: "string" },
+  https: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "backup-dir": { type: "string" },
+  "backup-hours": { type: "string" },
+  "backup-keep": { type: "string" },
   "single-thread": { type: "boolean", default: false },
   user: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
@@ -121,6 +133,8 @@ export async function run(argv: string[]): Promise<number> {
     PCAP_RING_MB: values["pcap-ring-mb"], PCAP_RING_DIR: values["pcap-ring-dir"],
     ALERT_WEBHOOKS: values["alert-webhook"]?.join(","), MQTT_URL: values["mqtt-url"], SYSLOG_URL: values["syslog-url"],
     ALERT_FILE: values["alert-file"],
+    HTTPS: values.https, TLS_CERT: values["tls-cert"], TLS_KEY: values["tls-key"],
+    BACKUP_DIR: values["backup-dir"], BACKUP_HOURS: values["backup-hours"], BACKUP_KEEP: values["backup-keep"],
   };
   let config;
   try {
@@ -148,6 +162,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const dbDir = path.dirname(config.DATABASE_PATH);
   const dbDirExisted = existsSync(dbDir);
+  // Made now (as root, when started so) and handed over with the database below.
+  let backupDirMade = false;
+  if (config.BACKUP_DIR && !existsSync(config.BACKUP_DIR)) {
+    try {
+      mkdirSync(config.BACKUP_DIR, { recursive: true });
+      backupDirMade = true;
+    } catch (e) {
+      return cliError(`serve: BACKUP_DIR: cannot create ${config.BACKUP_DIR}: ${(e as Error).message}`, 1);
+    }
+  }
 
   // Listened for before anything starts: a SIGTERM while the server or capture is still starting
   // (systemctl stop, a test that saw /api/health answer) must also flush and exit 0, not kill.
@@ -172,6 +196,12 @@ export async function run(argv: string[]): Promise<number> {
   } else if (token.source === "file") {
     log.info(`API token: read it with: cat ${token.file}`);
   }
+  if (running.tls) {
+    // Whatever the log level: what a browser or `curl --cacert` shows must match this.
+    const t = running.tls;
+    const what = t.source === "files" ? `certificate ${t.certFile}` : `self-signed certificate ${t.certFile}${t.source === "generated" ? " (made now)" : ""}`;
+    console.error(`HTTPS: ${what}, SHA-256 fingerprint ${t.fingerprint}`);
+  }
 
   try {
     if (values.read) {
@@ -190,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
   if (runAs) {
     // The capture handle and database stay open across the switch; nothing needs root from here on.
     try {
-      dropPrivileges(runAs, [...databaseFiles(config.DATABASE_PATH), ...ringFiles(config)], dbDirExisted ? [] : [dbDir]);
+      dropPrivileges(runAs, [...databaseFiles(config.DATABASE_PATH), ...ringFiles(config)], [...(dbDirExisted ? [] : [dbDir]), ...(backupDirMade ? [path.resolve(config.BACKUP_DIR!)] : [])]);
       log.info(`running as ${runAs.name} (uid ${runAs.uid}) from now on; restarting capture needs CAP_NET_RAW and CAP_NET_ADMIN`);
     } catch (e) {
       log.error(`serve: ${(e as Error).message}; stopping rather than running as root`);

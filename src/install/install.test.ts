@@ -50,6 +50,8 @@ describe("install plan", () => {
     expect(env).toContain("PORT=9000\n");
     expect(env).toContain("DATABASE_PATH=/var/lib/netinsight/netinsight.db\n");
     expect(env).toContain("API_TOKEN=abc\n");
+    expect(env).toContain("HTTPS=auto\n");
+    expect(env).toContain("BACKUP_DIR=/var/lib/netinsight/backups\n");
   });
 
   test("uninstall keeps data unless purged", () => {

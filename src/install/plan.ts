@@ -42,6 +42,13 @@ export function envFileContent(o: InstallOptions): string {
     `DATABASE_PATH=${PATHS.dataDir}/netinsight.db`,
     `API_TOKEN=${o.token}`,
     "RETENTION_DAYS=30",
+    "# HTTPS with a self-signed certificate made on first start (fingerprint: journalctl -u netinsight | grep fingerprint);",
+    "# TLS_CERT=/etc/netinsight/cert.pem and TLS_KEY=/etc/netinsight/key.pem for your own; HTTPS=off for plain HTTP",
+    "HTTPS=auto",
+    "# A consistent copy of the database every BACKUP_HOURS; restore with: netinsight restore FILE (service stopped)",
+    `BACKUP_DIR=${PATHS.dataDir}/backups`,
+    "BACKUP_KEEP=7",
+    "BACKUP_HOURS=24",
     "",
   ].join("\n");
 }

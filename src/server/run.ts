@@ -26,12 +26,18 @@ import { MemoryGuard } from "../util/memory.ts";
 import { VERSION } from "../version.ts";
 import type { ExportSettings } from "../export/exporter.ts";
 import { ringDir } from "../pcap-ring/settings.ts";
+import { resolveTls, TlsError, type TlsSetup } from "../tls/certificate.ts";
+import { startBackups, type BackupSchedule } from "../backup/schedule.ts";
 
 export interface RunningService {
   version: string;
   server: Server<unknown>;
   url: string;
   token: ResolvedToken;
+  /** HTTPS certificate in use (null: plain HTTP, HTTPS=off or loopback with HTTPS=auto). */
+  tls: TlsSetup | null;
+  /** Scheduled backups (null without BACKUP_DIR). */
+  backups: BackupSchedule | null;
   /** Where the pipeline runs: its own worker thread (serve), or this thread. */
   mode: "worker" | "in-process";
   feedFile(path: string, speed: number, filter?: string, loop?: boolean): Promise<CaptureState>;
@@ -72,6 +78,12 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     token = resolveToken(config.API_TOKEN, config.DATABASE_PATH);
   } catch (err) {
     throw new ServeError(`cannot write beside the database (${config.DATABASE_PATH}): ${(err as Error).message}`);
+  }
+  let tls: TlsSetup | null;
+  try {
+    tls = resolveTls({ mode: config.HTTPS, host: config.HOST, certFile: config.TLS_CERT, keyFile: config.TLS_KEY, databasePath: config.DATABASE_PATH });
+  } catch (err) {
+    throw new ServeError(err instanceof TlsError ? err.message : `HTTPS: ${(err as Error).message}`);
   }
   const bus = new LiveBus();
   const init: WorkerInit = {
@@ -129,6 +141,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     server = Bun.serve({
       hostname: config.HOST,
       port: config.PORT,
+      tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
       fetch(req, srv) {
         if (hub && new URL(req.url).pathname === "/ws") {
           // The same failed-auth budget as the REST API, per peer address; the right token always passes.
@@ -154,17 +167,23 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     throw new ServeError(`cannot listen on ${config.HOST}:${config.PORT}: ${msg}`);
   }
   const shownHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
+  const backups = config.BACKUP_DIR
+    ? startBackups({ databasePath: config.DATABASE_PATH, dir: path.resolve(config.BACKUP_DIR), keep: config.BACKUP_KEEP, hours: config.BACKUP_HOURS, log })
+    : null;
   let stopped: Promise<void> | null = null;
   return {
     version: VERSION,
     server,
-    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`,
+    url: `${tls ? "https" : "http"}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`,
     token,
+    tls,
+    backups,
     mode: pipeline.mode,
     feedFile: (p, speed, filter, loop) => pipeline.feedFile(p, speed, filter, loop),
     startLive: (o) => pipeline.startLive(o),
     stop() {
       stopped ??= (async () => {
+        backups?.stop();
         if (memoryTimer) clearInterval(memoryTimer);
         hub?.close();
         metrics.close();

@@ -3,7 +3,7 @@
 #   vm-guest.sh EXECUTABLE SAMPLE PROBE TOKEN
 # Reports each step to the test's control server (10.0.2.100:8080, the only address the guest can
 # reach) as POST /result/<step>?exit=&start=&end= (guest uptimes in seconds). serve (live capture on
-# eth0) starts first and --version and analyze run beside it (2 vCPUs); then the guest makes
+# eth0, HTTPS with its own self-signed certificate) starts first and --version and analyze run beside it (2 vCPUs); then the guest makes
 # traffic (ping the gateway, GET /tick) until /tick answers "stop", and stops serve with SIGTERM.
 exe=$1 sample=$2 probe=$3 token=$4
 ctl=http://10.0.2.100:8080
@@ -27,8 +27,11 @@ version=$!
 step analyze "$exe" analyze "$sample" --json
 wait $version
 i=0
+cert=
 while [ $i -lt 600 ]; do  # at most ~5 minutes, should the test never say stop
   i=$((i + 1))
+  # HTTPS (HOST 0.0.0.0): the self-signed certificate serve made in TypeScript (no openssl here).
+  if [ -z "$cert" ] && [ -s /tmp/ni.db.tls.crt ]; then post "cert?exit=0" /tmp/ni.db.tls.crt; cert=1; fi
   ping -c 1 -W 1 10.0.2.2 > /dev/null 2>&1
   [ "$(wget -q -O - "$ctl/tick?n=$i" 2>/dev/null)" = stop ] && break
   kill -0 $pid 2>/dev/null || break
