@@ -6,6 +6,11 @@ describe("OUI vendor lookup", () => {
     expect(ouiSize()).toBeGreaterThan(40000);
     expect(OUI_DATA_DATE).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
+  test("prefixes the IEEE assigned after Debian's 2022 ieee-data are known (oui-data)", () => {
+    expect(OUI_DATA_DATE >= "2026-01-01").toBe(true);
+    expect(lookupVendor("00:66:dc:12:34:56")).toBe("Apple");
+    expect(lookupVendor("00:4b:12:00:00:01")).toBe("Espressif");
+  });
   test("24-bit MA-L prefixes", () => {
     expect(lookupVendor("b8:27:eb:12:34:56")).toBe("Raspberry Pi Foundation");
     expect(lookupVendor("00:1A:11:00:00:01")).toBe("Google");
