@@ -1,6 +1,6 @@
 /**
  * The machine's network interfaces: libpcap's list (pcap_findalldevs) and the interface of the
- * default route (/proc/net/route, then /proc/net/ipv6_route), which is what a user means by "the network".
+ * default route (/proc/self/net/route, then ipv6_route: readable under the unit's ProcSubset=pid), which is what a user means by "the network".
  */
 import { read, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
@@ -102,7 +102,7 @@ const RTF_UP = 0x1, RTF_REJECT = 0x200;
 
 /** The interface of the default route: IPv4 first (lowest metric), then IPv6. */
 export function defaultInterface(): string | undefined {
-  return defaultIpv4(readText("/proc/net/route")) ?? defaultIpv6(readText("/proc/net/ipv6_route"));
+  return defaultIpv4(readText("/proc/self/net/route")) ?? defaultIpv6(readText("/proc/self/net/ipv6_route"));
 }
 
 function readText(path: string): string {
