@@ -68,7 +68,7 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
     dir = mkdtempSync(path.join(tmpdir(), "ni-dash-e2e-"));
     const port = await freePort();
     proc = Bun.spawn(
-      [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", SPEED, "--port", String(port), "--host", "127.0.0.1"],
+      [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", SPEED, "--pcap-ring-mb", "4", "--port", String(port), "--host", "127.0.0.1"],
       { cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN, DATABASE_PATH: path.join(dir, "ni.db") }, stdout: "inherit", stderr: "inherit" },
     );
     base = `http://127.0.0.1:${port}`;
@@ -271,6 +271,14 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       await page.locator("#threat-list li").first().waitFor();
       expect(await page.locator("#threat-list button.pcap").count() > 0).toBe(threatPcap);
       expect(await page.locator("#flow-list button.pcap").count() > 0).toBe(flowPcap);
+      if (threatPcap) {
+        // The ring is on (--pcap-ring-mb): the link hands over the threat's packets as a file.
+        const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#threat-list button.pcap").first().click()]);
+        expect(download.suggestedFilename()).toMatch(/^netinsight-threat-.+\.pcapng$/);
+        const bytes = await Bun.file((await download.path())!).bytes();
+        expect(bytes.length).toBeGreaterThan(100);
+        expect([...bytes.subarray(0, 4)]).toEqual([0x0a, 0x0d, 0x0d, 0x0a]); // pcapng section header block
+      }
       await page.selectOption("#threat-status", "active");
     });
 

@@ -29,7 +29,10 @@ export function send(path, method, body) {
 export async function download(path, filename) {
   const res = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
   if (res.status === 401) throw new Unauthorized("token rejected");
-  if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
+  }
   const url = URL.createObjectURL(await res.blob());
   const a = Object.assign(document.createElement("a"), { href: url, download: filename });
   document.body.append(a);

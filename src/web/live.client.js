@@ -238,7 +238,7 @@ async function dismiss(id, btn) {
 
 async function pcap(kind, x) {
   try {
-    await download(`/api/${kind === "threat" ? "threats" : "flows"}/${encodeURIComponent(x.id)}/pcap`, `netinsight-${kind}-${x.id}.pcap`);
+    await download(`/api/${kind === "threat" ? "threats" : "flows"}/${encodeURIComponent(x.id)}/pcap`, `netinsight-${kind}-${x.id}.pcapng`);
   } catch (e) {
     handleError(e);
   }
