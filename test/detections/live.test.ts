@@ -57,6 +57,6 @@ describe.skipIf(!canRun)("detection matrix, live in namespaces", () => {
       if (row.expect !== "benign" && !isKnownMiss(row)) {
         expect(v.hit ? "detected" : `missed; raised: ${v.threats.map(describeThreat).join("; ") || "nothing"}`).toBe("detected");
       }
-    }, 300_000);
+    }, 600_000);
   });
 });
