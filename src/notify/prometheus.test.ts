@@ -67,6 +67,16 @@ describe("GET /metrics", () => {
     expect(m.has("netinsight_websocket_clients")).toBe(true);
   });
 
+  test("a device's user-given name labels its series", async () => {
+    const { devices } = (await (await svc.call("/api/devices")).json()) as { devices: { id: string; bytesSent: number; bytesReceived: number }[] };
+    // The busiest device: inside the cap of 3.
+    const id = [...devices].sort((a, b) => b.bytesSent + b.bytesReceived - (a.bytesSent + a.bytesReceived))[0].id;
+    const res = await svc.call(`/api/devices/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: 'Anna\'s "phone"' }) });
+    expect(res.status).toBe(200);
+    const text = await (await svc.call("/metrics")).text();
+    expect(text).toContain(`netinsight_device_bytes_total{device="${id}",name="Anna's \\"phone\\"",direction="sent"}`);
+  });
+
   test("promtool check metrics accepts the exposition", async () => {
     if (!haveTool("promtool", "the exposition check")) return;
     const proc = Bun.spawn(["promtool", "check", "metrics"], { stdin: new Blob([text]), stdout: "pipe", stderr: "pipe" });

@@ -88,7 +88,7 @@ export class MetricsCollector {
     const shown = busiest.slice(0, cap);
     const deviceBytes: Sample[] = [];
     for (const d of shown) {
-      const name = d.name.value ?? d.hostname ?? d.mac;
+      const name = d.edit?.name ?? d.name.value ?? d.hostname ?? d.mac;
       deviceBytes.push({ labels: { device: d.id, name, direction: "sent" }, value: d.bytesSent });
       deviceBytes.push({ labels: { device: d.id, name, direction: "received" }, value: d.bytesReceived });
     }
