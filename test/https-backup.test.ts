@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -150,5 +150,32 @@ describe("HTTPS, backups and restore", () => {
     expect(await s.p.exited).toBe(0);
     expect(flowsInBackup).toBeGreaterThan(0);
     expect(flows.count).toBe(flowsInBackup);
+  }, 60_000);
+
+  const nobody = Bun.spawnSync(["id", "-u", "nobody"]).stdout.toString().trim();
+  test.skipIf(process.getuid?.() !== 0 || !nobody)("started as root with --user nobody: the certificate and key go to that user with the database", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "ni-https-user-"));
+    chmodSync(work, 0o755);
+    const userDb = path.join(work, "ni.db");
+    const port = await freePort();
+    const p = Bun.spawn([process.execPath, "src/main.ts", "serve", "--no-capture", "--host", "127.0.0.1", "--port", String(port), "--https", "on", "--database", userDb, "--user", "nobody"], {
+      cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN }, stdout: "ignore", stderr: "pipe",
+    });
+    procs.push(p);
+    try {
+      await until("health over HTTPS", async () => {
+        const res = await fetch(`https://127.0.0.1:${port}/api/health`, { tls: { ca: readFileSync(`${userDb}.tls.crt`, "utf8") } } as RequestInit);
+        return res.status === 200 ? true : undefined;
+      });
+      // Handed over once capture and database are open; by then health answers.
+      const owner = await until("files handed to nobody", () => (statSync(`${userDb}.tls.key`).uid === Number(nobody) ? true : undefined));
+      expect(owner).toBe(true);
+      expect(statSync(`${userDb}.tls.crt`).uid).toBe(Number(nobody));
+      expect(statSync(`${userDb}.tls.key`).mode & 0o777).toBe(0o600);
+    } finally {
+      p.kill("SIGTERM");
+      await p.exited;
+      rmSync(work, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -220,7 +220,9 @@ export async function run(argv: string[]): Promise<number> {
   if (runAs) {
     // The capture handle and database stay open across the switch; nothing needs root from here on.
     try {
-      dropPrivileges(runAs, [...databaseFiles(config.DATABASE_PATH), ...ringFiles(config)], [...(dbDirExisted ? [] : [dbDir]), ...(backupDirMade ? [path.resolve(config.BACKUP_DIR!)] : [])]);
+      // The self-signed certificate beside the database goes with it (a later start as that user reads it).
+      const tlsFiles = running.tls && running.tls.source !== "files" ? [running.tls.certFile, running.tls.keyFile] : [];
+      dropPrivileges(runAs, [...databaseFiles(config.DATABASE_PATH), ...ringFiles(config), ...tlsFiles], [...(dbDirExisted ? [] : [dbDir]), ...(backupDirMade ? [path.resolve(config.BACKUP_DIR!)] : [])]);
       log.info(`running as ${runAs.name} (uid ${runAs.uid}) from now on; restarting capture needs CAP_NET_RAW and CAP_NET_ADMIN`);
     } catch (e) {
       log.error(`serve: ${(e as Error).message}; stopping rather than running as root`);

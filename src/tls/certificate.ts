@@ -98,8 +98,8 @@ export function resolveTls(o: TlsOptions): TlsSetup | null {
   const { certFile, keyFile } = tlsFilesFor(o.databasePath);
   const now = o.now ?? new Date();
   if (existsSync(certFile) && existsSync(keyFile)) {
-    const cert = readFileSync(certFile, "utf8");
-    const key = readFileSync(keyFile, "utf8");
+    const cert = readPem(certFile, "the self-signed certificate");
+    const key = readPem(keyFile, "the self-signed certificate's key");
     try {
       const { fingerprint, validTo } = inspect(cert, certFile);
       // Renewed a month ahead, so a box that restarts rarely never serves an expired one for long.
