@@ -3,10 +3,34 @@
  * Each rule that matches any evidence adds its weight w to each label it names (once per rule).
  * Per candidate value the weights combine as a noisy-OR, s = 1 - prod(1 - w), so independent
  * signals reinforce without passing 1. Conflicting evidence costs confidence: the reported
- * confidence is s1 * (1 - s2 / 2), with s1 the winner's and s2 the runner-up's score.
+ * confidence is s1 * (1 - s2 / 2), with s1 the winner's and s2 the runner-up's score, and a
+ * runner-up that is a real claim (CONFLICT_SCORE) caps it below one half and is reported as a conflict.
+ *
+ * Evidence is not all equal. An OS a device names itself (its SSH server banner, its browser's
+ * User-Agent, its mDNS model) outranks configuration strings and guesses (a DHCP vendor class,
+ * fingerprints, names), whatever their weights. What a device did (served DHCP, forwarded others'
+ * traffic) says it is a router only when nothing says what it is: a Raspberry Pi acting as a
+ * gateway stays a Raspberry Pi, and the behaviour is left to the threat detectors.
  */
 import type { DeviceType, Evidence, Label } from "./model.ts";
 import { RULES_BY_SIGNAL, ruleMatches, type Rule } from "./rules.ts";
+
+/** Signals in which a device names its own OS. */
+const OS_SELF_SIGNALS: ReadonlySet<string> = new Set(["ssh.banner", "http.user_agent", "mdns.model"]);
+/** Signals of what a device did rather than what it is. */
+const ROLE_SIGNALS: ReadonlySet<string> = new Set(["gateway", "dhcp.server"]);
+/** An identity type claim this strong keeps the device's type whatever it did. */
+const IDENTITY_OVER_ROLE = 0.5;
+/** A disagreeing value scoring this much is a conflict: the winner's confidence stays below CONFLICT_CAP. */
+const CONFLICT_SCORE = 0.5;
+const CONFLICT_CAP = 0.45;
+/** The evidence signal a conflict is shown under ("conflict.os"), and its text. */
+export const CONFLICT_SIGNAL_PREFIX = "conflict.";
+export function conflictText(c: Conflict): string {
+  return `${c.chosen} (${c.chosenBy.join("; ") || "?"}) vs ${c.other} (${c.otherBy.join("; ") || "?"})`;
+}
+/** Evidence items named per side of a conflict. */
+const CONFLICT_SOURCES = 2;
 
 /** Weight of the OUI registry's vendor name for the vendor label. */
 const OUI_VENDOR_WEIGHT = 0.9;
@@ -37,18 +61,35 @@ export function canonicalVendor(name: string): string {
   return name;
 }
 
+/** Two labels the evidence disagrees on, each with the evidence behind it (shown as `conflict.<label>` evidence). */
+export interface Conflict {
+  label: "os" | "type";
+  chosen: string;
+  chosenBy: string[];
+  other: string;
+  otherBy: string[];
+}
+
 export interface Classification {
   vendor: Label;
   type: Label<DeviceType>;
   os: Label;
   name: Label;
   hostname: string | null;
+  conflicts: Conflict[];
 }
 
 type Scores = Map<string, number>; // value -> product of (1 - w)
+type Sources = Map<string, string[]>; // value -> "signal: value" of the evidence behind it
 
-function add(scores: Scores, value: string, w: number): void {
+function add(scores: Scores, value: string, w: number, sources?: Sources, e?: Evidence): void {
   scores.set(value, (scores.get(value) ?? 1) * (1 - Math.min(Math.max(w, 0), 0.99)));
+  if (sources && e) {
+    const list = sources.get(value) ?? [];
+    const item = `${e.signal}: ${e.value}`;
+    if (list.length < CONFLICT_SOURCES && !list.includes(item)) list.push(item);
+    sources.set(value, list);
+  }
 }
 
 function pick<T extends string>(scores: Scores): Label<T> {
@@ -60,6 +101,32 @@ function pick<T extends string>(scores: Scores): Label<T> {
     if (s > s1) { s2 = s1; s1 = s; best = value; } else if (s > s2) s2 = s;
   }
   return { value: best as T | null, confidence: best ? round(s1 * (1 - s2 / 2)) : 0 };
+}
+
+const score = (scores: Scores, value: string): number => 1 - (scores.get(value) ?? 1);
+
+/**
+ * The winner comes from the first tier that has any claim; every tier's claims count toward the
+ * scores (a value named in both adds up), and the strongest other value is the runner-up.
+ */
+function pickTiered<T extends string>(label: Conflict["label"], tiers: Scores[], sources: Sources, conflicts: Conflict[],
+  minScore = 0): Label<T> {
+  const first = tiers.find((t) => [...t.values()].some((rest) => 1 - rest >= minScore)) ?? tiers.find((t) => t.size > 0) ?? tiers[0]!;
+  const all: Scores = new Map();
+  for (const t of tiers) for (const [v, rest] of t) all.set(v, (all.get(v) ?? 1) * rest);
+  let best: string | null = null;
+  for (const [v] of first) if (best === null || score(first, v) > score(first, best)) best = v;
+  if (best === null) return { value: null, confidence: 0 };
+  const s1 = score(all, best);
+  let other: string | null = null;
+  for (const [v] of all) if (v !== best && (other === null || score(all, v) > score(all, other))) other = v;
+  const s2 = other === null ? 0 : score(all, other);
+  let confidence = round(s1 * (1 - s2 / 2));
+  if (other !== null && s2 >= CONFLICT_SCORE) {
+    confidence = Math.min(confidence, CONFLICT_CAP);
+    conflicts.push({ label, chosen: best, chosenBy: sources.get(best) ?? [], other, otherBy: sources.get(other) ?? [] });
+  }
+  return { value: best as T, confidence };
 }
 
 function round(x: number): number {
@@ -82,7 +149,11 @@ function newest(evidence: readonly Evidence[], signal: string): Evidence | undef
 export function classify(evidence: readonly Evidence[]): Classification {
   const vendor: Scores = new Map();
   const type: Scores = new Map();
+  const role: Scores = new Map();
+  const osSelf: Scores = new Map();
   const os: Scores = new Map();
+  const typeBy: Sources = new Map();
+  const osBy: Sources = new Map();
   const used = new Set<Rule>();
   for (const e of evidence) {
     if (e.signal === "oui") add(vendor, canonicalVendor(e.value), OUI_VENDOR_WEIGHT);
@@ -92,12 +163,16 @@ export function classify(evidence: readonly Evidence[]): Classification {
       if (used.has(rule) || !ruleMatches(rule, e.value)) continue;
       used.add(rule);
       if (rule.vendor) add(vendor, rule.vendor, rule.w);
-      if (rule.type) add(type, rule.type, rule.w);
-      if (rule.os) add(os, rule.os, rule.w);
+      if (rule.type) add(ROLE_SIGNALS.has(e.signal) ? role : type, rule.type, rule.w, typeBy, e);
+      if (rule.os) add(OS_SELF_SIGNALS.has(e.signal) ? osSelf : os, rule.os, rule.w, osBy, e);
     }
   }
+  const conflicts: Conflict[] = [];
   const result: Classification = {
-    vendor: pick(vendor), type: pick<DeviceType>(type), os: pick(os), name: { value: null, confidence: 0 }, hostname: null,
+    vendor: pick(vendor),
+    type: pickTiered<DeviceType>("type", [type, role], typeBy, conflicts, IDENTITY_OVER_ROLE),
+    os: pickTiered("os", [osSelf, os], osBy, conflicts),
+    name: { value: null, confidence: 0 }, hostname: null, conflicts,
   };
   for (const signal of HOSTNAME_SOURCES) {
     const e = newest(evidence, signal);

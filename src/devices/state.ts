@@ -1,5 +1,5 @@
 /** One tracked device: the public `Device` plus the indexes the tracker keeps beside it. */
-import { classify } from "./classify.ts";
+import { classify, CONFLICT_SIGNAL_PREFIX, conflictText } from "./classify.ts";
 import type { Device, Evidence } from "./model.ts";
 import { isLocallyAdministered, lookupVendor } from "./oui/lookup.ts";
 
@@ -143,8 +143,17 @@ export class DeviceState {
 
   /** Recomputes vendor / type / OS / name / hostname from the evidence. */
   reclassify(): void {
-    const c = classify(this.device.evidence);
     const d = this.device;
+    const c = classify(d.evidence);
+    // Conflicts are shown as evidence ("conflict.os": "Linux (ssh.banner: ...) vs Windows (dhcp.vendor_class: MSFT 5.0)").
+    const current = new Map(c.conflicts.map((x) => [CONFLICT_SIGNAL_PREFIX + x.label, conflictText(x)]));
+    for (const e of [...d.evidence]) {
+      if (e.signal.startsWith(CONFLICT_SIGNAL_PREFIX) && current.get(e.signal) !== e.value) this.dropEvidence(e);
+    }
+    if (current.size > 0) {
+      const ts = d.evidence.reduce((m, e) => Math.max(m, e.lastSeen), d.lastSeen);
+      for (const [signal, value] of current) this.addEvidence(signal, value, ts);
+    }
     d.vendor = c.vendor;
     d.type = c.type;
     d.os = c.os;
