@@ -42,7 +42,18 @@ async function viaAnalyze(pcap: string): Promise<{ threats: string[]; devices: s
   };
 }
 
-async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; devices: string[]; activeFlows: number; rolledUpPackets: number; status: Record<string, unknown> }> {
+interface Served {
+  threats: string[];
+  devices: string[];
+  activeFlows: number;
+  rolledUpPackets: number;
+  status: Record<string, unknown>;
+  /** With `ws`: each threat's last state as the WebSocket told it, and the last stats message. */
+  wsThreats?: string[];
+  wsLastStats?: { activeFlows: number; packets: number };
+}
+
+async function viaServe(pcap: string, n: number, ws = false): Promise<Served> {
   const config = ConfigSchema.parse({
     DATABASE_PATH: join(work, `serve-${n}.db`), HOST: "127.0.0.1", PORT: String(await freePort()), API_TOKEN: TOKEN, LOG_LEVEL: "error",
   });
@@ -52,7 +63,22 @@ async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; d
     expect(r.status).toBe(200);
     return (await r.json()) as Record<string, unknown>;
   };
+  const wsThreats = new Map<string, ApiThreat>();
+  let wsLastStats: Served["wsLastStats"];
+  let socket: WebSocket | null = null;
   try {
+    if (ws) {
+      socket = new WebSocket(`${svc.url.replace(/^http/, "ws")}/ws?token=${TOKEN}&topics=threat,stats`);
+      socket.addEventListener("message", (e) => {
+        const m = JSON.parse(String(e.data));
+        if (m.type === "threat") wsThreats.set(m.threat.id, m.threat);
+        if (m.type === "stats") wsLastStats = m;
+      });
+      await new Promise((r, j) => {
+        socket!.addEventListener("open", r);
+        socket!.addEventListener("error", j);
+      });
+    }
     await svc.feedFile(pcap, 0);
     let status = await get("/api/capture/status");
     for (let i = 0; status.running && i < 600; i++) {
@@ -64,11 +90,15 @@ async function viaServe(pcap: string, n: number): Promise<{ threats: string[]; d
     const { devices } = (await get("/api/devices")) as { devices: Parameters<typeof counters>[0][] };
     // The traffic rollups (throughput, protocols) hold every packet of every flow, the last second's too.
     const { services } = (await get("/api/protocols")) as { services: { packets: number }[] };
+    // The WebSocket coalesces threats per 500 ms window and sends stats every second: wait for both.
+    if (ws) await Bun.sleep(1600);
     return {
       threats: threats.map(key).sort(), devices: devices.map(counters).sort(), activeFlows: flows.total ?? flows.flows.length,
       rolledUpPackets: services.reduce((n, x) => n + x.packets, 0), status,
+      wsThreats: ws ? [...wsThreats.values()].map(key).sort() : undefined, wsLastStats,
     };
   } finally {
+    socket?.close();
     await svc.stop();
   }
 }
@@ -89,4 +119,19 @@ describe("serve --read + /api/threats agrees with analyze --json on every matrix
       expect(got.activeFlows).toBe(0);
     }, 60_000);
   });
+});
+
+/** The issue's example (a scan whose last burst was lost), a login guess, a DGA burst: what the WebSocket says last. */
+const WS_ROWS = ["nmap-sS", "ssh-hydra-t4", "dga-300", "corpus-synscan"];
+
+describe("the WebSocket ends a --read file where analyze ends it", () => {
+  for (const row of rows.filter((r) => WS_ROWS.includes(r.id))) {
+    const pcap = pathOf(row.pcap);
+    test.skipIf(!existsSync(pcap))(`${row.id}: last threat states and stats over /ws`, async () => {
+      const expected = await viaAnalyze(pcap);
+      const got = await viaServe(pcap, 1000 + WS_ROWS.indexOf(row.id), true);
+      expect(got.wsThreats).toEqual(expected.threats);
+      expect(got.wsLastStats?.activeFlows).toBe(0);
+    }, 60_000);
+  }
 });
