@@ -7,8 +7,8 @@ import type { Database } from "bun:sqlite";
 import type { Logger } from "../service/logger.ts";
 import { silentLogger } from "../service/logger.ts";
 import { OutboxRows, type OutboxRow } from "../storage/outbox.ts";
-import type { Alert } from "./alert.ts";
-import { DEFAULT_BACKOFF, Outbox, retryDelay, rowAlert, type Backoff, type EnqueueResult } from "./outbox.ts";
+import { severityRank, type Alert, type AlertKind } from "./alert.ts";
+import { DEFAULT_BACKOFF, FLOOD_PENDING, Outbox, retryDelay, rowAlert, type Backoff, type EnqueueResult } from "./outbox.ts";
 import type { ChannelStatus } from "./status.ts";
 
 /** A place notifications go. `deliver` resolves once the receiver has accepted it and throws otherwise. */
@@ -60,6 +60,12 @@ interface ChannelState {
   lastDeliveredAt: number | null;
   lastError: string | null;
   failingSince: number | null;
+  /**
+   * Kinds flooding this channel (their digest exists): further alerts of the kind are only counted
+   * here and added to the digest once a tick, so a flood costs one database write a second, not one
+   * per alert.
+   */
+  flooding: Map<AlertKind, { latest: Alert; count: number } | null>;
 }
 
 export interface TestResult {
@@ -91,6 +97,7 @@ export class Notifier {
     const t = this.#now();
     this.#states = opts.channels.map((channel) => ({
       channel, draining: null, tokens: this.#rate, tokensAt: t, retryAt: 0, failedAttempts: 0, lastDeliveredAt: null, lastError: null, failingSince: null,
+      flooding: new Map(),
     }));
     for (const s of this.#states) {
       s.channel.onReady?.(() => {
@@ -109,7 +116,10 @@ export class Notifier {
   start(): void {
     for (const s of this.#states) s.channel.start?.();
     this.rows.prune(this.#now() - OUTBOX_KEEP_MS);
-    this.#timer = setInterval(() => this.kick(), this.opts.tickMs ?? DELIVERY_TICK_MS);
+    this.#timer = setInterval(() => {
+      this.#flushFloods();
+      this.kick();
+    }, this.opts.tickMs ?? DELIVERY_TICK_MS);
     (this.#timer as { unref?: () => void }).unref?.();
     this.#pruneTimer = setInterval(() => {
       try {
@@ -126,10 +136,36 @@ export class Notifier {
   notify(alert: Alert): EnqueueResult[] {
     if (this.#closed) return [];
     const now = this.#now();
-    const wait = alert.kind === "test" ? 0 : (this.opts.groupWaitMs ?? DEFAULT_GROUP_WAIT_MS);
-    const results = this.#states.map((s) => this.outbox.enqueue(s.channel.name, alert, now, wait));
+    const wait = this.#wait(alert);
+    const results = this.#states.map((s): EnqueueResult => {
+      const flood = s.flooding.get(alert.kind);
+      if (flood !== undefined) {
+        const severity = flood && severityRank(flood.latest.severity) > severityRank(alert.severity) ? flood.latest.severity : alert.severity;
+        s.flooding.set(alert.kind, { latest: { ...alert, severity }, count: (flood?.count ?? 0) + alert.count });
+        return "folded";
+      }
+      const r = this.outbox.enqueue(s.channel.name, alert, now, wait);
+      if (r === "folded") s.flooding.set(alert.kind, null);
+      return r;
+    });
     this.kick();
     return results;
+  }
+
+  #wait(alert: Alert): number {
+    return alert.kind === "test" ? 0 : (this.opts.groupWaitMs ?? DEFAULT_GROUP_WAIT_MS);
+  }
+
+  /** Writes what floods counted since the last tick into their digests; a flood that drained is over. */
+  #flushFloods(): void {
+    const now = this.#now();
+    for (const s of this.#states) {
+      for (const [kind, acc] of s.flooding) {
+        if (acc) this.outbox.fold(s.channel.name, { ...acc.latest, count: acc.count }, now, this.#wait(acc.latest));
+        if (this.rows.pendingCount(s.channel.name, kind) < FLOOD_PENDING) s.flooding.delete(kind);
+        else s.flooding.set(kind, null);
+      }
+    }
   }
 
   /** Delivers what is due, without waiting for it. */
@@ -140,6 +176,7 @@ export class Notifier {
 
   /** Delivers what is due on every channel and waits until each has nothing due (or is failing). */
   async deliverDue(): Promise<void> {
+    this.#flushFloods();
     // A run already in progress may have looked before something became due: run once more after it.
     await Promise.all(this.#states.map(async (s) => {
       await this.#drain(s);
@@ -264,6 +301,7 @@ export class Notifier {
     if (this.#closed) return;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
+    this.#flushFloods();
     this.#closed = true;
     // Whatever is in flight stays in the outbox and is sent again after a restart.
     for (const c of this.#inflight) c.abort(new Error("shutting down"));

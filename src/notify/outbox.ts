@@ -63,6 +63,11 @@ export class Outbox {
     })();
   }
 
+  /** Adds `alert` (its count: how many it stands for) to the channel's digest of its kind. */
+  fold(channel: string, alert: Alert, now: number, waitMs = 0): void {
+    this.rows.db.transaction(() => this.#fold(channel, alert, now, waitMs))();
+  }
+
   /** One digest per channel and kind collects what a flood raises while its first notifications wait. */
   #fold(channel: string, alert: Alert, now: number, waitMs: number): void {
     const key = `flood:${alert.kind}`;
