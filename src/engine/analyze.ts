@@ -35,7 +35,14 @@ export interface AnalyzeResult {
 export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const engine = opts.engine ?? new Engine(opts);
   const flows: FlowRecord[] = [];
-  if (opts.collectFlows !== false) engine.onFlowEnd((f) => flows.push(f));
+  if (opts.collectFlows !== false) {
+    // Registered after the analyzers: they have read the packet shape; the kept records drop it
+    // (up to 32 numbers per flow, for every flow of the file).
+    engine.onFlowEnd((f) => {
+      f.shape = undefined;
+      flows.push(f);
+    });
+  }
   const source = await openOffline(path, { filter: opts.filter });
   let readError: string | null = null;
   try {

@@ -164,6 +164,6 @@ describe("engine", () => {
     expect(seen.filter(([i]) => i).map(([, len]) => len)).toEqual(Array.from({ length: 16 }, (_, k) => 10 + k));
     expect(shapeAtEnd).toHaveLength(32);
     expect(shapeAtEnd!.slice(0, 4)).toEqual([10, -100, 11, -101]);
-    expect(flows[0].shape).toEqual(shapeAtEnd);
+    expect(flows[0].shape).toBeUndefined(); // analyzeFile's kept records do not keep it
   });
 });

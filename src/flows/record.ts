@@ -46,7 +46,7 @@ export interface FlowRecord {
    * Packet shape: signed payload lengths of the first payload-carrying packets (at most
    * SHAPE_PACKETS, + initiator -> responder, - back), e.g. to count SSH authentication rounds.
    * Set (non-enumerable, see snapshot.ts) on flows the engine reports to analyzers; not copied,
-   * serialised or stored.
+   * serialised or stored (read it during the hook: `analyzeFile` drops it from the records it keeps).
    */
   shape?: number[];
 }
