@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ServiceContext } from "../service/context.ts";
+import { ServiceUnavailableError, type ServiceContext } from "../service/context.ts";
 import { requireToken } from "./auth.ts";
 import type { AuthFailureLimiter } from "./rate-limit.ts";
 import { mountDocs } from "./docs.ts";
@@ -109,6 +109,7 @@ export function createApp(ctx: ServiceContext, opts: AppOptions) {
       const status = err.status;
       return c.json(errorBody(HTTP_ERROR_CODES[status] ?? "http_error", err.message || "request failed", { status }), status);
     }
+    if (err instanceof ServiceUnavailableError) return c.json(errorBody("unavailable", err.message, { retry: true }), 503, { "retry-after": "2" });
     console.error(`api: ${c.req.method} ${c.req.path} failed: ${(err as Error).message}`);
     return c.json(errorBody("internal_error", "internal error"), 500);
   });

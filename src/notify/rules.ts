@@ -4,7 +4,7 @@
  * known, devices leaving and returning (optional), capture stopping or dropping packets, storage trouble.
  */
 import type { EditedDevice } from "../devices/edit.ts";
-import type { LiveEvent, LiveStats } from "../service/bus.ts";
+import type { CaptureEventKind, LiveEvent, LiveStats } from "../service/bus.ts";
 import type { CaptureState } from "../service/context.ts";
 import type { Severity, Threat } from "../threats/model.ts";
 import { severityRank, type Alert, type AlertDevice, type AlertThreat } from "./alert.ts";
@@ -135,7 +135,7 @@ export class AlertRules {
     }
   }
 
-  #capture(event: "started" | "stopped" | "error", s: CaptureState): void {
+  #capture(event: CaptureEventKind, s: CaptureState): void {
     const t = this.now() / 1000;
     const where = s.mode === "file" ? `reading ${s.file}` : `on ${s.interface ?? "?"}`;
     if (event === "error") {
@@ -150,7 +150,7 @@ export class AlertRules {
         key: `capture:stopped:${Math.floor(t)}`, kind: "capture_stopped", severity: "medium", title: "Capture stopped",
         description: `Capture ${where} stopped; NetInsight sees no traffic until it is started again.`, time: t, count: 1, device: null, threat: null, link: this.#link(),
       });
-    } else if (event === "started" && this.#captureFailed) {
+    } else if ((event === "started" || event === "restarted") && this.#captureFailed) {
       this.#captureFailed = false;
       this.emit({
         key: `capture:resumed:${Math.floor(t)}`, kind: "capture_stopped", severity: "low", title: "Capture running again",

@@ -25,7 +25,8 @@ export interface LiveStats {
 export type FlowEventKind = "new" | "updated" | "closed";
 export type DeviceEventKind = "new" | "updated";
 export type ThreatEventKind = "new" | "updated" | "dismissed";
-export type CaptureEventKind = "started" | "stopped" | "error";
+/** "restarted": the pipeline worker died and a new one took over (and resumed live capture). */
+export type CaptureEventKind = "started" | "stopped" | "error" | "restarted";
 
 export type LiveEvent =
   | { type: "stats"; data: LiveStats }

@@ -44,6 +44,14 @@ export interface CaptureStartOptions {
   filter?: string;
 }
 
+/** The service cannot answer right now (its pipeline worker is restarting): the API says 503. */
+export class ServiceUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ServiceUnavailableError";
+  }
+}
+
 /** Start when running / stop when stopped. */
 export class CaptureConflictError extends Error {
   constructor(message: string) {

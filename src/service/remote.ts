@@ -7,7 +7,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowQuery } from "../storage/flows.ts";
 import { openReader, type StorageReader } from "../storage/index.ts";
 import type { LiveBus } from "./bus.ts";
-import type { CaptureStartOptions, CaptureState, HealthState, ServiceContext } from "./context.ts";
+import { ServiceUnavailableError, type CaptureStartOptions, type CaptureState, type HealthState, type ServiceContext } from "./context.ts";
 import { matches, mergePage } from "./flow-view.ts";
 import { wrap, type Remote } from "./rpc.ts";
 import {
@@ -15,12 +15,20 @@ import {
 } from "./worker-protocol.ts";
 
 /** The worker itself could not run (its module is missing from a build, or it crashed). */
-export class WorkerUnavailableError extends Error {
+export class WorkerUnavailableError extends ServiceUnavailableError {
   constructor(message: string) {
     super(message);
     this.name = "WorkerUnavailableError";
   }
 }
+
+/** A worker that died is started again after this long, then twice as long each time, up to RESTART_MAX_MS. */
+export const RESTART_FIRST_MS = 1000;
+export const RESTART_MAX_MS = 60_000;
+/** A restarted worker that has run this long starts the backoff from RESTART_FIRST_MS again. */
+export const RESTART_STABLE_MS = 60_000;
+/** How long /api/health mentions the latest restart after it succeeded. */
+export const RESTART_REPORTED_MS = 5 * 60_000;
 
 /** After these, flows must be read as of the answer, not from an older snapshot. */
 const CAPTURE_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>(["feedFile", "capture.start", "capture.stop", "capture.status"]);
@@ -29,8 +37,18 @@ const CAPTURE_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>(["feedFile", "captu
 export const STALE_HEALTH_MS = 5000;
 
 export class PipelineWorker {
-  readonly #worker: Worker;
+  #worker: Worker;
   readonly #bus: LiveBus;
+  readonly #init: WorkerInit;
+  /** Shutting down: the worker ending is expected, not a crash. */
+  #stopping = false;
+  /** Set while the worker is dead and a restart is due. */
+  #down: { reason: string; since: number; retryAt: number } | null = null;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #backoffMs = RESTART_FIRST_MS;
+  #restarts = 0;
+  #lastRestart: { at: number; reason: string } | null = null;
+  #stableAt = 0;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; capture: boolean }>();
   #nextId = 1;
   #health: HealthState | null = null;
@@ -46,36 +64,127 @@ export class PipelineWorker {
   /** The worker's operations, called as if they were here. */
   readonly ops: Remote<WorkerOperations> = wrap<WorkerOperations>((op, args) => this.call(op, args));
 
-  private constructor(worker: Worker, bus: LiveBus) {
+  private constructor(worker: Worker, bus: LiveBus, init: WorkerInit) {
     this.#worker = worker;
     this.#bus = bus;
-    worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.#receive(e.data);
-    worker.addEventListener("close", () => this.#failAll("the pipeline worker exited"));
-    worker.onerror = (e) => this.#failAll(`the pipeline worker failed: ${(e as ErrorEvent).message}`);
+    this.#init = init;
+    this.#attach(worker);
   }
 
-  static async start(init: WorkerInit, bus: LiveBus): Promise<PipelineWorker> {
-    let worker: Worker;
+  static #spawn(): Worker {
     try {
-      worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+      return new Worker(new URL("./worker.ts", import.meta.url).href);
     } catch (err) {
       throw new WorkerUnavailableError((err as Error).message);
     }
-    const pw = new PipelineWorker(worker, bus);
+  }
+
+  #attach(worker: Worker): void {
+    worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+      if (worker === this.#worker) this.#receive(e.data);
+    };
+    worker.addEventListener("close", () => this.#died(worker, "it exited"));
+    worker.onerror = (e) => this.#died(worker, (e as ErrorEvent).message || "it failed");
+  }
+
+  static async start(init: WorkerInit, bus: LiveBus): Promise<PipelineWorker> {
+    const worker = PipelineWorker.#spawn();
+    const pw = new PipelineWorker(worker, bus, init);
     try {
       pw.#startedAt = await pw.ops.init(init);
       pw.#ring = init.ring !== undefined;
       // The worker has created and migrated the database; WAL lets this connection read alongside it.
       pw.#reader = openReader(init.databasePath);
     } catch (err) {
+      pw.#stopping = true;
       worker.terminate();
       throw err;
     }
     return pw;
   }
 
+  /**
+   * The worker died (an uncaught error, a crash in native code it survived, or kill()): answer what
+   * waits with 503s, say so on the bus and in health, and start a new one with backoff. It continues
+   * from the database (what the dead one had not written yet is lost) and resumes live capture.
+   */
+  #died(worker: Worker, reason: string): void {
+    if (worker !== this.#worker || this.#down) return;
+    if (this.#stopping || this.#exited) {
+      this.#failAll("the pipeline worker exited");
+      return;
+    }
+    this.#failAll(`the pipeline worker stopped (${reason}); it is being restarted`, false);
+    this.#snapshot = null;
+    const now = Date.now();
+    if (this.#stableAt && now - this.#stableAt >= RESTART_STABLE_MS) this.#backoffMs = RESTART_FIRST_MS;
+    const wait = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, RESTART_MAX_MS);
+    this.#down = { reason, since: now, retryAt: now + wait };
+    const last = this.#capture;
+    this.#bus.publish({
+      type: "capture", event: "error",
+      data: {
+        ...(last ?? emptyCapture()), running: false, packetsPerSecond: 0, bytesPerSecond: 0,
+        error: `the pipeline worker stopped (${reason}); restarting it in ${Math.round(wait / 1000)} s`,
+      },
+    });
+    const resume = last?.running && last.mode === "live" ? { interface: last.interface ?? undefined, filter: last.filter ?? undefined } : null;
+    this.#restartTimer = setTimeout(() => void this.#restart(resume), wait);
+  }
+
+  async #restart(resume: CaptureStartOptions | null): Promise<void> {
+    this.#restartTimer = undefined;
+    if (this.#stopping || !this.#down) return;
+    const reason = this.#down.reason;
+    let worker: Worker;
+    try {
+      worker = PipelineWorker.#spawn();
+    } catch (err) {
+      return this.#retryLater(reason, (err as Error).message);
+    }
+    this.#worker = worker;
+    this.#down = null;
+    this.#attach(worker);
+    try {
+      await this.ops.init(this.#init);
+    } catch (err) {
+      if (this.#worker !== worker) return; // it died during init: #died took over
+      this.#down = { reason, since: Date.now(), retryAt: 0 };
+      worker.terminate();
+      return this.#retryLater(reason, (err as Error).message);
+    }
+    this.#restarts++;
+    this.#lastRestart = { at: Date.now(), reason };
+    this.#stableAt = Date.now();
+    let status: CaptureState | null = null;
+    try {
+      status = resume ? await this.ops.capture.start(resume) : await this.ops.capture.status();
+    } catch (err) {
+      status = await this.ops.capture.status().catch(() => null);
+    }
+    this.#bus.publish({ type: "capture", event: "restarted", data: status ?? emptyCapture() });
+  }
+
+  #retryLater(reason: string, why: string): void {
+    const wait = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, RESTART_MAX_MS);
+    this.#down = { reason: `${reason}; restarting failed: ${why}`, since: this.#down?.since ?? Date.now(), retryAt: Date.now() + wait };
+    this.#restartTimer = setTimeout(() => void this.#restart(null), wait);
+  }
+
+  /** Ends the worker thread abruptly, as a crash would: it is restarted like after one (tests, an operator's last resort). */
+  kill(): void {
+    this.#worker.terminate();
+  }
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
   call(op: WorkerOp, args: unknown[]): Promise<unknown> {
-    if (this.#exited) return Promise.reject(new Error("the pipeline worker is not running"));
+    if (this.#exited) return Promise.reject(new WorkerUnavailableError("the pipeline worker is not running"));
+    if (this.#down) return Promise.reject(new WorkerUnavailableError(`the pipeline worker stopped (${this.#down.reason}); it is being restarted`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, capture: CAPTURE_OPS.has(op) });
@@ -117,8 +226,8 @@ export class PipelineWorker {
     }
   }
 
-  #failAll(message: string): void {
-    this.#exited = true;
+  #failAll(message: string, final = true): void {
+    if (final) this.#exited = true;
     for (const p of this.#pending.values()) p.reject(new WorkerUnavailableError(message));
     this.#pending.clear();
   }
@@ -133,6 +242,14 @@ export class PipelineWorker {
 
   /** Stops capture, writes everything and closes the database in the worker, then ends it. */
   async shutdown(): Promise<void> {
+    this.#stopping = true;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    if (this.#down) {
+      this.#reader?.close();
+      this.#reader = null;
+      this.#exited = true;
+      return;
+    }
     if (this.#exited) return;
     // Closed first, so the worker's connection is the last one and can checkpoint and remove the WAL.
     this.#reader?.close();
@@ -188,6 +305,14 @@ export class PipelineWorker {
   #healthNow(version: string): HealthState {
     const uptimeSeconds = Math.round((Date.now() - this.#startedAt) / 1000);
     const h = this.#health;
+    const down = this.#down;
+    if (down) {
+      return {
+        ...(h ?? emptyHealth(version)), uptimeSeconds, captureRunning: false,
+        problems: [`pipeline: the worker stopped ${Math.round((Date.now() - down.since) / 1000)} s ago (${down.reason}); ` +
+          `restarting in ${Math.max(0, Math.round((down.retryAt - Date.now()) / 1000))} s (restarted ${this.#restarts} times so far)`],
+      };
+    }
     if (!h || this.#exited) {
       return {
         version, uptimeSeconds, captureRunning: false, dbOk: false, dbSizeBytes: 0, pendingRows: 0, droppedRows: 0, lastFlushAt: null,
@@ -195,8 +320,27 @@ export class PipelineWorker {
       };
     }
     const problems = [...h.problems];
+    const r = this.#lastRestart;
+    if (r && Date.now() - r.at < RESTART_REPORTED_MS) {
+      problems.push(`pipeline: restarted ${Math.round((Date.now() - r.at) / 1000)} s ago after the worker stopped (${r.reason}); ` +
+        `flows it had not written yet were lost (${this.#restarts} restarts since start)`);
+    }
     const age = Date.now() - this.#healthAt;
     if (age > STALE_HEALTH_MS) problems.push(`pipeline: no report for ${Math.round(age / 1000)} s (overloaded?)`);
     return { ...h, uptimeSeconds, captureRunning: this.#capture?.running ?? h.captureRunning, problems };
   }
+}
+
+function emptyCapture(): CaptureState {
+  return {
+    running: false, mode: null, interface: null, file: null, filter: null, since: null, packets: 0, bytes: 0, drops: 0,
+    packetsPerSecond: 0, bytesPerSecond: 0, error: null, restarts: 0, interruptions: [],
+  };
+}
+
+function emptyHealth(version: string): HealthState {
+  return {
+    version, uptimeSeconds: 0, captureRunning: false, dbOk: false, dbSizeBytes: 0, pendingRows: 0, droppedRows: 0,
+    lastFlushAt: null, lastFlushError: null, problems: [],
+  };
 }

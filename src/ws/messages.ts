@@ -91,7 +91,7 @@ export const ThreatMessageSchema = z.object({
 
 export const CaptureMessageSchema = z.object({
   type: z.literal("capture"),
-  event: z.enum(["started", "stopped", "error"]),
+  event: z.enum(["started", "stopped", "error", "restarted"]).describe("restarted: the pipeline worker died and a new one took over"),
   status: CaptureStatusPayloadSchema,
 });
 

@@ -1,0 +1,71 @@
+/**
+ * The pipeline worker dies (killed here, as a crash would end it): the API thread answers 503 for
+ * what needed it, says so on the bus and in health, starts a new worker after a backoff, and the
+ * new one serves the history the old one wrote.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openStorage } from "../storage/index.ts";
+import { StorageWriter } from "../storage/writer.ts";
+import { flowRecord } from "../../test/support/records.ts";
+import { LiveBus, type LiveEvent } from "./bus.ts";
+import { ServiceUnavailableError } from "./context.ts";
+import { PipelineWorker, RESTART_FIRST_MS } from "./remote.ts";
+
+const dir = mkdtempSync(path.join(tmpdir(), "ni-restart-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function until<T>(f: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+describe("a pipeline worker that dies", () => {
+  test("is restarted with backoff; health and the bus say so; history is still served", async () => {
+    const bus = new LiveBus();
+    const events: LiveEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    // History an earlier run wrote (no capture here: the worker under test needs no libpcap).
+    const databasePath = path.join(dir, "r.db");
+    const storage = openStorage(databasePath);
+    const w = new StorageWriter(storage);
+    for (let i = 1; i <= 4; i++) w.flow(flowRecord({ id: String(i), status: "closed", srcPort: 40000 + i }));
+    w.flushSync();
+    storage.close();
+    const pw = await PipelineWorker.start({
+      databasePath, version: "t", flushSeconds: 1, maxFlows: 1024,
+      retention: { retentionDays: 30, maxDbBytes: 2 ** 30 }, logLevel: "error",
+    }, bus);
+    const ctx = pw.context("t");
+    try {
+      expect((await ctx.flows.list({ limit: 100, status: "closed" })).length).toBe(4);
+      await until(() => ctx.health().lastFlushAt !== null, "a first report with a flush");
+
+      pw.kill();
+      const down = await until(() => (ctx.health().problems.join(" ").includes("worker stopped") ? ctx.health() : null), "health to say the worker stopped");
+      expect(down.captureRunning).toBe(false);
+      await expect(Promise.resolve().then(() => ctx.devices.list())).rejects.toBeInstanceOf(ServiceUnavailableError);
+      const died = events.find((e) => e.type === "capture" && e.event === "error");
+      expect(died?.data).toMatchObject({ running: false });
+      expect((died?.data as { error: string }).error).toMatch(/pipeline worker stopped/);
+
+      await until(() => pw.restarts === 1, "the restart", RESTART_FIRST_MS + 15_000);
+      expect(events.some((e) => e.type === "capture" && e.event === "restarted")).toBe(true);
+      const after = ctx.health();
+      expect(after.problems.join(" ")).toMatch(/restarted .* after the worker stopped/);
+      expect(after.dbOk).toBe(true);
+      // The new worker continues from the database.
+      expect((await ctx.flows.list({ limit: 100, status: "closed" })).length).toBe(4);
+      expect(Array.isArray(await ctx.devices.list())).toBe(true);
+    } finally {
+      await pw.shutdown();
+    }
+  }, 60_000);
+});
