@@ -43,8 +43,8 @@ export interface Notifications {
   close(): Promise<void>;
 }
 
-export function liveViewUrl(s: Pick<Config, "PUBLIC_URL" | "PORT">): string {
-  return s.PUBLIC_URL ?? `http://${hostname()}:${s.PORT}`;
+export function liveViewUrl(s: Pick<Config, "PUBLIC_URL" | "PORT">, scheme: "http" | "https" = "http"): string {
+  return s.PUBLIC_URL ?? `${scheme}://${hostname()}:${s.PORT}`;
 }
 
 /** The channels the settings ask for (names made unique). */
@@ -81,6 +81,8 @@ export function testAlert(link: string): Alert {
 
 export function startNotifications(s: NotifySettings, deps: {
   bus: LiveBus; ctx: ServiceContext; log?: Logger; channels?: Channel[]; notifier?: Partial<NotifierOptions>;
+  /** How the live view is served (HTTPS): the default link's scheme. */
+  scheme?: "http" | "https";
 }): Notifications {
   const log = deps.log ?? silentLogger;
   const channels = deps.channels ?? buildChannels(s, { bus: deps.bus, log, ctx: deps.ctx });
@@ -90,7 +92,7 @@ export function startNotifications(s: NotifySettings, deps: {
   const notifier = new Notifier({
     db, channels, ratePerMinute: s.ALERT_RATE_PER_MINUTE, groupWaitMs: s.ALERT_GROUP_WAIT_SECONDS * 1000, log, ...deps.notifier,
   });
-  const link = liveViewUrl(s);
+  const link = liveViewUrl(s, deps.scheme);
   const rules = new AlertRules({
     minSeverity: s.ALERT_MIN_SEVERITY, newDevices: s.ALERT_NEW_DEVICES, presence: s.ALERT_PRESENCE, awayMinutes: s.ALERT_AWAY_MINUTES,
     dropsPerMinute: s.ALERT_DROPS_PER_MINUTE, link,

@@ -114,7 +114,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
   const web = await optionalImport<typeof import("../web/assets.ts")>(() => import("../web/assets.ts"), log, "live view");
   const authLimiter = new AuthFailureLimiter();
   // Notifications run here, off the capture worker: a slow receiver cannot hold up capture.
-  const notifications = startNotifications(config, { bus, ctx: pipeline.ctx, log });
+  const notifications = startNotifications(config, { bus, ctx: pipeline.ctx, log, scheme: tls ? "https" : "http" });
   const ctx: ServiceContext = {
     ...pipeline.ctx,
     health: () => {
