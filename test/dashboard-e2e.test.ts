@@ -119,10 +119,11 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       expect(await page.locator("#history-chart canvas").count()).toBe(1);
       const viewportShows = await page.evaluate(() => {
         const inView = (sel: string) => { const r = document.querySelector(sel)!.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; };
-        return { chart: inView("#chart"), threats: inView("#threat-list") };
+        return { chart: inView("#chart"), threats: inView("#threat-list"), history: inView("#summary-apps") };
       });
-      expect(viewportShows).toEqual({ chart: true, threats: true });
-    }, 70_000);
+      expect(viewportShows).toEqual({ chart: true, threats: true, history: true });
+      await page.locator("#summary-apps li", { hasText: "kB" }).first().waitFor({ timeout: 30_000 });
+    }, 90_000);
 
     test("top talkers have rows whenever there is traffic (no 'No traffic yet' beside a busy chart)", async () => {
       await page.locator("#talker-list tr").first().waitFor({ timeout: 15_000 });
@@ -150,10 +151,12 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
 
     test("layout: three cards fill the three columns; lists grow instead of cutting entries", async () => {
       const cardRows = await rows(page, "#overview > section.card:not(.wide)");
-      expect(cardRows).toEqual([[expect.any(Number), expect.any(Number), expect.any(Number)]]);
-      const [talkers, chart] = await Promise.all([page.locator("section.third").boundingBox(), page.locator("#chart").boundingBox()]);
-      // The third card ends where the full-width chart card ends: no empty fourth column.
-      expect(Math.abs(talkers!.x + talkers!.width - (chart!.x + chart!.width))).toBeLessThan(20);
+      // The live chart (two columns) beside the day's summary, then threats, devices, talkers.
+      expect(cardRows.map((r) => r.length)).toEqual([2, 3]);
+      const [talkers, summary, flows] = await Promise.all([page.locator("section.third").boundingBox(), page.locator("#summary").boundingBox(), page.locator("#flow-list").boundingBox()]);
+      // The third card ends where full-width cards end: no empty fourth column.
+      expect(Math.abs(talkers!.x + talkers!.width - (summary!.x + summary!.width))).toBeLessThan(2);
+      expect(Math.abs(talkers!.x + talkers!.width - (flows!.x + flows!.width))).toBeLessThan(30);
       const list = await page.$eval("#device-list", (el) => ({ max: getComputedStyle(el).maxHeight, overflow: el.scrollHeight - el.clientHeight }));
       expect(list).toEqual({ max: "none", overflow: 0 });
     });

@@ -38,6 +38,28 @@ export function createHistory(o) {
     }
   }
 
+  /** The day in brief, beside the live chart: history on the first screen. */
+  async function loadSummary() {
+    try {
+      const a = await api("/api/analytics?hours=24");
+      const t = a.totals ?? {};
+      const facts = $("summary-facts");
+      facts.replaceChildren(
+        h("dt", null, "Traffic"), h("dd", null, bytes(t.bytes ?? 0)),
+        h("dt", null, "Flows"), h("dd", null, String(t.flows ?? 0)),
+        h("dt", null, "Devices"), h("dd", null, String(t.devices ?? 0)),
+        h("dt", null, "Threats"), h("dd", null, String(t.threats ?? 0)));
+      const top = (a.topTalkers ?? [])[0];
+      const names = o.names();
+      const d = top && ((top.deviceId && names.devices.get(top.deviceId)) || names.deviceOf(top.ip));
+      if (top) facts.append(h("dt", null, "Busiest"), h("dd", null, d ? deviceLink(d, names) : top.name || top.ip || "?"));
+      $("summary-apps").replaceChildren(...(a.topApplications ?? []).slice(0, 3).map((x) => h("li", null, `${x.application} `, h("span", { class: "muted small" }, bytes(x.bytes)))));
+      if (!(a.topApplications ?? []).length) $("summary-apps").replaceChildren(h("li", { class: "muted" }, "none recognised yet"));
+    } catch (e) {
+      o.onError(e);
+    }
+  }
+
   for (const btn of document.querySelectorAll("#history .tabs button")) {
     btn.addEventListener("click", () => {
       hours = Number(/** @type {HTMLElement} */ (btn).dataset.hours);
@@ -45,5 +67,5 @@ export function createHistory(o) {
       load();
     });
   }
-  return { load, points: () => chart.points() };
+  return { load: () => Promise.all([load(), loadSummary()]), points: () => chart.points() };
 }

@@ -437,6 +437,13 @@ async function start() {
     invalidate("devices");
   });
   addEventListener("hashchange", route);
+  // Started first: a wrong token at the start must not leave the page without its refreshes.
+  setInterval(() => {
+    if (!state.loaded || authenticating) return;
+    refreshTalkers();
+    if (devicePage) devicePage.refresh();
+    else history.load();
+  }, REFRESH_MS);
   if (!token()) await askToken();
   try {
     await loadAll();
@@ -445,12 +452,6 @@ async function start() {
     toast(`Could not load: ${e.message}`);
   }
   connect();
-  setInterval(() => {
-    if (!state.loaded) return;
-    refreshTalkers();
-    if (devicePage) devicePage.refresh();
-    else history.load();
-  }, REFRESH_MS);
 }
 
 // For the end-to-end test and for curious users in the console.
