@@ -10,7 +10,6 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowQuery } from "../storage/flows.ts";
 import type { ThreatQuery } from "../storage/threats.ts";
 import type { ThreatWithDismissal } from "../threats/dismissal.ts";
-import type { ChannelStatus } from "../notify/status.ts";
 
 export interface CaptureState {
   running: boolean;
@@ -144,3 +143,21 @@ export type PcapDownload =
   | { status: "ok"; bytes: Uint8Array; filename: string }
   | { status: "unknown" }
   | { status: "empty" };
+
+/** What each notification channel reports to /api/health and /metrics (the notifier fills it in). */
+export interface ChannelStatus {
+  /** "webhook:ntfy.sh", "mqtt", "syslog", "file". */
+  name: string;
+  /** Notifications waiting in the outbox (new, or being retried). */
+  pending: number;
+  delivered: number;
+  /** Delivery attempts that failed (each is retried with backoff). */
+  failedAttempts: number;
+  /** Notifications given up on after DELIVERY_MAX_AGE of failures. */
+  abandoned: number;
+  /** Epoch ms of the last delivery. */
+  lastDeliveredAt: number | null;
+  lastError: string | null;
+  /** Epoch ms since when every attempt failed (null: the last attempt worked). */
+  failingSince: number | null;
+}
