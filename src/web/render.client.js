@@ -194,7 +194,10 @@ export function flowRows(flows, names, o) {
     const open = o.open.has(key);
     const ports = group.map((x) => x.dstPort).filter((p) => p > 0);
     const range = ports.length ? ` to ports ${Math.min(...ports)}–${Math.max(...ports)}` : "";
-    const toggle = h("button", { type: "button", class: "link group-toggle", "aria-expanded": String(open) }, open ? "Hide" : "Show");
+    const toggle = h("button", {
+      type: "button", class: "link group-toggle", "aria-expanded": String(open),
+      "aria-label": `${open ? "Hide" : "Show"} the ${group.length} probes from ${f.srcIp} to ${f.dstIp}`,
+    }, open ? "Hide" : "Show");
     toggle.addEventListener("click", () => o.onToggle(key));
     rows.push(h("tr", { class: "group", "data-group": key },
       h("td", { class: "hide-sm" }, clock(group[0].lastSeen)),
