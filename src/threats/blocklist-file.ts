@@ -1,6 +1,8 @@
 /**
  * Parses plain-text blocklists (one IP, CIDR or domain per line; "#" comments; hosts-file lines
- * "0.0.0.0 bad.example" too) into sets that match IPv4/IPv6 addresses and domain suffixes.
+ * "0.0.0.0 bad.example" too) and abuse.ch-style CSV feeds (Feodo Tracker / SSLBL IP lists, URLhaus
+ * host lists, SSLBL JA3 fingerprints: the first field that is an indicator counts, the last field
+ * of a fingerprint line is its label) into sets that match addresses, domain suffixes and TLS fingerprints.
  */
 
 /** Lines longer than this are not list entries (a binary or a mistake). */
@@ -11,12 +13,19 @@ export interface Blocklist {
   /** prefix length -> network addresses (bit strings of that length). */
   cidrs: Map<number, Set<string>>;
   domains: Set<string>;
+  /** JA4 fingerprint -> label ("" when the list gives none). */
+  ja4: Map<string, string>;
+  /** JA3 MD5 -> label. Read and counted; NetInsight computes JA4, so these are not matched yet. */
+  ja3: Map<string, string>;
   entries: number;
 }
 
 export function emptyBlocklist(): Blocklist {
-  return { ips: new Set(), cidrs: new Map(), domains: new Set(), entries: 0 };
+  return { ips: new Set(), cidrs: new Map(), domains: new Set(), ja4: new Map(), ja3: new Map(), entries: 0 };
 }
+
+const JA4 = /^[tqd]\d{2}[di]\d{4}[a-z0-9]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
+const JA3 = /^[0-9a-f]{32}$/;
 
 function v4Bits(ip: string): string | undefined {
   const parts = ip.split(".");
@@ -55,28 +64,44 @@ export function parseBlocklist(text: string, into: Blocklist = emptyBlocklist())
     if (raw.length > MAX_LINE) continue;
     const line = raw.replace(/#.*/, "").trim().toLowerCase();
     if (!line) continue;
+    if (line.includes(",")) {
+      // CSV: "first_seen,dst_ip,dst_port,..." (Feodo, SSLBL IPs) or "ja3_md5,first,last,reason" (SSLBL JA3).
+      const cells = line.split(",").map((c) => c.trim().replace(/^"|"$/g, ""));
+      const label = cells[cells.length - 1] ?? "";
+      const cell = cells.find((c) => JA4.test(c) || JA3.test(c) || ipBits(c.split("/")[0]!) !== undefined || DOMAIN.test(c));
+      if (cell && JA4.test(cell)) { into.ja4.set(cell, label === cell ? "" : label); into.entries++; continue; }
+      if (cell && JA3.test(cell)) { into.ja3.set(cell, label === cell ? "" : label); into.entries++; continue; }
+      if (cell) addEntry(cell, into);
+      continue;
+    }
     const fields = line.split(/\s+/);
     // hosts-file format: the sink address first, the domain second.
     const entry = fields.length >= 2 && (fields[0] === "0.0.0.0" || fields[0] === "127.0.0.1") ? fields[1] : fields[0];
-    const [addr, prefix] = entry.split("/");
-    const bits = ipBits(addr);
-    if (bits) {
-      const len = prefix === undefined ? bits.length - 1 : Number(prefix);
-      if (!Number.isInteger(len) || len < 0 || len > bits.length - 1) continue;
-      if (len === bits.length - 1) into.ips.add(bits);
-      else {
-        const key = bits[0] === "4" ? len : 1000 + len; // v4 and v6 prefixes kept apart
-        let set = into.cidrs.get(key);
-        if (!set) into.cidrs.set(key, (set = new Set()));
-        set.add(bits.slice(0, len + 1));
-      }
-      into.entries++;
-    } else if (DOMAIN.test(entry.replace(/^\*\./, "").replace(/\.$/, ""))) {
-      into.domains.add(entry.replace(/^\*\./, "").replace(/\.$/, ""));
-      into.entries++;
-    }
+    if (JA4.test(entry)) { into.ja4.set(entry, fields.slice(1).join(" ")); into.entries++; continue; }
+    if (JA3.test(entry)) { into.ja3.set(entry, fields.slice(1).join(" ")); into.entries++; continue; }
+    addEntry(entry, into);
   }
   return into;
+}
+
+function addEntry(entry: string, into: Blocklist): void {
+  const [addr, prefix] = entry.split("/");
+  const bits = ipBits(addr);
+  if (bits) {
+    const len = prefix === undefined ? bits.length - 1 : Number(prefix);
+    if (!Number.isInteger(len) || len < 0 || len > bits.length - 1) return;
+    if (len === bits.length - 1) into.ips.add(bits);
+    else {
+      const key = bits[0] === "4" ? len : 1000 + len; // v4 and v6 prefixes kept apart
+      let set = into.cidrs.get(key);
+      if (!set) into.cidrs.set(key, (set = new Set()));
+      set.add(bits.slice(0, len + 1));
+    }
+    into.entries++;
+  } else if (DOMAIN.test(entry.replace(/^\*\./, "").replace(/\.$/, ""))) {
+    into.domains.add(entry.replace(/^\*\./, "").replace(/\.$/, ""));
+    into.entries++;
+  }
 }
 
 export function matchIp(list: Blocklist, ip: string): boolean {

@@ -1,12 +1,15 @@
 /**
- * Blocklist matches: flow endpoints against listed IPs/CIDRs, and DNS / TLS SNI / HTTP Host names
- * against listed domains. Lists are plain-text files from settings.blocklists, re-read when their
- * mtime or size changes (polled from tick). No list ships with NetInsight.
+ * Blocklist matches: flow endpoints against listed IPs/CIDRs, DNS / TLS SNI / HTTP Host names
+ * against listed domains, TLS ClientHellos against listed JA4 fingerprints. Lists are files or
+ * http(s) feed URLs from settings.blocklists (feeds are downloaded by intel-feeds.ts into a cache
+ * and refreshed every feedRefreshSeconds); every list is re-read when its mtime or size changes
+ * (polled from tick). No list ships with NetInsight.
  */
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import type { Analyzer, Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { type Blocklist, emptyBlocklist, matchDomain, matchIp, parseBlocklist } from "./blocklist-file.ts";
+import { createFeedCache, type FeedCache, isFeedUrl } from "./intel-feeds.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 
@@ -17,9 +20,14 @@ export interface BlocklistDetector extends Analyzer {
   /** Re-reads every configured file now; returns the number of entries loaded. */
   reload(): number;
   readonly entries: number;
+  /** The feed URLs among the lists, with their cache state. */
+  readonly feeds: FeedCache;
 }
 
-export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, files = s.blocklists): BlocklistDetector {
+export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, lists = s.blocklists): BlocklistDetector {
+  const feeds = createFeedCache({ urls: lists.filter(isFeedUrl), dir: s.feedDir, refreshSeconds: s.feedRefreshSeconds });
+  const feedFiles = new Set(feeds.statuses.map((f) => f.path));
+  const files = [...lists.filter((l) => !isFeedUrl(l)), ...feedFiles];
   let list: Blocklist = emptyBlocklist();
   let signature = "";
   let lastCheck = 0;
@@ -36,6 +44,7 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
   const load = (): number => {
     const next = emptyBlocklist();
     for (const f of files) {
+      if (feedFiles.has(f) && !existsSync(f)) continue; // not downloaded yet
       try {
         if (statSync(f).size > MAX_LIST_BYTES) {
           console.error(`blocklist ${f}: larger than ${MAX_LIST_BYTES} bytes, skipped`);
@@ -52,7 +61,7 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
   };
 
   const hit = (local: string, localMac: string | null, indicator: string, kind: string, ts: number,
-    remoteIp: string | null, port: number | null, deviceId: string | null = null): void => {
+    remoteIp: string | null, port: number | null, deviceId: string | null = null, label = ""): void => {
     store.raise({
       type: "blocklist",
       severity: "high",
@@ -66,11 +75,12 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
       targetPort: port,
       deviceId,
       key: `blocklist|${local}|${indicator}`,
-      evidence: { indicator, matchedBy: kind },
+      evidence: { indicator, matchedBy: kind, ...(label ? { listLabel: label } : {}) },
     });
   };
 
   if (files.length > 0) load();
+  feeds.maybeRefresh();
 
   return {
     name: "threats.blocklist",
@@ -79,6 +89,7 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
       return list.entries;
     },
     reload: load,
+    feeds,
     flowStarted(f: FlowRecord): void {
       if (list.entries === 0) return;
       if (matchIp(list, f.dstIp)) hit(f.srcIp, f.srcMac, f.dstIp, "IP", f.startTime, f.dstIp, f.dstPort, f.srcDeviceId);
@@ -86,7 +97,11 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
     },
     observe(o: Observation): void {
       const m = o.meta;
-      if (list.domains.size === 0 || !m.srcIp) return;
+      if (!m.srcIp) return;
+      if ((o.kind === "tlsClientHello" || o.kind === "quicClientHello") && list.ja4.size > 0 && list.ja4.has(o.msg.ja4)) {
+        hit(m.srcIp, m.srcMac, o.msg.ja4, "TLS fingerprint (JA4)", m.ts, m.dstIp, m.dstPort, null, list.ja4.get(o.msg.ja4));
+      }
+      if (list.domains.size === 0) return;
       let name: string | undefined;
       if (o.kind === "dns" && !o.msg.isResponse) name = o.msg.questions[0]?.name;
       else if (o.kind === "tlsClientHello" || o.kind === "quicClientHello") name = o.msg.sni;
@@ -100,6 +115,7 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, f
     },
     tick(): void {
       if (files.length === 0) return;
+      feeds.maybeRefresh();
       const now = Date.now();
       if (now - lastCheck < s.blocklistReloadSeconds * 1000) return;
       lastCheck = now;

@@ -92,6 +92,10 @@ export const ThreatSettingsSchema = z.object({
   /** Plain-text IP / CIDR / domain list files, and how often (wall seconds) to check them for changes. */
   blocklists: z.array(z.string()).default([]),
   blocklistReloadSeconds: seconds.default(10),
+  /** Blocklists given as http(s) URLs are feeds: downloaded into this directory (default: the system temp dir) ... */
+  feedDir: z.string().optional(),
+  /** ... and downloaded again this often (wall seconds); a failed download keeps the last good copy. */
+  feedRefreshSeconds: seconds.default(3600),
 
   /** Bot traits (odd port, impossible or random User-Agent, random path, POST) besides a bare internet IP that make an HTTP request a malware check-in. */
   malwareC2Traits: count.default(2),
