@@ -31,6 +31,9 @@ function missingPieces(): string[] {
   for (const [cmd, pkg] of [["qemu-system-aarch64", "qemu-system-arm"], ["cpio", "cpio"], ["dpkg-deb", "dpkg"], ["apt-get", "apt"], ["nc", "netcat-openbsd"], ["setsid", "util-linux"]]) {
     if (!Bun.which(cmd!)) missing.push(`${cmd} (${pkg})`);
   }
+  // The initramfs base layer comes from Debian's arm64 packages (apt-get download): root can enable them.
+  const foreign = Bun.spawnSync(["dpkg", "--print-foreign-architectures"], { stdout: "pipe" }).stdout?.toString() ?? "";
+  if (process.getuid?.() !== 0 && !/^arm64$/m.test(foreign)) missing.push("arm64 packages in apt (sudo dpkg --add-architecture arm64 && sudo apt-get update)");
   const canBuild = existsSync(path.join(path.dirname(RUN_ARM64), "../../native/build/libni_capture-arm64.so")) || Bun.which("aarch64-linux-gnu-gcc");
   if (!existsSync(exePath("arm64")) && !canBuild) missing.push("dist/netinsight-linux-arm64, or the cross compiler to build it");
   return missing;
