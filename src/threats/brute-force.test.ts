@@ -35,7 +35,7 @@ describe("brute force", () => {
     expect(store.size).toBe(0);
   });
 
-  test("failed logins (FTP verdicts, HTTP 401) from one client fire", () => {
+  test("failed logins (FTP verdicts; HTTP 401 and Telnet \"Login incorrect\" in the replies) from one client fire", () => {
     const { store, settings } = fixture({ failedAuthAttempts: 5 });
     const d = createBruteForceDetector(store, settings);
     const fail = (ts: number): Observation => ({
@@ -43,16 +43,20 @@ describe("brute force", () => {
       meta: meta({ ts, srcIp: "10.0.0.21", dstIp: "10.0.0.66", srcPort: 21, dstPort: 40000, fromInitiator: false }),
       msg: { protocol: "FTP", secretSent: false, success: false },
     });
-    const unauthorized = (ts: number): Observation => ({
-      kind: "http",
-      meta: meta({ ts, srcIp: "10.0.0.80", dstIp: "10.0.0.77", srcPort: 80, dstPort: 40001, fromInitiator: false }),
-      msg: { isRequest: false, status: 401, version: "HTTP/1.1" },
-    });
+    const bytes = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
+    const web = flow({ srcIp: "10.0.0.77", dstIp: "10.0.0.80", dstPort: 80 });
+    const telnet = flow({ srcIp: "10.0.0.78", dstIp: "10.0.0.23", dstPort: 23 });
     for (let i = 0; i < 4; i++) d.observe!(fail(1000 + i));
     expect(store.size).toBe(0);
     d.observe!(fail(1010));
-    for (let i = 0; i < 5; i++) d.observe!(unauthorized(1000 + i));
+    for (let i = 0; i < 5; i++) {
+      d.payload!(web, bytes("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\r\n"), false, 1000 + i);
+      d.payload!(web, bytes("HTTP/1.1 200 OK\r\n\r\n"), false, 1000 + i); // successes and requests do not count
+      d.payload!(web, bytes("GET /private/ HTTP/1.1\r\n\r\n"), true, 1000 + i);
+      d.payload!(telnet, bytes("\r\nLogin incorrect\r\nvm login: "), false, 1000 + i);
+    }
     const byService = Object.fromEntries(store.list().map((t) => [t.evidence.service, t]));
+    expect(byService.Telnet).toMatchObject({ sourceIp: "10.0.0.78", targetPort: 23 });
     expect(byService.FTP.sourceIp).toBe("10.0.0.66");
     expect(byService.FTP.targetPort).toBe(21);
     expect(byService.HTTP.sourceIp).toBe("10.0.0.77");

@@ -1,7 +1,8 @@
 /**
  * Brute force against login services: many short connections from one source to one service
- * (SSH, Telnet, RDP, FTP, SMB, VNC, mail logins), or many failed logins (FTP/POP3/IMAP/Telnet
- * verdicts, HTTP 401 answers) from one source to one server.
+ * (SSH, Telnet, RDP, FTP, SMB, VNC, mail logins), or many failed logins (FTP/POP3/IMAP verdicts,
+ * and read from the servers' replies: HTTP 401 answers, Telnet "Login incorrect") from one source
+ * to one server. SSH attempts inside encrypted connections are ssh-guessing.ts's.
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -15,6 +16,34 @@ export const LOGIN_SERVICES: Record<number, string> = {
   3389: "RDP", 5900: "VNC", 3306: "MySQL", 5432: "PostgreSQL", 1433: "MSSQL",
 };
 const HIGH_FACTOR = 5;
+/** What Telnet servers (util-linux login, BusyBox, inetutils) print after a wrong password. */
+const TELNET_FAILURES = ["Login incorrect", "Login failed", "Authentication failure", "incorrect password"];
+/** Bytes of a Telnet reply searched for a failure line. */
+const TELNET_SEARCH = 512;
+
+function startsWithAscii(d: Uint8Array, s: string): boolean {
+  if (d.length < s.length) return false;
+  for (let i = 0; i < s.length; i++) if (d[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The status code of an HTTP/1.x status line at the start of `d`, or 0. */
+export function httpStatus(d: Uint8Array): number {
+  if (d.length < 12 || !startsWithAscii(d, "HTTP/1.") || d[8] !== 0x20) return 0;
+  let n = 0;
+  for (let i = 9; i < 12; i++) {
+    if (d[i] < 0x30 || d[i] > 0x39) return 0;
+    n = n * 10 + d[i] - 0x30;
+  }
+  return n;
+}
+
+/** Whether a Telnet server's reply says the login failed. */
+export function telnetLoginFailed(d: Uint8Array): boolean {
+  let text = "";
+  for (let i = 0; i < Math.min(d.length, TELNET_SEARCH); i++) text += String.fromCharCode(d[i]);
+  return TELNET_FAILURES.some((f) => text.includes(f));
+}
 
 interface Attempts extends WindowCounter {
   srcMac: string | null;
@@ -45,6 +74,8 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
         [kind === "connections" ? "shortConnections" : "failedLogins"]: a.count,
         windowSeconds: s.bruteForceWindowSeconds,
         threshold,
+        rule: kind === "connections" ? "short connections to a login service (a scan probe excluded)"
+          : "failed logins in the server's replies (FTP 530, POP3/IMAP errors, HTTP 401, Telnet \"Login incorrect\")",
       },
     });
   };
@@ -61,7 +92,7 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
   return {
     name: "threats.brute-force",
     tracked: () => short.size + failed.size,
-    wants: ["cleartextAuth", "http"],
+    wants: ["cleartextAuth"],
     flowEnded(f: FlowRecord): void {
       const service = LOGIN_SERVICES[f.dstPort];
       if (!service || f.protocol !== "TCP" || f.tcpState === "attempt") return;
@@ -81,11 +112,15 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
       const [client, clientMac, server, port] = m.fromInitiator
         ? [m.srcIp, m.srcMac, m.dstIp, m.dstPort] as const
         : [m.dstIp, m.dstMac, m.srcIp, m.srcPort] as const;
-      if (o.kind === "cleartextAuth" && o.msg.success === false) {
+      // Telnet and HTTP verdicts are read from the replies' payload (below), where every one of them is seen.
+      if (o.kind === "cleartextAuth" && o.msg.success === false && o.msg.protocol !== "Telnet" && o.msg.protocol !== "HTTP") {
         failedLogin(client, clientMac, server, port, o.msg.protocol, m.ts);
-      } else if (o.kind === "http" && !o.msg.isRequest && o.msg.status === 401) {
-        failedLogin(client, clientMac, server, port, "HTTP", m.ts);
       }
+    },
+    payload(f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      if (fromInitiator || f.ipProtocol !== 6) return;
+      if (data[0] === 0x48 && httpStatus(data) === 401) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "HTTP", ts);
+      else if (f.dstPort === 23 && telnetLoginFailed(data)) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "Telnet", ts);
     },
     tick(now: number): void {
       const stale = (a: Attempts) => now - a.start > s.bruteForceWindowSeconds;
