@@ -46,6 +46,8 @@ interface DomainState {
   subdomains: Set<number>;
   encoded: number;
   encodedNames: Set<number>;
+  /** Encoded-label characters over the unique encoded names: the data they could carry. */
+  encodedChars: number;
   longest: number;
   txtNull: number;
   nullQueries: number;
@@ -107,7 +109,7 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
     const key = `${client}|${domain}`;
     let d = domains.get(key);
     if (!d || ts - d.start > s.dnsWindowSeconds) {
-      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
+      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
         raised: false, sample: "" };
       domains.set(key, d);
     }
@@ -118,7 +120,10 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
   const judge = (client: string, mac: string | null, domain: string, d: DomainState, ts: number): void => {
     const reasons: string[] = [];
     if (d.longest >= s.dnsLongLabel) reasons.push(`a ${d.longest}-character encoded label`);
-    if (d.encoded >= s.dnsEncodedQueries) reasons.push(`${d.encoded} unique names with encoded labels`);
+    // Many unique hex/random names carrying little (an ad server's 32-hex frame ids) are not a channel: volume counts too.
+    if (d.encoded >= s.dnsEncodedQueries && d.encodedChars >= s.dnsEncodedChars) {
+      reasons.push(`${d.encoded} unique names with ${d.encodedChars} characters of encoded labels`);
+    }
     if (d.subdomains.size >= s.dnsUniqueSubdomains) reasons.push(`${d.subdomains.size} unique subdomains`);
     if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} NULL/TXT/CNAME/MX/SRV queries`);
     if (d.nullQueries >= s.dnsNullQueries) reasons.push(`${d.nullQueries} NULL-record queries`);
@@ -142,6 +147,7 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
         queries: d.queries,
         uniqueSubdomains: d.subdomains.size,
         encodedNames: d.encoded,
+        encodedChars: d.encodedChars,
         longestEncodedLabel: d.longest,
         txtNullQueries: d.txtNull,
         nullQueries: d.nullQueries,
@@ -207,16 +213,18 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
       if (sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
-      let longestEncoded = 0;
+      let longestEncoded = 0, encodedChars = 0;
       for (const label of sub.split(".")) {
         if (label.length >= s.dnsEncodedLabel && (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy)) {
           longestEncoded = Math.max(longestEncoded, label.length);
+          encodedChars += label.length;
         }
       }
       // Unique names only: one long load-balancer name looked up again and again is not data.
       if (longestEncoded > 0 && !d.encodedNames.has(subHash) && d.encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
         d.encodedNames.add(subHash);
         d.encoded++;
+        d.encodedChars += encodedChars;
         if (longestEncoded > d.longest) {
           d.longest = longestEncoded;
           d.sample = q.name.slice(0, SAMPLE_NAME_CHARS);

@@ -65,6 +65,8 @@ export const ThreatSettingsSchema = z.object({
   dnsEncodedLabel: count.default(24),
   dnsLabelEntropy: z.number().positive().default(3.5),
   dnsEncodedQueries: count.default(10),
+  /** ... and only when those names' encoded labels add up to this many characters (data, not ids). */
+  dnsEncodedChars: count.default(4000),
   dnsUniqueSubdomains: count.default(150),
   /** Queries for record types that carry data (NULL, TXT, CNAME, MX, SRV) to one domain. */
   dnsTxtNullQueries: count.default(50),
