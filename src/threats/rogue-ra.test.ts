@@ -32,4 +32,20 @@ describe("rogue router advertisements", () => {
     for (let i = 0; i < 10; i++) d.observe!(ra("02:00:00:00:00:77", 0, 1000 + i * 200, "fe80::77"));
     expect(store.size).toBe(0);
   });
+
+  test("a second router offering itself as default router once one is established is rogue (dnsmasq --enable-ra)", () => {
+    const { store, settings } = fixture();
+    const d = createRogueRaDetector(store, settings);
+    d.observe!(ra(ROUTER_MAC, 1800, 1000));
+    d.observe!(ra(EVIL, 1800, 1008, "fe80::66"));
+    const [t] = store.list();
+    expect(t).toMatchObject({ type: "rogue_router_advertisement", sourceMac: EVIL, sourceIp: "fe80::66" });
+    expect(t.evidence).toMatchObject({ routerMac: ROUTER_MAC, advertisedBy: EVIL });
+    // A second router the user declared (gatewayIps) is not rogue.
+    const ok = fixture({ gatewayIps: ["fe80::66"] });
+    const d2 = createRogueRaDetector(ok.store, ok.settings);
+    d2.observe!(ra(ROUTER_MAC, 1800, 1000));
+    d2.observe!(ra(EVIL, 1800, 1008, "fe80::66"));
+    expect(ok.store.size).toBe(0);
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * IPv6 router-advertisement attacks: RAs with router lifetime 0 that remove the gateway
- * (THC kill_router6) sent in a known router's name, and a router address advertised from a second MAC.
+ * (THC kill_router6) sent in a known router's name, a router address advertised from a second MAC,
+ * and a second router offering itself as default router once one is established (a rogue RA, as
+ * dnsmasq --enable-ra or fake_router6 on an attacker's box; like rogue DHCP, the first is the real one).
  */
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
@@ -14,6 +16,8 @@ export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): Tr
   const routers = new BoundedMap<string, string>(s.maxTrackedKeys);
   /** Lifetime-0 RAs for addresses no router has advertised yet. */
   const withdrawals = new BoundedMap<string, { mac: string; ts: number }>(s.maxTrackedKeys);
+  /** The first MAC that offered itself as default router (lifetime > 0), per VLAN. */
+  const defaultRouter = new Map<number, { mac: string; ip: string; last: number }>();
 
   const raise = (ip: string, mac: string, ts: number, why: string, severity: "high",
     evidence: Record<string, string | number | boolean>): void => {
@@ -42,6 +46,14 @@ export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): Tr
       const known = routers.get(ip);
       if (o.msg.routerLifetime !== 0) {
         if (known === undefined) routers.set(ip, frameMac);
+        const first = defaultRouter.get(o.meta.vlan);
+        if (!first || (o.meta.ts - first.last > s.arpBindingSeconds && first.mac !== frameMac)) {
+          defaultRouter.set(o.meta.vlan, { mac: frameMac, ip, last: o.meta.ts });
+        } else if (first.mac === frameMac) first.last = o.meta.ts;
+        else if (known === undefined && !s.gatewayIps.includes(ip)) {
+          raise(ip, frameMac, o.meta.ts, `a second router offers itself as default router; ${first.ip} (${first.mac}) is the established one`,
+            "high", { routerMac: first.mac, routerIp: first.ip, advertisedBy: frameMac, routerLifetime: o.msg.routerLifetime ?? -1 });
+        }
         // A lifetime-0 RA seen before the real router spoke is judged now that the owner is known.
         const zero = withdrawals.get(ip);
         if (zero && zero.mac !== frameMac) {
