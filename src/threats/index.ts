@@ -20,6 +20,7 @@ import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
 import { createRogueRaDetector } from "./rogue-ra.ts";
 import { resolveThreatSettings, type ThreatSettings } from "./settings.ts";
 import { ThreatStore } from "./store.ts";
+import { createSlowScanDetector } from "./slow-scan.ts";
 import { createSshGuessingDetector } from "./ssh-guessing.ts";
 import { createSynFloodDetector } from "./syn-flood.ts";
 import { createTlsHeartbeatDetector } from "./tls-heartbeat.ts";
@@ -33,6 +34,7 @@ export { ThreatStore, threatKey, type SuppressionRule, type ThreatEvent, type Th
 
 export const DETECTORS = {
   portScan: createPortScanDetector,
+  slowScan: createSlowScanDetector,
   hostSweep: createHostSweepDetector,
   synFlood: createSynFloodDetector,
   icmpFlood: createIcmpFloodDetector,

@@ -14,6 +14,10 @@ export const ThreatSettingsSchema = z.object({
   portScanWindowSeconds: seconds.default(60),
   /** FIN / NULL / Xmas probes (no SYN, no ACK) from one source to one host. */
   stealthScanProbes: count.default(3),
+  /** Slow scans: distinct ports of one host that one source probed (no payload either way) within the long window;
+   * more than a client looking for its service tries. */
+  slowScanPorts: count.default(6),
+  slowScanWindowSeconds: seconds.default(1800),
   /** ICMP port-unreachable replies one host sends one source (closed UDP ports answering a UDP scan). */
   udpScanUnreachables: count.default(10),
 

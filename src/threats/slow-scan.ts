@@ -1,0 +1,71 @@
+/**
+ * Slow port scans (nmap -T0/-T1, one probe every 15 s or more): the port-scan detector's minute
+ * window never fills, so this one counts, per source and host over a long window, the distinct
+ * TCP ports that got a probe — a connection that never carried a byte of payload either way (a
+ * SYN refused, unanswered, or answered and then reset) — judged when each flow ends.
+ */
+import type { FlowRecord } from "../flows/record.ts";
+import type { ThreatSettings } from "./settings.ts";
+import type { ThreatStore } from "./store.ts";
+import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+
+const MAX_PORTS_TRACKED = 256;
+const SAMPLE_PORTS = 20;
+
+interface Probes extends Reported {
+  start: number;
+  ports: Set<number>;
+  mac: string | null;
+  deviceId: string | null;
+}
+
+/** A TCP connection that exchanged no payload and few packets: a probe, not a use of the service. */
+export function isProbe(f: FlowRecord): boolean {
+  return f.ipProtocol === 6 && (f.shape?.length ?? 0) === 0 && f.packetsSent <= 3 && !f.tcpFlags.includes("F");
+}
+
+export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  const pairs = new BoundedMap<string, Probes>(s.maxTrackedKeys);
+
+  const raise = (key: string, p: Probes): void => {
+    const [src, dst] = key.split("|");
+    const ports = [...p.ports].sort((a, b) => a - b);
+    store.raise({
+      type: "port_scan",
+      severity: "medium",
+      title: `Port scan of ${dst}`,
+      description: `${src} probed ${p.ports.size} ports of ${dst} over ${Math.round(p.last - p.start)} s without using any (a slow scan).`,
+      ts: p.last,
+      sourceIp: src,
+      sourceMac: p.mac,
+      targetIp: dst,
+      deviceId: p.deviceId,
+      evidence: {
+        slowScanPorts: p.ports.size, slowScanSamplePorts: ports.slice(0, SAMPLE_PORTS), slowScanThreshold: s.slowScanPorts,
+        slowScanWindowSeconds: s.slowScanWindowSeconds,
+        slowScanRule: "distinct ports of one host probed by one source (no payload either way) within the long window",
+      },
+    });
+  };
+
+  return {
+    name: "threats.slow-scan",
+    tracked: () => pairs.size,
+    flowEnded(f: FlowRecord): void {
+      if (!isProbe(f)) return;
+      const key = `${f.srcIp}|${f.dstIp}`;
+      let p = pairs.get(key);
+      if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
+        p = { start: f.startTime, last: f.lastSeen, ports: new Set(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+        pairs.set(key, p);
+      }
+      p.last = Math.max(p.last, f.lastSeen);
+      if (p.ports.has(f.dstPort) || p.ports.size >= MAX_PORTS_TRACKED) return;
+      p.ports.add(f.dstPort);
+      if (p.ports.size >= s.slowScanPorts) reportOnce(p, (st) => raise(key, st));
+    },
+    tick(now: number): void {
+      reportGrowth(pairs, now, s.slowScanWindowSeconds, (p, key) => raise(key, p));
+    },
+  };
+}
