@@ -122,9 +122,17 @@ const HTTP_ERROR_CODES: Record<number, string> = {
   415: "unsupported_media_type", 429: "too_many_requests",
 };
 
-/** Request bodies are JSON: anything else sent to the API is 415, not silently read as "no body". */
+/**
+ * Request bodies are JSON: anything else sent to the API is 415, not silently read as "no body".
+ * "Content-Type: application/json" with an empty body (a bare fetch POST) means "no options", not bad JSON.
+ */
 const requireJsonBody: MiddlewareHandler = async (c, next) => {
   const hasBody = c.req.raw.body !== null && c.req.header("content-length") !== "0";
+  if (!hasBody && c.req.header("content-type")) {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-type");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
+  }
   if (!hasBody || c.req.method === "GET" || c.req.method === "HEAD") return next();
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/json") return next();

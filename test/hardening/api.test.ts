@@ -55,15 +55,17 @@ describe("API hardening over HTTP", () => {
     for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
       const r = await s.api("/api/flows", bad);
       expect(r.status).toBe(401);
-      expect(r.body.error).toEqual({ code: "unauthorized", message: "missing or invalid token" });
+      expect(r.body.error).toEqual({ code: "unauthorized", message: "missing or invalid token", details: { scheme: "Bearer" } });
     }
     const limited = await s.api("/api/flows", bad);
     expect(limited.status).toBe(429);
     const retry = Number(limited.headers.get("retry-after"));
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(60);
-    // While blocked even the right token is refused: otherwise a right guess would stand out.
-    expect((await s.api("/api/flows?limit=1")).status).toBe(429);
+    expect(limited.body.error.details).toEqual({ retryAfterSeconds: retry });
+    // The right token still passes (behind a proxy, everyone shares the address); wrong ones stay 429.
+    expect((await s.api("/api/flows?limit=1")).status).toBe(200);
+    expect((await s.api("/api/flows", bad)).status).toBe(429);
     const ws = await fetch(`${s.base}/ws?token=whatever`, { headers: { upgrade: "websocket", connection: "upgrade" } });
     expect(ws.status).toBe(429);
     expect((await fetch(`${s.base}/api/health`)).status).toBe(200);

@@ -50,6 +50,7 @@ describe.skipIf(!canRun)("database on a full file system", () => {
       }, 30_000, "a failed write in /api/health");
       expect(health.status).toBe("degraded");
       expect(health.problems.join("\n")).toMatch(/full/i);
+      expect(health.database.ok).toBe(false); // it still answers reads, but it cannot be written
       const packetsAtFailure = (await s.api("/api/capture/status")).body.packets;
 
       // Capture goes on in memory while the disk is full.
@@ -77,6 +78,8 @@ describe.skipIf(!canRun)("database on a full file system", () => {
         throw new Error(`${e.message}\nhealth: ${JSON.stringify((await s.api("/api/health")).body)}\n${sh("ls", "-la", small)}\nlog:\n${s.log()}`);
       });
       expect(recovered.database.lastFlushError).toBeNull();
+      expect(recovered.database.ok).toBe(true); // the truth now, not "degraded" forever
+      expect(recovered.problems).toEqual([]);
       expect(s.log()).toMatch(/storage: writing again/);
       expect(countRows(db)).toBe(PACKETS);
     } finally {

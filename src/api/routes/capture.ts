@@ -42,15 +42,6 @@ const stopRoute = createRoute({
 
 export function captureRoutes(ctx: ServiceContext) {
   const router = newRouter();
-  // "Content-Type: application/json" with an empty body (a bare fetch POST) means "no options", not bad JSON.
-  router.use("/api/capture/start", async (c, next) => {
-    if (c.req.header("content-length") === "0" && c.req.header("content-type")) {
-      const headers = new Headers(c.req.raw.headers);
-      headers.delete("content-type");
-      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
-    }
-    await next();
-  });
   router.openapi(statusRoute, async (c) => c.json(toApiCaptureStatus(await ctx.capture.status()), 200));
   router.openapi(startRoute, async (c) => {
     const body = (c.req.valid("json") ?? {}) as { interface?: string; filter?: string };
