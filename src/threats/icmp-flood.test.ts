@@ -28,6 +28,18 @@ describe("ICMP flood", () => {
     const { store, settings } = fixture({ maxTrackedKeys: 50 });
     const d = createIcmpFloodDetector(store, settings);
     for (let i = 0; i < 10_000; i++) d.observe!(icmpObs({ dstIp: `10.1.${i >> 8}.${i & 255}`, ts: 1000 }, 8));
-    expect(d.tracked()).toBeLessThanOrEqual(50);
+    expect(d.tracked()).toBeLessThanOrEqual(100); // targets and unanswered requests, 50 each
+  });
+
+  test("a ping flood's victim answering is not a flood against the attacker; replies nobody asked for are (smurf)", () => {
+    const { store, settings } = fixture({ icmpFloodPerSecond: 100 });
+    const d = createIcmpFloodDetector(store, settings);
+    for (let i = 0; i < 1000; i++) {
+      d.observe!(icmpObs({ srcIp: "10.0.0.66", dstIp: "10.0.0.10", ts: 1000 + i / 500 }, 8));
+      d.observe!(icmpObs({ srcIp: "10.0.0.10", dstIp: "10.0.0.66", ts: 1000 + i / 500 }, 0));
+    }
+    expect(store.list().map((t) => `${t.sourceIp}->${t.targetIp}`)).toEqual(["10.0.0.66->10.0.0.10"]);
+    for (let i = 0; i < 1000; i++) d.observe!(icmpObs({ srcIp: `10.0.1.${i % 200}`, dstIp: "10.0.0.20", ts: 1000 + i / 500 }, 0));
+    expect(store.list().some((t) => t.targetIp === "10.0.0.20")).toBe(true);
   });
 });

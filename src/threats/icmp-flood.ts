@@ -1,8 +1,10 @@
 /**
  * ICMP flood: ICMP/ICMPv6 packets per second to one target (echo floods, smurf replies, THC-style
  * floods), aggregated by target. Flows the engine cannot split per packet are rated when they end.
+ * Echo replies a host asked for are answers, not a flood against it (the victim of a ping flood
+ * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
-import { reportGrowth, reportOnce } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
@@ -11,9 +13,12 @@ import type { TrackedAnalyzer } from "./util.ts";
 import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./flood-state.ts";
 
 const CRITICAL_FACTOR = 10;
+const ECHO_REQUEST = 8, ECHO_REPLY = 0, ECHO6_REQUEST = 128, ECHO6_REPLY = 129;
 
 export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+  /** Echo requests not yet answered, by "requester|replier". */
+  const asked = new BoundedMap<string, number>(s.maxTrackedKeys);
 
   const raise = (target: string, t: FloodTarget, via: string): void => {
     const a = floodAttribution(t);
@@ -34,10 +39,22 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
 
   return {
     name: "threats.icmp-flood",
-    tracked: () => tracker.targets.size,
+    tracked: () => tracker.targets.size + asked.size,
     wants: ["icmp"],
     observe(o: Observation): void {
       if (o.kind !== "icmp" || !o.meta.dstIp) return;
+      const type = o.msg.type;
+      if (o.meta.srcIp && (type === ECHO_REQUEST || type === ECHO6_REQUEST)) {
+        const k = `${o.meta.srcIp}|${o.meta.dstIp}`;
+        asked.set(k, (asked.get(k) ?? 0) + 1);
+      } else if (o.meta.srcIp && (type === ECHO_REPLY || type === ECHO6_REPLY)) {
+        const k = `${o.meta.dstIp}|${o.meta.srcIp}`;
+        const pending = asked.get(k) ?? 0;
+        if (pending > 0) {
+          asked.set(k, pending - 1);
+          return;
+        }
+      }
       const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts);
       if (!isFlooding(t, s.icmpFloodPerSecond)) return;
       const target = o.meta.dstIp;
