@@ -34,6 +34,8 @@ interface Candidate {
   completed: number;
   /** The flooding window's state when it was last over the rate (the evidence). */
   window: FloodTarget;
+  /** Judged connections when the threat was last reported at the end of a capture. */
+  reportedAt: number;
   raised: boolean;
   dirty: boolean;
 }
@@ -75,7 +77,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   };
 
   /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
-  const count = (f: FlowRecord, ended: boolean): void => {
+  const count = (f: FlowRecord, ended: boolean, shutdown = false): void => {
     if (f.ipProtocol !== 6) return;
     const c = candidates.get(f.dstIp);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
@@ -86,6 +88,15 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     else c.completed++;
     c.last = Math.max(c.last, f.lastSeen);
     judge(f.dstIp, c);
+    if (c.raised) c.dirty = true;
+    // No tick follows the flows ended at the end of a capture: their count reaches the threat now,
+    // each time it doubles (not once per flow: a flood ends tens of thousands of them).
+    const judgedNow = c.halfOpen + c.completed;
+    if (shutdown && c.dirty && judgedNow >= c.reportedAt * 2) {
+      c.dirty = false;
+      c.reportedAt = judgedNow;
+      raise(f.dstIp, c);
+    }
   };
 
   return {
@@ -102,7 +113,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts, 1, o.meta.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
       if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
-      const c = candidates.upsert(o.meta.dstIp, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, raised: false, dirty: false }));
+      const c = candidates.upsert(o.meta.dstIp, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false }));
       c.window = t;
       c.last = Math.max(c.last, t.last);
       if (c.raised) c.dirty = true;
@@ -110,8 +121,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     flowUpdated(f: FlowRecord): void {
       count(f, false);
     },
-    flowEnded(f: FlowRecord): void {
-      count(f, true);
+    flowEnded(f: FlowRecord, reason): void {
+      count(f, true, reason === "shutdown");
     },
     tick(ts: number): void {
       now = ts;
