@@ -159,6 +159,13 @@ describe.skipIf(!CORPUS)(`threats on the corpus ${corpusNote}`, () => {
       const rows = hits.map((t) => `${t.sourceIp} ${t.evidence.indicator}`).sort();
       expect(rows).toEqual(["10.4.25.101 138.197.147.101", "10.4.25.101 filmmogzivota.rs"]);
     });
+    test("abuse.ch SSLBL's JA3 line for the Emotet client matches its TLS sessions to the C2", async () => {
+      const list = join(dir, "sslbl-ja3.csv");
+      writeFileSync(list, "# ja3_md5,Firstseen,Lastseen,Listingreason\n51c64c77e60f3980eea90869b68c58a8,2017-07-14 18:08:47,2019-07-27 20:42:54,Emotet\n");
+      const [hit] = ofType(await threatsOf("attacks/ndpi_emotet.pcap", [list]), "blocklist");
+      expect(hit).toMatchObject({ sourceIp: "10.4.25.101", targetIp: "138.197.147.101" });
+      expect(hit.evidence).toMatchObject({ matchedBy: "TLS fingerprint (JA3)", listLabel: "emotet" });
+    });
   });
 
   test("ipv6/suri_kill_router6: forged lifetime-0 RAs in the router's name, from the attacker's MAC", async () => {

@@ -24,6 +24,9 @@ const EXT_SNI = 0x0000;
 const EXT_ALPN = 0x0010;
 const EXT_SIG_ALGS = 0x000d;
 const EXT_SUPPORTED_VERSIONS = 0x002b;
+const EXT_SUPPORTED_GROUPS = 0x000a;
+const EXT_EC_POINT_FORMATS = 0x000b;
+const MAX_GROUPS = 64;
 
 const latin1 = new TextDecoder("latin1");
 
@@ -108,6 +111,12 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
       else if (type === EXT_ALPN) alpnFirstBytes = parseAlpn(bytes, dataStart, dataEnd, hello.alpn);
       else if (type === EXT_SIG_ALGS) parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), hello.signatureAlgorithms, MAX_SIG_ALGS);
       else if (type === EXT_SUPPORTED_VERSIONS) parseU16List(bytes, dataStart + 1, Math.min(dataEnd, dataStart + 1 + (u8(bytes, dataStart, dataEnd) ?? 0)), hello.supportedVersions, MAX_VERSIONS);
+      else if (type === EXT_SUPPORTED_GROUPS) {
+        parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), (hello.supportedGroups = []), MAX_GROUPS);
+      } else if (type === EXT_EC_POINT_FORMATS) {
+        const n = Math.min(u8(bytes, dataStart, dataEnd) ?? 0, dataEnd - dataStart - 1, MAX_GROUPS);
+        hello.ecPointFormats = Array.from(bytes.subarray(dataStart + 1, dataStart + 1 + Math.max(0, n)));
+      }
       p = dataEnd;
     }
   }

@@ -113,6 +113,9 @@ export interface TlsClientHello {
   cipherSuites: number[];
   extensions: number[]; // in order, GREASE included as seen
   signatureAlgorithms: number[];
+  /** supported_groups (elliptic curves) and ec_point_formats, when sent: what JA3 needs besides the above. */
+  supportedGroups?: number[];
+  ecPointFormats?: number[];
   /** JA4 (FoxIO, BSD-3): e.g. "t13d1516h2_8daaf6152771_e5627efa2ab1". "q" prefix for QUIC. */
   ja4: string;
 }

@@ -15,7 +15,7 @@ export interface Blocklist {
   domains: Set<string>;
   /** JA4 fingerprint -> label ("" when the list gives none). */
   ja4: Map<string, string>;
-  /** JA3 MD5 -> label. Read and counted; NetInsight computes JA4, so these are not matched yet. */
+  /** JA3 MD5 -> label (abuse.ch SSLBL's format). */
   ja3: Map<string, string>;
   entries: number;
 }

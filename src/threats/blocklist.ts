@@ -10,6 +10,7 @@ import type { Analyzer, Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { type Blocklist, emptyBlocklist, matchDomain, matchIp, parseBlocklist } from "./blocklist-file.ts";
 import { createFeedCache, type FeedCache, isFeedUrl } from "./intel-feeds.ts";
+import { ja3 } from "./ja3.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 
@@ -100,6 +101,10 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
       if (!m.srcIp) return;
       if ((o.kind === "tlsClientHello" || o.kind === "quicClientHello") && list.ja4.size > 0 && list.ja4.has(o.msg.ja4)) {
         hit(m.srcIp, m.srcMac, o.msg.ja4, "TLS fingerprint (JA4)", m.ts, m.dstIp, m.dstPort, null, list.ja4.get(o.msg.ja4));
+      }
+      if (o.kind === "tlsClientHello" && list.ja3.size > 0) {
+        const fp = ja3(o.msg);
+        if (list.ja3.has(fp)) hit(m.srcIp, m.srcMac, fp, "TLS fingerprint (JA3)", m.ts, m.dstIp, m.dstPort, null, list.ja3.get(fp));
       }
       if (list.domains.size === 0) return;
       let name: string | undefined;
