@@ -90,8 +90,11 @@ async function viaServe(pcap: string, n: number, ws = false): Promise<Served> {
     const { devices } = (await get("/api/devices")) as { devices: Parameters<typeof counters>[0][] };
     // The traffic rollups (throughput, protocols) hold every packet of every flow, the last second's too.
     const { services } = (await get("/api/protocols")) as { services: { packets: number }[] };
-    // The WebSocket coalesces threats per 500 ms window and sends stats every second: wait for both.
-    if (ws) await Bun.sleep(1600);
+    // The WebSocket coalesces threats per 500 ms window and sends stats every second: wait (boundedly)
+    // until it has said what the API says, or give up and let the assertions show the difference.
+    const apiKeys = JSON.stringify(threats.map(key).sort());
+    const settled = () => wsLastStats?.activeFlows === 0 && JSON.stringify([...wsThreats.values()].map(key).sort()) === apiKeys;
+    for (let waited = 0; ws && !settled() && waited < 10_000; waited += 100) await Bun.sleep(100);
     return {
       threats: threats.map(key).sort(), devices: devices.map(counters).sort(), activeFlows: flows.total ?? flows.flows.length,
       rolledUpPackets: services.reduce((n, x) => n + x.packets, 0), status,
