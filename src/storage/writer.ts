@@ -105,7 +105,9 @@ export class StorageWriter {
     const started = performance.now();
     let rows = 0;
     let error: string | null = null;
-    this.#recover();
+    // After a failed write the disk may hold little more than the data: keep the WAL to one chunk
+    // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
+    const recovering = this.#recover();
     try {
       while (this.pending > 0) rows += this.#writeChunk(this.pending <= CHUNK_ROWS);
     } catch (err) {
@@ -135,7 +137,9 @@ export class StorageWriter {
     const started = performance.now();
     let rows = 0;
     let error: string | null = null;
-    this.#recover();
+    // After a failed write the disk may hold little more than the data: keep the WAL to one chunk
+    // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
+    const recovering = this.#recover();
     let budget = this.pending;
     let turn = performance.now();
     try {
@@ -143,6 +147,7 @@ export class StorageWriter {
         const last = budget <= CHUNK_ROWS || this.pending <= CHUNK_ROWS || performance.now() - started >= maxMs;
         const n = this.#writeChunk(last);
         rows += n;
+        if (recovering) this.#checkpoint();
         budget -= Math.max(n, 1);
         if (last) break;
         // Chunks back to back for a few ms, then a turn for capture and the API: on a busy event loop
@@ -168,12 +173,17 @@ export class StorageWriter {
    * checkpoint needs room to grow the database file. Try it before writing more, so freed space goes to
    * the database first and the emptied WAL gives its space back, instead of the WAL taking it all.
    */
-  #recover(): void {
-    if (this.lastFlush?.error == null) return;
+  #recover(): boolean {
+    if (this.lastFlush?.error == null) return false;
+    this.#checkpoint();
+    return true;
+  }
+
+  #checkpoint(): void {
     try {
       this.#storage.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
     } catch {
-      // still full: the write below fails and reports it
+      // still full: the next write fails and reports it
     }
   }
 
