@@ -3,27 +3,27 @@
  * last analyzer whose tick flushes the store's coalesced "updated" events.
  */
 import type { Analyzer } from "../engine/events.ts";
-import { createArpSpoofDetector } from "./arp-spoof.ts";
+import { createArpSpoofingDetector } from "./arp-spoofing.ts";
 import { createBeaconingDetector } from "./beaconing.ts";
 import { createBlocklistDetector } from "./blocklist.ts";
 import { createBruteForceDetector } from "./brute-force.ts";
 import { createCleartextCredentialsDetector } from "./cleartext-credentials.ts";
 import { createDgaDetector } from "./dga.ts";
 import { createDhcpStarvationDetector } from "./dhcp-starvation.ts";
-import { createDnsTunnelDetector } from "./dns-tunnel.ts";
+import { createDnsTunnelingDetector } from "./dns-tunneling.ts";
 import { createHostSweepDetector } from "./host-sweep.ts";
 import { createHttpAttackDetector } from "./http-attack.ts";
 import { createHttpMalwareDetector } from "./http-malware.ts";
 import { createIcmpFloodDetector } from "./icmp-flood.ts";
 import { createPortScanDetector } from "./port-scan.ts";
 import { createRogueDhcpDetector } from "./rogue-dhcp.ts";
-import { createRogueRaDetector } from "./rogue-ra.ts";
+import { createRogueRouterAdvertisementDetector } from "./rogue-router-advertisement.ts";
 import { resolveThreatSettings, type ThreatSettings } from "./settings.ts";
 import { ThreatStore } from "./store.ts";
 import { createSlowScanDetector } from "./slow-scan.ts";
 import { createSshGuessingDetector } from "./ssh-guessing.ts";
 import { createSynFloodDetector } from "./syn-flood.ts";
-import { createTlsHeartbeatDetector } from "./tls-heartbeat.ts";
+import { createHeartbleedDetector } from "./heartbleed.ts";
 import { createUdpFloodDetector } from "./udp-flood.ts";
 import { createZerologonDetector } from "./zerologon.ts";
 
@@ -41,11 +41,11 @@ export const DETECTORS = {
   udpFlood: createUdpFloodDetector,
   bruteForce: createBruteForceDetector,
   sshGuessing: createSshGuessingDetector,
-  arpSpoof: createArpSpoofDetector,
+  arpSpoofing: createArpSpoofingDetector,
   rogueDhcp: createRogueDhcpDetector,
   dhcpStarvation: createDhcpStarvationDetector,
-  rogueRa: createRogueRaDetector,
-  dnsTunnel: createDnsTunnelDetector,
+  rogueRouterAdvertisement: createRogueRouterAdvertisementDetector,
+  dnsTunneling: createDnsTunnelingDetector,
   dga: createDgaDetector,
   beaconing: createBeaconingDetector,
   cleartextCredentials: createCleartextCredentialsDetector,
@@ -53,7 +53,7 @@ export const DETECTORS = {
   httpAttack: createHttpAttackDetector,
   httpMalware: createHttpMalwareDetector,
   zerologon: createZerologonDetector,
-  tlsHeartbeat: createTlsHeartbeatDetector,
+  heartbleed: createHeartbleedDetector,
 } as const;
 
 export type DetectorName = keyof typeof DETECTORS;

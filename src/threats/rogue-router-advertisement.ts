@@ -11,7 +11,7 @@ import { BoundedMap, type TrackedAnalyzer } from "./util.ts";
 
 const RA = 134;
 
-export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+export function createRogueRouterAdvertisementDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** Router link-local address -> the MAC that advertised it first. */
   const routers = new BoundedMap<string, string>(s.maxTrackedKeys);
   /** Lifetime-0 RAs for addresses no router has advertised yet. */
@@ -35,7 +35,7 @@ export function createRogueRaDetector(store: ThreatStore, s: ThreatSettings): Tr
   };
 
   return {
-    name: "threats.rogue-ra",
+    name: "threats.rogue-router-advertisement",
     tracked: () => routers.size + withdrawals.size,
     wants: ["ndp"],
     observe(o: Observation): void {

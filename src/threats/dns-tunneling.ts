@@ -79,7 +79,7 @@ interface OtherState {
   raised: boolean;
 }
 
-export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
   /** Port-53 flows carrying something else, and DoH-by-address sessions, by client|server. */
   const others = new BoundedMap<string, OtherState>(s.maxTrackedKeys);
@@ -162,7 +162,7 @@ export function createDnsTunnelDetector(store: ThreatStore, s: ThreatSettings): 
   };
 
   return {
-    name: "threats.dns-tunnel",
+    name: "threats.dns-tunneling",
     tracked: () => domains.size + others.size,
     wants: ["dns", "tlsClientHello"],
     payload(f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {

@@ -37,7 +37,7 @@ function heartbeatRecords(d: Uint8Array, fn: (length: number) => void): void {
   }
 }
 
-export function createTlsHeartbeatDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const flows = new BoundedMap<string, HeartbeatState>(s.maxTrackedKeys);
 
   const raise = (h: HeartbeatState): void => {
@@ -64,7 +64,7 @@ export function createTlsHeartbeatDetector(store: ThreatStore, s: ThreatSettings
   };
 
   return {
-    name: "threats.tls-heartbeat",
+    name: "threats.heartbleed",
     tracked: () => flows.size,
     payload(f: FlowRecord, d: Uint8Array, fromInitiator: boolean, ts: number): void {
       if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;

@@ -32,7 +32,7 @@ interface MacClaims {
   ips: Set<string>;
 }
 
-export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+export function createArpSpoofingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const bindings = new BoundedMap<string, Binding>(s.maxTrackedKeys);
   const claims = new BoundedMap<string, MacClaims>(s.maxTrackedKeys);
   const asked = new BoundedMap<string, number>(s.maxTrackedKeys); // target ip -> last who-has ts
@@ -96,7 +96,7 @@ export function createArpSpoofDetector(store: ThreatStore, s: ThreatSettings): T
   };
 
   return {
-    name: "threats.arp-spoof",
+    name: "threats.arp-spoofing",
     tracked: () => bindings.size + claims.size + asked.size,
     wants: ["arp", "dhcp"],
     observe(o: Observation): void {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
-import { createArpSpoofDetector } from "./arp-spoof.ts";
+import { createArpSpoofingDetector } from "./arp-spoofing.ts";
 import { fixture, meta } from "./testing.ts";
 
 const GW = "10.0.0.1", GW_MAC = "02:00:00:00:00:01", EVIL = "02:00:00:00:00:66";
@@ -13,7 +13,7 @@ const arp = (op: 1 | 2, senderIp: string, senderMac: string, targetIp: string, t
 describe("ARP spoofing", () => {
   test("unsolicited replies claiming an established IP fire with the spoofer's MAC as source", () => {
     const { store, settings } = fixture();
-    const d = createArpSpoofDetector(store, settings);
+    const d = createArpSpoofingDetector(store, settings);
     d.observe!(arp(1, "10.0.0.2", "02:00:00:00:00:02", GW, 1000));
     d.observe!(arp(2, GW, GW_MAC, "10.0.0.2", 1000.01));
     for (let i = 0; i < 2; i++) d.observe!(arp(2, GW, EVIL, "10.0.0.2", 1010 + i * 2));
@@ -28,7 +28,7 @@ describe("ARP spoofing", () => {
 
   test("a known gateway claimed by an unsolicited reply fires at once, critical", () => {
     const { store, settings } = fixture({ gatewayIps: [GW] });
-    const d = createArpSpoofDetector(store, settings);
+    const d = createArpSpoofingDetector(store, settings);
     d.observe!(arp(2, GW, GW_MAC, "10.0.0.2", 1000));
     d.observe!(arp(2, GW, EVIL, "10.0.0.2", 1010));
     expect(store.list()[0].severity).toBe("critical");
@@ -36,7 +36,7 @@ describe("ARP spoofing", () => {
 
   test("a binding that flaps between owner and another MAC fires", () => {
     const { store, settings } = fixture();
-    const d = createArpSpoofDetector(store, settings);
+    const d = createArpSpoofingDetector(store, settings);
     d.observe!(arp(2, "10.0.0.7", "02:00:00:00:00:07", "10.0.0.2", 1000));
     d.observe!(arp(1, "10.0.0.2", "02:00:00:00:00:02", "10.0.0.7", 1001));
     d.observe!(arp(2, "10.0.0.7", EVIL, "10.0.0.2", 1001.1)); // solicited, racing the owner
@@ -48,7 +48,7 @@ describe("ARP spoofing", () => {
 
   test("an address re-assigned after the owner left, and normal request/reply cycles, stay silent", () => {
     const { store, settings } = fixture({ arpBindingSeconds: 1800 });
-    const d = createArpSpoofDetector(store, settings);
+    const d = createArpSpoofingDetector(store, settings);
     for (let i = 0; i < 50; i++) {
       d.observe!(arp(1, "10.0.0.2", "02:00:00:00:00:02", GW, 1000 + i * 60));
       d.observe!(arp(2, GW, GW_MAC, "10.0.0.2", 1000 + i * 60 + 0.01));
@@ -60,7 +60,7 @@ describe("ARP spoofing", () => {
 
   test("one MAC claiming many IPs fires; state is bounded", () => {
     const { store, settings } = fixture({ arpMacIps: 10, maxTrackedKeys: 300 });
-    const d = createArpSpoofDetector(store, settings);
+    const d = createArpSpoofingDetector(store, settings);
     for (let i = 1; i <= 10; i++) d.observe!(arp(2, `10.0.0.${100 + i}`, EVIL, "10.0.0.2", 1000 + i));
     expect(store.list()[0].evidence.ips).toBe(10);
     for (let i = 0; i < 50_000; i++) d.observe!(arp(2, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `02:00:00:${(i >> 16) & 255}:${(i >> 8) & 255}:${i & 255}`, "10.0.0.2", 2000));

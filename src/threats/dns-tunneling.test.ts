@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
-import { createDnsTunnelDetector, looksLikeDns, NO_TLD } from "./dns-tunnel.ts";
+import { createDnsTunnelingDetector, looksLikeDns, NO_TLD } from "./dns-tunneling.ts";
 import { dnsMsg, flow, fixture, meta, randomText } from "./testing.ts";
 
 const query = (name: string, ts = 1000, qtype = 1, client = "10.0.0.5"): Observation => ({
@@ -12,7 +12,7 @@ const hex = (_i: number, len: number) => rnd(len, "0123456789abcdef");
 describe("DNS tunnelling", () => {
   test("many encoded-label queries under one domain fire with the client as source", () => {
     const { store, settings } = fixture({ dnsEncodedQueries: 10, dnsEncodedChars: 300, dnsLongLabel: 60 });
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     for (let i = 0; i < 9; i++) d.observe!(query(`${hex(i, 30)}.t.evil.example`, 1000 + i));
     expect(store.size).toBe(0);
     d.observe!(query(`${hex(99, 30)}.t.evil.example`, 1010));
@@ -25,7 +25,7 @@ describe("DNS tunnelling", () => {
 
   test("one very long random label is enough; TXT volume and names without a TLD count too", () => {
     const { store, settings } = fixture({ dnsLongLabel: 50, dnsTxtNullQueries: 20 });
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     d.observe!(query("H4sICN03a2QAA3Rlc3QudHh0AAvJyCxWAKJEheLU5KLUEoW0zJxULgAge.x.test.txt"));
     for (let i = 0; i < 20; i++) d.observe!(query(`s${i}.txt.example`, 1000 + i, 16, "10.0.0.6"));
     for (let i = 0; i < 60; i++) d.observe!(query(`${hex(i, 8)}.${hex(i + 1, 8)}`, 1000, 1, "10.0.0.7"));
@@ -37,7 +37,7 @@ describe("DNS tunnelling", () => {
 
   test("ordinary browsing, reverse lookups and CDN names stay silent", () => {
     const { store, settings } = fixture();
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     const names = ["www.google.com", "r3---sn-4g5e6nz7.googlevideo.com", "e1234.dscb.akamaiedge.net",
       "d3ag4hukkh62yn.cloudfront.net", "api.github.com", "ec2-54-12-9-1.compute-1.amazonaws.com"];
     for (let i = 0; i < 500; i++) d.observe!(query(names[i % names.length], 1000 + i));
@@ -47,14 +47,14 @@ describe("DNS tunnelling", () => {
 
   test("bounded state", () => {
     const { store, settings } = fixture({ maxTrackedKeys: 100 });
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     for (let i = 0; i < 20_000; i++) d.observe!(query(`a.d${i}.example`, 1000, 1, `10.1.${i >> 8 & 255}.${i & 255}`));
     expect(d.tracked()).toBeLessThanOrEqual(100);
   });
 
   test("NULL-record queries are a tunnel's on their own (iodine's default type); A and AAAA are not", () => {
     const { store, settings } = fixture({ dnsNullQueries: 2 });
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     for (let i = 0; i < 100; i++) d.observe!(query(`www${i % 5}.example.com`, 1000 + i, i % 2 ? 1 : 28));
     d.observe!(query("yrbd03.t.tunnel.test", 1200, 10));
     expect(store.size).toBe(0);
@@ -70,7 +70,7 @@ describe("DNS tunnelling", () => {
     expect(looksLikeDns(raw)).toBe(false);
     expect(looksLikeDns(raw.subarray(0, 4))).toBe(false);
     const { store, settings } = fixture({ dnsNotDnsPackets: 5 });
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     const f = flow({ protocol: "UDP", ipProtocol: 17, srcIp: "10.0.0.66", dstIp: "10.0.0.53", dstPort: 53 });
     const dns = Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
     const fuzzed = flow({ protocol: "UDP", ipProtocol: 17, srcIp: "10.0.0.7", dstIp: "10.0.0.1", dstPort: 53 });
@@ -84,7 +84,7 @@ describe("DNS tunnelling", () => {
 
   test("TLS without SNI to a public resolver's address on 443 is DNS hidden in HTTPS; with a name (a browser's DoH) it is not", () => {
     const { store, settings } = fixture();
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     const hello = (dstIp: string, sni?: string, dstPort = 443): Observation => ({
       kind: "tlsClientHello", meta: meta({ srcIp: "10.0.0.5", dstIp, dstPort, ipProtocol: 6 }),
       msg: { version: 0x0303, supportedVersions: [0x0304], sni, alpn: ["h2"], cipherSuites: [], extensions: [], signatureAlgorithms: [], ja4: "t13d1910h2_x_y" },
@@ -99,7 +99,7 @@ describe("DNS tunnelling", () => {
 
   test("an ad server's 32-hex frame ids are unique and encoded but carry no data: silent by default", () => {
     const { store, settings } = fixture();
-    const d = createDnsTunnelDetector(store, settings);
+    const d = createDnsTunnelingDetector(store, settings);
     for (let i = 0; i < 60; i++) d.observe!(query(`${hex(i, 32)}.safeframe.googlesyndication.com`, 1000 + i * 5));
     expect(store.size).toBe(0);
   });
