@@ -21,6 +21,8 @@ export interface PipelineOptions {
   timeouts?: Partial<FlowTimeouts>;
   /** Blocklist files (IP/CIDR and domain lists) for the blocklist detector. */
   blocklists?: string[];
+  /** Where threat-intel feeds are cached (the service: beside its database, so the last good copy outlives a restart). */
+  feedDir?: string;
   /** History to continue from (the service restores these from storage). */
   devices?: Device[];
   threats?: Threat[];
@@ -54,7 +56,9 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
     resolveDevice: (ip, mac) => (mac ? devices.deviceIdFor(mac) : undefined) ?? (ip ? devices.findByIp(ip)?.id : undefined) ?? null,
   });
   if (opts.threats) threats.restore(opts.threats);
-  const detectors = createThreatDetectors({ store: threats, blocklists: opts.blocklists });
+  const detectors = createThreatDetectors({
+    store: threats, blocklists: opts.blocklists, settings: opts.feedDir ? { feedDir: opts.feedDir } : undefined,
+  });
 
   // A device is news only once the network is known: not on a first run, when everything is new.
   const knownNetwork = (opts.devices?.length ?? 0) > 0;

@@ -91,6 +91,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     maxMemoryMb: config.MAX_MEMORY_MB,
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
     interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
+    feedDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), "feeds"),
     export: opts.export,
     ring: config.PCAP_RING_MB > 0 ? { dir: ringDir(config), capMb: config.PCAP_RING_MB } : undefined,
   };
@@ -212,7 +213,7 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   const service = await NetInsightService.create({
     storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
     maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
-    blocklists: init.blocklists, log, export: init.export, ring: init.ring,
+    blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring,
   });
   service.start();
   return {

@@ -45,6 +45,8 @@ export interface ServiceOptions {
   interface?: string;
   filter?: string;
   blocklists?: string[];
+  /** Threat-intel feed cache directory (default: the system temp folder). */
+  feedDir?: string;
   log?: Logger;
   /** IPFIX / NetFlow v9 export (src/export/). */
   export?: ExportSettings;
@@ -101,7 +103,7 @@ export class NetInsightService {
     if (orphans > 0) log.info(`storage: closed ${orphans} flows left active by the previous run`);
     const rollups = new RollupStore(opts.storage.db);
     const pipeline = buildPipeline({
-      firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists, liveDeviceCounters: true,
+      firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists, feedDir: opts.feedDir, liveDeviceCounters: true,
       devices: opts.storage.devices.list(), threats: opts.storage.threats.list(), rollups,
     });
     const service = new NetInsightService(opts, opts.storage, { ...pipeline, rollup: pipeline.rollup! }, rollups, opts.bus ?? new LiveBus());

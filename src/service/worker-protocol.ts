@@ -22,6 +22,8 @@ export interface WorkerInit {
   interface?: string;
   filter?: string;
   blocklists?: string[];
+  /** Threat-intel feed cache (beside the database). */
+  feedDir?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   export?: ExportSettings;
   ring?: { dir: string; capMb: number };
