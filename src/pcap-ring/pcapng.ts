@@ -3,6 +3,7 @@
  * what the file is (a threat, a flow, a device), one interface per link type, one enhanced packet
  * block per packet (microsecond timestamps). Little-endian throughout.
  */
+import { concatBytes } from "../util/bytes.ts";
 import type { RingPacket } from "./ring.ts";
 
 const SHB = 0x0a0d0d0a, IDB = 0x00000001, EPB = 0x00000006;
@@ -101,15 +102,7 @@ export function packetBlocks(packets: RingPacket[], ifaces: InterfaceMap): Uint8
 
 /** A whole pcapng file. */
 export function pcapngFile(comment: string, packets: RingPacket[]): Uint8Array {
-  return concat([sectionHeader(comment), ...packetBlocks(packets, new InterfaceMap())]);
+  return concatBytes([sectionHeader(comment), ...packetBlocks(packets, new InterfaceMap())]);
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+

@@ -9,7 +9,8 @@ import type { Engine } from "../engine/engine.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowQuery } from "../storage/flows.ts";
 import type { Threat } from "../threats/model.ts";
-import { concat, InterfaceMap, packetBlocks, pcapngFile, sectionHeader } from "./pcapng.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { InterfaceMap, packetBlocks, pcapngFile, sectionHeader } from "./pcapng.ts";
 import { PacketRing, type RingPacket } from "./ring.ts";
 
 /** A threat keeps the first KEEP_PER_FLOW packets of each flow involved, at most KEEP_MAX_PACKETS in all. */
@@ -122,8 +123,8 @@ export class PacketRecorder {
     s.from = this.ring.nextSeq;
     if (packets.length === 0) return;
     const blocks = packetBlocks(packets, s.ifaces);
-    if (!existsSync(file)) writeFileSync(file, concat([sectionHeader(threatComment(t)), ...blocks]));
-    else appendFileSync(file, concat(blocks));
+    if (!existsSync(file)) writeFileSync(file, concatBytes([sectionHeader(threatComment(t)), ...blocks]));
+    else appendFileSync(file, concatBytes(blocks));
     this.#trimKept(file);
   }
 

@@ -2,6 +2,7 @@
  * The few ASN.1 DER encodings an X.509 certificate needs (ITU-T X.690): enough to build a
  * self-signed certificate without openssl. Each function returns one complete TLV.
  */
+import { concatBytes } from "../util/bytes.ts";
 
 function tlv(tag: number, content: Uint8Array): Uint8Array {
   const n = content.length;
@@ -13,23 +14,14 @@ function tlv(tag: number, content: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
-export const sequence = (...items: Uint8Array[]) => tlv(0x30, concat(items));
-export const set = (...items: Uint8Array[]) => tlv(0x31, concat(items));
+export const sequence = (...items: Uint8Array[]) => tlv(0x30, concatBytes(items));
+export const set = (...items: Uint8Array[]) => tlv(0x31, concatBytes(items));
 export const octetString = (bytes: Uint8Array) => tlv(0x04, bytes);
 export const utf8String = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
 export const boolean = (v: boolean) => tlv(0x01, Uint8Array.of(v ? 0xff : 0));
 /** BIT STRING with no unused bits. */
-export const bitString = (bytes: Uint8Array) => tlv(0x03, concat([Uint8Array.of(0), bytes]));
+export const bitString = (bytes: Uint8Array) => tlv(0x03, concatBytes([Uint8Array.of(0), bytes]));
 /** [n] EXPLICIT: wraps a complete TLV. */
 export const explicit = (n: number, inner: Uint8Array) => tlv(0xa0 | n, inner);
 /** [n] IMPLICIT primitive (e.g. GeneralName dNSName [2], iPAddress [7]). */
@@ -40,7 +32,7 @@ export function unsignedInteger(bytes: Uint8Array): Uint8Array {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   const b = bytes.subarray(i);
-  return tlv(0x02, b[0]! & 0x80 ? concat([Uint8Array.of(0), b]) : b);
+  return tlv(0x02, b[0]! & 0x80 ? concatBytes([Uint8Array.of(0), b]) : b);
 }
 
 export const smallInteger = (n: number) => unsignedInteger(Uint8Array.of((n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff));

@@ -1,12 +1,7 @@
 /** Builds real frames (Ethernet, IPv4/IPv6, TCP/UDP/ICMP, ARP) for tests and synthetic captures. */
+import { concatBytes } from "../../util/bytes.ts";
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export function mac(s: string): Uint8Array {
