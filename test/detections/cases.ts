@@ -1,5 +1,5 @@
 /** Reads CASES.tsv: the detection matrix's rows (see the header of that file for the columns). */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Row } from "./scenarios.ts";
 
@@ -27,3 +27,17 @@ export function knownAlarm(r: Row): { type: string; source: string; why: string 
 }
 /** Why a row is allowed to fall short, or null. */
 export const knownReason = (r: Row) => knownAlarm(r)?.why ?? (isKnownMiss(r) ? r.status.replace(/^known-miss:\s*/, "").trim() : null);
+
+/** Every corpus capture `cases` does not list: benign, must raise nothing (none without the corpus). */
+export function corpusBenign(cases: Row[], corpus: string | null): Row[] {
+  if (!corpus) return [];
+  const inCases = new Set(cases.filter((r) => r.pcap.startsWith("corpus:")).map((r) => r.pcap.slice("corpus:".length)));
+  const out: Row[] = [];
+  for (const dir of readdirSync(corpus, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    for (const f of readdirSync(join(corpus, dir)).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort()) {
+      const rel = `${dir}/${f}`;
+      if (!inCases.has(rel)) out.push({ id: rel, tool: "-", options: "-", expect: "benign", source: "-", target: "-", pcap: `corpus:${rel}`, status: "ok" });
+    }
+  }
+  return out;
+}

@@ -5,35 +5,21 @@
  * Prints the matrix, the recall per detector and the false alarms. Live mode: live.test.ts.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CORPUS, corpusNote } from "../corpus.ts";
-import { readCases } from "./cases.ts";
+import { corpusBenign, readCases } from "./cases.ts";
 import type { Row } from "./scenarios.ts";
 import { analyzeThreats, describeThreat, formatMatrix, judge, type Verdict } from "./verdict.ts";
 
 const listed = readCases();
-const inCases = new Set(listed.filter((r) => r.pcap.startsWith("corpus:")).map((r) => r.pcap.slice("corpus:".length)));
-
-/** Every corpus capture CASES.tsv does not list: benign, must raise nothing. */
-function corpusBenign(): Row[] {
-  if (!CORPUS) return [];
-  const out: Row[] = [];
-  for (const dir of readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    for (const f of readdirSync(join(CORPUS, dir)).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort()) {
-      const rel = `${dir}/${f}`;
-      if (!inCases.has(rel)) out.push({ id: rel, tool: "-", options: "-", expect: "benign", source: "-", target: "-", pcap: `corpus:${rel}`, status: "ok" });
-    }
-  }
-  return out;
-}
 
 function pathOf(r: Row): string | null {
   if (r.pcap.startsWith("corpus:")) return CORPUS ? join(CORPUS, r.pcap.slice("corpus:".length)) : null;
   return join(import.meta.dir, r.pcap);
 }
 
-const rows = [...listed, ...corpusBenign()];
+const rows = [...listed, ...corpusBenign(listed, CORPUS)];
 const verdicts: Verdict[] = [];
 
 describe(`detection matrix ${CORPUS ? "" : corpusNote}`, () => {
