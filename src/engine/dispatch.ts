@@ -151,6 +151,7 @@ export class Dispatcher {
       vlan: p.vlan,
       length: p.wireLen,
       flowId: index >= 0 ? String(this.flows.ids[index]) : null,
+      flowIndex: index,
       fromInitiator: dir === 0,
     };
     return this.meta;

@@ -6,6 +6,7 @@ import { pcapBytes } from "../capture/pcapfile.ts";
 import { arp, ethernet, icmp, ipv4, tcp, udp, ACK, SYN } from "../decode/testing/frames.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { analyzeFile } from "./analyze.ts";
+import { Engine } from "./engine.ts";
 import type { Analyzer, Observation } from "./events.ts";
 
 /** A minimal TLS 1.2 ClientHello record with one cipher suite and an SNI extension. */
@@ -165,5 +166,74 @@ describe("engine", () => {
     expect(shapeAtEnd).toHaveLength(32);
     expect(shapeAtEnd!.slice(0, 4)).toEqual([10, -100, 11, -101]);
     expect(flows[0].shape).toBeUndefined(); // analyzeFile's kept records do not keep it
+  });
+
+  test("numeric hooks get the flow table and index, in order with record hooks; no record is made when none takes one", async () => {
+    const path = capture("numeric.pcap", [
+      out(1, ipv4({ src: "192.168.1.23", dst: "1.1.1.1", proto: 6 }, tcp({ sport: 40000, dport: 443, flags: SYN }))),
+      back(1.1, ipv4({ src: "1.1.1.1", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 443, dport: 40000, flags: SYN | ACK }))),
+      out(2, ipv4({ src: "192.168.1.23", dst: "192.168.1.1", proto: 17 }, udp({ sport: 5000, dport: 53 }, new Uint8Array(12)))),
+    ]);
+    const calls: string[] = [];
+    const numeric: Analyzer = {
+      name: "numeric",
+      flowStartedAt(t, i) {
+        calls.push(`start ${t.ids[i]} ${t.ipProtocolOf(i)} ${t.initiatorIp(i)}:${t.initiatorPort(i)} > ${t.responderIp(i)}:${t.responderPort(i)}`);
+        expect(t.initiatorMac(i)).toBe(0xa483e70a0b0c);
+        expect(t.responderIp4(i)).toBe(t.ipProtocolOf(i) === 6 ? 0x01010101 : 0xc0a80101);
+      },
+      // Given both forms, only the numeric one is called.
+      flowStarted: () => calls.push("record form called"),
+      flowEndedAt: (t, i, reason) => calls.push(`end ${t.ids[i]} ${reason} ${t.packets[2 * i]}+${t.packets[2 * i + 1]}`),
+    };
+    let records = 0;
+    const engine = new Engine({ analyzers: [numeric] });
+    const record = engine.flows.record.bind(engine.flows);
+    engine.flows.record = (i) => (records++, record(i));
+    await analyzeFile(path, { engine, collectFlows: false });
+    expect(calls).toEqual([
+      "start 1 6 192.168.1.23:40000 > 1.1.1.1:443",
+      "start 2 17 192.168.1.23:5000 > 192.168.1.1:53",
+      "end 1 shutdown 1+1",
+      "end 2 shutdown 1+0",
+    ]);
+    expect(records).toBe(0);
+
+    // A record hook after a numeric one: one record per event, shared.
+    const seen: FlowRecord[] = [];
+    const both = new Engine({ analyzers: [numeric, { name: "a", flowStarted: (f) => seen.push(f) }, { name: "b", flowStarted: (f) => seen.push(f) }] });
+    await analyzeFile(path, { engine: both, collectFlows: false });
+    expect(seen.map((f) => f.id)).toEqual(["1", "1", "2", "2"]);
+    expect(seen[0]).toBe(seen[1]);
+  });
+
+  test("update and payload filters pick the flows (and direction) a hook hears about", async () => {
+    const packets = [];
+    for (let k = 0; k < 3; k++) {
+      packets.push(out(1 + k * 3, ipv4({ src: "192.168.1.23", dst: "192.168.1.9", proto: 6 }, tcp({ sport: 40022, dport: 22, flags: ACK }, new Uint8Array(8).fill(1)))));
+      packets.push(back(1.1 + k * 3, ipv4({ src: "192.168.1.9", dst: "192.168.1.23", proto: 6 }, tcp({ sport: 22, dport: 40022, flags: ACK }, new Uint8Array(9).fill(2)))));
+      packets.push(out(1.2 + k * 3, ipv4({ src: "192.168.1.23", dst: "192.168.1.1", proto: 17 }, udp({ sport: 5000, dport: 53 }, new Uint8Array(12).fill(3)))));
+    }
+    const path = capture("filters.pcap", packets);
+    const got: string[] = [];
+    const analyzers: Analyzer[] = [
+      { name: "ssh", updateFilter: { ports: [22] }, flowUpdated: (f) => got.push(`ssh update ${f.dstPort}`) },
+      { name: "udp", updateFilter: { ipProtocols: [17] }, flowUpdatedAt: (t, i) => got.push(`udp update ${t.responderPort(i)}`) },
+      { name: "replies", payloadFilter: { ipProtocols: [6], direction: "responder" }, payload: (f, d, i) => got.push(`reply ${f.dstPort} ${i} ${d[0]}`) },
+      { name: "dns", payloadFilter: { ports: [53] }, payloadAt: (t, i, d, init) => got.push(`dns ${t.responderPort(i)} ${init} ${d.length}`) },
+    ];
+    await analyzeFile(path, { analyzers, collectFlows: false });
+    expect(got.filter((g) => g.startsWith("reply"))).toEqual(["reply 22 false 2", "reply 22 false 2", "reply 22 false 2"]);
+    expect(got.filter((g) => g.startsWith("dns"))).toEqual(["dns 53 true 12", "dns 53 true 12", "dns 53 true 12"]);
+    expect(got.filter((g) => g.includes("update"))).toEqual(["ssh update 22", "udp update 53"]);
+  });
+
+  test("a plain listener's error propagates (an analyzer's is counted)", async () => {
+    const path = capture("listener.pcap", [out(1, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17 }, udp({ sport: 1, dport: 2 })))]);
+    const engine = new Engine();
+    engine.onFlowStart(() => {
+      throw new Error("listener failed");
+    });
+    await expect(analyzeFile(path, { engine })).rejects.toThrow("listener failed");
   });
 });

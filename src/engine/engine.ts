@@ -9,7 +9,10 @@ import { nextRecord, RECORD_HEADER, type PacketBatch } from "../capture/batch.ts
 import { FlowTable, type EndReason, type FlowTimeouts } from "../flows/table.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { refreshFlowRecord } from "../flows/snapshot.ts";
-import { FLOW_UPDATE_SECONDS, PAYLOAD_BUDGET_PACKETS, type Analyzer, type Observation, type ObservationKind } from "./events.ts";
+import {
+  FLOW_UPDATE_SECONDS, PAYLOAD_BUDGET_PACKETS, type Analyzer, type FlowFilter, type Observation, type ObservationKind,
+  type PayloadFilter,
+} from "./events.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { FragmentTracker } from "./fragments.ts";
 
@@ -52,20 +55,25 @@ export class Engine {
   private readonly dispatcher: Dispatcher;
   private readonly fragments = new FragmentTracker();
   private readonly failedAnalyzers = new Set<string>();
-  private readonly flowEndListeners: ((f: FlowRecord, reason: EndReason) => void)[] = [];
-  private readonly flowStartListeners: ((f: FlowRecord) => void)[] = [];
-  private readonly flowUpdateListeners: ((f: FlowRecord) => void)[] = [];
+  // Per hook, the analyzers that have it, in the order they were added. Plain listeners
+  // (onFlowStart, ...) sit in the same lists as analyzers of their own, so the order holds.
+  private readonly starters: Analyzer[] = [];
+  private readonly enders: Analyzer[] = [];
+  private readonly updaters: Analyzer[] = [];
+  private readonly payloaders: Analyzer[] = [];
+  private readonly tickers: Analyzer[] = [];
+  /** Whether some starter / ender takes a FlowRecord (else none is made for the event). */
+  private startNeedsRecord = false;
+  private endNeedsRecord = false;
+  /** The plain listeners: their errors propagate, as before (an analyzer's are caught and counted). */
+  private readonly listeners = new Set<Analyzer>();
   private readonly batchListeners: ((batch: PacketBatch, linkType: number) => void)[] = [];
   /** The flow id of each packet of the batch being processed (0: not an IP packet); batch listeners read it. */
   batchFlowIds = new Float64Array(1024);
-  private readonly payloadListeners: ((f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number) => void)[] = [];
   /** The record payload analyzers share per flow index, until the next update period (no strings per packet). */
   private readonly payloadRecords = new Map<number, FlowRecord>();
   private nextUpdate = 0;
-  private readonly reportUpdate = (index: number): void => {
-    const record = this.flows.record(index);
-    for (const fn of this.flowUpdateListeners) fn(record);
-  };
+  private readonly reportUpdate = (index: number): void => this.flowUpdated(index);
   private decoder: LinkDecoder | null = null;
   private decoderLinkType = -1;
   private nextTick = 0;
@@ -92,39 +100,39 @@ export class Engine {
         if (!list.includes(a)) list.push(a);
       }
     }
-    // Hooks are called directly inside try/catch: no closure per call on the capture path.
-    if (a.flowStarted) {
-      this.flowStartListeners.push((f) => {
-        try { a.flowStarted!(f); } catch (e) { this.failed(a, e); }
-      });
+    this.addFlowHooks(a);
+    if (a.tick) this.tickers.push(a);
+  }
+
+  /** Files an analyzer (or a plain listener dressed as one) under each flow hook it has. */
+  private addFlowHooks(a: Analyzer): void {
+    if (a.flowStartedAt || a.flowStarted) {
+      this.starters.push(a);
+      if (!a.flowStartedAt) this.startNeedsRecord = true;
     }
-    if (a.flowEnded) {
-      this.flowEndListeners.push((f, r) => {
-        try { a.flowEnded!(f, r); } catch (e) { this.failed(a, e); }
-      });
+    if (a.flowEndedAt || a.flowEnded) {
+      this.enders.push(a);
+      if (!a.flowEndedAt) this.endNeedsRecord = true;
     }
-    if (a.flowUpdated) {
-      this.flowUpdateListeners.push((f) => {
-        try { a.flowUpdated!(f); } catch (e) { this.failed(a, e); }
-      });
-    }
-    if (a.payload) {
-      this.payloadListeners.push((f, d, i, ts) => {
-        try { a.payload!(f, d, i, ts); } catch (e) { this.failed(a, e); }
-      });
-    }
+    if (a.flowUpdatedAt || a.flowUpdated) this.updaters.push(a);
+    if (a.payloadAt || a.payload) this.payloaders.push(a);
+  }
+
+  private addListener(a: Analyzer): void {
+    this.listeners.add(a);
+    this.addFlowHooks(a);
   }
 
   /** Listens to flows as they start / end (the service uses this for storage and live events). */
   onFlowStart(fn: (f: FlowRecord) => void): void {
-    this.flowStartListeners.push(fn);
+    this.addListener({ name: "onFlowStart", flowStarted: fn });
   }
   onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
-    this.flowEndListeners.push(fn);
+    this.addListener({ name: "onFlowEnd", flowEnded: fn });
   }
   /** Flows in progress that saw packets, every FLOW_UPDATE_SECONDS of capture time. */
   onFlowUpdate(fn: (f: FlowRecord) => void): void {
-    this.flowUpdateListeners.push(fn);
+    this.addListener({ name: "onFlowUpdate", flowUpdated: fn });
   }
 
   /** Called after each batch, with `batchFlowIds` filled (the packet ring copies the batch). */
@@ -172,7 +180,7 @@ export class Engine {
       if (flows.lastIsNew) this.flowStarted(index);
       const dir = flows.lastDirection;
       inspect.packet(p, index, dir, flows.lastIsNew);
-      if (p.payloadLength > 0 && this.payloadListeners.length > 0) this.payload(index, dir);
+      if (p.payloadLength > 0 && this.payloaders.length > 0) this.payload(index, dir);
     }
     if (stats.firstSeen === null && stats.packets > 0) stats.firstSeen = this.firstTs(batch);
     stats.lastSeen = p.ts || stats.lastSeen;
@@ -194,7 +202,15 @@ export class Engine {
     if (this.nextTick !== 0) {
       this.flows.expire(now);
       if (now >= this.nextUpdate) this.reportUpdates(now);
-      for (const a of this.analyzers) if (a.tick) this.safely(a, () => a.tick!(now));
+      const tickers = this.tickers;
+      for (let k = 0; k < tickers.length; k++) {
+        const a = tickers[k];
+        try {
+          a.tick!(now);
+        } catch (e) {
+          this.failed(a, e);
+        }
+      }
     } else {
       this.nextUpdate = Math.floor(now) + FLOW_UPDATE_SECONDS;
     }
@@ -204,7 +220,7 @@ export class Engine {
   private reportUpdates(now: number): void {
     this.nextUpdate = Math.floor(now) + FLOW_UPDATE_SECONDS;
     this.payloadRecords.clear();
-    if (this.flowUpdateListeners.length === 0) this.flows.takeTouched(noop);
+    if (this.updaters.length === 0) this.flows.takeTouched(noop);
     else this.flows.takeTouched(this.reportUpdate);
   }
 
@@ -215,6 +231,29 @@ export class Engine {
     const seen = flows.payloadSeen[d2];
     if (seen >= PAYLOAD_BUDGET_PACKETS) return;
     flows.payloadSeen[d2] = seen + 1;
+    const p = this.packet;
+    const data = p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
+    const fromInitiator = dir === 0;
+    const list = this.payloaders;
+    let record: FlowRecord | undefined;
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k];
+      if (a.payloadFilter !== undefined && !payloadWanted(a.payloadFilter, flows, index, fromInitiator)) continue;
+      try {
+        if (a.payloadAt !== undefined) a.payloadAt(flows, index, data, fromInitiator, p.ts);
+        else a.payload!((record ??= this.payloadRecord(index)), data, fromInitiator, p.ts);
+      } catch (e) {
+        this.failed(a, e);
+      }
+    }
+    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeen[d2 ^ 1] >= PAYLOAD_BUDGET_PACKETS) {
+      this.payloadRecords.delete(index);
+    }
+  }
+
+  /** The record payload hooks share for a flow within an update period, its counters brought up to date. */
+  private payloadRecord(index: number): FlowRecord {
+    const flows = this.flows;
     let record = this.payloadRecords.get(index);
     if (record === undefined || flows.lastIsNew) {
       record = flows.record(index);
@@ -222,12 +261,7 @@ export class Engine {
     } else {
       refreshFlowRecord(flows, index, record);
     }
-    const p = this.packet;
-    const data = p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
-    for (const fn of this.payloadListeners) fn(record, data, dir === 0, p.ts);
-    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeen[d2 ^ 1] >= PAYLOAD_BUDGET_PACKETS) {
-      this.payloadRecords.delete(index);
-    }
+    return record;
   }
 
   /** Live capture with no packets: time still passes for timeouts and detectors. */
@@ -242,18 +276,59 @@ export class Engine {
     this.stats.flowsActive = 0;
   }
 
+  // One FlowRecord per event, made before the first hook runs (as the hooks saw it before the
+  // numeric hooks existed) and only when some hook takes one; numeric hooks get the index.
+
   private flowStarted(index: number): void {
-    if (this.flowStartListeners.length === 0) return;
-    const record = this.flows.record(index);
-    for (const fn of this.flowStartListeners) fn(record);
+    const list = this.starters;
+    if (list.length === 0) return;
+    const flows = this.flows;
+    const record = this.startNeedsRecord ? flows.record(index) : null;
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k];
+      try {
+        if (a.flowStartedAt !== undefined) a.flowStartedAt(flows, index);
+        else a.flowStarted!(record!);
+      } catch (e) {
+        this.failed(a, e);
+      }
+    }
+  }
+
+  private flowUpdated(index: number): void {
+    const list = this.updaters, flows = this.flows;
+    let record: FlowRecord | undefined;
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k];
+      if (a.updateFilter !== undefined && !flowWanted(a.updateFilter, flows, index)) continue;
+      try {
+        if (a.flowUpdatedAt !== undefined) a.flowUpdatedAt(flows, index);
+        else a.flowUpdated!((record ??= flows.record(index)));
+      } catch (e) {
+        this.failed(a, e);
+      }
+    }
   }
 
   private flowEnded(index: number, reason: EndReason): void {
     if (this.payloadRecords.size > 0) this.payloadRecords.delete(index);
-    if (this.flowEndListeners.length === 0) return;
-    const record = this.flows.record(index);
-    if (reason !== "shutdown") record.status = "closed";
-    for (const fn of this.flowEndListeners) fn(record, reason);
+    const list = this.enders;
+    if (list.length === 0) return;
+    const flows = this.flows;
+    let record: FlowRecord | null = null;
+    if (this.endNeedsRecord) {
+      record = flows.record(index);
+      if (reason !== "shutdown") record.status = "closed";
+    }
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k];
+      try {
+        if (a.flowEndedAt !== undefined) a.flowEndedAt(flows, index, reason);
+        else a.flowEnded!(record!, reason);
+      } catch (e) {
+        this.failed(a, e);
+      }
+    }
   }
 
   private emit(o: Observation): void {
@@ -269,15 +344,8 @@ export class Engine {
     }
   }
 
-  private safely(a: Analyzer, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.failed(a, e);
-    }
-  }
-
   private failed(a: Analyzer, e: unknown): void {
+    if (this.listeners.has(a)) throw e;
     this.stats.analyzerErrors++;
     if (!this.failedAnalyzers.has(a.name)) {
       this.failedAnalyzers.add(a.name);
@@ -287,6 +355,18 @@ export class Engine {
 }
 
 function noop(): void {}
+
+/** Whether a flow matches a hook's filter (numbers only). */
+function flowWanted(f: FlowFilter, flows: FlowTable, index: number): boolean {
+  if (f.ipProtocols !== undefined && !f.ipProtocols.includes(flows.ipProtocolOf(index))) return false;
+  if (f.ports !== undefined && !f.ports.includes(flows.initiatorPort(index)) && !f.ports.includes(flows.responderPort(index))) return false;
+  return true;
+}
+
+function payloadWanted(f: PayloadFilter, flows: FlowTable, index: number, fromInitiator: boolean): boolean {
+  if (f.direction !== undefined && (f.direction === "initiator") !== fromInitiator) return false;
+  return flowWanted(f, flows, index);
+}
 
 const ALL_KINDS: ObservationKind[] = [
   "arp", "dhcp", "dhcpv6", "dns", "mdns", "llmnr", "netbios", "ssdp", "ndp", "http", "tlsClientHello",

@@ -7,6 +7,7 @@ import type {
   NetbiosMessage, SsdpMessage, TcpSynTraits, TlsClientHello, TlsServerHello,
 } from "../decode/types.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 
 /** Where an observation came from. Strings are made only for observed (rare) packets. */
 export interface PacketMeta {
@@ -25,6 +26,8 @@ export interface PacketMeta {
   length: number;
   /** The flow this packet belongs to, and whether it travels initiator -> responder. */
   flowId: string | null;
+  /** The flow's index in the engine's flow table (-1 none), valid during the call only (numeric hooks). */
+  flowIndex?: number;
   fromInitiator: boolean;
 }
 
@@ -56,8 +59,37 @@ export const FLOW_UPDATE_SECONDS = 5;
 export const PAYLOAD_BUDGET_PACKETS = 16;
 
 /**
+ * Which flows a flow hook or the payload hook is about: the engine calls the hook only for flows
+ * that match every field given, and makes no FlowRecord for a flow no hook wants. Matched on the
+ * flow's numbers (no strings): the IP protocol and the initiator's or responder's port.
+ */
+export interface FlowFilter {
+  /** IP protocol numbers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...). */
+  ipProtocols?: readonly number[];
+  /** Ports at either end of the flow (initiator or responder). */
+  ports?: readonly number[];
+}
+
+/** A payload filter can also name the direction (default both). */
+export interface PayloadFilter extends FlowFilter {
+  direction?: "initiator" | "responder";
+}
+
+/**
  * A stage after the flow table. Every hook is optional; hooks run on the capture path, so they
  * must be cheap and must not throw (the engine catches and counts what does).
+ *
+ * Two ways to hear about flows:
+ * - `flowStarted` / `flowUpdated` / `flowEnded` / `payload` are handed a FlowRecord (strings made for
+ *   the event, shared by every analyzer of that event: read it, do not change it).
+ * - The numeric hooks `flowStartedAt` / `flowUpdatedAt` / `flowEndedAt` / `payloadAt` are handed the
+ *   flow table and the flow's index instead: read what you need through the table's accessors
+ *   (`flows.initiatorPort(i)`, `flows.ipProtocolOf(i)`, `flows.initiatorMac(i)` as a number,
+ *   `flows.initiatorIp(i)` as a cached string, `flows.packets[2 * i]`, ... see flows/table.ts). The
+ *   index is valid during the call only (keep `flows.ids[i]` to name the flow later). No FlowRecord is
+ *   made for an event whose analyzers are all numeric. When an analyzer has both forms of a hook,
+ *   the engine calls only the numeric one (the record form can stay for tests and other callers).
+ * `updateFilter` / `payloadFilter` narrow which flows reach flowUpdated(At) / payload(At).
  */
 export interface Analyzer {
   readonly name: string;
@@ -82,4 +114,17 @@ export interface Analyzer {
   payload?(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
   /** Once per second of capture time (packet time for files, wall time when idle live). */
   tick?(now: number): void;
+
+  /** Numeric flowStarted: the flow is `flows`'s entry `index` (valid during the call only). */
+  flowStartedAt?(flows: FlowTable, index: number): void;
+  /** Numeric flowEnded: the entry is still readable during the call, freed right after. */
+  flowEndedAt?(flows: FlowTable, index: number, reason: EndReason): void;
+  /** Numeric flowUpdated. */
+  flowUpdatedAt?(flows: FlowTable, index: number): void;
+  /** Numeric payload: `data` as for `payload`; the packet shape is `flows.shapeOf(index)`. */
+  payloadAt?(flows: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void;
+  /** Only flows that match reach flowUpdated / flowUpdatedAt (default: every flow with packets). */
+  updateFilter?: FlowFilter;
+  /** Only payloads of flows (and the direction) that match reach payload / payloadAt (default: all). */
+  payloadFilter?: PayloadFilter;
 }

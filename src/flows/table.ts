@@ -5,7 +5,7 @@
  * flows with new packets by a touched list, so neither expiry nor updates sweep the table.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from "../decode/packet.ts";
-import { macName, macNumberAt } from "../decode/addr.ts";
+import { ipv4Name, ipv6Name, macName, macNumberAt } from "../decode/addr.ts";
 import { flowKey, hashKey, KEY_WORDS } from "./key.ts";
 import { toFlowRecord } from "./snapshot.ts";
 import { SHAPE_PACKETS, wirePayloadLength } from "./shape.ts";
@@ -371,6 +371,70 @@ export class FlowTable {
   indexOf(id: string | number): number {
     const idx = this.idToIndex.get(typeof id === "string" ? Number(id) : id);
     return idx ?? -1;
+  }
+
+  // Numbers of a flow by role (initiator / responder), for the numeric analyzer hooks: no record made.
+
+  /** The IP protocol number (6 TCP, 17 UDP, ...). */
+  ipProtocolOf(index: number): number {
+    return (this.keys[index * KEY_WORDS + 9] >>> 12) & 0xff;
+  }
+
+  /** 4 or 6. */
+  ipVersionOf(index: number): number {
+    return this.keys[index * KEY_WORDS + 9] >>> 20;
+  }
+
+  initiatorPort(index: number): number {
+    const ports = this.keys[index * KEY_WORDS + 8];
+    return this.initiatorIsA[index] === 1 ? ports >>> 16 : ports & 0xffff;
+  }
+
+  responderPort(index: number): number {
+    const ports = this.keys[index * KEY_WORDS + 8];
+    return this.initiatorIsA[index] === 1 ? ports & 0xffff : ports >>> 16;
+  }
+
+  /** MACs as 48-bit numbers (macName turns one into text), -1 when unknown. */
+  initiatorMac(index: number): number {
+    return this.macs[index * 2];
+  }
+
+  responderMac(index: number): number {
+    return this.macs[index * 2 + 1];
+  }
+
+  /** An IPv4 address as an unsigned 32-bit number, -1 for an IPv6 flow. */
+  initiatorIp4(index: number): number {
+    return this.endpointIp4(index, this.initiatorIsA[index] === 1 ? 0 : 4);
+  }
+
+  responderIp4(index: number): number {
+    return this.endpointIp4(index, this.initiatorIsA[index] === 1 ? 4 : 0);
+  }
+
+  /** Address text (cached per address: no new string per call for an address seen before). */
+  initiatorIp(index: number): string {
+    return this.endpointName(index, this.initiatorIsA[index] === 1 ? 0 : 4);
+  }
+
+  responderIp(index: number): string {
+    return this.endpointName(index, this.initiatorIsA[index] === 1 ? 4 : 0);
+  }
+
+  private endpointIp4(index: number, word: number): number {
+    const base = index * KEY_WORDS;
+    return this.keys[base + 9] >>> 20 === 4 ? this.keys[base + word] : -1;
+  }
+
+  private endpointName(index: number, word: number): string {
+    const k = this.keys, base = index * KEY_WORDS, w = base + word;
+    return k[base + 9] >>> 20 === 4 ? ipv4Name(k[w]) : ipv6Name(k[w], k[w + 1], k[w + 2], k[w + 3]);
+  }
+
+  /** Sets labels on a flow by index (the numeric hooks' `label`). */
+  labelAt(index: number, patch: FlowLabels): void {
+    if (this.inUse[index]) this.labels.set(index, patch);
   }
 
   /** The FlowRecord of a flow in the table. */
