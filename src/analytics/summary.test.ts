@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { FlowRecord } from "../flows/record.ts";
-import { summarizeProtocols } from "./summary.ts";
+import { ProtocolSummary, summarizeProtocols } from "./summary.ts";
 
 function flow(service: string | null, application: string | null, bytes: number): FlowRecord {
   return {
@@ -22,5 +22,15 @@ describe("summarizeProtocols", () => {
       { application: "YouTube", category: "video", bytes: 800, flows: 2, percent: 80 },
     ]);
     expect(summarizeProtocols([])).toEqual({ services: [], applications: [] });
+  });
+
+  test("flows counted in any order give the answer of id order (a name's category: its lowest-id flow's)", () => {
+    const labelled = (id: number, category: string | null, bytes: number) => ({ ...flow("TLS", "Zoom", bytes), id: String(id), category });
+    const flows = [labelled(1, null, 100), labelled(2, "conferencing", 300), labelled(3, "video", 300), { ...flow("DNS", null, 300), id: "4" }];
+    const inIdOrder = summarizeProtocols(flows);
+    expect(inIdOrder.applications[0].category).toBe("conferencing");
+    const endOrder = new ProtocolSummary();
+    for (const i of [3, 0, 2, 1]) endOrder.add(flows[i]);
+    expect(endOrder.result()).toEqual(inIdOrder);
   });
 });

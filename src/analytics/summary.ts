@@ -6,32 +6,56 @@
 import type { FlowRecord } from "../flows/record.ts";
 import type { ProtocolsAnswer } from "./model.ts";
 
-interface Acc { bytes: number; packets: number; flows: number; category: string | null }
+interface Acc { bytes: number; packets: number; flows: number; category: string | null; categoryId: number }
+
+/**
+ * Counts flows one at a time, in any order (`analyze` adds each flow as it ends, keeping none):
+ * the answer is the same as for the flows in id order, where a name's category is the one of its
+ * lowest-id flow that has one.
+ */
+export class ProtocolSummary {
+  readonly #services = new Map<string, Acc>();
+  readonly #apps = new Map<string, Acc>();
+  #total = 0;
+
+  add(f: FlowRecord): void {
+    const bytes = f.bytesSent + f.bytesReceived;
+    this.#total += bytes;
+    const id = Number(f.id);
+    count(this.#services, f.service ?? f.protocol, f, id, bytes);
+    if (f.application) count(this.#apps, f.application, f, id, bytes);
+  }
+
+  result(): Omit<ProtocolsAnswer, "hours"> {
+    const total = this.#total;
+    const percent = (b: number) => (total > 0 ? Math.round((b / total) * 10000) / 100 : 0);
+    return {
+      services: ranked(this.#services).map(([service, a]) => ({ service, bytes: a.bytes, packets: a.packets, flows: a.flows, percent: percent(a.bytes) })),
+      applications: ranked(this.#apps).map(([application, a]) => ({
+        application, category: a.category, bytes: a.bytes, flows: a.flows, percent: percent(a.bytes),
+      })),
+    };
+  }
+}
+
+function count(m: Map<string, Acc>, key: string, f: FlowRecord, id: number, bytes: number): void {
+  let a = m.get(key);
+  if (!a) m.set(key, (a = { bytes: 0, packets: 0, flows: 0, category: null, categoryId: Infinity }));
+  a.bytes += bytes;
+  a.packets += f.packetsSent + f.packetsReceived;
+  a.flows += 1;
+  if (f.category !== null && id < a.categoryId) {
+    a.category = f.category;
+    a.categoryId = id;
+  }
+}
+
+function ranked(m: Map<string, Acc>): [string, Acc][] {
+  return [...m].sort((x, y) => y[1].bytes - x[1].bytes || (x[0] < y[0] ? -1 : 1));
+}
 
 export function summarizeProtocols(flows: readonly FlowRecord[]): Omit<ProtocolsAnswer, "hours"> {
-  const services = new Map<string, Acc>();
-  const apps = new Map<string, Acc>();
-  let total = 0;
-  const add = (m: Map<string, Acc>, key: string, f: FlowRecord, bytes: number) => {
-    const a = m.get(key) ?? { bytes: 0, packets: 0, flows: 0, category: f.category };
-    a.bytes += bytes;
-    a.packets += f.packetsSent + f.packetsReceived;
-    a.flows += 1;
-    a.category ??= f.category;
-    m.set(key, a);
-  };
-  for (const f of flows) {
-    const bytes = f.bytesSent + f.bytesReceived;
-    total += bytes;
-    add(services, f.service ?? f.protocol, f, bytes);
-    if (f.application) add(apps, f.application, f, bytes);
-  }
-  const percent = (b: number) => (total > 0 ? Math.round((b / total) * 10000) / 100 : 0);
-  const ranked = (m: Map<string, Acc>) => [...m].sort((x, y) => y[1].bytes - x[1].bytes || (x[0] < y[0] ? -1 : 1));
-  return {
-    services: ranked(services).map(([service, a]) => ({ service, bytes: a.bytes, packets: a.packets, flows: a.flows, percent: percent(a.bytes) })),
-    applications: ranked(apps).map(([application, a]) => ({
-      application, category: a.category, bytes: a.bytes, flows: a.flows, percent: percent(a.bytes),
-    })),
-  };
+  const summary = new ProtocolSummary();
+  for (const f of flows) summary.add(f);
+  return summary.result();
 }

@@ -5,6 +5,7 @@ import { buildPipeline } from "../engine/pipeline.ts";
 import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 import { buildReport, printHuman, writeJsonReport } from "./report.ts";
 import { cliError } from "./errors.ts";
+import { SpooledFlows } from "./flow-spool.ts";
 import { ConfigError, loadExportConfig } from "../config.ts";
 import { CollectorError } from "../export/collectors.ts";
 import { attachExporter, exportSettings } from "../export/setup.ts";
@@ -18,8 +19,9 @@ Options:
   --json            print one JSON object: { summary, flows, devices, threats, protocols }
   --filter BPF      only packets matching a BPF expression (tcpdump syntax)
   --max-flows N     flow table size (default 262144; the oldest idle flows are evicted beyond it)
-  --max-memory-mb N collect garbage early to stay under this many MB (default 1024; the report
-                    itself, every flow of the file, is kept whatever the cap)
+  --max-memory-mb N collect garbage early to stay under this many MB (default 1024; the human
+                    summary keeps every flow of the file whatever the cap, --json spools them
+                    to a temporary file in TMPDIR)
   --blocklist FILE  an IP/CIDR or domain list for the blocklist detector (repeatable)
   --top N           flows listed in the human summary (default 20)
   --ipfix C         export every flow as IPFIX to collector C: HOST:PORT (UDP), udp://HOST:PORT or
@@ -85,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const showProgress = !values.json && process.stderr.isTTY;
   let lastProgress = 0;
+  let spooled: SpooledFlows | null = null;
   try {
     const analysis = buildPipeline({ maxFlows, blocklists: values.blocklist });
     let exporter: FlowExporter | null = null;
@@ -96,9 +99,12 @@ export async function run(argv: string[]): Promise<number> {
       if (e instanceof CollectorError) return cliError(`analyze: ${e.message}`, 2);
       throw e;
     }
+    // --json keeps no flow: each one is spooled as JSON when it ends (the human summary keeps them).
+    spooled = values.json ? new SpooledFlows(analysis.engine) : null;
     const result = await analyzeFile(positionals[0], {
       engine: analysis.engine,
       filter: values.filter,
+      collectFlows: !spooled,
       onProgress: (n) => {
         memory.check();
         if (showProgress && n - lastProgress >= 500_000) {
@@ -113,17 +119,19 @@ export async function run(argv: string[]): Promise<number> {
       for (const p of exporter.problems()) console.error(`warning: ${p}`);
       for (const c of exporter.status()) if (!values.json) console.error(`exported ${c.records} ${c.format} records to ${c.collector}: ${c.sentMessages} messages sent, ${c.droppedMessages} dropped`);
     }
-    if (values.json) await writeJsonReport(result, analysis, writeStdout);
+    if (spooled) await writeJsonReport(result, spooled, analysis, writeStdout);
     else printHuman(buildReport(result, analysis), top);
     if (result.summary.readError) console.error(`warning: ${result.summary.readError} (the packets before it are in the report)`);
     return 0;
   } catch (e) {
     return cliError(`analyze: ${(e as Error).message}`, 1);
+  } finally {
+    spooled?.close();
   }
 }
 
 /** Writes to stdout, waiting when the pipe is full (the report is written in pieces). */
-function writeStdout(chunk: string): Promise<void> | void {
+function writeStdout(chunk: string | Uint8Array): Promise<void> | void {
   if (process.stdout.write(chunk)) return;
   return new Promise((resolve) => process.stdout.once("drain", () => resolve()));
 }

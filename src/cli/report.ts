@@ -4,34 +4,48 @@ import { linkTypeName } from "../decode/linktype.ts";
 import { isoOrNull as iso, toApiDevice, toApiFlow, toApiThreat } from "../api/convert.ts";
 import { summarizeProtocols } from "../analytics/summary.ts";
 import type { Pipeline } from "../engine/pipeline.ts";
+import type { FlowRecord } from "../flows/record.ts";
+import type { JsonFlows } from "./flow-spool.ts";
 
 /** The report: the same JSON shapes as the REST API's flows, devices, threats and protocols. */
 export function buildReport(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices" | "threats">) {
-  const { flows: _, ...rest } = reportWithoutFlows(r, analysis);
+  const { flows: _, ...rest } = reportWithoutFlows(r, summarizeProtocols(r.flows), analysis);
   return { summary: rest.summary, flows: r.flows.map(toApiFlow), devices: rest.devices, threats: rest.threats, protocols: rest.protocols };
 }
 
 /** Flows converted and serialised per chunk, so the whole report never exists twice in memory. */
 const FLOWS_PER_CHUNK = 2000;
 
+/** The flows of an AnalyzeResult that kept them, for writeJsonReport. */
+export function keptFlows(flows: readonly FlowRecord[]): JsonFlows {
+  return {
+    protocols: () => summarizeProtocols(flows),
+    async writeJson(write) {
+      for (let i = 0; i < flows.length; i += FLOWS_PER_CHUNK) {
+        const chunk = flows.slice(i, i + FLOWS_PER_CHUNK).map((f) => JSON.stringify(toApiFlow(f))).join(",");
+        await write(i === 0 ? chunk : "," + chunk);
+      }
+    },
+  };
+}
+
 /**
  * Writes `JSON.stringify(buildReport(r, analysis)) + "\n"` in pieces (the same bytes): a capture
  * with a hundred thousand flows would otherwise hold every flow as a record, as an API object and
- * as one giant string at once.
+ * as one giant string at once. `flows`: keptFlows(r.flows), or a SpooledFlows that kept none.
  */
-export async function writeJsonReport(r: AnalyzeResult, analysis: Pick<Pipeline, "devices" | "threats"> | undefined,
-  write: (chunk: string) => void | Promise<void>): Promise<void> {
-  const report = reportWithoutFlows(r, analysis);
+export async function writeJsonReport(r: Pick<AnalyzeResult, "summary">, flows: JsonFlows,
+  analysis: Pick<Pipeline, "devices" | "threats"> | undefined,
+  write: (chunk: string | Uint8Array) => void | Promise<void>): Promise<void> {
+  const report = reportWithoutFlows(r, flows.protocols(), analysis);
   await write(`{"summary":${JSON.stringify(report.summary)},"flows":[`);
-  for (let i = 0; i < r.flows.length; i += FLOWS_PER_CHUNK) {
-    const chunk = r.flows.slice(i, i + FLOWS_PER_CHUNK).map((f) => JSON.stringify(toApiFlow(f))).join(",");
-    await write(i === 0 ? chunk : "," + chunk);
-  }
+  await flows.writeJson(write);
   await write(`],"devices":${JSON.stringify(report.devices)},"threats":${JSON.stringify(report.threats)},` +
     `"protocols":${JSON.stringify(report.protocols)}}\n`);
 }
 
-function reportWithoutFlows(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices" | "threats">) {
+function reportWithoutFlows(r: Pick<AnalyzeResult, "summary">, protocols: ReturnType<typeof summarizeProtocols>,
+  analysis?: Pick<Pipeline, "devices" | "threats">) {
   const s = r.summary;
   analysis?.devices.flush();
   analysis?.threats.flush();
@@ -54,7 +68,7 @@ function reportWithoutFlows(r: AnalyzeResult, analysis?: Pick<Pipeline, "devices
     flows: null,
     devices: analysis ? analysis.devices.list().map(toApiDevice) : [],
     threats: analysis ? analysis.threats.list({}).map(toApiThreat) : [],
-    protocols: summarizeProtocols(r.flows),
+    protocols,
   };
 }
 

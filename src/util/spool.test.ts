@@ -1,0 +1,43 @@
+import { describe, expect, test } from "bun:test";
+import { TextSpool } from "./spool.ts";
+
+async function joined(spool: TextSpool, sep: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  await spool.writeJoined(sep, (c) => { parts.push(c); });
+  return Buffer.concat(parts).toString("utf8");
+}
+
+describe("TextSpool", () => {
+  test("reads texts back in key order whatever order they were added in, skipping missing keys", async () => {
+    const spool = new TextSpool(5);
+    spool.add(8, "eight");
+    spool.add(5, "five");
+    spool.add(7, "sieben ü €"); // multi-byte UTF-8
+    spool.add(11, "eleven");
+    expect(await joined(spool, ",")).toBe("five,sieben ü €,eight,eleven");
+    spool.close();
+  });
+
+  test("texts larger than its buffers, and many small ones across chunks, come back whole", async () => {
+    const spool = new TextSpool(1);
+    const big = "x".repeat(3 << 20);
+    const expected: string[] = [];
+    for (let id = 1; id <= 5000; id++) {
+      const text = id === 2500 ? big : `{"id":"${id}","pad":"${"y".repeat(id % 700)}"}`;
+      expected.push(text);
+    }
+    for (let id = 5000; id >= 1; id--) spool.add(id, expected[id - 1]);
+    const chunks: Uint8Array[] = [];
+    await spool.writeJoined(",", (c) => { chunks.push(c); });
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(expected.join(","));
+    spool.close();
+  });
+
+  test("no texts: nothing written; a key before the first is refused", async () => {
+    const spool = new TextSpool(10);
+    expect(await joined(spool, ",")).toBe("");
+    expect(() => spool.add(9, "x")).toThrow(/before the first key/);
+    spool.close();
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Texts keyed by a dense number (flow ids), kept in a temporary file instead of the heap and read
+ * back in key order. `analyze --json` spools each flow's JSON as the flow ends: a capture's flows
+ * end in any order, and holding every one until the report is written cost hundreds of MB.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Texts are written to the file, and read back into chunks for the caller, this many bytes at a time. */
+const BUFFER_BYTES = 1 << 20;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit. */
+const MAX_BYTES_PER_UNIT = 3;
+
+export class TextSpool {
+  readonly #fd: number;
+  readonly #firstKey: number;
+  #buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  #pos = 0;
+  #flushed = 0;
+  /** Per key (from firstKey): where its text starts in the file, and its length + 1 (0: no text). */
+  #offsets = new Float64Array(1024);
+  #lengths = new Uint32Array(1024);
+  #keys = 0;
+
+  /** `dir`: where the (at once unlinked) file goes, default the system's temporary directory. */
+  constructor(firstKey: number, dir = tmpdir()) {
+    this.#firstKey = firstKey;
+    let tmp: string;
+    try {
+      tmp = mkdtempSync(join(dir, "netinsight-spool-"));
+    } catch (e) {
+      throw new Error(`cannot make a temporary file in ${dir} (TMPDIR): ${(e as Error).message}`);
+    }
+    try {
+      this.#fd = openSync(join(tmp, "texts"), "w+");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true }); // the open file lives on until close()
+    }
+  }
+
+  /** Keeps `text` for `key` (one text per key; keys at or after firstKey). */
+  add(key: number, text: string): void {
+    const k = key - this.#firstKey;
+    if (!(k >= 0 && Number.isInteger(k))) throw new RangeError(`spool key ${key} is before the first key ${this.#firstKey}`);
+    if (k >= this.#lengths.length) this.#grow(k + 1);
+    if (k >= this.#keys) this.#keys = k + 1;
+    if (this.#pos + text.length * MAX_BYTES_PER_UNIT > BUFFER_BYTES) this.#flush();
+    this.#offsets[k] = this.#flushed + this.#pos;
+    let n: number;
+    if (text.length * MAX_BYTES_PER_UNIT > BUFFER_BYTES) {
+      const bytes = Buffer.from(text, "utf8");
+      writeSync(this.#fd, bytes, 0, bytes.length, this.#flushed);
+      this.#flushed += (n = bytes.length);
+    } else {
+      n = this.#buf.write(text, this.#pos, "utf8");
+      this.#pos += n;
+    }
+    this.#lengths[k] = n + 1;
+  }
+
+  /**
+   * Every text in key order, `separator` between them, handed to `write` in chunks of about
+   * BUFFER_BYTES (each chunk a new array: `write` may keep it).
+   */
+  async writeJoined(separator: string, write: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
+    this.#flush();
+    const sep = Buffer.from(separator, "utf8");
+    let out = Buffer.allocUnsafe(BUFFER_BYTES);
+    let pos = 0;
+    let first = true;
+    for (let k = 0; k < this.#keys; k++) {
+      const n = this.#lengths[k] - 1;
+      if (n < 0) continue;
+      const need = n + (first ? 0 : sep.length);
+      if (pos + need > out.length && pos > 0) {
+        await write(out.subarray(0, pos));
+        out = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, need));
+        pos = 0;
+      } else if (need > out.length) {
+        out = Buffer.allocUnsafe(need);
+      }
+      if (!first) pos += sep.copy(out, pos);
+      first = false;
+      this.#readAt(out, pos, n, this.#offsets[k]);
+      pos += n;
+    }
+    if (pos > 0) await write(out.subarray(0, pos));
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #readAt(into: Uint8Array, at: number, length: number, position: number): void {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#fd, into, at + done, length - done, position + done);
+      if (n <= 0) throw new Error("spool file ended early");
+      done += n;
+    }
+  }
+
+  #flush(): void {
+    let done = 0;
+    while (done < this.#pos) done += writeSync(this.#fd, this.#buf, done, this.#pos - done, this.#flushed + done);
+    this.#flushed += this.#pos;
+    this.#pos = 0;
+  }
+
+  #grow(min: number): void {
+    const size = Math.max(min, this.#lengths.length * 2);
+    const offsets = new Float64Array(size), lengths = new Uint32Array(size);
+    offsets.set(this.#offsets);
+    lengths.set(this.#lengths);
+    this.#offsets = offsets;
+    this.#lengths = lengths;
+  }
+}
