@@ -81,7 +81,42 @@ function count2(n: number): string {
   return String(Math.min(n, MAX_COUNT)).padStart(2, "0");
 }
 
+/** Fingerprints remembered by their inputs: a device sends the same hello shape again and again. */
+const MAX_CACHED = 4096;
+const cache = new Map<string, string>();
+
+/**
+ * The JA4 of a ClientHello, cached by an exact key of every input it reads (two SHA-256 and two
+ * sorts per hello otherwise; hellos of one client differ only in fields JA4 leaves out).
+ */
 export function ja4(input: Ja4Input): string {
+  const key = cacheKey(input);
+  let out = cache.get(key);
+  if (out === undefined) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    out = computeJa4(input);
+    cache.set(key, out);
+  }
+  return out;
+}
+
+/** Each list as its length then its values, one UTF-16 unit per 16-bit value: no two inputs share a key. */
+function cacheKey(input: Ja4Input): string {
+  const alpn = input.alpnFirstBytes
+    ? "B" + units(Array.from(input.alpnFirstBytes))
+    : input.alpn.length > 0 ? "S" + String.fromCharCode(input.alpn[0].length) + input.alpn[0] : "N";
+  return input.transport + (input.hasSni ? "d" : "i") + String.fromCharCode(input.version) + units(input.supportedVersions) +
+    units(input.cipherSuites) + units(input.extensions) + units(input.signatureAlgorithms) + alpn;
+}
+
+function units(values: readonly number[]): string {
+  let s = String.fromCharCode(values.length);
+  // In slices: a spread of a very long list would overflow the argument stack.
+  for (let i = 0; i < values.length; i += 256) s += String.fromCharCode(...values.slice(i, i + 256));
+  return s;
+}
+
+function computeJa4(input: Ja4Input): string {
   const ciphers = input.cipherSuites.filter((c) => !isGrease(c));
   const exts = input.extensions.filter((e) => !isGrease(e));
   const sigs = input.signatureAlgorithms.filter((s) => !isGrease(s));

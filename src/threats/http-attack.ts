@@ -43,15 +43,38 @@ function startsWithMethod(data: Uint8Array): boolean {
   return i >= 3 && i <= 10 && data[i] === 0x20;
 }
 
-/** Splits the head of a request packet into the parts the rules read. */
-export function requestParts(data: Uint8Array): { requestLine: string; parts: Part[] } | null {
+/** Bytes as text, one character per byte (ISO-8859-1: TextDecoder's "latin1" is windows-1252). */
+function byteText(data: Uint8Array, n: number): string {
+  return Buffer.from(data.buffer, data.byteOffset, n).toString("latin1");
+}
+
+const REQUEST_LINE = /^[A-Z]{3,10} \S+ HTTP\/\d/;
+
+/** The request line of a request packet ("GET /x HTTP/1.1"), or null when the packet does not start one. */
+export function requestLineOf(data: Uint8Array): string | null {
   if (!startsWithMethod(data)) return null; // most payloads: no text is built
   const n = Math.min(data.length, MAX_INSPECTED_CHARS);
-  let text = "";
-  for (let i = 0; i < n; i++) text += String.fromCharCode(data[i]);
-  const lineEnd = text.indexOf("\r\n");
-  const requestLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
-  if (!/^[A-Z]{3,10} \S+ HTTP\/\d/.test(requestLine)) return null;
+  let lineEnd = -1;
+  for (let i = 0; i + 1 < n; i++) {
+    if (data[i] === 0x0d && data[i + 1] === 0x0a) {
+      lineEnd = i;
+      break;
+    }
+  }
+  const requestLine = byteText(data, lineEnd < 0 ? n : lineEnd);
+  return REQUEST_LINE.test(requestLine) ? requestLine : null;
+}
+
+/** Splits the head of a request packet into the parts the rules read. */
+export function requestParts(data: Uint8Array): { requestLine: string; parts: Part[] } | null {
+  const requestLine = requestLineOf(data);
+  return requestLine === null ? null : { requestLine, parts: partsOf(data, requestLine) };
+}
+
+/** The request line, the header values and the start of the body of a request packet. */
+function partsOf(data: Uint8Array, requestLine: string): Part[] {
+  const text = byteText(data, Math.min(data.length, MAX_INSPECTED_CHARS));
+  const lineEnd = requestLine.length < text.length ? requestLine.length : -1;
   const parts: Part[] = [{ text: requestLine, headerOnly: false }];
   const headEnd = text.indexOf("\r\n\r\n");
   const head = text.slice(lineEnd + 2, headEnd < 0 ? text.length : headEnd);
@@ -62,7 +85,28 @@ export function requestParts(data: Uint8Array): { requestLine: string; parts: Pa
     parts.push({ text: line.slice(colon + 1), headerOnly: !INSPECTED_HEADERS.has(name) && name !== "host" });
   }
   if (headEnd >= 0 && headEnd + 4 < text.length) parts.push({ text: text.slice(headEnd + 4), headerOnly: false });
-  return { requestLine, parts };
+  return parts;
+}
+
+/** Rule matches of header values seen before (User-Agent, Host, Accept repeat request after request). */
+const MAX_REMEMBERED_PARTS = 2048;
+const REMEMBERED_PART_CHARS = 512;
+
+/** `matchWebAttacks(normalizeRequestText(text))`, remembered for short texts that recur. */
+class PartMatcher {
+  #seen = [new Map<string, WebAttackMatch[]>(), new Map<string, WebAttackMatch[]>()];
+
+  match(text: string, headerOnly: boolean, remember: boolean): WebAttackMatch[] {
+    if (!remember || text.length > REMEMBERED_PART_CHARS) return matchWebAttacks(normalizeRequestText(text), headerOnly);
+    const seen = this.#seen[headerOnly ? 1 : 0];
+    let found = seen.get(text);
+    if (found === undefined) {
+      if (seen.size >= MAX_REMEMBERED_PARTS) seen.clear();
+      found = matchWebAttacks(normalizeRequestText(text), headerOnly);
+      seen.set(text, found);
+    }
+    return found;
+  }
 }
 
 export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer & {
@@ -90,14 +134,21 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
     });
   };
 
-  const judge = (flowKey: string, requestLine: string, parts: Part[], client: string, mac: string | null, server: string,
-    port: number, ts: number): void => {
+  /** Whether this request of this flow was judged already (the URI and the raw packet describe the same request). */
+  const seenBefore = (flowKey: string, requestLine: string): boolean => {
     const seen = `${flowKey}|${hashName(requestLine)}`;
-    if (judged.get(seen)) return;
+    if (judged.get(seen)) return true;
     judged.set(seen, true);
+    return false;
+  };
+
+  const matcher = new PartMatcher();
+
+  const judge = (requestLine: string, parts: Part[], client: string, mac: string | null, server: string, port: number, ts: number): void => {
     const found = new Map<WebAttackKind, WebAttackMatch>();
-    for (const p of parts) {
-      for (const m of matchWebAttacks(normalizeRequestText(p.text), p.headerOnly)) if (!found.has(m.kind)) found.set(m.kind, m);
+    for (let i = 0; i < parts.length; i++) {
+      // parts[0] is the request line: unique per request, not worth remembering.
+      for (const m of matcher.match(parts[i].text, parts[i].headerOnly, i > 0)) if (!found.has(m.kind)) found.set(m.kind, m);
     }
     for (const [kind, m] of found) {
       const key = `${kind}|${client}|${server}|${port}`;
@@ -119,15 +170,16 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       const m = o.meta;
       if (!m.srcIp || !m.dstIp) return;
       const requestLine = `${o.msg.method ?? "GET"} ${o.msg.uri} HTTP/${o.msg.version}`;
+      if (seenBefore(m.flowId ?? `${m.srcIp}:${m.srcPort}`, requestLine)) return;
       const parts: Part[] = [{ text: requestLine, headerOnly: false }];
       if (o.msg.userAgent) parts.push({ text: o.msg.userAgent, headerOnly: false });
-      judge(m.flowId ?? `${m.srcIp}:${m.srcPort}`, requestLine, parts, m.srcIp, m.srcMac, m.dstIp, m.dstPort, m.ts);
+      judge(requestLine, parts, m.srcIp, m.srcMac, m.dstIp, m.dstPort, m.ts);
     },
     payload(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
       if (!fromInitiator || data.length < 16 || data[0] < 0x41 || data[0] > 0x5a) return;
-      const req = requestParts(data);
-      if (!req) return;
-      judge(flow.id, req.requestLine, req.parts, flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
+      const requestLine = requestLineOf(data);
+      if (requestLine === null || seenBefore(flow.id, requestLine)) return;
+      judge(requestLine, partsOf(data, requestLine), flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
     },
     tick(now: number): void {
       reportGrowth(attacks, now, s.stateExpirySeconds, (a, key) => raise(key, a));
