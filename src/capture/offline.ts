@@ -3,6 +3,7 @@
  * CPU than libpcap's), pcapng and the rest through libpcap. A damaged file ends the read with an
  * error that says where; every packet before the damage has already been handed out.
  */
+import { toArrayBuffer } from "bun:ffi";
 import { cString, ERRBUF_SIZE, errbufText, libpcap, type PcapHandle } from "./libpcap.ts";
 import { loadShim, type Shim } from "./shim.ts";
 import { newBatch, type PacketBatch } from "./batch.ts";
@@ -38,6 +39,12 @@ export interface OfflineOptions {
   batchPackets?: number;
   /** "auto" (default): classic .pcap through the shim's own reader, anything else through libpcap. */
   reader?: "auto" | "libpcap";
+  /**
+   * Hand out windows of the mapped file instead of copies where the file allows (classic pcap in
+   * host byte order, microseconds, no filter): batches with `recordPad` 0, each valid until the
+   * next `next()`. For readers that walk batches with `nextRecord(off, caplen, batch.recordPad)`.
+   */
+  zeroCopy?: boolean;
 }
 
 /** One open file, read into batches in the shim's layout by either reader. */
@@ -45,6 +52,8 @@ interface FileReader {
   linkType: number;
   snaplen: number;
   read(buf: Uint8Array, max: number, out: Int32Array): void;
+  /** The zero-copy windows, when the file could be mapped. */
+  mapped?: MappedFile;
   error(): string;
   close(): void;
 }
@@ -53,7 +62,8 @@ export async function openOffline(path: string, opts: OfflineOptions = {}): Prom
   const shim: Shim = await loadShim();
   const file = Bun.file(path);
   if (!(await file.exists())) throw new CaptureFileError(`cannot read ${path}: no such file`, 0);
-  const reader = (opts.reader !== "libpcap" && openClassic(shim, path, opts.filter)) || openWithLibpcap(shim, path, opts.filter);
+  const reader = (opts.reader !== "libpcap" && openClassic(shim, path, opts.filter, opts.zeroCopy === true, opts.batchPackets)) ||
+    openWithLibpcap(shim, path, opts.filter);
   const { linkType, snaplen } = reader;
   // Both readers start a packet only while a whole snaplen fits, so the buffer must hold one.
   const batch = newBatch(Math.max(opts.batchBytes ?? DEFAULT_BATCH_BYTES, 2 * (16 + Math.max(snaplen, 0) + 8), 16 + 262144 + 8));
@@ -76,6 +86,15 @@ export async function openOffline(path: string, opts: OfflineOptions = {}): Prom
       for (;;) {
         if (pendingError) throw pendingError;
         if (done || closed) return null;
+        if (reader.mapped && !reader.mapped.left) {
+          const window = reader.mapped.next();
+          if (reader.mapped.ended) done = true;
+          if (window) {
+            packetsRead += window.count;
+            return window;
+          }
+          continue; // the end, or the copying reader takes over from here
+        }
         reader.read(batch.bytes, maxPackets, out);
         batch.count = out[0];
         batch.used = out[1];
@@ -94,8 +113,38 @@ export async function openOffline(path: string, opts: OfflineOptions = {}): Prom
   };
 }
 
+/** Packets and bytes per zero-copy window: the shim's scan of a window warms it for the engine, so it should fit the L2 cache. */
+const MAPPED_WINDOW_BYTES = 1 << 20;
+const MAPPED_WINDOW_PACKETS = 2048;
+
+/** The windows of a mapped pcap file, as batches of records in place (`recordPad` 0). */
+class MappedFile {
+  private readonly out = new Int32Array(5);
+  /** The copying reader goes on from where the windows stopped (a record it must judge). */
+  left = false;
+  ended = false;
+
+  constructor(
+    private readonly shim: Shim,
+    private readonly file: NonNullable<ReturnType<Shim["ni_file_open"]>>,
+    private readonly base: number,
+    private readonly maxPackets = MAPPED_WINDOW_PACKETS,
+  ) {}
+
+  next(): PacketBatch | null {
+    const out = this.out;
+    this.shim.ni_file_view(this.file, MAPPED_WINDOW_BYTES, this.maxPackets, out);
+    const count = out[0], offset = (out[1] >>> 0) + (out[2] >>> 0) * 2 ** 32, length = out[3], status = out[4];
+    if (status === 1) this.ended = true;
+    if (status === 2) this.left = true;
+    if (count === 0) return null;
+    const buffer = toArrayBuffer(this.base + offset, 0, length);
+    return { bytes: new Uint8Array(buffer), view: new DataView(buffer), count, used: length, recordPad: 0 };
+  }
+}
+
 /** The shim's classic-pcap reader, or undefined for a file it leaves to libpcap (pcapng, ...). */
-function openClassic(shim: Shim, path: string, filter?: string): FileReader | undefined {
+function openClassic(shim: Shim, path: string, filter: string | undefined, zeroCopy: boolean, maxPackets: number | undefined): FileReader | undefined {
   const info = new Int32Array(2);
   const f = shim.ni_file_open(cString(path), info);
   if (!f) return undefined;
@@ -106,9 +155,11 @@ function openClassic(shim: Shim, path: string, filter?: string): FileReader | un
       throw badFilterError(filter, errbufText(errbuf));
     }
   }
+  const base = zeroCopy && shim.ni_file_map(f) === 0 ? Number(shim.ni_file_map_base(f)) : 0;
   return {
     linkType: info[0],
     snaplen: info[1],
+    mapped: base ? new MappedFile(shim, f, base, maxPackets) : undefined,
     read: (buf, max, out) => void shim.ni_file_read(f, buf, buf.length, max, out),
     error: () => String(shim.ni_file_error(f) ?? ""),
     close: () => shim.ni_file_close(f),

@@ -16,6 +16,9 @@ const symbols = {
   ni_file_open: { args: [ptr, ptr], returns: ptr },
   ni_file_filter: { args: [ptr, ptr, ptr, u32], returns: i32 },
   ni_file_read: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
+  ni_file_map: { args: [ptr], returns: i32 },
+  ni_file_map_base: { args: [ptr], returns: ptr },
+  ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
   ni_file_error: { args: [ptr], returns: cstring },
   ni_file_close: { args: [ptr], returns: FFIType.void },
 } as const;

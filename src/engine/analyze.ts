@@ -43,7 +43,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       flows.push(f);
     });
   }
-  const source = await openOffline(path, { filter: opts.filter });
+  const source = await openOffline(path, { filter: opts.filter, zeroCopy: true });
   let readError: string | null = null;
   try {
     for (;;) {

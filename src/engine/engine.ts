@@ -155,13 +155,14 @@ export class Engine {
     const flows = this.flows;
     const stats = this.stats;
     const inspect = this.dispatcher;
+    const pad = batch.recordPad ?? 7;
     let off = 0;
     for (let n = 0; n < batch.count; n++) {
       const caplen = view.getUint32(off + 8, true);
       const start = off + RECORD_HEADER;
       const ts = view.getUint32(off, true) + view.getUint32(off + 4, true) / 1e6;
       const wireLen = view.getUint32(off + 12, true);
-      off = nextRecord(off, caplen);
+      off = nextRecord(off, caplen, pad);
       p.reset(bytes, view, start, start + caplen, ts, wireLen);
       decodeFrame(p, decode);
       stats.packets++;

@@ -120,7 +120,7 @@ export class PacketRing {
       this.#at[i] = base + off;
       this.#link[i] = linkType;
       this.#seq++;
-      off = nextRecord(off, view.getUint32(off + 8, true));
+      off = nextRecord(off, view.getUint32(off + 8, true), batch.recordPad);
     }
     this.stats.packets += batch.count;
   }
