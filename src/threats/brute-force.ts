@@ -6,9 +6,10 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, bump, type WindowCounter, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, bump, type WindowCounter, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 /** Services where a password is typed per connection (HTTP is judged by 401s, not connections). */
 export const LOGIN_SERVICES: Record<number, string> = {
@@ -51,6 +52,8 @@ interface Attempts extends WindowCounter {
 }
 
 export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  /** The flow of the current numeric payload call. */
+  const ref = new FlowRef();
   const short = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
   const failed = new BoundedMap<string, Attempts>(s.maxTrackedKeys);
 
@@ -89,6 +92,12 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
     if (n >= s.failedAuthAttempts) raise("failed logins", client, server, port, service, a, ts, s.failedAuthAttempts);
   };
 
+  const payload = (f: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
+    if (fromInitiator || f.ipProtocol !== 6) return;
+    if (data[0] === 0x48 && httpStatus(data) === 401) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "HTTP", ts);
+    else if (f.dstPort === 23 && telnetLoginFailed(data)) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "Telnet", ts);
+  };
+
   return {
     name: "threats.brute-force",
     tracked: () => short.size + failed.size,
@@ -117,11 +126,11 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
         failedLogin(client, clientMac, server, port, o.msg.protocol, m.ts);
       }
     },
-    payload(f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
-      if (fromInitiator || f.ipProtocol !== 6) return;
-      if (data[0] === 0x48 && httpStatus(data) === 401) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "HTTP", ts);
-      else if (f.dstPort === 23 && telnetLoginFailed(data)) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "Telnet", ts);
+    payloadFilter: { ipProtocols: [6], direction: "responder" },
+    payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      payload(ref.at(table, index), data, fromInitiator, ts);
     },
+    payload,
     tick(now: number): void {
       const stale = (a: Attempts) => now - a.start > s.bruteForceWindowSeconds;
       short.sweep(stale);

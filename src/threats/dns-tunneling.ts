@@ -7,9 +7,10 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer } from "./util.ts";
+import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 const NULL_RR = 10;
 /** Record types a client has little reason to ask for, and a tunnel uses to carry data down. */
@@ -80,6 +81,8 @@ interface OtherState {
 }
 
 export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  /** The flow of the current numeric payload call. */
+  const ref = new FlowRef();
   const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
   /** Port-53 flows carrying something else, and DoH-by-address sessions, by client|server. */
   const others = new BoundedMap<string, OtherState>(s.maxTrackedKeys);
@@ -161,28 +164,34 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     });
   };
 
+  const payload = (f: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
+    if (f.ipProtocol !== 17 || f.dstPort !== DNS_PORT) return;
+    const dns = looksLikeDns(data);
+    const key = `${f.srcIp}|${f.dstIp}`;
+    if (dns && !others.has(key)) return;
+    const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
+    o.last = Math.max(o.last, ts);
+    if (dns) {
+      o.dns++;
+      return;
+    }
+    o.packets++;
+    if (!o.sample) o.sample = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+    if (o.packets >= s.dnsNotDnsPackets && o.packets >= NOT_DNS_SHARE * (o.packets + o.dns) && (!o.raised || o.packets % 50 === 0)) {
+      o.raised = true;
+      raiseOther("not-dns", f.srcIp, fromInitiator ? f.srcMac : f.dstMac, f.dstIp, o);
+    }
+  };
+
   return {
     name: "threats.dns-tunneling",
     tracked: () => domains.size + others.size,
     wants: ["dns", "tlsClientHello"],
-    payload(f: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
-      if (f.ipProtocol !== 17 || f.dstPort !== DNS_PORT) return;
-      const dns = looksLikeDns(data);
-      const key = `${f.srcIp}|${f.dstIp}`;
-      if (dns && !others.has(key)) return;
-      const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
-      o.last = Math.max(o.last, ts);
-      if (dns) {
-        o.dns++;
-        return;
-      }
-      o.packets++;
-      if (!o.sample) o.sample = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
-      if (o.packets >= s.dnsNotDnsPackets && o.packets >= NOT_DNS_SHARE * (o.packets + o.dns) && (!o.raised || o.packets % 50 === 0)) {
-        o.raised = true;
-        raiseOther("not-dns", f.srcIp, fromInitiator ? f.srcMac : f.dstMac, f.dstIp, o);
-      }
+    payloadFilter: { ipProtocols: [17], ports: [DNS_PORT] },
+    payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      payload(ref.at(table, index), data, fromInitiator, ts);
     },
+    payload,
     observe(o: Observation): void {
       if (o.kind === "tlsClientHello") {
         const m = o.meta;

@@ -5,9 +5,10 @@
  * Read from the record headers at the start of the first payload packets of each TCP flow.
  */
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 const CONTENT_HEARTBEAT = 24;
 const RECORD_HEADER = 5;
@@ -38,6 +39,8 @@ function heartbeatRecords(d: Uint8Array, fn: (length: number) => void): void {
 }
 
 export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  /** The flow of the current numeric payload call. */
+  const ref = new FlowRef();
   const flows = new BoundedMap<string, HeartbeatState>(s.maxTrackedKeys);
 
   const raise = (h: HeartbeatState): void => {
@@ -63,27 +66,33 @@ export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings):
     });
   };
 
+  const payload = (f: PayloadFlow, d: Uint8Array, fromInitiator: boolean, ts: number): void => {
+    if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;
+    heartbeatRecords(d, (length) => {
+      const h = flows.upsert(f.id, () => ({
+        requests: 0, largestRequest: 0, responses: 0, largestResponse: 0, client: f.srcIp, clientMac: f.srcMac,
+        server: f.dstIp, port: f.dstPort, last: ts, raised: false, dirty: false,
+      }));
+      h.last = Math.max(h.last, ts);
+      if (fromInitiator) {
+        h.requests++;
+        h.largestRequest = Math.max(h.largestRequest, length);
+      } else {
+        h.responses++;
+        h.largestResponse = Math.max(h.largestResponse, length);
+      }
+      if (h.largestRequest > s.tlsHeartbeatMaxBytes || h.largestResponse > s.tlsHeartbeatMaxBytes) reportOnce(h, raise);
+    });
+  };
+
   return {
     name: "threats.heartbleed",
     tracked: () => flows.size,
-    payload(f: FlowRecord, d: Uint8Array, fromInitiator: boolean, ts: number): void {
-      if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;
-      heartbeatRecords(d, (length) => {
-        const h = flows.upsert(f.id, () => ({
-          requests: 0, largestRequest: 0, responses: 0, largestResponse: 0, client: f.srcIp, clientMac: f.srcMac,
-          server: f.dstIp, port: f.dstPort, last: ts, raised: false, dirty: false,
-        }));
-        h.last = Math.max(h.last, ts);
-        if (fromInitiator) {
-          h.requests++;
-          h.largestRequest = Math.max(h.largestRequest, length);
-        } else {
-          h.responses++;
-          h.largestResponse = Math.max(h.largestResponse, length);
-        }
-        if (h.largestRequest > s.tlsHeartbeatMaxBytes || h.largestResponse > s.tlsHeartbeatMaxBytes) reportOnce(h, raise);
-      });
+    payloadFilter: { ipProtocols: [6] },
+    payloadAt(table: FlowTable, index: number, d: Uint8Array, fromInitiator: boolean, ts: number): void {
+      payload(ref.at(table, index), d, fromInitiator, ts);
     },
+    payload,
     tick(now: number): void {
       reportGrowth(flows, now, s.stateExpirySeconds, (h) => raise(h));
     },

@@ -5,12 +5,13 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import {
   INSPECTED_HEADERS, matchWebAttacks, MAX_INSPECTED_CHARS, normalizeRequestText, type WebAttackKind, type WebAttackMatch,
 } from "./http-attack-rules.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, hashName, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, hashName, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 const TITLES: Record<WebAttackKind, string> = {
   sql_injection: "SQL injection attempt",
@@ -110,8 +111,10 @@ class PartMatcher {
 }
 
 export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer & {
-  payload(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
+  payload(flow: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void;
 } {
+  /** The flow of the current numeric payload call. */
+  const ref = new FlowRef();
   const attacks = new BoundedMap<string, AttackState>(s.maxTrackedKeys);
   /** Requests already judged (flow + request line): the URI and the raw packet describe the same request. */
   const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
@@ -161,6 +164,13 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
     }
   };
 
+  const payload = (flow: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
+    if (!fromInitiator || data.length < 16 || data[0] < 0x41 || data[0] > 0x5a) return;
+    const requestLine = requestLineOf(data);
+    if (requestLine === null || seenBefore(flow.id, requestLine)) return;
+    judge(requestLine, partsOf(data, requestLine), flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
+  };
+
   return {
     name: "threats.http-attack",
     tracked: () => attacks.size + judged.size,
@@ -175,12 +185,11 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       if (o.msg.userAgent) parts.push({ text: o.msg.userAgent, headerOnly: false });
       judge(requestLine, parts, m.srcIp, m.srcMac, m.dstIp, m.dstPort, m.ts);
     },
-    payload(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void {
-      if (!fromInitiator || data.length < 16 || data[0] < 0x41 || data[0] > 0x5a) return;
-      const requestLine = requestLineOf(data);
-      if (requestLine === null || seenBefore(flow.id, requestLine)) return;
-      judge(requestLine, partsOf(data, requestLine), flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
+    payloadFilter: { ipProtocols: [6], direction: "initiator" },
+    payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
+      payload(ref.at(table, index), data, fromInitiator, ts);
     },
+    payload,
     tick(now: number): void {
       reportGrowth(attacks, now, s.stateExpirySeconds, (a, key) => raise(key, a));
     },

@@ -1,6 +1,8 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
 import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
+import { macName } from "../decode/addr.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -102,6 +104,48 @@ export function macToDeviceId(mac: string | null | undefined): string | null {
 export interface FlowEvents {
   flowUpdated?(flow: FlowRecord): void;
   payload?(flow: FlowRecord, data: Uint8Array, fromInitiator: boolean, ts: number): void;
+}
+
+/** What the payload detectors read of a flow: its id, protocol and the initiator / responder ends. */
+export type PayloadFlow = Pick<FlowRecord, "id" | "ipProtocol" | "srcIp" | "srcMac" | "dstIp" | "dstMac" | "dstPort">;
+
+/**
+ * A PayloadFlow read straight from the flow table, field by field when asked: the numeric payload
+ * hook makes no FlowRecord (most payload packets are looked at and dropped without a string).
+ * One per detector, pointed at the flow of the current call (valid during that call only).
+ */
+export class FlowRef implements PayloadFlow {
+  #flows!: FlowTable;
+  #index = -1;
+
+  at(flows: FlowTable, index: number): this {
+    this.#flows = flows;
+    this.#index = index;
+    return this;
+  }
+  get id(): string {
+    return String(this.#flows.ids[this.#index]);
+  }
+  get ipProtocol(): number {
+    return this.#flows.ipProtocolOf(this.#index);
+  }
+  get srcIp(): string {
+    return this.#flows.initiatorIp(this.#index);
+  }
+  get dstIp(): string {
+    return this.#flows.responderIp(this.#index);
+  }
+  get srcMac(): string | null {
+    const mac = this.#flows.initiatorMac(this.#index);
+    return mac >= 0 ? macName(mac) : null;
+  }
+  get dstMac(): string | null {
+    const mac = this.#flows.responderMac(this.#index);
+    return mac >= 0 ? macName(mac) : null;
+  }
+  get dstPort(): number {
+    return this.#flows.responderPort(this.#index);
+  }
 }
 
 /** A detector that reports how many keys it tracks (tests check the caps hold). */

@@ -5,9 +5,10 @@
  * secure channel; read from the first request packets of each DCE-RPC connection.
  */
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 const DCERPC_HEADER = 16;
 const PTYPE_REQUEST = 0, PTYPE_RESPONSE = 2, PTYPE_BIND = 11, PTYPE_ALTER_CONTEXT = 14;
@@ -41,6 +42,8 @@ function hasNetlogonUuid(d: Uint8Array): boolean {
 }
 
 export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
+  /** The flow of the current numeric payload call. */
+  const ref = new FlowRef();
   const conns = new BoundedMap<string, ConnState>(s.maxTrackedKeys);
 
   const raise = (c: ConnState): void => {
@@ -65,50 +68,56 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
     });
   };
 
+  const payload = (f: PayloadFlow, d: Uint8Array, fromInitiator: boolean, ts: number): void => {
+    if (f.ipProtocol !== 6 || d.length < DCERPC_HEADER + 8 || d[0] !== 5 || d[1] !== 0) return;
+    const ptype = d[2];
+    const little = (d[4] & 0x10) !== 0;
+    const u16 = (o: number) => little ? d[o] | d[o + 1] << 8 : d[o] << 8 | d[o + 1];
+    const u32 = (o: number) => (little ? d[o] | d[o + 1] << 8 | d[o + 2] << 16 | d[o + 3] << 24
+      : d[o] << 24 | d[o + 1] << 16 | d[o + 2] << 8 | d[o + 3]) >>> 0;
+    const fragLen = Math.min(u16(8), d.length);
+    const authLen = u16(10);
+    const callId = u32(12);
+    if (fromInitiator && (ptype === PTYPE_BIND || ptype === PTYPE_ALTER_CONTEXT)) {
+      if (!hasNetlogonUuid(d.subarray(0, fragLen))) return;
+      conns.upsert(f.id, () => ({
+        netlogon: true, authentications: 0, zeroCredentials: 0, denied: 0, succeeded: 0, authCalls: new Set(), start: ts, last: ts,
+        client: f.srcIp, clientMac: f.srcMac, server: f.dstIp, port: f.dstPort, raised: false, dirty: false,
+      }));
+      return;
+    }
+    const c = conns.get(f.id);
+    if (!c) return;
+    c.last = Math.max(c.last, ts);
+    // The stub ends before the auth verifier (when there is one: 8-byte sec_trailer + authLen).
+    const stubEnd = fragLen - (authLen > 0 ? authLen + 8 : 0);
+    if (fromInitiator && ptype === PTYPE_REQUEST && d.length >= 24) {
+      if (!AUTHENTICATE_OPNUMS.has(u16(22))) return;
+      c.authentications++;
+      if (c.authCalls.size < 64) c.authCalls.add(callId);
+      // ClientCredential (8 bytes) sits right before NegotiateFlags (4) at the end of Authenticate2/3; last for Authenticate.
+      const credEnd = u16(22) === 2 ? stubEnd : stubEnd - 4;
+      if (credEnd - 8 >= 24 && authLen === 0) {
+        let zero = true;
+        for (let i = credEnd - 8; i < credEnd; i++) if (d[i] !== 0) zero = false;
+        if (zero) c.zeroCredentials++;
+      }
+      if (c.zeroCredentials > 0 || c.authentications >= s.zerologonAuthentications) reportOnce(c, raise);
+    } else if (!fromInitiator && ptype === PTYPE_RESPONSE && c.authCalls.delete(callId) && stubEnd >= 28) {
+      if (u32(stubEnd - 4) === STATUS_SUCCESS) c.succeeded++;
+      else c.denied++;
+      if (c.raised) c.dirty = true;
+    }
+  };
+
   return {
     name: "threats.zerologon",
     tracked: () => conns.size,
-    payload(f: FlowRecord, d: Uint8Array, fromInitiator: boolean, ts: number): void {
-      if (f.ipProtocol !== 6 || d.length < DCERPC_HEADER + 8 || d[0] !== 5 || d[1] !== 0) return;
-      const ptype = d[2];
-      const little = (d[4] & 0x10) !== 0;
-      const u16 = (o: number) => little ? d[o] | d[o + 1] << 8 : d[o] << 8 | d[o + 1];
-      const u32 = (o: number) => (little ? d[o] | d[o + 1] << 8 | d[o + 2] << 16 | d[o + 3] << 24
-        : d[o] << 24 | d[o + 1] << 16 | d[o + 2] << 8 | d[o + 3]) >>> 0;
-      const fragLen = Math.min(u16(8), d.length);
-      const authLen = u16(10);
-      const callId = u32(12);
-      if (fromInitiator && (ptype === PTYPE_BIND || ptype === PTYPE_ALTER_CONTEXT)) {
-        if (!hasNetlogonUuid(d.subarray(0, fragLen))) return;
-        conns.upsert(f.id, () => ({
-          netlogon: true, authentications: 0, zeroCredentials: 0, denied: 0, succeeded: 0, authCalls: new Set(), start: ts, last: ts,
-          client: f.srcIp, clientMac: f.srcMac, server: f.dstIp, port: f.dstPort, raised: false, dirty: false,
-        }));
-        return;
-      }
-      const c = conns.get(f.id);
-      if (!c) return;
-      c.last = Math.max(c.last, ts);
-      // The stub ends before the auth verifier (when there is one: 8-byte sec_trailer + authLen).
-      const stubEnd = fragLen - (authLen > 0 ? authLen + 8 : 0);
-      if (fromInitiator && ptype === PTYPE_REQUEST && d.length >= 24) {
-        if (!AUTHENTICATE_OPNUMS.has(u16(22))) return;
-        c.authentications++;
-        if (c.authCalls.size < 64) c.authCalls.add(callId);
-        // ClientCredential (8 bytes) sits right before NegotiateFlags (4) at the end of Authenticate2/3; last for Authenticate.
-        const credEnd = u16(22) === 2 ? stubEnd : stubEnd - 4;
-        if (credEnd - 8 >= 24 && authLen === 0) {
-          let zero = true;
-          for (let i = credEnd - 8; i < credEnd; i++) if (d[i] !== 0) zero = false;
-          if (zero) c.zeroCredentials++;
-        }
-        if (c.zeroCredentials > 0 || c.authentications >= s.zerologonAuthentications) reportOnce(c, raise);
-      } else if (!fromInitiator && ptype === PTYPE_RESPONSE && c.authCalls.delete(callId) && stubEnd >= 28) {
-        if (u32(stubEnd - 4) === STATUS_SUCCESS) c.succeeded++;
-        else c.denied++;
-        if (c.raised) c.dirty = true;
-      }
+    payloadFilter: { ipProtocols: [6] },
+    payloadAt(table: FlowTable, index: number, d: Uint8Array, fromInitiator: boolean, ts: number): void {
+      payload(ref.at(table, index), d, fromInitiator, ts);
     },
+    payload,
     tick(now: number): void {
       reportGrowth(conns, now, s.stateExpirySeconds, (c) => raise(c));
     },
