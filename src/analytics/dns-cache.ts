@@ -3,7 +3,6 @@
  * answers (A/AAAA, following CNAME chains back to the name the client asked for).
  */
 import type { DnsMessage } from "../decode/types.ts";
-import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Entries kept in all; the oldest entry goes first when full. */
 export const MAX_DNS_CACHE_ENTRIES = 20_000;
@@ -20,20 +19,38 @@ const TYPE_A = 1;
 const TYPE_CNAME = 5;
 const TYPE_AAAA = 28;
 
-interface Entry { name: string; expires: number }
+/** One remembered answer, linked into the cache's recency list (oldest first). */
+interface Entry {
+  name: string;
+  expires: number;
+  address: string;
+  /** The client that resolved it; ANYONE for the entry every client falls back to. */
+  client: string;
+  older: Entry | null;
+  newer: Entry | null;
+}
+
+/** The client key of "what anyone resolved" (a real client is never the empty string). */
+const ANYONE = "";
 
 export class DnsAnswerCache {
-  /** Keys: "client|address" (what this client resolved) and "|address" (what anyone resolved). */
-  readonly #entries: BoundedMap<string, Entry>;
+  /**
+   * address -> client -> entry: two probes with the strings the flow already carries, instead of a
+   * "client|address" key built (and hashed) per lookup. One recency list over every entry keeps
+   * the bound: a refreshed entry moves to the young end, past the cap the oldest goes.
+   */
+  readonly #byAddress = new Map<string, Map<string, Entry>>();
   readonly #maxEntries: number;
+  #size = 0;
+  #oldest: Entry | null = null;
+  #newest: Entry | null = null;
 
   constructor(maxEntries = MAX_DNS_CACHE_ENTRIES) {
     this.#maxEntries = Math.max(2, maxEntries);
-    this.#entries = new BoundedMap(this.#maxEntries);
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** Learn from a DNS response sent to `client` at time `ts` (epoch seconds). */
@@ -43,43 +60,87 @@ export class DnsAnswerCache {
       ? msg.answers.slice(0, MAX_ANSWERS_PER_RESPONSE)
       : msg.answers;
     // target -> owner, to walk a CNAME chain back to the name that was asked.
-    const aliasOf = new Map<string, string>();
+    let aliasOf: Map<string, string> | undefined;
     for (const rr of answers) {
-      if (rr.type === TYPE_CNAME && rr.data) aliasOf.set(lower(rr.data), lower(rr.name));
+      if (rr.type === TYPE_CNAME && rr.data) (aliasOf ??= new Map()).set(lower(rr.data), lower(rr.name));
     }
     for (const rr of answers) {
       if ((rr.type !== TYPE_A && rr.type !== TYPE_AAAA) || !rr.data) continue;
-      const name = originalName(lower(rr.name), aliasOf);
+      const name = aliasOf ? originalName(lower(rr.name), aliasOf) : lower(rr.name);
       if (!name) continue;
-      const ttl = Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, rr.ttl));
-      const entry = { name, expires: ts + ttl };
-      if (client) this.#put(`${client}|${rr.data}`, entry);
-      this.#put(`|${rr.data}`, entry);
+      const expires = ts + Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, rr.ttl));
+      if (client) this.#put(rr.data, client, name, expires);
+      this.#put(rr.data, ANYONE, name, expires);
     }
   }
 
   /** The name `client` (or else anyone) resolved to `address`, if still fresh at `ts`. */
   lookup(client: string | null, address: string, ts: number): string | undefined {
+    const byClient = this.#byAddress.get(address);
+    if (!byClient) return undefined;
     if (client) {
-      const own = this.#fresh(`${client}|${address}`, ts);
+      const own = this.#fresh(byClient, client, ts);
       if (own) return own;
     }
-    return this.#fresh(`|${address}`, ts);
+    return this.#fresh(byClient, ANYONE, ts);
   }
 
-  #fresh(key: string, ts: number): string | undefined {
-    const e = this.#entries.get(key);
+  #fresh(byClient: Map<string, Entry>, client: string, ts: number): string | undefined {
+    const e = byClient.get(client);
     if (!e) return undefined;
     if (e.expires < ts) {
-      this.#entries.delete(key);
+      this.#remove(e);
       return undefined;
     }
     return e.name;
   }
 
-  #put(key: string, entry: Entry): void {
-    // A refreshed entry moves to the young end; past the cap the oldest goes.
-    this.#entries.touch(key, entry);
+  #put(address: string, client: string, name: string, expires: number): void {
+    let byClient = this.#byAddress.get(address);
+    const had = byClient?.get(client);
+    if (had) {
+      had.name = name;
+      had.expires = expires;
+      this.#unlink(had);
+      this.#link(had);
+      return;
+    }
+    while (this.#size >= this.#maxEntries && this.#oldest) {
+      this.#remove(this.#oldest);
+      if (byClient && byClient.size === 0) byClient = undefined; // removed from #byAddress with its last entry
+    }
+    if (!byClient) this.#byAddress.set(address, (byClient = new Map()));
+    const e: Entry = { name, expires, address, client, older: null, newer: null };
+    byClient.set(client, e);
+    this.#link(e);
+    this.#size++;
+  }
+
+  #remove(e: Entry): void {
+    const byClient = this.#byAddress.get(e.address);
+    if (byClient?.get(e.client) === e) {
+      byClient.delete(e.client);
+      if (byClient.size === 0) this.#byAddress.delete(e.address);
+    }
+    this.#unlink(e);
+    this.#size--;
+  }
+
+  /** Appends at the young end. */
+  #link(e: Entry): void {
+    e.older = this.#newest;
+    e.newer = null;
+    if (this.#newest) this.#newest.newer = e;
+    else this.#oldest = e;
+    this.#newest = e;
+  }
+
+  #unlink(e: Entry): void {
+    if (e.older) e.older.newer = e.newer;
+    else this.#oldest = e.newer;
+    if (e.newer) e.newer.older = e.older;
+    else this.#newest = e.older;
+    e.older = e.newer = null;
   }
 }
 

@@ -12,6 +12,11 @@ import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Flows remembered with the strength of their label; flowEnded forgets them, this caps the rest. */
 export const MAX_LABELLED_FLOWS = 200_000;
+/** Host names whose label is remembered; the cache starts over past this. */
+const MAX_CACHED_HOSTS = 1 << 15;
+
+/** What a host name as written (SNI, Host header, DNS question) labels a flow with. */
+interface HostLabel { hostname: string; application: string | null; category: string | null }
 
 export interface FlowLabelPatch {
   service?: string | null;
@@ -43,6 +48,8 @@ export class FlowLabeler implements Analyzer {
   readonly #addresses: AddressMatcher;
   readonly #labelFlow: FlowLabelerOptions["labelFlow"];
   readonly #strength = new BoundedMap<string, Strength>(MAX_LABELLED_FLOWS);
+  /** Raw host -> label (null: not a name). Clients ask for the same few names again and again. */
+  readonly #hosts = new Map<string, HostLabel | null>();
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
@@ -104,12 +111,22 @@ export class FlowLabeler implements Analyzer {
 
   #label(flowId: string | null, rawHost: string, strength: Strength): void {
     if (!flowId) return;
-    const host = normalizeHost(rawHost);
-    if (!host) return;
+    const label = this.#hostLabel(rawHost);
+    if (!label) return;
     if (!this.#remember(flowId, strength)) return;
-    // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
-    const app = isIpLiteral(host) ? this.#byAddress(host) : this.classify(host);
-    this.#labelFlow(flowId, { hostname: host, ...app });
+    this.#labelFlow(flowId, { hostname: label.hostname, application: label.application, category: label.category });
+  }
+
+  #hostLabel(rawHost: string): HostLabel | null {
+    let label = this.#hosts.get(rawHost);
+    if (label === undefined) {
+      const host = normalizeHost(rawHost);
+      // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
+      label = host ? { hostname: host, ...(isIpLiteral(host) ? this.#byAddress(host) : this.classify(host)) } : null;
+      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
+      this.#hosts.set(rawHost, label);
+    }
+    return label;
   }
 
   #byAddress(ip: string): { application: string | null; category: string | null } {

@@ -28,33 +28,39 @@ function prefixOf(ip: string): string | undefined {
 
 /** Answers remembered per address (bits below); forgotten when a prefix is learned or past the cap. */
 const MAX_CACHED = 1 << 15;
-const LOCAL = 1, KNOWN_LOCAL = 2;
+/** What the tracker asks about an address, answered in one cached probe. */
+export const LOCAL = 1, KNOWN_LOCAL = 2, HOST = 4;
 
 export class Locality {
   private readonly prefixes = new Set<string>();
   private readonly answers = new Map<string, number>();
 
-  private answer(ip: string): number {
+  /**
+   * LOCAL | KNOWN_LOCAL | HOST bits for an address. One Map probe per call: devices see the same
+   * addresses flow after flow, and the string work (prefix slicing, range parsing) runs once each.
+   */
+  flags(ip: string): number {
     let a = this.answers.get(ip);
     if (a === undefined) {
-      a = (this.computeLocal(ip) ? LOCAL : 0) | (this.computeKnownLocal(ip) ? KNOWN_LOCAL : 0);
+      a = this.compute(ip);
       if (this.answers.size >= MAX_CACHED) this.answers.clear();
       this.answers.set(ip, a);
     }
     return a;
   }
 
-  private addPrefix(p: string): void {
-    if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return;
+  private addPrefix(p: string): boolean {
+    if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return false;
     this.prefixes.add(p);
     this.answers.clear();
+    return true;
   }
 
-  /** An address seen in ARP / DHCP / NDP: its /24 or /64 is the local segment. */
-  learnAddress(ip: string): void {
-    if (!isHostAddress(ip) || isLinkLocal(ip)) return;
+  /** An address seen in ARP / DHCP / NDP: its /24 or /64 is the local segment. True when that was news. */
+  learnAddress(ip: string): boolean {
+    if (!isHostAddress(ip) || isLinkLocal(ip)) return false;
     const p = prefixOf(ip);
-    if (p) this.addPrefix(p);
+    return p ? this.addPrefix(p) : false;
   }
 
   /** An IPv6 prefix from a router advertisement ("2001:db8:1::/64"). */
@@ -65,27 +71,22 @@ export class Locality {
 
   /** True when the address is on the local segment as far as the tracker knows. */
   isLocal(ip: string): boolean {
-    return (this.answer(ip) & LOCAL) !== 0;
+    return (this.flags(ip) & LOCAL) !== 0;
   }
 
   /** True only for learned or link-local addresses (used to strip a gateway of guessed ones). */
   isKnownLocal(ip: string): boolean {
-    return (this.answer(ip) & KNOWN_LOCAL) !== 0;
+    return (this.flags(ip) & KNOWN_LOCAL) !== 0;
   }
 
-  private computeLocal(ip: string): boolean {
-    if (!isHostAddress(ip)) return false;
-    if (isLinkLocal(ip)) return true;
+  private compute(ip: string): number {
+    const host = isHostAddress(ip);
+    const linkLocal = isLinkLocal(ip);
     const p = prefixOf(ip);
-    if (p && this.prefixes.has(p)) return true;
+    const known = linkLocal || (p !== undefined && this.prefixes.has(p));
     // Private ranges are the best guess of "local"; gateways, which also carry remote private
-    // networks, are held to learned addresses by the tracker (isKnownLocal).
-    return isLocalAddress(ip);
-  }
-
-  private computeKnownLocal(ip: string): boolean {
-    if (isLinkLocal(ip)) return true;
-    const p = prefixOf(ip);
-    return p !== undefined && this.prefixes.has(p);
+    // networks, are held to learned addresses by the tracker (KNOWN_LOCAL).
+    const local = host && (known || isLocalAddress(ip));
+    return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
   }
 }

@@ -25,8 +25,23 @@ const NETBIOS_HOST_SUFFIXES = new Set([0x00, 0x20]);
 const NETBIOS_GROUPS = /^(WORKGROUP|MSHOME|HOME|__MSBROWSE__)$/i;
 
 function clean(value: string): string {
+  if (isClean(value)) return value;
   const v = value.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
   return v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
+}
+
+/**
+ * True when `clean` would return the value unchanged: short, printable ASCII, no space at either
+ * end (User-Agents and JA4 strings come once per request; one char scan instead of a regex and a copy).
+ */
+function isClean(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > MAX_VALUE_LENGTH || value.charCodeAt(0) === 32 || value.charCodeAt(n - 1) === 32) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c >= 127) return false;
+  }
+  return true;
 }
 
 function push(out: Signal[], signal: string, value: string | undefined): void {
@@ -35,10 +50,23 @@ function push(out: Signal[], signal: string, value: string | undefined): void {
   if (v) out.push([signal, v]);
 }
 
+/** Names kept per signal, remembered by the name as written (null: no rule reads it); starts over past the cap. */
+const MAX_CACHED_NAMES = 4096;
+const telling = new Map<string, Map<string, string | null>>();
+
 function pushName(out: Signal[], signal: string, name: string | undefined): void {
   if (!name) return;
-  const v = clean(name).toLowerCase().replace(/\.$/, "");
-  if (v && anyRuleMatches(signal, v)) out.push([signal, v]);
+  let names = telling.get(signal);
+  if (!names) telling.set(signal, (names = new Map()));
+  // Devices ask for the same names over and over: the rule scan runs once per name.
+  let v = names.get(name);
+  if (v === undefined) {
+    const lower = clean(name).toLowerCase().replace(/\.$/, "");
+    v = lower && anyRuleMatches(signal, lower) ? lower : null;
+    if (names.size >= MAX_CACHED_NAMES) names.clear();
+    names.set(name, v);
+  }
+  if (v !== null) out.push([signal, v]);
 }
 
 export function dhcpSignals(msg: DhcpMessage): Signal[] {

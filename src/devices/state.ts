@@ -57,7 +57,8 @@ const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0, 0];
 
 export class DeviceState {
   readonly device: Device;
-  private readonly evidenceIndex = new Map<string, Evidence>();
+  /** Evidence by signal, then value: two probes with strings the caller already has, no key built per call. */
+  private readonly evidenceIndex = new Map<string, Map<string, Evidence>>();
   /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
   readonly remoteIps = new Set<string>();
   emittedNew = false;
@@ -71,7 +72,7 @@ export class DeviceState {
   constructor(mac: string, ts: number, restored?: Device) {
     if (restored) {
       this.device = { ...restored, macs: [...restored.macs], ips: [...restored.ips], evidence: restored.evidence.map((e) => ({ ...e })) };
-      for (const e of this.device.evidence) this.evidenceIndex.set(key(e.signal, e.value), e);
+      for (const e of this.device.evidence) this.index(e);
       this.emittedNew = true;
       return;
     }
@@ -117,8 +118,7 @@ export class DeviceState {
 
   /** Adds or refreshes evidence; returns true when it is new (labels must be recomputed). */
   addEvidence(signal: string, value: string, ts: number, lastSeen = ts): boolean {
-    const k = key(signal, value);
-    const found = this.evidenceIndex.get(k);
+    const found = this.evidenceIndex.get(signal)?.get(value);
     if (found) {
       if (lastSeen > found.lastSeen) found.lastSeen = lastSeen;
       if (ts < found.firstSeen) found.firstSeen = ts;
@@ -131,14 +131,20 @@ export class DeviceState {
     else if (list.length >= MAX_EVIDENCE_PER_DEVICE) this.dropEvidence(oldest(list.filter((e) => e.signal !== "oui")) ?? list[0]!);
     const e: Evidence = { signal, value, firstSeen: ts, lastSeen };
     list.push(e);
-    this.evidenceIndex.set(k, e);
+    this.index(e);
     return true;
+  }
+
+  private index(e: Evidence): void {
+    let values = this.evidenceIndex.get(e.signal);
+    if (!values) this.evidenceIndex.set(e.signal, (values = new Map()));
+    values.set(e.value, e);
   }
 
   private dropEvidence(e: Evidence): void {
     const list = this.device.evidence;
     list.splice(list.indexOf(e), 1);
-    this.evidenceIndex.delete(key(e.signal, e.value));
+    this.evidenceIndex.get(e.signal)?.delete(e.value);
   }
 
   /** Recomputes vendor / type / OS / name / hostname from the evidence. */
@@ -169,10 +175,6 @@ export class DeviceState {
       evidence: d.evidence.map((e) => ({ ...e })),
     };
   }
-}
-
-function key(signal: string, value: string): string {
-  return signal + "\u0000" + value;
 }
 
 function oldest(list: Evidence[]): Evidence | undefined {

@@ -9,7 +9,7 @@ import { ChangeFeed, type DeviceListener, type MergeListener } from "./changes.t
 import { identityKeys, shouldMerge } from "./identity.ts";
 import { DeviceRegistry } from "./registry.ts";
 import { isHostAddress, isIpv6 } from "../util/locality.ts";
-import { Locality, v6Prefix64 } from "./locality.ts";
+import { HOST, KNOWN_LOCAL, LOCAL, Locality, v6Prefix64 } from "./locality.ts";
 import type { Device } from "./model.ts";
 import { signalsOf } from "./signals.ts";
 import { DeviceState, MAX_IPS_PER_DEVICE, macId, normalizeMac } from "./state.ts";
@@ -247,17 +247,20 @@ export class DeviceTracker implements Analyzer {
       if (st.device.mac !== m) { st.useMac(m); this.dirty(st); }
     }
     st.touch(ts);
-    if (ip && isHostAddress(ip)) {
-      if (learned) this.locality.learnAddress(ip);
-      this.giveAddress(st, ip, ts);
-    }
+    if (!ip) return st;
+    let where = this.locality.flags(ip);
+    if ((where & HOST) === 0) return st;
+    // A new prefix changes the answer for this very address.
+    if (learned && this.locality.learnAddress(ip)) where = this.locality.flags(ip);
+    this.giveAddress(st, ip, ts, where);
     return st;
   }
 
-  private giveAddress(st: DeviceState, ip: string, ts: number): void {
+  /** `where`: the address's Locality flags. */
+  private giveAddress(st: DeviceState, ip: string, ts: number, where = this.locality.flags(ip)): void {
     // Already this device's: it was local when given, and locality only grows.
     if (this.registry.byIp.get(ip) === st) return;
-    const local = this.locality.isLocal(ip) && (!st.device.isGateway || this.locality.isKnownLocal(ip));
+    const local = (where & LOCAL) !== 0 && (!st.device.isGateway || (where & KNOWN_LOCAL) !== 0);
     if (!local) {
       // IPv6 counts per /64: one host's temporary (privacy) addresses share theirs.
       if (st.remoteIps.size < GATEWAY_MIN_REMOTE_IPS) st.remoteIps.add(isIpv6(ip) ? v6Prefix64(ip) ?? ip : ip);
