@@ -5,6 +5,7 @@
 import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
 import { serviceByPort } from "../decode/service.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import { AddressMatcher } from "./address-applications.ts";
 import { DnsAnswerCache } from "./dns-cache.ts";
 import { DomainMatcher, defaultDomainMatcher, isIpLiteral, normalizeHost } from "./domain-match.ts";
@@ -79,28 +80,47 @@ export class FlowLabeler implements Analyzer {
   }
 
   flowStarted(flow: FlowRecord): void {
+    this.#started(flow.id, flow.ipProtocol, flow.srcPort, flow.dstPort, flow.srcIp, flow.dstIp, flow.startTime, !!flow.service, !!flow.hostname);
+  }
+
+  /** flowStarted read from the flow table: no FlowRecord is made for the labeler. */
+  flowStartedAt(flows: FlowTable, i: number): void {
+    const labels = flows.labels;
+    this.#started(flows.ids[i]!, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
+      flows.initiatorIp(i), flows.responderIp(i), flows.firstSeen[i]!,
+      !!labels.text(labels.columns.service[i]!), !!labels.text(labels.columns.hostname[i]!));
+  }
+
+  /** `id`: the flow's id, as a number from the table (made text only when the flow is labelled). */
+  #started(id: string | number, ipProtocol: number, srcPort: number, dstPort: number, srcIp: string, dstIp: string,
+    startTime: number, hasService: boolean, hasHostname: boolean): void {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
-    if (!flow.service) {
-      const guess = serviceByPort(flow.ipProtocol, flow.srcPort, flow.dstPort);
-      if (guess) this.#labelFlow(flow.id, { service: guess.service, serviceBy: "port" });
+    if (!hasService) {
+      const guess = serviceByPort(ipProtocol, srcPort, dstPort);
+      if (guess) this.#labelFlow((id = String(id)), { service: guess.service, serviceBy: "port" });
     }
-    if (flow.hostname || !flow.dstIp) return;
-    const name = this.dnsCache.lookup(flow.srcIp, flow.dstIp, flow.startTime);
+    if (hasHostname || !dstIp) return;
+    const name = this.dnsCache.lookup(srcIp, dstIp, startTime);
     if (name) {
-      this.#label(flow.id, name, Strength.DnsAnswer);
+      this.#label(String(id), name, Strength.DnsAnswer);
       return;
     }
     // No name yet: the server's network or a LAN port may still say whose traffic this is.
-    const known = this.#addresses.matchPort(flow.ipProtocol, flow.srcPort, flow.dstPort) ?? this.#addresses.matchAddress(flow.dstIp);
+    const known = this.#addresses.matchPort(ipProtocol, srcPort, dstPort) ?? this.#addresses.matchAddress(dstIp);
     if (known) {
-      this.#remember(flow.id, Strength.Address);
-      this.#labelFlow(flow.id, { application: known.application, category: known.category });
+      const flowId = String(id);
+      this.#remember(flowId, Strength.Address);
+      this.#labelFlow(flowId, { application: known.application, category: known.category });
     }
   }
 
   flowEnded(flow: FlowRecord): void {
     this.#strength.delete(flow.id);
+  }
+
+  flowEndedAt(flows: FlowTable, i: number): void {
+    if (this.#strength.size > 0) this.#strength.delete(String(flows.ids[i]));
   }
 
   /** The application and category a host name maps to (null when the table has none). */

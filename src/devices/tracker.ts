@@ -3,8 +3,10 @@
  * come from ARP, DHCP, NDP and flows, its labels from the evidence its traffic carries. The MAC
  * of a gateway carries many remote addresses: it is one device (isGateway) and gets none of them.
  */
+import { macName } from "../decode/addr.ts";
 import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import { ChangeFeed, type DeviceListener, type MergeListener } from "./changes.ts";
 import { identityKeys, shouldMerge } from "./identity.ts";
 import { DeviceRegistry } from "./registry.ts";
@@ -151,19 +153,39 @@ export class DeviceTracker implements Analyzer {
 
   flowStarted(flow: FlowRecord): void {
     const src = this.station(flow.srcMac, flow.srcIp, flow.startTime, false);
-    const dstMac = normalizeMac(flow.dstMac);
-    const dst = dstMac ? this.registry.byMac.get(dstMac) : undefined;
-    if (dst) this.station(dstMac, flow.dstIp, flow.startTime, false);
-    this.label(flow, src, dst);
+    const dst = this.seenAgain(flow.dstMac, flow.dstIp, flow.startTime);
+    this.label(flow.id, flow.srcIp, flow.dstIp, flow.srcDeviceId, flow.dstDeviceId, src, dst);
   }
 
-  flowEnded(flow: FlowRecord, _reason?: "idle" | "closed" | "evicted" | "shutdown"): void {
+  /** flowStarted read from the flow table: no FlowRecord is made for the tracker. */
+  flowStartedAt(flows: FlowTable, i: number): void {
+    const ts = flows.firstSeen[i]!;
+    const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
+    const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
+    const dst = this.seenAgain(macText(flows.responderMac(i)), dstIp, ts);
+    this.labelAt(flows, i, srcIp, dstIp, src, dst);
+  }
+
+  flowEnded(flow: FlowRecord, _reason?: EndReason): void {
     const src = this.station(flow.srcMac, flow.srcIp, flow.lastSeen, false);
     const dstMac = normalizeMac(flow.dstMac);
     const dst = dstMac && (flow.packetsReceived > 0 || this.registry.byMac.has(dstMac)) ? this.station(dstMac, flow.dstIp, flow.lastSeen, false) : undefined;
     if (src) this.count(src, flow.packetsSent, flow.bytesSent, flow.packetsReceived, flow.bytesReceived);
     if (dst && dst !== src) this.count(dst, flow.packetsReceived, flow.bytesReceived, flow.packetsSent, flow.bytesSent);
-    this.label(flow, src, dst);
+    this.label(flow.id, flow.srcIp, flow.dstIp, flow.srcDeviceId, flow.dstDeviceId, src, dst);
+  }
+
+  /** flowEnded read from the flow table (counters by role: [2i] from the initiator, [2i+1] from the responder). */
+  flowEndedAt(flows: FlowTable, i: number, _reason?: EndReason): void {
+    const ts = flows.lastSeen[i]!;
+    const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
+    const pOut = flows.packets[2 * i]!, bOut = flows.bytes[2 * i]!, pIn = flows.packets[2 * i + 1]!, bIn = flows.bytes[2 * i + 1]!;
+    const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
+    const dstMac = normalizeMac(macText(flows.responderMac(i)));
+    const dst = dstMac && (pIn > 0 || this.registry.byMac.has(dstMac)) ? this.station(dstMac, dstIp, ts, false) : undefined;
+    if (src) this.count(src, pOut, bOut, pIn, bIn);
+    if (dst && dst !== src) this.count(dst, pIn, bIn, pOut, bOut);
+    this.labelAt(flows, i, srcIp, dstIp, src, dst);
   }
 
   tick(now: number): void {
@@ -370,17 +392,53 @@ export class DeviceTracker implements Analyzer {
     this.dirty(st);
   }
 
-  /** Tells the engine which devices a flow's ends are; an end behind the gateway is no device. */
-  private label(flow: FlowRecord, src: DeviceState | undefined, dst: DeviceState | undefined): void {
-    if (!this.labelFlow) return;
-    const owns = (st: DeviceState | undefined, ip: string) => (st && (!ip || this.registry.byIp.get(ip) === st) ? st.device.id : undefined);
-    const srcDeviceId = owns(src, flow.srcIp);
-    const dstDeviceId = owns(dst, flow.dstIp);
-    const patch: { srcDeviceId?: string; dstDeviceId?: string } = {};
-    if (srcDeviceId && srcDeviceId !== flow.srcDeviceId) patch.srcDeviceId = srcDeviceId;
-    if (dstDeviceId && dstDeviceId !== flow.dstDeviceId) patch.dstDeviceId = dstDeviceId;
-    if (patch.srcDeviceId || patch.dstDeviceId) this.labelFlow(flow.id, patch);
+  /** A flow's responder: a device only when its MAC is one already (then it is seen again). */
+  private seenAgain(mac: string | null, ip: string, ts: number): DeviceState | undefined {
+    const m = normalizeMac(mac);
+    const st = m ? this.registry.byMac.get(m) : undefined;
+    if (st) this.station(m, ip, ts, false);
+    return st;
   }
+
+  /** The device id of a flow's end: none for an address the device does not own (behind the gateway). */
+  private owner(st: DeviceState | undefined, ip: string): string | undefined {
+    return st && (!ip || this.registry.byIp.get(ip) === st) ? st.device.id : undefined;
+  }
+
+  /** Tells the engine which devices a flow's ends are, when that changes its labels. */
+  private label(flowId: string, srcIp: string, dstIp: string, srcNow: string | null, dstNow: string | null,
+    src: DeviceState | undefined, dst: DeviceState | undefined): void {
+    if (!this.labelFlow) return;
+    const patch = labelPatch(this.owner(src, srcIp), this.owner(dst, dstIp), srcNow, dstNow);
+    if (patch) this.labelFlow(flowId, patch);
+  }
+
+  /** `label` for the numeric hooks: the flow's id text is made only when its labels change. */
+  private labelAt(flows: FlowTable, i: number, srcIp: string, dstIp: string, src: DeviceState | undefined, dst: DeviceState | undefined): void {
+    if (!this.labelFlow) return;
+    const srcId = this.owner(src, srcIp), dstId = this.owner(dst, dstIp);
+    if (!srcId && !dstId) return;
+    const labels = flows.labels;
+    const patch = labelPatch(srcId, dstId, labels.text(labels.columns.srcDeviceId[i]!), labels.text(labels.columns.dstDeviceId[i]!));
+    if (patch) this.labelFlow(String(flows.ids[i]), patch);
+  }
+}
+
+/** The device ids that differ from a flow's current ones, or undefined when none does. */
+function labelPatch(srcId: string | undefined, dstId: string | undefined, srcNow: string | null, dstNow: string | null):
+  { srcDeviceId?: string; dstDeviceId?: string } | undefined {
+  const src = srcId && srcId !== srcNow ? srcId : undefined;
+  const dst = dstId && dstId !== dstNow ? dstId : undefined;
+  if (!src && !dst) return undefined;
+  const patch: { srcDeviceId?: string; dstDeviceId?: string } = {};
+  if (src) patch.srcDeviceId = src;
+  if (dst) patch.dstDeviceId = dst;
+  return patch;
+}
+
+/** A MAC number from the flow table as the text the tracker keys devices by (-1: no MAC). */
+function macText(mac: number): string | null {
+  return mac >= 0 ? macName(mac) : null;
 }
 
 export { macId, normalizeMac };
