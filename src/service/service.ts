@@ -128,7 +128,8 @@ export class NetInsightService {
   #wire(): void {
     const { engine, threats, devices } = this.pipeline;
     engine.onFlowStart((f) => {
-      this.writer.flow(f);
+      // Not queued for storage here: the next flush's sync writes it if it is still live (and its
+      // end queues it otherwise), so a flow that starts and ends between two flushes is written once.
       this.bus.publish({ type: "flow", event: "new", data: f });
     });
     engine.onFlowEnd((f) => {

@@ -8,10 +8,17 @@ import type { Threat } from "../threats/model.ts";
 import type { Storage } from "./index.ts";
 import { OrderedMap } from "../util/ordered-map.ts";
 
-/** Rows per transaction: ~10 ms of upserts into a table of 1 M flows, so a flush never holds the event loop long. */
+/** Rows in a flush's first transaction: ~10 ms of upserts into a table of 1 M flows. */
 export const CHUNK_ROWS = 250;
-/** Longest run of back-to-back chunks before the writer yields to the event loop. */
+/**
+ * How long one transaction may hold the event loop; the writer then yields. Each commit rewrites
+ * the index pages it touched, so one transaction per turn (sized from the rows per ms measured so
+ * far) costs a fraction of several small ones in the same time.
+ */
 export const WRITE_TURN_MS = 20;
+/** Bounds of a transaction's size: it grows or shrinks towards WRITE_TURN_MS of writing. */
+export const MIN_CHUNK_ROWS = 50;
+export const MAX_CHUNK_ROWS = 5000;
 /** Queued rows that trigger a flush before the timer. */
 export const FLUSH_ROWS = 5000;
 /**
@@ -46,6 +53,8 @@ export class StorageWriter {
   #maxFlowId = 0;
   #flushing: Promise<FlushInfo> | null = null;
   #maxChunkMs = 0;
+  /** Rows for the next transaction of a flush (adapts to how fast this disk and table write). */
+  #chunkRows = CHUNK_ROWS;
   lastFlush: FlushInfo | null = null;
   droppedRows = 0;
   /** Epoch ms of the latest dropped row (null: none dropped). */
@@ -109,7 +118,9 @@ export class StorageWriter {
     // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
     const recovering = this.#recover();
     try {
-      while (this.pending > 0) rows += this.#writeChunk(this.pending <= CHUNK_ROWS);
+      // Nothing else runs at shutdown: big transactions, except on a disk that just failed (small WAL).
+      const size = recovering ? CHUNK_ROWS : MAX_CHUNK_ROWS;
+      while (this.pending > 0) rows += this.#writeChunk(this.pending <= size, size);
     } catch (err) {
       error = (err as Error).message;
     }
@@ -141,26 +152,32 @@ export class StorageWriter {
     // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
     const recovering = this.#recover();
     let budget = this.pending;
-    let turn = performance.now();
     try {
       while (budget > 0 && this.pending > 0) {
-        const last = budget <= CHUNK_ROWS || this.pending <= CHUNK_ROWS || performance.now() - started >= maxMs;
-        const n = this.#writeChunk(last);
+        const size = Math.min(recovering ? CHUNK_ROWS : this.#chunkRows, budget);
+        const last = budget <= size || this.pending <= size || performance.now() - started >= maxMs;
+        const t0 = performance.now();
+        const n = this.#writeChunk(last, size);
+        this.#adapt(n, performance.now() - t0);
         rows += n;
         if (recovering) this.#checkpoint();
         budget -= Math.max(n, 1);
         if (last) break;
-        // Chunks back to back for a few ms, then a turn for capture and the API: on a busy event loop
-        // one chunk per turn would let the backlog outgrow the writer.
-        if (performance.now() - turn >= WRITE_TURN_MS) {
-          await new Promise((r) => setImmediate(r));
-          turn = performance.now();
-        }
+        // One transaction per turn, then capture and the API run.
+        await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       error = (err as Error).message;
     }
     return this.#done(rows, started, error);
+  }
+
+  /** Sizes the next transaction to about WRITE_TURN_MS at the rate this one wrote. */
+  #adapt(rows: number, ms: number): void {
+    if (rows < MIN_CHUNK_ROWS) return;
+    const fit = Math.round((rows / Math.max(ms, 0.1)) * WRITE_TURN_MS);
+    // Grow by at most doubling: one slow commit (a checkpoint) must not be followed by a giant one.
+    this.#chunkRows = Math.max(MIN_CHUNK_ROWS, Math.min(MAX_CHUNK_ROWS, fit, rows * 2));
   }
 
   #dropped(): void {
@@ -199,11 +216,11 @@ export class StorageWriter {
    * of a flush commits with synchronous=FULL: one fsync of the WAL per flush makes everything written
    * so far survive a power cut, while the chunks before it (synchronous=NORMAL) cost no fsync at all.
    */
-  #writeChunk(durable = false): number {
+  #writeChunk(durable = false, size = CHUNK_ROWS): number {
     const s = this.#storage;
-    const flows = take(this.#flows, CHUNK_ROWS);
-    const devices = take(this.#devices, CHUNK_ROWS - flows.length);
-    const threats = take(this.#threats, CHUNK_ROWS - flows.length - devices.length);
+    const flows = take(this.#flows, size);
+    const devices = take(this.#devices, size - flows.length);
+    const threats = take(this.#threats, size - flows.length - devices.length);
     const maxFlowId = this.#maxFlowId;
     const t0 = performance.now();
     if (durable) s.db.exec("PRAGMA synchronous = FULL");
