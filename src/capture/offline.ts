@@ -133,7 +133,7 @@ class MappedFile {
 
   next(): PacketBatch | null {
     const out = this.out;
-    this.shim.ni_file_view(this.file, MAPPED_WINDOW_BYTES, this.maxPackets, out);
+    this.shim.ni_file_view!(this.file, MAPPED_WINDOW_BYTES, this.maxPackets, out);
     const count = out[0], offset = (out[1] >>> 0) + (out[2] >>> 0) * 2 ** 32, length = out[3], status = out[4];
     if (status === 1) this.ended = true;
     if (status === 2) this.left = true;
@@ -155,7 +155,7 @@ function openClassic(shim: Shim, path: string, filter: string | undefined, zeroC
       throw badFilterError(filter, errbufText(errbuf));
     }
   }
-  const base = zeroCopy && shim.ni_file_map(f) === 0 ? Number(shim.ni_file_map_base(f)) : 0;
+  const base = zeroCopy && shim.ni_file_map?.(f) === 0 ? Number(shim.ni_file_map_base!(f)) : 0;
   return {
     linkType: info[0],
     snaplen: info[1],

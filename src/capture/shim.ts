@@ -16,14 +16,19 @@ const symbols = {
   ni_file_open: { args: [ptr, ptr], returns: ptr },
   ni_file_filter: { args: [ptr, ptr, ptr, u32], returns: i32 },
   ni_file_read: { args: [ptr, ptr, u32, u32, ptr], returns: i32 },
-  ni_file_map: { args: [ptr], returns: i32 },
-  ni_file_map_base: { args: [ptr], returns: ptr },
-  ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
   ni_file_error: { args: [ptr], returns: cstring },
   ni_file_close: { args: [ptr], returns: FFIType.void },
 } as const;
 
-export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+/** Zero-copy file windows (offline.ts). Optional: a shim built before them still loads, and copies. */
+const mapSymbols = {
+  ni_file_map: { args: [ptr], returns: i32 },
+  ni_file_map_base: { args: [ptr], returns: ptr },
+  ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
+} as const;
+
+export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"] &
+  Partial<ReturnType<typeof dlopen<typeof mapSymbols>>["symbols"]>;
 
 /** Bytes of the per-packet record header the shim writes: ts_sec, ts_usec, caplen, origlen. */
 export const RECORD_HEADER = 16;
@@ -58,7 +63,11 @@ export async function loadShim(): Promise<Shim> {
   const path = await shimPath();
   let lib: Shim;
   try {
-    lib = dlopen(path, symbols).symbols;
+    try {
+      lib = dlopen(path, { ...symbols, ...mapSymbols }).symbols;
+    } catch {
+      lib = dlopen(path, symbols).symbols; // built before the zero-copy reader: "sh native/build.sh" brings it
+    }
   } catch (e) {
     throw new CaptureError("NO_SHIM", `cannot load the capture shim ${path}: ${(e as Error).message}`);
   }
