@@ -58,6 +58,11 @@ const SELECT = `SELECT id, protocol, ip_protocol AS ipProtocol, ip_version AS ip
 
 type FlowRow = Omit<FlowRecord, "id"> & { id: number };
 
+/** Recent pages a connection keeps for repeats of the same query (many clients polling one page). */
+const PAGE_CACHE_ENTRIES = 8;
+/** Pages longer than this are read each time: the cache stays a few MB at most. */
+const PAGE_CACHE_MAX_ROWS = 1000;
+
 function toRecord(row: FlowRow): FlowRecord {
   return { ...row, id: String(row.id) } as FlowRecord;
 }
@@ -65,9 +70,20 @@ function toRecord(row: FlowRow): FlowRecord {
 export class StoredFlows {
   readonly #db: Database;
   readonly #upsert: Statement;
+  /** Pages by SQL and arguments, valid while the database is unchanged (#version); null: no cache. */
+  readonly #pages: Map<string, FlowRecord[]> | null;
+  #pagesVersion = "";
+  readonly #version: Statement | null;
 
-  constructor(db: Database) {
+  /**
+   * `pageCache`: keep the last few pages and answer a repeated query from them until the database
+   * changes (for a reading connection that many clients poll; a commit by any connection clears it).
+   */
+  constructor(db: Database, opts: { pageCache?: boolean } = {}) {
     this.#db = db;
+    this.#pages = opts.pageCache ? new Map() : null;
+    // data_version moves when another connection commits, total_changes() when this one writes.
+    this.#version = opts.pageCache ? db.query("SELECT data_version AS v, total_changes() AS c FROM pragma_data_version") : null;
     const updates = COLUMNS.filter((c) => !FIXED.has(c)).map((c) => `${c} = excluded.${c}`).join(", ");
     this.#upsert = db.query(
       `INSERT INTO flows (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})
@@ -126,7 +142,24 @@ export class StoredFlows {
 
   #page(where: string[], args: (string | number)[], limit: number, offset: number, sort: FlowSort = "last_seen"): FlowRecord[] {
     const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${ORDER_BY[sort]} LIMIT ? OFFSET ?`;
-    return (this.#db.query(sql).all(...args, limit, offset) as FlowRow[]).map(toRecord);
+    const read = () => (this.#db.query(sql).all(...args, limit, offset) as FlowRow[]).map(toRecord);
+    if (!this.#pages || limit + offset > PAGE_CACHE_MAX_ROWS) return read();
+    // Read before the query: a commit in between only makes the next lookup miss, never serve stale rows.
+    const { v, c } = this.#version!.get() as { v: number; c: number };
+    const version = `${v}:${c}`;
+    if (version !== this.#pagesVersion) {
+      this.#pages.clear();
+      this.#pagesVersion = version;
+    }
+    const key = `${sql}\n${JSON.stringify(args)}\n${limit}\n${offset}`;
+    let page = this.#pages.get(key);
+    if (!page) {
+      page = read();
+      if (this.#pages.size >= PAGE_CACHE_ENTRIES) this.#pages.delete(this.#pages.keys().next().value!);
+      this.#pages.set(key, page);
+    }
+    // The records are shared by every caller of this page (read them, never change them); the list is each caller's own.
+    return page.slice();
   }
 
   count(): number {

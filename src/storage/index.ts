@@ -59,7 +59,8 @@ export interface StorageReader {
 export function openReader(path: string): StorageReader {
   const db = new Database(path, { readonly: true });
   db.exec("PRAGMA busy_timeout = 5000");
-  return { flows: new StoredFlows(db), close: () => db.close() };
+  // The HTTP thread's reader: many clients polling the same page get it from the page cache.
+  return { flows: new StoredFlows(db, { pageCache: true }), close: () => db.close() };
 }
 
 /** The flow id to give the next flow: continues after everything stored. */

@@ -7,7 +7,8 @@ import type { Device } from "../devices/model.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import { migrate, openDatabase, schemaVersion } from "./db.ts";
-import { nextFlowId, openStorage } from "./index.ts";
+import { nextFlowId, openReader, openStorage } from "./index.ts";
+import { StoredFlows } from "./flows.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { retentionStep, STEP_ROWS, usedBytes } from "./retention.ts";
 import { CHUNK_ROWS, StorageWriter } from "./writer.ts";
@@ -135,6 +136,39 @@ describe("stored rows", () => {
     expect(s.sessions.list()).toEqual([
       { id, kind: "file", source: "/tmp/x.pcap", filter: null, startedAt: 100, stoppedAt: 200, packets: 5, bytes: 500, dropped: 0, error: null },
     ]);
+  });
+});
+
+describe("reader page cache", () => {
+  test("a repeated page is answered again until any connection writes; the list is the caller's own", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-pages-"));
+    const s = openStorage(path.join(dir, "t.db"));
+    const r = openReader(path.join(dir, "t.db"));
+    try {
+      s.flows.upsertMany([flow(1), flow(2), flow(3)]);
+      const first = r.flows.query({ limit: 2 });
+      expect(first.map((f) => f.id)).toEqual(["3", "2"]);
+      first.pop();
+      expect(r.flows.query({ limit: 2 }).map((f) => f.id)).toEqual(["3", "2"]);
+      expect(r.flows.query({ limit: 2, offset: 1 }).map((f) => f.id)).toEqual(["2", "1"]);
+      // The writer's connection commits: the reader sees it on the next query.
+      s.flows.upsert(flow(4));
+      expect(r.flows.query({ limit: 2 }).map((f) => f.id)).toEqual(["4", "3"]);
+      s.flows.upsert(flow(4, { bytesSent: 5 }));
+      expect(r.flows.query({ limit: 2 })[0].bytesSent).toBe(5);
+      // A connection reading what it writes itself sees its own writes too.
+      const own = openStorage(":memory:");
+      const cached = new StoredFlows(own.db, { pageCache: true });
+      cached.upsert(flow(7));
+      expect(cached.query({ limit: 5 }).map((f) => f.id)).toEqual(["7"]);
+      cached.upsert(flow(8));
+      expect(cached.query({ limit: 5 }).map((f) => f.id)).toEqual(["8", "7"]);
+      own.close();
+    } finally {
+      r.close();
+      s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
