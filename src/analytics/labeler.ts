@@ -87,7 +87,7 @@ export class FlowLabeler implements Analyzer {
   flowStartedAt(flows: FlowTable, i: number): void {
     const labels = flows.labels;
     this.#started(flows.ids[i]!, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
-      flows.initiatorIp(i), flows.responderIp(i), flows.firstSeen[i]!,
+      flows.initiatorIp(i), flows.responderIp(i), flows.firstSeenOf(i),
       !!labels.text(labels.columns.service[i]!), !!labels.text(labels.columns.hostname[i]!));
   }
 

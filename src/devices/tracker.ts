@@ -159,7 +159,7 @@ export class DeviceTracker implements Analyzer {
 
   /** flowStarted read from the flow table: no FlowRecord is made for the tracker. */
   flowStartedAt(flows: FlowTable, i: number): void {
-    const ts = flows.firstSeen[i]!;
+    const ts = flows.firstSeenOf(i);
     const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
     const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
     const dst = this.seenAgain(macText(flows.responderMac(i)), dstIp, ts);
@@ -175,11 +175,11 @@ export class DeviceTracker implements Analyzer {
     this.label(flow.id, flow.srcIp, flow.dstIp, flow.srcDeviceId, flow.dstDeviceId, src, dst);
   }
 
-  /** flowEnded read from the flow table (counters by role: [2i] from the initiator, [2i+1] from the responder). */
+  /** flowEnded read from the flow table (counters by direction: 0 from the initiator, 1 from the responder). */
   flowEndedAt(flows: FlowTable, i: number, _reason?: EndReason): void {
-    const ts = flows.lastSeen[i]!;
+    const ts = flows.lastSeenOf(i);
     const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
-    const pOut = flows.packets[2 * i]!, bOut = flows.bytes[2 * i]!, pIn = flows.packets[2 * i + 1]!, bIn = flows.bytes[2 * i + 1]!;
+    const pOut = flows.packetsOf(i, 0), bOut = flows.bytesOf(i, 0), pIn = flows.packetsOf(i, 1), bIn = flows.bytesOf(i, 1);
     const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
     const dstMac = normalizeMac(macText(flows.responderMac(i)));
     const dst = dstMac && (pIn > 0 || this.registry.byMac.has(dstMac)) ? this.station(dstMac, dstIp, ts, false) : undefined;

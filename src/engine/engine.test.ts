@@ -184,7 +184,7 @@ describe("engine", () => {
       },
       // Given both forms, only the numeric one is called.
       flowStarted: () => calls.push("record form called"),
-      flowEndedAt: (t, i, reason) => calls.push(`end ${t.ids[i]} ${reason} ${t.packets[2 * i]}+${t.packets[2 * i + 1]}`),
+      flowEndedAt: (t, i, reason) => calls.push(`end ${t.ids[i]} ${reason} ${t.packetsOf(i, 0)}+${t.packetsOf(i, 1)}`),
     };
     let records = 0;
     const engine = new Engine({ analyzers: [numeric] });

@@ -156,6 +156,8 @@ export class Engine {
     const stats = this.stats;
     const inspect = this.dispatcher;
     const pad = batch.recordPad ?? 7;
+    // Only the packet ring reads the flow id of each packet: no read of the id column otherwise.
+    const keepIds = this.batchListeners.length > 0;
     let off = 0;
     for (let n = 0; n < batch.count; n++) {
       const caplen = view.getUint32(off + 8, true);
@@ -177,7 +179,7 @@ export class Engine {
       }
       if (p.fragOffset > 0 || p.moreFragments) this.fragments.apply(p);
       const index = flows.update(p);
-      flowIds[n] = flows.ids[index];
+      if (keepIds) flowIds[n] = flows.ids[index];
       if (flows.lastIsNew) this.flowStarted(index);
       const dir = flows.lastDirection;
       inspect.packet(p, index, dir, flows.lastIsNew);

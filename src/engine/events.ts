@@ -85,7 +85,7 @@ export interface PayloadFilter extends FlowFilter {
  * - The numeric hooks `flowStartedAt` / `flowUpdatedAt` / `flowEndedAt` / `payloadAt` are handed the
  *   flow table and the flow's index instead: read what you need through the table's accessors
  *   (`flows.initiatorPort(i)`, `flows.ipProtocolOf(i)`, `flows.initiatorMac(i)` as a number,
- *   `flows.initiatorIp(i)` as a cached string, `flows.packets[2 * i]`, ... see flows/table.ts). The
+ *   `flows.initiatorIp(i)` as a cached string, `flows.packetsOf(i, 0)`, ... see flows/table.ts). The
  *   index is valid during the call only (keep `flows.ids[i]` to name the flow later). No FlowRecord is
  *   made for an event whose analyzers are all numeric. When an analyzer has both forms of a hook,
  *   the engine calls only the numeric one (the record form can stay for tests and other callers).

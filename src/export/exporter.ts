@@ -130,12 +130,12 @@ export class FlowExporter implements Analyzer {
     this.#grow(t.capacity);
     const idleTimeout = this.#s.idleTimeout;
     t.forEachActive((i) => {
-      if (now - t.lastSeen[i] < idleTimeout) return;
+      if (now - t.lastSeenOf(i) < idleTimeout) return;
       const fresh = this.#expId[i] !== t.ids[i];
-      const packets = t.packets[2 * i] + t.packets[2 * i + 1];
+      const packets = t.packetsOf(i, 0) + t.packetsOf(i, 1);
       const exported = fresh ? 0 : this.#expPackets[2 * i] + this.#expPackets[2 * i + 1];
       if (packets === exported) return;
-      this.#exportPart(t.record(i), i, END_REASON.idle, t.lastSeen[i]);
+      this.#exportPart(t.record(i), i, END_REASON.idle, t.lastSeenOf(i));
       this.counts.idle++;
     });
     this.#refreshTemplates();
@@ -158,8 +158,8 @@ export class FlowExporter implements Analyzer {
     const fwdPackets = f.packetsSent - p0, revPackets = f.packetsReceived - p1;
     if (fwdPackets + revPackets <= 0) return;
     const start = tracked ? this.#partStart[i] : f.startTime;
-    const fwdFlags = i >= 0 && f.ipProtocol === 6 ? t.tcpFlags[2 * i] : 0;
-    const revFlags = i >= 0 && f.ipProtocol === 6 ? t.tcpFlags[2 * i + 1] : 0;
+    const fwdFlags = i >= 0 && f.ipProtocol === 6 ? t.tcpFlagsOf(i, 0) : 0;
+    const revFlags = i >= 0 && f.ipProtocol === 6 ? t.tcpFlagsOf(i, 1) : 0;
     if (i >= 0 && reason !== END_REASON.idle && reason !== END_REASON.active) {
       // the flow leaves the table: nothing to remember
     } else if (i >= 0) {

@@ -1,6 +1,5 @@
 /** Turns a flow table entry into a FlowRecord (the only place flow objects are made). */
-import { ipv4Name, ipv6Name, macName } from "../decode/addr.ts";
-import { KEY_WORDS } from "./key.ts";
+import { macName } from "../decode/addr.ts";
 import type { FlowProtocol, FlowRecord, TcpState } from "./record.ts";
 import type { FlowTable } from "./table.ts";
 import { ST_ATTEMPT, ST_CLOSED, ST_ESTABLISHED, ST_RESET } from "./state.ts";
@@ -28,10 +27,6 @@ export function tcpFlagLetters(flags: number): string {
   return FLAG_STRINGS[flags & 0xff];
 }
 
-function endpoint(keys: Uint32Array, base: number, version: number): string {
-  if (version === 4) return ipv4Name(keys[base]);
-  return ipv6Name(keys[base], keys[base + 1], keys[base + 2], keys[base + 3]);
-}
 
 /**
  * Sets a record's packet shape as a non-enumerable property: detectors in the capture thread read
@@ -42,39 +37,31 @@ export function withShape(r: FlowRecord, shape: number[]): void {
 }
 
 export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
-  const base = i * KEY_WORDS;
-  const k = t.keys;
-  const meta = k[base + 9];
-  const ipVersion = (meta >>> 20) as 4 | 6;
-  const ipProtocol = (meta >>> 12) & 0xff;
-  const ports = k[base + 8];
-  const aIsInit = t.initiatorIsA[i] === 1;
-  const a = endpoint(k, base, ipVersion), b = endpoint(k, base + 4, ipVersion);
-  const portA = ports >>> 16, portB = ports & 0xffff;
-  const st = t.state[i];
-  const i2 = i * 2;
+  const ipProtocol = t.ipProtocolOf(i);
+  const st = t.stateOf(i);
   const isTcp = ipProtocol === 6;
+  const srcMac = t.initiatorMac(i), dstMac = t.responderMac(i);
   const record: FlowRecord = {
     id: String(t.ids[i]),
     protocol: PROTOCOL_NAMES[ipProtocol] ?? "OTHER",
     ipProtocol,
-    ipVersion,
-    srcIp: aIsInit ? a : b,
-    srcPort: aIsInit ? portA : portB,
-    dstIp: aIsInit ? b : a,
-    dstPort: aIsInit ? portB : portA,
-    srcMac: t.macs[i2] >= 0 ? macName(t.macs[i2]) : null,
-    dstMac: t.macs[i2 + 1] >= 0 ? macName(t.macs[i2 + 1]) : null,
-    vlan: meta & 0xfff,
-    packetsSent: t.packets[i2],
-    bytesSent: t.bytes[i2],
-    packetsReceived: t.packets[i2 + 1],
-    bytesReceived: t.bytes[i2 + 1],
-    startTime: t.firstSeen[i],
-    lastSeen: t.lastSeen[i],
+    ipVersion: t.ipVersionOf(i) as 4 | 6,
+    srcIp: t.initiatorIp(i),
+    srcPort: t.initiatorPort(i),
+    dstIp: t.responderIp(i),
+    dstPort: t.responderPort(i),
+    srcMac: srcMac >= 0 ? macName(srcMac) : null,
+    dstMac: dstMac >= 0 ? macName(dstMac) : null,
+    vlan: t.vlanOf(i),
+    packetsSent: t.packetsOf(i, 0),
+    bytesSent: t.bytesOf(i, 0),
+    packetsReceived: t.packetsOf(i, 1),
+    bytesReceived: t.bytesOf(i, 1),
+    startTime: t.firstSeenOf(i),
+    lastSeen: t.lastSeenOf(i),
     status: st === ST_CLOSED || st === ST_RESET ? "closed" : "active",
     tcpState: isTcp ? TCP_STATES[st] ?? "attempt" : null,
-    tcpFlags: isTcp ? tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]) : "",
+    tcpFlags: isTcp ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "",
     service: null,
     serviceBy: null,
     hostname: null,
@@ -93,17 +80,16 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
  * strings, no allocation; the packet shape stays as it was when the record was made).
  */
 export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void {
-  const i2 = i * 2;
-  const st = t.state[i];
-  r.packetsSent = t.packets[i2];
-  r.bytesSent = t.bytes[i2];
-  r.packetsReceived = t.packets[i2 + 1];
-  r.bytesReceived = t.bytes[i2 + 1];
-  r.lastSeen = t.lastSeen[i];
+  const st = t.stateOf(i);
+  r.packetsSent = t.packetsOf(i, 0);
+  r.bytesSent = t.bytesOf(i, 0);
+  r.packetsReceived = t.packetsOf(i, 1);
+  r.bytesReceived = t.bytesOf(i, 1);
+  r.lastSeen = t.lastSeenOf(i);
   r.status = st === ST_CLOSED || st === ST_RESET ? "closed" : "active";
   if (r.ipProtocol === 6) {
     r.tcpState = TCP_STATES[st] ?? "attempt";
-    r.tcpFlags = tcpFlagLetters(t.tcpFlags[i2] | t.tcpFlags[i2 + 1]);
+    r.tcpFlags = tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1));
   }
   t.labels.apply(i, r);
 }

@@ -138,7 +138,7 @@ describe("flow table", () => {
       if (rnd(20) === 0) {
         const expected: number[] = [];
         t.forEachActive((i) => {
-          if (now - t.lastSeen[i] > t.timeoutOf(i)) expected.push(t.ids[i]);
+          if (now - t.lastSeenOf(i) > t.timeoutOf(i)) expected.push(t.ids[i]);
         });
         ended.length = 0;
         expect(t.expire(now)).toBe(expected.length);

@@ -1,8 +1,13 @@
 /**
- * The flow table: struct-of-arrays in typed arrays with an open-addressing index (linear probing,
- * backward-shift deletion), so a packet updates its flow without allocating. Flow objects
- * (FlowRecord) are made only when a flow is reported. Idle flows are found by a timer wheel and
- * flows with new packets by a touched list, so neither expiry nor updates sweep the table.
+ * The flow table: typed arrays with an open-addressing index (linear probing, backward-shift
+ * deletion), so a packet updates its flow without allocating. Flow objects (FlowRecord) are made
+ * only when a flow is reported. Idle flows are found by a timer wheel and flows with new packets
+ * by a touched list, so neither expiry nor updates sweep the table.
+ *
+ * What a packet reads and writes (key, hash, direction, counters, times, TCP state, flags) lies in
+ * one 128-byte block per flow (two adjacent cache lines, fetched together), not in a dozen arrays
+ * with a cache miss each: with thousands of flows interleaved, those misses were most of the cost
+ * of a packet. Read a flow through the accessors (packetsOf, lastSeenOf, initiatorPort, ...).
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { ipv4Name, ipv6Name, macName, macNumberAt } from "../decode/addr.ts";
@@ -40,34 +45,36 @@ export interface FlowTableOptions {
 
 const NO_MAC = -1;
 
+// The per-flow block: BLOCK_BYTES at index * BLOCK_BYTES, seen as u32 words, f64s and bytes.
+const BLOCK_BYTES = 128;
+const BLOCK_WORDS = BLOCK_BYTES / 4;
+const BLOCK_F64 = BLOCK_BYTES / 8;
+/** u32 words: the flow key (KEY_WORDS) and its hash. */
+const W_HASH = KEY_WORDS;
+/** Bytes. */
+const B_INITIATOR_IS_A = 44, B_STATE = 45, B_FLAGS = 46 /* [2]: per direction */, B_TOUCHED = 48, B_SHAPE_COUNT = 49;
+/** f64s. */
+const F_LAST_SEEN = 7, F_PACKETS = 8 /* [2] */, F_BYTES = 10 /* [2] */, F_FIRST_SEEN = 12, F_MACS = 14 /* [2] */;
+
 export class FlowTable {
   readonly capacity: number;
   readonly timeouts: FlowTimeouts;
   /** Slot -> flow index + 1 (0 = empty). */
   private readonly slots: Int32Array;
   private readonly mask: number;
-  // Per flow, indexed by flow index:
-  readonly keys: Uint32Array;
-  readonly hashes: Uint32Array;
+  /** The per-flow blocks (see BLOCK_BYTES), as words, numbers and bytes. */
+  private readonly words: Uint32Array;
+  private readonly nums: Float64Array;
+  private readonly small: Uint8Array;
+  // Per flow, indexed by flow index (read outside the per-packet path):
   readonly inUse: Uint8Array;
-  /** 1 when endpoint A (key words 0-3) is the initiator. */
-  readonly initiatorIsA: Uint8Array;
-  /** [2i] initiator -> responder, [2i+1] responder -> initiator. */
-  readonly packets: Float64Array;
-  readonly bytes: Float64Array;
-  readonly tcpFlags: Uint8Array;
-  readonly macs: Float64Array;
-  readonly firstSeen: Float64Array;
-  readonly lastSeen: Float64Array;
   readonly ids: Float64Array;
-  readonly state: Uint8Array;
   /** How many payload packets the engine has inspected (application decoders). */
   readonly inspected: Uint8Array;
   /** Payload packets handed to payload analyzers, [2i] initiator -> responder, [2i+1] back. */
   readonly payloadSeen: Uint8Array;
   /** Signed payload lengths of the first SHAPE_PACKETS payload packets ([i * SHAPE_PACKETS + k]). */
   readonly shapes: Int16Array;
-  readonly shapeCount: Uint8Array;
   /** Service, host name, application, category and device ids, interned (see labels.ts). */
   readonly labels: FlowLabelColumns;
   private readonly free: Int32Array;
@@ -77,20 +84,20 @@ export class FlowTable {
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly onEnd?: (index: number, reason: EndReason) => void;
   private readonly wheel: TimerWheel;
-  /** Flows with packets since the last `takeTouched` (each index listed once while touched[i] is 1). */
-  private readonly touched: Uint8Array;
+  /** Flows with packets since the last `takeTouched` (each index listed once while its touched byte is 1). */
   private readonly touchedList: Int32Array;
   private touchedCount = 0;
   private expireNow = 0;
   private expired = 0;
   private readonly expireDue = (i: number): void => {
     const now = this.expireNow;
-    if (now - this.lastSeen[i] > this.timeoutOf(i)) {
-      const st = this.state[i];
+    const last = this.nums[i * BLOCK_F64 + F_LAST_SEEN];
+    if (now - last > this.timeoutOf(i)) {
+      const st = this.small[i * BLOCK_BYTES + B_STATE];
       this.end(i, st === ST_CLOSED || st === ST_RESET ? "closed" : "idle");
       this.expired++;
     } else {
-      this.wheel.schedule(i, this.lastSeen[i] + this.timeoutOf(i));
+      this.wheel.schedule(i, last + this.timeoutOf(i));
     }
   };
   nextId: number;
@@ -110,25 +117,17 @@ export class FlowTable {
     while (size < max * 2) size <<= 1;
     this.slots = new Int32Array(size);
     this.mask = size - 1;
-    this.keys = new Uint32Array(max * KEY_WORDS);
-    this.hashes = new Uint32Array(max);
+    const blocks = new ArrayBuffer(max * BLOCK_BYTES);
+    this.words = new Uint32Array(blocks);
+    this.nums = new Float64Array(blocks);
+    this.small = new Uint8Array(blocks);
     this.inUse = new Uint8Array(max);
-    this.initiatorIsA = new Uint8Array(max);
-    this.packets = new Float64Array(max * 2);
-    this.bytes = new Float64Array(max * 2);
-    this.tcpFlags = new Uint8Array(max * 2);
-    this.macs = new Float64Array(max * 2);
-    this.firstSeen = new Float64Array(max);
-    this.lastSeen = new Float64Array(max);
     this.ids = new Float64Array(max);
-    this.state = new Uint8Array(max);
     this.inspected = new Uint8Array(max);
     this.payloadSeen = new Uint8Array(max * 2);
     this.shapes = new Int16Array(max * SHAPE_PACKETS);
-    this.shapeCount = new Uint8Array(max);
     this.labels = new FlowLabelColumns(max);
     this.wheel = new TimerWheel(max);
-    this.touched = new Uint8Array(max);
     this.touchedList = new Int32Array(max);
     this.free = new Int32Array(max);
     for (let i = 0; i < max; i++) this.free[i] = max - 1 - i;
@@ -139,20 +138,20 @@ export class FlowTable {
 
   /** Counts an IP packet into its flow (creating it when new) and returns the flow index. */
   update(p: Packet): number {
-    const key = this.key;
+    const key = this.key, words = this.words, slots = this.slots, mask = this.mask;
     const srcIsA = flowKey(p, key);
     const hash = hashKey(key);
-    let slot = hash & this.mask;
+    let slot = hash & mask;
     let index = -1;
     for (;;) {
-      const entry = this.slots[slot];
+      const entry = slots[slot];
       if (entry === 0) break;
       const candidate = entry - 1;
-      if (this.hashes[candidate] === hash && this.sameKey(candidate)) {
+      if (words[candidate * BLOCK_WORDS + W_HASH] === hash && this.sameKey(candidate * BLOCK_WORDS)) {
         index = candidate;
         break;
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
     const isNew = index < 0;
     if (isNew) {
@@ -161,72 +160,81 @@ export class FlowTable {
         return this.update(p);
       }
       index = this.free[--this.freeTop];
-      this.slots[slot] = index + 1;
+      slots[slot] = index + 1;
       this.create(index, hash, p, srcIsA);
     }
-    const dir = (srcIsA ? 1 : 0) === this.initiatorIsA[index] ? 0 : 1;
-    const d2 = index * 2 + dir;
-    this.packets[d2] += 1;
-    this.bytes[d2] += p.wireLen;
+    const small = this.small, nums = this.nums;
+    const sb = index * BLOCK_BYTES, nb = index * BLOCK_F64;
+    const dir = (srcIsA ? 1 : 0) === small[sb + B_INITIATOR_IS_A] ? 0 : 1;
+    nums[nb + F_PACKETS + dir] += 1;
+    nums[nb + F_BYTES + dir] += p.wireLen;
     // Time going backwards (reordered capture) moves the deadline earlier: file the flow again.
-    const back = p.ts < this.lastSeen[index];
-    this.lastSeen[index] = p.ts;
+    const back = p.ts < nums[nb + F_LAST_SEEN];
+    nums[nb + F_LAST_SEEN] = p.ts;
     if (p.ipProtocol === 6 && p.l4Off >= 0) {
-      const before = this.state[index];
-      this.trackTcp(index, dir, p.tcpFlags);
-      if (this.state[index] !== before || back) this.wheel.schedule(index, p.ts + this.timeoutOf(index));
+      const before = small[sb + B_STATE];
+      this.trackTcp(sb, dir, p.tcpFlags);
+      if (small[sb + B_STATE] !== before || back) this.wheel.schedule(index, p.ts + this.timeoutOf(index));
     } else if (back) {
       this.wheel.schedule(index, p.ts + this.timeoutOf(index));
     }
-    if (this.touched[index] === 0) {
-      this.touched[index] = 1;
+    if (small[sb + B_TOUCHED] === 0) {
+      small[sb + B_TOUCHED] = 1;
       this.touchedList[this.touchedCount++] = index;
     }
-    if (p.payloadLength > 0 && this.shapeCount[index] < SHAPE_PACKETS) this.recordShape(index, dir, p);
+    if (p.payloadLength > 0 && small[sb + B_SHAPE_COUNT] < SHAPE_PACKETS) this.recordShape(index, dir, p);
     this.lastDirection = dir;
     this.lastIsNew = isNew;
     return index;
   }
 
   private recordShape(index: number, dir: number, p: Packet): void {
-    const n = this.shapeCount[index];
+    const at = index * BLOCK_BYTES + B_SHAPE_COUNT;
+    const n = this.small[at];
     const len = wirePayloadLength(p);
     if (len === 0) return;
     this.shapes[index * SHAPE_PACKETS + n] = dir === 0 ? len : -len;
-    this.shapeCount[index] = n + 1;
+    this.small[at] = n + 1;
   }
 
-  private sameKey(index: number): boolean {
-    const k = this.key, keys = this.keys, base = index * KEY_WORDS;
-    return keys[base + 8] === k[8] && keys[base + 9] === k[9] && keys[base] === k[0] && keys[base + 4] === k[4] &&
-      keys[base + 1] === k[1] && keys[base + 2] === k[2] && keys[base + 3] === k[3] &&
-      keys[base + 5] === k[5] && keys[base + 6] === k[6] && keys[base + 7] === k[7];
+  /** Whether the key being looked up is the one in the block at word `base`. */
+  private sameKey(base: number): boolean {
+    const k = this.key, w = this.words;
+    return w[base + 8] === k[8] && w[base + 9] === k[9] && w[base] === k[0] && w[base + 4] === k[4] &&
+      w[base + 1] === k[1] && w[base + 2] === k[2] && w[base + 3] === k[3] &&
+      w[base + 5] === k[5] && w[base + 6] === k[6] && w[base + 7] === k[7];
   }
 
   private create(index: number, hash: number, p: Packet, srcIsA: boolean): void {
-    this.keys.set(this.key, index * KEY_WORDS);
-    this.hashes[index] = hash;
+    const wb = index * BLOCK_WORDS, sb = index * BLOCK_BYTES, nb = index * BLOCK_F64;
+    const words = this.words, small = this.small, nums = this.nums;
+    // A freed block keeps its old numbers: every field is set here (but the touched byte).
+    const key = this.key;
+    for (let w = 0; w < KEY_WORDS; w++) words[wb + w] = key[w]; // not words.set: a native call costs more for 10 words
+    words[wb + W_HASH] = hash;
     this.inUse[index] = 1;
     if (index >= this.highWater) this.highWater = index + 1;
     // The initiator is the packet's sender, except when the first packet seen is a SYN+ACK:
     // then the SYN (not captured) came from the other side.
     const synAck = p.ipProtocol === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
     const senderInitiates = !synAck;
-    this.initiatorIsA[index] = (srcIsA === senderInitiates) ? 1 : 0;
-    const i2 = index * 2;
-    this.packets[i2] = this.packets[i2 + 1] = 0;
-    this.bytes[i2] = this.bytes[i2 + 1] = 0;
-    this.tcpFlags[i2] = this.tcpFlags[i2 + 1] = 0;
+    small[sb + B_INITIATOR_IS_A] = (srcIsA === senderInitiates) ? 1 : 0;
+    small[sb + B_STATE] = p.ipProtocol === 6 ? ST_ATTEMPT : ST_NONE;
+    small[sb + B_FLAGS] = small[sb + B_FLAGS + 1] = 0;
+    // The touched byte is left as it is: a reused index still on the touched list stays listed once.
+    small[sb + B_SHAPE_COUNT] = 0;
+    nums[nb + F_PACKETS] = nums[nb + F_PACKETS + 1] = 0;
+    nums[nb + F_BYTES] = nums[nb + F_BYTES + 1] = 0;
     // MACs by role: sender's source MAC belongs to the initiator unless the roles are swapped.
     const srcMac = p.macOff >= 0 ? macNumberAt(p.bytes, p.macOff + 6) : p.srcMacOff >= 0 ? macNumberAt(p.bytes, p.srcMacOff) : NO_MAC;
     const dstMac = p.macOff >= 0 ? macNumberAt(p.bytes, p.macOff) : NO_MAC;
-    this.macs[i2] = senderInitiates ? srcMac : dstMac;
-    this.macs[i2 + 1] = senderInitiates ? dstMac : srcMac;
-    this.firstSeen[index] = p.ts;
-    this.state[index] = p.ipProtocol === 6 ? ST_ATTEMPT : ST_NONE;
+    nums[nb + F_MACS] = senderInitiates ? srcMac : dstMac;
+    nums[nb + F_MACS + 1] = senderInitiates ? dstMac : srcMac;
+    nums[nb + F_FIRST_SEEN] = p.ts;
+    nums[nb + F_LAST_SEEN] = p.ts;
+    const i2 = index * 2;
     this.inspected[index] = 0;
     this.payloadSeen[i2] = this.payloadSeen[i2 + 1] = 0;
-    this.shapeCount[index] = 0;
     this.labels.clear(index);
     if (this.created === 0) this.wheel.begin(p.ts);
     this.wheel.schedule(index, p.ts + this.timeoutOf(index));
@@ -237,34 +245,34 @@ export class FlowTable {
     this.created++;
   }
 
-  private trackTcp(index: number, dir: number, flags: number): void {
-    const i2 = index * 2;
-    this.tcpFlags[i2 + dir] |= flags;
-    const st = this.state[index];
+  /** Tracks TCP flags and state in the flow's block (`sb`: its byte offset). */
+  private trackTcp(sb: number, dir: number, flags: number): void {
+    const small = this.small;
+    small[sb + B_FLAGS + dir] |= flags;
+    const st = small[sb + B_STATE];
     if (flags & TCP_RST) {
-      this.state[index] = ST_RESET;
+      small[sb + B_STATE] = ST_RESET;
       return;
     }
     if (st === ST_RESET || st === ST_CLOSED) return;
-    const fwd = this.tcpFlags[i2], rev = this.tcpFlags[i2 + 1];
+    const fwd = small[sb + B_FLAGS], rev = small[sb + B_FLAGS + 1];
     if (st === ST_ATTEMPT) {
       // Established on the SYN+ACK answer, or mid-stream when both sides have sent.
-      if (((rev & TCP_SYN) && (rev & TCP_ACK)) || (fwd & TCP_SYN) === 0 && rev !== 0) this.state[index] = ST_ESTABLISHED;
+      if (((rev & TCP_SYN) && (rev & TCP_ACK)) || (fwd & TCP_SYN) === 0 && rev !== 0) small[sb + B_STATE] = ST_ESTABLISHED;
     }
-    if ((fwd & TCP_FIN) && (rev & TCP_FIN)) this.state[index] = ST_CLOSED;
+    if ((fwd & TCP_FIN) && (rev & TCP_FIN)) small[sb + B_STATE] = ST_CLOSED;
   }
 
   /** The idle timeout that applies to a flow now. */
   timeoutOf(index: number): number {
     const t = this.timeouts;
-    switch (this.state[index]) {
+    switch (this.small[index * BLOCK_BYTES + B_STATE]) {
       case ST_ESTABLISHED: return t.tcpEstablished;
       case ST_ATTEMPT: return t.tcpAttempt;
       case ST_CLOSED:
       case ST_RESET: return t.tcpClosed;
     }
-    const proto = this.keys[index * KEY_WORDS + 9] >>> 12 & 0xff;
-    return proto === 17 ? t.udp : t.other;
+    return this.ipProtocolOf(index) === 17 ? t.udp : t.other;
   }
 
   /**
@@ -287,14 +295,14 @@ export class FlowTable {
     this.touchedCount = 0;
     for (let k = 0; k < n; k++) {
       const i = list[k];
-      this.touched[i] = 0;
+      this.small[i * BLOCK_BYTES + B_TOUCHED] = 0;
       if (this.inUse[i]) fn(i);
     }
   }
 
   /** The signed payload lengths of a flow's first payload packets (+ initiator -> responder). */
   shapeOf(index: number): number[] {
-    const n = this.shapeCount[index], base = index * SHAPE_PACKETS, out = new Array<number>(n);
+    const n = this.small[index * BLOCK_BYTES + B_SHAPE_COUNT], base = index * SHAPE_PACKETS, out = new Array<number>(n);
     for (let k = 0; k < n; k++) out[k] = this.shapes[base + k];
     return out;
   }
@@ -310,12 +318,12 @@ export class FlowTable {
     // The cut-off is estimated from a sample rather than a sort of the whole table.
     const sample: number[] = [];
     const step = Math.max(1, Math.floor(this.highWater / 512));
-    for (let i = 0; i < this.highWater; i += step) if (this.inUse[i]) sample.push(this.lastSeen[i]);
+    for (let i = 0; i < this.highWater; i += step) if (this.inUse[i]) sample.push(this.lastSeenOf(i));
     sample.sort((a, b) => a - b);
     const cutoff = sample[Math.floor(sample.length / 8)] ?? now;
     let evicted = 0;
     for (let i = 0; i < this.highWater; i++) {
-      if (this.inUse[i] && this.lastSeen[i] <= cutoff) {
+      if (this.inUse[i] && this.lastSeenOf(i) <= cutoff) {
         this.end(i, "evicted");
         evicted++;
       }
@@ -341,7 +349,8 @@ export class FlowTable {
 
   private removeFromIndex(index: number): void {
     const mask = this.mask, slots = this.slots;
-    let s = this.hashes[index] & mask;
+    const words = this.words;
+    let s = words[index * BLOCK_WORDS + W_HASH] & mask;
     while (slots[s] !== index + 1) {
       if (slots[s] === 0) return; // not indexed (cannot happen for an in-use flow)
       s = (s + 1) & mask;
@@ -353,7 +362,7 @@ export class FlowTable {
       j = (j + 1) & mask;
       const entry = slots[j];
       if (entry === 0) return;
-      const home = this.hashes[entry - 1] & mask;
+      const home = words[(entry - 1) * BLOCK_WORDS + W_HASH] & mask;
       const between = s <= j ? home > s && home <= j : home > s || home <= j;
       if (!between) {
         slots[s] = entry;
@@ -365,7 +374,8 @@ export class FlowTable {
 
   /** Sets a MAC that was unknown when the flow began (role 0 initiator, 1 responder). */
   setMacIfUnknown(index: number, role: 0 | 1, mac: number): void {
-    if (this.macs[index * 2 + role] === NO_MAC) this.macs[index * 2 + role] = mac;
+    const at = index * BLOCK_F64 + F_MACS + role;
+    if (this.nums[at] === NO_MAC) this.nums[at] = mac;
   }
 
   indexOf(id: string | number): number {
@@ -377,59 +387,102 @@ export class FlowTable {
 
   /** The IP protocol number (6 TCP, 17 UDP, ...). */
   ipProtocolOf(index: number): number {
-    return (this.keys[index * KEY_WORDS + 9] >>> 12) & 0xff;
+    return (this.words[index * BLOCK_WORDS + 9] >>> 12) & 0xff;
   }
 
   /** 4 or 6. */
   ipVersionOf(index: number): number {
-    return this.keys[index * KEY_WORDS + 9] >>> 20;
+    return this.words[index * BLOCK_WORDS + 9] >>> 20;
+  }
+
+  /** Outer 802.1Q VLAN id, 0 when untagged. */
+  vlanOf(index: number): number {
+    return this.words[index * BLOCK_WORDS + 9] & 0xfff;
+  }
+
+  /** Whether endpoint A of the key (words 0-3) is the initiator. */
+  private aInitiates(index: number): boolean {
+    return this.small[index * BLOCK_BYTES + B_INITIATOR_IS_A] === 1;
   }
 
   initiatorPort(index: number): number {
-    const ports = this.keys[index * KEY_WORDS + 8];
-    return this.initiatorIsA[index] === 1 ? ports >>> 16 : ports & 0xffff;
+    const ports = this.words[index * BLOCK_WORDS + 8];
+    return this.aInitiates(index) ? ports >>> 16 : ports & 0xffff;
   }
 
   responderPort(index: number): number {
-    const ports = this.keys[index * KEY_WORDS + 8];
-    return this.initiatorIsA[index] === 1 ? ports & 0xffff : ports >>> 16;
+    const ports = this.words[index * BLOCK_WORDS + 8];
+    return this.aInitiates(index) ? ports & 0xffff : ports >>> 16;
   }
 
   /** MACs as 48-bit numbers (macName turns one into text), -1 when unknown. */
   initiatorMac(index: number): number {
-    return this.macs[index * 2];
+    return this.nums[index * BLOCK_F64 + F_MACS];
   }
 
   responderMac(index: number): number {
-    return this.macs[index * 2 + 1];
+    return this.nums[index * BLOCK_F64 + F_MACS + 1];
   }
 
   /** An IPv4 address as an unsigned 32-bit number, -1 for an IPv6 flow. */
   initiatorIp4(index: number): number {
-    return this.endpointIp4(index, this.initiatorIsA[index] === 1 ? 0 : 4);
+    return this.endpointIp4(index, this.aInitiates(index) ? 0 : 4);
   }
 
   responderIp4(index: number): number {
-    return this.endpointIp4(index, this.initiatorIsA[index] === 1 ? 4 : 0);
+    return this.endpointIp4(index, this.aInitiates(index) ? 4 : 0);
   }
 
   /** Address text (cached per address: no new string per call for an address seen before). */
   initiatorIp(index: number): string {
-    return this.endpointName(index, this.initiatorIsA[index] === 1 ? 0 : 4);
+    return this.endpointName(index, this.aInitiates(index) ? 0 : 4);
   }
 
   responderIp(index: number): string {
-    return this.endpointName(index, this.initiatorIsA[index] === 1 ? 4 : 0);
+    return this.endpointName(index, this.aInitiates(index) ? 4 : 0);
   }
 
   private endpointIp4(index: number, word: number): number {
-    const base = index * KEY_WORDS;
-    return this.keys[base + 9] >>> 20 === 4 ? this.keys[base + word] : -1;
+    const base = index * BLOCK_WORDS;
+    return this.words[base + 9] >>> 20 === 4 ? this.words[base + word] : -1;
   }
 
   private endpointName(index: number, word: number): string {
-    const k = this.keys, base = index * KEY_WORDS, w = base + word;
+    const k = this.words, base = index * BLOCK_WORDS, w = base + word;
     return k[base + 9] >>> 20 === 4 ? ipv4Name(k[w]) : ipv6Name(k[w], k[w + 1], k[w + 2], k[w + 3]);
+  }
+
+  /** Packets and wire bytes by direction: 0 initiator -> responder, 1 back. */
+  packetsOf(index: number, dir: number): number {
+    return this.nums[index * BLOCK_F64 + F_PACKETS + dir];
+  }
+
+  bytesOf(index: number, dir: number): number {
+    return this.nums[index * BLOCK_F64 + F_BYTES + dir];
+  }
+
+  /** Epoch seconds of the flow's first and latest packet. */
+  firstSeenOf(index: number): number {
+    return this.nums[index * BLOCK_F64 + F_FIRST_SEEN];
+  }
+
+  lastSeenOf(index: number): number {
+    return this.nums[index * BLOCK_F64 + F_LAST_SEEN];
+  }
+
+  /** TCP flags seen by direction (0 initiator -> responder, 1 back). */
+  tcpFlagsOf(index: number, dir: number): number {
+    return this.small[index * BLOCK_BYTES + B_FLAGS + dir];
+  }
+
+  /** The TCP state (state.ts: ST_ATTEMPT, ST_ESTABLISHED, ...; ST_NONE for other protocols). */
+  stateOf(index: number): number {
+    return this.small[index * BLOCK_BYTES + B_STATE];
+  }
+
+  /** The flow key's words (KEY_WORDS, key.ts's layout) as they are in the table, for reading. */
+  keyWord(index: number, word: number): number {
+    return this.words[index * BLOCK_WORDS + word];
   }
 
   /** Sets labels on a flow by index (the numeric hooks' `label`). */
@@ -464,12 +517,12 @@ export class FlowTable {
 
   /** Every flow in progress with its MACs (by role, null when unknown) and counters, no record made. */
   forEachTraffic(visit: (srcMac: string | null, dstMac: string | null, pOut: number, bOut: number, pIn: number, bIn: number) => void): void {
-    const macs = this.macs, packets = this.packets, bytes = this.bytes;
+    const nums = this.nums;
     for (let i = 0; i < this.highWater; i++) {
       if (!this.inUse[i]) continue;
-      const i2 = i * 2;
-      visit(macs[i2] >= 0 ? macName(macs[i2]) : null, macs[i2 + 1] >= 0 ? macName(macs[i2 + 1]) : null,
-        packets[i2], bytes[i2], packets[i2 + 1], bytes[i2 + 1]);
+      const nb = i * BLOCK_F64, src = nums[nb + F_MACS], dst = nums[nb + F_MACS + 1];
+      visit(src >= 0 ? macName(src) : null, dst >= 0 ? macName(dst) : null,
+        nums[nb + F_PACKETS], nums[nb + F_BYTES], nums[nb + F_PACKETS + 1], nums[nb + F_BYTES + 1]);
     }
   }
 

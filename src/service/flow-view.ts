@@ -119,7 +119,7 @@ export function newestActive(table: Table, k: number): number[] {
   table.forEachActive((i) => {
     if (m < n) {
       idx[m] = i;
-      ts[m++] = table.lastSeen[i];
+      ts[m++] = table.lastSeenOf(i);
     }
   });
   let chosen: number[];
@@ -130,7 +130,7 @@ export function newestActive(table: Table, k: number): number[] {
     chosen = [];
     for (let j = 0; j < m; j++) if (ts[j] >= threshold) chosen.push(idx[j]);
   }
-  chosen.sort((a, b) => table.lastSeen[b] - table.lastSeen[a] || table.ids[b] - table.ids[a]);
+  chosen.sort((a, b) => table.lastSeenOf(b) - table.lastSeenOf(a) || table.ids[b] - table.ids[a]);
   return chosen.length > k ? chosen.slice(0, k) : chosen;
 }
 

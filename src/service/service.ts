@@ -217,9 +217,9 @@ export class NetInsightService {
     }
     let published = 0;
     table.forEachActive((i) => {
-      if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeen[i]) return;
+      if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeenOf(i)) return;
       this.#syncIds[i] = table.ids[i];
-      this.#syncLastSeen[i] = table.lastSeen[i];
+      this.#syncLastSeen[i] = table.lastSeenOf(i);
       const f = table.record(i);
       this.writer.flow(f);
       if (published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: f });
