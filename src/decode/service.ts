@@ -205,11 +205,16 @@ const SIGNATURES: Signature[] = [
   { service: "WireGuard", proto: IPPROTO_UDP, test: wireguard },
 ];
 
+/** The signatures of each transport, in the table's order (one array walk per packet, no protocol test). */
+const TCP_SIGNATURES = SIGNATURES.filter((sig) => sig.proto === IPPROTO_TCP);
+const UDP_SIGNATURES = SIGNATURES.filter((sig) => sig.proto === IPPROTO_UDP);
+
 export function identifyService(bytes: Uint8Array, offset: number, length: number, ipProtocol: number, srcPort: number, dstPort: number): ServiceGuess | undefined {
   const len = Math.min(length, bytes.length - offset);
-  if (offset >= 0 && len > 0) {
-    for (const sig of SIGNATURES) {
-      if (sig.proto !== ipProtocol || !sig.test(bytes, offset, len, srcPort, dstPort)) continue;
+  const signatures = ipProtocol === IPPROTO_TCP ? TCP_SIGNATURES : ipProtocol === IPPROTO_UDP ? UDP_SIGNATURES : undefined;
+  if (signatures !== undefined && offset >= 0 && len > 0) {
+    for (const sig of signatures) {
+      if (!sig.test(bytes, offset, len, srcPort, dstPort)) continue;
       const service = typeof sig.service === "string" ? sig.service : sig.service(bytes, offset, len, srcPort, dstPort);
       if (service) return { service, by: "payload" };
     }
@@ -217,14 +222,26 @@ export function identifyService(bytes: Uint8Array, offset: number, length: numbe
   return serviceByPort(ipProtocol, srcPort, dstPort);
 }
 
+/** PORT_SERVICES as one array per transport, indexed by port: a lookup per packet without a key string. */
+function portTable(proto: string): (string | undefined)[] {
+  const table = new Array<string | undefined>(65536).fill(undefined);
+  for (const [key, service] of Object.entries(PORT_SERVICES)) {
+    const [p, port] = key.split("/");
+    if (p === proto) table[Number(port)] = service;
+  }
+  return table;
+}
+const TCP_PORTS = portTable("tcp");
+const UDP_PORTS = portTable("udp");
+
 /** The port table, trying the lower (usually the server's) port first; portless IP protocols by number. */
 export function serviceByPort(ipProtocol: number, srcPort: number, dstPort: number): ServiceGuess | undefined {
-  const proto = ipProtocol === IPPROTO_TCP ? "tcp" : ipProtocol === IPPROTO_UDP ? "udp" : undefined;
-  if (!proto) {
+  const table = ipProtocol === IPPROTO_TCP ? TCP_PORTS : ipProtocol === IPPROTO_UDP ? UDP_PORTS : undefined;
+  if (!table) {
     const service = IP_PROTOCOL_SERVICES[ipProtocol];
     return service ? { service, by: "port" } : undefined;
   }
-  const [lo, hi] = srcPort < dstPort ? [srcPort, dstPort] : [dstPort, srcPort];
-  const service = PORT_SERVICES[`${proto}/${lo}`] ?? PORT_SERVICES[`${proto}/${hi}`];
+  const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
+  const service = table[lo] ?? table[hi];
   return service ? { service, by: "port" } : undefined;
 }

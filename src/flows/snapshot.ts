@@ -23,6 +23,11 @@ function flagLetters(flags: number): string {
 
 const FLAG_STRINGS = Array.from({ length: 256 }, (_, f) => flagLetters(f));
 
+/** "TCP", "UDP", ... as a FlowRecord names its IP protocol. */
+export function flowProtocolName(ipProtocol: number): FlowProtocol {
+  return PROTOCOL_NAMES[ipProtocol] ?? "OTHER";
+}
+
 export function tcpFlagLetters(flags: number): string {
   return FLAG_STRINGS[flags & 0xff];
 }
@@ -43,7 +48,7 @@ export function toFlowRecord(t: FlowTable, i: number): FlowRecord {
   const srcMac = t.initiatorMac(i), dstMac = t.responderMac(i);
   const record: FlowRecord = {
     id: String(t.ids[i]),
-    protocol: PROTOCOL_NAMES[ipProtocol] ?? "OTHER",
+    protocol: flowProtocolName(ipProtocol),
     ipProtocol,
     ipVersion: t.ipVersionOf(i) as 4 | 6,
     srcIp: t.initiatorIp(i),

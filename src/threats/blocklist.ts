@@ -7,12 +7,13 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { Analyzer, Observation } from "../engine/events.ts";
-import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import { type Blocklist, emptyBlocklist, matchDomain, matchIp, parseBlocklist } from "./blocklist-file.ts";
 import { createFeedCache, type FeedCache, isFeedUrl } from "./intel-feeds.ts";
 import { ja3 } from "./ja3.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import { StartedFlowRef, type StartedFlow } from "./util.ts";
 
 /** Files larger than this are refused (a list of a few million entries is ~50 MB). */
 const MAX_LIST_BYTES = 64 * 1024 * 1024;
@@ -83,6 +84,14 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
   if (files.length > 0) load();
   feeds.maybeRefresh();
 
+  /** The flow of the current numeric flowStarted call. */
+  const started = new StartedFlowRef();
+  const flowStarted = (f: StartedFlow): void => {
+    if (list.entries === 0) return;
+    if (matchIp(list, f.dstIp)) hit(f.srcIp, f.srcMac, f.dstIp, "IP", f.startTime, f.dstIp, f.dstPort, f.srcDeviceId);
+    else if (matchIp(list, f.srcIp)) hit(f.dstIp, f.dstMac, f.srcIp, "IP (inbound)", f.startTime, f.srcIp, f.dstPort, f.dstDeviceId);
+  };
+
   return {
     name: "threats.blocklist",
     wants: ["dns", "tlsClientHello", "quicClientHello", "http"],
@@ -91,11 +100,10 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
     },
     reload: load,
     feeds,
-    flowStarted(f: FlowRecord): void {
-      if (list.entries === 0) return;
-      if (matchIp(list, f.dstIp)) hit(f.srcIp, f.srcMac, f.dstIp, "IP", f.startTime, f.dstIp, f.dstPort, f.srcDeviceId);
-      else if (matchIp(list, f.srcIp)) hit(f.dstIp, f.dstMac, f.srcIp, "IP (inbound)", f.startTime, f.srcIp, f.dstPort, f.dstDeviceId);
+    flowStartedAt(table: FlowTable, index: number): void {
+      flowStarted(started.at(table, index));
     },
+    flowStarted,
     observe(o: Observation): void {
       const m = o.meta;
       if (!m.srcIp) return;

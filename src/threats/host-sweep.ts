@@ -4,10 +4,11 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { isLocalAddress } from "../util/locality.ts";
-import { addCapped, BoundedMap, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
+import { addCapped, BoundedMap, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -70,6 +71,14 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     reportOnce(st, raise);
   };
 
+  /** The flow of the current numeric flowStarted call. */
+  const started = new StartedFlowRef();
+  const flowStarted = (f: StartedFlow): void => {
+    if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
+      count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
+    }
+  };
+
   return {
     name: "threats.host-sweep",
     tracked: () => sweeps.size,
@@ -84,11 +93,10 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
         if (echo) count(o.meta.srcIp, o.meta.srcMac, "ICMP", null, o.meta.dstIp, o.meta.ts);
       }
     },
-    flowStarted(f: FlowRecord): void {
-      if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
-        count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
-      }
+    flowStartedAt(table: FlowTable, index: number): void {
+      flowStarted(started.at(table, index));
     },
+    flowStarted,
     flowEnded(f: FlowRecord): void {
       // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
       if (f.protocol === "TCP" && !isLocalAddress(f.dstIp) && failedAttempt(f)) {

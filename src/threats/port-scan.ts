@@ -3,10 +3,10 @@
  * FIN / NULL / Xmas stealth probes and the ICMP port-unreachable replies a UDP scan provokes.
  */
 import type { Observation } from "../engine/events.ts";
-import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -92,27 +92,34 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
+  /** The flow of the current numeric flowStarted call. */
+  const started = new StartedFlowRef();
+  const flowStarted = (f: StartedFlow): void => {
+    if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
+    const p = pair(f.srcIp, f.dstIp, f.startTime);
+    p.srcMac ??= f.srcMac;
+    p.deviceId ??= f.srcDeviceId;
+    const before = p.ports.size;
+    addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
+    if (f.protocol === "UDP" && p.ports.size > before) p.udpPorts++;
+    if (f.protocol === "TCP") {
+      const kind = stealthKind(f.tcpFlags);
+      if (kind) {
+        p.stealth++;
+        p.stealthKinds.add(kind);
+      }
+    }
+    check(f.srcIp, f.dstIp, p, f.startTime);
+  };
+
   return {
     name: "threats.port-scan",
     tracked: () => pairs.size,
     wants: ["icmp"],
-    flowStarted(f: FlowRecord): void {
-      if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
-      const p = pair(f.srcIp, f.dstIp, f.startTime);
-      p.srcMac ??= f.srcMac;
-      p.deviceId ??= f.srcDeviceId;
-      const before = p.ports.size;
-      addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
-      if (f.protocol === "UDP" && p.ports.size > before) p.udpPorts++;
-      if (f.protocol === "TCP") {
-        const kind = stealthKind(f.tcpFlags);
-        if (kind) {
-          p.stealth++;
-          p.stealthKinds.add(kind);
-        }
-      }
-      check(f.srcIp, f.dstIp, p, f.startTime);
+    flowStartedAt(table: FlowTable, index: number): void {
+      flowStarted(started.at(table, index));
     },
+    flowStarted,
     observe(o: Observation): void {
       // Type 3 code 3 (v4) / type 1 code 4 (v6): a closed UDP port answering; the scanner is the ICMP destination.
       if (o.kind !== "icmp" || !o.meta.srcIp || !o.meta.dstIp) return;

@@ -2,8 +2,9 @@
  * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
-import { reportGrowth, reportOnce } from "./util.ts";
+import { reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -31,15 +32,22 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
+  /** The flow of the current numeric flowStarted call. */
+  const started = new StartedFlowRef();
+  const flowStarted = (f: StartedFlow): void => {
+    if (f.protocol !== "UDP") return;
+    const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
+    if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
+    reportOnce(t, (x) => raise(f.dstIp, x, "new flows", s.udpFloodNewFlowsPerSecond));
+  };
+
   return {
     name: "threats.udp-flood",
     tracked: () => tracker.targets.size,
-    flowStarted(f: FlowRecord): void {
-      if (f.protocol !== "UDP") return;
-      const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
-      if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-      reportOnce(t, (x) => raise(f.dstIp, x, "new flows", s.udpFloodNewFlowsPerSecond));
+    flowStartedAt(table: FlowTable, index: number): void {
+      flowStarted(started.at(table, index));
     },
+    flowStarted,
     flowEnded(f: FlowRecord): void {
       if (f.protocol !== "UDP" || f.packetsSent < s.floodMinPackets) return;
       if (f.packetsReceived > f.packetsSent * MAX_REPLY_SHARE) return;

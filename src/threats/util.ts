@@ -3,6 +3,7 @@ import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import { macName } from "../decode/addr.ts";
+import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -115,36 +116,61 @@ export type PayloadFlow = Pick<FlowRecord, "id" | "ipProtocol" | "srcIp" | "srcM
  * One per detector, pointed at the flow of the current call (valid during that call only).
  */
 export class FlowRef implements PayloadFlow {
-  #flows!: FlowTable;
-  #index = -1;
+  protected table!: FlowTable;
+  protected index = -1;
 
-  at(flows: FlowTable, index: number): this {
-    this.#flows = flows;
-    this.#index = index;
+  at(table: FlowTable, index: number): this {
+    this.table = table;
+    this.index = index;
     return this;
   }
   get id(): string {
-    return String(this.#flows.ids[this.#index]);
+    return String(this.table.ids[this.index]);
   }
   get ipProtocol(): number {
-    return this.#flows.ipProtocolOf(this.#index);
+    return this.table.ipProtocolOf(this.index);
   }
   get srcIp(): string {
-    return this.#flows.initiatorIp(this.#index);
+    return this.table.initiatorIp(this.index);
   }
   get dstIp(): string {
-    return this.#flows.responderIp(this.#index);
+    return this.table.responderIp(this.index);
   }
   get srcMac(): string | null {
-    const mac = this.#flows.initiatorMac(this.#index);
+    const mac = this.table.initiatorMac(this.index);
     return mac >= 0 ? macName(mac) : null;
   }
   get dstMac(): string | null {
-    const mac = this.#flows.responderMac(this.#index);
+    const mac = this.table.responderMac(this.index);
     return mac >= 0 ? macName(mac) : null;
   }
   get dstPort(): number {
-    return this.#flows.responderPort(this.#index);
+    return this.table.responderPort(this.index);
+  }
+}
+
+/** What the flow-start detectors read of a new flow. */
+export type StartedFlow = PayloadFlow & Pick<FlowRecord, "protocol" | "startTime" | "tcpFlags" | "hostname" | "srcDeviceId" | "dstDeviceId">;
+
+/**
+ * A StartedFlow read from the flow table for the numeric flowStarted hook. Labels read null, as in
+ * the record the engine made before any hook ran: a flow has none until an analyzer's start hook
+ * (the device tracker's, the labeler's) gives it some, and the detectors must not depend on their order.
+ */
+export class StartedFlowRef extends FlowRef implements StartedFlow {
+  readonly hostname = null;
+  readonly srcDeviceId = null;
+  readonly dstDeviceId = null;
+
+  get protocol(): FlowRecord["protocol"] {
+    return flowProtocolName(this.ipProtocol);
+  }
+  get startTime(): number {
+    return this.table.firstSeenOf(this.index);
+  }
+  get tcpFlags(): string {
+    const t = this.table, i = this.index;
+    return this.ipProtocol === 6 ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "";
   }
 }
 
