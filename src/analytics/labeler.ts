@@ -3,7 +3,7 @@
  * DNS flow, or the DNS answer that resolved the server address) and maps it to an application.
  */
 import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
-import { serviceByPort } from "../decode/service.ts";
+import { PORT_SERVICES, serviceByPort } from "../decode/service.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import { AddressMatcher } from "./address-applications.ts";
@@ -97,8 +97,8 @@ export class FlowLabeler implements Analyzer {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
     if (!hasService) {
-      const guess = serviceByPort(ipProtocol, srcPort, dstPort);
-      if (guess) this.#labelFlow((id = String(id)), { service: guess.service, serviceBy: "port" });
+      const guess = portService(ipProtocol, srcPort, dstPort);
+      if (guess) this.#labelFlow((id = String(id)), { service: guess, serviceBy: "port" });
     }
     if (hasHostname || !dstIp) return;
     const name = this.dnsCache.lookup(srcIp, dstIp, startTime);
@@ -161,6 +161,27 @@ export class FlowLabeler implements Analyzer {
     this.#strength.set(flowId, strength);
     return true;
   }
+}
+
+/** PORT_SERVICES by port number, per transport (undefined: not looked up yet, null: none). */
+const portNames = { 6: [] as (string | null)[], 17: [] as (string | null)[] };
+
+/**
+ * serviceByPort's answer (the lower port's entry, else the higher one's) without building two
+ * "tcp/443" keys per flow: each port's entry is read from PORT_SERVICES once.
+ */
+function portService(ipProtocol: number, srcPort: number, dstPort: number): string | undefined {
+  if (ipProtocol !== 6 && ipProtocol !== 17) return serviceByPort(ipProtocol, srcPort, dstPort)?.service;
+  const names = portNames[ipProtocol];
+  const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
+  const service = portName(names, ipProtocol, lo) ?? portName(names, ipProtocol, hi);
+  return service ? service : undefined;
+}
+
+function portName(names: (string | null)[], ipProtocol: 6 | 17, port: number): string | undefined {
+  let name = names[port];
+  if (name === undefined) names[port] = name = PORT_SERVICES[`${ipProtocol === 6 ? "tcp" : "udp"}/${port}`] ?? null;
+  return name ?? undefined;
 }
 
 let sharedAddresses: AddressMatcher | undefined;
