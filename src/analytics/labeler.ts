@@ -2,7 +2,7 @@
  * The "analytics" analyzer: names each flow's server (TLS/QUIC SNI, HTTP Host, the DNS query of a
  * DNS flow, or the DNS answer that resolved the server address) and maps it to an application.
  */
-import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
+import type { Analyzer, Observation, ObservationKind, PacketMeta } from "../engine/events.ts";
 import { PORT_SERVICES, serviceByPort } from "../decode/service.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
@@ -48,7 +48,13 @@ export class FlowLabeler implements Analyzer {
   readonly #matcher: DomainMatcher;
   readonly #addresses: AddressMatcher;
   readonly #labelFlow: FlowLabelerOptions["labelFlow"];
-  readonly #strength = new BoundedMap<string, Strength>(MAX_LABELLED_FLOWS);
+  /**
+   * Keyed by the flow's id: the number from the flow table when the engine's numeric hooks run (no
+   * id text made or hashed per packet), the record's id text otherwise (one form per labeler).
+   */
+  readonly #strength = new BoundedMap<string | number, Strength>(MAX_LABELLED_FLOWS);
+  /** The engine's flow table, once a numeric hook has been handed it. */
+  #flows: FlowTable | undefined;
   /** Raw host -> label (null: not a name). Clients ask for the same few names again and again. */
   readonly #hosts = new Map<string, HostLabel | null>();
 
@@ -63,17 +69,17 @@ export class FlowLabeler implements Analyzer {
     switch (o.kind) {
       case "tlsClientHello":
       case "quicClientHello":
-        if (o.msg.sni) this.#label(o.meta.flowId, o.msg.sni, Strength.Handshake);
+        if (o.msg.sni) this.#label(o.meta, o.msg.sni, Strength.Handshake);
         return;
       case "http":
-        if (o.msg.isRequest && o.msg.host) this.#label(o.meta.flowId, o.msg.host, Strength.Handshake);
+        if (o.msg.isRequest && o.msg.host) this.#label(o.meta, o.msg.host, Strength.Handshake);
         return;
       case "dns": {
         const msg = o.msg;
         if (msg.isResponse) this.dnsCache.learn(o.meta.dstIp, msg, o.meta.ts);
         // A DNS flow is about the name it asks for (as nDPI reports it), not about the resolver.
         const q = msg.questions[0];
-        if (q?.name) this.#label(o.meta.flowId, q.name, Strength.DnsQuery);
+        if (q?.name) this.#label(o.meta, q.name, Strength.DnsQuery);
         return;
       }
     }
@@ -85,6 +91,7 @@ export class FlowLabeler implements Analyzer {
 
   /** flowStarted read from the flow table: no FlowRecord is made for the labeler. */
   flowStartedAt(flows: FlowTable, i: number): void {
+    this.#flows = flows;
     const labels = flows.labels;
     this.#started(flows.ids[i]!, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
       flows.initiatorIp(i), flows.responderIp(i), flows.firstSeenOf(i),
@@ -96,22 +103,22 @@ export class FlowLabeler implements Analyzer {
     startTime: number, hasService: boolean, hasHostname: boolean): void {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
+    let flowId: string | undefined;
     if (!hasService) {
       const guess = portService(ipProtocol, srcPort, dstPort);
-      if (guess) this.#labelFlow((id = String(id)), { service: guess, serviceBy: "port" });
+      if (guess) this.#labelFlow((flowId = String(id)), { service: guess, serviceBy: "port" });
     }
     if (hasHostname || !dstIp) return;
     const name = this.dnsCache.lookup(srcIp, dstIp, startTime);
     if (name) {
-      this.#label(String(id), name, Strength.DnsAnswer);
+      this.#labelHost(id, flowId ?? String(id), name, Strength.DnsAnswer);
       return;
     }
     // No name yet: the server's network or a LAN port may still say whose traffic this is.
     const known = this.#addresses.matchPort(ipProtocol, srcPort, dstPort) ?? this.#addresses.matchAddress(dstIp);
     if (known) {
-      const flowId = String(id);
-      this.#remember(flowId, Strength.Address);
-      this.#labelFlow(flowId, { application: known.application, category: known.category });
+      this.#remember(id, Strength.Address);
+      this.#labelFlow(flowId ?? String(id), { application: known.application, category: known.category });
     }
   }
 
@@ -120,7 +127,7 @@ export class FlowLabeler implements Analyzer {
   }
 
   flowEndedAt(flows: FlowTable, i: number): void {
-    if (this.#strength.size > 0) this.#strength.delete(String(flows.ids[i]));
+    this.#strength.delete(flows.ids[i]!);
   }
 
   /** The application and category a host name maps to (null when the table has none). */
@@ -129,11 +136,19 @@ export class FlowLabeler implements Analyzer {
     return m ? { application: m.application, category: m.category } : { application: null, category: null };
   }
 
-  #label(flowId: string | null, rawHost: string, strength: Strength): void {
+  /** Labels the flow of an observed packet. */
+  #label(meta: PacketMeta, rawHost: string, strength: Strength): void {
+    const flowId = meta.flowId;
     if (!flowId) return;
+    const flows = this.#flows;
+    this.#labelHost(flows && meta.flowIndex !== undefined ? flows.ids[meta.flowIndex]! : flowId, flowId, rawHost, strength);
+  }
+
+  /** `key`: the flow's key in #strength; `flowId`: its id text, for labelFlow. */
+  #labelHost(key: string | number, flowId: string, rawHost: string, strength: Strength): void {
     const label = this.#hostLabel(rawHost);
     if (!label) return;
-    if (!this.#remember(flowId, strength)) return;
+    if (!this.#remember(key, strength)) return;
     this.#labelFlow(flowId, { hostname: label.hostname, application: label.application, category: label.category });
   }
 
@@ -155,10 +170,10 @@ export class FlowLabeler implements Analyzer {
   }
 
   /** Records a label's strength; false when the flow already has one at least as strong. */
-  #remember(flowId: string, strength: Strength): boolean {
-    const had = this.#strength.get(flowId);
+  #remember(key: string | number, strength: Strength): boolean {
+    const had = this.#strength.get(key);
     if (had !== undefined && had >= strength) return false;
-    this.#strength.set(flowId, strength);
+    this.#strength.set(key, strength);
     return true;
   }
 }
