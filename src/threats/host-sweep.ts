@@ -8,7 +8,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { isLocalAddress } from "../util/locality.ts";
-import { addCapped, BoundedMap, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
+import { addCapped, BoundedMap, SmallSet, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -17,7 +17,7 @@ const HIGH_FACTOR = 5;
 interface SweepState {
   start: number;
   last: number;
-  hosts: Set<string>;
+  hosts: SmallSet<string>;
   srcIp: string;
   srcMac: string | null;
   method: string; // "ARP" | "ICMP" | "TCP/22" ...
@@ -62,7 +62,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     const key = `${srcIp}|${method}`;
     let st = sweeps.get(key);
     if (!st || ts - st.start > s.sweepWindowSeconds) {
-      st = { start: ts, last: ts, hosts: new Set(), srcIp, srcMac, method, port, raised: false, dirty: false };
+      st = { start: ts, last: ts, hosts: new SmallSet(), srcIp, srcMac, method, port, raised: false, dirty: false };
       sweeps.set(key, st);
     }
     st.last = Math.max(st.last, ts);

@@ -6,7 +6,7 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
+import { addCapped, BoundedMap, SmallSet, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -17,10 +17,10 @@ const HIGH_FACTOR = 5;
 interface PairState {
   start: number;
   last: number;
-  ports: Set<number>;
+  ports: SmallSet<number>;
   udpPorts: number;
   stealth: number;
-  stealthKinds: Set<string>;
+  stealthKinds: SmallSet<string>;
   unreachables: number;
   srcMac: string | null;
   deviceId: string | null;
@@ -46,7 +46,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const key = `${src}>${dst}`;
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) {
-      p = { start: ts, last: ts, ports: new Set(), udpPorts: 0, stealth: 0, stealthKinds: new Set(), unreachables: 0,
+      p = { start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: new SmallSet(), unreachables: 0,
         srcMac: null, deviceId: null, raised: false, dirty: false };
       pairs.set(key, p);
     }

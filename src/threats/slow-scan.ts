@@ -7,14 +7,14 @@
 import type { FlowRecord } from "../flows/record.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, SmallSet, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
 const SAMPLE_PORTS = 20;
 
 interface Probes extends Reported {
   start: number;
-  ports: Set<number>;
+  ports: SmallSet<number>;
   mac: string | null;
   deviceId: string | null;
 }
@@ -56,7 +56,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
       const key = `${f.srcIp}|${f.dstIp}`;
       let p = pairs.get(key);
       if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
-        p = { start: f.startTime, last: f.lastSeen, ports: new Set(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+        p = { start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
         pairs.set(key, p);
       }
       p.last = Math.max(p.last, f.lastSeen);

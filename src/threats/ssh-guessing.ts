@@ -6,10 +6,11 @@
  * connection that went on to a session logged in, and its failures do not count.
  */
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import { sshAuthShape } from "./ssh-auth-shape.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
 
 const HIGH_FACTOR = 5;
 const SAMPLE_CONNECTIONS = 10;
@@ -29,6 +30,8 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
   const pairs = new BoundedMap<string, Guessing>(s.maxTrackedKeys);
   /** Attempts already counted per flow (updates recount; the difference is added). */
   const counted = new BoundedMap<string, number>(s.maxTrackedKeys);
+  /** The flow of the current numeric flowUpdated call. */
+  const updated = new UpdatedFlowRef();
 
   const raise = (key: string, g: Guessing): void => {
     const [client, server, port] = key.split("|");
@@ -58,7 +61,7 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
     });
   };
 
-  const judge = (f: FlowRecord, reason?: string): void => {
+  const judge = (f: UpdatedFlow | FlowRecord, reason?: string): void => {
     if (f.ipProtocol !== 6 || (f.dstPort !== 22 && f.service !== "SSH") || !f.shape) return;
     const a = sshAuthShape(f.shape);
     if (!a) return;
@@ -89,6 +92,11 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
   return {
     name: "threats.ssh-guessing",
     tracked: () => pairs.size + counted.size,
+    // Every TCP flow: an SSH server on another port is known by its label (service "SSH").
+    updateFilter: { ipProtocols: [6] },
+    flowUpdatedAt(table: FlowTable, index: number): void {
+      judge(updated.at(table, index));
+    },
     flowUpdated: (f) => judge(f),
     flowEnded: judge,
     tick(now: number): void {

@@ -4,9 +4,10 @@
  * their handshake (500 clients of an echo server opening at once) is load, not a flood; a flood's
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
-import { BoundedMap, reportGrowth, reportOnce } from "./util.ts";
+import { BoundedMap, reportGrowth, reportOnce, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -22,7 +23,7 @@ const HANDSHAKE_GRACE_SECONDS = 2;
 const JUDGE_SECONDS = 60;
 
 /** Whether the initiator never answered the SYN+ACK: only its SYN, or its SYN and a RST. */
-export function isHalfOpen(f: FlowRecord): boolean {
+export function isHalfOpen(f: Pick<FlowRecord, "packetsSent" | "tcpFlags">): boolean {
   return f.packetsSent === 1 || (f.packetsSent === 2 && f.tcpFlags.includes("R") && !f.tcpFlags.includes("F"));
 }
 
@@ -46,6 +47,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   /** Flows already counted (at an update, then again at their end, they must count once). */
   const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
   let now = 0;
+  /** The flow of the current numeric flowUpdated call. */
+  const updated = new UpdatedFlowRef();
 
   const raise = (target: string, c: Candidate): void => {
     const t = c.window;
@@ -77,7 +80,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   };
 
   /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
-  const count = (f: FlowRecord, ended: boolean, shutdown = false): void => {
+  const count = (f: UpdatedFlow | FlowRecord, ended: boolean, shutdown = false): void => {
     if (f.ipProtocol !== 6) return;
     const c = candidates.get(f.dstIp);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
@@ -117,6 +120,10 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       c.window = t;
       c.last = Math.max(c.last, t.last);
       if (c.raised) c.dirty = true;
+    },
+    updateFilter: { ipProtocols: [6] },
+    flowUpdatedAt(table: FlowTable, index: number): void {
+      count(updated.at(table, index), false);
     },
     flowUpdated(f: FlowRecord): void {
       count(f, false);

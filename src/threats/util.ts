@@ -8,8 +8,41 @@ import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
 export { BoundedMap } from "../util/ordered-map.ts";
 
 /** Adds to a set only while it is below `cap` (the count past the cap is still reported as `cap`). */
-export function addCapped<T>(set: Set<T>, value: T, cap: number): void {
+export function addCapped<T>(set: { size: number; add(value: T): unknown }, value: T, cap: number): void {
   if (set.size < cap) set.add(value);
+}
+
+/**
+ * An insertion-ordered set that holds its first value inline and makes a Set only for a second
+ * distinct one: under a flood of spoofed sources most per-source states see one port or host, and
+ * a Set each is most of their garbage.
+ */
+export class SmallSet<T> implements Iterable<T> {
+  #first: T | undefined = undefined;
+  #hasFirst = false;
+  #set: Set<T> | undefined = undefined;
+
+  get size(): number {
+    return this.#set ? this.#set.size : this.#hasFirst ? 1 : 0;
+  }
+
+  has(value: T): boolean {
+    return this.#set ? this.#set.has(value) : this.#hasFirst && this.#first === value;
+  }
+
+  add(value: T): this {
+    if (this.#set) this.#set.add(value);
+    else if (!this.#hasFirst) {
+      this.#first = value;
+      this.#hasFirst = true;
+    } else if (this.#first !== value) this.#set = new Set([this.#first as T, value]);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    if (this.#set) return this.#set.values();
+    return (this.#hasFirst ? [this.#first as T] : []).values();
+  }
 }
 
 /** A count and a first-seen time that restart when the window has passed (a tumbling window). */
@@ -147,6 +180,16 @@ export class FlowRef implements PayloadFlow {
   get dstPort(): number {
     return this.table.responderPort(this.index);
   }
+  get protocol(): FlowRecord["protocol"] {
+    return flowProtocolName(this.ipProtocol);
+  }
+  get startTime(): number {
+    return this.table.firstSeenOf(this.index);
+  }
+  get tcpFlags(): string {
+    const t = this.table, i = this.index;
+    return this.ipProtocol === 6 ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "";
+  }
 }
 
 /** What the flow-start detectors read of a new flow. */
@@ -161,16 +204,32 @@ export class StartedFlowRef extends FlowRef implements StartedFlow {
   readonly hostname = null;
   readonly srcDeviceId = null;
   readonly dstDeviceId = null;
+}
 
-  get protocol(): FlowRecord["protocol"] {
-    return flowProtocolName(this.ipProtocol);
+/** What the flow-update detectors read of a flow in progress. */
+export type UpdatedFlow = PayloadFlow & Pick<FlowRecord, "protocol" | "startTime" | "lastSeen" | "tcpFlags" | "packetsSent" | "service" | "srcDeviceId" | "shape">;
+
+/**
+ * An UpdatedFlow read from the flow table for the numeric flowUpdated hook: counters, labels and
+ * the packet shape as they are now (what a record made for this update would hold).
+ */
+export class UpdatedFlowRef extends FlowRef implements UpdatedFlow {
+  get lastSeen(): number {
+    return this.table.lastSeenOf(this.index);
   }
-  get startTime(): number {
-    return this.table.firstSeenOf(this.index);
+  get packetsSent(): number {
+    return this.table.packetsOf(this.index, 0);
   }
-  get tcpFlags(): string {
-    const t = this.table, i = this.index;
-    return this.ipProtocol === 6 ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "";
+  get service(): string | null {
+    const labels = this.table.labels;
+    return labels.text(labels.columns.service[this.index]);
+  }
+  get srcDeviceId(): string | null {
+    const labels = this.table.labels;
+    return labels.text(labels.columns.srcDeviceId[this.index]);
+  }
+  get shape(): number[] {
+    return this.table.shapeOf(this.index);
   }
 }
 
