@@ -4,31 +4,53 @@
  * policy (what is local, what merges) lives in tracker.ts.
  */
 import type { DeviceState } from "./state.ts";
-import { OrderedMap } from "../util/ordered-map.ts";
 
 export class DeviceRegistry {
-  /** Insertion order is recency order: touching a device moves it to the end. */
-  readonly byId = new OrderedMap<string, DeviceState>();
+  /**
+   * Every device by id. Recency (for eviction) is a list threaded through the devices themselves:
+   * touching one is a few pointer moves, not a Map delete and insert per touch.
+   */
+  readonly byId = new Map<string, DeviceState>();
+  #oldest: DeviceState | null = null;
+  #newest: DeviceState | null = null;
   readonly byMac = new Map<string, DeviceState>();
   readonly byIp = new Map<string, DeviceState>();
   private readonly byIdentity = new Map<string, DeviceState>();
   private readonly keysOf = new Map<DeviceState, Set<string>>();
 
   add(st: DeviceState): void {
-    this.byId.set(st.device.id, st);
+    const id = st.device.id;
+    const had = this.byId.get(id);
+    // A device under the same id keeps its place, as Map.set keeps a key's.
+    if (had !== undefined && had !== st) this.#replace(had, st);
+    else if (had === undefined) this.#append(st);
+    this.byId.set(id, st);
     for (const mac of st.device.macs) this.byMac.set(mac, st);
     for (const ip of st.device.ips) this.byIp.set(ip, st);
   }
 
   /** Marks the device as the most recently seen. */
   touch(st: DeviceState): void {
-    this.byId.touch(st.device.id, st);
+    const id = st.device.id;
+    const had = this.byId.get(id);
+    if (had === st && this.#newest === st) return;
+    if (had) this.#unlink(had);
+    if (had !== st) this.byId.set(id, st);
+    this.#append(st);
+  }
+
+  /** Every device, least recently seen first. */
+  *values(): IterableIterator<DeviceState> {
+    for (let st = this.#oldest; st; st = st.newer) yield st;
   }
 
   /** Removes the device from every index (eviction, or merged into another). */
   remove(st: DeviceState): void {
     const d = st.device;
-    if (this.byId.get(d.id) === st) this.byId.delete(d.id);
+    if (this.byId.get(d.id) === st) {
+      this.byId.delete(d.id);
+      this.#unlink(st);
+    }
     for (const mac of d.macs) if (this.byMac.get(mac) === st) this.byMac.delete(mac);
     for (const ip of d.ips) if (this.byIp.get(ip) === st) this.byIp.delete(ip);
     for (const key of this.keysOf.get(st) ?? []) if (this.byIdentity.get(key) === st) this.byIdentity.delete(key);
@@ -37,7 +59,7 @@ export class DeviceRegistry {
 
   /** The least recently seen device. */
   oldest(): DeviceState | undefined {
-    return this.byId.oldest()?.[1];
+    return this.#oldest ?? undefined;
   }
 
   isLive(st: DeviceState): boolean {
@@ -59,5 +81,32 @@ export class DeviceRegistry {
   moveIdentities(from: DeviceState, into: DeviceState): void {
     for (const key of this.keysOf.get(from) ?? []) this.claimIdentity(key, into);
     this.keysOf.delete(from);
+  }
+
+  #append(st: DeviceState): void {
+    st.older = this.#newest;
+    st.newer = null;
+    if (this.#newest) this.#newest.newer = st;
+    else this.#oldest = st;
+    this.#newest = st;
+  }
+
+  #unlink(st: DeviceState): void {
+    if (st.older) st.older.newer = st.newer;
+    else this.#oldest = st.newer;
+    if (st.newer) st.newer.older = st.older;
+    else this.#newest = st.older;
+    st.older = st.newer = null;
+  }
+
+  /** `next` takes `prev`'s place in the recency list. */
+  #replace(prev: DeviceState, next: DeviceState): void {
+    next.older = prev.older;
+    next.newer = prev.newer;
+    if (prev.older) prev.older.newer = next;
+    else this.#oldest = next;
+    if (prev.newer) prev.newer.older = next;
+    else this.#newest = next;
+    prev.older = prev.newer = null;
   }
 }

@@ -68,6 +68,9 @@ export class DeviceState {
   lastEmit = -Infinity;
   /** The whole second the device was last moved to the young end of the registry. */
   recencySecond = -1;
+  /** Neighbours in the registry's recency list (registry.ts keeps them). */
+  older: DeviceState | null = null;
+  newer: DeviceState | null = null;
 
   constructor(mac: string, ts: number, restored?: Device) {
     if (restored) {

@@ -67,7 +67,7 @@ export class DeviceTracker implements Analyzer {
 
   // ---- queries ----
   list(): Device[] {
-    return [...this.registry.byId.values()].map((s) => s.snapshot()).sort((a, b) => a.firstSeen - b.firstSeen);
+    return [...this.registry.values()].map((s) => s.snapshot()).sort((a, b) => a.firstSeen - b.firstSeen);
   }
   get(id: string): Device | undefined {
     return this.registry.byId.get(id)?.snapshot();
@@ -217,7 +217,7 @@ export class DeviceTracker implements Analyzer {
       if (src) add(src, pOut, bOut, pIn, bIn);
       if (dst && dst !== src) add(dst, pIn, bIn, pOut, bOut);
     });
-    for (const st of this.registry.byId.values()) {
+    for (const st of this.registry.values()) {
       const next = sums.get(st);
       if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0 && !st.live[4]) continue;
       const now = next ?? [0, 0, 0, 0, 0];
