@@ -27,6 +27,8 @@
 #define ERRLEN 256
 /* Bytes of a mapped file prefetched ahead of the record being scanned. */
 #define PREFETCH_AHEAD 4096u
+/* Bytes handed out before they are given back in one madvise (fewer calls than one per window). */
+#define RELEASE_BYTES (4u << 20)
 
 struct bpf_program_s { unsigned int bf_len; void *bf_insns; };
 struct pkthdr_s { struct timeval ts; uint32_t caplen; uint32_t len; };
@@ -212,6 +214,8 @@ int ni_file_read(struct ni_file *f, uint8_t *buf, uint32_t buflen, uint32_t max_
  * the file (16-byte pcap header, then the bytes, no padding), so nothing is copied: read()+memcpy
  * of the benchmark capture cost 0.43 s of CPU, the mapping 0.12 s. Only for the common case (host
  * byte order, microseconds, no filter); 0 when mapped, -1 when the caller keeps copying.
+ * A file cut shorter by someone else while it is read this way faults (SIGBUS) where a copy would
+ * see a short read: for files at rest (analyze), not for files being rotated (serve keeps copying).
  */
 int ni_file_map(struct ni_file *f) {
   if (f->swapped || f->nsec || f->has_filter || f->map) return -1;
@@ -245,7 +249,7 @@ static void leave_map(struct ni_file *f) {
 int ni_file_view(struct ni_file *f, uint32_t max_bytes, uint32_t max_packets, int32_t *out) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   size_t done = f->pos & ~(page - 1);
-  if (done > f->released) {
+  if (done >= f->released + RELEASE_BYTES) {
     madvise(f->map + f->released, done - f->released, MADV_DONTNEED);
     f->released = done;
   }
