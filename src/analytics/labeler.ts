@@ -95,7 +95,7 @@ export class FlowLabeler implements Analyzer {
     const labels = flows.labels;
     this.#started(flows.ids[i]!, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
       flows.initiatorIp(i), flows.responderIp(i), flows.firstSeenOf(i),
-      !!labels.text(labels.columns.service[i]!), !!labels.text(labels.columns.hostname[i]!));
+      !!labels.textOf(i, "service"), !!labels.textOf(i, "hostname"));
   }
 
   /** `id`: the flow's id, as a number from the table (made text only when the flow is labelled). */

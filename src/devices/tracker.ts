@@ -419,7 +419,7 @@ export class DeviceTracker implements Analyzer {
     const srcId = this.owner(src, srcIp), dstId = this.owner(dst, dstIp);
     if (!srcId && !dstId) return;
     const labels = flows.labels;
-    const patch = labelPatch(srcId, dstId, labels.text(labels.columns.srcDeviceId[i]!), labels.text(labels.columns.dstDeviceId[i]!));
+    const patch = labelPatch(srcId, dstId, labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
     if (patch) this.labelFlow(String(flows.ids[i]), patch);
   }
 }

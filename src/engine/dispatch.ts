@@ -66,9 +66,9 @@ export class Dispatcher {
           this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
         }
       }
-      const seen = this.flows.inspected[index];
+      const seen = this.flows.inspectedOf(index);
       if (seen < MAX_INSPECTED_PACKETS) {
-        this.flows.inspected[index] = seen + 1;
+        this.flows.setInspected(index, seen + 1);
         this.inspect(p, index, dir, udp ? STREAM_SNIFFERS.udp : STREAM_SNIFFERS.tcp);
         if (seen + 1 === MAX_INSPECTED_PACKETS) this.pending.delete(index);
       }
@@ -77,9 +77,9 @@ export class Dispatcher {
 
   private inspect(p: Packet, index: number, dir: number, sniffers: readonly Sniffer[]): void {
     const labels = this.flows.labels;
-    if (labels.serviceBy[index] !== BY_PAYLOAD) {
+    if (labels.serviceByOf(index) !== BY_PAYLOAD) {
       const guess = identifyService(p.bytes, p.payloadOff, p.payloadLength, p.ipProtocol, p.srcPort, p.dstPort);
-      if (guess && (guess.by === "payload" || labels.columns.service[index] === 0)) labels.setService(index, guess.service, guess.by);
+      if (guess && (guess.by === "payload" || labels.idOf(index, "service") === 0)) labels.setService(index, guess.service, guess.by);
     }
     // Continue messages that began in an earlier packet of this direction.
     const pending = this.pending.get(index);

@@ -230,10 +230,9 @@ export class Engine {
   /** One of the first payload packets of a flow, within the per-direction DPI budget. */
   private payload(index: number, dir: number): void {
     const flows = this.flows;
-    const d2 = index * 2 + dir;
-    const seen = flows.payloadSeen[d2];
+    const seen = flows.payloadSeenOf(index, dir);
     if (seen >= PAYLOAD_BUDGET_PACKETS) return;
-    flows.payloadSeen[d2] = seen + 1;
+    flows.setPayloadSeen(index, dir, seen + 1);
     const p = this.packet;
     const data = p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
     const fromInitiator = dir === 0;
@@ -249,7 +248,7 @@ export class Engine {
         this.failed(a, e);
       }
     }
-    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeen[d2 ^ 1] >= PAYLOAD_BUDGET_PACKETS) {
+    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeenOf(index, dir ^ 1) >= PAYLOAD_BUDGET_PACKETS) {
       this.payloadRecords.delete(index);
     }
   }

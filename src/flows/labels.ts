@@ -7,29 +7,31 @@ import type { FlowRecord } from "./record.ts";
 
 export type FlowLabels = Partial<Pick<FlowRecord, "service" | "serviceBy" | "hostname" | "application" | "category" | "srcDeviceId" | "dstDeviceId">>;
 
-/** The text-valued labels, one column each. */
+/** The text-valued labels, in the order of their cells. */
 const TEXT_FIELDS = ["service", "hostname", "application", "category", "srcDeviceId", "dstDeviceId"] as const;
-type TextField = (typeof TEXT_FIELDS)[number];
+export type TextField = (typeof TEXT_FIELDS)[number];
+const CELL: Record<TextField, number> = { service: 0, hostname: 1, application: 2, category: 3, srcDeviceId: 4, dstDeviceId: 5 };
+/** Cells per flow: the six text ids, how the service was found, one spare (32 bytes: one cache line holds two flows). */
+const CELLS = 8;
+const SERVICE_BY = 6;
 
 export const BY_NONE = 0, BY_PAYLOAD = 1, BY_PORT = 2;
 const BY_CODE = { payload: BY_PAYLOAD, port: BY_PORT } as const;
 const BY_NAME = [null, "payload", "port"] as const;
 
 export class FlowLabelColumns {
-  /** Per flow index: interned text id per field (0 = none). */
-  readonly columns: Record<TextField, Int32Array>;
-  readonly serviceBy: Uint8Array;
+  /**
+   * Per flow index, CELLS cells side by side: interned text id per field (0 = none), then the
+   * serviceBy code. Side by side, clearing or copying a flow's labels reads one cache line, not seven.
+   */
+  private readonly cells: Int32Array;
   private readonly ids = new Map<string, number>();
   private readonly texts: (string | null)[] = [null];
   private readonly refs: number[] = [0];
   private readonly freeIds: number[] = [];
 
   constructor(capacity: number) {
-    this.columns = {
-      service: new Int32Array(capacity), hostname: new Int32Array(capacity), application: new Int32Array(capacity),
-      category: new Int32Array(capacity), srcDeviceId: new Int32Array(capacity), dstDeviceId: new Int32Array(capacity),
-    };
-    this.serviceBy = new Uint8Array(capacity);
+    this.cells = new Int32Array(capacity * CELLS);
   }
 
   /** Distinct texts held now. */
@@ -41,48 +43,65 @@ export class FlowLabelColumns {
     return this.texts[id] ?? null;
   }
 
+  /** The interned id of a flow's label (0 = none); `text(id)` is its text. */
+  idOf(index: number, field: TextField): number {
+    return this.cells[index * CELLS + CELL[field]];
+  }
+
+  /** A flow's label text, or null. */
+  textOf(index: number, field: TextField): string | null {
+    return this.texts[this.cells[index * CELLS + CELL[field]]] ?? null;
+  }
+
+  /** How the flow's service was found: BY_NONE, BY_PAYLOAD or BY_PORT. */
+  serviceByOf(index: number): number {
+    return this.cells[index * CELLS + SERVICE_BY];
+  }
+
   /** Sets the fields present in `patch` (a null or undefined value clears one), as Object.assign would. */
   set(index: number, patch: FlowLabels): void {
+    const base = index * CELLS, cells = this.cells;
     for (const field of TEXT_FIELDS) {
       if (!(field in patch)) continue;
-      const col = this.columns[field];
+      const at = base + CELL[field];
       const next = this.intern(patch[field]);
-      this.release(col[index]);
-      col[index] = next;
+      this.release(cells[at]);
+      cells[at] = next;
     }
-    if ("serviceBy" in patch) this.serviceBy[index] = patch.serviceBy ? BY_CODE[patch.serviceBy] : BY_NONE;
+    if ("serviceBy" in patch) cells[base + SERVICE_BY] = patch.serviceBy ? BY_CODE[patch.serviceBy] : BY_NONE;
   }
 
   /** Sets the service a flow is identified as, and how. */
   setService(index: number, service: string, by: "payload" | "port"): void {
-    const col = this.columns.service;
+    const base = index * CELLS, cells = this.cells;
     const next = this.intern(service);
-    this.release(col[index]);
-    col[index] = next;
-    this.serviceBy[index] = BY_CODE[by];
+    this.release(cells[base]);
+    cells[base] = next;
+    cells[base + SERVICE_BY] = BY_CODE[by];
   }
 
   clear(index: number): void {
-    for (const field of TEXT_FIELDS) {
-      const col = this.columns[field];
-      if (col[index] !== 0) {
-        this.release(col[index]);
-        col[index] = 0;
+    const base = index * CELLS, cells = this.cells;
+    for (let k = 0; k < TEXT_FIELDS.length; k++) {
+      const id = cells[base + k];
+      if (id !== 0) {
+        this.release(id);
+        cells[base + k] = 0;
       }
     }
-    this.serviceBy[index] = BY_NONE;
+    cells[base + SERVICE_BY] = BY_NONE;
   }
 
   /** Copies a flow's labels onto a record. */
   apply(index: number, r: FlowRecord): void {
-    const c = this.columns, t = this.texts;
-    r.service = t[c.service[index]] ?? null;
-    r.serviceBy = BY_NAME[this.serviceBy[index]] ?? null;
-    r.hostname = t[c.hostname[index]] ?? null;
-    r.application = t[c.application[index]] ?? null;
-    r.category = t[c.category[index]] ?? null;
-    r.srcDeviceId = t[c.srcDeviceId[index]] ?? null;
-    r.dstDeviceId = t[c.dstDeviceId[index]] ?? null;
+    const c = this.cells, t = this.texts, base = index * CELLS;
+    r.service = t[c[base]] ?? null;
+    r.serviceBy = BY_NAME[c[base + SERVICE_BY]] ?? null;
+    r.hostname = t[c[base + 1]] ?? null;
+    r.application = t[c[base + 2]] ?? null;
+    r.category = t[c[base + 3]] ?? null;
+    r.srcDeviceId = t[c[base + 4]] ?? null;
+    r.dstDeviceId = t[c[base + 5]] ?? null;
   }
 
   private intern(s: string | null | undefined): number {

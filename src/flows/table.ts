@@ -52,7 +52,8 @@ const BLOCK_F64 = BLOCK_BYTES / 8;
 /** u32 words: the flow key (KEY_WORDS) and its hash. */
 const W_HASH = KEY_WORDS;
 /** Bytes. */
-const B_INITIATOR_IS_A = 44, B_STATE = 45, B_FLAGS = 46 /* [2]: per direction */, B_TOUCHED = 48, B_SHAPE_COUNT = 49;
+const B_INITIATOR_IS_A = 44, B_STATE = 45, B_FLAGS = 46 /* [2]: per direction */, B_TOUCHED = 48, B_SHAPE_COUNT = 49,
+  B_INSPECTED = 50, B_PAYLOAD_SEEN = 51 /* [2]: per direction */;
 /** f64s. */
 const F_LAST_SEEN = 7, F_PACKETS = 8 /* [2] */, F_BYTES = 10 /* [2] */, F_FIRST_SEEN = 12, F_MACS = 14 /* [2] */;
 
@@ -69,10 +70,6 @@ export class FlowTable {
   // Per flow, indexed by flow index (read outside the per-packet path):
   readonly inUse: Uint8Array;
   readonly ids: Float64Array;
-  /** How many payload packets the engine has inspected (application decoders). */
-  readonly inspected: Uint8Array;
-  /** Payload packets handed to payload analyzers, [2i] initiator -> responder, [2i+1] back. */
-  readonly payloadSeen: Uint8Array;
   /** Signed payload lengths of the first SHAPE_PACKETS payload packets ([i * SHAPE_PACKETS + k]). */
   readonly shapes: Int16Array;
   /** Service, host name, application, category and device ids, interned (see labels.ts). */
@@ -123,8 +120,6 @@ export class FlowTable {
     this.small = new Uint8Array(blocks);
     this.inUse = new Uint8Array(max);
     this.ids = new Float64Array(max);
-    this.inspected = new Uint8Array(max);
-    this.payloadSeen = new Uint8Array(max * 2);
     this.shapes = new Int16Array(max * SHAPE_PACKETS);
     this.labels = new FlowLabelColumns(max);
     this.wheel = new TimerWheel(max);
@@ -232,10 +227,9 @@ export class FlowTable {
     nums[nb + F_MACS + 1] = senderInitiates ? dstMac : srcMac;
     nums[nb + F_FIRST_SEEN] = p.ts;
     nums[nb + F_LAST_SEEN] = p.ts;
-    const i2 = index * 2;
-    this.inspected[index] = 0;
-    this.payloadSeen[i2] = this.payloadSeen[i2 + 1] = 0;
-    this.labels.clear(index);
+    small[sb + B_INSPECTED] = 0;
+    small[sb + B_PAYLOAD_SEEN] = small[sb + B_PAYLOAD_SEEN + 1] = 0;
+    // Labels need no clearing here: end() cleared them, and nothing labels a free index.
     if (this.created === 0) this.wheel.begin(p.ts);
     this.wheel.schedule(index, p.ts + this.timeoutOf(index));
     const id = this.nextId++;
@@ -478,6 +472,24 @@ export class FlowTable {
   /** The TCP state (state.ts: ST_ATTEMPT, ST_ESTABLISHED, ...; ST_NONE for other protocols). */
   stateOf(index: number): number {
     return this.small[index * BLOCK_BYTES + B_STATE];
+  }
+
+  /** How many payload packets the application decoders have inspected (dispatch.ts's budget). */
+  inspectedOf(index: number): number {
+    return this.small[index * BLOCK_BYTES + B_INSPECTED];
+  }
+
+  setInspected(index: number, n: number): void {
+    this.small[index * BLOCK_BYTES + B_INSPECTED] = n;
+  }
+
+  /** Payload packets handed to payload analyzers in a direction (the engine's DPI budget). */
+  payloadSeenOf(index: number, dir: number): number {
+    return this.small[index * BLOCK_BYTES + B_PAYLOAD_SEEN + dir];
+  }
+
+  setPayloadSeen(index: number, dir: number, n: number): void {
+    this.small[index * BLOCK_BYTES + B_PAYLOAD_SEEN + dir] = n;
   }
 
   /** The flow key's words (KEY_WORDS, key.ts's layout) as they are in the table, for reading. */
