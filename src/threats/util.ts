@@ -221,12 +221,10 @@ export class UpdatedFlowRef extends FlowRef implements UpdatedFlow {
     return this.table.packetsOf(this.index, 0);
   }
   get service(): string | null {
-    const labels = this.table.labels;
-    return labels.text(labels.columns.service[this.index]);
+    return this.table.labels.textOf(this.index, "service");
   }
   get srcDeviceId(): string | null {
-    const labels = this.table.labels;
-    return labels.text(labels.columns.srcDeviceId[this.index]);
+    return this.table.labels.textOf(this.index, "srcDeviceId");
   }
   get shape(): number[] {
     return this.table.shapeOf(this.index);
