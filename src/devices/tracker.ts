@@ -147,8 +147,12 @@ export class DeviceTracker implements Analyzer {
     }
     // Any other sender: a device; its address only when local, its evidence only when the packet is its own.
     const src = this.station(m.srcMac, m.srcIp, m.ts, false);
-    if (!target && src && (!m.srcIp || this.locality.isLocal(m.srcIp))) target = src;
-    if (target) this.addSignals(target, signalsOf(o), m.ts);
+    if (!target && !src) return;
+    // Most observed packets (SYN-ACKs, DNS names no rule reads) say nothing: no locality probe then.
+    const signals = signalsOf(o);
+    if (signals.length === 0) return;
+    if (!target && m.srcIp && !this.locality.isLocal(m.srcIp)) return;
+    this.addSignals(target ?? src!, signals, m.ts);
   }
 
   flowStarted(flow: FlowRecord): void {
