@@ -107,4 +107,15 @@ describe("netinsight analyze", () => {
     const http = report.flows.filter((f: { dstPort: number; protocol: string }) => f.protocol === "TCP" && f.dstPort === 80);
     expect(http.length).toBeGreaterThan(5);
   });
+
+  test("--json into a reader that stops early (| head) ends quietly instead of hanging", async () => {
+    // The sample's report (~200 kB) is bigger than a pipe's buffer: writing it meets the closed pipe.
+    const child = Bun.spawn([process.execPath, MAIN, "analyze", join(import.meta.dir, "..", "samples", "home-lab.pcap"), "--json"], { stdout: "pipe", stderr: "pipe" });
+    const reader = child.stdout.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value).startsWith('{"summary":')).toBe(true);
+    await reader.cancel();
+    expect(await child.exited).toBe(0);
+    expect(await new Response(child.stderr).text()).toBe("");
+  });
 });

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
 import { buildPipeline } from "../engine/pipeline.ts";
-import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
+import { ANALYZE_GC_PACKETS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 import { buildReport, printHuman, writeJsonReport } from "./report.ts";
 import { cliError } from "./errors.ts";
 import { SpooledFlows } from "./flow-spool.ts";
@@ -105,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
       engine: analysis.engine,
       filter: values.filter,
       collectFlows: !spooled,
+      gcEveryPackets: ANALYZE_GC_PACKETS,
       onProgress: (n) => {
         memory.check();
         if (showProgress && n - lastProgress >= 500_000) {
@@ -119,19 +120,32 @@ export async function run(argv: string[]): Promise<number> {
       for (const p of exporter.problems()) console.error(`warning: ${p}`);
       for (const c of exporter.status()) if (!values.json) console.error(`exported ${c.records} ${c.format} records to ${c.collector}: ${c.sentMessages} messages sent, ${c.droppedMessages} dropped`);
     }
-    if (spooled) await writeJsonReport(result, spooled, analysis, writeStdout);
+    if (spooled) {
+      process.stdout.on("error", () => {}); // reported through writeStdout's callbacks
+      await writeJsonReport(result, spooled, analysis, writeStdout);
+    }
     else printHuman(buildReport(result, analysis), top);
     if (result.summary.readError) console.error(`warning: ${result.summary.readError} (the packets before it are in the report)`);
     return 0;
   } catch (e) {
+    if (readerGone(e)) return 0;
     return cliError(`analyze: ${(e as Error).message}`, 1);
   } finally {
     spooled?.close();
   }
 }
 
-/** Writes to stdout, waiting when the pipe is full (the report is written in pieces). */
-function writeStdout(chunk: string | Uint8Array): Promise<void> | void {
-  if (process.stdout.write(chunk)) return;
-  return new Promise((resolve) => process.stdout.once("drain", () => resolve()));
+/**
+ * Writes to stdout and waits until the chunk is written: the report is written in pieces and
+ * reuses its byte array for the next one. Fails with EPIPE when the reader has gone (`| head`).
+ */
+function writeStdout(chunk: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(chunk, (e) => (e ? reject(e) : resolve()));
+  });
+}
+
+/** The reader of stdout closed it early: what it read was what it wanted, not an error. */
+function readerGone(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === "EPIPE";
 }

@@ -11,6 +11,7 @@ import { TextSpool } from "../util/spool.ts";
 /** The flows part of a JSON report: the protocol summary, and the flow objects' JSON joined by commas. */
 export interface JsonFlows {
   protocols(): ReturnType<ProtocolSummary["result"]>;
+  /** Byte chunks may share one array: `write` is done with a chunk when it returns or its promise settles. */
   writeJson(write: (chunk: string | Uint8Array) => void | Promise<void>): Promise<void>;
 }
 

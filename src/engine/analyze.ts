@@ -6,6 +6,7 @@ import { CaptureFileError, openOffline } from "../capture/offline.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Analyzer } from "./events.ts";
 import { Engine, type EngineOptions, type EngineStats } from "./engine.ts";
+import { PeriodicGc } from "../util/memory.ts";
 
 export interface AnalyzeOptions extends EngineOptions {
   filter?: string;
@@ -14,6 +15,11 @@ export interface AnalyzeOptions extends EngineOptions {
   collectFlows?: boolean;
   /** An engine built by the caller (with analyzers that need it, e.g. flow labelers); default: a new one. */
   engine?: Engine;
+  /**
+   * A full garbage collection every this many packets, before the last flows end and every
+   * GC_FINISH_FLOWS of them (`analyze`: a bounded peak; default none, e.g. for tests).
+   */
+  gcEveryPackets?: number;
   /** Called after every batch with the packets read so far. */
   onProgress?: (packets: number) => void;
 }
@@ -43,6 +49,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       flows.push(f);
     });
   }
+  const gc = opts.gcEveryPackets ? new PeriodicGc(opts.gcEveryPackets) : null;
   const source = await openOffline(path, { filter: opts.filter, zeroCopy: true });
   let readError: string | null = null;
   try {
@@ -57,13 +64,26 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       }
       if (!batch) break;
       engine.processBatch(batch, source.linkType);
+      gc?.check(engine.stats.packets);
       opts.onProgress?.(engine.stats.packets);
     }
   } finally {
     source.close();
   }
   engine.stats.linkType ??= source.linkType;
-  engine.finish();
+  finish(engine, gc);
   flows.sort((a, b) => Number(a.id) - Number(b.id));
   return { engine, flows, summary: { file: path, ...engine.stats, flows: engine.stats.flowsCreated, readError } };
+}
+
+/** Flows still in progress when the file ends (tens of thousands) all end here, in one burst. */
+const GC_FINISH_FLOWS = 20_000;
+
+function finish(engine: Engine, gc: PeriodicGc | null): void {
+  if (!gc) return engine.finish();
+  gc.collect();
+  let ended = 0;
+  const finishing = new PeriodicGc(GC_FINISH_FLOWS, () => gc.collect());
+  engine.onFlowEnd(() => finishing.check(++ended));
+  engine.finish();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MemoryGuard, MIN_GC_INTERVAL_MS } from "./memory.ts";
+import { MemoryGuard, MIN_GC_INTERVAL_MS, PeriodicGc } from "./memory.ts";
 
 const MB = 1024 * 1024;
 
@@ -24,5 +24,20 @@ describe("MemoryGuard", () => {
     expect(gcs).toBe(2);
     expect(g.overCap).toBe(true);
     expect(g.problem()).toContain("MAX_MEMORY_MB=300");
+  });
+});
+
+describe("PeriodicGc", () => {
+  test("collects each time the work passes another period, and on demand", () => {
+    let gcs = 0;
+    const g = new PeriodicGc(100, () => { gcs++; });
+    g.check(99);
+    expect(gcs).toBe(0);
+    g.check(130); // passed 100: next at 230
+    g.check(229);
+    expect(gcs).toBe(1);
+    g.check(1000);
+    g.collect();
+    expect([gcs, g.collections]).toEqual([3, 3]);
   });
 });

@@ -57,3 +57,36 @@ export class MemoryGuard {
     return `memory: ${mb(this.lastRss)} MB in use, above MAX_MEMORY_MB=${mb(this.capBytes)} even after a collection (lower MAX_FLOWS, or raise the cap)`;
   }
 }
+
+/**
+ * Full collections at a steady pace of work (`analyze`: every so many packets read, flows ended).
+ * JavaScriptCore lets its heap grow to twice what was live after the last full collection before
+ * it collects again, and what outlives a young collection (flow records, per-flow strings) only a
+ * full one frees: a 2.3 M-packet file peaked at 760 MB with ~210 MB live. Measured on that file, a
+ * collection every 100 k packets cost no CPU time overall (fewer, smaller automatic collections).
+ */
+/** Packets between `analyze`'s full collections. */
+export const ANALYZE_GC_PACKETS = 100_000;
+
+export class PeriodicGc {
+  collections = 0;
+  #next: number;
+  readonly #gc: () => void;
+
+  constructor(readonly every: number, gc: () => void = () => Bun.gc(true)) {
+    this.#next = every;
+    this.#gc = gc;
+  }
+
+  /** `count`: the work done so far (it only grows); collects each time it passes another `every`. */
+  check(count: number): void {
+    if (count < this.#next) return;
+    this.collect();
+    this.#next = count + this.every;
+  }
+
+  collect(): void {
+    this.#gc();
+    this.collections++;
+  }
+}

@@ -3,7 +3,7 @@ import { TextSpool } from "./spool.ts";
 
 async function joined(spool: TextSpool, sep: string): Promise<string> {
   const parts: Uint8Array[] = [];
-  await spool.writeJoined(sep, (c) => { parts.push(c); });
+  await spool.writeJoined(sep, (c) => { parts.push(Uint8Array.from(c)); });
   return Buffer.concat(parts).toString("utf8");
 }
 
@@ -28,7 +28,7 @@ describe("TextSpool", () => {
     }
     for (let id = 5000; id >= 1; id--) spool.add(id, expected[id - 1]);
     const chunks: Uint8Array[] = [];
-    await spool.writeJoined(",", (c) => { chunks.push(c); });
+    await spool.writeJoined(",", (c) => { chunks.push(Uint8Array.from(c)); });
     expect(chunks.length).toBeGreaterThan(2);
     expect(Buffer.concat(chunks).toString("utf8")).toBe(expected.join(","));
     spool.close();

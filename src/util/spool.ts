@@ -61,12 +61,13 @@ export class TextSpool {
 
   /**
    * Every text in key order, `separator` between them, handed to `write` in chunks of about
-   * BUFFER_BYTES (each chunk a new array: `write` may keep it).
+   * BUFFER_BYTES. The chunks share one array: `write` is done with a chunk when it returns or its
+   * promise settles (a new array per chunk was 60 MB of garbage on a 67 MB report).
    */
   async writeJoined(separator: string, write: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
     this.#flush();
     const sep = Buffer.from(separator, "utf8");
-    let out = Buffer.allocUnsafe(BUFFER_BYTES);
+    let out = this.#buf;
     let pos = 0;
     let first = true;
     for (let k = 0; k < this.#keys; k++) {
@@ -75,11 +76,9 @@ export class TextSpool {
       const need = n + (first ? 0 : sep.length);
       if (pos + need > out.length && pos > 0) {
         await write(out.subarray(0, pos));
-        out = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, need));
         pos = 0;
-      } else if (need > out.length) {
-        out = Buffer.allocUnsafe(need);
       }
+      if (need > out.length) out = Buffer.allocUnsafe(need);
       if (!first) pos += sep.copy(out, pos);
       first = false;
       this.#readAt(out, pos, n, this.#offsets[k]);
