@@ -164,8 +164,13 @@ async function main() {
     }
   }
   const fullSpeed = fed && Number(SPEED) === 0;
-  // Real time: let the feed get going. Full speed: measure at once, the feed may last only seconds.
-  await Bun.sleep(fullSpeed ? 200 : 2000);
+  const captureRunning = async () => ((await (await fetch(`${base}/api/health`)).json()) as { captureRunning: boolean }).captureRunning;
+  // Real time: let the feed get going. Full speed: measure as soon as it runs, it may last only seconds.
+  if (fullSpeed) {
+    for (let i = 0; i < 100 && !(await captureRunning()); i++) await Bun.sleep(50);
+  } else {
+    await Bun.sleep(2000);
+  }
   const load = wrkAvailable() ? wrk : fetchLoop;
   const status = async () => (await (await fetch(`${base}/api/capture/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as CaptureStatus;
   // At full speed the flows are measured only while the feed lasts, watched every 100 ms through
@@ -174,7 +179,7 @@ async function main() {
   const watch = fullSpeed ? (async () => {
     while (feeding) {
       await Bun.sleep(100);
-      if (!((await (await fetch(`${base}/api/health`)).json()) as { captureRunning: boolean }).captureRunning) feeding = false;
+      if (!(await captureRunning())) feeding = false;
     }
   })() : Promise.resolve();
   const before = await status();

@@ -59,6 +59,8 @@ export class PipelineWorker {
   /** The packet ring is on (its downloads are answered by the worker). */
   #ring = false;
   #snapshot: LiveSnapshot | null = null;
+  /** The last unfiltered page answered here, and what it was made from (shared by its callers: read it, never change it). */
+  #lastPage: { snap: LiveSnapshot; version: string | null; key: string; flows: FlowRecord[] } | null = null;
   /** This thread's own read-only connection: stored flows are read here, never waiting for the worker. */
   #reader: StorageReader | null = null;
   /** The worker's operations, called as if they were here. */
@@ -274,6 +276,11 @@ export class PipelineWorker {
     if (!snap || !this.#reader || !simple || (!snap.complete && want > snap.active.length)) {
       return this.ops.flows.list(q);
     }
+    // Many clients poll the same page: it is the same until the next snapshot or database write.
+    const key = `${q.limit}:${q.offset ?? 0}:${q.status ?? ""}`;
+    const version = this.#reader.flows.version();
+    const last = this.#lastPage;
+    if (last && version !== null && last.snap === snap && last.version === version && last.key === key) return last.flows;
     const live: FlowRecord[] = [];
     if (q.status !== "closed") {
       for (const f of snap.active) {
@@ -283,7 +290,9 @@ export class PipelineWorker {
     }
     // Both lists are newest first and every queued flow is closed: a page takes at most `want` queued
     // flows besides those also live, so the rest need not be scanned (a poll of 50 clients, each time).
-    return mergePage(q, live, snap.queued.slice(0, want + live.length), this.#reader.flows);
+    const flows = mergePage(q, live, snap.queued.slice(0, want + live.length), this.#reader.flows);
+    this.#lastPage = { snap, version, key, flows };
+    return flows;
   }
 
   #getFlow(id: string): FlowRecord | undefined | Promise<FlowRecord | undefined> {

@@ -145,8 +145,7 @@ export class StoredFlows {
     const read = () => (this.#db.query(sql).all(...args, limit, offset) as FlowRow[]).map(toRecord);
     if (!this.#pages || limit + offset > PAGE_CACHE_MAX_ROWS) return read();
     // Read before the query: a commit in between only makes the next lookup miss, never serve stale rows.
-    const { v, c } = this.#version!.get() as { v: number; c: number };
-    const version = `${v}:${c}`;
+    const version = this.version()!;
     if (version !== this.#pagesVersion) {
       this.#pages.clear();
       this.#pagesVersion = version;
@@ -160,6 +159,16 @@ export class StoredFlows {
     }
     // The records are shared by every caller of this page (read them, never change them); the list is each caller's own.
     return page.slice();
+  }
+
+  /**
+   * With the page cache: a token that changes whenever any connection commits or this one writes (equal
+   * tokens, equal query answers); null without it.
+   */
+  version(): string | null {
+    if (!this.#version) return null;
+    const { v, c } = this.#version.get() as { v: number; c: number };
+    return `${v}:${c}`;
   }
 
   count(): number {

@@ -152,7 +152,11 @@ describe("reader page cache", () => {
       expect(r.flows.query({ limit: 2 }).map((f) => f.id)).toEqual(["3", "2"]);
       expect(r.flows.query({ limit: 2, offset: 1 }).map((f) => f.id)).toEqual(["2", "1"]);
       // The writer's connection commits: the reader sees it on the next query.
+      const version = r.flows.version();
+      expect(r.flows.version()).toBe(version);
       s.flows.upsert(flow(4));
+      expect(r.flows.version()).not.toBe(version);
+      expect(s.flows.version()).toBeNull(); // no page cache there
       expect(r.flows.query({ limit: 2 }).map((f) => f.id)).toEqual(["4", "3"]);
       s.flows.upsert(flow(4, { bytesSent: 5 }));
       expect(r.flows.query({ limit: 2 })[0].bytesSent).toBe(5);
@@ -161,7 +165,9 @@ describe("reader page cache", () => {
       const cached = new StoredFlows(own.db, { pageCache: true });
       cached.upsert(flow(7));
       expect(cached.query({ limit: 5 }).map((f) => f.id)).toEqual(["7"]);
+      const before = cached.version();
       cached.upsert(flow(8));
+      expect(cached.version()).not.toBe(before);
       expect(cached.query({ limit: 5 }).map((f) => f.id)).toEqual(["8", "7"]);
       own.close();
     } finally {
