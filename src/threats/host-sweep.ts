@@ -32,6 +32,16 @@ function failedAttempt(f: FlowRecord): boolean {
   return f.packetsReceived === 0;
 }
 
+/** "TCP/22", made once per protocol and port rather than once per flow. */
+const methods = new Map<number, string>();
+function methodOf(protocol: string, port: number): string {
+  const key = protocol === "TCP" ? port : protocol === "UDP" ? port + 65536 : -1;
+  if (key < 0) return `${protocol}/${port}`;
+  let m = methods.get(key);
+  if (m === undefined) methods.set(key, (m = `${protocol}/${port}`));
+  return m;
+}
+
 export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const sweeps = new BoundedMap<string, SweepState>(s.maxTrackedKeys);
 
@@ -75,7 +85,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
-      count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
+      count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
     }
   };
 
@@ -100,7 +110,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     flowEnded(f: FlowRecord): void {
       // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
       if (f.protocol === "TCP" && !isLocalAddress(f.dstIp) && failedAttempt(f)) {
-        count(f.srcIp, f.srcMac, `${f.protocol}/${f.dstPort}`, f.dstPort, f.dstIp, f.startTime);
+        count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
       }
     },
     tick(now: number): void {

@@ -20,7 +20,8 @@ interface PairState {
   ports: SmallSet<number>;
   udpPorts: number;
   stealth: number;
-  stealthKinds: SmallSet<string>;
+  /** Made on the first stealth probe (most pairs never see one). */
+  stealthKinds: SmallSet<string> | null;
   unreachables: number;
   srcMac: string | null;
   deviceId: string | null;
@@ -46,7 +47,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const key = `${src}>${dst}`;
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) {
-      p = { start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: new SmallSet(), unreachables: 0,
+      p = { start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null, unreachables: 0,
         srcMac: null, deviceId: null, raised: false, dirty: false };
       pairs.set(key, p);
     }
@@ -63,7 +64,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {
     const ports = p.ports.size;
-    const kinds = [...p.stealthKinds];
+    const kinds = [...(p.stealthKinds ?? [])];
     if (p.udpPorts > 0) kinds.push("UDP");
     if (ports - p.udpPorts > 0) kinds.push("TCP");
     const high = ports >= s.portScanPorts * HIGH_FACTOR;
@@ -72,7 +73,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       severity: high ? "high" : "medium",
       title: `Port scan of ${dst}`,
       description: `${src} probed ${ports} ports of ${dst} within ${Math.round(ts - p.start)} s` +
-        (p.stealth ? ` (${p.stealth} ${[...p.stealthKinds].join("/")} stealth probes)` : "") +
+        (p.stealth ? ` (${p.stealth} ${[...(p.stealthKinds ?? [])].join("/")} stealth probes)` : "") +
         (p.unreachables ? `; ${dst} answered ${p.unreachables} port-unreachable` : "") + ".",
       ts,
       sourceIp: src,
@@ -106,7 +107,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       const kind = stealthKind(f.tcpFlags);
       if (kind) {
         p.stealth++;
-        p.stealthKinds.add(kind);
+        (p.stealthKinds ??= new SmallSet()).add(kind);
       }
     }
     check(f.srcIp, f.dstIp, p, f.startTime);

@@ -59,7 +59,32 @@ export function bump(c: WindowCounter, ts: number, windowSeconds: number, by = 1
   return c.count;
 }
 
+/**
+ * The octets of a dotted quad, read by character codes (no split: beaconing and host sweep ask for
+ * every new flow). Anything but 1-3 digits per part falls back to the general parse below.
+ */
+const octets = [0, 0, 0, 0];
+/** The result is shared scratch, valid until the next call. */
 function ipv4Octets(ip: string): number[] | undefined {
+  const out = octets;
+  out[0] = out[1] = out[2] = out[3] = 0;
+  let part = 0, digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57 && digits < 3) {
+      out[part] = out[part] * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && part < 3) {
+      part++;
+      digits = 0;
+    } else return ipv4OctetsBySplit(ip);
+  }
+  if (part !== 3 || digits === 0) return ipv4OctetsBySplit(ip);
+  return out[0] <= 255 && out[1] <= 255 && out[2] <= 255 && out[3] <= 255 ? out : undefined;
+}
+
+/** The general parse (what Number() accepts per part), for the rare text that is not plain digits. */
+function ipv4OctetsBySplit(ip: string): number[] | undefined {
   const parts = ip.split(".");
   if (parts.length !== 4) return undefined;
   const out = parts.map(Number);
