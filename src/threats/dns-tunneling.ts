@@ -35,9 +35,19 @@ export const NO_TLD = "(no valid TLD)";
 const HEX = /^[0-9a-f]+$/;
 const PLAUSIBLE_TLD = /^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/;
 
+/** Tunnel domains of names seen lately (a query and its answer name the same; clients repeat names). */
+const MAX_REMEMBERED_NAMES = 4096;
+const tunnelDomains = new Map<string, string>();
+
 function tunnelDomain(name: string): string {
-  const l = name.toLowerCase().replace(/\.$/, "");
-  return PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
+  let domain = tunnelDomains.get(name);
+  if (domain === undefined) {
+    if (tunnelDomains.size >= MAX_REMEMBERED_NAMES) tunnelDomains.clear();
+    const l = name.toLowerCase().replace(/\.$/, "");
+    domain = PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
+    tunnelDomains.set(name, domain);
+  }
+  return domain;
 }
 
 interface DomainState {

@@ -114,8 +114,22 @@ export function entropy(s: string): number {
 /** Second-level labels under which registries sell names ("example.co.uk"). No public suffix list is shipped. */
 const SHORT_SECOND_LEVELS = new Set(["co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"]);
 
+/** Registered domains of names seen lately: DNS asks for the same few names again and again. */
+const MAX_REMEMBERED_DOMAINS = 4096;
+const registeredDomains = new Map<string, string>();
+
 /** "a.b.example.co.uk" -> "example.co.uk"; an approximation of the registered domain without the PSL. */
 export function registeredDomain(name: string): string {
+  let domain = registeredDomains.get(name);
+  if (domain === undefined) {
+    if (registeredDomains.size >= MAX_REMEMBERED_DOMAINS) registeredDomains.clear();
+    domain = registeredDomainOf(name);
+    registeredDomains.set(name, domain);
+  }
+  return domain;
+}
+
+function registeredDomainOf(name: string): string {
   const labels = name.toLowerCase().replace(/\.$/, "").split(".");
   if (labels.length <= 2) return labels.join(".");
   const tld = labels[labels.length - 1];
