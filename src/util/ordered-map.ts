@@ -18,6 +18,15 @@ export class OrderedMap<K, V> {
   #seqs: number[] = [];
   #head = 0;
   #seq = 0;
+  /** Entries at most (BoundedMap); a new key past it drops the oldest entry first. */
+  #cap = Infinity;
+  /** Entries dropped to stay within the cap. */
+  evicted = 0;
+
+  /** For BoundedMap: the cap is kept here so set / touch / upsert each look their key up once. */
+  protected setCap(cap: number): void {
+    this.#cap = cap;
+  }
 
   get size(): number {
     return this.#map.size;
@@ -34,16 +43,25 @@ export class OrderedMap<K, V> {
   /** Sets a value: a new key becomes the youngest, an existing key keeps its place. */
   set(key: K, value: V): this {
     const slot = this.#map.get(key);
-    if (slot) slot.value = value;
-    else this.#append(key, value);
+    if (slot !== undefined) slot.value = value;
+    else this.#add(key, value);
     return this;
   }
 
   /** Sets a value and makes the key the youngest (most recently used). */
   touch(key: K, value: V): this {
-    this.#map.delete(key);
-    this.#append(key, value);
+    if (this.#map.delete(key)) this.#append(key, value);
+    else this.#add(key, value);
     return this;
+  }
+
+  /** The value of a key, made by `make` (and counted against the cap like `set`) when absent. */
+  upsert(key: K, make: () => V): V {
+    const slot = this.#map.get(key);
+    if (slot !== undefined) return slot.value;
+    const v = make();
+    this.#add(key, v);
+    return v;
   }
 
   delete(key: K): boolean {
@@ -112,6 +130,12 @@ export class OrderedMap<K, V> {
     return this.entries();
   }
 
+  /** A key not in the map: room first when at the cap. */
+  #add(key: K, value: V): void {
+    while (this.#map.size >= this.#cap && this.shift()) this.evicted++;
+    this.#append(key, value);
+  }
+
   #append(key: K, value: V): void {
     const seq = ++this.#seq;
     this.#map.set(key, { value, seq });
@@ -139,34 +163,8 @@ export class OrderedMap<K, V> {
 
 /** An OrderedMap with a hard cap: a new key past the cap drops the oldest entry first. */
 export class BoundedMap<K, V> extends OrderedMap<K, V> {
-  /** Entries dropped to stay within the cap. */
-  evicted = 0;
-
   constructor(readonly cap: number) {
     super();
-  }
-
-  override set(key: K, value: V): this {
-    if (!this.has(key)) this.#makeRoom();
-    return super.set(key, value);
-  }
-
-  override touch(key: K, value: V): this {
-    if (!this.has(key)) this.#makeRoom();
-    return super.touch(key, value);
-  }
-
-  /** Get or create; a created entry counts against the cap like `set`. */
-  upsert(key: K, make: () => V): V {
-    let v = this.get(key);
-    if (v === undefined) {
-      v = make();
-      this.set(key, v);
-    }
-    return v;
-  }
-
-  #makeRoom(): void {
-    while (this.size >= this.cap && this.shift()) this.evicted++;
+    this.setCap(cap);
   }
 }
