@@ -21,7 +21,7 @@ export const TARGETS = [
  * an extra entry point. `--entry-naming=[name].[ext]` puts it at `/$bunfs/root/worker.js`, which is
  * where that URL points from inside the executable (import.meta.url is `/$bunfs/root/<executable>`).
  */
-const WORKER_ENTRIES = ["src/service/worker.ts", "src/backup/backup-worker.ts"];
+const WORKER_ENTRIES = ["src/service/worker.ts", "src/storage/write-thread.ts", "src/backup/backup-worker.ts"];
 
 const DEBIAN_CROSS_PACKAGES: Record<string, string> = { arm64: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross", x64: "gcc-x86-64-linux-gnu libc6-dev-amd64-cross" };
 

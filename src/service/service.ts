@@ -12,6 +12,7 @@ import type { ThreatQuery } from "../storage/threats.ts";
 import { RollupStore } from "../storage/rollups.ts";
 import { retentionStep, usedBytes, type RetentionPolicy } from "../storage/retention.ts";
 import { FLUSH_ROWS, StorageWriter } from "../storage/writer.ts";
+import { ThreadSink } from "../storage/thread-sink.ts";
 import type { ThreatDismissal, ThreatWithDismissal } from "../threats/dismissal.ts";
 import type { Threat } from "../threats/model.ts";
 import { LiveBus } from "./bus.ts";
@@ -52,6 +53,8 @@ export interface ServiceOptions {
   export?: ExportSettings;
   /** The on-disk packet ring (src/pcap-ring/), when PCAP_RING_MB > 0. */
   ring?: { dir: string; capMb: number };
+  /** Commit history on a writer thread of its own (serve's pipeline worker), not on the capture thread. */
+  writeThread?: boolean;
 }
 
 export class NetInsightService {
@@ -83,10 +86,11 @@ export class NetInsightService {
     readonly pipeline: Pipeline & { rollup: NonNullable<Pipeline["rollup"]> },
     readonly rollups: RollupStore,
     bus: LiveBus,
+    readonly writeThread: ThreadSink | null,
   ) {
     this.bus = bus;
     this.memory = new MemoryGuard({ capMb: opts.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB });
-    this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity });
+    this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity, sink: writeThread ?? undefined });
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
       log: (m) => this.log.info(m),
@@ -106,7 +110,8 @@ export class NetInsightService {
       firstFlowId: nextFlowId(opts.storage), maxFlows: opts.maxFlows, blocklists: opts.blocklists, feedDir: opts.feedDir, liveDeviceCounters: true,
       devices: opts.storage.devices.list(), threats: opts.storage.threats.list(), rollups,
     });
-    const service = new NetInsightService(opts, opts.storage, { ...pipeline, rollup: pipeline.rollup! }, rollups, opts.bus ?? new LiveBus());
+    const service = new NetInsightService(opts, opts.storage, { ...pipeline, rollup: pipeline.rollup! }, rollups, opts.bus ?? new LiveBus(),
+      opts.writeThread ? await openWriteThread(opts.storage.path, log) : null);
     if (opts.export) service.exporter = await attachExporter(pipeline.engine, opts.export);
     if (opts.ring) {
       const recorder = new PacketRecorder({ ...opts.ring, flows: (q) => service.flows.list(q), log: (m) => log.warn(m) });
@@ -401,11 +406,23 @@ export class NetInsightService {
       this.log.warn(`analytics: final rollup write failed: ${(err as Error).message}`);
     }
     this.pipeline.devices.flush();
-    await this.writer.flush(); // waits for a flush in progress, then writes what is left
-    const info = this.writer.flushSync();
+    const info = await this.writer.drain(); // waits for a flush in progress, then writes what is left
     if (info.error) this.log.error(`storage: final write failed: ${info.error}`);
     this.#closed = true;
+    // The writer thread's connection closes first: this one, the last, checkpoints and removes the WAL.
+    await this.writeThread?.close();
     this.storage.close();
+  }
+}
+
+/** The writer thread for a database file; null (writes stay on this thread) for :memory: or when it cannot start. */
+async function openWriteThread(path: string, log: Logger): Promise<ThreadSink | null> {
+  if (path === ":memory:" || path.startsWith("file:")) return null;
+  try {
+    return await ThreadSink.open(path);
+  } catch (err) {
+    log.warn(`storage: no writer thread (${(err as Error).message}); writing on the capture thread`);
+    return null;
   }
 }
 

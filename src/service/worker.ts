@@ -43,7 +43,7 @@ const control: WorkerControl = {
     service = await NetInsightService.create({
       storage: openStorage(init.databasePath), version: init.version, flushSeconds: init.flushSeconds,
       maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
-      blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring,
+      blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring, writeThread: true,
     });
     service.bus.subscribe((e) => queued.push(e));
     timers.push(setInterval(() => {

@@ -63,6 +63,22 @@ const PAGE_CACHE_ENTRIES = 8;
 /** Pages longer than this are read each time: the cache stays a few MB at most. */
 const PAGE_CACHE_MAX_ROWS = 1000;
 
+/** A flow's column values in COLUMNS order. */
+export type FlowRowValues = (string | number | null)[];
+
+/**
+ * The flow as its row's values: an array of numbers and strings crosses a thread boundary (structured
+ * clone) several times cheaper than the record with its 27 named properties.
+ */
+export function flowRow(f: FlowRecord): FlowRowValues {
+  return [
+    Number(f.id), f.protocol, f.ipProtocol, f.ipVersion, f.srcIp, f.srcPort, f.dstIp, f.dstPort, f.srcMac,
+    f.dstMac, f.vlan, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived, f.startTime,
+    f.lastSeen, f.status, f.tcpState, f.tcpFlags, f.service, f.serviceBy, f.hostname, f.application,
+    f.category, f.srcDeviceId, f.dstDeviceId,
+  ];
+}
+
 function toRecord(row: FlowRow): FlowRecord {
   return { ...row, id: String(row.id) } as FlowRecord;
 }
@@ -99,6 +115,11 @@ export class StoredFlows {
       f.lastSeen, f.status, f.tcpState, f.tcpFlags, f.service, f.serviceBy, f.hostname, f.application,
       f.category, f.srcDeviceId, f.dstDeviceId,
     );
+  }
+
+  /** Writes one flow given as flowRow made it (a writer thread receives rows, not records). */
+  upsertRow(row: FlowRowValues): void {
+    this.#upsert.run(...row);
   }
 
   upsertMany(flows: Iterable<FlowRecord>): void {

@@ -11,6 +11,7 @@ import { nextFlowId, openReader, openStorage } from "./index.ts";
 import { StoredFlows } from "./flows.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { retentionStep, STEP_ROWS, usedBytes } from "./retention.ts";
+import { ThreadSink } from "./thread-sink.ts";
 import { CHUNK_ROWS, StorageWriter } from "./writer.ts";
 
 function flow(id: number, over: Partial<FlowRecord> = {}): FlowRecord {
@@ -210,6 +211,63 @@ describe("StorageWriter", () => {
     s.db.exec("DROP TRIGGER no_writes");
     expect(w.flushSync()).toMatchObject({ rows: 1, error: null });
     expect(s.flows.get("1")).toEqual(flow(1));
+  });
+});
+
+describe("StorageWriter on a writer thread", () => {
+  test("commits on the thread's connection, keeps rows queued until committed, and a failed write keeps them", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-wt-"));
+    const file = path.join(dir, "t.db");
+    const s = openStorage(file);
+    const sink = await ThreadSink.open(file);
+    try {
+      const w = new StorageWriter(s, { sink });
+      const n = CHUNK_ROWS * 3 + 5;
+      for (let i = 1; i <= n; i++) w.flow(flow(i, { hostname: i % 2 ? null : `h${i}.example` }));
+      w.device(device);
+      w.threat(threat);
+      const flushing = w.flush();
+      // In flight: nothing leaves the queue before the thread has committed it.
+      expect(w.pending).toBe(n + 2);
+      expect(await flushing).toMatchObject({ rows: n + 2, error: null });
+      expect(w.pending).toBe(0);
+      expect(s.flows.count()).toBe(n);
+      expect(s.flows.get("2")).toEqual(flow(2, { hostname: "h2.example" }));
+      expect(s.flows.get("3")).toEqual(flow(3, { hostname: null }));
+      expect(s.devices.get(device.id)).toEqual(device);
+      expect(s.threats.get(threat.id)).toEqual(threat);
+      expect(s.meta.get("next_flow_id")).toBe(String(n + 1));
+
+      s.db.exec("CREATE TRIGGER no_writes BEFORE INSERT ON flows BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+      w.flow(flow(n + 1));
+      expect((await w.flush()).error).toContain("disk full");
+      expect(w.pending).toBe(1);
+      s.db.exec("DROP TRIGGER no_writes");
+      expect(await w.drain()).toMatchObject({ rows: 1, error: null });
+      expect(s.flows.count()).toBe(n + 1);
+      expect(() => w.flushSync()).toThrow(/drain/);
+    } finally {
+      await sink.close();
+      s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a writer thread that is gone fails writes (kept queued) instead of hanging", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ni-wt-"));
+    const file = path.join(dir, "t.db");
+    const s = openStorage(file);
+    const sink = await ThreadSink.open(file);
+    try {
+      await sink.close();
+      const w = new StorageWriter(s, { sink });
+      w.flow(flow(1));
+      expect((await w.flush()).error).toMatch(/writer thread stopped/);
+      expect(w.pending).toBe(1);
+    } finally {
+      s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

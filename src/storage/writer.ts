@@ -7,6 +7,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import type { Storage } from "./index.ts";
 import { OrderedMap } from "../util/ordered-map.ts";
+import { LocalSink, type WriteChunk, type WriteSink } from "./write-sink.ts";
 
 /** Rows in a flush's first transaction: ~10 ms of upserts into a table of 1 M flows. */
 export const CHUNK_ROWS = 250;
@@ -46,7 +47,6 @@ export interface FlushInfo {
 }
 
 export class StorageWriter {
-  readonly #storage: Storage;
   readonly #flows = new OrderedMap<string, FlowRecord>();
   readonly #devices = new OrderedMap<string, Device>();
   readonly #threats = new OrderedMap<string, Threat>();
@@ -64,8 +64,11 @@ export class StorageWriter {
   /** Queued flows kept at most; beyond it the oldest are dropped (and counted in droppedRows). */
   readonly maxPending: number;
 
-  constructor(storage: Storage, opts: { maxFlows?: number } = {}) {
-    this.#storage = storage;
+  /** Where transactions run: this thread by default, or a writer thread (storage/thread-sink.ts). */
+  readonly #sink: WriteSink;
+
+  constructor(storage: Storage, opts: { maxFlows?: number; sink?: WriteSink } = {}) {
+    this.#sink = opts.sink ?? new LocalSink(storage);
     this.maxPending = Math.min(MAX_PENDING_ROWS, opts.maxFlows === undefined ? Infinity : opts.maxFlows + BACKLOG_ROWS);
   }
 
@@ -116,11 +119,37 @@ export class StorageWriter {
     let error: string | null = null;
     // After a failed write the disk may hold little more than the data: keep the WAL to one chunk
     // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
+    if (this.#sink.async) throw new Error("flushSync needs the writer's own thread (use drain)");
     const recovering = this.#recover();
     try {
       // Nothing else runs at shutdown: big transactions, except on a disk that just failed (small WAL).
       const size = recovering ? CHUNK_ROWS : MAX_CHUNK_ROWS;
-      while (this.pending > 0) rows += this.#writeChunk(this.pending <= size, size);
+      while (this.pending > 0) {
+        const chunk = this.#take(size, this.pending <= size);
+        this.#committed(chunk, this.#sink.write(chunk) as number);
+        rows += chunkRows(chunk);
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    return this.#done(rows, started, error);
+  }
+
+  /** Writes everything queued, after any flush in progress (shutdown): in one go on this thread, or chunk after chunk on a writer thread. */
+  async drain(): Promise<FlushInfo> {
+    await this.#flushing;
+    if (!this.#sink.async) return this.flushSync();
+    const started = performance.now();
+    let rows = 0;
+    let error: string | null = null;
+    const recovering = await this.#recover();
+    try {
+      const size = recovering ? CHUNK_ROWS : MAX_CHUNK_ROWS;
+      while (this.pending > 0) {
+        const chunk = this.#take(size, this.pending <= size);
+        this.#committed(chunk, await this.#sink.write(chunk));
+        rows += chunkRows(chunk);
+      }
     } catch (err) {
       error = (err as Error).message;
     }
@@ -150,21 +179,23 @@ export class StorageWriter {
     let error: string | null = null;
     // After a failed write the disk may hold little more than the data: keep the WAL to one chunk
     // (checkpoint after each) so the database and its WAL never need room for the backlog twice.
-    const recovering = this.#recover();
+    const recovering = await this.#recover();
     let budget = this.pending;
     try {
       while (budget > 0 && this.pending > 0) {
         const size = Math.min(recovering ? CHUNK_ROWS : this.#chunkRows, budget);
         const last = budget <= size || this.pending <= size || performance.now() - started >= maxMs;
-        const t0 = performance.now();
-        const n = this.#writeChunk(last, size);
-        this.#adapt(n, performance.now() - t0);
+        const chunk = this.#take(size, last);
+        const ms = await this.#sink.write(chunk);
+        this.#committed(chunk, ms);
+        const n = chunkRows(chunk);
+        this.#adapt(n, ms);
         rows += n;
-        if (recovering) this.#checkpoint();
+        if (recovering) await this.#checkpoint();
         budget -= Math.max(n, 1);
         if (last) break;
         // One transaction per turn, then capture and the API run.
-        await new Promise((r) => setImmediate(r));
+        if (!this.#sink.async) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       error = (err as Error).message;
@@ -190,17 +221,19 @@ export class StorageWriter {
    * checkpoint needs room to grow the database file. Try it before writing more, so freed space goes to
    * the database first and the emptied WAL gives its space back, instead of the WAL taking it all.
    */
-  #recover(): boolean {
+  #recover(): boolean | Promise<boolean> {
     if (this.lastFlush?.error == null) return false;
-    this.#checkpoint();
-    return true;
+    const done = this.#checkpoint();
+    return done ? done.then(() => true) : true;
   }
 
-  #checkpoint(): void {
+  #checkpoint(): Promise<void> | void {
     try {
-      this.#storage.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
-    } catch {
+      const done = this.#sink.checkpoint();
       // still full: the next write fails and reports it
+      if (done) return done.catch(() => undefined);
+    } catch {
+      // as above
     }
   }
 
@@ -212,35 +245,28 @@ export class StorageWriter {
   }
 
   /**
-   * One transaction of up to CHUNK_ROWS rows; rows leave the queue only once committed. The last chunk
-   * of a flush commits with synchronous=FULL: one fsync of the WAL per flush makes everything written
-   * so far survive a power cut, while the chunks before it (synchronous=NORMAL) cost no fsync at all.
+   * The next transaction's rows, oldest first; they leave the queue only once committed (#committed).
+   * The last chunk of a flush commits with synchronous=FULL: one fsync of the WAL per flush makes
+   * everything written so far survive a power cut, while the chunks before it cost no fsync at all.
    */
-  #writeChunk(durable = false, size = CHUNK_ROWS): number {
-    const s = this.#storage;
+  #take(size: number, durable: boolean): WriteChunk {
     const flows = take(this.#flows, size);
     const devices = take(this.#devices, size - flows.length);
     const threats = take(this.#threats, size - flows.length - devices.length);
-    const maxFlowId = this.#maxFlowId;
-    const t0 = performance.now();
-    if (durable) s.db.exec("PRAGMA synchronous = FULL");
-    try {
-      s.db.transaction(() => {
-        for (const f of flows) s.flows.upsert(f);
-        for (const d of devices) s.devices.upsert(d);
-        for (const t of threats) s.threats.upsert(t);
-        if (maxFlowId > 0) s.meta.set("next_flow_id", String(maxFlowId + 1));
-      })();
-    } finally {
-      if (durable) s.db.exec("PRAGMA synchronous = NORMAL");
-    }
-    this.#maxChunkMs = Math.max(this.#maxChunkMs, performance.now() - t0);
-    // Committed: drop what was written unless a newer version was queued meanwhile (same object = unchanged).
-    for (const f of flows) if (this.#flows.get(f.id) === f) this.#flows.delete(f.id);
-    for (const d of devices) if (this.#devices.get(d.id) === d) this.#devices.delete(d.id);
-    for (const t of threats) if (this.#threats.get(t.id) === t) this.#threats.delete(t.id);
-    return flows.length + devices.length + threats.length;
+    return { flows, devices, threats, maxFlowId: this.#maxFlowId, durable };
   }
+
+  /** Committed: drop what was written unless a newer version was queued meanwhile (same object = unchanged). */
+  #committed(c: WriteChunk, ms: number): void {
+    this.#maxChunkMs = Math.max(this.#maxChunkMs, ms);
+    for (const f of c.flows) if (this.#flows.get(f.id) === f) this.#flows.delete(f.id);
+    for (const d of c.devices) if (this.#devices.get(d.id) === d) this.#devices.delete(d.id);
+    for (const t of c.threats) if (this.#threats.get(t.id) === t) this.#threats.delete(t.id);
+  }
+}
+
+function chunkRows(c: WriteChunk): number {
+  return c.flows.length + c.devices.length + c.threats.length;
 }
 
 /** The first n queued rows, oldest first. */

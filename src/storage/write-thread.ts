@@ -1,0 +1,54 @@
+/**
+ * The writer thread: its own connection to the database, and the writer's transactions on it
+ * (flows, devices, threats), so SQLite's work runs beside capture instead of inside its thread.
+ * Spoken to by thread-sink.ts; every message gets one reply.
+ */
+import { openStorage, type Storage } from "./index.ts";
+import { checkpoint, transact, writeEntities } from "./write-sink.ts";
+import type { WriteThreadReply, WriteThreadRequest } from "./thread-sink.ts";
+
+declare const self: Worker;
+
+let storage: Storage | null = null;
+
+function handle(m: WriteThreadRequest): number | null {
+  switch (m.op) {
+    case "open":
+      storage = openStorage(m.path);
+      return null;
+    case "write": {
+      const s = opened();
+      return transact(s, m.durable, () => {
+        for (const row of m.flows) s.flows.upsertRow(row);
+        writeEntities(s, m);
+      });
+    }
+    case "checkpoint":
+      checkpoint(opened());
+      return null;
+    case "close":
+      storage?.close();
+      storage = null;
+      return null;
+    default: {
+      const unknown: never = m;
+      throw new Error(`writer thread: unknown request ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function opened(): Storage {
+  if (!storage) throw new Error("the writer thread has no database open");
+  return storage;
+}
+
+self.onmessage = (e: MessageEvent<WriteThreadRequest>) => {
+  const m = e.data;
+  let reply: WriteThreadReply;
+  try {
+    reply = { id: m.id, ok: true, result: handle(m) };
+  } catch (err) {
+    reply = { id: m.id, ok: false, error: (err as Error)?.message ?? String(err) };
+  }
+  self.postMessage(reply);
+};
