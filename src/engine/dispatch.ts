@@ -90,9 +90,10 @@ export class Dispatcher {
       }
     }
     for (const s of sniffers) {
-      if (!this.wants(s.kind) || (s.direction !== undefined && s.direction !== dir)) continue;
+      // Cheapest test first: most payload packets match no sniffer's first bytes.
+      if ((s.direction !== undefined && s.direction !== dir) || !s.match(p.bytes, p.payloadOff, p.payloadLength, p)) continue;
+      if (!this.wants(s.kind)) continue;
       if (pending?.some((j) => j.sniffer === s && j.dir === dir && !j.assembler.done)) continue;
-      if (!s.match(p.bytes, p.payloadOff, p.payloadLength, p)) continue;
       if (!s.assembler) {
         this.report(s, s.decode(p.bytes, p.payloadOff, p.payloadLength, p), p, index, dir);
         continue;
