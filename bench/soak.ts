@@ -1,5 +1,5 @@
 /**
- * Soak benchmark (not a test; needs root): `bun bench/soak.ts [--minutes 10] [--pps 2000] [--api-rps 5]`.
+ * Soak benchmark (not a test; needs root): `bun bench/soak.ts [--minutes 10] [--pps 2000] [--api-rps 5] [--tag WHO]`.
  * Makes a network namespace and veth pair, runs `netinsight serve` on the host end, replays a
  * capture into it with tcpreplay at a fixed rate while a load generator calls the API, and prints
  * RSS, CPU, capture drops and API latency every --every seconds, then a summary.
@@ -16,12 +16,16 @@ const { values } = parseArgs({
     "api-rps": { type: "string", default: "5" },
     every: { type: "string", default: "10" },
     pcap: { type: "string" },
-    port: { type: "string", default: "18213" },
+    port: { type: "string", default: String(18_000 + (process.pid % 2000)) },
+    tag: { type: "string" },
   },
 });
 
-const NS = "nisoak";
-const HOST_IF = "nisoak0", NS_IF = "nisoak1";
+// Names per run (--tag says whose; interface names have at most 15 characters): soaks at once do not collide.
+const RUN = `${(values.tag ?? "").replace(/[^a-z0-9]/gi, "").slice(0, 4)}${process.pid % 1_000_000}`;
+const NS = `nisoak-${RUN}`;
+const HOST_IF = `nis${RUN}h`, NS_IF = `nis${RUN}n`;
+const SUBNET = `10.213.${process.pid % 250}`;
 const TOKEN = "soak-token-0123456789abcdef";
 const ROOT = resolve(import.meta.dir, "..");
 const API_PATHS = ["/api/health", "/api/capture/status", "/api/flows?limit=100", "/api/devices", "/api/threats", "/api/analytics", "/api/protocols"];
@@ -45,9 +49,9 @@ function setUpNetwork(): void {
   sh(["ip", "netns", "add", NS]);
   sh(["ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF]);
   sh(["ip", "link", "set", NS_IF, "netns", NS]);
-  sh(["ip", "addr", "add", "10.213.77.1/24", "dev", HOST_IF]);
+  sh(["ip", "addr", "add", `${SUBNET}.1/24`, "dev", HOST_IF]);
   sh(["ip", "link", "set", HOST_IF, "up"]);
-  sh(["ip", "netns", "exec", NS, "ip", "addr", "add", "10.213.77.2/24", "dev", NS_IF]);
+  sh(["ip", "netns", "exec", NS, "ip", "addr", "add", `${SUBNET}.2/24`, "dev", NS_IF]);
   sh(["ip", "netns", "exec", NS, "ip", "link", "set", NS_IF, "up"]);
 }
 
@@ -113,6 +117,7 @@ try {
   console.log("  t(s)  RSS MB  CPU %  packets    drops  pkt/s   API n  p50 ms  p95 ms  max ms  errors");
 
   const latencies: number[] = [];
+  const byPath = new Map<string, number[]>(API_PATHS.map((p) => [p, []]));
   let window: number[] = [];
   let apiErrors = 0;
   const load = (async () => {
@@ -128,6 +133,7 @@ try {
       }
       const ms = performance.now() - t0;
       latencies.push(ms);
+      byPath.get(path)!.push(ms);
       window.push(ms);
       await Bun.sleep(Math.max(0, 1000 / rps - ms));
     }
@@ -168,6 +174,10 @@ try {
       `last ${rssSeries[rssSeries.length - 1]?.toFixed(0)} MB; API ${all.length} requests, p50 ${percentile(all, 0.5).toFixed(1)} ms, ` +
       `p95 ${percentile(all, 0.95).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, max ${all[all.length - 1]?.toFixed(1)} ms, ${apiErrors} errors`,
   );
+  for (const [p, l] of byPath) {
+    l.sort((a, b) => a - b);
+    console.log(`  ${p.padEnd(24)} p50 ${percentile(l, 0.5).toFixed(1)} ms, p95 ${percentile(l, 0.95).toFixed(1)} ms, max ${(l[l.length - 1] ?? NaN).toFixed(1)} ms`);
+  }
 } finally {
   cleanup();
   if (serve) await serve.exited;

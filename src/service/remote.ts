@@ -49,7 +49,7 @@ export class PipelineWorker {
   #restarts = 0;
   #lastRestart: { at: number; reason: string } | null = null;
   #stableAt = 0;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; capture: boolean }>();
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; capture: boolean; op: WorkerOp }>();
   #nextId = 1;
   #health: HealthState | null = null;
   #healthAt = 0;
@@ -189,7 +189,7 @@ export class PipelineWorker {
     if (this.#down) return Promise.reject(new WorkerUnavailableError(`the pipeline worker stopped (${this.#down.reason}); it is being restarted`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, capture: CAPTURE_OPS.has(op) });
+      this.#pending.set(id, { resolve, reject, capture: CAPTURE_OPS.has(op), op });
       this.#worker.postMessage({ id, op, args });
     });
   }
@@ -215,8 +215,10 @@ export class PipelineWorker {
         const p = this.#pending.get(m.id);
         if (!p) return;
         this.#pending.delete(m.id);
-        // Whoever just asked about capture must then see flows as of that answer, not an older snapshot.
-        if (p.capture) this.#snapshot = null;
+        // Whoever just asked about capture must then see flows as of that answer, not an older snapshot:
+        // after a start, a stop or the end of a file. While it runs, the snapshot's lag (LIVE_SNAPSHOT_MS)
+        // is the flows list's anyway, and a dashboard polling status and flows keeps its flows here.
+        if (p.capture && !(p.op === "capture.status" && m.ok && (m.result as CaptureState).running)) this.#snapshot = null;
         if (m.ok) p.resolve(m.result);
         else p.reject(fromWire(m.error));
         return;
