@@ -63,6 +63,11 @@ export interface CaptureControllerOptions {
   interface?: string;
   filter?: string;
   log?: (msg: string) => void;
+  /**
+   * A file fed at full speed asks this between slices: a promise means storage is behind, and the
+   * feed waits for it (a file can wait, live capture cannot) instead of outrunning it into dropped rows.
+   */
+  backlog?: () => Promise<unknown> | null;
 }
 
 export class CaptureController {
@@ -301,6 +306,7 @@ export class CaptureController {
         engine.processBatch(batch, source.linkType);
         if (performance.now() - slice > FEED_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
+          for (let behind = this.#o.backlog?.(); behind && !cancelled(); behind = this.#o.backlog?.()) await behind;
           slice = performance.now();
         }
       }

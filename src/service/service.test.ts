@@ -6,6 +6,7 @@ import { writeSampleCapture } from "../api/testing.ts";
 import { pcapBytes } from "../capture/pcapfile.ts";
 import { ethernet, ipv4, udp } from "../decode/testing/frames.ts";
 import { nextFlowId, openStorage } from "../storage/index.ts";
+import { MAX_PENDING_ROWS } from "../storage/writer.ts";
 import type { LiveEvent } from "./bus.ts";
 import { NetInsightService } from "./service.ts";
 import { resolveToken, tokenFileFor } from "./token.ts";
@@ -160,4 +161,30 @@ describe("resolveToken", () => {
     expect(c.source).toBe("generated");
     expect(c.token).not.toBe(a.token);
   });
+});
+
+describe("a file fed at full speed", () => {
+  test("never drops rows: the feed waits for storage, and every flow live at the file's end is written", async () => {
+    // One-packet UDP flows 1 ms apart: more than the write queue's cap, nearly all still live when the file ends.
+    const count = MAX_PENDING_ROWS + 10_000;
+    const t0 = 1_700_000_000;
+    const packets = Array.from({ length: count }, (_, i) => ({
+      ts: t0 + i / 1000,
+      data: ethernet({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", type: 0x0800 },
+        ipv4({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: "192.168.1.1", proto: 17 }, udp({ sport: 10000 + (i % 50000), dport: 9999 }, new Uint8Array(8)))),
+    }));
+    const file = path.join(dir, "many.pcap");
+    writeFileSync(file, pcapBytes(1, packets));
+    const storage = openStorage(path.join(dir, "many.db"));
+    const service = await NetInsightService.create({ storage, version: "t" });
+    try {
+      await service.feedFile(file, 0);
+      await service.capture.feedDone;
+      for (let i = 0; i < 600 && (storage.flows.count() < count || service.writer.pending > 0); i++) await Bun.sleep(50);
+      expect(service.writer.droppedRows).toBe(0);
+      expect(storage.flows.count()).toBe(count);
+    } finally {
+      await service.shutdown();
+    }
+  }, 60_000);
 });

@@ -93,7 +93,7 @@ export class NetInsightService {
     this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity, sink: writeThread ?? undefined });
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
-      log: (m) => this.log.info(m),
+      log: (m) => this.log.info(m), backlog: () => this.#backlog(),
     });
     this.#view = new FlowView(storage.flows, this.writer, pipeline.engine);
     for (const e of storage.deviceEdits.all()) this.#edits.set(e.deviceId, e);
@@ -256,17 +256,28 @@ export class NetInsightService {
    */
   async feedFile(path: string, speed: number, filter?: string, loop = false) {
     const status = await this.capture.startFile(path, speed, filter, loop);
-    void this.capture.feedDone.then(() => {
+    void this.capture.feedDone.then(async () => {
       if (this.#closed) return;
+      // Every live flow ends at once: all are kept and written (serve stores what analyze reports).
+      this.writer.holdAll = true;
       this.pipeline.engine.finish();
       const last = this.pipeline.engine.stats.lastSeen;
       this.pipeline.devices.flush();
       this.pipeline.threats.flush();
       if (last !== null) this.pipeline.rollup.snapshot(last);
       this.pipeline.rollup.flush();
-      void this.flush();
+      await this.flush();
+      while (!this.#closed && this.writer.pending > this.writer.maxPending && !this.writer.lastFlush?.error) await this.writer.flush();
+      this.writer.holdAll = false;
     });
     return status;
+  }
+
+  /** Storage is behind a file fed at full speed (half the queue's cap used): the feed waits for this write. */
+  #backlog(): Promise<unknown> | null {
+    const w = this.writer;
+    if (this.#closed || w.pending <= w.maxPending / 2 || w.lastFlush?.error) return null;
+    return w.flush();
   }
 
   // ---- ServiceContext ----

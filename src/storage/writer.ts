@@ -63,6 +63,8 @@ export class StorageWriter {
 
   /** Queued flows kept at most; beyond it the oldest are dropped (and counted in droppedRows). */
   readonly maxPending: number;
+  /** While true nothing is dropped: a file's end queues every live flow at once, and the service then writes them all. */
+  holdAll = false;
 
   /** Where transactions run: this thread by default, or a writer thread (storage/thread-sink.ts). */
   readonly #sink: WriteSink;
@@ -76,7 +78,7 @@ export class StorageWriter {
     const id = Number(f.id);
     if (id > this.#maxFlowId) this.#maxFlowId = id;
     this.#flows.set(f.id, f);
-    if (this.#flows.size > this.maxPending) {
+    if (this.#flows.size > this.maxPending && !this.holdAll) {
       this.#flows.shift();
       this.#dropped();
     }
