@@ -109,10 +109,14 @@ function cacheKey(input: Ja4Input): string {
     units(input.cipherSuites) + units(input.extensions) + units(input.signatureAlgorithms) + alpn;
 }
 
+/** Lists up to this long become text in one call (a longer spread could overflow the argument stack). */
+const UNITS_AT_ONCE = 256;
+
 function units(values: readonly number[]): string {
-  let s = String.fromCharCode(values.length);
-  // In slices: a spread of a very long list would overflow the argument stack.
-  for (let i = 0; i < values.length; i += 256) s += String.fromCharCode(...values.slice(i, i + 256));
+  const head = String.fromCharCode(values.length);
+  if (values.length <= UNITS_AT_ONCE) return head + String.fromCharCode(...values);
+  let s = head;
+  for (let i = 0; i < values.length; i += UNITS_AT_ONCE) s += String.fromCharCode(...values.slice(i, i + UNITS_AT_ONCE));
   return s;
 }
 
