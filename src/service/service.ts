@@ -31,6 +31,8 @@ import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 export const MAX_UPDATED_EVENTS = 1000;
 /** Dropped rows are a problem in /api/health this long after the latest drop (then they are history: droppedRows). */
 export const DROPS_REPORTED_MS = 60_000;
+/** A file fed faster than storage writes waits this long before it looks at the write queue again. */
+export const BACKLOG_WAIT_MS = 5;
 /** How often retention runs (it prunes in small steps, yielding between them). */
 export const RETENTION_INTERVAL_MS = 60_000;
 
@@ -221,8 +223,12 @@ export class NetInsightService {
       this.#syncLastSeen = new Float64Array(table.capacity);
     }
     let published = 0;
+    const w = this.writer;
     table.forEachActive((i) => {
       if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeenOf(i)) return;
+      // A full queue takes no more live flows: they stay in the flow table and are synced next time,
+      // instead of pushing out ended flows, which have nowhere else to live.
+      if (w.pending >= w.maxPending) return;
       this.#syncIds[i] = table.ids[i];
       this.#syncLastSeen[i] = table.lastSeenOf(i);
       const f = table.record(i);
@@ -273,11 +279,16 @@ export class NetInsightService {
     return status;
   }
 
-  /** Storage is behind a file fed at full speed (half the queue's cap used): the feed waits for this write. */
+  /**
+   * Storage is behind a file fed at full speed (half the queue's cap used): a write starts, and the
+   * feed waits a moment and asks again, so it goes on as soon as the writer has caught up a little
+   * (on a writer thread both run at once).
+   */
   #backlog(): Promise<unknown> | null {
     const w = this.writer;
     if (this.#closed || w.pending <= w.maxPending / 2 || w.lastFlush?.error) return null;
-    return w.flush();
+    const writing = w.flush();
+    return w.flushing ? Promise.race([writing, Bun.sleep(BACKLOG_WAIT_MS)]) : writing;
   }
 
   // ---- ServiceContext ----

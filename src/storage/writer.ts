@@ -17,6 +17,11 @@ export const CHUNK_ROWS = 250;
  * far) costs a fraction of several small ones in the same time.
  */
 export const WRITE_TURN_MS = 20;
+/**
+ * The same on a writer thread: capture does not wait for it, only this thread's own connection's
+ * few writes (rollups, sessions) may, so transactions can be longer and commit less often.
+ */
+export const THREAD_TURN_MS = 100;
 /** Bounds of a transaction's size: it grows or shrinks towards WRITE_TURN_MS of writing. */
 export const MIN_CHUNK_ROWS = 50;
 export const MAX_CHUNK_ROWS = 5000;
@@ -208,7 +213,7 @@ export class StorageWriter {
   /** Sizes the next transaction to about WRITE_TURN_MS at the rate this one wrote. */
   #adapt(rows: number, ms: number): void {
     if (rows < MIN_CHUNK_ROWS) return;
-    const fit = Math.round((rows / Math.max(ms, 0.1)) * WRITE_TURN_MS);
+    const fit = Math.round((rows / Math.max(ms, 0.1)) * (this.#sink.async ? THREAD_TURN_MS : WRITE_TURN_MS));
     // Grow by at most doubling: one slow commit (a checkpoint) must not be followed by a giant one.
     this.#chunkRows = Math.max(MIN_CHUNK_ROWS, Math.min(MAX_CHUNK_ROWS, fit, rows * 2));
   }
