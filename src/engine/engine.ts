@@ -127,6 +127,10 @@ export class Engine {
   onFlowStart(fn: (f: FlowRecord) => void): void {
     this.addListener({ name: "onFlowStart", flowStarted: fn });
   }
+  /** As onFlowStart, with the table and the flow's index: no record is made unless the listener makes one. */
+  onFlowStartAt(fn: (flows: FlowTable, index: number) => void): void {
+    this.addListener({ name: "onFlowStart", flowStartedAt: fn });
+  }
   onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
     this.addListener({ name: "onFlowEnd", flowEnded: fn });
   }

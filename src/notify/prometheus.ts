@@ -15,6 +15,11 @@ export interface MetricsSources {
   maxDevices?: number;
   wsClients?: () => number;
   notifications?: () => ChannelStatus[];
+  /**
+   * Flows started and ended since start, when the pipeline counts them (its worker sends flow
+   * events only while a /ws client takes them); without it they are counted from the bus.
+   */
+  flowCounts?: () => { started: number; ended: number };
 }
 
 type Labels = Record<string, string>;
@@ -71,6 +76,7 @@ export class MetricsCollector {
     const [capture, devices, threats] = await Promise.all([ctx.capture.status(), ctx.devices.list(), ctx.threats.list({})]);
     const health = ctx.health();
     const stats = this.#stats;
+    const flowCounts = this.src.flowCounts?.();
     const mem = process.memoryUsage();
     const gauge = (name: string, help: string, samples: Sample[]): Family => ({ name, help, type: "gauge", samples });
     const counter = (name: string, help: string, samples: Sample[]): Family => ({ name, help, type: "counter", samples });
@@ -104,8 +110,8 @@ export class MetricsCollector {
       gauge("netinsight_capture_packets_per_second", "Capture rate over the last second", one(capture.packetsPerSecond)),
       gauge("netinsight_capture_bytes_per_second", "Capture throughput over the last second", one(capture.bytesPerSecond)),
       gauge("netinsight_flows_active", "Flows in the flow table", one(stats?.activeFlows ?? 0)),
-      counter("netinsight_flows_started_total", "Flows started since start", one(this.#flowsStarted)),
-      counter("netinsight_flows_ended_total", "Flows ended since start", one(this.#flowsEnded)),
+      counter("netinsight_flows_started_total", "Flows started since start", one(flowCounts?.started ?? this.#flowsStarted)),
+      counter("netinsight_flows_ended_total", "Flows ended since start", one(flowCounts?.ended ?? this.#flowsEnded)),
       gauge("netinsight_devices", "Devices known", one(devices.length)),
       gauge("netinsight_threats", "Threat records by type, severity and status", [...threatCounts.values()]),
       counter("netinsight_device_bytes_total", `Bytes per device and direction (the ${cap} busiest devices)`, deviceBytes),

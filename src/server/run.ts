@@ -65,6 +65,9 @@ export class ServeError extends Error {
 interface Pipeline {
   mode: "worker" | "in-process";
   ctx: ServiceContext;
+  /** A /ws client takes flow events (or none does any more). */
+  setFlowEvents(on: boolean): void;
+  flowCounts(): { started: number; ended: number };
   feedFile(path: string, speed: number, filter?: string, loop?: boolean): Promise<CaptureState>;
   startLive(opts?: CaptureStartOptions): Promise<CaptureState>;
   shutdown(): Promise<void>;
@@ -125,6 +128,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
   };
   const metrics = new MetricsCollector({
     ctx, bus, maxDevices: config.METRICS_MAX_DEVICES, wsClients: () => hub?.clientCount() ?? 0, notifications: () => notifications.status(),
+    flowCounts: () => pipeline.flowCounts(),
   });
   const app = createApp(ctx, {
     token: token.token,
@@ -135,7 +139,9 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     notifications,
   });
   const wsModule = await optionalImport<typeof import("../ws/hub.ts")>(() => import("../ws/hub.ts"), log, "WebSocket feed");
-  const hub = wsModule?.createLiveHub({ bus, checkToken: (t) => tokenMatches(token.token, t), version: VERSION }) ?? null;
+  const hub = wsModule?.createLiveHub({
+    bus, checkToken: (t) => tokenMatches(token.token, t), version: VERSION, onFlowInterest: (on) => pipeline.setFlowEvents(on),
+  }) ?? null;
 
   let server: Server<unknown>;
   try {
@@ -203,6 +209,8 @@ async function workerPipeline(init: WorkerInit, bus: LiveBus): Promise<Pipeline>
   return {
     mode: "worker",
     ctx: w.context(init.version),
+    setFlowEvents: (on) => w.setFlowEvents(on),
+    flowCounts: () => w.flowCounts(),
     feedFile: (p, speed, filter, loop) => w.feedFile(p, speed, filter, loop),
     startLive: (o) => w.startLive(o),
     shutdown: () => w.shutdown(),
@@ -219,6 +227,9 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   return {
     mode: "in-process",
     ctx: serviceContext(service),
+    // The bus is this thread's: flow events always flow (the hub drops what nobody takes).
+    setFlowEvents: () => undefined,
+    flowCounts: () => ({ ...service.flowCounts }),
     feedFile: (p, speed, filter, loop) => service.feedFile(p, speed, filter, loop),
     startLive: (o) => service.capture.startLive(o),
     shutdown: () => service.shutdown(),

@@ -11,7 +11,7 @@ import { ServiceUnavailableError, type CaptureStartOptions, type CaptureState, t
 import { matches, mergePage } from "./flow-view.ts";
 import { wrap, type Remote } from "./rpc.ts";
 import {
-  fromWire, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
+  fromWire, type FlowCounts, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
 } from "./worker-protocol.ts";
 
 /** The worker itself could not run (its module is missing from a build, or it crashed). */
@@ -61,6 +61,11 @@ export class PipelineWorker {
   #snapshot: LiveSnapshot | null = null;
   /** The last unfiltered page answered here, and what it was made from (shared by its callers: read it, never change it). */
   #lastPage: { snap: LiveSnapshot; version: string | null; key: string; flows: FlowRecord[] } | null = null;
+  /** Flow events wanted (a /ws client takes flows): told to every worker, the restarted ones too. */
+  #flowEvents = false;
+  /** Flows counted by workers that died, and by the current one (metrics: counters never go back). */
+  #flowCountsBefore: FlowCounts = { started: 0, ended: 0 };
+  #flowCountsNow: FlowCounts = { started: 0, ended: 0 };
   /** This thread's own read-only connection: stored flows are read here, never waiting for the worker. */
   #reader: StorageReader | null = null;
   /** The worker's operations, called as if they were here. */
@@ -158,6 +163,9 @@ export class PipelineWorker {
     }
     this.#restarts++;
     this.#lastRestart = { at: Date.now(), reason };
+    this.#flowCountsBefore = this.flowCounts();
+    this.#flowCountsNow = { started: 0, ended: 0 };
+    if (this.#flowEvents) await this.ops.flowEvents(true).catch(() => undefined);
     this.#stableAt = Date.now();
     let status: CaptureState | null = null;
     try {
@@ -173,6 +181,19 @@ export class PipelineWorker {
     this.#backoffMs = Math.min(this.#backoffMs * 2, RESTART_MAX_MS);
     this.#down = { reason: `${reason}; restarting failed: ${why}`, since: this.#down?.since ?? Date.now(), retryAt: Date.now() + wait };
     this.#restartTimer = setTimeout(() => void this.#restart(null), wait);
+  }
+
+  /** Tells the worker whether to send flow events (they cost a record and a copy per flow). */
+  setFlowEvents(on: boolean): void {
+    if (on === this.#flowEvents) return;
+    this.#flowEvents = on;
+    if (!this.#down && !this.#exited) void this.ops.flowEvents(on).catch(() => undefined);
+  }
+
+  /** Flows started and ended since start, across worker restarts. */
+  flowCounts(): FlowCounts {
+    const b = this.#flowCountsBefore, n = this.#flowCountsNow;
+    return { started: b.started + n.started, ended: b.ended + n.ended };
   }
 
   /** Ends the worker thread abruptly, as a crash would: it is restarted like after one (tests, an operator's last resort). */
@@ -209,6 +230,7 @@ export class PipelineWorker {
       case "health":
         this.#health = m.health;
         this.#capture = m.capture;
+        this.#flowCountsNow = m.flowCounts;
         this.#healthAt = Date.now();
         return;
       case "reply": {

@@ -78,6 +78,13 @@ export class NetInsightService {
   exporter: FlowExporter | null = null;
   /** The packet ring, when on. */
   recorder: PacketRecorder | null = null;
+  /**
+   * Whether flows are published on the bus, one event per flow start, update and end. The pipeline
+   * worker turns it off while no /ws client takes flows: no record made per flow start, nothing
+   * copied across the worker boundary per flow. flowCounts count them either way (metrics).
+   */
+  flowEvents = true;
+  readonly flowCounts = { started: 0, ended: 0 };
   /** Users' edits by device id, and the latest dismissal by threat id (both small; kept in memory). */
   readonly #edits = new Map<string, DeviceEdit>();
   readonly #dismissals = new Map<string, ThreatDismissal>();
@@ -134,16 +141,18 @@ export class NetInsightService {
 
   #wire(): void {
     const { engine, threats, devices } = this.pipeline;
-    engine.onFlowStart((f) => {
+    engine.onFlowStartAt((flows, index) => {
       // Not queued for storage here: the next flush's sync writes it if it is still live (and its
       // end queues it otherwise), so a flow that starts and ends between two flushes is written once.
-      this.bus.publish({ type: "flow", event: "new", data: f });
+      this.flowCounts.started++;
+      if (this.flowEvents) this.bus.publish({ type: "flow", event: "new", data: flows.record(index) });
     });
     engine.onFlowEnd((f) => {
       // Flows still open when a file ends (or the service stops) are over for the service: stored closed.
       f.status = "closed";
       this.writer.flow(f);
-      this.bus.publish({ type: "flow", event: "closed", data: f });
+      this.flowCounts.ended++;
+      if (this.flowEvents) this.bus.publish({ type: "flow", event: "closed", data: f });
     });
     threats.onChange((t, event) => {
       // The store keeps changing its record: the writer and listeners get this moment's copy.
@@ -233,7 +242,7 @@ export class NetInsightService {
       this.#syncLastSeen[i] = table.lastSeenOf(i);
       const f = table.record(i);
       this.writer.flow(f);
-      if (published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: f });
+      if (this.flowEvents && published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: f });
     });
   }
 

@@ -35,6 +35,14 @@ export interface WorkerControl {
   init(init: WorkerInit): Promise<number>;
   /** Stops capture, writes everything, closes the database. */
   shutdown(): Promise<null>;
+  /** Whether flow events (one per flow start, update, end) are sent: only while a /ws client takes them. */
+  flowEvents(on: boolean): Promise<null>;
+}
+
+/** Flows started and ended since the worker started (sent with health: metrics count them). */
+export interface FlowCounts {
+  started: number;
+  ended: number;
 }
 
 export type WorkerOperations = WorkerControl & ServiceOperations;
@@ -57,7 +65,7 @@ export type WorkerMessage =
   | { type: "reply"; id: number; ok: true; result: unknown }
   | { type: "reply"; id: number; ok: false; error: WireError }
   | { type: "events"; events: LiveEvent[] }
-  | { type: "health"; health: HealthState; capture: CaptureState }
+  | { type: "health"; health: HealthState; capture: CaptureState; flowCounts: FlowCounts }
   | { type: "live"; snapshot: LiveSnapshot };
 
 /** The newest live flows and the ended flows not yet written, so the HTTP thread can page flows alone. */

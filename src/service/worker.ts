@@ -33,6 +33,8 @@ let service: NetInsightService | null = null;
 let operations: ServiceOperations | null = null;
 const timers: ReturnType<typeof setInterval>[] = [];
 let queued: LiveEvent[] = [];
+/** Flow events are wanted by the service thread (a /ws client takes flows); off until it says so. */
+let flowEvents = false;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
 
@@ -45,6 +47,7 @@ const control: WorkerControl = {
       maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
       blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring, writeThread: true,
     });
+    service.flowEvents = flowEvents;
     service.bus.subscribe((e) => queued.push(e));
     timers.push(setInterval(() => {
       if (queued.length === 0) return;
@@ -52,7 +55,9 @@ const control: WorkerControl = {
       queued = [];
       post({ type: "events", events });
     }, EVENT_BATCH_MS));
-    const pushHealth = () => service && post({ type: "health", health: service.health(), capture: service.capture.status() });
+    const pushHealth = () => service && post({
+      type: "health", health: service.health(), capture: service.capture.status(), flowCounts: { ...service.flowCounts },
+    });
     timers.push(setInterval(pushHealth, HEALTH_EVERY_MS));
     timers.push(setInterval(() => service && post({ type: "live", snapshot: liveSnapshot(service) }), LIVE_SNAPSHOT_MS));
     operations = serviceOperations(service);
@@ -67,10 +72,15 @@ const control: WorkerControl = {
     queued = [];
     return null;
   },
+  async flowEvents(on: boolean) {
+    flowEvents = on;
+    if (service) service.flowEvents = on;
+    return null;
+  },
 };
 
 function handle(req: WorkerRequest): unknown {
-  if (req.op === "init" || req.op === "shutdown") return dispatch(control, req.op, req.args);
+  if (req.op === "init" || req.op === "shutdown" || req.op === "flowEvents") return dispatch(control, req.op, req.args);
   if (!operations) throw new Error("the pipeline is not initialised");
   return dispatch(operations, req.op, req.args);
 }

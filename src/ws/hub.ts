@@ -50,6 +50,8 @@ export interface LiveHubOptions {
   coalesceMs?: number;
   stallCloseMs?: number;
   version?: string;
+  /** Told when the first client subscribes to flows and when the last one leaves (the pipeline then sends flow events or stops). */
+  onFlowInterest?: (wanted: boolean) => void;
 }
 
 export interface LiveHub {
@@ -76,6 +78,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     server?.publish(topic, JSON.stringify(msg), false);
   };
   const hasSubscribers = (topic: LiveTopic) => server !== undefined && server.subscriberCount(topic) > 0;
+  let flowInterest = false;
+  /** After anything that changes subscriptions: tell the pipeline when flows became wanted or not. */
+  const checkInterest = () => {
+    const wanted = hasSubscribers("flow");
+    if (wanted === flowInterest) return;
+    flowInterest = wanted;
+    opts.onFlowInterest?.(wanted);
+  };
 
   function flush(): void {
     if (flushTimer) clearTimeout(flushTimer);
@@ -153,13 +163,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     open(ws) {
       clients.add(ws);
       for (const t of ws.data.topics) ws.subscribe(t);
+      checkInterest();
       ws.send(JSON.stringify({ type: "hello", version, topics: [...ws.data.topics] } satisfies ServerMessage));
     },
     message(ws, raw) {
       handleClientMessage(ws, typeof raw === "string" ? raw : raw.toString("utf8"));
+      checkInterest();
     },
     close(ws) {
       clients.delete(ws);
+      // The socket may still count as a subscriber while its close handler runs.
+      checkInterest();
+      setTimeout(checkInterest, 0);
     },
   };
 
