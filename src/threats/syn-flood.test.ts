@@ -62,6 +62,20 @@ describe("SYN flood", () => {
     expect(store.list()[0].evidence.halfOpen).toBe(100);
   });
 
+  test("a flow counted at an update counts once at its end, however many flows the flood opened since", () => {
+    const { store, settings } = fixture({ synFloodPerSecond: 100, maxTrackedKeys: 50 });
+    const d = createSynFloodDetector(store, settings);
+    for (let i = 0; i < 600; i++) d.observe!(synObs({ srcIp: spoofed(i), dstIp: "10.0.0.9", dstPort: 80, ts: 1000 + i / 200 }));
+    d.tick!(1010);
+    // 500 flows counted while going on: far more than the 50 keys the detector's maps keep.
+    const flows = Array.from({ length: 500 }, (_, i) => flow({ id: `c${i}`, srcIp: spoofed(i), dstIp: "10.0.0.9", dstPort: 80, startTime: 1000, packetsSent: 1 }));
+    for (const f of flows) d.flowUpdated!(f);
+    for (const f of flows) d.flowEnded!(f, "idle");
+    d.tick!(1020);
+    expect(store.list()[0].evidence.halfOpen).toBe(500);
+    expect(d.tracked()).toBeLessThanOrEqual(100);
+  });
+
   test("silent below the rate, and for a fast port scan", () => {
     const { store, settings } = fixture({ synFloodPerSecond: 100, floodWindowSeconds: 5 });
     const d = createSynFloodDetector(store, settings);

@@ -46,6 +46,12 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const candidates = new BoundedMap<string, Candidate>(s.maxTrackedKeys);
   /** Flows already counted (at an update, then again at their end, they must count once). */
   const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
+  /**
+   * Flows counted at an update and still going. Not capped like `judged`: in a spoofed flood the
+   * capped map forgets a flow before it ends and its end would count it a second time. Bounded by the
+   * flow table instead, since every flow leaves it at its end.
+   */
+  const countedLive = new Set<string>();
   let now = 0;
   /** The flow of the current numeric flowUpdated call. */
   const updated = new UpdatedFlowRef();
@@ -85,8 +91,10 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     const c = candidates.get(f.dstIp);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
     if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
-    if (judged.get(f.id)) return;
-    judged.set(f.id, true);
+    const id = f.id;
+    if (judged.get(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
+    judged.set(id, true);
+    if (!ended) countedLive.add(id);
     if (isHalfOpen(f)) c.halfOpen++;
     else c.completed++;
     c.last = Math.max(c.last, f.lastSeen);
@@ -130,6 +138,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     flowEnded(f: FlowRecord, reason): void {
       count(f, true, reason === "shutdown");
+      countedLive.delete(f.id);
     },
     tick(ts: number): void {
       now = ts;
