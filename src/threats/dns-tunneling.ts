@@ -11,6 +11,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
+import { memoize } from "../util/memo.ts";
 
 const NULL_RR = 10;
 /** Record types a client has little reason to ask for, and a tunnel uses to carry data down. */
@@ -37,18 +38,10 @@ const PLAUSIBLE_TLD = /^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/;
 
 /** Tunnel domains of names seen lately (a query and its answer name the same; clients repeat names). */
 const MAX_REMEMBERED_NAMES = 4096;
-const tunnelDomains = new Map<string, string>();
-
-function tunnelDomain(name: string): string {
-  let domain = tunnelDomains.get(name);
-  if (domain === undefined) {
-    if (tunnelDomains.size >= MAX_REMEMBERED_NAMES) tunnelDomains.clear();
-    const l = name.toLowerCase().replace(/\.$/, "");
-    domain = PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
-    tunnelDomains.set(name, domain);
-  }
-  return domain;
-}
+const tunnelDomain = memoize(MAX_REMEMBERED_NAMES, (name: string): string => {
+  const l = name.toLowerCase().replace(/\.$/, "");
+  return PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
+});
 
 interface DomainState {
   start: number;

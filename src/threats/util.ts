@@ -4,6 +4,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import { macName } from "../decode/addr.ts";
 import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
+import { memoize } from "../util/memo.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -116,18 +117,9 @@ const SHORT_SECOND_LEVELS = new Set(["co", "com", "net", "org", "gov", "ac", "ed
 
 /** Registered domains of names seen lately: DNS asks for the same few names again and again. */
 const MAX_REMEMBERED_DOMAINS = 4096;
-const registeredDomains = new Map<string, string>();
 
 /** "a.b.example.co.uk" -> "example.co.uk"; an approximation of the registered domain without the PSL. */
-export function registeredDomain(name: string): string {
-  let domain = registeredDomains.get(name);
-  if (domain === undefined) {
-    if (registeredDomains.size >= MAX_REMEMBERED_DOMAINS) registeredDomains.clear();
-    domain = registeredDomainOf(name);
-    registeredDomains.set(name, domain);
-  }
-  return domain;
-}
+export const registeredDomain: (name: string) => string = memoize(MAX_REMEMBERED_DOMAINS, registeredDomainOf);
 
 function registeredDomainOf(name: string): string {
   const labels = name.toLowerCase().replace(/\.$/, "").split(".");
