@@ -3,6 +3,7 @@
  * answers (A/AAAA, following CNAME chains back to the name the client asked for).
  */
 import type { DnsMessage } from "../decode/types.ts";
+import { RecencyList } from "../util/recency-list.ts";
 
 /** Entries kept in all; the oldest entry goes first when full. */
 export const MAX_DNS_CACHE_ENTRIES = 20_000;
@@ -42,8 +43,7 @@ export class DnsAnswerCache {
   readonly #byAddress = new Map<string, Map<string, Entry>>();
   readonly #maxEntries: number;
   #size = 0;
-  #oldest: Entry | null = null;
-  #newest: Entry | null = null;
+  readonly #recency = new RecencyList<Entry>();
 
   constructor(maxEntries = MAX_DNS_CACHE_ENTRIES) {
     this.#maxEntries = Math.max(2, maxEntries);
@@ -101,18 +101,18 @@ export class DnsAnswerCache {
     if (had) {
       had.name = name;
       had.expires = expires;
-      this.#unlink(had);
-      this.#link(had);
+      this.#recency.unlink(had);
+      this.#recency.append(had);
       return;
     }
-    while (this.#size >= this.#maxEntries && this.#oldest) {
-      this.#remove(this.#oldest);
+    while (this.#size >= this.#maxEntries && this.#recency.oldest) {
+      this.#remove(this.#recency.oldest);
       if (byClient && byClient.size === 0) byClient = undefined; // removed from #byAddress with its last entry
     }
     if (!byClient) this.#byAddress.set(address, (byClient = new Map()));
     const e: Entry = { name, expires, address, client, older: null, newer: null };
     byClient.set(client, e);
-    this.#link(e);
+    this.#recency.append(e);
     this.#size++;
   }
 
@@ -122,25 +122,8 @@ export class DnsAnswerCache {
       byClient.delete(e.client);
       if (byClient.size === 0) this.#byAddress.delete(e.address);
     }
-    this.#unlink(e);
+    this.#recency.unlink(e);
     this.#size--;
-  }
-
-  /** Appends at the young end. */
-  #link(e: Entry): void {
-    e.older = this.#newest;
-    e.newer = null;
-    if (this.#newest) this.#newest.newer = e;
-    else this.#oldest = e;
-    this.#newest = e;
-  }
-
-  #unlink(e: Entry): void {
-    if (e.older) e.older.newer = e.newer;
-    else this.#oldest = e.newer;
-    if (e.newer) e.newer.older = e.older;
-    else this.#newest = e.older;
-    e.older = e.newer = null;
   }
 }
 

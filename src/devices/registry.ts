@@ -4,6 +4,7 @@
  * policy (what is local, what merges) lives in tracker.ts.
  */
 import type { DeviceState } from "./state.ts";
+import { RecencyList } from "../util/recency-list.ts";
 
 export class DeviceRegistry {
   /**
@@ -11,8 +12,7 @@ export class DeviceRegistry {
    * touching one is a few pointer moves, not a Map delete and insert per touch.
    */
   readonly byId = new Map<string, DeviceState>();
-  #oldest: DeviceState | null = null;
-  #newest: DeviceState | null = null;
+  readonly #recency = new RecencyList<DeviceState>();
   readonly byMac = new Map<string, DeviceState>();
   readonly byIp = new Map<string, DeviceState>();
   private readonly byIdentity = new Map<string, DeviceState>();
@@ -22,8 +22,8 @@ export class DeviceRegistry {
     const id = st.device.id;
     const had = this.byId.get(id);
     // A device under the same id keeps its place, as Map.set keeps a key's.
-    if (had !== undefined && had !== st) this.#replace(had, st);
-    else if (had === undefined) this.#append(st);
+    if (had !== undefined && had !== st) this.#recency.replace(had, st);
+    else if (had === undefined) this.#recency.append(st);
     this.byId.set(id, st);
     for (const mac of st.device.macs) this.byMac.set(mac, st);
     for (const ip of st.device.ips) this.byIp.set(ip, st);
@@ -33,15 +33,15 @@ export class DeviceRegistry {
   touch(st: DeviceState): void {
     const id = st.device.id;
     const had = this.byId.get(id);
-    if (had === st && this.#newest === st) return;
-    if (had) this.#unlink(had);
+    if (had === st && this.#recency.newest === st) return;
+    if (had) this.#recency.unlink(had);
     if (had !== st) this.byId.set(id, st);
-    this.#append(st);
+    this.#recency.append(st);
   }
 
   /** Every device, least recently seen first. */
   *values(): IterableIterator<DeviceState> {
-    for (let st = this.#oldest; st; st = st.newer) yield st;
+    for (let st = this.#recency.oldest; st; st = st.newer) yield st;
   }
 
   /** Removes the device from every index (eviction, or merged into another). */
@@ -49,7 +49,7 @@ export class DeviceRegistry {
     const d = st.device;
     if (this.byId.get(d.id) === st) {
       this.byId.delete(d.id);
-      this.#unlink(st);
+      this.#recency.unlink(st);
     }
     for (const mac of d.macs) if (this.byMac.get(mac) === st) this.byMac.delete(mac);
     for (const ip of d.ips) if (this.byIp.get(ip) === st) this.byIp.delete(ip);
@@ -59,7 +59,7 @@ export class DeviceRegistry {
 
   /** The least recently seen device. */
   oldest(): DeviceState | undefined {
-    return this.#oldest ?? undefined;
+    return this.#recency.oldest ?? undefined;
   }
 
   isLive(st: DeviceState): boolean {
@@ -81,32 +81,5 @@ export class DeviceRegistry {
   moveIdentities(from: DeviceState, into: DeviceState): void {
     for (const key of this.keysOf.get(from) ?? []) this.claimIdentity(key, into);
     this.keysOf.delete(from);
-  }
-
-  #append(st: DeviceState): void {
-    st.older = this.#newest;
-    st.newer = null;
-    if (this.#newest) this.#newest.newer = st;
-    else this.#oldest = st;
-    this.#newest = st;
-  }
-
-  #unlink(st: DeviceState): void {
-    if (st.older) st.older.newer = st.newer;
-    else this.#oldest = st.newer;
-    if (st.newer) st.newer.older = st.older;
-    else this.#newest = st.older;
-    st.older = st.newer = null;
-  }
-
-  /** `next` takes `prev`'s place in the recency list. */
-  #replace(prev: DeviceState, next: DeviceState): void {
-    next.older = prev.older;
-    next.newer = prev.newer;
-    if (prev.older) prev.older.newer = next;
-    else this.#oldest = next;
-    if (prev.newer) prev.newer.older = next;
-    else this.#newest = next;
-    prev.older = prev.newer = null;
   }
 }
