@@ -161,8 +161,6 @@ export class PipelineWorker {
       worker.terminate();
       return this.#retryLater(reason, (err as Error).message);
     }
-    this.#restarts++;
-    this.#lastRestart = { at: Date.now(), reason };
     this.#flowCountsBefore = this.flowCounts();
     this.#flowCountsNow = { started: 0, ended: 0 };
     if (this.#flowEvents) await this.ops.flowEvents(true).catch(() => undefined);
@@ -173,6 +171,9 @@ export class PipelineWorker {
     } catch (err) {
       status = await this.ops.capture.status().catch(() => null);
     }
+    // Counted when the bus says so: whoever sees the new count also finds the "restarted" event.
+    this.#restarts++;
+    this.#lastRestart = { at: Date.now(), reason };
     this.#bus.publish({ type: "capture", event: "restarted", data: status ?? emptyCapture() });
   }
 
