@@ -45,6 +45,14 @@ export interface FlowTableOptions {
 
 const NO_MAC = -1;
 
+// The texts kept per flow (see `texts`): id, then initiator / responder address, then MAC.
+const TEXTS = 5, T_ID = 0, T_IP = 1, T_MAC = 3;
+
+/** A flow id as text: ids are whole numbers, and an int32 becomes text ~3x faster than a double. */
+export function flowIdText(id: number): string {
+  return id <= 0x7fffffff ? String(id | 0) : String(id);
+}
+
 // The per-flow block: BLOCK_BYTES at index * BLOCK_BYTES, seen as u32 words, f64s and bytes.
 const BLOCK_BYTES = 128;
 const BLOCK_WORDS = BLOCK_BYTES / 4;
@@ -74,6 +82,12 @@ export class FlowTable {
   readonly shapes: Int16Array;
   /** Service, host name, application, category and device ids, interned (see labels.ts). */
   readonly labels: FlowLabelColumns;
+  /**
+   * Per flow index, TEXTS texts made for the flow when first asked (id, addresses, MACs), so the
+   * records and hooks of one flow share them: a read of an array, not a number turned into text
+   * or a cache lookup per event. Grown with highWater; a flow's texts are dropped when it ends.
+   */
+  private readonly texts: (string | null | undefined)[] = [];
   private readonly free: Int32Array;
   private freeTop: number;
   private highWater = 0;
@@ -208,7 +222,7 @@ export class FlowTable {
     for (let w = 0; w < KEY_WORDS; w++) words[wb + w] = key[w]; // not words.set: a native call costs more for 10 words
     words[wb + W_HASH] = hash;
     this.inUse[index] = 1;
-    if (index >= this.highWater) this.highWater = index + 1;
+    if (index >= this.highWater) this.grow(index + 1);
     // The initiator is the packet's sender, except when the first packet seen is a SYN+ACK:
     // then the SYN (not captured) came from the other side.
     const synAck = p.ipProtocol === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
@@ -237,6 +251,12 @@ export class FlowTable {
     this.idToIndex.set(id, index);
     this.size++;
     this.created++;
+  }
+
+  private grow(highWater: number): void {
+    this.highWater = highWater;
+    // Pushed one by one: a JS array made with its full length at once would be a slow sparse one.
+    while (this.texts.length < highWater * TEXTS) this.texts.push(undefined);
   }
 
   /** Tracks TCP flags and state in the flow's block (`sb`: its byte offset). */
@@ -336,6 +356,7 @@ export class FlowTable {
     this.wheel.cancel(index);
     this.inUse[index] = 0;
     this.labels.clear(index);
+    this.forgetTexts(index);
     this.idToIndex.delete(this.ids[index]);
     this.free[this.freeTop++] = index;
     this.size--;
@@ -369,7 +390,15 @@ export class FlowTable {
   /** Sets a MAC that was unknown when the flow began (role 0 initiator, 1 responder). */
   setMacIfUnknown(index: number, role: 0 | 1, mac: number): void {
     const at = index * BLOCK_F64 + F_MACS + role;
-    if (this.nums[at] === NO_MAC) this.nums[at] = mac;
+    if (this.nums[at] === NO_MAC) {
+      this.nums[at] = mac;
+      this.texts[index * TEXTS + T_MAC + role] = undefined;
+    }
+  }
+
+  private forgetTexts(index: number): void {
+    const texts = this.texts, base = index * TEXTS;
+    for (let k = 0; k < TEXTS; k++) texts[base + k] = undefined;
   }
 
   indexOf(id: string | number): number {
@@ -427,13 +456,41 @@ export class FlowTable {
     return this.endpointIp4(index, this.aInitiates(index) ? 4 : 0);
   }
 
-  /** Address text (cached per address: no new string per call for an address seen before). */
+  /** Address text, made once per flow (and cached per address: an address seen before is not made again). */
   initiatorIp(index: number): string {
-    return this.endpointName(index, this.aInitiates(index) ? 0 : 4);
+    return (this.texts[index * TEXTS + T_IP] as string | undefined) ?? this.ipText(index, 0);
   }
 
   responderIp(index: number): string {
-    return this.endpointName(index, this.aInitiates(index) ? 4 : 0);
+    return (this.texts[index * TEXTS + T_IP + 1] as string | undefined) ?? this.ipText(index, 1);
+  }
+
+  /** MAC text ("aa:bb:..."), null when unknown; made once per flow. */
+  initiatorMacText(index: number): string | null {
+    const s = this.texts[index * TEXTS + T_MAC];
+    return s !== undefined ? s : this.macText(index, 0);
+  }
+
+  responderMacText(index: number): string | null {
+    const s = this.texts[index * TEXTS + T_MAC + 1];
+    return s !== undefined ? s : this.macText(index, 1);
+  }
+
+  /** The flow's id as FlowRecord.id spells it (decimal), made once per flow. */
+  idText(index: number): string {
+    let s = this.texts[index * TEXTS + T_ID];
+    if (s == null) this.texts[index * TEXTS + T_ID] = s = flowIdText(this.ids[index]);
+    return s;
+  }
+
+  private ipText(index: number, role: number): string {
+    const word = this.aInitiates(index) === (role === 0) ? 0 : 4;
+    return (this.texts[index * TEXTS + T_IP + role] = this.endpointName(index, word));
+  }
+
+  private macText(index: number, role: number): string | null {
+    const mac = this.nums[index * BLOCK_F64 + F_MACS + role];
+    return (this.texts[index * TEXTS + T_MAC + role] = mac >= 0 ? macName(mac) : null);
   }
 
   private endpointIp4(index: number, word: number): number {
