@@ -4,7 +4,6 @@
  * first few payload packets of each flow only (nDPI's approach), so long transfers cost nothing.
  */
 import { arpMessage } from "../decode/arp.ts";
-import { ipv4Name, ipv6NameAt, macName, macNumberAt } from "../decode/addr.ts";
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Packet } from "../decode/packet.ts";
 import { tcpSynTraits } from "../decode/tcp.ts";
 import type { FlowTable } from "../flows/table.ts";
@@ -12,6 +11,7 @@ import { BY_PAYLOAD } from "../flows/labels.ts";
 import type { Observation, ObservationKind, PacketMeta } from "./events.ts";
 import { MESSAGE_PORT_FLAGS, MESSAGE_PORTS, STREAM_SNIFFERS, type Assembler, type Sniffer } from "./registry.ts";
 import { decodeNdp } from "../decode/ndp.ts";
+import { LazyPacketMeta } from "./packet-meta.ts";
 import { identifyService } from "../decode/service.ts";
 
 /** Payload packets per flow handed to the stream sniffers and the service identifier. */
@@ -126,35 +126,8 @@ export class Dispatcher {
     }
   }
 
-  /** PacketMeta for the current packet, made once however many observations it yields. */
+  /** PacketMeta for the current packet, made once however many observations it yields (its strings on first read). */
   private metaOf(p: Packet, index: number, dir: number): PacketMeta {
-    if (this.meta) return this.meta;
-    const srcMacOff = p.macOff >= 0 ? p.macOff + 6 : p.srcMacOff;
-    let srcIp: string | null = null, dstIp: string | null = null;
-    if (p.ipVersion === 4) {
-      srcIp = ipv4Name(p.src4);
-      dstIp = ipv4Name(p.dst4);
-    } else if (p.ipVersion === 6) {
-      srcIp = ipv6NameAt(p.view, p.src6Off);
-      dstIp = ipv6NameAt(p.view, p.dst6Off);
-    }
-    this.meta = {
-      ts: p.ts,
-      srcMac: srcMacOff >= 0 ? macName(macNumberAt(p.bytes, srcMacOff)) : null,
-      dstMac: p.macOff >= 0 ? macName(macNumberAt(p.bytes, p.macOff)) : null,
-      srcIp,
-      dstIp,
-      srcPort: p.srcPort,
-      dstPort: p.dstPort,
-      ipProtocol: p.ipProtocol,
-      ipVersion: p.ipVersion,
-      ttl: p.ttl,
-      vlan: p.vlan,
-      length: p.wireLen,
-      flowId: index >= 0 ? String(this.flows.ids[index]) : null,
-      flowIndex: index,
-      fromInitiator: dir === 0,
-    };
-    return this.meta;
+    return (this.meta ??= new LazyPacketMeta(p, index, dir, index >= 0 ? this.flows.ids[index] : -1));
   }
 }
