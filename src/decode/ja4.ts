@@ -83,41 +83,102 @@ function count2(n: number): string {
 
 /** Fingerprints remembered by their inputs: a device sends the same hello shape again and again. */
 const MAX_CACHED = 4096;
-const cache = new Map<string, string>();
+
+/** A remembered fingerprint and a copy of every input it was made from (to tell hash collisions apart). */
+interface Cached {
+  transport: Ja4Transport;
+  hasSni: boolean;
+  version: number;
+  lists: number[][];
+  /** 0: no ALPN, 1: raw first ALPN bytes, 2: first ALPN as text (its UTF-16 units). */
+  alpnKind: number;
+  alpn: number[];
+  ja4: string;
+}
+
+const cache = new Map<number, Cached>();
 
 /**
- * The JA4 of a ClientHello, cached by an exact key of every input it reads (two SHA-256 and two
- * sorts per hello otherwise; hellos of one client differ only in fields JA4 leaves out).
+ * The JA4 of a ClientHello, cached by a numeric hash of every input it reads, checked against a copy
+ * of those inputs (two SHA-256 and two sorts per hello otherwise, and no key text made per hello:
+ * hellos of one client differ only in fields JA4 leaves out). A colliding input is made again.
  */
 export function ja4(input: Ja4Input): string {
-  const key = cacheKey(input);
-  let out = cache.get(key);
-  if (out === undefined) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    out = computeJa4(input);
-    cache.set(key, out);
-  }
+  const alpnKind = input.alpnFirstBytes ? 1 : input.alpn.length > 0 ? 2 : 0;
+  const h = inputHash(input, alpnKind);
+  const hit = cache.get(h);
+  if (hit !== undefined && sameInput(hit, input, alpnKind)) return hit.ja4;
+  if (cache.size >= MAX_CACHED) cache.clear();
+  const out = computeJa4(input);
+  cache.set(h, {
+    transport: input.transport, hasSni: input.hasSni, version: input.version,
+    lists: [input.supportedVersions.slice(), input.cipherSuites.slice(), input.extensions.slice(), input.signatureAlgorithms.slice()],
+    alpnKind, alpn: alpnUnits(input, alpnKind), ja4: out,
+  });
   return out;
 }
 
-/** Each list as its length then its values, one UTF-16 unit per 16-bit value: no two inputs share a key. */
-function cacheKey(input: Ja4Input): string {
-  const alpn = input.alpnFirstBytes
-    ? "B" + units(Array.from(input.alpnFirstBytes))
-    : input.alpn.length > 0 ? "S" + String.fromCharCode(input.alpn[0].length) + input.alpn[0] : "N";
-  return input.transport + (input.hasSni ? "d" : "i") + String.fromCharCode(input.version) + units(input.supportedVersions) +
-    units(input.cipherSuites) + units(input.extensions) + units(input.signatureAlgorithms) + alpn;
+function mix(h: number, v: number): number {
+  return Math.imul(h ^ v, 0x01000193);
 }
 
-/** Lists up to this long become text in one call (a longer spread could overflow the argument stack). */
-const UNITS_AT_ONCE = 256;
+/** FNV-1a over the inputs, each list led by its length so no two layouts share a stream. */
+function inputHash(input: Ja4Input, alpnKind: number): number {
+  let h = mix(0x811c9dc5, input.transport.charCodeAt(0));
+  h = mix(h, input.hasSni ? 1 : 0);
+  h = mix(h, input.version);
+  h = mixList(h, input.supportedVersions);
+  h = mixList(h, input.cipherSuites);
+  h = mixList(h, input.extensions);
+  h = mixList(h, input.signatureAlgorithms);
+  h = mix(h, alpnKind);
+  if (alpnKind === 1) {
+    const raw = input.alpnFirstBytes!;
+    h = mix(h, raw.length);
+    for (let i = 0; i < raw.length; i++) h = mix(h, raw[i]);
+  } else if (alpnKind === 2) {
+    const text = input.alpn[0];
+    h = mix(h, text.length);
+    for (let i = 0; i < text.length; i++) h = mix(h, text.charCodeAt(i));
+  }
+  return h >>> 0;
+}
 
-function units(values: readonly number[]): string {
-  const head = String.fromCharCode(values.length);
-  if (values.length <= UNITS_AT_ONCE) return head + String.fromCharCode(...values);
-  let s = head;
-  for (let i = 0; i < values.length; i += UNITS_AT_ONCE) s += String.fromCharCode(...values.slice(i, i + UNITS_AT_ONCE));
-  return s;
+function mixList(h: number, values: readonly number[]): number {
+  h = mix(h, values.length);
+  for (let i = 0; i < values.length; i++) h = mix(h, values[i]);
+  return h;
+}
+
+function sameInput(c: Cached, input: Ja4Input, alpnKind: number): boolean {
+  if (c.transport !== input.transport || c.hasSni !== input.hasSni || c.version !== input.version || c.alpnKind !== alpnKind) return false;
+  const l = c.lists;
+  if (!sameList(l[0], input.supportedVersions) || !sameList(l[1], input.cipherSuites) || !sameList(l[2], input.extensions) ||
+    !sameList(l[3], input.signatureAlgorithms)) return false;
+  const a = c.alpn;
+  if (alpnKind === 1) {
+    const raw = input.alpnFirstBytes!;
+    if (raw.length !== a.length) return false;
+    for (let i = 0; i < a.length; i++) if (raw[i] !== a[i]) return false;
+  } else if (alpnKind === 2) {
+    const text = input.alpn[0];
+    if (text.length !== a.length) return false;
+    for (let i = 0; i < a.length; i++) if (text.charCodeAt(i) !== a[i]) return false;
+  }
+  return true;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function alpnUnits(input: Ja4Input, alpnKind: number): number[] {
+  if (alpnKind === 1) return Array.from(input.alpnFirstBytes!);
+  const out: number[] = [];
+  if (alpnKind === 2) for (let i = 0; i < input.alpn[0].length; i++) out.push(input.alpn[0].charCodeAt(i));
+  return out;
 }
 
 function computeJa4(input: Ja4Input): string {
