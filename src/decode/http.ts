@@ -49,23 +49,51 @@ const REQUEST_LINE = /^([A-Z][A-Z-]*) (\S+) HTTP\/(\d\.\d)$/;
 const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: .*)?$/;
 
 export function decodeHttp(bytes: Uint8Array, offset: number, length: number): HttpMessage | undefined {
-  const first = firstLine(bytes, offset, length);
-  if (!first) return undefined;
+  const end = Math.min(offset + length, bytes.length, offset + MAX_HEAD_BYTES);
+  if (offset < 0 || end - offset < 4) return undefined;
+  const nl = byteIndex(bytes, LF, offset, end);
+  if (nl < 0) return undefined;
+  const line = latin1.decode(bytes.subarray(offset, withoutCr(bytes, offset, nl)));
   let msg: HttpMessage;
-  const req = REQUEST_LINE.exec(first.line);
+  const req = REQUEST_LINE.exec(line);
   if (req && req[1].length <= MAX_METHOD && METHODS.has(req[1])) {
     msg = { isRequest: true, method: req[1], uri: req[2].slice(0, MAX_VALUE), version: req[3] };
   } else {
-    const res = STATUS_LINE.exec(first.line);
+    const res = STATUS_LINE.exec(line);
     if (!res) return undefined;
     msg = { isRequest: false, status: Number(res[2]), version: res[1] };
   }
-  for (const [name, value] of parseHeaderLines(first.text, first.rest)) {
-    if (name === "host") msg.host ??= value;
-    else if (name === "user-agent") msg.userAgent ??= value;
-    else if (name === "server") msg.server ??= value;
-    else if (name === "content-type") msg.contentType ??= value;
-    else if (name === "authorization" && msg.authorizationScheme === undefined) {
+  readHeaders(bytes, nl + 1, end, msg);
+  return msg;
+}
+
+// The headers are walked on the bytes and only the few values read here become text (as
+// parseHeaderLines would give them: same lines, same cap, names trimmed and compared without case).
+const enum Header { None, Host, UserAgent, Server, ContentType, Authorization }
+const HEADER_NAMES: [Header, Uint8Array][] = ([
+  [Header.Host, "host"], [Header.UserAgent, "user-agent"], [Header.Server, "server"],
+  [Header.ContentType, "content-type"], [Header.Authorization, "authorization"],
+] as const).map(([h, name]) => [h, new TextEncoder().encode(name)]);
+
+function readHeaders(bytes: Uint8Array, start: number, end: number, msg: HttpMessage): void {
+  let p = start;
+  for (let i = 0; i < MAX_HEADERS; i++) {
+    const nl = byteIndex(bytes, LF, p, end);
+    if (nl < 0) return; // incomplete last line
+    const lineStart = p;
+    const lineEnd = withoutCr(bytes, p, nl);
+    p = nl + 1;
+    if (lineEnd === lineStart) return; // end of the header block
+    const colon = byteIndex(bytes, COLON, lineStart, lineEnd);
+    if (colon <= lineStart) continue;
+    const header = headerOf(bytes, lineStart, colon);
+    if (header === Header.None) continue;
+    const value = latin1.decode(bytes.subarray(colon + 1, lineEnd)).trim().slice(0, MAX_VALUE);
+    if (header === Header.Host) msg.host ??= value;
+    else if (header === Header.UserAgent) msg.userAgent ??= value;
+    else if (header === Header.Server) msg.server ??= value;
+    else if (header === Header.ContentType) msg.contentType ??= value;
+    else if (msg.authorizationScheme === undefined) {
       const [scheme, credentials] = value.split(/\s+/, 2);
       msg.authorizationScheme = scheme;
       if (scheme.toLowerCase() === "basic" && credentials) {
@@ -74,7 +102,38 @@ export function decodeHttp(bytes: Uint8Array, offset: number, length: number): H
       }
     }
   }
-  return msg;
+}
+
+const LF = 0x0a;
+const COLON = 0x3a;
+
+/** The first `value` in [from, end), or -1 (Uint8Array.indexOf would search past `end`). */
+function byteIndex(bytes: Uint8Array, value: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (bytes[i] === value) return i;
+  return -1;
+}
+
+/** The end of a line ending at the LF `nl`, one CR before it left out. */
+function withoutCr(bytes: Uint8Array, start: number, nl: number): number {
+  return nl > start && bytes[nl - 1] === 0x0d ? nl - 1 : nl;
+}
+
+/** Bytes that decode to white space String.trim removes (tab, VT, FF, CR, space, no-break space). */
+function isTrimmed(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0b || b === 0x0c || b === 0x0d || b === 0xa0;
+}
+
+/** Which header a name is: trimmed, ASCII letters compared without case; None for any other name. */
+function headerOf(bytes: Uint8Array, from: number, to: number): Header {
+  while (from < to && isTrimmed(bytes[from])) from++;
+  while (to > from && isTrimmed(bytes[to - 1])) to--;
+  for (const [header, name] of HEADER_NAMES) {
+    if (name.length !== to - from) continue;
+    let k = 0;
+    while (k < name.length && (bytes[from + k] === name[k] || (name[k] >= 0x61 && name[k] <= 0x7a && bytes[from + k] === name[k] - 0x20))) k++;
+    if (k === name.length) return header;
+  }
+  return Header.None;
 }
 
 /** The user part of Basic credentials; the password is cut off before anything keeps it. */
