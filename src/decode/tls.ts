@@ -84,7 +84,7 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
   if (csLen === undefined || csLen % 2 !== 0 || p + 2 + csLen > end) return undefined;
   p += 2;
   const cipherSuites: number[] = [];
-  for (let i = 0; i < csLen / 2 && i < MAX_CIPHERS; i++) cipherSuites.push(u16(bytes, p + 2 * i, end)!);
+  parseU16List(bytes, p, p + csLen, cipherSuites, MAX_CIPHERS);
   p += csLen;
   const compLen = u8(bytes, p, end);
   if (compLen === undefined) return undefined;
@@ -115,7 +115,8 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
         parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), (hello.supportedGroups = []), MAX_GROUPS);
       } else if (type === EXT_EC_POINT_FORMATS) {
         const n = Math.min(u8(bytes, dataStart, dataEnd) ?? 0, dataEnd - dataStart - 1, MAX_GROUPS);
-        hello.ecPointFormats = Array.from(bytes.subarray(dataStart + 1, dataStart + 1 + Math.max(0, n)));
+        const formats: number[] = (hello.ecPointFormats = []);
+        for (let i = 0; i < n; i++) formats.push(bytes[dataStart + 1 + i]);
       }
       p = dataEnd;
     }
@@ -134,12 +135,12 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
   return hello;
 }
 
+/** Up to `cap` big-endian 16-bit values from [p, end), a last odd byte left out (bounds checked once, not per value). */
 function parseU16List(bytes: Uint8Array, p: number, end: number, out: number[], cap: number): void {
-  for (let i = 0; i < cap; i++) {
-    const v = u16(bytes, p + 2 * i, end);
-    if (v === undefined) return;
-    out.push(v);
-  }
+  if (p < 0) return;
+  const stop = Math.min(end, bytes.length);
+  const n = Math.min(cap, Math.floor((stop - p) / 2));
+  for (let i = 0, at = p; i < n; i++, at += 2) out.push((bytes[at] << 8) | bytes[at + 1]);
 }
 
 function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined {
