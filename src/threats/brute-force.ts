@@ -6,10 +6,12 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowTable } from "../flows/table.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, bump, type WindowCounter, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
+import {
+  BoundedMap, bump, EndedFlowRef, FlowRef, type EndedFlow, type PayloadFlow, type TrackedAnalyzer, type WindowCounter,
+} from "./util.ts";
 
 /** Services where a password is typed per connection (HTTP is judged by 401s, not connections). */
 export const LOGIN_SERVICES: Record<number, string> = {
@@ -98,22 +100,29 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
     else if (f.dstPort === 23 && telnetLoginFailed(data)) failedLogin(f.srcIp, f.srcMac, f.dstIp, f.dstPort, "Telnet", ts);
   };
 
+  const flowEnded = (f: EndedFlow | FlowRecord): void => {
+    const service = LOGIN_SERVICES[f.dstPort];
+    if (!service || f.protocol !== "TCP" || f.tcpState === "attempt") return;
+    // A scan probe (no data either way) is the port scanner's business, not a login attempt.
+    if (f.packetsSent < 4 || f.packetsReceived < 3) return;
+    if (f.lastSeen - f.startTime > s.bruteForceShortSeconds) return;
+    const a = counter(short, `${f.srcIp}|${f.dstIp}|${f.dstPort}`, f.startTime, f.srcMac, f.srcDeviceId);
+    const n = bump(a, f.startTime, s.bruteForceWindowSeconds);
+    if (n >= s.bruteForceConnections) {
+      raise("connections", f.srcIp, f.dstIp, f.dstPort, service, a, f.lastSeen, s.bruteForceConnections);
+    }
+  };
+  /** The flow of the current numeric flowEnded call. */
+  const ended = new EndedFlowRef();
+
   return {
     name: "threats.brute-force",
     tracked: () => short.size + failed.size,
     wants: ["cleartextAuth"],
-    flowEnded(f: FlowRecord): void {
-      const service = LOGIN_SERVICES[f.dstPort];
-      if (!service || f.protocol !== "TCP" || f.tcpState === "attempt") return;
-      // A scan probe (no data either way) is the port scanner's business, not a login attempt.
-      if (f.packetsSent < 4 || f.packetsReceived < 3) return;
-      if (f.lastSeen - f.startTime > s.bruteForceShortSeconds) return;
-      const a = counter(short, `${f.srcIp}|${f.dstIp}|${f.dstPort}`, f.startTime, f.srcMac, f.srcDeviceId);
-      const n = bump(a, f.startTime, s.bruteForceWindowSeconds);
-      if (n >= s.bruteForceConnections) {
-        raise("connections", f.srcIp, f.dstIp, f.dstPort, service, a, f.lastSeen, s.bruteForceConnections);
-      }
+    flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
+      flowEnded(ended.at(table, index));
     },
+    flowEnded,
     observe(o: Observation): void {
       const m = o.meta;
       if (!m.srcIp || !m.dstIp) return;

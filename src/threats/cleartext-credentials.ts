@@ -3,6 +3,7 @@
  * SMTP AUTH, HTTP Basic). The event is reported with the user name; the secret is never seen here.
  */
 import type { Observation } from "../engine/events.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { BoundedMap, type TrackedAnalyzer } from "./util.ts";
@@ -36,6 +37,10 @@ export function createCleartextCredentialsDetector(store: ThreatStore, s: Threat
   return {
     name: "threats.cleartext-credentials",
     tracked: () => users.size,
+    flowEndedAt(table: FlowTable, index: number): void {
+      // Most flows never sent a user name: no id text is made for them.
+      if (users.size > 0) users.delete(String(table.ids[index]));
+    },
     flowEnded(f): void {
       users.delete(f.id);
     },

@@ -4,11 +4,14 @@
  */
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowTable } from "../flows/table.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { isLocalAddress } from "../util/locality.ts";
-import { addCapped, BoundedMap, SmallSet, isGroupIp, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
+import {
+  addCapped, BoundedMap, EndedFlowRef, SmallSet, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
+  StartedFlowRef, type StartedFlow,
+} from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
@@ -27,7 +30,7 @@ interface SweepState {
 }
 
 /** A TCP attempt that got no answer, or only a reset, and carried no data. */
-function failedAttempt(f: FlowRecord): boolean {
+function failedAttempt(f: Pick<FlowRecord, "protocol" | "tcpState" | "packetsReceived">): boolean {
   if (f.protocol === "TCP") return f.tcpState === "attempt" || (f.tcpState === "reset" && f.packetsReceived <= 1);
   return f.packetsReceived === 0;
 }
@@ -89,6 +92,15 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     }
   };
 
+  /** The flow of the current numeric flowEnded call. */
+  const ended = new EndedFlowRef();
+  const flowEnded = (f: EndedFlow | FlowRecord): void => {
+    // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
+    if (f.protocol === "TCP" && failedAttempt(f) && !isLocalAddress(f.dstIp)) {
+      count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
+    }
+  };
+
   return {
     name: "threats.host-sweep",
     tracked: () => sweeps.size,
@@ -107,12 +119,10 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       flowStarted(started.at(table, index));
     },
     flowStarted,
-    flowEnded(f: FlowRecord): void {
-      // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
-      if (f.protocol === "TCP" && !isLocalAddress(f.dstIp) && failedAttempt(f)) {
-        count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
-      }
+    flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
+      if (table.ipProtocolOf(index) === 6) flowEnded(ended.at(table, index));
     },
+    flowEnded,
     tick(now: number): void {
       reportGrowth(sweeps, now, s.sweepWindowSeconds, (st) => raise(st));
     },

@@ -4,9 +4,10 @@
  * Echo replies a host asked for are answers, not a flood against it (the victim of a ping flood
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
-import { BoundedMap, reportGrowth, reportOnce } from "./util.ts";
+import { BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type EndedFlow } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -37,6 +38,22 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     });
   };
 
+  /** The flow of the current numeric flowEnded call. */
+  const ended = new EndedFlowRef();
+  const flowEnded = (f: EndedFlow | FlowRecord): void => {
+    // Packets the engine did not report one by one (e.g. ICMPv6 inside IPv6 fragments): rate the flow.
+    if (f.protocol !== "ICMP" && f.protocol !== "ICMPv6" && f.protocol !== "OTHER") return;
+    if (f.packetsSent < s.floodMinPackets) return;
+    const seconds = Math.max(1, f.lastSeen - f.startTime);
+    if (f.packetsSent / seconds < s.icmpFloodPerSecond) return;
+    const t: FloodTarget = {
+      start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
+      sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+      byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
+    };
+    raise(f.dstIp, t, `flow ${f.protocol}`);
+  };
+
   return {
     name: "threats.icmp-flood",
     tracked: () => tracker.targets.size + asked.size,
@@ -60,19 +77,11 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       const target = o.meta.dstIp;
       reportOnce(t, (x) => raise(target, x, "packets"));
     },
-    flowEnded(f: FlowRecord): void {
-      // Packets the engine did not report one by one (e.g. ICMPv6 inside IPv6 fragments): rate the flow.
-      if (f.protocol !== "ICMP" && f.protocol !== "ICMPv6" && f.protocol !== "OTHER") return;
-      if (f.packetsSent < s.floodMinPackets) return;
-      const seconds = Math.max(1, f.lastSeen - f.startTime);
-      if (f.packetsSent / seconds < s.icmpFloodPerSecond) return;
-      const t: FloodTarget = {
-        start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
-        sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
-        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
-      };
-      raise(f.dstIp, t, `flow ${f.protocol}`);
+    flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
+      const proto = table.ipProtocolOf(index);
+      if (proto !== 6 && proto !== 17) flowEnded(ended.at(table, index));
     },
+    flowEnded,
     tick(now: number): void {
       reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"));
     },

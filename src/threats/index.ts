@@ -91,10 +91,10 @@ export function createThreatDetectors(opts: ThreatDetectorOptions = {}): {
       finalTickDone = false;
       store.flush();
     },
-    flowEnded: (f, reason) => {
+    flowEndedAt: (flows, index, reason) => {
       if (reason !== "shutdown" || finalTickDone) return;
       finalTickDone = true;
-      for (const a of detectors) a.tick?.(f.lastSeen);
+      for (const a of detectors) a.tick?.(flows.lastSeenOf(index));
       store.flush();
     },
   });

@@ -5,9 +5,12 @@
  * SYN refused, unanswered, or answered and then reset) — judged when each flow ends.
  */
 import type { FlowRecord } from "../flows/record.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, SmallSet, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer } from "./util.ts";
+import {
+  BoundedMap, EndedFlowRef, SmallSet, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+} from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
 const SAMPLE_PORTS = 20;
@@ -20,8 +23,9 @@ interface Probes extends Reported {
 }
 
 /** A TCP connection that exchanged no payload and few packets: a probe, not a use of the service. */
-export function isProbe(f: FlowRecord): boolean {
-  return f.ipProtocol === 6 && (f.shape?.length ?? 0) === 0 && f.packetsSent <= 3 && !f.tcpFlags.includes("F");
+export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSent" | "tcpFlags">): boolean {
+  // The packet shape last: read from the table it is a new array.
+  return f.ipProtocol === 6 && f.packetsSent <= 3 && !f.tcpFlags.includes("F") && (f.shape?.length ?? 0) === 0;
 }
 
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
@@ -48,22 +52,29 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
+  const flowEnded = (f: EndedFlow | FlowRecord): void => {
+    if (!isProbe(f)) return;
+    const key = `${f.srcIp}|${f.dstIp}`;
+    let p = pairs.get(key);
+    if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
+      p = { start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+      pairs.set(key, p);
+    }
+    p.last = Math.max(p.last, f.lastSeen);
+    if (p.ports.has(f.dstPort) || p.ports.size >= MAX_PORTS_TRACKED) return;
+    p.ports.add(f.dstPort);
+    if (p.ports.size >= s.slowScanPorts) reportOnce(p, (st) => raise(key, st));
+  };
+  /** The flow of the current numeric flowEnded call. */
+  const ended = new EndedFlowRef();
+
   return {
     name: "threats.slow-scan",
     tracked: () => pairs.size,
-    flowEnded(f: FlowRecord): void {
-      if (!isProbe(f)) return;
-      const key = `${f.srcIp}|${f.dstIp}`;
-      let p = pairs.get(key);
-      if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
-        p = { start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
-        pairs.set(key, p);
-      }
-      p.last = Math.max(p.last, f.lastSeen);
-      if (p.ports.has(f.dstPort) || p.ports.size >= MAX_PORTS_TRACKED) return;
-      p.ports.add(f.dstPort);
-      if (p.ports.size >= s.slowScanPorts) reportOnce(p, (st) => raise(key, st));
+    flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
+      flowEnded(ended.at(table, index));
     },
+    flowEnded,
     tick(now: number): void {
       reportGrowth(pairs, now, s.slowScanWindowSeconds, (p, key) => raise(key, p));
     },

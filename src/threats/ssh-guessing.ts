@@ -6,11 +6,13 @@
  * connection that went on to a session logged in, and its failures do not count.
  */
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowTable } from "../flows/table.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import { sshAuthShape } from "./ssh-auth-shape.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
+import {
+  BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, type UpdatedFlow, UpdatedFlowRef,
+} from "./util.ts";
 
 const HIGH_FACTOR = 5;
 const SAMPLE_CONNECTIONS = 10;
@@ -30,8 +32,9 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
   const pairs = new BoundedMap<string, Guessing>(s.maxTrackedKeys);
   /** Attempts already counted per flow (updates recount; the difference is added). */
   const counted = new BoundedMap<string, number>(s.maxTrackedKeys);
-  /** The flow of the current numeric flowUpdated call. */
+  /** The flow of the current numeric flowUpdated / flowEnded call. */
   const updated = new UpdatedFlowRef();
+  const ended = new EndedFlowRef();
 
   const raise = (key: string, g: Guessing): void => {
     const [client, server, port] = key.split("|");
@@ -62,8 +65,10 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
   };
 
   const judge = (f: UpdatedFlow | FlowRecord, reason?: string): void => {
-    if (f.ipProtocol !== 6 || (f.dstPort !== 22 && f.service !== "SSH") || !f.shape) return;
-    const a = sshAuthShape(f.shape);
+    if (f.ipProtocol !== 6 || (f.dstPort !== 22 && f.service !== "SSH")) return;
+    const shape = f.shape; // read from the table, a new array per read
+    if (!shape) return;
+    const a = sshAuthShape(shape);
     if (!a) return;
     const failed = a.failedAttempts;
     const before = counted.get(f.id) ?? 0;
@@ -98,6 +103,9 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
       judge(updated.at(table, index));
     },
     flowUpdated: (f) => judge(f),
+    flowEndedAt(table: FlowTable, index: number, reason: EndReason): void {
+      if (table.ipProtocolOf(index) === 6) judge(ended.at(table, index), reason);
+    },
     flowEnded: judge,
     tick(now: number): void {
       reportGrowth(pairs, now, s.bruteForceWindowSeconds, (g, key) => raise(key, g));

@@ -4,10 +4,10 @@
  * their handshake (500 clients of an echo server opening at once) is load, not a flood; a flood's
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
-import { BoundedMap, reportGrowth, reportOnce, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
+import { BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowTable } from "../flows/table.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -44,17 +44,21 @@ interface Candidate {
 export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
   const candidates = new BoundedMap<string, Candidate>(s.maxTrackedKeys);
-  /** Flows already counted (at an update, then again at their end, they must count once). */
-  const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
+  /**
+   * Flows already counted (at an update, then again at their end, they must count once), by id:
+   * the table's number from the numeric hooks (no string per flow), the record's text otherwise.
+   */
+  const judged = new BoundedMap<string | number, true>(s.maxTrackedKeys);
   /**
    * Flows counted at an update and still going. Not capped like `judged`: in a spoofed flood the
    * capped map forgets a flow before it ends and its end would count it a second time. Bounded by the
    * flow table instead, since every flow leaves it at its end.
    */
-  const countedLive = new Set<string>();
+  const countedLive = new Set<string | number>();
   let now = 0;
-  /** The flow of the current numeric flowUpdated call. */
+  /** The flow of the current numeric flowUpdated / flowEnded call. */
   const updated = new UpdatedFlowRef();
+  const endedFlow = new EndedFlowRef();
 
   const raise = (target: string, c: Candidate): void => {
     const t = c.window;
@@ -86,12 +90,11 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   };
 
   /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
-  const count = (f: UpdatedFlow | FlowRecord, ended: boolean, shutdown = false): void => {
+  const count = (f: UpdatedFlow | FlowRecord, id: string | number, ended: boolean, shutdown = false): void => {
     if (f.ipProtocol !== 6) return;
     const c = candidates.get(f.dstIp);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
     if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
-    const id = f.id;
     if (judged.get(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
     judged.set(id, true);
     if (!ended) countedLive.add(id);
@@ -131,13 +134,19 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     updateFilter: { ipProtocols: [6] },
     flowUpdatedAt(table: FlowTable, index: number): void {
-      count(updated.at(table, index), false);
+      count(updated.at(table, index), table.ids[index], false);
     },
     flowUpdated(f: FlowRecord): void {
-      count(f, false);
+      count(f, f.id, false);
+    },
+    flowEndedAt(table: FlowTable, index: number, reason: EndReason): void {
+      if (table.ipProtocolOf(index) !== 6) return;
+      const id = table.ids[index];
+      count(endedFlow.at(table, index), id, true, reason === "shutdown");
+      countedLive.delete(id);
     },
     flowEnded(f: FlowRecord, reason): void {
-      count(f, true, reason === "shutdown");
+      count(f, f.id, true, reason === "shutdown");
       countedLive.delete(f.id);
     },
     tick(ts: number): void {

@@ -2,9 +2,9 @@
  * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
-import { reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
+import { EndedFlowRef, reportGrowth, reportOnce, StartedFlowRef, type EndedFlow, type StartedFlow } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import type { FlowTable } from "../flows/table.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import type { TrackedAnalyzer } from "./util.ts";
@@ -41,6 +41,21 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     reportOnce(t, (x) => raise(f.dstIp, x, "new flows", s.udpFloodNewFlowsPerSecond));
   };
 
+  /** The flow of the current numeric flowEnded call. */
+  const ended = new EndedFlowRef();
+  const flowEnded = (f: EndedFlow | FlowRecord): void => {
+    if (f.protocol !== "UDP" || f.packetsSent < s.floodMinPackets) return;
+    if (f.packetsReceived > f.packetsSent * MAX_REPLY_SHARE) return;
+    const seconds = Math.max(1, f.lastSeen - f.startTime);
+    if (f.packetsSent / seconds < s.udpFloodPacketsPerSecond) return;
+    const t: FloodTarget = {
+      start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
+      sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+      byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
+    };
+    raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);
+  };
+
   return {
     name: "threats.udp-flood",
     tracked: () => tracker.targets.size,
@@ -48,18 +63,10 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
       flowStarted(started.at(table, index));
     },
     flowStarted,
-    flowEnded(f: FlowRecord): void {
-      if (f.protocol !== "UDP" || f.packetsSent < s.floodMinPackets) return;
-      if (f.packetsReceived > f.packetsSent * MAX_REPLY_SHARE) return;
-      const seconds = Math.max(1, f.lastSeen - f.startTime);
-      if (f.packetsSent / seconds < s.udpFloodPacketsPerSecond) return;
-      const t: FloodTarget = {
-        start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
-        sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
-        byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
-      };
-      raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);
+    flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
+      if (table.ipProtocolOf(index) === 17) flowEnded(ended.at(table, index));
     },
+    flowEnded,
     tick(now: number): void {
       reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond));
     },

@@ -1,6 +1,7 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
 import type { Analyzer } from "../engine/events.ts";
-import type { FlowRecord } from "../flows/record.ts";
+import type { FlowRecord, TcpState } from "../flows/record.ts";
+import { ST_CLOSED, ST_ESTABLISHED, ST_RESET } from "../flows/state.ts";
 import type { FlowTable } from "../flows/table.ts";
 import { macName } from "../decode/addr.ts";
 import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
@@ -259,6 +260,25 @@ export class UpdatedFlowRef extends FlowRef implements UpdatedFlow {
   }
   get shape(): number[] {
     return this.table.shapeOf(this.index);
+  }
+}
+
+/** What the flow-end detectors read of a flow: an UpdatedFlow with its answers and TCP state. */
+export type EndedFlow = UpdatedFlow & Pick<FlowRecord, "packetsReceived" | "tcpState">;
+
+/**
+ * An EndedFlow read from the flow table for the numeric flowEnded hook (the entry is freed after
+ * the call): the engine makes no FlowRecord per flow end once no ender takes one.
+ */
+export class EndedFlowRef extends UpdatedFlowRef implements EndedFlow {
+  get packetsReceived(): number {
+    return this.table.packetsOf(this.index, 1);
+  }
+  /** As toFlowRecord names it: any TCP state that is not one of the three below is an attempt. */
+  get tcpState(): TcpState | null {
+    if (this.ipProtocol !== 6) return null;
+    const st = this.table.stateOf(this.index);
+    return st === ST_ESTABLISHED ? "established" : st === ST_CLOSED ? "closed" : st === ST_RESET ? "reset" : "attempt";
   }
 }
 
