@@ -4,6 +4,8 @@
  * flows without an application leave the application percentages short of 100.
  */
 import type { FlowRecord } from "../flows/record.ts";
+import { flowProtocolName } from "../flows/snapshot.ts";
+import type { FlowTable } from "../flows/table.ts";
 import type { ProtocolsAnswer } from "./model.ts";
 
 interface Acc { bytes: number; packets: number; flows: number; category: string | null; categoryId: number }
@@ -19,11 +21,20 @@ export class ProtocolSummary {
   #total = 0;
 
   add(f: FlowRecord): void {
-    const bytes = f.bytesSent + f.bytesReceived;
+    this.#add(Number(f.id), f.service ?? f.protocol, f.application, f.category, f.packetsSent + f.packetsReceived, f.bytesSent + f.bytesReceived);
+  }
+
+  /** `add` read from the flow table: no record made. */
+  addAt(t: FlowTable, i: number): void {
+    const labels = t.labels;
+    this.#add(t.ids[i], labels.textOf(i, "service") ?? flowProtocolName(t.ipProtocolOf(i)), labels.textOf(i, "application"),
+      labels.textOf(i, "category"), t.packetsOf(i, 0) + t.packetsOf(i, 1), t.bytesOf(i, 0) + t.bytesOf(i, 1));
+  }
+
+  #add(id: number, service: string, application: string | null, category: string | null, packets: number, bytes: number): void {
     this.#total += bytes;
-    const id = Number(f.id);
-    count(this.#services, f.service ?? f.protocol, f, id, bytes);
-    if (f.application) count(this.#apps, f.application, f, id, bytes);
+    count(this.#services, service, id, category, packets, bytes);
+    if (application) count(this.#apps, application, id, category, packets, bytes);
   }
 
   result(): Omit<ProtocolsAnswer, "hours"> {
@@ -38,14 +49,14 @@ export class ProtocolSummary {
   }
 }
 
-function count(m: Map<string, Acc>, key: string, f: FlowRecord, id: number, bytes: number): void {
+function count(m: Map<string, Acc>, key: string, id: number, category: string | null, packets: number, bytes: number): void {
   let a = m.get(key);
   if (!a) m.set(key, (a = { bytes: 0, packets: 0, flows: 0, category: null, categoryId: Infinity }));
   a.bytes += bytes;
-  a.packets += f.packetsSent + f.packetsReceived;
+  a.packets += packets;
   a.flows += 1;
-  if (f.category !== null && id < a.categoryId) {
-    a.category = f.category;
+  if (category !== null && id < a.categoryId) {
+    a.category = category;
     a.categoryId = id;
   }
 }

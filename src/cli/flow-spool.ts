@@ -2,11 +2,11 @@
  * `analyze --json`'s flows without keeping them: each flow's JSON goes to a spool as the flow
  * ends, and the protocol summary is counted on the way; the report reads them back in id order.
  */
-import { toApiFlow } from "../api/convert.ts";
 import { ProtocolSummary } from "../analytics/summary.ts";
 import type { Engine } from "../engine/engine.ts";
-import type { FlowRecord } from "../flows/record.ts";
+import type { EndReason, FlowTable } from "../flows/table.ts";
 import { TextSpool } from "../util/spool.ts";
+import { flowJson } from "./flow-json.ts";
 
 /** The flows part of a JSON report: the protocol summary, and the flow objects' JSON joined by commas. */
 export interface JsonFlows {
@@ -19,10 +19,13 @@ export class SpooledFlows implements JsonFlows {
   readonly #summary = new ProtocolSummary();
   readonly #spool: TextSpool;
 
-  /** Call before the engine reads a packet, after its analyzers are added (they read flows first). */
+  /**
+   * Call before the engine reads a packet. Each flow is read from the table as it ended, before
+   * the analyzers' end hooks (which may still label it): what the end record shows.
+   */
   constructor(engine: Engine) {
     this.#spool = new TextSpool(engine.flows.nextId);
-    engine.onFlowEnd((f) => this.#add(f));
+    engine.onFlowEndFirstAt((flows, i, reason) => this.#add(flows, i, reason));
   }
 
   protocols() {
@@ -37,8 +40,8 @@ export class SpooledFlows implements JsonFlows {
     this.#spool.close();
   }
 
-  #add(f: FlowRecord): void {
-    this.#summary.add(f);
-    this.#spool.add(Number(f.id), JSON.stringify(toApiFlow(f)));
+  #add(flows: FlowTable, i: number, reason: EndReason): void {
+    this.#summary.addAt(flows, i);
+    this.#spool.add(flows.ids[i], flowJson(flows, i, reason !== "shutdown"));
   }
 }

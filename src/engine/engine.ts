@@ -134,6 +134,15 @@ export class Engine {
   onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
     this.addListener({ name: "onFlowEnd", flowEnded: fn });
   }
+  /**
+   * Numeric, and before every other end hook: the flow as it was when it ended, as the end record
+   * shows it (end hooks may still label it). `analyze --json` serialises flows from here.
+   */
+  onFlowEndFirstAt(fn: (flows: FlowTable, index: number, reason: EndReason) => void): void {
+    const listener: Analyzer = { name: "onFlowEnd", flowEndedAt: fn };
+    this.listeners.add(listener);
+    this.enders.unshift(listener);
+  }
   /** Flows in progress that saw packets, every FLOW_UPDATE_SECONDS of capture time. */
   onFlowUpdate(fn: (f: FlowRecord) => void): void {
     this.addListener({ name: "onFlowUpdate", flowUpdated: fn });

@@ -31,6 +31,11 @@ export function tcpFlagLetters(flags: number): string {
   return FLAG_STRINGS[flags & 0xff];
 }
 
+/** "attempt", "established", ... as a FlowRecord names a TCP state (state.ts's ST_*). */
+export function tcpStateName(state: number): TcpState {
+  return TCP_STATES[state] ?? "attempt";
+}
+
 
 /**
  * A FlowRecord made from the table. Its fields are set in the order FlowRecord lists them (JSON,
@@ -91,7 +96,7 @@ class TableFlowRecord implements FlowRecord {
     this.startTime = t.firstSeenOf(i);
     this.lastSeen = t.lastSeenOf(i);
     this.status = st === ST_CLOSED || st === ST_RESET ? "closed" : "active";
-    this.tcpState = isTcp ? TCP_STATES[st] ?? "attempt" : null;
+    this.tcpState = isTcp ? tcpStateName(st) : null;
     this.tcpFlags = isTcp ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "";
     t.labels.apply(i, this);
     this.#shape = t.shapeOf(i);
@@ -123,7 +128,7 @@ export function refreshFlowRecord(t: FlowTable, i: number, r: FlowRecord): void 
   r.lastSeen = t.lastSeenOf(i);
   r.status = st === ST_CLOSED || st === ST_RESET ? "closed" : "active";
   if (r.ipProtocol === 6) {
-    r.tcpState = TCP_STATES[st] ?? "attempt";
+    r.tcpState = tcpStateName(st);
     r.tcpFlags = tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1));
   }
   t.labels.apply(i, r);
