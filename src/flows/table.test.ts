@@ -189,4 +189,62 @@ describe("flow table", () => {
     expect(j).toBe(i);
     expect(t.record(j).shape).toEqual([]);
   });
+
+  test("after endAll the table is empty and works as new: flows are found again, expire, and end once", () => {
+    const ended: string[] = [];
+    const t = new FlowTable({ timeouts: { udp: 60 }, onEnd: (i, r) => ended.push(`${t.record(i).srcPort}:${r}`) });
+    const udpAt = (sport: number, ts: number) =>
+      t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport, dport: 53 }))), 1, ts));
+    for (let port = 1; port <= 50; port++) udpAt(port, 1000);
+    t.endAll();
+    expect(ended).toHaveLength(50);
+    expect(t.size).toBe(0);
+    expect(t.expire(5000)).toBe(0); // nothing left on the wheel
+    ended.length = 0;
+    const a = udpAt(7, 5000);
+    expect(t.lastIsNew).toBe(true);
+    expect(udpAt(7, 5001)).toBe(a); // found through the key index
+    expect(t.lastIsNew).toBe(false);
+    expect(t.get(t.record(a).id)?.srcPort).toBe(7);
+    expect(t.expire(5062)).toBe(1);
+    expect(ended).toEqual(["7:idle"]);
+  });
+
+  test("a hook that throws in endAll leaves the flows it did not reach in the index and on the wheel", () => {
+    let calls = 0;
+    const t = new FlowTable({ timeouts: { udp: 60 }, onEnd: () => { if (++calls === 3) throw new Error("hook"); } });
+    const udpAt = (sport: number, ts: number) =>
+      t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport, dport: 53 }))), 1, ts));
+    for (let port = 1; port <= 10; port++) udpAt(port, 1000);
+    expect(() => t.endAll()).toThrow("hook");
+    expect(t.size).toBe(8); // two ended before the hook threw on the third
+    const before = t.created;
+    for (let port = 3; port <= 10; port++) udpAt(port, 1001);
+    expect(t.created).toBe(before); // every remaining flow was found, none made again
+    expect(t.expire(1062)).toBe(8);
+    expect(t.size).toBe(0);
+  });
+
+  test("texts are made once per flow, follow a MAC learnt later and are dropped when the flow ends", () => {
+    const t = new FlowTable({ firstId: 2 ** 31 + 5 });
+    const i = t.update(decode(ethernet({ type: 0x0800 }, ipv4({ src: A, dst: B, proto: 17 }, udp({ sport: 1, dport: 53 }))), 1, 1000));
+    expect(t.idText(i)).toBe(String(2 ** 31 + 5));
+    expect(t.initiatorIp(i)).toBe(A);
+    expect(t.initiatorIp(i)).toBe(t.initiatorIp(i));
+    expect(t.responderIp(i)).toBe(B);
+    expect(t.initiatorMacText(i)).toBe("02:00:00:00:00:01");
+    t.end(i, "idle");
+    const j = t.update(seg(B, A, 443, 50000, ACK));
+    expect(j).toBe(i);
+    expect([t.initiatorIp(j), t.responderIp(j), t.idText(j)]).toEqual([B, A, String(2 ** 31 + 6)]);
+    expect(t.initiatorMacText(j)).toBe("02:bb:00:00:00:02");
+    const v6 = t.update(decode(ethernet({ type: 0x86dd }, ipv6({ src: "fe80::1", dst: "fe80::2", next: 17 }, udp({ sport: 5, dport: 6 }))), 1, 1000));
+    expect(t.initiatorIp(v6)).toBe("fe80::1");
+    expect(t.record(v6).srcMac).toBe(t.initiatorMacText(v6));
+    // Raw IP (link type 101): no MACs until someone learns one.
+    const raw = t.update(decode(ipv4({ src: A, dst: "10.0.0.9", proto: 17 }, udp({ sport: 9, dport: 9 })), 101, 1000));
+    expect([t.initiatorMacText(raw), t.responderMacText(raw)]).toEqual([null, null]);
+    t.setMacIfUnknown(raw, 1, 0x02bb00000002);
+    expect([t.initiatorMacText(raw), t.responderMacText(raw)]).toEqual([null, "02:bb:00:00:00:02"]);
+  });
 });

@@ -100,6 +100,8 @@ export class FlowTable {
   private touchedCount = 0;
   private expireNow = 0;
   private expired = 0;
+  /** Set while endAll ends every flow: the key index and the wheel are rebuilt after, not unlinked per flow. */
+  private endingAll = false;
   private readonly expireDue = (i: number): void => {
     const now = this.expireNow;
     const last = this.nums[i * BLOCK_F64 + F_LAST_SEEN];
@@ -321,9 +323,35 @@ export class FlowTable {
     return out;
   }
 
-  /** Ends every flow (end of a capture file, shutdown). */
+  /**
+   * Ends every flow (end of a capture file, shutdown). The key index and the timer wheel are
+   * emptied once afterwards rather than flow by flow: unlinking each flow from them cost ~0.4 us
+   * per flow in cache misses, and a file can end with a hundred thousand flows in progress.
+   */
   endAll(reason: EndReason = "shutdown"): void {
-    for (let i = 0; i < this.highWater; i++) if (this.inUse[i]) this.end(i, reason);
+    this.endingAll = true;
+    try {
+      for (let i = 0; i < this.highWater; i++) if (this.inUse[i]) this.end(i, reason);
+    } finally {
+      this.endingAll = false;
+      this.rebuildLookups();
+    }
+  }
+
+  /** Files every flow in use (none after a whole endAll; some when a hook threw) in an emptied key index and wheel. */
+  private rebuildLookups(): void {
+    this.slots.fill(0);
+    this.wheel.clear();
+    if (this.size === 0) this.idToIndex.clear();
+    else for (const [id, index] of this.idToIndex) if (!this.inUse[index]) this.idToIndex.delete(id);
+    const words = this.words, slots = this.slots, mask = this.mask;
+    for (let i = 0; i < this.highWater; i++) {
+      if (!this.inUse[i]) continue;
+      let slot = words[i * BLOCK_WORDS + W_HASH] & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = i + 1;
+      this.wheel.schedule(i, this.lastSeenOf(i) + this.timeoutOf(i));
+    }
   }
 
   /** The table is full: expire what is idle; failing that, evict the least recently seen eighth. */
@@ -352,12 +380,14 @@ export class FlowTable {
   end(index: number, reason: EndReason): void {
     if (!this.inUse[index]) return;
     this.onEnd?.(index, reason);
-    this.removeFromIndex(index);
-    this.wheel.cancel(index);
+    if (!this.endingAll) {
+      this.removeFromIndex(index);
+      this.wheel.cancel(index);
+    }
     this.inUse[index] = 0;
     this.labels.clear(index);
     this.forgetTexts(index);
-    this.idToIndex.delete(this.ids[index]);
+    if (!this.endingAll) this.idToIndex.delete(this.ids[index]);
     this.free[this.freeTop++] = index;
     this.size--;
   }
@@ -403,7 +433,8 @@ export class FlowTable {
 
   indexOf(id: string | number): number {
     const idx = this.idToIndex.get(typeof id === "string" ? Number(id) : id);
-    return idx ?? -1;
+    // In endAll, ended flows leave the id map only at the end (flows ended by then are not in use).
+    return idx !== undefined && this.inUse[idx] === 1 ? idx : -1;
   }
 
   // Numbers of a flow by role (initiator / responder), for the numeric analyzer hooks: no record made.

@@ -59,6 +59,14 @@ export class TimerWheel {
     this.next[i] = this.prev[i] = NONE;
   }
 
+  /** Removes every entry at once (the clock stays where it is). */
+  clear(): void {
+    this.head.fill(NONE);
+    this.next.fill(NONE);
+    this.prev.fill(NONE);
+    this.due.fill(NaN);
+  }
+
   /**
    * Hands every entry filed under a second up to `now` to `fire` (removed from the wheel first;
    * `fire` ends it or files it again). Seconds are processed in order, each once per turn, and an
