@@ -190,12 +190,16 @@ describe("engine", () => {
     const engine = new Engine({ analyzers: [numeric] });
     const record = engine.flows.record.bind(engine.flows);
     engine.flows.record = (i) => (records++, record(i));
-    await analyzeFile(path, { engine, collectFlows: false });
+    engine.onFlowEndAt((t, i, reason) => calls.push(`listener end ${t.ids[i]} ${reason}`));
+    // gcEveryPackets: the end of the file counts ending flows with a numeric listener too.
+    await analyzeFile(path, { engine, collectFlows: false, gcEveryPackets: 1000 });
     expect(calls).toEqual([
       "start 1 6 192.168.1.23:40000 > 1.1.1.1:443",
       "start 2 17 192.168.1.23:5000 > 192.168.1.1:53",
       "end 1 shutdown 1+1",
+      "listener end 1 shutdown",
       "end 2 shutdown 1+0",
+      "listener end 2 shutdown",
     ]);
     expect(records).toBe(0);
 

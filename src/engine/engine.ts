@@ -134,6 +134,10 @@ export class Engine {
   onFlowEnd(fn: (f: FlowRecord, reason: EndReason) => void): void {
     this.addListener({ name: "onFlowEnd", flowEnded: fn });
   }
+  /** As onFlowEnd, with the table and the flow's index (readable during the call): no record is made for it. */
+  onFlowEndAt(fn: (flows: FlowTable, index: number, reason: EndReason) => void): void {
+    this.addListener({ name: "onFlowEnd", flowEndedAt: fn });
+  }
   /**
    * Numeric, and before every other end hook: the flow as it was when it ended, as the end record
    * shows it (end hooks may still label it). `analyze --json` serialises flows from here.
