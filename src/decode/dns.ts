@@ -3,7 +3,8 @@
  * TCP with a 2-byte length prefix. Truncated messages give what was parsed before the cut.
  */
 import type { DnsMessage, DnsQuestion, DnsRecord } from "./types.ts";
-import { hex, ipv4String, ipv6String, u16, u32, utf8 } from "./read.ts";
+import { hex, u16, u32, utf8 } from "./read.ts";
+import { ipv4Name, ipv6Name } from "./addr.ts";
 
 const HEADER_LENGTH = 12;
 /** Compression pointers followed while reading one name (a loop ends here). */
@@ -86,12 +87,27 @@ export function decodeDnsTcp(bytes: Uint8Array, offset: number, length: number):
   return out;
 }
 
-/** Reads a possibly compressed name at `pos`; pointers are relative to the message at `start`. */
+/** Names remembered by their wire labels (bounded): a name is asked, answered and cached many times. */
+const MAX_CACHED_NAMES = 4096;
+interface CachedName {
+  /** The labels as on the wire (length byte, bytes), pointers followed, without the root byte. */
+  wire: Uint8Array;
+  name: string;
+}
+const cachedNames = new Map<number, CachedName>();
+/** Where each label of the name being read starts (a label takes at least 2 of the 255 wire bytes). */
+const labelStarts = new Int32Array(MAX_NAME_LENGTH);
+
+/**
+ * Reads a possibly compressed name at `pos`; pointers are relative to the message at `start`.
+ * The labels are walked and hashed first; the text is made only for a name not seen lately.
+ */
 export function readName(bytes: Uint8Array, pos: number, start: number, end: number): Name | undefined {
-  let name = "";
   let wireLength = 0;
   let next = -1;
   let jumps = 0;
+  let labels = 0;
+  let h = 0x811c9dc5;
   // Ends within MAX_NAME_LENGTH bytes of labels and MAX_NAME_JUMPS pointers.
   for (;;) {
     if (pos >= end) return undefined;
@@ -106,11 +122,41 @@ export function readName(bytes: Uint8Array, pos: number, start: number, end: num
     if (len & 0xc0) return undefined; // 0x40 / 0x80 label types are obsolete or unassigned
     wireLength += len + 1;
     if (wireLength > MAX_NAME_LENGTH || pos + 1 + len > end) return undefined;
-    const label = utf8(bytes, pos + 1, len);
-    name = name ? name + "." + label : label;
+    labelStarts[labels++] = pos;
+    for (let i = pos; i <= pos + len; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
     pos += 1 + len;
   }
-  return { name, next: next < 0 ? pos + 1 : next };
+  return { name: nameText(bytes, labels, wireLength, h >>> 0), next: next < 0 ? pos + 1 : next };
+}
+
+/** The text of the `labels` labels at labelStarts, from the cache when their bytes match. */
+function nameText(bytes: Uint8Array, labels: number, wireLength: number, hash: number): string {
+  if (labels === 0) return "";
+  const hit = cachedNames.get(hash);
+  if (hit !== undefined && sameLabels(hit.wire, bytes, labels, wireLength)) return hit.name;
+  let name = "";
+  const wire = new Uint8Array(wireLength);
+  for (let k = 0, w = 0; k < labels; k++) {
+    const at = labelStarts[k];
+    const len = bytes[at];
+    const label = utf8(bytes, at + 1, len);
+    name = name ? name + "." + label : label;
+    wire.set(bytes.subarray(at, at + 1 + len), w);
+    w += 1 + len;
+  }
+  if (cachedNames.size >= MAX_CACHED_NAMES) cachedNames.clear();
+  cachedNames.set(hash, { wire, name });
+  return name;
+}
+
+function sameLabels(wire: Uint8Array, bytes: Uint8Array, labels: number, wireLength: number): boolean {
+  if (wire.length !== wireLength) return false;
+  for (let k = 0, w = 0; k < labels; k++) {
+    const at = labelStarts[k];
+    const stop = at + 1 + bytes[at];
+    for (let i = at; i < stop; i++, w++) if (bytes[i] !== wire[w]) return false;
+  }
+  return true;
 }
 
 function readRecord(bytes: Uint8Array, pos: number, start: number, end: number): { record: DnsRecord; next: number } | undefined {
@@ -138,10 +184,10 @@ function readRdata(bytes: Uint8Array, data: number, len: number, start: number, 
   const end = data + len;
   switch (rr.type) {
     case 1: // A
-      if (len === 4) rr.data = ipv4String(bytes, data);
+      if (len === 4) rr.data = ipv4Name(word(bytes, data)); // cached: answers repeat
       break;
     case 28: // AAAA
-      if (len === 16) rr.data = ipv6String(bytes, data);
+      if (len === 16) rr.data = ipv6Name(word(bytes, data), word(bytes, data + 4), word(bytes, data + 8), word(bytes, data + 12));
       break;
     case 2: // NS
     case 5: // CNAME
@@ -175,6 +221,11 @@ function readRdata(bytes: Uint8Array, data: number, len: number, start: number, 
     default:
       rr.data = hex(bytes, data, Math.min(len, MAX_RDATA_HEX));
   }
+}
+
+/** 32 bits at `off` (the caller checked the bounds). */
+function word(bytes: Uint8Array, off: number): number {
+  return ((bytes[off] << 24) | (bytes[off + 1] << 16) | (bytes[off + 2] << 8) | bytes[off + 3]) >>> 0;
 }
 
 function characterStrings(bytes: Uint8Array, pos: number, end: number): string[] {
