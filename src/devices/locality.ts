@@ -3,21 +3,54 @@
  * IPv6 /64 around each address seen there, plus RA prefixes); link-local addresses are always
  * local; so are the other local ranges (src/util/locality.ts), except on a gateway's MAC (see tracker.ts).
  */
-import { isHostAddress, isIpv6, isLinkLocal, isLocalAddress } from "../util/locality.ts";
+import { isHostAddress, isHostIpv4, isIpv6, isLinkLocal, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 
 /** Cap on learned prefixes: a hostile capture must not grow this without bound. */
 const MAX_PREFIXES = 256;
 
-/** The first four 16-bit groups of an IPv6 address ("2001:db8:0:1"), expanding "::". */
+/**
+ * The first four 16-bit groups of an IPv6 address ("2001:db8:0:1"), expanding "::". Groups are
+ * found by indexOf, not split / map / regex: every new address a device talks to comes here.
+ */
 export function v6Prefix64(ip: string): string | undefined {
-  const clean = ip.split("%")[0]!.split("/")[0]!.toLowerCase();
-  const halves = clean.split("::");
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(":") : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
-  const groups = halves.length === 2 ? [...head, ...Array(Math.max(0, 8 - head.length - tail.length)).fill("0"), ...tail] : head;
-  if (groups.length < 4) return undefined;
-  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":");
+  const clean = isPlain(ip) ? ip : ip.split("%")[0]!.split("/")[0]!.toLowerCase();
+  const gap = clean.indexOf("::");
+  if (gap >= 0 && clean.indexOf("::", gap + 2) >= 0) return undefined;
+  const groups: string[] = [];
+  const head = gap < 0 ? clean : clean.slice(0, gap);
+  const headCount = head ? firstGroups(head, groups) : 0;
+  if (gap < 0) return headCount < 4 ? undefined : groups.join(":");
+  const tail = clean.slice(gap + 2);
+  const tailCount = tail ? tail.split(":").length : 0;
+  for (let zeros = Math.max(0, 8 - headCount - tailCount); zeros > 0 && groups.length < 4; zeros--) groups.push("0");
+  if (groups.length < 4 && tail) firstGroups(tail, groups);
+  return groups.join(":");
+}
+
+/** No zone id, no prefix length, no upper case: the text is its own clean form. */
+function isPlain(ip: string): boolean {
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 37 || c === 47 || (c >= 65 && c <= 90)) return false;
+  }
+  return true;
+}
+
+/** Pushes the ":"-separated groups of `text` (leading zeros dropped, one digit kept) until `out` holds 4; returns how many groups it has. */
+function firstGroups(text: string, out: string[]): number {
+  let count = 0, start = 0;
+  for (;;) {
+    const end = text.indexOf(":", start);
+    const stop = end < 0 ? text.length : end;
+    if (out.length < 4) {
+      let from = start;
+      while (from < stop - 1 && text.charCodeAt(from) === 48) from++;
+      out.push(text.slice(from, stop));
+    }
+    count++;
+    if (end < 0) return count;
+    start = end + 1;
+  }
 }
 
 function prefixOf(ip: string): string | undefined {
@@ -33,13 +66,19 @@ export const LOCAL = 1, KNOWN_LOCAL = 2, HOST = 4;
 
 export class Locality {
   private readonly prefixes = new Set<string>();
+  /** The IPv4 prefixes among them as numbers (address >>> 8): flows ask by number, with no text. */
+  private readonly prefixes4 = new Set<number>();
+  /** IPv6 answers (IPv4 ones are a few integer tests, see flags4). */
   private readonly answers = new Map<string, number>();
 
   /**
-   * LOCAL | KNOWN_LOCAL | HOST bits for an address. One Map probe per call: devices see the same
-   * addresses flow after flow, and the string work (prefix slicing, range parsing) runs once each.
+   * LOCAL | KNOWN_LOCAL | HOST bits for an address. IPv4 text is read by character codes; IPv6
+   * answers are cached, one Map probe per call: devices see the same addresses flow after flow,
+   * and the string work (prefix slicing, range parsing) runs once each.
    */
   flags(ip: string): number {
+    const n = canonicalIpv4(ip);
+    if (n >= 0) return this.flags4(n);
     let a = this.answers.get(ip);
     if (a === undefined) {
       a = this.compute(ip);
@@ -49,9 +88,19 @@ export class Locality {
     return a;
   }
 
+  /** `flags` of an IPv4 address given as a number (the flow table's form). */
+  flags4(n: number): number {
+    const host = isHostIpv4(n);
+    const known = n >>> 16 === 0xa9fe || this.prefixes4.has(n >>> 8);
+    const local = host && (known || isLocalIpv4(n));
+    return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
+  }
+
   private addPrefix(p: string): boolean {
     if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return false;
     this.prefixes.add(p);
+    const n = isIpv6(p) ? -1 : canonicalIpv4(p + ".0");
+    if (n >= 0) this.prefixes4.add(n >>> 8);
     this.answers.clear();
     return true;
   }
@@ -89,4 +138,27 @@ export class Locality {
     const local = host && (known || isLocalAddress(ip));
     return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
   }
+}
+
+/**
+ * A dotted quad written the way the capture path writes one (no sign, no leading zero), as an
+ * unsigned number; -1 for any other text (which then takes the text path, as it always did).
+ */
+function canonicalIpv4(ip: string): number {
+  let value = 0, octet = 0, digits = 0, dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && !(digits === 1 && octet === 0)) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 }

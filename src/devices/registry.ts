@@ -3,7 +3,7 @@
  * by identity key (DHCP client id, DUID, host name + fingerprint). Index operations only; the
  * policy (what is local, what merges) lives in tracker.ts.
  */
-import type { DeviceState } from "./state.ts";
+import { macNumber, type DeviceState } from "./state.ts";
 import { RecencyList } from "../util/recency-list.ts";
 
 export class DeviceRegistry {
@@ -13,7 +13,10 @@ export class DeviceRegistry {
    */
   readonly byId = new Map<string, DeviceState>();
   readonly #recency = new RecencyList<DeviceState>();
+  /** Read only: write through setMac / deleteMac, which keep byMacNumber beside it. */
   readonly byMac = new Map<string, DeviceState>();
+  /** The same index by the MAC as a number (the flow table's form): flows find their devices without text. */
+  readonly byMacNumber = new Map<number, DeviceState>();
   readonly byIp = new Map<string, DeviceState>();
   private readonly byIdentity = new Map<string, DeviceState>();
   private readonly keysOf = new Map<DeviceState, Set<string>>();
@@ -25,8 +28,20 @@ export class DeviceRegistry {
     if (had !== undefined && had !== st) this.#recency.replace(had, st);
     else if (had === undefined) this.#recency.append(st);
     this.byId.set(id, st);
-    for (const mac of st.device.macs) this.byMac.set(mac, st);
+    for (const mac of st.device.macs) this.setMac(mac, st);
     for (const ip of st.device.ips) this.byIp.set(ip, st);
+  }
+
+  setMac(mac: string, st: DeviceState): void {
+    this.byMac.set(mac, st);
+    const n = macNumber(mac);
+    if (n >= 0) this.byMacNumber.set(n, st);
+  }
+
+  deleteMac(mac: string): void {
+    this.byMac.delete(mac);
+    const n = macNumber(mac);
+    if (n >= 0) this.byMacNumber.delete(n);
   }
 
   /** Marks the device as the most recently seen. */
@@ -51,7 +66,7 @@ export class DeviceRegistry {
       this.byId.delete(d.id);
       this.#recency.unlink(st);
     }
-    for (const mac of d.macs) if (this.byMac.get(mac) === st) this.byMac.delete(mac);
+    for (const mac of d.macs) if (this.byMac.get(mac) === st) this.deleteMac(mac);
     for (const ip of d.ips) if (this.byIp.get(ip) === st) this.byIp.delete(ip);
     for (const key of this.keysOf.get(st) ?? []) if (this.byIdentity.get(key) === st) this.byIdentity.delete(key);
     this.keysOf.delete(st);
@@ -83,3 +98,4 @@ export class DeviceRegistry {
     this.keysOf.delete(from);
   }
 }
+

@@ -49,6 +49,28 @@ function isCanonicalMac(m: string): boolean {
   return true;
 }
 
+/** "aa:bb:cc:dd:ee:ff" (the tracker's form) as the 48-bit number the flow table keeps; -1 for other text. */
+export function macNumber(mac: string): number {
+  if (mac.length !== 17) return -1;
+  let n = 0;
+  for (let i = 0; i < 17; i++) {
+    const c = mac.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 58) return -1;
+      continue;
+    }
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (digit < 0) return -1;
+    n = n * 16 + digit;
+  }
+  return n;
+}
+
+/** Whether a MAC number from the flow table is a station's (unicast, not zero; -1 is none): normalizeMac by number. */
+export function isStationMac(n: number): boolean {
+  return n > 0 && (Math.floor(n / 0x10000000000) & 1) === 0;
+}
+
 export function macId(mac: string): string {
   return mac.replace(/:/g, "");
 }
@@ -57,6 +79,8 @@ const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0, 0];
 
 export class DeviceState {
   readonly device: Device;
+  /** device.mac as a number (macNumber): flows compare theirs without text. */
+  macNumber: number;
   /** Evidence by signal, then value: two probes with strings the caller already has, no key built per call. */
   private readonly evidenceIndex = new Map<string, Map<string, Evidence>>();
   /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
@@ -75,6 +99,7 @@ export class DeviceState {
   constructor(mac: string, ts: number, restored?: Device) {
     if (restored) {
       this.device = { ...restored, macs: [...restored.macs], ips: [...restored.ips], evidence: restored.evidence.map((e) => ({ ...e })) };
+      this.macNumber = macNumber(this.device.mac);
       for (const e of this.device.evidence) this.index(e);
       this.emittedNew = true;
       return;
@@ -85,6 +110,7 @@ export class DeviceState {
       isRandomizedMac: isLocallyAdministered(mac), isGateway: false, firstSeen: ts, lastSeen: ts,
       packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, flowCount: 0, evidence: [],
     };
+    this.macNumber = macNumber(mac);
     this.addMac(mac, ts);
   }
 
@@ -105,6 +131,7 @@ export class DeviceState {
   /** Records that a MAC was just seen: it becomes the device's current MAC. */
   useMac(mac: string): void {
     this.device.mac = mac;
+    this.macNumber = macNumber(mac);
     this.device.isRandomizedMac = isLocallyAdministered(mac);
   }
 

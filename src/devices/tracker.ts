@@ -14,7 +14,7 @@ import { isHostAddress, isIpv6 } from "../util/locality.ts";
 import { HOST, KNOWN_LOCAL, LOCAL, Locality, v6Prefix64 } from "./locality.ts";
 import type { Device } from "./model.ts";
 import { signalsOf } from "./signals.ts";
-import { DeviceState, MAX_IPS_PER_DEVICE, macId, normalizeMac } from "./state.ts";
+import { DeviceState, MAX_IPS_PER_DEVICE, isStationMac, macId, normalizeMac } from "./state.ts";
 
 /** Devices kept; beyond this the least recently seen one is evicted. */
 export const DEFAULT_MAX_DEVICES = 4096;
@@ -25,10 +25,14 @@ export const GATEWAY_MIN_REMOTE_IPS = 3;
 export type ActiveTraffic = (visit: (srcMac: string | null, dstMac: string | null, pOut: number, bOut: number, pIn: number, bIn: number) => void) => void;
 
 export type FlowLabeler = (flowId: string, patch: { srcDeviceId?: string; dstDeviceId?: string }) => void;
+/** The same by the flow's index in the table, during a numeric hook (`flowTable.labelAt`): no id text made. */
+export type FlowIndexLabeler = (index: number, patch: { srcDeviceId?: string; dstDeviceId?: string }) => void;
 
 export interface DeviceTrackerOptions {
   maxDevices?: number;
   labelFlow?: FlowLabeler;
+  /** Used instead of labelFlow by the numeric flow hooks when given. */
+  labelFlowAt?: FlowIndexLabeler;
   /** The flows in progress: with it, device counters include them (refreshed every LIVE_COUNT_SECONDS). */
   activeFlows?: () => FlowRecord[];
   /** The same without a record per flow: visits each flow in progress (`flowTable.forEachTraffic`). */
@@ -49,6 +53,7 @@ export class DeviceTracker implements Analyzer {
   readonly stats = { evictions: 0, merges: 0 };
   private readonly maxDevices: number;
   private readonly labelFlow?: FlowLabeler;
+  private readonly labelFlowAt?: FlowIndexLabeler;
   private readonly activeTraffic?: ActiveTraffic;
   private nextLiveCount = 0;
   private readonly registry = new DeviceRegistry();
@@ -63,6 +68,7 @@ export class DeviceTracker implements Analyzer {
       for (const f of flows()) visit(f.srcMac, f.dstMac, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived);
     }));
     this.labelFlow = options.labelFlow;
+    this.labelFlowAt = options.labelFlowAt;
   }
 
   // ---- queries ----
@@ -161,13 +167,13 @@ export class DeviceTracker implements Analyzer {
     this.label(flow.id, flow.srcIp, flow.dstIp, flow.srcDeviceId, flow.dstDeviceId, src, dst);
   }
 
-  /** flowStarted read from the flow table: no FlowRecord is made for the tracker. */
+  /** flowStarted read from the flow table: no FlowRecord is made for the tracker, devices are found by MAC number. */
   flowStartedAt(flows: FlowTable, i: number): void {
     const ts = flows.firstSeenOf(i);
-    const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
-    const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
-    const dst = this.seenAgain(macText(flows.responderMac(i)), dstIp, ts);
-    this.labelAt(flows, i, srcIp, dstIp, src, dst);
+    const src = this.stationAt(flows, i, 0, ts);
+    // The responder is a device only when its MAC is one already (then it is seen again).
+    const dst = this.deviceAt(flows.responderMac(i)) ? this.stationAt(flows, i, 1, ts) : undefined;
+    this.labelAt(flows, i, src, dst);
   }
 
   flowEnded(flow: FlowRecord, _reason?: EndReason): void {
@@ -182,14 +188,13 @@ export class DeviceTracker implements Analyzer {
   /** flowEnded read from the flow table (counters by direction: 0 from the initiator, 1 from the responder). */
   flowEndedAt(flows: FlowTable, i: number, _reason?: EndReason): void {
     const ts = flows.lastSeenOf(i);
-    const srcIp = flows.initiatorIp(i), dstIp = flows.responderIp(i);
     const pOut = flows.packetsOf(i, 0), bOut = flows.bytesOf(i, 0), pIn = flows.packetsOf(i, 1), bIn = flows.bytesOf(i, 1);
-    const src = this.station(macText(flows.initiatorMac(i)), srcIp, ts, false);
-    const dstMac = normalizeMac(macText(flows.responderMac(i)));
-    const dst = dstMac && (pIn > 0 || this.registry.byMac.has(dstMac)) ? this.station(dstMac, dstIp, ts, false) : undefined;
+    const src = this.stationAt(flows, i, 0, ts);
+    const dstMac = flows.responderMac(i);
+    const dst = isStationMac(dstMac) && (pIn > 0 || this.registry.byMacNumber.has(dstMac)) ? this.stationAt(flows, i, 1, ts) : undefined;
     if (src) this.count(src, pOut, bOut, pIn, bIn);
     if (dst && dst !== src) this.count(dst, pIn, bIn, pOut, bOut);
-    this.labelAt(flows, i, srcIp, dstIp, src, dst);
+    this.labelAt(flows, i, src, dst);
   }
 
   tick(now: number): void {
@@ -263,16 +268,10 @@ export class DeviceTracker implements Analyzer {
       st.reclassify();
       this.registry.add(st);
       this.dirty(st);
+      st.touch(ts);
     } else {
-      // Recency (for eviction at the cap) is kept to the second: most packets skip the reorder.
-      const second = Math.floor(ts);
-      if (st.recencySecond !== second) {
-        st.recencySecond = second;
-        this.registry.touch(st);
-      }
-      if (st.device.mac !== m) { st.useMac(m); this.dirty(st); }
+      this.seen(st, m, ts);
     }
-    st.touch(ts);
     if (!ip) return st;
     let where = this.locality.flags(ip);
     if ((where & HOST) === 0) return st;
@@ -280,6 +279,46 @@ export class DeviceTracker implements Analyzer {
     if (learned && this.locality.learnAddress(ip)) where = this.locality.flags(ip);
     this.giveAddress(st, ip, ts, where);
     return st;
+  }
+
+  /** A known device sent at `ts` with its MAC `mac` (text, or the flow table's number). */
+  private seen(st: DeviceState, mac: string | number, ts: number): void {
+    // Recency (for eviction at the cap) is kept to the second: most packets skip the reorder.
+    const second = Math.floor(ts);
+    if (st.recencySecond !== second) {
+      st.recencySecond = second;
+      this.registry.touch(st);
+    }
+    if (typeof mac === "number" ? st.macNumber !== mac : st.device.mac !== mac) {
+      st.useMac(typeof mac === "number" ? macName(mac) : mac);
+      this.dirty(st);
+    }
+    st.touch(ts);
+  }
+
+  /** The device of a MAC number from the flow table, if it is one already. */
+  private deviceAt(mac: number): DeviceState | undefined {
+    return isStationMac(mac) ? this.registry.byMacNumber.get(mac) : undefined;
+  }
+
+  /**
+   * `station` for one end of a flow in the table (role 0 the initiator, 1 the responder): the device
+   * by MAC number and an IPv4 address's locality by number; text only for what a device is given.
+   */
+  private stationAt(flows: FlowTable, i: number, role: 0 | 1, ts: number): DeviceState | undefined {
+    const mac = role === 0 ? flows.initiatorMac(i) : flows.responderMac(i);
+    const st = this.deviceAt(mac);
+    if (!st) return isStationMac(mac) ? this.station(macName(mac), this.ipAt(flows, i, role), ts, false) : undefined;
+    this.seen(st, mac, ts);
+    const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
+    const ip = ip4 >= 0 ? null : this.ipAt(flows, i, role);
+    const where = ip === null ? this.locality.flags4(ip4) : this.locality.flags(ip);
+    if ((where & HOST) !== 0) this.giveAddress(st, ip ?? this.ipAt(flows, i, role), ts, where);
+    return st;
+  }
+
+  private ipAt(flows: FlowTable, i: number, role: 0 | 1): string {
+    return role === 0 ? flows.initiatorIp(i) : flows.responderIp(i);
   }
 
   /** `where`: the address's Locality flags. */
@@ -357,8 +396,8 @@ export class DeviceTracker implements Analyzer {
     const b = from.device;
     for (const mac of b.macs) {
       const dropped = into.addMac(mac, b.firstSeen);
-      if (dropped && this.registry.byMac.get(dropped) === into) this.registry.byMac.delete(dropped);
-      this.registry.byMac.set(mac, into);
+      if (dropped && this.registry.byMac.get(dropped) === into) this.registry.deleteMac(dropped);
+      this.registry.setMac(mac, into);
     }
     if (b.lastSeen >= a.lastSeen) into.useMac(b.mac);
     for (const e of b.evidence) into.addEvidence(e.signal, e.value, e.firstSeen, e.lastSeen);
@@ -417,14 +456,16 @@ export class DeviceTracker implements Analyzer {
     if (patch) this.labelFlow(flowId, patch);
   }
 
-  /** `label` for the numeric hooks: the flow's id text is made only when its labels change. */
-  private labelAt(flows: FlowTable, i: number, srcIp: string, dstIp: string, src: DeviceState | undefined, dst: DeviceState | undefined): void {
-    if (!this.labelFlow) return;
-    const srcId = this.owner(src, srcIp), dstId = this.owner(dst, dstIp);
+  /** `label` for the numeric hooks: by index when labelFlowAt is given, else the id text is made only when labels change. */
+  private labelAt(flows: FlowTable, i: number, src: DeviceState | undefined, dst: DeviceState | undefined): void {
+    if (!this.labelFlow && !this.labelFlowAt) return;
+    const srcId = src && this.owner(src, flows.initiatorIp(i)), dstId = dst && this.owner(dst, flows.responderIp(i));
     if (!srcId && !dstId) return;
     const labels = flows.labels;
     const patch = labelPatch(srcId, dstId, labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
-    if (patch) this.labelFlow(String(flows.ids[i]), patch);
+    if (!patch) return;
+    if (this.labelFlowAt) this.labelFlowAt(i, patch);
+    else this.labelFlow!(String(flows.ids[i]), patch);
   }
 }
 
@@ -440,10 +481,6 @@ function labelPatch(srcId: string | undefined, dstId: string | undefined, srcNow
   return patch;
 }
 
-/** A MAC number from the flow table as the text the tracker keys devices by (-1: no MAC). */
-function macText(mac: number): string | null {
-  return mac >= 0 ? macName(mac) : null;
-}
 
 export { macId, normalizeMac };
 export type { DeviceListener, MergeListener };

@@ -46,8 +46,14 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
     engine?.flows.label(id, patch);
   };
 
+  // The numeric flow hooks label by table index: no id text made and looked up again per flow.
+  const labelAt = (index: number, patch: Parameters<Engine["flows"]["labelAt"]>[1]) => {
+    engine?.flows.labelAt(index, patch);
+  };
+
   const devices = new DeviceTracker({
     labelFlow: label,
+    labelFlowAt: labelAt,
     activeTraffic: opts.liveDeviceCounters ? (visit) => engine?.flows.forEachTraffic(visit) : undefined,
   });
   if (opts.devices) devices.restore(opts.devices);

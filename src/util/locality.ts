@@ -72,11 +72,21 @@ export function isLocalAddress(ip: string): boolean {
     return (g & 0xfe00) === 0xfc00 || (g & 0xffc0) === 0xfe80 || (g === 0 && isV6Loopback(ip));
   }
   const n = ipv4Number(ip);
-  if (n < 0) return false;
+  return n >= 0 && isLocalIpv4(n);
+}
+
+/** isLocalAddress for an IPv4 address as a number (the flow table's form: no text made or parsed). */
+export function isLocalIpv4(n: number): boolean {
   const a = n >>> 24;
   const b = (n >>> 16) & 0xff;
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
     (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** isHostAddress for an IPv4 address as a number. */
+export function isHostIpv4(n: number): boolean {
+  const first = n >>> 24;
+  return first > 0 && first < 224 && first !== 127;
 }
 
 /** Unspecified, loopback, multicast and broadcast addresses never name a host on the network. */
