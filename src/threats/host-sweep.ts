@@ -7,9 +7,9 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { isLocalAddress } from "../util/locality.ts";
+import { ipv4Number, isLocalAddress } from "../util/locality.ts";
 import {
-  addCapped, BoundedMap, EndedFlowRef, SmallSet, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
+  addCapped, BoundedMap, EndedFlowRef, numberPairKey, SmallSet, srcIp4, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
   StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
@@ -35,10 +35,16 @@ function failedAttempt(f: Pick<FlowRecord, "protocol" | "tcpState" | "packetsRec
   return f.packetsReceived === 0;
 }
 
+/** A method as a number (TCP ports, UDP ports, ARP, ICMP), half of a sweep's number key. */
+const UDP_METHOD = 65536, ARP_METHOD = 131072, ICMP_METHOD = 131073;
+function methodCode(protocol: string, port: number): number {
+  return protocol === "TCP" ? port : protocol === "UDP" ? port + UDP_METHOD : -1;
+}
+
 /** "TCP/22", made once per protocol and port rather than once per flow. */
 const methods = new Map<number, string>();
 function methodOf(protocol: string, port: number): string {
-  const key = protocol === "TCP" ? port : protocol === "UDP" ? port + 65536 : -1;
+  const key = methodCode(protocol, port);
   if (key < 0) return `${protocol}/${port}`;
   let m = methods.get(key);
   if (m === undefined) methods.set(key, (m = `${protocol}/${port}`));
@@ -46,7 +52,7 @@ function methodOf(protocol: string, port: number): string {
 }
 
 export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const sweeps = new BoundedMap<string, SweepState>(s.maxTrackedKeys);
+  const sweeps = new BoundedMap<number | string, SweepState>(s.maxTrackedKeys);
 
   const raise = (st: SweepState): void => {
     const hosts = st.hosts.size;
@@ -70,9 +76,11 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     });
   };
 
-  const count = (srcIp: string, srcMac: string | null, method: string, port: number | null, host: string, ts: number) => {
+  const count = (srcIp: string, src4: number, srcMac: string | null, method: string, code: number, port: number | null,
+    host: string, ts: number) => {
     if (isGroupIp(host) || host === srcIp) return;
-    const key = `${srcIp}|${method}`;
+    // An IPv4 source's key is a number (no text per flow); the method's code tells methods apart.
+    const key = (src4 >= 0 ? numberPairKey(code, src4) : undefined) ?? `${srcIp}|${method}`;
     let st = sweeps.get(key);
     if (!st || ts - st.start > s.sweepWindowSeconds) {
       st = { start: ts, last: ts, hosts: new SmallSet(), srcIp, srcMac, method, port, raised: false, dirty: false };
@@ -84,11 +92,16 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     reportOnce(st, raise);
   };
 
+  const countFlow = (f: StartedFlow | EndedFlow | FlowRecord): void => {
+    const { protocol, dstPort } = f;
+    count(f.srcIp, srcIp4(f), f.srcMac, methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, f.dstIp, f.startTime);
+  };
+
   /** The flow of the current numeric flowStarted call. */
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
-      count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
+      countFlow(f);
     }
   };
 
@@ -97,7 +110,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
   const flowEnded = (f: EndedFlow | FlowRecord): void => {
     // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
     if (f.protocol === "TCP" && failedAttempt(f) && !isLocalAddress(f.dstIp)) {
-      count(f.srcIp, f.srcMac, methodOf(f.protocol, f.dstPort), f.dstPort, f.dstIp, f.startTime);
+      countFlow(f);
     }
   };
 
@@ -109,10 +122,10 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       if (o.kind === "arp") {
         // ARP probes (sender 0.0.0.0) and announcements are address-conflict checks, not sweeps.
         if (o.msg.op !== 1 || o.msg.gratuitous || o.msg.senderIp === "0.0.0.0") return;
-        count(o.msg.senderIp, o.msg.senderMac, "ARP", null, o.msg.targetIp, o.meta.ts);
+        count(o.msg.senderIp, ipv4Number(o.msg.senderIp), o.msg.senderMac, "ARP", ARP_METHOD, null, o.msg.targetIp, o.meta.ts);
       } else if (o.kind === "icmp" && o.meta.srcIp && o.meta.dstIp) {
         const echo = o.msg.v6 ? o.msg.type === 128 : o.msg.type === 8;
-        if (echo) count(o.meta.srcIp, o.meta.srcMac, "ICMP", null, o.meta.dstIp, o.meta.ts);
+        if (echo) count(o.meta.srcIp, ipv4Number(o.meta.srcIp), o.meta.srcMac, "ICMP", ICMP_METHOD, null, o.meta.dstIp, o.meta.ts);
       }
     },
     flowStartedAt(table: FlowTable, index: number): void {

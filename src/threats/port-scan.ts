@@ -6,7 +6,11 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, SmallSet, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow } from "./util.ts";
+import { ipv4Number } from "../util/locality.ts";
+import {
+  addCapped, addressPairKey, BoundedMap, dstIp4, SmallSet, srcIp4, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef,
+  type StartedFlow,
+} from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -15,6 +19,9 @@ const SAMPLE_PORTS = 20;
 const HIGH_FACTOR = 5;
 
 interface PairState {
+  /** The prober and the probed host (the key is a number for IPv4 pairs). */
+  src: string;
+  dst: string;
   start: number;
   last: number;
   ports: SmallSet<number>;
@@ -41,13 +48,13 @@ export function stealthKind(flags: string): string | undefined {
 }
 
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const pairs = new BoundedMap<string, PairState>(s.maxTrackedKeys);
+  const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
 
-  const pair = (src: string, dst: string, ts: number): PairState => {
-    const key = `${src}>${dst}`;
+  const pair = (src: string, src4: number, dst: string, dst4: number, ts: number): PairState => {
+    const key = addressPairKey(src, src4, dst, dst4, ">");
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) {
-      p = { start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null, unreachables: 0,
+      p = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null, unreachables: 0,
         srcMac: null, deviceId: null, raised: false, dirty: false };
       pairs.set(key, p);
     }
@@ -97,7 +104,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
-    const p = pair(f.srcIp, f.dstIp, f.startTime);
+    const p = pair(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), f.startTime);
     p.srcMac ??= f.srcMac;
     p.deviceId ??= f.srcDeviceId;
     const before = p.ports.size;
@@ -126,16 +133,13 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       if (o.kind !== "icmp" || !o.meta.srcIp || !o.meta.dstIp) return;
       const unreach = o.msg.v6 ? o.msg.type === 1 && o.msg.code === 4 : o.msg.type === 3 && o.msg.code === 3;
       if (!unreach) return;
-      const p = pair(o.meta.dstIp, o.meta.srcIp, o.meta.ts);
+      const p = pair(o.meta.dstIp, ipv4Number(o.meta.dstIp), o.meta.srcIp, ipv4Number(o.meta.srcIp), o.meta.ts);
       p.srcMac ??= o.meta.dstMac;
       p.unreachables++;
       check(o.meta.dstIp, o.meta.srcIp, p, o.meta.ts);
     },
     tick(now: number): void {
-      reportGrowth(pairs, now, s.portScanWindowSeconds, (p, key) => {
-        const [src, dst] = key.split(">");
-        raise(src, dst, p, p.last);
-      });
+      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(p.src, p.dst, p, p.last));
     },
   };
 }

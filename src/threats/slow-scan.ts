@@ -9,13 +9,16 @@ import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  BoundedMap, EndedFlowRef, SmallSet, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+  addressPairKey, BoundedMap, dstIp4, EndedFlowRef, SmallSet, srcIp4, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
 const SAMPLE_PORTS = 20;
 
 interface Probes extends Reported {
+  /** The prober and the probed host (the key is a number for IPv4 pairs). */
+  src: string;
+  dst: string;
   start: number;
   ports: SmallSet<number>;
   mac: string | null;
@@ -29,10 +32,10 @@ export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSen
 }
 
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const pairs = new BoundedMap<string, Probes>(s.maxTrackedKeys);
+  const pairs = new BoundedMap<number | string, Probes>(s.maxTrackedKeys);
 
-  const raise = (key: string, p: Probes): void => {
-    const [src, dst] = key.split("|");
+  const raise = (p: Probes): void => {
+    const { src, dst } = p;
     const ports = [...p.ports].sort((a, b) => a - b);
     store.raise({
       type: "port_scan",
@@ -54,16 +57,16 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   const flowEnded = (f: EndedFlow | FlowRecord): void => {
     if (!isProbe(f)) return;
-    const key = `${f.srcIp}|${f.dstIp}`;
+    const key = addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), "|");
     let p = pairs.get(key);
     if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
-      p = { start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+      p = { src: f.srcIp, dst: f.dstIp, start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
       pairs.set(key, p);
     }
     p.last = Math.max(p.last, f.lastSeen);
     if (p.ports.has(f.dstPort) || p.ports.size >= MAX_PORTS_TRACKED) return;
     p.ports.add(f.dstPort);
-    if (p.ports.size >= s.slowScanPorts) reportOnce(p, (st) => raise(key, st));
+    if (p.ports.size >= s.slowScanPorts) reportOnce(p, raise);
   };
   /** The flow of the current numeric flowEnded call. */
   const ended = new EndedFlowRef();
@@ -76,7 +79,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(pairs, now, s.slowScanWindowSeconds, (p, key) => raise(key, p));
+      reportGrowth(pairs, now, s.slowScanWindowSeconds, raise);
     },
   };
 }

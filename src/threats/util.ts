@@ -6,6 +6,7 @@ import type { FlowTable } from "../flows/table.ts";
 import { macName } from "../decode/addr.ts";
 import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
 import { memoize } from "../util/memo.ts";
+import { ipv4Number } from "../util/locality.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -98,6 +99,39 @@ export function isGroupIp(ip: string): boolean {
   const o = ipv4Octets(ip);
   if (o) return (o[0] >= 224 && o[0] <= 239) || o[3] === 255 || ip === "255.255.255.255" || ip === "0.0.0.0";
   return ip.toLowerCase().startsWith("ff");
+}
+
+// Two 32-bit numbers as the 64 bits of one double: a Map key with no string made and no string
+// hashed (per flow, text keys such as "src>dst" were most of the detectors' cost under a flood).
+const keyWords = new Uint32Array(2);
+const keyDouble = new Float64Array(keyWords.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * `hi` and `lo` (unsigned 32-bit) as one number key, equal only for equal pairs; undefined for the
+ * few bit patterns a Map cannot tell apart (every NaN is one key, and 0 is -0): use a text key then.
+ */
+export function numberPairKey(hi: number, lo: number): number | undefined {
+  if (!LITTLE_ENDIAN || (hi & 0x7ff00000) === 0x7ff00000 || (lo === 0 && (hi === 0 || hi === 0x80000000))) return undefined;
+  keyWords[0] = lo;
+  keyWords[1] = hi;
+  return keyDouble[0];
+}
+
+/**
+ * The key of a pair of addresses: a number when both are IPv4 (`a4`, `b4`: their numbers, -1 for
+ * IPv6), else the text "a<sep>b".
+ */
+export function addressPairKey(a: string, a4: number, b: string, b4: number, sep: string): number | string {
+  return (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${a}${sep}${b}`;
+}
+
+/** A flow end's IPv4 address as a number (-1 for IPv6): read from the table, or parsed from a record's text. */
+export function srcIp4(f: PayloadFlow): number {
+  return f instanceof FlowRef ? f.srcIp4 : ipv4Number(f.srcIp);
+}
+export function dstIp4(f: PayloadFlow): number {
+  return f instanceof FlowRef ? f.dstIp4 : ipv4Number(f.dstIp);
 }
 
 /** Shannon entropy in bits per character. */
@@ -200,6 +234,13 @@ export class FlowRef implements PayloadFlow {
   }
   get dstIp(): string {
     return this.table.responderIp(this.index);
+  }
+  /** The addresses as unsigned 32-bit numbers, -1 for IPv6 (no text made). */
+  get srcIp4(): number {
+    return this.table.initiatorIp4(this.index);
+  }
+  get dstIp4(): number {
+    return this.table.responderIp4(this.index);
   }
   get srcMac(): string | null {
     const mac = this.table.initiatorMac(this.index);
