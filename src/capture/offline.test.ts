@@ -127,6 +127,23 @@ describe.each(["auto", "libpcap", "zeroCopy"] as const)("openOffline (reader: %s
   });
 });
 
+test("zero-copy windows that cross the edges of the mapping's segments read the same records", async () => {
+  const file = write("segments.pcap", whole);
+  // 1000 bytes: every window is longer than a segment; 5000: some windows fit one, some cross its end.
+  for (const mappedSegmentBytes of [1000, 5000]) {
+    const src = await open(file, { zeroCopy: true, batchPackets: 7, mappedSegmentBytes });
+    const records: number[] = [];
+    for (let b = src.next(); b; b = src.next()) {
+      expect(b.recordPad).toBe(0);
+      records.push(...b.bytes.subarray(0, b.used));
+    }
+    src.close();
+    expect(records).toEqual(Array.from(whole.subarray(PCAP_HEADER)));
+    const again = drain(await open(file, { zeroCopy: true, batchPackets: 7, mappedSegmentBytes }), 7);
+    expect(again.ports).toEqual(range(PACKETS));
+  }
+});
+
 test("zero-copy windows are the file's records in place (no padding), and a copy-only file still reads", async () => {
   const src = await open(write("mapped.pcap", whole), { zeroCopy: true });
   const b = src.next()!;
