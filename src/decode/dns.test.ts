@@ -184,3 +184,24 @@ describe("decodeDnsTcp", () => {
     for (let n = 0; n <= seg.length; n++) expect(() => decodeDnsTcp(seg, 0, n)).not.toThrow();
   });
 });
+
+describe("name table", () => {
+  // A query for `name` (ASCII labels) of type A, class IN.
+  const query = (name: string) => {
+    const labels = name.split(".").flatMap((l) => [l.length, ...Buffer.from(l, "latin1")]);
+    return Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, 0, 1, 0, 1]);
+  };
+
+  test("names are the same text however often and in whatever order they come (more names than table slots)", () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `h${(i * 7919) % 10_000}.Example${i % 3 === 0 ? "" : ".com"}`);
+    for (let round = 0; round < 3; round++) {
+      for (const name of round === 1 ? [...names].reverse() : names) expect(decode(query(name))!.questions[0].name).toBe(name);
+    }
+  });
+
+  test("names that differ only in case or in one byte stay apart", () => {
+    for (const name of ["www.example.com", "WWW.example.com", "www.example.con", "www.exampl.ecom", "wwwexample.com"]) {
+      expect(decode(query(name))!.questions[0].name).toBe(name);
+    }
+  });
+});

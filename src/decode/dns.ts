@@ -87,14 +87,16 @@ export function decodeDnsTcp(bytes: Uint8Array, offset: number, length: number):
   return out;
 }
 
-/** Names remembered by their wire labels (bounded): a name is asked, answered and cached many times. */
-const MAX_CACHED_NAMES = 4096;
-interface CachedName {
-  /** The labels as on the wire (length byte, bytes), pointers followed, without the root byte. */
-  wire: Uint8Array;
-  name: string;
-}
-const cachedNames = new Map<number, CachedName>();
+/**
+ * Names remembered by their wire labels: a name is asked, answered and cached many times. A table
+ * of NAME_SLOTS slots picked by the labels' hash (a newer name takes the slot over), each keeping
+ * the labels' bytes (pointers followed, no root byte) in one fixed buffer: no allocation per lookup.
+ */
+const NAME_SLOTS = 4096;
+const slotHash = new Uint32Array(NAME_SLOTS);
+const slotLength = new Uint16Array(NAME_SLOTS); // wire bytes kept; 0: empty slot
+const slotName: string[] = new Array<string>(NAME_SLOTS).fill("");
+const slotWire = new Uint8Array(NAME_SLOTS * MAX_NAME_LENGTH);
 /** Where each label of the name being read starts (a label takes at least 2 of the 255 wire bytes). */
 const labelStarts = new Int32Array(MAX_NAME_LENGTH);
 
@@ -129,32 +131,32 @@ export function readName(bytes: Uint8Array, pos: number, start: number, end: num
   return { name: nameText(bytes, labels, wireLength, h >>> 0), next: next < 0 ? pos + 1 : next };
 }
 
-/** The text of the `labels` labels at labelStarts, from the cache when their bytes match. */
+/** The text of the `labels` labels at labelStarts, from the name table when their bytes match. */
 function nameText(bytes: Uint8Array, labels: number, wireLength: number, hash: number): string {
   if (labels === 0) return "";
-  const hit = cachedNames.get(hash);
-  if (hit !== undefined && sameLabels(hit.wire, bytes, labels, wireLength)) return hit.name;
+  const slot = hash & (NAME_SLOTS - 1);
+  if (slotHash[slot] === hash && slotLength[slot] === wireLength && sameLabels(slot * MAX_NAME_LENGTH, bytes, labels)) return slotName[slot];
   let name = "";
-  const wire = new Uint8Array(wireLength);
-  for (let k = 0, w = 0; k < labels; k++) {
+  let w = slot * MAX_NAME_LENGTH;
+  for (let k = 0; k < labels; k++) {
     const at = labelStarts[k];
-    const len = bytes[at];
-    const label = utf8(bytes, at + 1, len);
+    const stop = at + 1 + bytes[at];
+    const label = utf8(bytes, at + 1, stop - at - 1);
     name = name ? name + "." + label : label;
-    wire.set(bytes.subarray(at, at + 1 + len), w);
-    w += 1 + len;
+    for (let i = at; i < stop; i++) slotWire[w++] = bytes[i];
   }
-  if (cachedNames.size >= MAX_CACHED_NAMES) cachedNames.clear();
-  cachedNames.set(hash, { wire, name });
+  slotHash[slot] = hash;
+  slotLength[slot] = wireLength;
+  slotName[slot] = name;
   return name;
 }
 
-function sameLabels(wire: Uint8Array, bytes: Uint8Array, labels: number, wireLength: number): boolean {
-  if (wire.length !== wireLength) return false;
-  for (let k = 0, w = 0; k < labels; k++) {
+/** Whether the labels at labelStarts are the bytes kept at `w` (the lengths were compared). */
+function sameLabels(w: number, bytes: Uint8Array, labels: number): boolean {
+  for (let k = 0; k < labels; k++) {
     const at = labelStarts[k];
     const stop = at + 1 + bytes[at];
-    for (let i = at; i < stop; i++, w++) if (bytes[i] !== wire[w]) return false;
+    for (let i = at; i < stop; i++, w++) if (bytes[i] !== slotWire[w]) return false;
   }
   return true;
 }
