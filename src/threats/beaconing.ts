@@ -5,14 +5,23 @@
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, isGroupIp, type TrackedAnalyzer, StartedFlowRef, type StartedFlow } from "./util.ts";
+import {
+  addressPairKey, BoundedMap, dstIp4, isGroupIp, isGroupIp4, srcIp4, type TrackedAnalyzer, StartedFlowRef, type StartedFlow,
+} from "./util.ts";
 
-/** Connection start times remembered per pair (a ring). */
+/** Connection start times remembered per series (a ring). */
 const MAX_STARTS = 32;
+/** Series (protocol and port) kept per pair of addresses; past it the pair's oldest series is dropped. */
+const MAX_SERIES_PER_PAIR = 64;
 /** Infrastructure that is periodic by design. */
 const IGNORED_PORTS = new Set([53, 67, 68, 123, 137, 138, 1900, 5353, 5355]);
 
+/** Connections from one address to another on one protocol and port. */
 interface Series {
+  /** The protocol and the destination port as one number (serviceCode). */
+  service: number;
+  /** The pair's next series (a pair's series are chained from its map entry, newest first). */
+  next: Series | null;
   starts: number[];
   last: number;
   srcMac: string | null;
@@ -22,23 +31,48 @@ interface Series {
 /** Mean and coefficient of variation of the gaps between the last `n + 1` start times. */
 export function periodicity(starts: number[], n: number): { mean: number; jitter: number } | undefined {
   if (starts.length < n + 1) return undefined;
-  const recent = starts.slice(-(n + 1));
-  const gaps = recent.slice(1).map((t, i) => t - recent[i]);
-  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  // Summed in the order of the gaps, as before (the same floating-point result), with no arrays made.
+  const from = starts.length - n;
+  let sum = 0;
+  for (let i = from; i < starts.length; i++) sum += starts[i] - starts[i - 1];
+  const mean = sum / n;
   if (mean <= 0) return undefined;
-  const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+  let squares = 0;
+  for (let i = from; i < starts.length; i++) squares += (starts[i] - starts[i - 1] - mean) ** 2;
+  const sd = Math.sqrt(squares / n);
   return { mean, jitter: sd / mean };
 }
 
+/** TCP / UDP and a port as one number. */
+function serviceCode(protocol: string, port: number): number {
+  return protocol === "UDP" ? 65536 + port : port;
+}
+
 export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const series = new BoundedMap<string, Series>(s.maxTrackedKeys);
+  /** By pair of addresses (a number for IPv4 pairs): the pair's first series, the others chained. */
+  const series = new BoundedMap<number | string, Series>(s.maxTrackedKeys);
+
+  /** The series of a pair and service, made (at the chain's head) when new. */
+  const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
+    const head = series.get(key) ?? null;
+    for (let sr = head; sr !== null; sr = sr.next) if (sr.service === service) return sr;
+    const made: Series = { service, next: head, starts: [], last: f.startTime, srcMac: f.srcMac, deviceId: f.srcDeviceId };
+    series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
+    // A pair with more series than the cap (one host trying many ports) loses its oldest.
+    let sr = made;
+    for (let n = 1; n < MAX_SERIES_PER_PAIR && sr.next !== null; n++) sr = sr.next;
+    sr.next = null;
+    return made;
+  };
 
   /** The flow of the current numeric flowStarted call. */
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
-    if ((f.protocol !== "TCP" && f.protocol !== "UDP") || IGNORED_PORTS.has(f.dstPort) || isGroupIp(f.dstIp)) return;
-    const key = `${f.srcIp}|${f.dstIp}|${f.protocol}/${f.dstPort}`;
-    const sr = series.upsert(key, () => ({ starts: [], last: f.startTime, srcMac: f.srcMac, deviceId: f.srcDeviceId }));
+    const protocol = f.protocol, dstPort = f.dstPort;
+    if ((protocol !== "TCP" && protocol !== "UDP") || IGNORED_PORTS.has(dstPort)) return;
+    const dst4 = dstIp4(f);
+    if (dst4 >= 0 ? isGroupIp4(dst4) : isGroupIp(f.dstIp)) return;
+    const sr = seriesOf(addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dst4, "|"), serviceCode(protocol, dstPort), f);
     sr.starts.push(f.startTime);
     if (sr.starts.length > MAX_STARTS) sr.starts.shift();
     sr.last = f.startTime;
@@ -76,7 +110,14 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowStarted,
     tick(now: number): void {
-      series.sweep((sr) => now - sr.last > s.beaconMaxPeriodSeconds * 2);
+      const stale = (sr: Series) => now - sr.last > s.beaconMaxPeriodSeconds * 2;
+      series.sweep((head, key) => {
+        let first: Series | null = head;
+        while (first && stale(first)) first = first.next;
+        for (let sr = first; sr; sr = sr.next) while (sr.next && stale(sr.next)) sr.next = sr.next.next;
+        if (first && first !== head) series.set(key, first); // an existing key: its place is kept
+        return first === null;
+      });
     },
   };
 }

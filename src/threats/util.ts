@@ -134,6 +134,12 @@ export function dstIp4(f: PayloadFlow): number {
   return f instanceof FlowRef ? f.dstIp4 : ipv4Number(f.dstIp);
 }
 
+/** isGroupIp for an IPv4 address as a number. */
+export function isGroupIp4(ip4: number): boolean {
+  const first = ip4 >>> 24;
+  return (first >= 224 && first <= 239) || (ip4 & 255) === 255 || ip4 === 0;
+}
+
 /** Shannon entropy in bits per character. */
 export function entropy(s: string): number {
   if (s.length === 0) return 0;
