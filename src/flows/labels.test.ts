@@ -33,5 +33,11 @@ describe("flow label columns", () => {
     l.apply(2, r);
     expect(r.hostname).toBe("new.example");
     expect(r.srcDeviceId).toBeNull();
+    // The same text set again on a flow holds it once: the flow's end frees it.
+    l.set(3, { hostname: "same.example" });
+    l.set(3, { hostname: "same.example", srcDeviceId: null });
+    expect(l.interned).toBe(2);
+    l.clear(3);
+    expect(l.interned).toBe(1);
   });
 });
