@@ -2,7 +2,7 @@
  * The PacketMeta of an observation, holding the packet's addresses and flow id as numbers and making
  * their text on first read: most observers read one or two fields, many observations none at all.
  */
-import { ipv4Name, ipv6Name, macName, macNumberAt } from "../decode/addr.ts";
+import { ipv4Name, ipv6NameAt, macName, macNumberAt } from "../decode/addr.ts";
 import type { Packet } from "../decode/packet.ts";
 import type { PacketMeta } from "./events.ts";
 
@@ -10,28 +10,31 @@ import type { PacketMeta } from "./events.ts";
 const UNSET = undefined;
 
 export class LazyPacketMeta implements PacketMeta {
-  readonly ts: number;
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly ipProtocol: number;
-  readonly ipVersion: 4 | 6 | 0;
-  readonly ttl: number;
-  readonly vlan: number;
-  readonly length: number;
-  readonly flowIndex: number;
-  readonly fromInitiator: boolean;
+  // Fields are declared (no class-field initializers: each would define the field before the
+  // constructor sets it again) and all set in the constructor, so every meta has one shape.
+  declare readonly ts: number;
+  declare readonly srcPort: number;
+  declare readonly dstPort: number;
+  declare readonly ipProtocol: number;
+  declare readonly ipVersion: 4 | 6 | 0;
+  declare readonly ttl: number;
+  declare readonly vlan: number;
+  declare readonly length: number;
+  declare readonly flowIndex: number;
+  declare readonly fromInitiator: boolean;
   // The numbers the strings are made from, copied out of the packet: an observer may keep the meta
-  // after the capture buffer is reused. MACs: 48-bit numbers, -1 none; IPv4: word 0; IPv6: words 0-3.
-  private readonly srcMacN: number;
-  private readonly dstMacN: number;
-  private readonly s0: number; private readonly s1: number; private readonly s2: number; private readonly s3: number;
-  private readonly d0: number; private readonly d1: number; private readonly d2: number; private readonly d3: number;
-  private readonly flowNumber: number;
-  private srcMacText: string | null | undefined = UNSET;
-  private dstMacText: string | null | undefined = UNSET;
-  private srcIpText: string | null | undefined = UNSET;
-  private dstIpText: string | null | undefined = UNSET;
-  private flowIdText: string | null | undefined = UNSET;
+  // after the capture buffer is reused. MACs: 48-bit numbers, -1 none; IPv4: the address. IPv6
+  // addresses (rare) are named at once, from the cached names.
+  declare private readonly srcMacN: number;
+  declare private readonly dstMacN: number;
+  declare private readonly src4: number;
+  declare private readonly dst4: number;
+  declare private readonly flowNumber: number;
+  declare private srcMacText: string | null | undefined;
+  declare private dstMacText: string | null | undefined;
+  declare private srcIpText: string | null | undefined;
+  declare private dstIpText: string | null | undefined;
+  declare private flowIdText: string | null | undefined;
 
   /** `flowNumber`: the flow's id (-1 none); `index`: its table index (-1 none). */
   constructor(p: Packet, index: number, dir: number, flowNumber: number) {
@@ -48,15 +51,19 @@ export class LazyPacketMeta implements PacketMeta {
     const srcMacOff = p.macOff >= 0 ? p.macOff + 6 : p.srcMacOff;
     this.srcMacN = srcMacOff >= 0 ? macNumberAt(p.bytes, srcMacOff) : -1;
     this.dstMacN = p.macOff >= 0 ? macNumberAt(p.bytes, p.macOff) : -1;
-    if (p.ipVersion === 6) {
-      const v = p.view, s = p.src6Off, d = p.dst6Off;
-      this.s0 = v.getUint32(s); this.s1 = v.getUint32(s + 4); this.s2 = v.getUint32(s + 8); this.s3 = v.getUint32(s + 12);
-      this.d0 = v.getUint32(d); this.d1 = v.getUint32(d + 4); this.d2 = v.getUint32(d + 8); this.d3 = v.getUint32(d + 12);
-    } else {
-      this.s0 = p.src4; this.d0 = p.dst4;
-      this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
-    }
+    this.src4 = p.src4;
+    this.dst4 = p.dst4;
     this.flowNumber = flowNumber;
+    this.srcMacText = UNSET;
+    this.dstMacText = UNSET;
+    this.flowIdText = UNSET;
+    if (p.ipVersion === 6) {
+      this.srcIpText = ipv6NameAt(p.view, p.src6Off);
+      this.dstIpText = ipv6NameAt(p.view, p.dst6Off);
+    } else {
+      this.srcIpText = p.ipVersion === 4 ? UNSET : null;
+      this.dstIpText = p.ipVersion === 4 ? UNSET : null;
+    }
   }
 
   get srcMac(): string | null {
@@ -70,24 +77,18 @@ export class LazyPacketMeta implements PacketMeta {
   }
 
   get srcIp(): string | null {
-    if (this.srcIpText === UNSET) this.srcIpText = this.ipText(this.s0, this.s1, this.s2, this.s3);
+    if (this.srcIpText === UNSET) this.srcIpText = ipv4Name(this.src4);
     return this.srcIpText;
   }
 
   get dstIp(): string | null {
-    if (this.dstIpText === UNSET) this.dstIpText = this.ipText(this.d0, this.d1, this.d2, this.d3);
+    if (this.dstIpText === UNSET) this.dstIpText = ipv4Name(this.dst4);
     return this.dstIpText;
   }
 
   get flowId(): string | null {
     if (this.flowIdText === UNSET) this.flowIdText = this.flowNumber >= 0 ? String(this.flowNumber) : null;
     return this.flowIdText;
-  }
-
-  private ipText(w0: number, w1: number, w2: number, w3: number): string | null {
-    if (this.ipVersion === 4) return ipv4Name(w0);
-    if (this.ipVersion === 6) return ipv6Name(w0, w1, w2, w3);
-    return null;
   }
 
   /** The plain fields, as the eager meta had them (JSON, test equality, logging). */

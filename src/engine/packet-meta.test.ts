@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { decodeFrame, linkDecoder } from "../decode/linktype.ts";
+import { Packet } from "../decode/packet.ts";
+import { ethernet, ipv4, ipv6, SYN, tcp, udp } from "../decode/testing/frames.ts";
+import { LazyPacketMeta } from "./packet-meta.ts";
+
+const ETHERNET = 1;
+
+function decoded(frame: Uint8Array): Packet {
+  const p = new Packet();
+  p.reset(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 0, frame.length, 1700000000.5, frame.length);
+  decodeFrame(p, linkDecoder(ETHERNET));
+  return p;
+}
+
+describe("LazyPacketMeta", () => {
+  test("IPv4: the fields an eager meta had, made from numbers on first read", () => {
+    const frame = ethernet({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", type: 0x0800 },
+      ipv4({ src: "192.168.1.10", dst: "8.8.8.8", proto: 17, ttl: 63 }, udp({ sport: 40000, dport: 53 }, new Uint8Array(12))));
+    const meta = new LazyPacketMeta(decoded(frame), 7, 1, 42);
+    const length = frame.length;
+    frame.fill(0xee); // the next batch overwrites the buffer before anyone reads a string
+    expect(meta.toJSON()).toEqual({
+      ts: 1700000000.5, srcMac: "02:00:00:00:00:01", dstMac: "02:00:00:00:00:02", srcIp: "192.168.1.10", dstIp: "8.8.8.8",
+      srcPort: 40000, dstPort: 53, ipProtocol: 17, ipVersion: 4, ttl: 63, vlan: 0, length, flowId: "42", flowIndex: 7,
+      fromInitiator: false,
+    });
+  });
+
+  test("IPv6: named at once, from the cached names", () => {
+    const frame = ethernet({ src: "02:00:00:00:00:0a", dst: "02:00:00:00:00:0b", type: 0x86dd },
+      ipv6({ src: "fe80::1", dst: "2001:db8::53", next: 6 }, tcp({ sport: 50000, dport: 443, flags: SYN })));
+    const meta = new LazyPacketMeta(decoded(frame), 3, 0, 9);
+    frame.fill(0xee); // the next batch overwrites the buffer
+    expect([meta.srcMac, meta.dstMac, meta.srcIp, meta.dstIp, meta.flowId, meta.fromInitiator]).toEqual(
+      ["02:00:00:00:00:0a", "02:00:00:00:00:0b", "fe80::1", "2001:db8::53", "9", true]);
+  });
+
+  test("no flow, no IP: nulls, as before", () => {
+    const frame = ethernet({ src: "02:00:00:00:00:01", dst: "ff:ff:ff:ff:ff:ff", type: 0x88cc }, new Uint8Array(20));
+    const meta = new LazyPacketMeta(decoded(frame), -1, 0, -1);
+    expect([meta.srcIp, meta.dstIp, meta.flowId, meta.ipVersion]).toEqual([null, null, null, 0]);
+    expect(meta.dstMac).toBe("ff:ff:ff:ff:ff:ff");
+  });
+});
