@@ -122,7 +122,7 @@ export class Dispatcher {
       return;
     }
     if (p.icmpType >= 0 && this.wants("icmp")) {
-      this.emit({ kind: "icmp", meta: this.metaOf(p, index, dir), msg: { type: p.icmpType, code: p.icmpCode, v6 } });
+      this.emit({ kind: "icmp", meta: this.metaOf(p, index, dir), msg: icmpMessage(p.icmpType, p.icmpCode, v6) });
     }
   }
 
@@ -130,4 +130,15 @@ export class Dispatcher {
   private metaOf(p: Packet, index: number, dir: number): PacketMeta {
     return (this.meta ??= new LazyPacketMeta(p, index, dir, index >= 0 ? this.flows.ids[index] : -1));
   }
+}
+
+type IcmpMessage = { readonly type: number; readonly code: number; readonly v6: boolean };
+/** One frozen message per (version, type, code), shared by every ICMP observation (pings come by the thousand). */
+const icmpMessages = new Map<number, IcmpMessage>();
+
+function icmpMessage(type: number, code: number, v6: boolean): IcmpMessage {
+  const key = (v6 ? 0x10000 : 0) | (type << 8) | code;
+  let msg = icmpMessages.get(key);
+  if (msg === undefined) icmpMessages.set(key, (msg = Object.freeze({ type, code, v6 })));
+  return msg;
 }
