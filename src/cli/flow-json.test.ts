@@ -30,6 +30,7 @@ describe("flowJson", () => {
     const raw = t.update(decode(ipv4({ src: "10.1.1.1", dst: "10.1.1.2", proto: 6 }, tcp({ sport: 9, dport: 10, flags: ACK })), 101));
     t.labelAt(a, { service: "TLS", serviceBy: "payload", hostname: 'odd "name"\\\u00e9\u2028', application: "Example", category: "Web", srcDeviceId: "d1" });
     t.labelAt(u, { service: "DNS", serviceBy: "port", dstDeviceId: "d2" });
+    t.labelAt(c, { hostname: "h".repeat(5000) + "\u00fc", application: "a\nb" }); // longer than the writer's first array
     for (const i of [a, r, u, c, six, raw]) {
       for (const ended of [false, true]) expect(flowJson(t, i, ended)).toBe(viaRecord(t, i, ended));
     }

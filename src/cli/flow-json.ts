@@ -1,51 +1,155 @@
 /**
- * A flow's JSON for `analyze --json`, written straight from the flow table: the same bytes as
- * `JSON.stringify(toApiFlow(record))` for the record the engine makes when the flow ends, without
- * that record, its API copy and two Dates per flow (they were a quarter of `analyze --json`).
+ * A flow's JSON for `analyze --json`, written as UTF-8 bytes straight from the flow table: the
+ * same bytes as `JSON.stringify(toApiFlow(record))` for the record the engine makes when the flow
+ * ends, without that record, its API copy, two Dates and a string per flow. Every ended flow used
+ * to leave ~1.5 KB of garbage (the record, its copy, the JSON text and its pieces): when tens of
+ * thousands of flows end at once (the end of a file, a flood evicting), that was the peak of RSS.
  */
 import { flowProtocolName, tcpFlagLetters, tcpStateName } from "../flows/snapshot.ts";
 import { ST_CLOSED, ST_RESET } from "../flows/state.ts";
 import type { FlowTable } from "../flows/table.ts";
-import { BY_PAYLOAD, BY_PORT } from "../flows/labels.ts";
+import { BY_PAYLOAD, BY_PORT, type TextField } from "../flows/labels.ts";
 import { memoize } from "../util/memo.ts";
 
-/** Label texts (services, host names, device ids) repeat across flows: quoted once each. */
-const quoted = memoize(4096, (text: string) => JSON.stringify(text));
+/** Label texts (services, host names, device ids) repeat across flows: quoted and encoded once each. */
+const quotedBytes = memoize(4096, (text: string) => new TextEncoder().encode(JSON.stringify(text)));
 
-function textOrNull(text: string | null): string {
-  return text === null ? "null" : quoted(text);
-}
+/** Bytes a flow's JSON takes besides its label texts (~450 with the longest IPv6 addresses). */
+const FIXED_BYTES = 1024;
+const LABELS: readonly TextField[] = ["service", "hostname", "application", "category", "srcDeviceId", "dstDeviceId"];
 
-function macOrNull(mac: string | null): string {
-  return mac === null ? "null" : `"${mac}"`;
-}
+/** Writes flow JSON into one reused byte array (read `bytes.subarray(0, length)` after each flow). */
+export class FlowJsonWriter {
+  bytes = new Uint8Array(4096);
+  length = 0;
 
-function serviceByJson(by: number): string {
-  return by === BY_PAYLOAD ? '"payload"' : by === BY_PORT ? '"port"' : "null";
-}
+  /**
+   * Flow `i` as the engine's end record shows it: "closed" unless the capture ended first
+   * (`ended`: the flow idled out, closed or was evicted). Returns the byte length.
+   */
+  write(t: FlowTable, i: number, ended: boolean): number {
+    this.#reserve(t, i);
+    this.length = 0;
+    const ipProtocol = t.ipProtocolOf(i), st = t.stateOf(i), isTcp = ipProtocol === 6;
+    const first = t.firstSeenOf(i), last = t.lastSeenOf(i), labels = t.labels;
+    this.#ascii('{"id":"');
+    this.#number(t.ids[i]);
+    this.#ascii('","protocol":"');
+    this.#ascii(flowProtocolName(ipProtocol));
+    this.#ascii('","ipProtocol":');
+    this.#number(ipProtocol);
+    this.#ascii(',"ipVersion":');
+    this.#number(t.ipVersionOf(i));
+    this.#ascii(',"srcIp":"');
+    this.#ascii(t.initiatorIp(i));
+    this.#ascii('","srcPort":');
+    this.#number(t.initiatorPort(i));
+    this.#ascii(',"dstIp":"');
+    this.#ascii(t.responderIp(i));
+    this.#ascii('","dstPort":');
+    this.#number(t.responderPort(i));
+    this.#ascii(',"srcMac":');
+    this.#quotedOrNull(t.initiatorMacText(i));
+    this.#ascii(',"dstMac":');
+    this.#quotedOrNull(t.responderMacText(i));
+    this.#ascii(',"vlan":');
+    this.#number(t.vlanOf(i));
+    this.#ascii(',"packetsSent":');
+    this.#number(t.packetsOf(i, 0));
+    this.#ascii(',"bytesSent":');
+    this.#number(t.bytesOf(i, 0));
+    this.#ascii(',"packetsReceived":');
+    this.#number(t.packetsOf(i, 1));
+    this.#ascii(',"bytesReceived":');
+    this.#number(t.bytesOf(i, 1));
+    this.#ascii(',"startTime":"');
+    this.#isoTime(first);
+    this.#ascii('","lastSeen":"');
+    this.#isoTime(last);
+    this.#ascii(ended || st === ST_CLOSED || st === ST_RESET ? '","status":"closed","tcpState":' : '","status":"active","tcpState":');
+    this.#quotedOrNull(isTcp ? tcpStateName(st) : null);
+    this.#ascii(',"tcpFlags":"');
+    if (isTcp) this.#ascii(tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)));
+    this.#ascii('","service":');
+    this.#label(labels.textOf(i, "service"));
+    const by = labels.serviceByOf(i);
+    this.#ascii(by === BY_PAYLOAD ? ',"serviceBy":"payload","hostname":' : by === BY_PORT ? ',"serviceBy":"port","hostname":' : ',"serviceBy":null,"hostname":');
+    this.#label(labels.textOf(i, "hostname"));
+    this.#ascii(',"application":');
+    this.#label(labels.textOf(i, "application"));
+    this.#ascii(',"category":');
+    this.#label(labels.textOf(i, "category"));
+    this.#ascii(',"srcDeviceId":');
+    this.#label(labels.textOf(i, "srcDeviceId"));
+    this.#ascii(',"dstDeviceId":');
+    this.#label(labels.textOf(i, "dstDeviceId"));
+    this.#ascii(',"durationSeconds":');
+    this.#number(Math.max(0, Math.round((last - first) * 1e6) / 1e6));
+    this.#ascii("}");
+    return this.length;
+  }
 
-/**
- * Flow `i`'s JSON as the engine's end record shows it: "closed" unless the capture ended first
- * (`ended`: the flow idled out, closed or was evicted). Addresses and MACs need no escaping.
- */
-export function flowJson(t: FlowTable, i: number, ended: boolean): string {
-  const ipProtocol = t.ipProtocolOf(i), st = t.stateOf(i), isTcp = ipProtocol === 6;
-  const first = t.firstSeenOf(i), last = t.lastSeenOf(i), labels = t.labels;
-  const status = ended || st === ST_CLOSED || st === ST_RESET ? "closed" : "active";
-  return `{"id":"${t.idText(i)}","protocol":"${flowProtocolName(ipProtocol)}","ipProtocol":${ipProtocol},` +
-    `"ipVersion":${t.ipVersionOf(i)},"srcIp":"${t.initiatorIp(i)}","srcPort":${t.initiatorPort(i)},` +
-    `"dstIp":"${t.responderIp(i)}","dstPort":${t.responderPort(i)},` +
-    `"srcMac":${macOrNull(t.initiatorMacText(i))},"dstMac":${macOrNull(t.responderMacText(i))},"vlan":${t.vlanOf(i)},` +
-    `"packetsSent":${t.packetsOf(i, 0)},"bytesSent":${t.bytesOf(i, 0)},` +
-    `"packetsReceived":${t.packetsOf(i, 1)},"bytesReceived":${t.bytesOf(i, 1)},` +
-    `"startTime":"${isoTime(first)}","lastSeen":"${isoTime(last)}","status":"${status}",` +
-    `"tcpState":${isTcp ? `"${tcpStateName(st)}"` : "null"},` +
-    `"tcpFlags":"${isTcp ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : ""}",` +
-    `"service":${textOrNull(labels.textOf(i, "service"))},"serviceBy":${serviceByJson(labels.serviceByOf(i))},` +
-    `"hostname":${textOrNull(labels.textOf(i, "hostname"))},"application":${textOrNull(labels.textOf(i, "application"))},` +
-    `"category":${textOrNull(labels.textOf(i, "category"))},` +
-    `"srcDeviceId":${textOrNull(labels.textOf(i, "srcDeviceId"))},"dstDeviceId":${textOrNull(labels.textOf(i, "dstDeviceId"))},` +
-    `"durationSeconds":${Math.max(0, Math.round((last - first) * 1e6) / 1e6)}}`;
+  /** Room for the fixed part and the flow's labels (labels are the only texts of unbounded length). */
+  #reserve(t: FlowTable, i: number): void {
+    let need = FIXED_BYTES;
+    for (const field of LABELS) {
+      const text = t.labels.textOf(i, field);
+      if (text !== null) need += quotedBytes(text).length;
+    }
+    if (need > this.bytes.length) this.bytes = new Uint8Array(need * 2);
+  }
+
+  /** Text known to be ASCII with nothing to escape (names, addresses, MACs, digits). */
+  #ascii(s: string): void {
+    const b = this.bytes;
+    let p = this.length;
+    for (let k = 0; k < s.length; k++) b[p++] = s.charCodeAt(k);
+    this.length = p;
+  }
+
+  #quotedOrNull(s: string | null): void {
+    if (s === null) return this.#ascii("null");
+    this.bytes[this.length++] = 0x22; // "
+    this.#ascii(s);
+    this.bytes[this.length++] = 0x22;
+  }
+
+  #label(text: string | null): void {
+    if (text === null) return this.#ascii("null");
+    const q = quotedBytes(text), b = this.bytes;
+    let p = this.length;
+    for (let k = 0; k < q.length; k++) b[p++] = q[k];
+    this.length = p;
+  }
+
+  /** As JSON writes a number: digits for whole numbers (counters, ports, ids), String() otherwise. */
+  #number(n: number): void {
+    if (!(Number.isSafeInteger(n) && n >= 0)) return this.#ascii(String(n));
+    if (n === 0) {
+      this.bytes[this.length++] = 0x30;
+      return;
+    }
+    const b = this.bytes;
+    let digits = 0;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) digits++;
+    let p = this.length + digits;
+    this.length = p;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) b[--p] = 0x30 + (m % 10);
+  }
+
+  /** isoTime's text written in place: the cached text up to the second, then the milliseconds. */
+  #isoTime(seconds: number): void {
+    const ms = Math.round(seconds * 1000);
+    if (!(ms >= 0 && ms <= MAX_PLAIN_MS)) return this.#ascii(new Date(ms).toISOString());
+    const sec = Math.floor(ms / 1000), frac = ms - sec * 1000;
+    this.#ascii(secondPrefix(sec));
+    const b = this.bytes, p = this.length;
+    b[p] = 0x30 + Math.floor(frac / 100);
+    b[p + 1] = 0x30 + (Math.floor(frac / 10) % 10);
+    b[p + 2] = 0x30 + (frac % 10);
+    b[p + 3] = 0x5a; // Z
+    this.length = p + 4;
+  }
 }
 
 /** Times up to the year 9999: toISOString's plain "YYYY-MM-DDTHH:mm:ss.sssZ" form, cacheable by second. */
@@ -55,18 +159,29 @@ const SECOND_SLOTS = 64;
 const slotSecond = new Float64Array(SECOND_SLOTS).fill(-1);
 const slotPrefix: string[] = new Array<string>(SECOND_SLOTS).fill("");
 
-/**
- * `new Date(Math.round(seconds * 1000)).toISOString()` (api/convert.ts's `iso`), with the text up
- * to the second made once per second instead of a Date and a string per time.
- */
-export function isoTime(seconds: number): string {
-  const ms = Math.round(seconds * 1000);
-  if (!(ms >= 0 && ms <= MAX_PLAIN_MS)) return new Date(ms).toISOString();
-  const sec = Math.floor(ms / 1000), slot = sec & (SECOND_SLOTS - 1);
+function secondPrefix(sec: number): string {
+  const slot = sec & (SECOND_SLOTS - 1);
   if (slotSecond[slot] !== sec) {
     slotSecond[slot] = sec;
     slotPrefix[slot] = new Date(sec * 1000).toISOString().slice(0, 20);
   }
-  const frac = ms - sec * 1000;
-  return `${slotPrefix[slot]}${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}Z`;
+  return slotPrefix[slot];
+}
+
+/**
+ * `new Date(Math.round(seconds * 1000)).toISOString()` (api/convert.ts's `iso`), with the text up
+ * to the second made once per second instead of a Date per time.
+ */
+export function isoTime(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  if (!(ms >= 0 && ms <= MAX_PLAIN_MS)) return new Date(ms).toISOString();
+  const sec = Math.floor(ms / 1000), frac = ms - sec * 1000;
+  return `${secondPrefix(sec)}${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}Z`;
+}
+
+/** A flow's JSON as text (tests, and callers that want a string). */
+export function flowJson(t: FlowTable, i: number, ended: boolean): string {
+  const w = new FlowJsonWriter();
+  const length = w.write(t, i, ended); // first: it may replace w.bytes with a larger array
+  return new TextDecoder().decode(w.bytes.subarray(0, length));
 }

@@ -6,7 +6,7 @@ import { ProtocolSummary } from "../analytics/summary.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import { TextSpool } from "../util/spool.ts";
-import { flowJson } from "./flow-json.ts";
+import { FlowJsonWriter } from "./flow-json.ts";
 
 /** The flows part of a JSON report: the protocol summary, and the flow objects' JSON joined by commas. */
 export interface JsonFlows {
@@ -18,6 +18,7 @@ export interface JsonFlows {
 export class SpooledFlows implements JsonFlows {
   readonly #summary = new ProtocolSummary();
   readonly #spool: TextSpool;
+  readonly #json = new FlowJsonWriter();
 
   /**
    * Call before the engine reads a packet. Each flow is read from the table as it ended, before
@@ -42,6 +43,7 @@ export class SpooledFlows implements JsonFlows {
 
   #add(flows: FlowTable, i: number, reason: EndReason): void {
     this.#summary.addAt(flows, i);
-    this.#spool.add(flows.ids[i], flowJson(flows, i, reason !== "shutdown"));
+    const json = this.#json, length = json.write(flows, i, reason !== "shutdown");
+    this.#spool.addBytes(flows.ids[i], json.bytes, length);
   }
 }

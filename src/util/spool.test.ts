@@ -34,6 +34,24 @@ describe("TextSpool", () => {
     spool.close();
   });
 
+  test("texts added as UTF-8 bytes (a prefix of a reused array, or larger than its buffers) mix with added strings", async () => {
+    const spool = new TextSpool(1);
+    const scratch = new Uint8Array(64);
+    const enc = new TextEncoder();
+    const put = (key: number, text: string) => {
+      const n = enc.encodeInto(text, scratch).written;
+      spool.addBytes(key, scratch, n);
+      scratch.fill(0x7e); // the spool copied what it needed
+    };
+    put(3, "drei ü");
+    spool.add(1, "one");
+    put(2, "two");
+    const big = "z".repeat((1 << 20) + 5);
+    spool.addBytes(4, enc.encode(big));
+    expect(await joined(spool, ";")).toBe(`one;two;drei ü;${big}`);
+    spool.close();
+  });
+
   test("no texts: nothing written; a key before the first is refused", async () => {
     const spool = new TextSpool(10);
     expect(await joined(spool, ",")).toBe("");

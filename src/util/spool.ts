@@ -41,10 +41,7 @@ export class TextSpool {
 
   /** Keeps `text` for `key` (one text per key; keys at or after firstKey). */
   add(key: number, text: string): void {
-    const k = key - this.#firstKey;
-    if (!(k >= 0 && Number.isInteger(k))) throw new RangeError(`spool key ${key} is before the first key ${this.#firstKey}`);
-    if (k >= this.#lengths.length) this.#grow(k + 1);
-    if (k >= this.#keys) this.#keys = k + 1;
+    const k = this.#slot(key);
     if (this.#pos + text.length * MAX_BYTES_PER_UNIT > BUFFER_BYTES) this.#flush();
     this.#offsets[k] = this.#flushed + this.#pos;
     let n: number;
@@ -57,6 +54,34 @@ export class TextSpool {
       this.#pos += n;
     }
     this.#lengths[k] = n + 1;
+  }
+
+  /**
+   * As `add`, for a text already encoded as UTF-8: its first `length` bytes (copied, the caller
+   * may reuse `bytes`; no view made per text).
+   */
+  addBytes(key: number, bytes: Uint8Array, length = bytes.length): void {
+    const k = this.#slot(key);
+    if (this.#pos + length > BUFFER_BYTES) this.#flush();
+    this.#offsets[k] = this.#flushed + this.#pos;
+    if (length > BUFFER_BYTES) {
+      writeSync(this.#fd, bytes, 0, length, this.#flushed);
+      this.#flushed += length;
+    } else {
+      const buf = this.#buf, pos = this.#pos;
+      for (let b = 0; b < length; b++) buf[pos + b] = bytes[b]; // a JS loop: set() of a view would make one per text
+      this.#pos = pos + length;
+    }
+    this.#lengths[k] = length + 1;
+  }
+
+  /** The index of `key` in the offset and length arrays (grown to hold it). */
+  #slot(key: number): number {
+    const k = key - this.#firstKey;
+    if (!(k >= 0 && Number.isInteger(k))) throw new RangeError(`spool key ${key} is before the first key ${this.#firstKey}`);
+    if (k >= this.#lengths.length) this.#grow(k + 1);
+    if (k >= this.#keys) this.#keys = k + 1;
+    return k;
   }
 
   /**
