@@ -2,7 +2,8 @@
  * The device tracker and the flow labeler have two forms of their flow hooks: the numeric ones the
  * engine calls (flowStartedAt / flowEndedAt, read from the flow table) and the FlowRecord ones
  * (tests, other callers). Both must say the same: on corpus captures, the devices and every flow's
- * labels come out equal whichever form the engine is given.
+ * labels come out equal whichever form the engine is given, and whether the numeric hooks label flows
+ * by id text (labelFlow) or by table index (labelFlowAt, as the pipeline wires them).
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -34,12 +35,13 @@ function recordForm(a: DeviceTracker | FlowLabeler): Analyzer {
   };
 }
 
-async function run(file: string, numeric: boolean) {
+async function run(file: string, form: "record" | "numeric" | "index") {
   const engine = new Engine();
   const label = (id: string, patch: Parameters<Engine["flows"]["label"]>[1]) => { engine.flows.label(id, patch); };
-  const devices = new DeviceTracker({ labelFlow: label });
-  const labeler = new FlowLabeler({ labelFlow: label });
-  for (const a of [devices, labeler]) engine.addAnalyzer(numeric ? a : recordForm(a));
+  const labelAt = form === "index" ? (i: number, patch: Parameters<Engine["flows"]["labelAt"]>[1]) => { engine.flows.labelAt(i, patch); } : undefined;
+  const devices = new DeviceTracker({ labelFlow: label, labelFlowAt: labelAt });
+  const labeler = new FlowLabeler({ labelFlow: label, labelFlowAt: labelAt });
+  for (const a of [devices, labeler]) engine.addAnalyzer(form === "record" ? recordForm(a) : a);
   const { flows } = await analyzeFile(file, { engine });
   devices.flush();
   return { devices: devices.list(), flows };
@@ -59,11 +61,14 @@ function captures(): string[] {
 describe.skipIf(!present)("numeric and record flow hooks agree", () => {
   for (const file of present ? captures() : []) {
     test(path.relative(PCAPS, file), async () => {
-      const numeric = await run(file, true);
-      const record = await run(file, false);
+      const numeric = await run(file, "numeric");
+      const record = await run(file, "record");
+      const index = await run(file, "index");
       expect(numeric.flows.length).toBeGreaterThan(0);
       expect(numeric.devices).toEqual(record.devices);
       expect(numeric.flows).toEqual(record.flows);
+      expect(index.devices).toEqual(record.devices);
+      expect(index.flows).toEqual(record.flows);
     }, 60_000);
   }
 });

@@ -49,6 +49,9 @@ export class AddressMatcher {
   readonly #v6 = new Map<number, Map<string, AddressMatch>>();
   readonly #ports = new Map<number, AddressMatch>();
   readonly #cache = new Map<string, AddressMatch | null>();
+  /** #v4 as two arrays (longest first): probed per flow, with no Map iterator or entry pair made. */
+  readonly #v4Bits: number[];
+  readonly #v4Maps: Map<number, AddressMatch>[];
 
   constructor(table: readonly AddressApplication[] = ADDRESS_APPLICATIONS, ports: readonly PortApplication[] = PORT_APPLICATIONS) {
     for (const row of table) {
@@ -58,6 +61,8 @@ export class AddressMatcher {
     // Longest prefixes first.
     sortKeysDesc(this.#v4);
     sortKeysDesc(this.#v6);
+    this.#v4Bits = [...this.#v4.keys()];
+    this.#v4Maps = [...this.#v4.values()];
   }
 
   matchAddress(ip: string | null | undefined): AddressMatch | undefined {
@@ -71,6 +76,20 @@ export class AddressMatcher {
     return found;
   }
 
+  /**
+   * matchAddress for an IPv4 address as a number (the flow table's form): a few integer probes, so
+   * neither text nor a cache entry per server address (a capture talks to tens of thousands).
+   */
+  matchIpv4(n: number): AddressMatch | undefined {
+    const lengths = this.#v4Bits, maps = this.#v4Maps;
+    for (let k = 0; k < lengths.length; k++) {
+      const bits = lengths[k]!;
+      const hit = maps[k]!.get(bits === 0 ? 0 : (n >>> (32 - bits)) << (32 - bits) >>> 0);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
   #lookup(ip: string): AddressMatch | undefined {
     if (ip.includes(":")) {
       const hex = ipv6Hex(ip);
@@ -82,12 +101,7 @@ export class AddressMatcher {
       return undefined;
     }
     const n = ipv4Number(ip);
-    if (n === undefined) return undefined;
-    for (const [bits, m] of this.#v4) {
-      const hit = m.get(bits === 0 ? 0 : (n >>> (32 - bits)) << (32 - bits) >>> 0);
-      if (hit) return hit;
-    }
-    return undefined;
+    return n === undefined ? undefined : this.matchIpv4(n);
   }
 
   matchPort(ipProtocol: number, srcPort: number, dstPort: number): AddressMatch | undefined {

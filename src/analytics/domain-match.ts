@@ -11,6 +11,8 @@ const MAX_HOST_LENGTH = 253;
  * customer's name says more than the CDN's, so it is tried first.
  */
 export const CDN_WRAPPER_SUFFIXES = ["edgekey.net", "edgesuite.net", "akamaized.net", "cdn.cloudflare.net"];
+/** The same with their leading dot, made once (not a template string per name matched). */
+const DOTTED_WRAPPERS = CDN_WRAPPER_SUFFIXES.map((w) => `.${w}`);
 
 export interface AppMatch { application: string; category: AppCategory; suffix: string }
 
@@ -37,9 +39,10 @@ export class DomainMatcher {
   match(host: string | null | undefined): AppMatch | undefined {
     const name = normalizeHost(host);
     if (!name || isIpLiteral(name)) return undefined;
-    for (const wrapper of CDN_WRAPPER_SUFFIXES) {
-      if (name.length > wrapper.length + 1 && name.endsWith(`.${wrapper}`)) {
-        const inner = this.#longest(name.slice(0, -wrapper.length - 1));
+    for (let k = 0; k < DOTTED_WRAPPERS.length; k++) {
+      const dotted = DOTTED_WRAPPERS[k]!;
+      if (name.length > dotted.length && name.endsWith(dotted)) {
+        const inner = this.#longest(name.slice(0, -dotted.length));
         if (inner) return inner;
       }
     }
@@ -78,7 +81,9 @@ export function normalizeHost(host: string | null | undefined): string | undefin
 
 /** True for dotted IPv4 text or IPv6 text: such hosts name no application by suffix. */
 export function isIpLiteral(host: string): boolean {
-  return host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+  // A dotted quad ends in a digit: names (which end in a letter) skip the pattern.
+  const last = host.charCodeAt(host.length - 1);
+  return host.includes(":") || (last >= 48 && last <= 57 && /^\d{1,3}(\.\d{1,3}){3}$/.test(host));
 }
 
 let shared: DomainMatcher | undefined;

@@ -25,7 +25,10 @@ export function attachAnalytics(
   engine: Engine,
   opts: { store?: RollupSink; retention?: RollupRetention } = {},
 ): AttachedAnalytics {
-  const labeler = new FlowLabeler({ labelFlow: (id, patch) => engine.flows.label(id, patch) });
+  const labeler = new FlowLabeler({
+    labelFlow: (id, patch) => engine.flows.label(id, patch),
+    labelFlowAt: (index, patch) => engine.flows.labelAt(index, patch),
+  });
   // Labels first: the rollups read them from the flow records.
   engine.addAnalyzer(labeler);
   const store = opts.store ?? null;

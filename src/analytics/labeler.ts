@@ -30,6 +30,8 @@ export interface FlowLabelPatch {
 export interface FlowLabelerOptions {
   /** Sets labels on a flow: `(id, patch) => engine.flows.label(id, patch)`. */
   labelFlow: (flowId: string, patch: FlowLabelPatch) => void;
+  /** The same by the flow's index in the table (`engine.flows.labelAt`), used by the numeric hooks when given. */
+  labelFlowAt?: (index: number, patch: FlowLabelPatch) => void;
   matcher?: DomainMatcher;
   addresses?: AddressMatcher;
   dnsCache?: DnsAnswerCache;
@@ -48,11 +50,14 @@ export class FlowLabeler implements Analyzer {
   readonly #matcher: DomainMatcher;
   readonly #addresses: AddressMatcher;
   readonly #labelFlow: FlowLabelerOptions["labelFlow"];
+  readonly #labelFlowAt: FlowLabelerOptions["labelFlowAt"];
+  /** Label strength by the record's flow id (the FlowRecord hooks). */
+  readonly #strength = new BoundedMap<string, Strength>(MAX_LABELLED_FLOWS);
   /**
-   * Keyed by the flow's id: the number from the flow table when the engine's numeric hooks run (no
-   * id text made or hashed per packet), the record's id text otherwise (one form per labeler).
+   * Label strength + 1 (0: none) by flow index, once the engine's numeric hooks run: a byte per
+   * slot of the table, cleared when the flow ends, instead of a map entry made and dropped per flow.
    */
-  readonly #strength = new BoundedMap<string | number, Strength>(MAX_LABELLED_FLOWS);
+  #strengthAt: Uint8Array | undefined;
   /** The engine's flow table, once a numeric hook has been handed it. */
   #flows: FlowTable | undefined;
   /** Raw host -> label (null: not a name). Clients ask for the same few names again and again. */
@@ -60,6 +65,7 @@ export class FlowLabeler implements Analyzer {
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
+    this.#labelFlowAt = opts.labelFlowAt;
     this.#matcher = opts.matcher ?? defaultDomainMatcher();
     this.#addresses = opts.addresses ?? sharedAddressMatcher();
     this.dnsCache = opts.dnsCache ?? new DnsAnswerCache();
@@ -86,39 +92,47 @@ export class FlowLabeler implements Analyzer {
   }
 
   flowStarted(flow: FlowRecord): void {
-    this.#started(flow.id, flow.ipProtocol, flow.srcPort, flow.dstPort, flow.srcIp, flow.dstIp, flow.startTime, !!flow.service, !!flow.hostname);
+    this.#started(flow.id, flow.ipProtocol, flow.srcPort, flow.dstPort, flow.srcIp, flow.dstIp, -1, flow.startTime, !!flow.service, !!flow.hostname);
   }
 
-  /** flowStarted read from the flow table: no FlowRecord is made for the labeler. */
+  /** flowStarted read from the flow table: no FlowRecord is made for the labeler, the flow is its index. */
   flowStartedAt(flows: FlowTable, i: number): void {
-    this.#flows = flows;
+    if (this.#flows !== flows) this.#useTable(flows);
     const labels = flows.labels;
-    this.#started(flows.ids[i]!, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
-      flows.initiatorIp(i), flows.responderIp(i), flows.firstSeenOf(i),
+    this.#started(i, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
+      flows.initiatorIp(i), flows.responderIp(i), flows.responderIp4(i), flows.firstSeenOf(i),
       !!labels.textOf(i, "service"), !!labels.textOf(i, "hostname"));
   }
 
-  /** `id`: the flow's id, as a number from the table (made text only when the flow is labelled). */
-  #started(id: string | number, ipProtocol: number, srcPort: number, dstPort: number, srcIp: string, dstIp: string,
-    startTime: number, hasService: boolean, hasHostname: boolean): void {
+  #useTable(flows: FlowTable): void {
+    this.#flows = flows;
+    this.#strengthAt = new Uint8Array(flows.capacity);
+  }
+
+  /**
+   * `flow`: the record's id, or the flow's index in the table (numeric hooks); `dstIp4`: the server
+   * address as a number for IPv4 flows from the table (-1 otherwise).
+   */
+  #started(flow: string | number, ipProtocol: number, srcPort: number, dstPort: number, srcIp: string, dstIp: string,
+    dstIp4: number, startTime: number, hasService: boolean, hasHostname: boolean): void {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
-    let flowId: string | undefined;
     if (!hasService) {
       const guess = portService(ipProtocol, srcPort, dstPort);
-      if (guess) this.#labelFlow((flowId = String(id)), { service: guess, serviceBy: "port" });
+      if (guess) this.#setLabels(flow, { service: guess, serviceBy: "port" });
     }
     if (hasHostname || !dstIp) return;
     const name = this.dnsCache.lookup(srcIp, dstIp, startTime);
     if (name) {
-      this.#labelHost(id, flowId ?? String(id), name, Strength.DnsAnswer);
+      this.#labelHost(flow, name, Strength.DnsAnswer);
       return;
     }
     // No name yet: the server's network or a LAN port may still say whose traffic this is.
-    const known = this.#addresses.matchPort(ipProtocol, srcPort, dstPort) ?? this.#addresses.matchAddress(dstIp);
+    const known = this.#addresses.matchPort(ipProtocol, srcPort, dstPort) ??
+      (dstIp4 >= 0 ? this.#addresses.matchIpv4(dstIp4) : this.#addresses.matchAddress(dstIp));
     if (known) {
-      this.#remember(id, Strength.Address);
-      this.#labelFlow(flowId ?? String(id), { application: known.application, category: known.category });
+      this.#remember(flow, Strength.Address);
+      this.#setLabels(flow, { application: known.application, category: known.category });
     }
   }
 
@@ -126,30 +140,36 @@ export class FlowLabeler implements Analyzer {
     this.#strength.delete(flow.id);
   }
 
-  flowEndedAt(flows: FlowTable, i: number): void {
-    this.#strength.delete(flows.ids[i]!);
+  flowEndedAt(_flows: FlowTable, i: number): void {
+    if (this.#strengthAt) this.#strengthAt[i] = 0;
   }
 
   /** The application and category a host name maps to (null when the table has none). */
   classify(host: string): { application: string | null; category: string | null } {
-    const m = this.#matcher.match(host);
-    return m ? { application: m.application, category: m.category } : { application: null, category: null };
+    return appOf(this.#matcher.match(host));
   }
 
-  /** Labels the flow of an observed packet. */
+  /** Labels the flow of an observed packet (by its index once the numeric hooks run, else by its id). */
   #label(meta: PacketMeta, rawHost: string, strength: Strength): void {
     const flowId = meta.flowId;
     if (!flowId) return;
-    const flows = this.#flows;
-    this.#labelHost(flows && meta.flowIndex !== undefined ? flows.ids[meta.flowIndex]! : flowId, flowId, rawHost, strength);
+    const index = meta.flowIndex;
+    this.#labelHost(this.#flows && index !== undefined && index >= 0 ? index : flowId, rawHost, strength);
   }
 
-  /** `key`: the flow's key in #strength; `flowId`: its id text, for labelFlow. */
-  #labelHost(key: string | number, flowId: string, rawHost: string, strength: Strength): void {
+  /** `flow`: the flow's id text, or its index in the table (numeric hooks). */
+  #labelHost(flow: string | number, rawHost: string, strength: Strength): void {
     const label = this.#hostLabel(rawHost);
     if (!label) return;
-    if (!this.#remember(key, strength)) return;
-    this.#labelFlow(flowId, { hostname: label.hostname, application: label.application, category: label.category });
+    if (!this.#remember(flow, strength)) return;
+    this.#setLabels(flow, { hostname: label.hostname, application: label.application, category: label.category });
+  }
+
+  /** Labels a flow by index (labelFlowAt, or labelFlow with its id made text) or by its id text. */
+  #setLabels(flow: string | number, patch: FlowLabelPatch): void {
+    if (typeof flow === "string") this.#labelFlow(flow, patch);
+    else if (this.#labelFlowAt) this.#labelFlowAt(flow, patch);
+    else this.#labelFlow(String(this.#flows!.ids[flow]), patch);
   }
 
   #hostLabel(rawHost: string): HostLabel | null {
@@ -170,12 +190,22 @@ export class FlowLabeler implements Analyzer {
   }
 
   /** Records a label's strength; false when the flow already has one at least as strong. */
-  #remember(key: string | number, strength: Strength): boolean {
-    const had = this.#strength.get(key);
+  #remember(flow: string | number, strength: Strength): boolean {
+    if (typeof flow === "number") {
+      const at = this.#strengthAt!;
+      if (at[flow]! > strength) return false;
+      at[flow] = strength + 1;
+      return true;
+    }
+    const had = this.#strength.get(flow);
     if (had !== undefined && had >= strength) return false;
-    this.#strength.set(key, strength);
+    this.#strength.set(flow, strength);
     return true;
   }
+}
+
+function appOf(m: { application: string; category: string } | undefined): { application: string | null; category: string | null } {
+  return m ? { application: m.application, category: m.category } : { application: null, category: null };
 }
 
 /** PORT_SERVICES by port number, per transport (undefined: not looked up yet, null: none). */

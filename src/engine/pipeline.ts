@@ -74,7 +74,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
 
   const built = new Engine({ firstFlowId: opts.firstFlowId, maxFlows: opts.maxFlows, timeouts: opts.timeouts });
   engine = built;
-  for (const a of [devices, new FlowLabeler({ labelFlow: label }), ...detectors.analyzers]) built.addAnalyzer(a);
+  for (const a of [devices, new FlowLabeler({ labelFlow: label, labelFlowAt: labelAt }), ...detectors.analyzers]) built.addAnalyzer(a);
   // Last: the rollups read the labels the analyzers above put on the flows.
   const rollup = opts.rollups ? new TrafficRollup({ store: opts.rollups, activeFlows: () => built.flows.active() }) : null;
   if (rollup) built.addAnalyzer(rollup);
