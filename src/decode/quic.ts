@@ -2,10 +2,14 @@
  * QUIC client Initial (v1, v2, draft-29): derives the Initial keys from the version's public salt
  * (RFC 9001 5.2, RFC 9369), removes header protection, decrypts, and parses the ClientHello inside.
  */
-import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
 import type { TlsClientHello } from "./types.ts";
 import { u8, u32 } from "./read.ts";
 import { decodeClientHelloHandshake } from "./tls.ts";
+
+/** node:crypto, loaded at the first QUIC Initial rather than with the decoders (~30 ms of start-up for every run). */
+let nodeCrypto: typeof NodeCrypto | undefined;
+const crypto = (): typeof NodeCrypto => (nodeCrypto ??= require("node:crypto") as typeof NodeCrypto);
 
 export const QUIC_V1 = 0x00000001;
 export const QUIC_V2 = 0x6b3343cf;
@@ -59,14 +63,14 @@ function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buf
   const full = Buffer.from("tls13 " + label, "latin1");
   const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
   // One HMAC block is enough: every output here is at most 32 bytes (SHA-256 size).
-  return createHmac("sha256", secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
+  return crypto().createHmac("sha256", secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
 }
 
 /** Client Initial key, IV and header-protection key for a destination connection id. */
 export function clientInitialKeys(version: number, dcid: Uint8Array): { key: Buffer; iv: Buffer; hp: Buffer } | undefined {
   const params = VERSIONS[version];
   if (!params) return undefined;
-  const initialSecret = createHmac("sha256", params.salt).update(dcid).digest();
+  const initialSecret = crypto().createHmac("sha256", params.salt).update(dcid).digest();
   const clientSecret = hkdfExpandLabel(initialSecret, "client in", 32);
   const p = params.labelPrefix;
   return { key: hkdfExpandLabel(clientSecret, `${p} key`, 16), iv: hkdfExpandLabel(clientSecret, `${p} iv`, 12), hp: hkdfExpandLabel(clientSecret, `${p} hp`, 16) };
@@ -105,7 +109,7 @@ function decryptPacket(bytes: Uint8Array, offset: number, length: number): { fra
   const keys = clientInitialKeys(version, dcid);
   if (!keys) return undefined;
   try {
-    const hp = createCipheriv("aes-128-ecb", keys.hp, null);
+    const hp = crypto().createCipheriv("aes-128-ecb", keys.hp, null);
     const mask = hp.update(bytes.subarray(pnOffset + 4, pnOffset + 4 + SAMPLE_LEN));
     // Unmask a copy of the header: the capture buffer stays untouched.
     const header = Buffer.from(bytes.subarray(offset, pnOffset + 4));
@@ -120,7 +124,7 @@ function decryptPacket(bytes: Uint8Array, offset: number, length: number): { fra
     const aad = header.subarray(0, pnAt + pnLen);
     const cipherStart = pnOffset + pnLen;
     if (packetEnd - cipherStart < TAG_LEN) return undefined;
-    const gcm = createDecipheriv("aes-128-gcm", keys.key, nonce);
+    const gcm = crypto().createDecipheriv("aes-128-gcm", keys.key, nonce);
     gcm.setAAD(aad);
     gcm.setAuthTag(bytes.subarray(packetEnd - TAG_LEN, packetEnd));
     const plain = gcm.update(bytes.subarray(cipherStart, packetEnd - TAG_LEN));
