@@ -10,7 +10,10 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, entropy, hashName, isLocalName, registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
+import {
+  addCapped, addressPairKey, BoundedMap, dstIp4, entropy, hashName, isLocalName, registeredDomain, srcIp4, type TrackedAnalyzer,
+  FlowRef, type PayloadFlow,
+} from "./util.ts";
 import { memoize } from "../util/memo.ts";
 
 const NULL_RR = 10;
@@ -88,7 +91,8 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
   const ref = new FlowRef();
   const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
   /** Port-53 flows carrying something else, and DoH-by-address sessions, by client|server. */
-  const others = new BoundedMap<string, OtherState>(s.maxTrackedKeys);
+  /** By client and server: a number for IPv4 pairs on port 53, text for IPv6 and for DoH ("...|https"). */
+  const others = new BoundedMap<number | string, OtherState>(s.maxTrackedKeys);
 
   const raiseOther = (kind: "not-dns" | "doh-by-address", client: string, mac: string | null, server: string, o: OtherState): void => {
     const notDns = kind === "not-dns";
@@ -170,7 +174,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
   const payload = (f: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
     if (f.ipProtocol !== 17 || f.dstPort !== DNS_PORT) return;
     const dns = looksLikeDns(data);
-    const key = `${f.srcIp}|${f.dstIp}`;
+    const key = addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), "|");
     if (dns && !others.has(key)) return;
     const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
     o.last = Math.max(o.last, ts);

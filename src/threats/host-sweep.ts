@@ -7,9 +7,9 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { ipv4Number, isLocalAddress } from "../util/locality.ts";
+import { ipv4Number, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
-  addCapped, BoundedMap, EndedFlowRef, numberPairKey, SmallSet, srcIp4, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
+  addCapped, BoundedMap, dstIp4, EndedFlowRef, numberPairKey, SmallSet, srcIp4, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
   StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
@@ -33,6 +33,12 @@ interface SweepState {
 function failedAttempt(f: Pick<FlowRecord, "protocol" | "tcpState" | "packetsReceived">): boolean {
   if (f.protocol === "TCP") return f.tcpState === "attempt" || (f.tcpState === "reset" && f.packetsReceived <= 1);
   return f.packetsReceived === 0;
+}
+
+/** Whether a flow's responder is on the LAN (by number for IPv4: no text read). */
+function isLocalDst(f: StartedFlow | EndedFlow | FlowRecord): boolean {
+  const dst4 = dstIp4(f);
+  return dst4 >= 0 ? isLocalIpv4(dst4) : isLocalAddress(f.dstIp);
 }
 
 /** A method as a number (TCP ports, UDP ports, ARP, ICMP), half of a sweep's number key. */
@@ -100,7 +106,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
   /** The flow of the current numeric flowStarted call. */
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
-    if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalAddress(f.dstIp)) {
+    if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalDst(f)) {
       countFlow(f);
     }
   };
@@ -109,7 +115,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
   const ended = new EndedFlowRef();
   const flowEnded = (f: EndedFlow | FlowRecord): void => {
     // Internet destinations count only when the attempt failed: browsing reaches many hosts on 443.
-    if (f.protocol === "TCP" && failedAttempt(f) && !isLocalAddress(f.dstIp)) {
+    if (f.protocol === "TCP" && failedAttempt(f) && !isLocalDst(f)) {
       countFlow(f);
     }
   };

@@ -4,7 +4,8 @@
  * Echo replies a host asked for are answers, not a flood against it (the victim of a ping flood
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
-import { BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type EndedFlow } from "./util.ts";
+import { addressPairKey, BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type EndedFlow } from "./util.ts";
+import { ipv4Number } from "../util/locality.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
@@ -18,8 +19,9 @@ const ECHO_REQUEST = 8, ECHO_REPLY = 0, ECHO6_REQUEST = 128, ECHO6_REPLY = 129;
 
 export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
-  /** Echo requests not yet answered, by "requester|replier". */
-  const asked = new BoundedMap<string, number>(s.maxTrackedKeys);
+  /** Echo requests not yet answered, by requester and replier (a number for IPv4, else "requester|replier"). */
+  const asked = new BoundedMap<number | string, number>(s.maxTrackedKeys);
+  const pairKey = (a: string, b: string) => addressPairKey(a, ipv4Number(a), b, ipv4Number(b), "|");
 
   const raise = (target: string, t: FloodTarget, via: string): void => {
     const a = floodAttribution(t);
@@ -62,10 +64,10 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       if (o.kind !== "icmp" || !o.meta.dstIp) return;
       const type = o.msg.type;
       if (o.meta.srcIp && (type === ECHO_REQUEST || type === ECHO6_REQUEST)) {
-        const k = `${o.meta.srcIp}|${o.meta.dstIp}`;
+        const k = pairKey(o.meta.srcIp, o.meta.dstIp);
         asked.set(k, (asked.get(k) ?? 0) + 1);
       } else if (o.meta.srcIp && (type === ECHO_REPLY || type === ECHO6_REPLY)) {
-        const k = `${o.meta.dstIp}|${o.meta.srcIp}`;
+        const k = pairKey(o.meta.dstIp, o.meta.srcIp);
         const pending = asked.get(k) ?? 0;
         if (pending > 0) {
           asked.set(k, pending - 1);

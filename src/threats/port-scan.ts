@@ -8,7 +8,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { ipv4Number } from "../util/locality.ts";
 import {
-  addCapped, addressPairKey, BoundedMap, dstIp4, SmallSet, srcIp4, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef,
+  addCapped, addressPairKey, BoundedMap, dstIp4, numberPairKey, SmallSet, srcIp4, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef,
   type StartedFlow,
 } from "./util.ts";
 
@@ -50,23 +50,36 @@ export function stealthKind(flags: string): string | undefined {
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
 
-  const pair = (src: string, src4: number, dst: string, dst4: number, ts: number): PairState => {
-    const key = addressPairKey(src, src4, dst, dst4, ">");
+  /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
+  const pair = (key: number | string, src: string, dst: string, ts: number): PairState => {
     let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) {
-      p = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null, unreachables: 0,
-        srcMac: null, deviceId: null, raised: false, dirty: false };
-      pairs.set(key, p);
-    }
+    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, src, dst, ts);
     p.last = ts;
     return p;
   };
 
-  const check = (src: string, dst: string, p: PairState, ts: number): void => {
+  /** As pair(), for a flow: the addresses' text is read only when the pair is new. */
+  const flowPair = (f: StartedFlow, ts: number): PairState => {
+    const src4 = srcIp4(f), dst4 = dstIp4(f);
+    const key = (src4 >= 0 && dst4 >= 0 ? numberPairKey(src4, dst4) : undefined) ?? `${f.srcIp}>${f.dstIp}`;
+    let p = pairs.get(key);
+    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, f.srcIp, f.dstIp, ts);
+    p.last = ts;
+    return p;
+  };
+
+  const newPair = (key: number | string, src: string, dst: string, ts: number): PairState => {
+    const p: PairState = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null,
+      unreachables: 0, srcMac: null, deviceId: null, raised: false, dirty: false };
+    pairs.set(key, p);
+    return p;
+  };
+
+  const check = (p: PairState, ts: number): void => {
     const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
       p.unreachables >= s.udpScanUnreachables;
     if (!crossed) return;
-    reportOnce(p, (x) => raise(src, dst, x, ts));
+    reportOnce(p, (x) => raise(x.src, x.dst, x, ts));
   };
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {
@@ -104,7 +117,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
-    const p = pair(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), f.startTime);
+    const p = flowPair(f, f.startTime);
     p.srcMac ??= f.srcMac;
     p.deviceId ??= f.srcDeviceId;
     const before = p.ports.size;
@@ -117,7 +130,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
         (p.stealthKinds ??= new SmallSet()).add(kind);
       }
     }
-    check(f.srcIp, f.dstIp, p, f.startTime);
+    check(p, f.startTime);
   };
 
   return {
@@ -133,10 +146,11 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       if (o.kind !== "icmp" || !o.meta.srcIp || !o.meta.dstIp) return;
       const unreach = o.msg.v6 ? o.msg.type === 1 && o.msg.code === 4 : o.msg.type === 3 && o.msg.code === 3;
       if (!unreach) return;
-      const p = pair(o.meta.dstIp, ipv4Number(o.meta.dstIp), o.meta.srcIp, ipv4Number(o.meta.srcIp), o.meta.ts);
+      const scanner = o.meta.dstIp, host = o.meta.srcIp;
+      const p = pair(addressPairKey(scanner, ipv4Number(scanner), host, ipv4Number(host), ">"), scanner, host, o.meta.ts);
       p.srcMac ??= o.meta.dstMac;
       p.unreachables++;
-      check(o.meta.dstIp, o.meta.srcIp, p, o.meta.ts);
+      check(p, o.meta.ts);
     },
     tick(now: number): void {
       reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(p.src, p.dst, p, p.last));
