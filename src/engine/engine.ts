@@ -251,13 +251,15 @@ export class Engine {
     if (seen >= PAYLOAD_BUDGET_PACKETS) return;
     flows.setPayloadSeen(index, dir, seen + 1);
     const p = this.packet;
-    const data = p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
     const fromInitiator = dir === 0;
     const list = this.payloaders;
     let record: FlowRecord | undefined;
+    let data: Uint8Array | undefined;
     for (let k = 0; k < list.length; k++) {
       const a = list[k];
       if (a.payloadFilter !== undefined && !payloadWanted(a.payloadFilter, flows, index, fromInitiator)) continue;
+      // Made for the first hook that takes the packet: most payload packets pass no hook's filter.
+      data ??= p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
       try {
         if (a.payloadAt !== undefined) a.payloadAt(flows, index, data, fromInitiator, p.ts);
         else a.payload!((record ??= this.payloadRecord(index)), data, fromInitiator, p.ts);
@@ -265,7 +267,7 @@ export class Engine {
         this.failed(a, e);
       }
     }
-    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && flows.payloadSeenOf(index, dir ^ 1) >= PAYLOAD_BUDGET_PACKETS) {
+    if (seen + 1 === PAYLOAD_BUDGET_PACKETS && this.payloadRecords.size > 0 && flows.payloadSeenOf(index, dir ^ 1) >= PAYLOAD_BUDGET_PACKETS) {
       this.payloadRecords.delete(index);
     }
   }
