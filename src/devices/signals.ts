@@ -1,7 +1,7 @@
 /**
- * Evidence from one observation: the (signal, value) pairs it says about its sender. DNS, SNI
- * and HTTP Host names are kept only when a rule reads them (a device asks for thousands of names;
- * only the telling ones are evidence).
+ * Evidence from one observation: the (signal, value) pairs it says about its sender, handed to a
+ * sink as they are found (no list of pairs per observation). DNS, SNI and HTTP Host names are kept
+ * only when a rule reads them (a device asks for thousands of names; only the telling ones are evidence).
  */
 import type { DhcpMessage, DnsMessage, NetbiosMessage, SsdpMessage } from "../decode/types.ts";
 import type { Observation } from "../engine/events.ts";
@@ -9,6 +9,11 @@ import { anyRuleMatches } from "./rules.ts";
 import { synValue } from "./rules/p0f.ts";
 
 export type Signal = [signal: string, value: string];
+
+/** Takes the signals of an observation, in order. */
+export interface SignalSink {
+  add(signal: string, value: string): void;
+}
 
 /** Longest evidence value kept (User-Agents can be long; names never need more). */
 const MAX_VALUE_LENGTH = 160;
@@ -44,17 +49,17 @@ function isClean(value: string): boolean {
   return true;
 }
 
-function push(out: Signal[], signal: string, value: string | undefined): void {
+function push(out: SignalSink, signal: string, value: string | undefined): void {
   if (value === undefined) return;
   const v = clean(value);
-  if (v) out.push([signal, v]);
+  if (v) out.add(signal, v);
 }
 
 /** Names kept per signal, remembered by the name as written (null: no rule reads it); starts over past the cap. */
 const MAX_CACHED_NAMES = 4096;
 const telling = new Map<string, Map<string, string | null>>();
 
-function pushName(out: Signal[], signal: string, name: string | undefined): void {
+function pushName(out: SignalSink, signal: string, name: string | undefined): void {
   if (!name) return;
   let names = telling.get(signal);
   if (!names) telling.set(signal, (names = new Map()));
@@ -66,18 +71,16 @@ function pushName(out: Signal[], signal: string, name: string | undefined): void
     if (names.size >= MAX_CACHED_NAMES) names.clear();
     names.set(name, v);
   }
-  if (v !== null) out.push([signal, v]);
+  if (v !== null) out.add(signal, v);
 }
 
-export function dhcpSignals(msg: DhcpMessage): Signal[] {
-  const out: Signal[] = [];
-  if (msg.op !== 1) return out;
+function dhcpSignals(msg: DhcpMessage, out: SignalSink): void {
+  if (msg.op !== 1) return;
   push(out, "dhcp.hostname", msg.hostname);
   push(out, "dhcp.fqdn", msg.fqdn);
   push(out, "dhcp.vendor_class", msg.vendorClass);
   push(out, "dhcp.client_id", msg.clientId);
   if (msg.parameterList && msg.parameterList.length > 0) push(out, "dhcp.fingerprint", msg.parameterList.join(","));
-  return out;
 }
 
 /** The service type of a DNS-SD name: "Kitchen._googlecast._tcp.local" -> "_googlecast._tcp". */
@@ -86,9 +89,8 @@ function serviceType(name: string): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
-function mdnsSignals(msg: DnsMessage): Signal[] {
-  const out: Signal[] = [];
-  if (!msg.isResponse) return out;
+function mdnsSignals(msg: DnsMessage, out: SignalSink): void {
+  if (!msg.isResponse) return;
   const records = [...msg.answers, ...msg.additionals].slice(0, MAX_MDNS_RECORDS);
   for (const r of records) {
     if ((r.type === 1 || r.type === 28) && /\.local\.?$/i.test(r.name)) push(out, "mdns.hostname", r.name.replace(/\.local\.?$/i, ""));
@@ -111,44 +113,36 @@ function mdnsSignals(msg: DnsMessage): Signal[] {
       }
     }
   }
-  return out;
 }
 
-function llmnrSignals(msg: DnsMessage, srcIp: string | null): Signal[] {
-  const out: Signal[] = [];
-  if (!msg.isResponse) return out;
+function llmnrSignals(msg: DnsMessage, srcIp: string | null, out: SignalSink): void {
+  if (!msg.isResponse) return;
   for (const r of msg.answers) if ((r.type === 1 || r.type === 28) && (!srcIp || r.data === srcIp)) push(out, "llmnr.name", r.name);
-  return out;
 }
 
-function netbiosSignals(msg: NetbiosMessage, srcIp: string | null): Signal[] {
-  const out: Signal[] = [];
+function netbiosSignals(msg: NetbiosMessage, srcIp: string | null, out: SignalSink): void {
   const own = (!msg.isResponse && (msg.opcode === 5 || msg.opcode === 8)) ||
     (msg.isResponse && msg.opcode === 0 && srcIp !== null && msg.addresses.includes(srcIp));
-  if (!own) return out;
+  if (!own) return;
   for (const n of msg.names) {
     if (NETBIOS_HOST_SUFFIXES.has(n.suffix) && !NETBIOS_GROUPS.test(n.name.trim()) && n.name.trim() !== "*") push(out, "netbios.name", n.name);
   }
-  return out;
 }
 
-function ssdpSignals(msg: SsdpMessage): Signal[] {
-  const out: Signal[] = [];
+function ssdpSignals(msg: SsdpMessage, out: SignalSink): void {
   const h = msg.headers;
   if (msg.method === "M-SEARCH") push(out, "ssdp.user_agent", h["user-agent"]);
   else {
     push(out, "ssdp.server", h["server"]);
     push(out, "ssdp.nt", msg.method === "NOTIFY" ? h["nt"] : h["st"]);
   }
-  return out;
 }
 
-/** Evidence an observation gives about its sender (for DHCP: about the client in chaddr). */
-export function signalsOf(o: Observation): Signal[] {
+/** Evidence an observation gives about its sender (for DHCP: about the client in chaddr), handed to `out` in order. */
+export function signalsOf(o: Observation, out: SignalSink): void {
   switch (o.kind) {
-    case "dhcp": return dhcpSignals(o.msg);
+    case "dhcp": return dhcpSignals(o.msg, out);
     case "dhcpv6": {
-      const out: Signal[] = [];
       const m = o.msg;
       push(out, "dhcpv6.duid", m.clientId);
       push(out, "dhcpv6.fqdn", m.fqdn);
@@ -158,41 +152,55 @@ export function signalsOf(o: Observation): Signal[] {
       }
       if (m.enterpriseNumber !== undefined) push(out, "dhcpv6.enterprise", String(m.enterpriseNumber));
       if (m.optionRequest?.length) push(out, "dhcpv6.fingerprint", m.optionRequest.join(","));
-      return out;
+      return;
     }
-    case "mdns": return mdnsSignals(o.msg);
-    case "llmnr": return llmnrSignals(o.msg, o.meta.srcIp);
-    case "netbios": return netbiosSignals(o.msg, o.meta.srcIp);
-    case "ssdp": return ssdpSignals(o.msg);
-    case "dns": {
-      const out: Signal[] = [];
+    case "mdns": return mdnsSignals(o.msg, out);
+    case "llmnr": return llmnrSignals(o.msg, o.meta.srcIp, out);
+    case "netbios": return netbiosSignals(o.msg, o.meta.srcIp, out);
+    case "ssdp": return ssdpSignals(o.msg, out);
+    case "dns":
       if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, "dns.query", q.name);
-      return out;
-    }
-    case "http": {
-      const out: Signal[] = [];
-      if (!o.msg.isRequest) return out;
+      return;
+    case "http":
+      if (!o.msg.isRequest) return;
       push(out, "http.user_agent", o.msg.userAgent);
-      pushName(out, "http.host", o.msg.host?.replace(/:\d+$/, ""));
-      return out;
-    }
+      pushName(out, "http.host", withoutPort(o.msg.host));
+      return;
     case "tlsClientHello":
-    case "quicClientHello": {
-      const out: Signal[] = [];
+    case "quicClientHello":
       pushName(out, "tls.sni", o.msg.sni);
       push(out, "tls.ja4", o.msg.ja4);
-      return out;
-    }
+      return;
     case "tcpSyn": {
       const m = o.msg;
-      if (m.isSynAck) return [];
-      return [["tcp.syn", synValue(m.initialTtl, m.window, m.windowScale, m.optionLayout, m.mss)]];
+      if (!m.isSynAck) out.add("tcp.syn", synText(m.initialTtl, m.window, m.windowScale, m.optionLayout, m.mss));
+      return;
     }
-    case "sshBanner": {
-      const out: Signal[] = [];
+    case "sshBanner":
       push(out, "ssh.banner", o.msg.banner);
-      return out;
-    }
-    default: return [];
+      return;
   }
+}
+
+/** "host:8080" -> "host" (a Host header's port); the text itself when it names none (no regex per request). */
+function withoutPort(host: string | undefined): string | undefined {
+  return host !== undefined && host.includes(":") ? host.replace(/:\d+$/, "") : host;
+}
+
+/** The last SYN value made per option layout: a device's SYNs repeat theirs, so its text is made once, not per SYN. */
+interface SynMemo { ttl: number; window: number; scale: number | undefined; mss: number | undefined; value: string }
+const MAX_SYN_LAYOUTS = 256;
+const synMemos = new Map<string, SynMemo>();
+
+function synText(ttl: number, window: number, scale: number | undefined, layout: string, mss: number | undefined): string {
+  const m = synMemos.get(layout);
+  if (m !== undefined && m.ttl === ttl && m.window === window && m.scale === scale && m.mss === mss) return m.value;
+  const value = synValue(ttl, window, scale, layout, mss);
+  if (m !== undefined) {
+    m.ttl = ttl; m.window = window; m.scale = scale; m.mss = mss; m.value = value;
+  } else {
+    if (synMemos.size >= MAX_SYN_LAYOUTS) synMemos.clear();
+    synMemos.set(layout, { ttl, window, scale, mss, value });
+  }
+  return value;
 }

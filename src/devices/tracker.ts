@@ -13,7 +13,7 @@ import { DeviceRegistry } from "./registry.ts";
 import { isHostAddress, isIpv6 } from "../util/locality.ts";
 import { HOST, KNOWN_LOCAL, LOCAL, Locality, v6Prefix64 } from "./locality.ts";
 import type { Device } from "./model.ts";
-import { signalsOf } from "./signals.ts";
+import { signalsOf, type SignalSink } from "./signals.ts";
 import { DeviceState, MAX_IPS_PER_DEVICE, isStationMac, macId, normalizeMac } from "./state.ts";
 
 /** Devices kept; beyond this the least recently seen one is evicted. */
@@ -60,6 +60,7 @@ export class DeviceTracker implements Analyzer {
   private readonly changes = new ChangeFeed();
   private readonly locality = new Locality();
   private readonly routerIps = new Set<string>();
+  private readonly evidence = new EvidenceSink(this.locality);
 
   constructor(options: DeviceTrackerOptions = {}) {
     this.maxDevices = options.maxDevices ?? DEFAULT_MAX_DEVICES;
@@ -154,11 +155,11 @@ export class DeviceTracker implements Analyzer {
     // Any other sender: a device; its address only when local, its evidence only when the packet is its own.
     const src = this.station(m.srcMac, m.srcIp, m.ts, false);
     if (!target && !src) return;
-    // Most observed packets (SYN-ACKs, DNS names no rule reads) say nothing: no locality probe then.
-    const signals = signalsOf(o);
-    if (signals.length === 0) return;
-    if (!target && m.srcIp && !this.locality.isLocal(m.srcIp)) return;
-    this.addSignals(target ?? src!, signals, m.ts);
+    const sink = this.evidence;
+    sink.begin(target ?? src!, m.ts, target ? null : m.srcIp || null);
+    signalsOf(o, sink);
+    const st = sink.end();
+    if (st) this.evidenceChanged(st);
   }
 
   flowStarted(flow: FlowRecord): void {
@@ -466,6 +467,46 @@ export class DeviceTracker implements Analyzer {
     if (!patch) return;
     if (this.labelFlowAt) this.labelFlowAt(i, patch);
     else this.labelFlow!(String(flows.ids[i]), patch);
+  }
+}
+
+/**
+ * Adds an observation's evidence to its device as signals.ts finds it: no list of pairs made, and
+ * evidence a device already has only refreshed. Evidence about the sender counts only when the sender
+ * is local; most observed packets (SYN-ACKs, DNS names no rule reads) say nothing, so that locality
+ * probe waits for the first signal.
+ */
+class EvidenceSink implements SignalSink {
+  private st: DeviceState | undefined;
+  private ts = 0;
+  private changed = false;
+  /** The sender's address while its locality is still to be checked (null: checked, or nothing to check). */
+  private senderIp: string | null = null;
+  private dropped = false;
+
+  constructor(private readonly locality: Locality) {}
+
+  begin(st: DeviceState, ts: number, senderIp: string | null): void {
+    this.st = st;
+    this.ts = ts;
+    this.senderIp = senderIp;
+    this.changed = false;
+    this.dropped = false;
+  }
+
+  add(signal: string, value: string): void {
+    if (this.senderIp !== null) {
+      this.dropped = !this.locality.isLocal(this.senderIp);
+      this.senderIp = null;
+    }
+    if (!this.dropped && this.st!.addEvidence(signal, value, this.ts)) this.changed = true;
+  }
+
+  /** The device when some evidence was new (its labels must be recomputed), else undefined. */
+  end(): DeviceState | undefined {
+    const st = this.changed ? this.st : undefined;
+    this.st = undefined;
+    return st;
   }
 }
 
