@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import ouiFile from "./oui.tsv.gz" with { type: "file" };
 import { OUI_DATA_DATE, isLocallyAdministered, lookupVendor, macHex, ouiSize } from "./lookup.ts";
 
 describe("OUI vendor lookup", () => {
@@ -31,5 +33,36 @@ describe("OUI vendor lookup", () => {
     expect(lookupVendor("92:dd:a4:8d:5f:de")).toBeUndefined();
     expect(lookupVendor("zz")).toBeUndefined();
     expect(macHex("B8:27:EB:00:00:0")).toBeUndefined();
+  });
+});
+
+describe("the compact table", () => {
+  test("answers as a plain map per prefix length would, for MACs under every kind of prefix and random ones", () => {
+    // The reference: the registry file read into one Map per prefix length, longest prefix first.
+    const rows = new TextDecoder().decode(Bun.gunzipSync(readFileSync(ouiFile))).split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]);
+    const maps = new Map<number, Map<string, string>>([[9, new Map()], [7, new Map()], [6, new Map()]]);
+    for (const [hex, name] of rows) maps.get(hex.length)?.set(hex, name);
+    const reference = (hex: string) => {
+      if (parseInt(hex.slice(0, 2), 16) & 0x02) return undefined;
+      for (const n of [9, 7, 6]) {
+        const name = maps.get(n)!.get(hex.slice(0, n));
+        if (name !== undefined) return name;
+      }
+      return undefined;
+    };
+    let seed = 7;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const hexDigits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join("");
+    const macs: string[] = [];
+    for (let k = 0; k < rows.length; k += 7) macs.push(rows[k]![0] + hexDigits(12 - rows[k]![0].length));
+    for (let k = 0; k < 2000; k++) macs.push(hexDigits(12));
+    let named = 0;
+    for (const hex of macs) {
+      const expected = reference(hex);
+      if (expected !== undefined) named++;
+      expect(lookupVendor(hex.match(/../g)!.join(":"))).toBe(expected);
+    }
+    expect(named).toBeGreaterThan(5000);
+    expect(ouiSize()).toBe(rows.length);
   });
 });
