@@ -85,7 +85,8 @@ export class FlowTable {
   /**
    * Per flow index, TEXTS texts made for the flow when first asked (id, addresses, MACs), so the
    * records and hooks of one flow share them: a read of an array, not a number turned into text
-   * or a cache lookup per event. Grown with highWater; a flow's texts are dropped when it ends.
+   * or a cache lookup per event. Grown when a text is first made (a table whose texts nobody asks
+   * for, e.g. flows only, keeps none); a flow's texts are dropped when it ends.
    */
   private readonly texts: (string | null | undefined)[] = [];
   private readonly free: Int32Array;
@@ -224,7 +225,7 @@ export class FlowTable {
     for (let w = 0; w < KEY_WORDS; w++) words[wb + w] = key[w]; // not words.set: a native call costs more for 10 words
     words[wb + W_HASH] = hash;
     this.inUse[index] = 1;
-    if (index >= this.highWater) this.grow(index + 1);
+    if (index >= this.highWater) this.highWater = index + 1;
     // The initiator is the packet's sender, except when the first packet seen is a SYN+ACK:
     // then the SYN (not captured) came from the other side.
     const synAck = p.ipProtocol === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
@@ -253,12 +254,6 @@ export class FlowTable {
     this.idToIndex.set(id, index);
     this.size++;
     this.created++;
-  }
-
-  private grow(highWater: number): void {
-    this.highWater = highWater;
-    // Pushed one by one: a JS array made with its full length at once would be a slow sparse one.
-    while (this.texts.length < highWater * TEXTS) this.texts.push(undefined);
   }
 
   /** Tracks TCP flags and state in the flow's block (`sb`: its byte offset). */
@@ -422,13 +417,14 @@ export class FlowTable {
     const at = index * BLOCK_F64 + F_MACS + role;
     if (this.nums[at] === NO_MAC) {
       this.nums[at] = mac;
-      this.texts[index * TEXTS + T_MAC + role] = undefined;
+      const text = index * TEXTS + T_MAC + role;
+      if (text < this.texts.length) this.texts[text] = undefined;
     }
   }
 
   private forgetTexts(index: number): void {
     const texts = this.texts, base = index * TEXTS;
-    for (let k = 0; k < TEXTS; k++) texts[base + k] = undefined;
+    if (base < texts.length) for (let k = 0; k < TEXTS; k++) texts[base + k] = undefined;
   }
 
   indexOf(id: string | number): number {
@@ -510,18 +506,26 @@ export class FlowTable {
   /** The flow's id as FlowRecord.id spells it (decimal), made once per flow. */
   idText(index: number): string {
     let s = this.texts[index * TEXTS + T_ID];
-    if (s == null) this.texts[index * TEXTS + T_ID] = s = flowIdText(this.ids[index]);
+    if (s == null) this.textsFor(index)[index * TEXTS + T_ID] = s = flowIdText(this.ids[index]);
     return s;
   }
 
   private ipText(index: number, role: number): string {
     const word = this.aInitiates(index) === (role === 0) ? 0 : 4;
-    return (this.texts[index * TEXTS + T_IP + role] = this.endpointName(index, word));
+    return (this.textsFor(index)[index * TEXTS + T_IP + role] = this.endpointName(index, word));
   }
 
   private macText(index: number, role: number): string | null {
     const mac = this.nums[index * BLOCK_F64 + F_MACS + role];
-    return (this.texts[index * TEXTS + T_MAC + role] = mac >= 0 ? macName(mac) : null);
+    return (this.textsFor(index)[index * TEXTS + T_MAC + role] = mac >= 0 ? macName(mac) : null);
+  }
+
+  /** The texts array, long enough for every flow index in use (`index` among them). */
+  private textsFor(index: number): (string | null | undefined)[] {
+    const texts = this.texts, want = Math.max(this.highWater, index + 1) * TEXTS;
+    // Pushed one by one: a JS array made with its full length at once would be a slow sparse one.
+    while (texts.length < want) texts.push(undefined);
+    return texts;
   }
 
   private endpointIp4(index: number, word: number): number {
