@@ -144,7 +144,7 @@ export class Locality {
  * A dotted quad written the way the capture path writes one (no sign, no leading zero), as an
  * unsigned number; -1 for any other text (which then takes the text path, as it always did).
  */
-function canonicalIpv4(ip: string): number {
+export function canonicalIpv4(ip: string): number {
   let value = 0, octet = 0, digits = 0, dots = 0;
   for (let i = 0; i < ip.length; i++) {
     const c = ip.charCodeAt(i);

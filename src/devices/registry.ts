@@ -3,6 +3,7 @@
  * by identity key (DHCP client id, DUID, host name + fingerprint). Index operations only; the
  * policy (what is local, what merges) lives in tracker.ts.
  */
+import { canonicalIpv4 } from "./locality.ts";
 import { macNumber, type DeviceState } from "./state.ts";
 import { RecencyList } from "../util/recency-list.ts";
 
@@ -17,7 +18,10 @@ export class DeviceRegistry {
   readonly byMac = new Map<string, DeviceState>();
   /** The same index by the MAC as a number (the flow table's form): flows find their devices without text. */
   readonly byMacNumber = new Map<number, DeviceState>();
+  /** Read only: write through setIp / deleteIp, which keep byIp4 beside it. */
   readonly byIp = new Map<string, DeviceState>();
+  /** The IPv4 addresses of byIp as numbers (the flow table's and packet meta's form). */
+  readonly byIp4 = new Map<number, DeviceState>();
   private readonly byIdentity = new Map<string, DeviceState>();
   private readonly keysOf = new Map<DeviceState, Set<string>>();
 
@@ -29,7 +33,7 @@ export class DeviceRegistry {
     else if (had === undefined) this.#recency.append(st);
     this.byId.set(id, st);
     for (const mac of st.device.macs) this.setMac(mac, st);
-    for (const ip of st.device.ips) this.byIp.set(ip, st);
+    for (const ip of st.device.ips) this.setIp(ip, st);
   }
 
   setMac(mac: string, st: DeviceState): void {
@@ -42,6 +46,18 @@ export class DeviceRegistry {
     this.byMac.delete(mac);
     const n = macNumber(mac);
     if (n >= 0) this.byMacNumber.delete(n);
+  }
+
+  setIp(ip: string, st: DeviceState): void {
+    this.byIp.set(ip, st);
+    const n = canonicalIpv4(ip);
+    if (n >= 0) this.byIp4.set(n, st);
+  }
+
+  deleteIp(ip: string): void {
+    this.byIp.delete(ip);
+    const n = canonicalIpv4(ip);
+    if (n >= 0) this.byIp4.delete(n);
   }
 
   /** Marks the device as the most recently seen. */
@@ -67,7 +83,7 @@ export class DeviceRegistry {
       this.#recency.unlink(st);
     }
     for (const mac of d.macs) if (this.byMac.get(mac) === st) this.deleteMac(mac);
-    for (const ip of d.ips) if (this.byIp.get(ip) === st) this.byIp.delete(ip);
+    for (const ip of d.ips) if (this.byIp.get(ip) === st) this.deleteIp(ip);
     for (const key of this.keysOf.get(st) ?? []) if (this.byIdentity.get(key) === st) this.byIdentity.delete(key);
     this.keysOf.delete(st);
   }

@@ -3,8 +3,8 @@
  * come from ARP, DHCP, NDP and flows, its labels from the evidence its traffic carries. The MAC
  * of a gateway carries many remote addresses: it is one device (isGateway) and gets none of them.
  */
-import { macName } from "../decode/addr.ts";
-import type { Analyzer, Observation, ObservationKind } from "../engine/events.ts";
+import { ipv4Name, macName } from "../decode/addr.ts";
+import type { Analyzer, Observation, ObservationKind, PacketMeta } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import { ChangeFeed, type DeviceListener, type MergeListener } from "./changes.ts";
@@ -153,10 +153,10 @@ export class DeviceTracker implements Analyzer {
       }
     }
     // Any other sender: a device; its address only when local, its evidence only when the packet is its own.
-    const src = this.station(m.srcMac, m.srcIp, m.ts, false);
+    const src = this.sender(m);
     if (!target && !src) return;
     const sink = this.evidence;
-    sink.begin(target ?? src!, m.ts, target ? null : m.srcIp || null);
+    sink.begin(target ?? src!, m.ts, target ? null : m);
     signalsOf(o, sink);
     const st = sink.end();
     if (st) this.evidenceChanged(st);
@@ -312,10 +312,38 @@ export class DeviceTracker implements Analyzer {
     if (!st) return isStationMac(mac) ? this.station(macName(mac), this.ipAt(flows, i, role), ts, false) : undefined;
     this.seen(st, mac, ts);
     const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
-    const ip = ip4 >= 0 ? null : this.ipAt(flows, i, role);
-    const where = ip === null ? this.locality.flags4(ip4) : this.locality.flags(ip);
-    if ((where & HOST) !== 0) this.giveAddress(st, ip ?? this.ipAt(flows, i, role), ts, where);
+    if (ip4 >= 0) this.address4(st, ip4, ts);
+    else this.address(st, this.ipAt(flows, i, role), ts);
     return st;
+  }
+
+  /** `station(m.srcMac, m.srcIp, m.ts, false)` by numbers when the meta carries them (the engine's do). */
+  private sender(m: PacketMeta): DeviceState | undefined {
+    const mac = m.srcMacNumber;
+    if (mac === undefined) return this.station(m.srcMac, m.srcIp, m.ts, false);
+    const st = this.deviceAt(mac);
+    if (!st) return isStationMac(mac) ? this.station(m.srcMac, m.srcIp, m.ts, false) : undefined;
+    this.seen(st, mac, m.ts);
+    const ip4 = m.srcIp4 ?? -1;
+    if (ip4 >= 0) this.address4(st, ip4, m.ts);
+    else if (m.srcIp) this.address(st, m.srcIp, m.ts);
+    return st;
+  }
+
+  /** The address half of `station` (not `learned`): the device is given a local address, a remote one counts toward a gateway. */
+  private address(st: DeviceState, ip: string, ts: number): void {
+    const where = this.locality.flags(ip);
+    if ((where & HOST) !== 0) this.giveAddress(st, ip, ts, where);
+  }
+
+  /** `address` for an IPv4 address as a number: its text is made only when the device is given it. */
+  private address4(st: DeviceState, n: number, ts: number): void {
+    const where = this.locality.flags4(n);
+    if ((where & HOST) === 0 || this.registry.byIp4.get(n) === st) return;
+    const local = (where & LOCAL) !== 0 && (!st.device.isGateway || (where & KNOWN_LOCAL) !== 0);
+    // A gateway's remote addresses (every remote flow comes here) only refresh its evidence, as in giveAddress.
+    if (!local && st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
+    else this.giveAddress(st, ipv4Name(n), ts, where);
   }
 
   private ipAt(flows: FlowTable, i: number, role: 0 | 1): string {
@@ -339,7 +367,7 @@ export class DeviceTracker implements Analyzer {
     const ips = st.device.ips;
     if (ips.length >= MAX_IPS_PER_DEVICE) this.dropAddress(st, ips[0]!);
     ips.push(ip);
-    this.registry.byIp.set(ip, st);
+    this.registry.setIp(ip, st);
     this.dirty(st);
     if (this.routerIps.has(ip)) this.markGateway(st, "DHCP router option", ts);
   }
@@ -347,7 +375,7 @@ export class DeviceTracker implements Analyzer {
   private dropAddress(st: DeviceState, ip: string): void {
     const i = st.device.ips.indexOf(ip);
     if (i >= 0) st.device.ips.splice(i, 1);
-    if (this.registry.byIp.get(ip) === st) this.registry.byIp.delete(ip);
+    if (this.registry.byIp.get(ip) === st) this.registry.deleteIp(ip);
     this.dirty(st);
   }
 
@@ -449,6 +477,13 @@ export class DeviceTracker implements Analyzer {
     return st && (!ip || this.registry.byIp.get(ip) === st) ? st.device.id : undefined;
   }
 
+  /** `owner` for one end of a flow in the table (an IPv4 address by number). */
+  private ownerAt(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1): string | undefined {
+    const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
+    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4) : this.registry.byIp.get(this.ipAt(flows, i, role));
+    return owner === st ? st.device.id : undefined;
+  }
+
   /** Tells the engine which devices a flow's ends are, when that changes its labels. */
   private label(flowId: string, srcIp: string, dstIp: string, srcNow: string | null, dstNow: string | null,
     src: DeviceState | undefined, dst: DeviceState | undefined): void {
@@ -460,7 +495,7 @@ export class DeviceTracker implements Analyzer {
   /** `label` for the numeric hooks: by index when labelFlowAt is given, else the id text is made only when labels change. */
   private labelAt(flows: FlowTable, i: number, src: DeviceState | undefined, dst: DeviceState | undefined): void {
     if (!this.labelFlow && !this.labelFlowAt) return;
-    const srcId = src && this.owner(src, flows.initiatorIp(i)), dstId = dst && this.owner(dst, flows.responderIp(i));
+    const srcId = src && this.ownerAt(src, flows, i, 0), dstId = dst && this.ownerAt(dst, flows, i, 1);
     if (!srcId && !dstId) return;
     const labels = flows.labels;
     const patch = labelPatch(srcId, dstId, labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
@@ -480,24 +515,26 @@ class EvidenceSink implements SignalSink {
   private st: DeviceState | undefined;
   private ts = 0;
   private changed = false;
-  /** The sender's address while its locality is still to be checked (null: checked, or nothing to check). */
-  private senderIp: string | null = null;
+  /** The packet whose sender's locality is still to be checked (null: checked, or nothing to check). */
+  private sender: PacketMeta | null = null;
   private dropped = false;
 
   constructor(private readonly locality: Locality) {}
 
-  begin(st: DeviceState, ts: number, senderIp: string | null): void {
+  begin(st: DeviceState, ts: number, sender: PacketMeta | null): void {
     this.st = st;
     this.ts = ts;
-    this.senderIp = senderIp;
+    this.sender = sender;
     this.changed = false;
     this.dropped = false;
   }
 
   add(signal: string, value: string): void {
-    if (this.senderIp !== null) {
-      this.dropped = !this.locality.isLocal(this.senderIp);
-      this.senderIp = null;
+    const m = this.sender;
+    if (m !== null) {
+      this.sender = null;
+      const ip4 = m.srcIp4 ?? -1;
+      this.dropped = ip4 >= 0 ? (this.locality.flags4(ip4) & LOCAL) === 0 : !!m.srcIp && !this.locality.isLocal(m.srcIp);
     }
     if (!this.dropped && this.st!.addEvidence(signal, value, this.ts)) this.changed = true;
   }
@@ -506,6 +543,7 @@ class EvidenceSink implements SignalSink {
   end(): DeviceState | undefined {
     const st = this.changed ? this.st : undefined;
     this.st = undefined;
+    this.sender = null;
     return st;
   }
 }

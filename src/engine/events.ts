@@ -28,6 +28,12 @@ export interface PacketMeta {
   flowId: string | null;
   /** The flow's index in the engine's flow table (-1 none), valid during the call only (numeric hooks). */
   flowIndex?: number;
+  /**
+   * The sender's MAC as a 48-bit number (-1 none) and its IPv4 address as a number (-1 none, or not
+   * IPv4), when the engine made the meta: observers that key by numbers read these, no text made.
+   */
+  readonly srcMacNumber?: number;
+  readonly srcIp4?: number;
   fromInitiator: boolean;
 }
 

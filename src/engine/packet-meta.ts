@@ -25,7 +25,7 @@ export class LazyPacketMeta implements PacketMeta {
   // The numbers the strings are made from, copied out of the packet: an observer may keep the meta
   // after the capture buffer is reused. MACs: 48-bit numbers, -1 none; IPv4: the address. IPv6
   // addresses (rare) are named at once, from the cached names.
-  declare private readonly srcMacN: number;
+  declare readonly srcMacNumber: number;
   declare private readonly dstMacN: number;
   declare private readonly src4: number;
   declare private readonly dst4: number;
@@ -49,7 +49,7 @@ export class LazyPacketMeta implements PacketMeta {
     this.flowIndex = index;
     this.fromInitiator = dir === 0;
     const srcMacOff = p.macOff >= 0 ? p.macOff + 6 : p.srcMacOff;
-    this.srcMacN = srcMacOff >= 0 ? macNumberAt(p.bytes, srcMacOff) : -1;
+    this.srcMacNumber = srcMacOff >= 0 ? macNumberAt(p.bytes, srcMacOff) : -1;
     this.dstMacN = p.macOff >= 0 ? macNumberAt(p.bytes, p.macOff) : -1;
     this.src4 = p.src4;
     this.dst4 = p.dst4;
@@ -67,13 +67,17 @@ export class LazyPacketMeta implements PacketMeta {
   }
 
   get srcMac(): string | null {
-    if (this.srcMacText === UNSET) this.srcMacText = this.srcMacN >= 0 ? macName(this.srcMacN) : null;
+    if (this.srcMacText === UNSET) this.srcMacText = this.srcMacNumber >= 0 ? macName(this.srcMacNumber) : null;
     return this.srcMacText;
   }
 
   get dstMac(): string | null {
     if (this.dstMacText === UNSET) this.dstMacText = this.dstMacN >= 0 ? macName(this.dstMacN) : null;
     return this.dstMacText;
+  }
+
+  get srcIp4(): number {
+    return this.ipVersion === 4 ? this.src4 : -1;
   }
 
   get srcIp(): string | null {
