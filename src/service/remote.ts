@@ -11,7 +11,7 @@ import { ServiceUnavailableError, type CaptureStartOptions, type CaptureState, t
 import { matches, mergePage } from "./flow-view.ts";
 import { wrap, type Remote } from "./rpc.ts";
 import {
-  fromWire, type FlowCounts, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
+  fromWire, LIVE_SNAPSHOT_IDLE_MS, type FlowCounts, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
 } from "./worker-protocol.ts";
 
 /** The worker itself could not run (its module is missing from a build, or it crashed). */
@@ -61,6 +61,10 @@ export class PipelineWorker {
   #snapshot: LiveSnapshot | null = null;
   /** The last unfiltered page answered here, and what it was made from (shared by its callers: read it, never change it). */
   #lastPage: { snap: LiveSnapshot; version: string | null; key: string; flows: FlowRecord[] } | null = null;
+  /** Live snapshots wanted (flows were read lately), and when flows were last read (epoch ms). */
+  #snapshots = false;
+  #flowsReadAt = 0;
+  #snapshotTimer: ReturnType<typeof setInterval> | undefined;
   /** Flow events wanted (a /ws client takes flows): told to every worker, the restarted ones too. */
   #flowEvents = false;
   /** Flows counted by workers that died, and by the current one (metrics: counters never go back). */
@@ -164,6 +168,7 @@ export class PipelineWorker {
     this.#flowCountsBefore = this.flowCounts();
     this.#flowCountsNow = { started: 0, ended: 0 };
     if (this.#flowEvents) await this.ops.flowEvents(true).catch(() => undefined);
+    if (this.#snapshots) await this.ops.liveSnapshots(true).catch(() => undefined);
     this.#stableAt = Date.now();
     let status: CaptureState | null = null;
     try {
@@ -189,6 +194,28 @@ export class PipelineWorker {
     if (on === this.#flowEvents) return;
     this.#flowEvents = on;
     if (!this.#down && !this.#exited) void this.ops.flowEvents(on).catch(() => undefined);
+  }
+
+  /**
+   * Flows are read: snapshots are wanted from now until nobody read flows for LIVE_SNAPSHOT_IDLE_MS.
+   * Until the first arrives, the worker answers (as for a filtered page).
+   */
+  #flowsRead(): void {
+    this.#flowsReadAt = Date.now();
+    if (this.#snapshots) return;
+    this.#snapshots = true;
+    if (!this.#down && !this.#exited) void this.ops.liveSnapshots(true).catch(() => undefined);
+    this.#snapshotTimer ??= setInterval(() => this.#snapshotsIdle(), 1000);
+    (this.#snapshotTimer as { unref?: () => void }).unref?.();
+  }
+
+  #snapshotsIdle(): void {
+    if (Date.now() - this.#flowsReadAt < LIVE_SNAPSHOT_IDLE_MS) return;
+    clearInterval(this.#snapshotTimer);
+    this.#snapshotTimer = undefined;
+    this.#snapshots = false;
+    this.#snapshot = null;
+    if (!this.#down && !this.#exited) void this.ops.liveSnapshots(false).catch(() => undefined);
   }
 
   /** Flows started and ended since start, across worker restarts. */
@@ -226,7 +253,8 @@ export class PipelineWorker {
         }
         return;
       case "live":
-        this.#snapshot = m.snapshot;
+        // One sent before the worker heard that nobody reads flows any more: it would only go stale here.
+        if (this.#snapshots) this.#snapshot = m.snapshot;
         return;
       case "health":
         this.#health = m.health;
@@ -271,6 +299,7 @@ export class PipelineWorker {
   async shutdown(): Promise<void> {
     this.#stopping = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    clearInterval(this.#snapshotTimer);
     if (this.#down) {
       this.#reader?.close();
       this.#reader = null;
@@ -294,6 +323,7 @@ export class PipelineWorker {
    * need every live flow, so the worker answers them.
    */
   #listFlows(q: FlowQuery): FlowRecord[] | Promise<FlowRecord[]> {
+    this.#flowsRead();
     const snap = this.#snapshot;
     const want = (q.offset ?? 0) + q.limit;
     const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined &&
@@ -321,6 +351,7 @@ export class PipelineWorker {
   }
 
   #getFlow(id: string): FlowRecord | undefined | Promise<FlowRecord | undefined> {
+    this.#flowsRead();
     const snap = this.#snapshot;
     const hit = snap?.active.find((f) => f.id === id) ?? snap?.queued.find((f) => f.id === id);
     if (hit) return hit;

@@ -35,6 +35,10 @@ const timers: ReturnType<typeof setInterval>[] = [];
 let queued: LiveEvent[] = [];
 /** Flow events are wanted by the service thread (a /ws client takes flows); off until it says so. */
 let flowEvents = false;
+/** Live snapshots are wanted by the service thread (it reads flows); off until it says so. */
+let liveSnapshots = false;
+
+const postSnapshot = () => service && liveSnapshots && post({ type: "live", snapshot: liveSnapshot(service) });
 
 const post = (m: WorkerMessage) => self.postMessage(m);
 
@@ -59,7 +63,7 @@ const control: WorkerControl = {
       type: "health", health: service.health(), capture: service.capture.status(), flowCounts: { ...service.flowCounts },
     });
     timers.push(setInterval(pushHealth, HEALTH_EVERY_MS));
-    timers.push(setInterval(() => service && post({ type: "live", snapshot: liveSnapshot(service) }), LIVE_SNAPSHOT_MS));
+    timers.push(setInterval(postSnapshot, LIVE_SNAPSHOT_MS));
     operations = serviceOperations(service);
     service.start();
     pushHealth();
@@ -77,10 +81,16 @@ const control: WorkerControl = {
     if (service) service.flowEvents = on;
     return null;
   },
+  async liveSnapshots(on: boolean) {
+    liveSnapshots = on;
+    // The first one now: flows are being read (the HTTP thread asks the worker until it arrives).
+    postSnapshot();
+    return null;
+  },
 };
 
 function handle(req: WorkerRequest): unknown {
-  if (req.op === "init" || req.op === "shutdown" || req.op === "flowEvents") return dispatch(control, req.op, req.args);
+  if (req.op === "init" || req.op === "shutdown" || req.op === "flowEvents" || req.op === "liveSnapshots") return dispatch(control, req.op, req.args);
   if (!operations) throw new Error("the pipeline is not initialised");
   return dispatch(operations, req.op, req.args);
 }
