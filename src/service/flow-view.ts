@@ -4,7 +4,9 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import type { FlowRecord } from "../flows/record.ts";
-import { flowOrder, flowText, type FlowQuery, type StoredFlows } from "../storage/flows.ts";
+import {
+  flowFromRow, flowOrder, flowText, ROW_ID, ROW_LAST_SEEN, ROW_STATUS, type FlowQuery, type FlowRowValues, type StoredFlows,
+} from "../storage/flows.ts";
 import type { StorageWriter } from "../storage/writer.ts";
 
 /** How long the ordering of live flows is reused (sorting 200 k flows costs ~20 ms). */
@@ -22,13 +24,33 @@ export function matches(f: FlowRecord, q: FlowQuery): boolean {
 
 export const newestFirst = (a: FlowRecord, b: FlowRecord) => b.lastSeen - a.lastSeen || Number(b.id) - Number(a.id);
 
+const newestRowFirst = (a: FlowRowValues, b: FlowRowValues) =>
+  (b[ROW_LAST_SEEN] as number) - (a[ROW_LAST_SEEN] as number) || (b[ROW_ID] as number) - (a[ROW_ID] as number);
+
 /** Inserts `f` into `list` (newest first) if it is among the `max` newest. */
 export function insertNewest(list: FlowRecord[], f: FlowRecord, max: number): void {
-  if (list.length >= max && newestFirst(f, list[list.length - 1]) >= 0) return;
+  insertSorted(list, f, max, newestFirst);
+}
+
+/** The `max` newest ended flows waiting in the write queue, newest first (records made for those only). */
+export function newestQueued(writer: StorageWriter, max: number): FlowRecord[] {
+  const rows: FlowRowValues[] = [];
+  for (const row of writer.pendingFlowRows()) if (row[ROW_STATUS] === "closed") insertSorted(rows, row, max, newestRowFirst);
+  return rows.map(flowFromRow);
+}
+
+/** Ended flows waiting in the write queue, as records (made as they are read). */
+function* queuedClosed(writer: StorageWriter | null): Iterable<FlowRecord> {
+  if (!writer) return;
+  for (const row of writer.pendingFlowRows()) if (row[ROW_STATUS] === "closed") yield flowFromRow(row);
+}
+
+function insertSorted<T>(list: T[], f: T, max: number, order: (a: T, b: T) => number): void {
+  if (list.length >= max && order(f, list[list.length - 1]) >= 0) return;
   let lo = 0, hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (newestFirst(f, list[mid]) < 0) hi = mid;
+    if (order(f, list[mid]) < 0) hi = mid;
     else lo = mid + 1;
   }
   list.splice(lo, 0, f);
@@ -53,7 +75,7 @@ export class FlowView {
 
   list(q: FlowQuery): FlowRecord[] {
     const live = this.engine && q.status !== "closed" ? this.#live(q, (q.offset ?? 0) + q.limit) : this.engine ? [] : null;
-    return mergePage(q, live, this.writer?.pendingFlows() ?? [], this.stored);
+    return mergePage(q, live, queuedClosed(this.writer), this.stored);
   }
 
   /** Up to `want` live flows matching q, newest first. */

@@ -6,7 +6,7 @@ import { DEFAULT_ROLLUP_RETENTION, type AnalyticsAnswer, type ProtocolsAnswer } 
 import { applyPatch, withEdit, type DeviceEdit, type DeviceEditPatch, type EditedDevice } from "../devices/edit.ts";
 import { buildPipeline, type Pipeline } from "../engine/pipeline.ts";
 import { analyticsReport, protocolsReport } from "../storage/analytics.ts";
-import type { FlowQuery } from "../storage/flows.ts";
+import { flowRowAt, type FlowQuery } from "../storage/flows.ts";
 import { nextFlowId, type Storage } from "../storage/index.ts";
 import type { ThreatQuery } from "../storage/threats.ts";
 import { RollupStore } from "../storage/rollups.ts";
@@ -147,12 +147,12 @@ export class NetInsightService {
       this.flowCounts.started++;
       if (this.flowEvents) this.bus.publish({ type: "flow", event: "new", data: flows.record(index) });
     });
-    engine.onFlowEnd((f) => {
+    engine.onFlowEndAt((flows, index) => {
       // Flows still open when a file ends (or the service stops) are over for the service: stored closed.
-      f.status = "closed";
-      this.writer.flow(f);
+      // The row is read straight from the table: no record per ended flow unless /ws clients take them.
+      this.writer.flowValues(flowRowAt(flows, index, "closed"));
       this.flowCounts.ended++;
-      if (this.flowEvents) this.bus.publish({ type: "flow", event: "closed", data: f });
+      if (this.flowEvents) this.bus.publish({ type: "flow", event: "closed", data: { ...flows.record(index), status: "closed" } });
     });
     threats.onChange((t, event) => {
       // The store keeps changing its record: the writer and listeners get this moment's copy.
@@ -237,12 +237,11 @@ export class NetInsightService {
       if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeenOf(i)) return;
       // A full queue takes no more live flows: they stay in the flow table and are synced next time,
       // instead of pushing out ended flows, which have nowhere else to live.
-      if (w.pending >= w.maxPending) return;
+      if (w.full) return;
       this.#syncIds[i] = table.ids[i];
       this.#syncLastSeen[i] = table.lastSeenOf(i);
-      const f = table.record(i);
-      this.writer.flow(f);
-      if (this.flowEvents && published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: f });
+      w.flowValues(flowRowAt(table, i));
+      if (this.flowEvents && published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: table.record(i) });
     });
   }
 
@@ -282,7 +281,7 @@ export class NetInsightService {
       if (last !== null) this.pipeline.rollup.snapshot(last);
       this.pipeline.rollup.flush();
       await this.flush();
-      while (!this.#closed && this.writer.pending > this.writer.maxPending && !this.writer.lastFlush?.error) await this.writer.flush();
+      while (!this.#closed && this.writer.full && !this.writer.lastFlush?.error) await this.writer.flush();
       this.writer.holdAll = false;
     });
     return status;
@@ -295,7 +294,7 @@ export class NetInsightService {
    */
   #backlog(): Promise<unknown> | null {
     const w = this.writer;
-    if (this.#closed || w.pending <= w.maxPending / 2 || w.lastFlush?.error) return null;
+    if (this.#closed || !w.backlogged || w.lastFlush?.error) return null;
     const writing = w.flush();
     return w.flushing ? Promise.race([writing, Bun.sleep(BACKLOG_WAIT_MS)]) : writing;
   }

@@ -9,7 +9,7 @@ import type { LiveEvent } from "./bus.ts";
 import { createLogger } from "./logger.ts";
 import { dispatch } from "./rpc.ts";
 import { NetInsightService, serviceOperations, type ServiceOperations } from "./service.ts";
-import { insertNewest, newestActive } from "./flow-view.ts";
+import { newestActive, newestQueued } from "./flow-view.ts";
 import {
   LIVE_SNAPSHOT_MS, LIVE_SNAPSHOT_SIZE, toWire, type LiveSnapshot, type WorkerControl, type WorkerInit, type WorkerMessage,
   type WorkerRequest,
@@ -99,8 +99,7 @@ function liveSnapshot(s: NetInsightService): LiveSnapshot {
   const table = s.pipeline.engine.flows;
   const active = newestActive(table, LIVE_SNAPSHOT_SIZE).map((i) => table.record(i));
   // The writer queue can hold many thousands of rows: keep only the newest few, never a copy of it all.
-  const queued: FlowRecord[] = [];
-  for (const f of s.writer.pendingFlows()) if (f.status === "closed") insertNewest(queued, f, LIVE_SNAPSHOT_SIZE);
+  const queued = newestQueued(s.writer, LIVE_SNAPSHOT_SIZE);
   return { active, complete: table.size <= LIVE_SNAPSHOT_SIZE, queued };
 }
 

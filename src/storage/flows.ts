@@ -3,6 +3,8 @@
  */
 import type { Database, Statement } from "bun:sqlite";
 import type { FlowRecord } from "../flows/record.ts";
+import { flowProtocolName, refreshFlowRecord } from "../flows/snapshot.ts";
+import type { FlowTable } from "../flows/table.ts";
 
 export interface FlowQuery {
   limit: number;
@@ -78,6 +80,43 @@ export function flowRow(f: FlowRecord): FlowRowValues {
     f.category, f.srcDeviceId, f.dstDeviceId,
   ];
 }
+
+/** Where a FlowRowValues keeps the fields read without turning it into a record. */
+export const ROW_ID = 0, ROW_LAST_SEEN = 16, ROW_STATUS = 17, ROW_HOSTNAME = 22;
+
+/** The record's counters, state and labels, refreshed per row (refreshFlowRecord's rules, one object reused). */
+const scratch = { ipProtocol: 0, tcpState: null, tcpFlags: "" } as unknown as FlowRecord;
+
+/**
+ * The row of flow `i` read straight from the table (what flowRow(flows.record(i)) gives, without
+ * the record); `status` overrides the table's (a flow the service ends is stored closed).
+ */
+export function flowRowAt(t: FlowTable, i: number, status?: "closed"): FlowRowValues {
+  const r = scratch;
+  const ipProtocol = t.ipProtocolOf(i);
+  r.ipProtocol = ipProtocol;
+  r.tcpState = null;
+  r.tcpFlags = "";
+  refreshFlowRecord(t, i, r);
+  return [
+    t.ids[i], flowProtocolName(ipProtocol), ipProtocol, t.ipVersionOf(i), t.initiatorIp(i), t.initiatorPort(i),
+    t.responderIp(i), t.responderPort(i), t.initiatorMacText(i), t.responderMacText(i), t.vlanOf(i), r.packetsSent,
+    r.bytesSent, r.packetsReceived, r.bytesReceived, t.firstSeenOf(i), r.lastSeen, status ?? r.status, r.tcpState,
+    r.tcpFlags, r.service, r.serviceBy, r.hostname, r.application, r.category, r.srcDeviceId, r.dstDeviceId,
+  ];
+}
+
+/** The record a row stands for (the API reads queued flows this way, a page at a time). */
+export function flowFromRow(v: FlowRowValues): FlowRecord {
+  return {
+    id: String(v[0]), protocol: v[1], ipProtocol: v[2], ipVersion: v[3], srcIp: v[4], srcPort: v[5], dstIp: v[6],
+    dstPort: v[7], srcMac: v[8], dstMac: v[9], vlan: v[10], packetsSent: v[11], bytesSent: v[12], packetsReceived: v[13],
+    bytesReceived: v[14], startTime: v[15], lastSeen: v[16], status: v[17], tcpState: v[18], tcpFlags: v[19],
+    service: v[20], serviceBy: v[21], hostname: v[22], application: v[23], category: v[24], srcDeviceId: v[25],
+    dstDeviceId: v[26],
+  } as FlowRecord;
+}
+
 
 function toRecord(row: FlowRow): FlowRecord {
   return { ...row, id: String(row.id) } as FlowRecord;

@@ -5,7 +5,7 @@
  */
 import type { Device } from "../devices/model.ts";
 import type { Threat } from "../threats/model.ts";
-import { flowRow, type FlowRowValues } from "./flows.ts";
+import type { FlowRowValues } from "./flows.ts";
 import type { WriteChunk, WriteSink } from "./write-sink.ts";
 
 export type WriteThreadRequest = { id: number } & (
@@ -54,8 +54,7 @@ export class ThreadSink implements WriteSink {
   }
 
   async write(c: WriteChunk): Promise<number> {
-    const flows = c.flows.map(flowRow);
-    return (await this.#call({ op: "write", flows, devices: c.devices, threats: c.threats, maxFlowId: c.maxFlowId, durable: c.durable })) ?? 0;
+    return (await this.#call({ op: "write", flows: c.flows, devices: c.devices, threats: c.threats, maxFlowId: c.maxFlowId, durable: c.durable })) ?? 0;
   }
 
   async checkpoint(): Promise<void> {

@@ -3,13 +3,14 @@
  * ThreadSink (thread-sink.ts) hands each chunk to a writer thread, so SQLite's work leaves the capture thread.
  */
 import type { Device } from "../devices/model.ts";
-import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
+import type { FlowRowValues } from "./flows.ts";
 import type { Storage } from "./index.ts";
 
 /** One transaction's rows; `durable` commits with synchronous=FULL (the last chunk of a flush). */
 export interface WriteChunk {
-  flows: FlowRecord[];
+  /** As rows (flowRow): what crosses to a writer thread, and what the statement binds. */
+  flows: FlowRowValues[];
   devices: Device[];
   threats: Threat[];
   /** The highest flow id queued so far: next_flow_id is stored as one more. */
@@ -60,7 +61,7 @@ export class LocalSink implements WriteSink {
   write(c: WriteChunk): number {
     const s = this.storage;
     return transact(s, c.durable, () => {
-      for (const f of c.flows) s.flows.upsert(f);
+      for (const row of c.flows) s.flows.upsertRow(row);
       writeEntities(s, c);
     });
   }

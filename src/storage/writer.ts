@@ -7,6 +7,8 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import type { Storage } from "./index.ts";
 import { OrderedMap } from "../util/ordered-map.ts";
+import { flowFromRow, flowRow, ROW_ID, type FlowRowValues } from "./flows.ts";
+import { FlowRowQueue } from "./flow-queue.ts";
 import { LocalSink, type WriteChunk, type WriteSink } from "./write-sink.ts";
 
 /** Rows in a flush's first transaction: ~10 ms of upserts into a table of 1 M flows. */
@@ -34,10 +36,12 @@ export const FLUSH_ROWS = 5000;
 export const BACKLOG_ROWS = 100_000;
 /**
  * The queue's hard cap: beyond it the oldest queued flows are dropped and counted. A flood of
- * one-packet flows outruns SQLite (25-50 k rows/s here) and every waiting row is heap (~1.5 KB
- * with its strings), so memory, not the flood, decides how much may wait.
+ * one-packet flows outruns SQLite (25-50 k rows/s here) and every waiting row is heap (~0.4 KB
+ * as a row with its strings), so memory, not the flood, decides how much may wait.
  */
 export const MAX_PENDING_ROWS = 50_000;
+/** The same cap in heap bytes (flowRowBytes: rows with long host names weigh more): ~50 k typical rows. */
+export const MAX_PENDING_BYTES = 24 * 1024 * 1024;
 
 /** Devices or threats waiting at most (a device with its evidence is several KB). */
 export const MAX_PENDING_ENTITIES = 2_000;
@@ -52,7 +56,8 @@ export interface FlushInfo {
 }
 
 export class StorageWriter {
-  readonly #flows = new OrderedMap<string, FlowRecord>();
+  /** Flows as rows (flowRow), by numeric id: the table's values straight, no record kept per queued flow. */
+  readonly #flows = new FlowRowQueue();
   readonly #devices = new OrderedMap<string, Device>();
   readonly #threats = new OrderedMap<string, Threat>();
   #maxFlowId = 0;
@@ -68,25 +73,49 @@ export class StorageWriter {
 
   /** Queued flows kept at most; beyond it the oldest are dropped (and counted in droppedRows). */
   readonly maxPending: number;
+  /** Their heap at most (flowRowBytes), the same way. */
+  readonly maxPendingBytes: number;
   /** While true nothing is dropped: a file's end queues every live flow at once, and the service then writes them all. */
   holdAll = false;
 
   /** Where transactions run: this thread by default, or a writer thread (storage/thread-sink.ts). */
   readonly #sink: WriteSink;
 
-  constructor(storage: Storage, opts: { maxFlows?: number; sink?: WriteSink } = {}) {
+  constructor(storage: Storage, opts: { maxFlows?: number; sink?: WriteSink; maxPendingBytes?: number } = {}) {
     this.#sink = opts.sink ?? new LocalSink(storage);
     this.maxPending = Math.min(MAX_PENDING_ROWS, opts.maxFlows === undefined ? Infinity : opts.maxFlows + BACKLOG_ROWS);
+    this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
   }
 
   flow(f: FlowRecord): void {
-    const id = Number(f.id);
+    this.flowValues(flowRow(f));
+  }
+
+  /** Queues a flow as its row (flowRow, or flowRowAt straight from the table); a newer row of the same flow replaces it in place. */
+  flowValues(row: FlowRowValues): void {
+    const id = row[ROW_ID] as number;
     if (id > this.#maxFlowId) this.#maxFlowId = id;
-    this.#flows.set(f.id, f);
-    if (this.#flows.size > this.maxPending && !this.holdAll) {
-      this.#flows.shift();
-      this.#dropped();
-    }
+    this.#flows.set(row);
+    while (this.#overCap() && !this.holdAll && this.#flows.shift()) this.#dropped();
+  }
+
+  #overCap(): boolean {
+    return this.#flows.size > this.maxPending || (this.#flows.bytes > this.maxPendingBytes && this.#flows.size > 1);
+  }
+
+  /** No more live flows fit (by rows or bytes): they wait in the flow table for the next sync. */
+  get full(): boolean {
+    return this.pending >= this.maxPending || this.#flows.bytes >= this.maxPendingBytes;
+  }
+
+  /** Half the cap used (by rows or bytes): a file fed at full speed waits for storage from here. */
+  get backlogged(): boolean {
+    return this.pending > this.maxPending / 2 || this.#flows.bytes > this.maxPendingBytes / 2;
+  }
+
+  /** Heap of the queued flows (flowRowBytes). */
+  get pendingFlowBytes(): number {
+    return this.#flows.bytes;
   }
 
   device(d: Device): void {
@@ -112,10 +141,12 @@ export class StorageWriter {
 
   /** A queued (not yet written) version of a flow. */
   pendingFlow(id: string): FlowRecord | undefined {
-    return this.#flows.get(id);
+    const row = this.#flows.get(Number(id));
+    return row && flowFromRow(row);
   }
 
-  pendingFlows(): IterableIterator<FlowRecord> {
+  /** Queued flows as rows (flowFromRow makes the record of one). */
+  pendingFlowRows(): IterableIterator<FlowRowValues> {
     return this.#flows.values();
   }
 
@@ -257,16 +288,16 @@ export class StorageWriter {
    * everything written so far survive a power cut, while the chunks before it cost no fsync at all.
    */
   #take(size: number, durable: boolean): WriteChunk {
-    const flows = take(this.#flows, size);
-    const devices = take(this.#devices, size - flows.length);
-    const threats = take(this.#threats, size - flows.length - devices.length);
+    const flows = this.#flows.oldest(size);
+    const devices = this.#devices.oldestValues(size - flows.length);
+    const threats = this.#threats.oldestValues(size - flows.length - devices.length);
     return { flows, devices, threats, maxFlowId: this.#maxFlowId, durable };
   }
 
   /** Committed: drop what was written unless a newer version was queued meanwhile (same object = unchanged). */
   #committed(c: WriteChunk, ms: number): void {
     this.#maxChunkMs = Math.max(this.#maxChunkMs, ms);
-    for (const f of c.flows) if (this.#flows.get(f.id) === f) this.#flows.delete(f.id);
+    for (const row of c.flows) this.#flows.remove(row);
     for (const d of c.devices) if (this.#devices.get(d.id) === d) this.#devices.delete(d.id);
     for (const t of c.threats) if (this.#threats.get(t.id) === t) this.#threats.delete(t.id);
   }
@@ -276,13 +307,3 @@ function chunkRows(c: WriteChunk): number {
   return c.flows.length + c.devices.length + c.threats.length;
 }
 
-/** The first n queued rows, oldest first. */
-function take<T>(map: OrderedMap<string, T>, n: number): T[] {
-  const out: T[] = [];
-  if (n <= 0) return out;
-  for (const [, v] of map.fromOldest()) {
-    out.push(v);
-    if (out.length >= n) break;
-  }
-  return out;
-}

@@ -114,6 +114,18 @@ export class OrderedMap<K, V> {
     }
   }
 
+  /** The values of the `n` oldest entries, left in place (a plain loop: no generator or pair per entry). */
+  oldestValues(n: number): V[] {
+    const out: V[] = [];
+    if (n <= 0) return out;
+    this.oldest(); // skips the stale prefix of the ring
+    for (let i = this.#head; i < this.#keys.length && out.length < n; i++) {
+      const slot = this.#map.get(this.#keys[i]);
+      if (slot && slot.seq === this.#seqs[i]) out.push(slot.value);
+    }
+    return out;
+  }
+
   *entries(): IterableIterator<[K, V]> {
     for (const [k, slot] of this.#map) yield [k, slot.value];
   }
