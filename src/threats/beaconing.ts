@@ -43,6 +43,17 @@ export function periodicity(starts: number[], n: number): { mean: number; jitter
   return { mean, jitter: sd / mean };
 }
 
+/** A dropped series made new (its pair's chain dropped with it). */
+function resetSeries(sr: Series, service: number, ts: number, srcMac: string | null, deviceId: string | null): Series {
+  sr.service = service;
+  sr.next = null;
+  sr.starts.length = 0;
+  sr.last = ts;
+  sr.srcMac = srcMac;
+  sr.deviceId = deviceId;
+  return sr;
+}
+
 /** TCP / UDP and a port as one number. */
 function serviceCode(protocol: string, port: number): number {
   return protocol === "UDP" ? 65536 + port : port;
@@ -56,7 +67,11 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
   const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
     const head = series.get(key) ?? null;
     for (let sr = head; sr !== null; sr = sr.next) if (sr.service === service) return sr;
-    const made: Series = { service, next: head, starts: [], last: f.startTime, srcMac: f.srcMac, deviceId: f.srcDeviceId };
+    // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources).
+    const reuse = head === null ? series.evictForReuse() : undefined;
+    const made: Series = reuse === undefined
+      ? { service, next: head, starts: [], last: f.startTime, srcMac: f.srcMac, deviceId: f.srcDeviceId }
+      : resetSeries(reuse, service, f.startTime, f.srcMac, f.srcDeviceId);
     series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
     // A pair with more series than the cap (one host trying many ports) loses its oldest.
     let sr = made;

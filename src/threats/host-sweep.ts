@@ -89,7 +89,19 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     const key = (src4 >= 0 ? numberPairKey(code, src4) : undefined) ?? `${srcIp}|${method}`;
     let st = sweeps.get(key);
     if (!st || ts - st.start > s.sweepWindowSeconds) {
-      st = { start: ts, last: ts, hosts: new SmallSet(), srcIp, srcMac, method, port, raised: false, dirty: false };
+      // The source's past window reset in place, or the state the cap drops (no object per source in a flood), or new.
+      const reuse = st ?? sweeps.evictForReuse();
+      if (reuse === undefined) st = { start: ts, last: ts, hosts: new SmallSet(), srcIp, srcMac, method, port, raised: false, dirty: false };
+      else {
+        st = reuse;
+        st.start = st.last = ts;
+        st.hosts.clear();
+        st.srcIp = srcIp;
+        st.srcMac = srcMac;
+        st.method = method;
+        st.port = port;
+        st.raised = st.dirty = false;
+      }
       sweeps.set(key, st);
     }
     st.last = Math.max(st.last, ts);

@@ -53,7 +53,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
   const pair = (key: number | string, src: string, dst: string, ts: number): PairState => {
     let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, src, dst, ts);
+    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, src, dst, ts);
     p.last = ts;
     return p;
   };
@@ -63,15 +63,32 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const src4 = srcIp4(f), dst4 = dstIp4(f);
     const key = (src4 >= 0 && dst4 >= 0 ? numberPairKey(src4, dst4) : undefined) ?? `${f.srcIp}>${f.dstIp}`;
     let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, f.srcIp, f.dstIp, ts);
+    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, f.srcIp, f.dstIp, ts);
     p.last = ts;
     return p;
   };
 
-  const newPair = (key: number | string, src: string, dst: string, ts: number): PairState => {
-    const p: PairState = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null,
-      unreachables: 0, srcMac: null, deviceId: null, raised: false, dirty: false };
-    pairs.set(key, p);
+  /**
+   * A fresh state for a pair: the pair's own past window reset in place (the key keeps its place, as
+   * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or new.
+   */
+  const newPair = (key: number | string, stale: PairState | undefined, src: string, dst: string, ts: number): PairState => {
+    const p = stale ?? pairs.evictForReuse();
+    if (p === undefined) {
+      const made: PairState = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null,
+        unreachables: 0, srcMac: null, deviceId: null, raised: false, dirty: false };
+      pairs.set(key, made);
+      return made;
+    }
+    p.src = src;
+    p.dst = dst;
+    p.start = p.last = ts;
+    p.ports.clear();
+    p.udpPorts = p.stealth = p.unreachables = 0;
+    p.stealthKinds = null;
+    p.srcMac = p.deviceId = null;
+    p.raised = p.dirty = false;
+    if (stale === undefined) pairs.set(key, p);
     return p;
   };
 

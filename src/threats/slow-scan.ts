@@ -60,7 +60,21 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
     const key = addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), "|");
     let p = pairs.get(key);
     if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
-      p = { src: f.srcIp, dst: f.dstIp, start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+      // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or new.
+      const reuse = p ?? pairs.evictForReuse();
+      if (reuse === undefined) {
+        p = { src: f.srcIp, dst: f.dstIp, start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+      } else {
+        p = reuse;
+        p.src = f.srcIp;
+        p.dst = f.dstIp;
+        p.start = f.startTime;
+        p.last = f.lastSeen;
+        p.ports.clear();
+        p.mac = f.srcMac;
+        p.deviceId = f.srcDeviceId;
+        p.raised = p.dirty = false;
+      }
       pairs.set(key, p);
     }
     p.last = Math.max(p.last, f.lastSeen);

@@ -42,6 +42,13 @@ export class SmallSet<T> implements Iterable<T> {
     return this;
   }
 
+  /** Empty again (a recycled state's set). */
+  clear(): void {
+    this.#first = undefined;
+    this.#hasFirst = false;
+    this.#set = undefined;
+  }
+
   [Symbol.iterator](): Iterator<T> {
     if (this.#set) return this.#set.values();
     return (this.#hasFirst ? [this.#first as T] : []).values();

@@ -22,6 +22,8 @@ export class OrderedMap<K, V> {
   #cap = Infinity;
   /** Entries dropped to stay within the cap. */
   evicted = 0;
+  /** The slot of the entry evictForReuse dropped, for the next new key. */
+  #spare: Slot<V> | undefined = undefined;
 
   /** For BoundedMap: the cap is kept here so set / touch / upsert each look their key up once. */
   protected setCap(cap: number): void {
@@ -77,12 +79,33 @@ export class OrderedMap<K, V> {
 
   /** The oldest entry, left in place. */
   oldest(): [K, V] | undefined {
+    const slot = this.#oldestSlot();
+    return slot === undefined ? undefined : [this.#keys[this.#head], slot.value];
+  }
+
+  /** Moves the ring's head past stale entries to the oldest live one and returns its slot. */
+  #oldestSlot(): Slot<V> | undefined {
     for (; this.#head < this.#keys.length; this.#head++) {
-      const key = this.#keys[this.#head];
-      const slot = this.#map.get(key);
-      if (slot && slot.seq === this.#seqs[this.#head]) return [key, slot.value];
+      const slot = this.#map.get(this.#keys[this.#head]);
+      if (slot && slot.seq === this.#seqs[this.#head]) return slot;
     }
     return undefined;
+  }
+
+  /**
+   * At the cap, drops the oldest entry (as adding a new key would) and returns its value, for the
+   * caller to reset and add under its new key: under a flood of new keys the capped states are
+   * recycled instead of made and left to the collector at every key.
+   */
+  evictForReuse(): V | undefined {
+    if (this.#map.size < this.#cap) return undefined;
+    const slot = this.#oldestSlot();
+    if (slot === undefined) return undefined;
+    this.#map.delete(this.#keys[this.#head]);
+    this.#head++;
+    this.evicted++;
+    this.#spare = slot;
+    return slot.value;
   }
 
   /** Removes and returns the oldest entry. */
@@ -142,15 +165,34 @@ export class OrderedMap<K, V> {
     return this.entries();
   }
 
-  /** A key not in the map: room first when at the cap. */
+  /**
+   * A key not in the map: room first when at the cap. The dropped entry's slot is reused for the
+   * new key: under a flood of new keys every insert evicts one, and no slot or [key, value] pair
+   * is made and dropped for it.
+   */
   #add(key: K, value: V): void {
-    while (this.#map.size >= this.#cap && this.shift()) this.evicted++;
-    this.#append(key, value);
+    let reuse: Slot<V> | undefined;
+    while (this.#map.size >= this.#cap) {
+      const slot = this.#oldestSlot();
+      if (slot === undefined) break;
+      this.#map.delete(this.#keys[this.#head]);
+      this.#head++;
+      this.evicted++;
+      reuse = slot;
+    }
+    this.#append(key, value, reuse);
   }
 
-  #append(key: K, value: V): void {
+  #append(key: K, value: V, reuse?: Slot<V>): void {
     const seq = ++this.#seq;
-    this.#map.set(key, { value, seq });
+    let slot = reuse ?? this.#spare;
+    this.#spare = undefined;
+    if (slot === undefined) slot = { value, seq };
+    else {
+      slot.value = value;
+      slot.seq = seq;
+    }
+    this.#map.set(key, slot);
     this.#keys.push(key);
     this.#seqs.push(seq);
     if (this.#keys.length - this.#head > 2 * this.#map.size + RING_SLACK) this.#rebuild();
