@@ -35,6 +35,15 @@ describe("AddressMatcher", () => {
     expect(m.matchPort(6, 17500, 1)).toBeUndefined();
   });
 
+  test("IPv6 written with short or upper-case groups, and numeric IPv4, match as their text does", () => {
+    expect(m.matchAddress("2001:67c:4e8:1::2")?.application).toBe("Telegram");
+    expect(m.matchAddress("2001:B28:F23D::1")?.application).toBe("Telegram");
+    expect(m.matchAddress("2001:0b28:f23e::1")).toBeUndefined();
+    expect(m.matchAddress("2001:db8::1")).toBeUndefined();
+    expect(m.matchIpv4(ipv4Number("91.108.4.9")!)?.application).toBe("Telegram");
+    expect(m.matchIpv4(ipv4Number("8.8.8.8")!)).toBeUndefined();
+  });
+
   test("malformed addresses match nothing", () => {
     for (const bad of ["", "1.2.3", "1.2.3.256", "a.b.c.d", "1::2::3", "12345::", "::g"]) {
       expect(m.matchAddress(bad)).toBeUndefined();

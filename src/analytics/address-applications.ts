@@ -52,6 +52,8 @@ export class AddressMatcher {
   /** #v4 as two arrays (longest first): probed per flow, with no Map iterator or entry pair made. */
   readonly #v4Bits: number[];
   readonly #v4Maps: Map<number, AddressMatch>[];
+  /** The first 32 bits of every IPv6 prefix (all are /32 or longer), or null when some prefix is shorter. */
+  readonly #v6Top: Set<number> | null;
 
   constructor(table: readonly AddressApplication[] = ADDRESS_APPLICATIONS, ports: readonly PortApplication[] = PORT_APPLICATIONS) {
     for (const row of table) {
@@ -63,6 +65,9 @@ export class AddressMatcher {
     sortKeysDesc(this.#v6);
     this.#v4Bits = [...this.#v4.keys()];
     this.#v4Maps = [...this.#v4.values()];
+    this.#v6Top = [...this.#v6.keys()].every((bits) => bits >= 32)
+      ? new Set([...this.#v6.values()].flatMap((m) => [...m.keys()].map((hex) => parseInt(hex.slice(0, 8), 16))))
+      : null;
   }
 
   matchAddress(ip: string | null | undefined): AddressMatch | undefined {
@@ -92,6 +97,9 @@ export class AddressMatcher {
 
   #lookup(ip: string): AddressMatch | undefined {
     if (ip.includes(":")) {
+      // Most IPv6 servers share no /32 with the table: answered from two groups, not the whole address.
+      const top = this.#v6Top ? ipv6Top32(ip) : -1;
+      if (top >= 0 && !this.#v6Top!.has(top)) return undefined;
       const hex = ipv6Hex(ip);
       if (!hex) return undefined;
       for (const [bits, m] of this.#v6) {
@@ -169,6 +177,29 @@ export function ipv6Hex(ip: string): string | undefined {
     out += g.padStart(4, "0");
   }
   return out.length === 32 ? out : undefined;
+}
+
+/**
+ * The first 32 bits of IPv6 text written with two full groups first ("2001:db8:..."), or -1 (a "::"
+ * among them, or anything else): then the caller reads the whole address.
+ */
+function ipv6Top32(ip: string): number {
+  let value = 0, group = 0, digits = 0, groups = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0) return -1;
+      value = value * 0x10000 + group;
+      if (++groups === 2) return value;
+      group = digits = 0;
+      continue;
+    }
+    const l = c | 0x20;
+    const d = c >= 48 && c <= 57 ? c - 48 : l >= 97 && l <= 102 ? l - 87 : -1;
+    if (d < 0 || ++digits > 4) return -1;
+    group = group * 16 + d;
+  }
+  return -1;
 }
 
 /** The value of "a.b.c.d" (1-3 decimal digits each, 0-255), or -1 for any other text. */

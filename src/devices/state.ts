@@ -83,6 +83,8 @@ export class DeviceState {
   macNumber: number;
   /** Evidence by signal, then value: two probes with strings the caller already has, no key built per call. */
   private readonly evidenceIndex = new Map<string, Map<string, Evidence>>();
+  /** The evidence last added or refreshed: a gateway refreshes the same entry for every remote flow. */
+  private lastEvidence: Evidence | undefined;
   /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
   readonly remoteIps = new Set<string>();
   emittedNew = false;
@@ -148,8 +150,10 @@ export class DeviceState {
 
   /** Adds or refreshes evidence; returns true when it is new (labels must be recomputed). */
   addEvidence(signal: string, value: string, ts: number, lastSeen = ts): boolean {
-    const found = this.evidenceIndex.get(signal)?.get(value);
+    const last = this.lastEvidence;
+    const found = last !== undefined && last.value === value && last.signal === signal ? last : this.evidenceIndex.get(signal)?.get(value);
     if (found) {
+      this.lastEvidence = found;
       if (lastSeen > found.lastSeen) found.lastSeen = lastSeen;
       if (ts < found.firstSeen) found.firstSeen = ts;
       return false;
@@ -162,6 +166,7 @@ export class DeviceState {
     const e: Evidence = { signal, value, firstSeen: ts, lastSeen };
     list.push(e);
     this.index(e);
+    this.lastEvidence = e;
     return true;
   }
 
@@ -175,6 +180,7 @@ export class DeviceState {
     const list = this.device.evidence;
     list.splice(list.indexOf(e), 1);
     this.evidenceIndex.get(e.signal)?.delete(e.value);
+    if (this.lastEvidence === e) this.lastEvidence = undefined;
   }
 
   /** Recomputes vendor / type / OS / name / hostname from the evidence. */
