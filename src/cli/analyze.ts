@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
 import { buildPipeline } from "../engine/pipeline.ts";
-import { ANALYZE_GC_PACKETS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
+import { ANALYZE_GC_NEW_FLOWS, ANALYZE_GC_PACKETS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 import { buildReport, printHuman, writeJsonReport } from "./report.ts";
 import { cliError } from "./errors.ts";
 import { SpooledFlows } from "./flow-spool.ts";
@@ -106,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       filter: values.filter,
       collectFlows: !spooled,
       gcEveryPackets: ANALYZE_GC_PACKETS,
+      gcEveryNewFlows: ANALYZE_GC_NEW_FLOWS,
       onProgress: (n) => {
         memory.check();
         if (showProgress && n - lastProgress >= 500_000) {

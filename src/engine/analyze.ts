@@ -6,7 +6,7 @@ import { CaptureFileError, openOffline } from "../capture/offline.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { Analyzer } from "./events.ts";
 import { Engine, type EngineOptions, type EngineStats } from "./engine.ts";
-import { PeriodicGc } from "../util/memory.ts";
+import { PeriodicGc, WorkGc } from "../util/memory.ts";
 
 export interface AnalyzeOptions extends EngineOptions {
   filter?: string;
@@ -20,6 +20,8 @@ export interface AnalyzeOptions extends EngineOptions {
    * GC_FINISH_FLOWS of them (`analyze`: a bounded peak; default none, e.g. for tests).
    */
   gcEveryPackets?: number;
+  /** A full garbage collection every this many new flows too (whichever comes first; a flood makes one per packet). */
+  gcEveryNewFlows?: number;
   /** Called after every batch with the packets read so far. */
   onProgress?: (packets: number) => void;
 }
@@ -49,7 +51,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       flows.push(f);
     });
   }
-  const gc = opts.gcEveryPackets ? new PeriodicGc(opts.gcEveryPackets) : null;
+  const gc = opts.gcEveryPackets || opts.gcEveryNewFlows ? new WorkGc(opts.gcEveryPackets || Infinity, opts.gcEveryNewFlows || Infinity) : null;
   const source = await openOffline(path, { filter: opts.filter, zeroCopy: true });
   let readError: string | null = null;
   try {
@@ -64,7 +66,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       }
       if (!batch) break;
       engine.processBatch(batch, source.linkType);
-      gc?.check(engine.stats.packets);
+      gc?.check(engine.stats.packets, engine.flows.created);
       opts.onProgress?.(engine.stats.packets);
     }
   } finally {
@@ -79,7 +81,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
 /** Flows still in progress when the file ends (tens of thousands) all end here, in one burst. */
 const GC_FINISH_FLOWS = 20_000;
 
-function finish(engine: Engine, gc: PeriodicGc | null): void {
+function finish(engine: Engine, gc: WorkGc | null): void {
   if (!gc) return engine.finish();
   gc.collect();
   let ended = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MemoryGuard, MIN_GC_INTERVAL_MS, PeriodicGc } from "./memory.ts";
+import { MemoryGuard, MIN_GC_INTERVAL_MS, PeriodicGc, WorkGc } from "./memory.ts";
 
 const MB = 1024 * 1024;
 
@@ -38,6 +38,24 @@ describe("PeriodicGc", () => {
     expect(gcs).toBe(1);
     g.check(1000);
     g.collect();
+    expect([gcs, g.collections]).toEqual([3, 3]);
+  });
+});
+
+describe("WorkGc", () => {
+  test("collects when either kind of work passes its period, and both periods restart then", () => {
+    let gcs = 0;
+    const g = new WorkGc(100, 10, () => { gcs++; });
+    g.check(50, 9);
+    expect(gcs).toBe(0);
+    g.check(60, 12); // new flows first: next at 160 packets or 22 flows
+    expect(gcs).toBe(1);
+    g.check(150, 21);
+    expect(gcs).toBe(1);
+    g.check(160, 21); // packets this time
+    g.check(170, 25);
+    expect(gcs).toBe(2);
+    g.check(260, 32);
     expect([gcs, g.collections]).toEqual([3, 3]);
   });
 });

@@ -59,14 +59,20 @@ export class MemoryGuard {
 }
 
 /**
- * Full collections at a steady pace of work (`analyze`: every so many packets read, flows ended).
- * JavaScriptCore lets its heap grow to twice what was live after the last full collection before
- * it collects again, and what outlives a young collection (flow records, per-flow strings) only a
- * full one frees: a 2.3 M-packet file peaked at 760 MB with ~210 MB live. Measured on that file, a
- * collection every 100 k packets cost no CPU time overall (fewer, smaller automatic collections).
+ * Full collections at a steady pace of work (`analyze`: every so many packets read and new flows
+ * made, flows ended). JavaScriptCore lets its heap grow to twice what was live after the last full
+ * collection before it collects again, and what outlives a young collection (per-flow strings and
+ * analyzer entries that live as long as their flow) only a full one frees: a 2.3 M-packet file
+ * peaked at 760 MB with ~210 MB live. Measured on that file, a collection every 100 k packets cost
+ * no CPU time overall (fewer, smaller automatic collections). A spoofed-source flood makes a flow
+ * per packet, and its garbage grows per new flow: every 100 k packets it peaked at 566 MB, every
+ * 20 k new flows at 307 MB, 15 k 304 MB, 10 k 275-278 MB, in no more CPU time (bench/flood.ts's 1 M
+ * SYNs). A normal file makes a flow per ~13 packets, so the packets set its pace.
  */
 /** Packets between `analyze`'s full collections. */
 export const ANALYZE_GC_PACKETS = 100_000;
+/** New flows between `analyze`'s full collections (whichever of the two comes first). */
+export const ANALYZE_GC_NEW_FLOWS = 10_000;
 
 export class PeriodicGc {
   collections = 0;
@@ -83,6 +89,33 @@ export class PeriodicGc {
     if (count < this.#next) return;
     this.collect();
     this.#next = count + this.every;
+  }
+
+  collect(): void {
+    this.#gc();
+    this.collections++;
+  }
+}
+
+/** A PeriodicGc over two kinds of work at once: collects when either passes its period (both restart then). */
+export class WorkGc {
+  collections = 0;
+  #nextA: number;
+  #nextB: number;
+  readonly #gc: () => void;
+
+  constructor(readonly everyA: number, readonly everyB: number, gc: () => void = () => Bun.gc(true)) {
+    this.#nextA = everyA;
+    this.#nextB = everyB;
+    this.#gc = gc;
+  }
+
+  /** `a`, `b`: the work of each kind done so far (they only grow). */
+  check(a: number, b: number): void {
+    if (a < this.#nextA && b < this.#nextB) return;
+    this.collect();
+    this.#nextA = a + this.everyA;
+    this.#nextB = b + this.everyB;
   }
 
   collect(): void {
