@@ -159,9 +159,11 @@ export class FlowLabeler implements Analyzer {
 
   /** `flow`: the flow's id text, or its index in the table (numeric hooks). */
   #labelHost(flow: string | number, rawHost: string, strength: Strength): void {
+    // A flow labelled as strongly already (a DNS answer after its query) needs no host label looked up.
+    if (!this.#weaker(flow, strength)) return;
     const label = this.#hostLabel(rawHost);
     if (!label) return;
-    if (!this.#remember(flow, strength)) return;
+    this.#remember(flow, strength);
     this.#setLabels(flow, { hostname: label.hostname, application: label.application, category: label.category });
   }
 
@@ -189,6 +191,13 @@ export class FlowLabeler implements Analyzer {
     return m ? { application: m.application, category: m.category } : { application: null, category: null };
   }
 
+  /** Whether the flow has no label yet as strong as `strength`. */
+  #weaker(flow: string | number, strength: Strength): boolean {
+    if (typeof flow === "number") return this.#strengthAt![flow]! <= strength;
+    const had = this.#strength.get(flow);
+    return had === undefined || had < strength;
+  }
+
   /** Records a label's strength; false when the flow already has one at least as strong. */
   #remember(flow: string | number, strength: Strength): boolean {
     if (typeof flow === "number") {
@@ -208,8 +217,12 @@ function appOf(m: { application: string; category: string } | undefined): { appl
   return m ? { application: m.application, category: m.category } : { application: null, category: null };
 }
 
-/** PORT_SERVICES by port number, per transport (undefined: not looked up yet, null: none). */
-const portNames = { 6: [] as (string | null)[], 17: [] as (string | null)[] };
+/**
+ * PORT_SERVICES by port number, per transport: an index into `serviceNames` + 2 (0: not looked up
+ * yet, 1: none). Typed arrays over every port, not sparse arrays that turn into dictionaries.
+ */
+const portNames = { 6: new Uint16Array(65536), 17: new Uint16Array(65536) };
+const serviceNames: string[] = [];
 
 /**
  * serviceByPort's answer (the lower port's entry, else the higher one's) without building two
@@ -223,10 +236,15 @@ function portService(ipProtocol: number, srcPort: number, dstPort: number): stri
   return service ? service : undefined;
 }
 
-function portName(names: (string | null)[], ipProtocol: 6 | 17, port: number): string | undefined {
-  let name = names[port];
-  if (name === undefined) names[port] = name = PORT_SERVICES[`${ipProtocol === 6 ? "tcp" : "udp"}/${port}`] ?? null;
-  return name ?? undefined;
+function portName(names: Uint16Array, ipProtocol: 6 | 17, port: number): string | undefined {
+  let code = names[port]!;
+  if (code === 0) {
+    const name = PORT_SERVICES[`${ipProtocol === 6 ? "tcp" : "udp"}/${port}`];
+    // An empty name is "none" too: the caller treats it so.
+    code = name ? serviceNames.push(name) + 1 : 1;
+    names[port] = code;
+  }
+  return code === 1 ? undefined : serviceNames[code - 2];
 }
 
 let sharedAddresses: AddressMatcher | undefined;
