@@ -25,7 +25,9 @@ interface Pending {
 }
 
 export class Dispatcher {
-  private meta: PacketMeta | null = null;
+  /** The meta of the packet being dispatched, one object reused from packet to packet (filled on its first observation). */
+  private readonly meta = new LazyPacketMeta();
+  private metaFilled = false;
   /** Per flow index: messages being joined (only for flows that are in the middle of one). */
   private readonly pending = new Map<number, Pending[]>();
 
@@ -36,14 +38,14 @@ export class Dispatcher {
   ) {}
 
   arp(p: Packet): void {
-    this.meta = null;
+    this.metaFilled = false;
     if (!this.wants("arp")) return;
     const msg = arpMessage(p);
     if (msg) this.emit({ kind: "arp", meta: this.metaOf(p, -1, 0), msg });
   }
 
   packet(p: Packet, index: number, dir: number, isNew: boolean): void {
-    this.meta = null;
+    this.metaFilled = false;
     if (isNew && this.pending.size > 0) this.pending.delete(index);
     const proto = p.ipProtocol;
     if (proto === IPPROTO_TCP) {
@@ -128,7 +130,11 @@ export class Dispatcher {
 
   /** PacketMeta for the current packet, made once however many observations it yields (its strings on first read). */
   private metaOf(p: Packet, index: number, dir: number): PacketMeta {
-    return (this.meta ??= new LazyPacketMeta(p, index, dir, index >= 0 ? this.flows.ids[index] : -1));
+    if (!this.metaFilled) {
+      this.meta.fill(p, index, dir, index >= 0 ? this.flows.ids[index] : -1);
+      this.metaFilled = true;
+    }
+    return this.meta;
   }
 }
 

@@ -9,7 +9,11 @@ import type {
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 
-/** Where an observation came from. Strings are made only for observed (rare) packets. */
+/**
+ * Where an observation came from. Strings are made only for observed (rare) packets, on first read.
+ * Valid during the `observe` call only: the engine fills the same meta for the next packet (copy the
+ * fields you keep, as every analyzer does).
+ */
 export interface PacketMeta {
   ts: number; // epoch seconds (float)
   srcMac: string | null;

@@ -17,7 +17,7 @@ describe("LazyPacketMeta", () => {
   test("IPv4: the fields an eager meta had, made from numbers on first read", () => {
     const frame = ethernet({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", type: 0x0800 },
       ipv4({ src: "192.168.1.10", dst: "8.8.8.8", proto: 17, ttl: 63 }, udp({ sport: 40000, dport: 53 }, new Uint8Array(12))));
-    const meta = new LazyPacketMeta(decoded(frame), 7, 1, 42);
+    const meta = new LazyPacketMeta().fill(decoded(frame), 7, 1, 42);
     const length = frame.length;
     frame.fill(0xee); // the next batch overwrites the buffer before anyone reads a string
     expect(meta.toJSON()).toEqual({
@@ -30,7 +30,7 @@ describe("LazyPacketMeta", () => {
   test("IPv6: named at once, from the cached names", () => {
     const frame = ethernet({ src: "02:00:00:00:00:0a", dst: "02:00:00:00:00:0b", type: 0x86dd },
       ipv6({ src: "fe80::1", dst: "2001:db8::53", next: 6 }, tcp({ sport: 50000, dport: 443, flags: SYN })));
-    const meta = new LazyPacketMeta(decoded(frame), 3, 0, 9);
+    const meta = new LazyPacketMeta().fill(decoded(frame), 3, 0, 9);
     frame.fill(0xee); // the next batch overwrites the buffer
     expect([meta.srcMac, meta.dstMac, meta.srcIp, meta.dstIp, meta.flowId, meta.fromInitiator]).toEqual(
       ["02:00:00:00:00:0a", "02:00:00:00:00:0b", "fe80::1", "2001:db8::53", "9", true]);
@@ -38,8 +38,17 @@ describe("LazyPacketMeta", () => {
 
   test("no flow, no IP: nulls, as before", () => {
     const frame = ethernet({ src: "02:00:00:00:00:01", dst: "ff:ff:ff:ff:ff:ff", type: 0x88cc }, new Uint8Array(20));
-    const meta = new LazyPacketMeta(decoded(frame), -1, 0, -1);
+    const meta = new LazyPacketMeta().fill(decoded(frame), -1, 0, -1);
     expect([meta.srcIp, meta.dstIp, meta.flowId, meta.ipVersion]).toEqual([null, null, null, 0]);
     expect(meta.dstMac).toBe("ff:ff:ff:ff:ff:ff");
+  });
+
+  test("filled again for the next packet, it forgets the strings it made for the last one", () => {
+    const frame = (src: string, mac: string) => ethernet({ src: mac, dst: "02:00:00:00:00:02", type: 0x0800 },
+      ipv4({ src, dst: "10.0.0.1", proto: 17 }, udp({ sport: 1, dport: 2 })));
+    const meta = new LazyPacketMeta().fill(decoded(frame("10.0.0.7", "02:00:00:00:00:07")), 1, 0, 1);
+    expect([meta.srcIp, meta.srcMac, meta.flowId]).toEqual(["10.0.0.7", "02:00:00:00:00:07", "1"]);
+    meta.fill(decoded(frame("10.0.0.8", "02:00:00:00:00:08")), 2, 1, 2);
+    expect([meta.srcIp, meta.srcMac, meta.flowId, meta.fromInitiator]).toEqual(["10.0.0.8", "02:00:00:00:00:08", "2", false]);
   });
 });

@@ -1,43 +1,53 @@
 /**
  * The PacketMeta of an observation, holding the packet's addresses and flow id as numbers and making
  * their text on first read: most observers read one or two fields, many observations none at all.
+ * The dispatcher fills one meta per packet and reuses it for the next (no object per observed packet).
  */
 import { ipv4Name, ipv6NameAt, macName, macNumberAt } from "../decode/addr.ts";
-import type { Packet } from "../decode/packet.ts";
+import { Packet } from "../decode/packet.ts";
 import type { PacketMeta } from "./events.ts";
 
 /** Not made yet (null is a real value: no MAC / no IP). */
 const UNSET = undefined;
+/** A packet with nothing decoded, for a meta not yet filled. */
+const NO_PACKET = new Packet();
 
 export class LazyPacketMeta implements PacketMeta {
-  // Fields are declared (no class-field initializers: each would define the field before the
-  // constructor sets it again) and all set in the constructor, so every meta has one shape.
-  declare readonly ts: number;
-  declare readonly srcPort: number;
-  declare readonly dstPort: number;
-  declare readonly ipProtocol: number;
-  declare readonly ipVersion: 4 | 6 | 0;
-  declare readonly ttl: number;
-  declare readonly vlan: number;
-  declare readonly length: number;
-  declare readonly flowIndex: number;
-  declare readonly fromInitiator: boolean;
-  // The numbers the strings are made from, copied out of the packet: an observer may keep the meta
-  // after the capture buffer is reused. MACs: 48-bit numbers, -1 none; IPv4: the address. IPv6
+  // Fields are declared (no class-field initializers: each would define the field before fill()
+  // sets it again) and all set in fill(), so the meta keeps one shape.
+  declare ts: number;
+  declare srcPort: number;
+  declare dstPort: number;
+  declare ipProtocol: number;
+  declare ipVersion: 4 | 6 | 0;
+  declare ttl: number;
+  declare vlan: number;
+  declare length: number;
+  declare flowIndex: number;
+  declare fromInitiator: boolean;
+  // The numbers the strings are made from, copied out of the packet (the meta holds no reference to
+  // the packet or its buffer). MACs: 48-bit numbers, -1 none; IPv4: the address. IPv6
   // addresses (rare) are named at once, from the cached names.
-  declare readonly srcMacNumber: number;
-  declare private readonly dstMacN: number;
-  declare private readonly src4: number;
-  declare private readonly dst4: number;
-  declare private readonly flowNumber: number;
+  declare srcMacNumber: number;
+  declare private dstMacN: number;
+  declare private src4: number;
+  declare private dst4: number;
+  declare private flowNumber: number;
   declare private srcMacText: string | null | undefined;
   declare private dstMacText: string | null | undefined;
   declare private srcIpText: string | null | undefined;
   declare private dstIpText: string | null | undefined;
   declare private flowIdText: string | null | undefined;
 
-  /** `flowNumber`: the flow's id (-1 none); `index`: its table index (-1 none). */
-  constructor(p: Packet, index: number, dir: number, flowNumber: number) {
+  constructor() {
+    this.fill(NO_PACKET, -1, 0, -1);
+  }
+
+  /**
+   * Makes this the meta of packet `p` (the engine reuses one meta from packet to packet: an observer
+   * copies the fields it keeps). `flowNumber`: the flow's id (-1 none); `index`: its table index (-1 none).
+   */
+  fill(p: Packet, index: number, dir: number, flowNumber: number): this {
     this.ts = p.ts;
     this.srcPort = p.srcPort;
     this.dstPort = p.dstPort;
@@ -64,6 +74,7 @@ export class LazyPacketMeta implements PacketMeta {
       this.srcIpText = p.ipVersion === 4 ? UNSET : null;
       this.dstIpText = p.ipVersion === 4 ? UNSET : null;
     }
+    return this;
   }
 
   get srcMac(): string | null {
