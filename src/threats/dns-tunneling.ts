@@ -66,6 +66,17 @@ interface DomainState {
 }
 
 /** Whether the bytes at `off` can be a DNS message header (a known opcode, a sane question count). */
+/** A query name's facts (see nameFacts in the detector). */
+interface NameFacts {
+  local: boolean;
+  domain: string;
+  sub: string;
+  subHash: number;
+  longestEncoded: number;
+  encodedChars: number;
+}
+const LOCAL_NAME: NameFacts = { local: true, domain: "", sub: "", subHash: 0, longestEncoded: 0, encodedChars: 0 };
+
 export function looksLikeDns(d: Uint8Array, off = 0): boolean {
   if (d.length < off + DNS_HEADER) return false;
   const opcode = (d[off + 2] >> 3) & 0x0f;
@@ -114,6 +125,25 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
         : { server, sessions: o.packets, rule: "TLS ClientHello without SNI to a public DNS-over-HTTPS resolver's address on port 443" },
     });
   };
+
+  /**
+   * What a query name says, worked out once per name (clients ask for the same names again and
+   * again): local or not, its tunnel domain, the part below it and its encoded-looking labels.
+   */
+  const nameFacts = memoize(MAX_REMEMBERED_NAMES, (qname: string): NameFacts => {
+    if (isLocalName(qname)) return LOCAL_NAME;
+    const domain = tunnelDomain(qname);
+    const sub = domain === NO_TLD ? qname.toLowerCase()
+      : qname.length > domain.length ? qname.slice(0, qname.length - domain.length - 1).toLowerCase() : "";
+    let longestEncoded = 0, encodedChars = 0;
+    for (const label of sub.split(".")) {
+      if (label.length >= s.dnsEncodedLabel && (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy)) {
+        longestEncoded = Math.max(longestEncoded, label.length);
+        encodedChars += label.length;
+      }
+    }
+    return { local: false, domain, sub, subHash: hashName(sub), longestEncoded, encodedChars };
+  });
 
   const state = (client: string, domain: string, ts: number): DomainState => {
     const key = `${client}|${domain}`;
@@ -211,8 +241,10 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       }
       if (o.kind !== "dns") return;
       const q = o.msg.questions[0];
-      if (!q || isLocalName(q.name)) return;
-      const domain = tunnelDomain(q.name);
+      if (!q) return;
+      const name = nameFacts(q.name);
+      if (name.local) return;
+      const domain = name.domain;
       const client = o.msg.isResponse ? o.meta.dstIp : o.meta.srcIp;
       if (!client) return;
       const d = state(client, domain, o.meta.ts);
@@ -223,19 +255,10 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
         return;
       }
       d.queries++;
-      const sub = domain === NO_TLD ? q.name.toLowerCase()
-        : q.name.length > domain.length ? q.name.slice(0, q.name.length - domain.length - 1).toLowerCase() : "";
-      const subHash = hashName(sub);
-      if (sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
+      const { subHash, longestEncoded, encodedChars } = name;
+      if (name.sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
-      let longestEncoded = 0, encodedChars = 0;
-      for (const label of sub.split(".")) {
-        if (label.length >= s.dnsEncodedLabel && (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy)) {
-          longestEncoded = Math.max(longestEncoded, label.length);
-          encodedChars += label.length;
-        }
-      }
       // Unique names only: one long load-balancer name looked up again and again is not data.
       if (longestEncoded > 0 && !d.encodedNames.has(subHash) && d.encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
         d.encodedNames.add(subHash);
