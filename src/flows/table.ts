@@ -15,6 +15,7 @@ import { flowKey, hashKey, KEY_WORDS } from "./key.ts";
 import { toFlowRecord } from "./snapshot.ts";
 import { SHAPE_PACKETS, wirePayloadLength } from "./shape.ts";
 import { TimerWheel } from "./wheel.ts";
+import { IdIndex } from "./id-index.ts";
 import { FlowLabelColumns, type FlowLabels } from "./labels.ts";
 import { ST_ATTEMPT, ST_CLOSED, ST_ESTABLISHED, ST_NONE, ST_RESET } from "./state.ts";
 import type { FlowRecord } from "./record.ts";
@@ -92,7 +93,7 @@ export class FlowTable {
   private readonly free: Int32Array;
   private freeTop: number;
   private highWater = 0;
-  private readonly idToIndex = new Map<number, number>();
+  private readonly idToIndex: IdIndex;
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly onEnd?: (index: number, reason: EndReason) => void;
   private readonly wheel: TimerWheel;
@@ -137,6 +138,7 @@ export class FlowTable {
     this.small = new Uint8Array(blocks);
     this.inUse = new Uint8Array(max);
     this.ids = new Float64Array(max);
+    this.idToIndex = new IdIndex(max, this.ids);
     this.shapes = new Int16Array(max * SHAPE_PACKETS);
     this.labels = new FlowLabelColumns(max);
     this.wheel = new TimerWheel(max);
@@ -337,8 +339,7 @@ export class FlowTable {
   private rebuildLookups(): void {
     this.slots.fill(0);
     this.wheel.clear();
-    if (this.size === 0) this.idToIndex.clear();
-    else for (const [id, index] of this.idToIndex) if (!this.inUse[index]) this.idToIndex.delete(id);
+    this.idToIndex.clear();
     const words = this.words, slots = this.slots, mask = this.mask;
     for (let i = 0; i < this.highWater; i++) {
       if (!this.inUse[i]) continue;
@@ -346,6 +347,7 @@ export class FlowTable {
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = i + 1;
       this.wheel.schedule(i, this.lastSeenOf(i) + this.timeoutOf(i));
+      this.idToIndex.set(this.ids[i], i);
     }
   }
 
@@ -429,8 +431,8 @@ export class FlowTable {
 
   indexOf(id: string | number): number {
     const idx = this.idToIndex.get(typeof id === "string" ? Number(id) : id);
-    // In endAll, ended flows leave the id map only at the end (flows ended by then are not in use).
-    return idx !== undefined && this.inUse[idx] === 1 ? idx : -1;
+    // In endAll, ended flows leave the id index only at the end (flows ended by then are not in use).
+    return idx >= 0 && this.inUse[idx] === 1 ? idx : -1;
   }
 
   // Numbers of a flow by role (initiator / responder), for the numeric analyzer hooks: no record made.
