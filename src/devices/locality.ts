@@ -68,6 +68,8 @@ export class Locality {
   private readonly prefixes = new Set<string>();
   /** The IPv4 prefixes among them as numbers (address >>> 8): flows ask by number, with no text. */
   private readonly prefixes4 = new Set<number>();
+  /** How many of `prefixes` are IPv6 /64s: none learned, no IPv6 address needs its /64 worked out. */
+  private v6Prefixes = 0;
   /** IPv6 answers (IPv4 ones are a few integer tests, see flags4). */
   private readonly answers = new Map<string, number>();
 
@@ -99,7 +101,9 @@ export class Locality {
   private addPrefix(p: string): boolean {
     if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return false;
     this.prefixes.add(p);
-    const n = isIpv6(p) ? -1 : canonicalIpv4(p + ".0");
+    const v6 = isIpv6(p);
+    if (v6) this.v6Prefixes++;
+    const n = v6 ? -1 : canonicalIpv4(p + ".0");
     if (n >= 0) this.prefixes4.add(n >>> 8);
     this.answers.clear();
     return true;
@@ -131,7 +135,8 @@ export class Locality {
   private compute(ip: string): number {
     const host = isHostAddress(ip);
     const linkLocal = isLinkLocal(ip);
-    const p = prefixOf(ip);
+    // A v6 prefix can only be among the learned ones when some v6 prefix was learned.
+    const p = this.v6Prefixes === 0 && isIpv6(ip) ? undefined : prefixOf(ip);
     const known = linkLocal || (p !== undefined && this.prefixes.has(p));
     // Private ranges are the best guess of "local"; gateways, which also carry remote private
     // networks, are held to learned addresses by the tracker (KNOWN_LOCAL).
