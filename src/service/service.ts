@@ -25,7 +25,7 @@ import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
+import { DEFAULT_MAX_MEMORY_MB, MemoryGuard, PeriodicGc } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
@@ -33,6 +33,14 @@ export const MAX_UPDATED_EVENTS = 1000;
 export const DROPS_REPORTED_MS = 60_000;
 /** A file fed faster than storage writes waits this long before it looks at the write queue again. */
 export const BACKLOG_WAIT_MS = 5;
+/**
+ * Packets between the pipeline's full collections, as `analyze` does (util/memory.ts PeriodicGc):
+ * JavaScriptCore lets the heap grow to twice what was live before collecting in full, and the
+ * garbage of ended flows (their texts, rows, observations) only a full collection frees.
+ */
+export const SERVE_GC_PACKETS = 100_000;
+/** Table slots looked at between two looks at the write queue while a file's live flows end. */
+export const END_SLICE_FLOWS = 1024;
 /** How often retention runs (it prunes in small steps, yielding between them). */
 export const RETENTION_INTERVAL_MS = 60_000;
 
@@ -74,6 +82,7 @@ export class NetInsightService {
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
   readonly memory: MemoryGuard;
+  readonly #gc = new PeriodicGc(SERVE_GC_PACKETS);
   /** Flow export, when collectors are configured. */
   exporter: FlowExporter | null = null;
   /** The packet ring, when on. */
@@ -171,7 +180,10 @@ export class NetInsightService {
     const flushMs = (this.opts.flushSeconds ?? 5) * 1000;
     this.#timers.push(setInterval(() => this.#everySecond(), 1000));
     // Garbage from a burst of new flows piles up fast: look at memory four times a second.
-    this.#timers.push(setInterval(() => this.memory.check(), 250));
+    this.#timers.push(setInterval(() => {
+      this.#gc.check(this.pipeline.engine.stats.packets);
+      this.memory.check();
+    }, 250));
     this.#timers.push(setInterval(() => void this.flush(), flushMs));
     this.#timers.push(setInterval(() => void this.runRetention(), RETENTION_INTERVAL_MS));
     for (const t of this.#timers) (t as { unref?: () => void }).unref?.();
@@ -272,19 +284,35 @@ export class NetInsightService {
     const status = await this.capture.startFile(path, speed, filter, loop);
     void this.capture.feedDone.then(async () => {
       if (this.#closed) return;
-      // Every live flow ends at once: all are kept and written (serve stores what analyze reports).
+      // Every live flow ends: all are kept and written (serve stores what analyze reports).
       this.writer.holdAll = true;
-      this.pipeline.engine.finish();
+      await this.#endLiveFlows();
       const last = this.pipeline.engine.stats.lastSeen;
       this.pipeline.devices.flush();
       this.pipeline.threats.flush();
       if (last !== null) this.pipeline.rollup.snapshot(last);
       this.pipeline.rollup.flush();
       await this.flush();
-      while (!this.#closed && this.writer.full && !this.writer.lastFlush?.error) await this.writer.flush();
+      // Written before the capture is done for the service: a flush still running joins, the rest follows.
+      while (!this.#closed && !this.capture.running && this.writer.pending > 0 && !this.writer.lastFlush?.error) await this.writer.flush();
       this.writer.holdAll = false;
     });
     return status;
+  }
+
+  /**
+   * Ends every live flow, as engine.finish() does (in table order), a slice at a time, waiting for
+   * storage between slices like the feed does: the whole table queued as rows at once was a flood's
+   * peak of memory (200 k rows), and nothing may be dropped here.
+   */
+  async #endLiveFlows(): Promise<void> {
+    const table = this.pipeline.engine.flows;
+    for (let i = 0; i < table.capacity && !this.#closed; i++) {
+      if (table.inUse[i]) table.end(i, "shutdown");
+      if (i % END_SLICE_FLOWS !== END_SLICE_FLOWS - 1) continue;
+      for (let behind = this.#backlog(); behind && !this.#closed; behind = this.#backlog()) await behind;
+    }
+    this.pipeline.engine.finish(); // nothing left to end: the engine's own bookkeeping
   }
 
   /**
