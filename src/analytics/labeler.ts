@@ -217,34 +217,37 @@ function appOf(m: { application: string; category: string } | undefined): { appl
   return m ? { application: m.application, category: m.category } : { application: null, category: null };
 }
 
-/**
- * PORT_SERVICES by port number, per transport: an index into `serviceNames` + 2 (0: not looked up
- * yet, 1: none). Typed arrays over every port, not sparse arrays that turn into dictionaries.
- */
-const portNames = { 6: new Uint16Array(65536), 17: new Uint16Array(65536) };
+/** PORT_SERVICES as typed arrays over every port, per transport: an index into serviceNames + 1 (0: none), built once. */
 const serviceNames: string[] = [];
+const portCodes = { 6: codesOf("tcp"), 17: codesOf("udp") };
+
+function codesOf(transport: string): Uint16Array {
+  const codes = new Uint16Array(65536);
+  for (const [key, service] of Object.entries(PORT_SERVICES)) {
+    const slash = key.indexOf("/");
+    const port = Number(key.slice(slash + 1));
+    // Only keys the per-port lookup could have built ("tcp/443"), as it read them.
+    if (key.slice(0, slash) !== transport || !(port >= 0 && port < 65536) || `${transport}/${port}` !== key) continue;
+    codes[port] = serviceNames.push(service);
+  }
+  return codes;
+}
 
 /**
  * serviceByPort's answer (the lower port's entry, else the higher one's) without building two
- * "tcp/443" keys per flow: each port's entry is read from PORT_SERVICES once.
+ * "tcp/443" keys per flow or an answer object: two reads of a typed array.
  */
 function portService(ipProtocol: number, srcPort: number, dstPort: number): string | undefined {
   if (ipProtocol !== 6 && ipProtocol !== 17) return serviceByPort(ipProtocol, srcPort, dstPort)?.service;
-  const names = portNames[ipProtocol];
+  const codes = portCodes[ipProtocol];
   const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
-  const service = portName(names, ipProtocol, lo) ?? portName(names, ipProtocol, hi);
+  const service = portName(codes, lo) ?? portName(codes, hi);
   return service ? service : undefined;
 }
 
-function portName(names: Uint16Array, ipProtocol: 6 | 17, port: number): string | undefined {
-  let code = names[port]!;
-  if (code === 0) {
-    const name = PORT_SERVICES[`${ipProtocol === 6 ? "tcp" : "udp"}/${port}`];
-    // An empty name is "none" too: the caller treats it so.
-    code = name ? serviceNames.push(name) + 1 : 1;
-    names[port] = code;
-  }
-  return code === 1 ? undefined : serviceNames[code - 2];
+function portName(codes: Uint16Array, port: number): string | undefined {
+  const code = codes[port]!;
+  return code === 0 ? undefined : serviceNames[code - 1];
 }
 
 let sharedAddresses: AddressMatcher | undefined;
