@@ -6,7 +6,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addressPairKey, BoundedMap, dstIp4, isGroupIp, isGroupIp4, srcIp4, type TrackedAnalyzer, StartedFlowRef, type StartedFlow,
+  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type TrackedAnalyzer, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Connection start times remembered per series (a ring). */
@@ -87,7 +87,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     if ((protocol !== "TCP" && protocol !== "UDP") || IGNORED_PORTS.has(dstPort)) return;
     const dst4 = dstIp4(f);
     if (dst4 >= 0 ? isGroupIp4(dst4) : isGroupIp(f.dstIp)) return;
-    const sr = seriesOf(addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dst4, "|"), serviceCode(protocol, dstPort), f);
+    const sr = seriesOf(flowPairKey(f, "|"), serviceCode(protocol, dstPort), f);
     sr.starts.push(f.startTime);
     if (sr.starts.length > MAX_STARTS) sr.starts.shift();
     sr.last = f.startTime;

@@ -11,7 +11,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addCapped, addressPairKey, BoundedMap, dstIp4, entropy, hashName, isLocalName, registeredDomain, srcIp4, type TrackedAnalyzer,
+  addCapped, BoundedMap, entropy, flowPairKey, hashName, isLocalName, registeredDomain, type TrackedAnalyzer,
   FlowRef, type PayloadFlow,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
@@ -204,7 +204,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
   const payload = (f: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
     if (f.ipProtocol !== 17 || f.dstPort !== DNS_PORT) return;
     const dns = looksLikeDns(data);
-    const key = addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), "|");
+    const key = flowPairKey(f, "|");
     if (dns && !others.has(key)) return;
     const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
     o.last = Math.max(o.last, ts);

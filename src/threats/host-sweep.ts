@@ -9,7 +9,8 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { ipv4Number, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
-  addCapped, BoundedMap, dstIp4, EndedFlowRef, numberPairKey, SmallSet, srcIp4, isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
+  addCapped, type Address, addressText, BoundedMap, dstIp4, EndedFlowRef, isGroupIp4, numberPairKey, SmallSet, srcAddress, srcIp4,
+  isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
   StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
@@ -21,7 +22,8 @@ interface SweepState {
   start: number;
   last: number;
   hosts: SmallSet<string>;
-  srcIp: string;
+  /** The source (its number for an IPv4 flow: text only for a report). */
+  srcIp: Address;
   srcMac: string | null;
   method: string; // "ARP" | "ICMP" | "TCP/22" ...
   port: number | null;
@@ -62,16 +64,17 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
 
   const raise = (st: SweepState): void => {
     const hosts = st.hosts.size;
+    const srcIp = addressText(st.srcIp);
     store.raise({
       type: "host_sweep",
       severity: hosts >= s.sweepHosts * HIGH_FACTOR ? "high" : "medium",
-      title: `Host sweep by ${st.srcIp} (${st.method})`,
-      description: `${st.srcIp} probed ${hosts} hosts by ${st.method} within ${Math.round(st.last - st.start)} s.`,
+      title: `Host sweep by ${srcIp} (${st.method})`,
+      description: `${srcIp} probed ${hosts} hosts by ${st.method} within ${Math.round(st.last - st.start)} s.`,
       ts: st.last,
-      sourceIp: st.srcIp,
+      sourceIp: srcIp,
       sourceMac: st.srcMac,
       targetPort: st.port,
-      key: `host_sweep|${st.srcIp}|${st.method}`,
+      key: `host_sweep|${srcIp}|${st.method}`,
       evidence: {
         hosts,
         method: st.method,
@@ -82,11 +85,13 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     });
   };
 
-  const count = (srcIp: string, src4: number, srcMac: string | null, method: string, code: number, port: number | null,
-    host: string, ts: number) => {
-    if (isGroupIp(host) || host === srcIp) return;
+  /** `srcIp`: the source as text, or as its number when `src4` (-1 for IPv6) is; `host4`: the host's number, -1 for IPv6. */
+  const count = (srcIp: Address, src4: number, srcMac: string | null, method: string, code: number, port: number | null,
+    host: string, host4: number, ts: number) => {
+    if (host4 >= 0 ? isGroupIp4(host4) : isGroupIp(host)) return;
+    if (src4 >= 0 && host4 >= 0 ? src4 === host4 : host === addressText(srcIp)) return;
     // An IPv4 source's key is a number (no text per flow); the method's code tells methods apart.
-    const key = (src4 >= 0 ? numberPairKey(code, src4) : undefined) ?? `${srcIp}|${method}`;
+    const key = (src4 >= 0 ? numberPairKey(code, src4) : undefined) ?? `${addressText(srcIp)}|${method}`;
     let st = sweeps.get(key);
     if (!st || ts - st.start > s.sweepWindowSeconds) {
       // The source's past window reset in place, or the state the cap drops (no object per source in a flood), or new.
@@ -112,7 +117,8 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
 
   const countFlow = (f: StartedFlow | EndedFlow | FlowRecord): void => {
     const { protocol, dstPort } = f;
-    count(f.srcIp, srcIp4(f), f.srcMac, methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, f.dstIp, f.startTime);
+    count(srcAddress(f), srcIp4(f), f.srcMac, methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, f.dstIp, dstIp4(f),
+      f.startTime);
   };
 
   /** The flow of the current numeric flowStarted call. */
@@ -140,10 +146,12 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       if (o.kind === "arp") {
         // ARP probes (sender 0.0.0.0) and announcements are address-conflict checks, not sweeps.
         if (o.msg.op !== 1 || o.msg.gratuitous || o.msg.senderIp === "0.0.0.0") return;
-        count(o.msg.senderIp, ipv4Number(o.msg.senderIp), o.msg.senderMac, "ARP", ARP_METHOD, null, o.msg.targetIp, o.meta.ts);
+        const { senderIp, targetIp } = o.msg;
+        count(senderIp, ipv4Number(senderIp), o.msg.senderMac, "ARP", ARP_METHOD, null, targetIp, ipv4Number(targetIp), o.meta.ts);
       } else if (o.kind === "icmp" && o.meta.srcIp && o.meta.dstIp) {
         const echo = o.msg.v6 ? o.msg.type === 128 : o.msg.type === 8;
-        if (echo) count(o.meta.srcIp, ipv4Number(o.meta.srcIp), o.meta.srcMac, "ICMP", ICMP_METHOD, null, o.meta.dstIp, o.meta.ts);
+        const { srcIp, dstIp } = o.meta;
+        if (echo) count(srcIp, ipv4Number(srcIp), o.meta.srcMac, "ICMP", ICMP_METHOD, null, dstIp, ipv4Number(dstIp), o.meta.ts);
       }
     },
     flowStartedAt(table: FlowTable, index: number): void {

@@ -8,8 +8,8 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { ipv4Number } from "../util/locality.ts";
 import {
-  addCapped, addressPairKey, BoundedMap, dstIp4, numberPairKey, SmallSet, srcIp4, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef,
-  type StartedFlow,
+  addCapped, type Address, addressPairKey, addressText, BoundedMap, dstAddress, flowPairKey, SmallSet, srcAddress, type TrackedAnalyzer,
+  reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
@@ -20,8 +20,8 @@ const HIGH_FACTOR = 5;
 
 interface PairState {
   /** The prober and the probed host (the key is a number for IPv4 pairs). */
-  src: string;
-  dst: string;
+  src: Address;
+  dst: Address;
   start: number;
   last: number;
   ports: SmallSet<number>;
@@ -51,19 +51,18 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
 
   /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
-  const pair = (key: number | string, src: string, dst: string, ts: number): PairState => {
+  const pair = (key: number | string, src: Address, dst: Address, ts: number): PairState => {
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, src, dst, ts);
     p.last = ts;
     return p;
   };
 
-  /** As pair(), for a flow: the addresses' text is read only when the pair is new. */
+  /** As pair(), for a flow (no address text read for IPv4). */
   const flowPair = (f: StartedFlow, ts: number): PairState => {
-    const src4 = srcIp4(f), dst4 = dstIp4(f);
-    const key = (src4 >= 0 && dst4 >= 0 ? numberPairKey(src4, dst4) : undefined) ?? `${f.srcIp}>${f.dstIp}`;
+    const key = flowPairKey(f, ">");
     let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, f.srcIp, f.dstIp, ts);
+    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, srcAddress(f), dstAddress(f), ts);
     p.last = ts;
     return p;
   };
@@ -72,7 +71,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
    * A fresh state for a pair: the pair's own past window reset in place (the key keeps its place, as
    * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or new.
    */
-  const newPair = (key: number | string, stale: PairState | undefined, src: string, dst: string, ts: number): PairState => {
+  const newPair = (key: number | string, stale: PairState | undefined, src: Address, dst: Address, ts: number): PairState => {
     const p = stale ?? pairs.evictForReuse();
     if (p === undefined) {
       const made: PairState = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null,
@@ -96,7 +95,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
       p.unreachables >= s.udpScanUnreachables;
     if (!crossed) return;
-    reportOnce(p, (x) => raise(x.src, x.dst, x, ts));
+    reportOnce(p, (x) => raise(addressText(x.src), addressText(x.dst), x, ts));
   };
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {
@@ -170,7 +169,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       check(p, o.meta.ts);
     },
     tick(now: number): void {
-      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(p.src, p.dst, p, p.last));
+      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(addressText(p.src), addressText(p.dst), p, p.last));
     },
   };
 }

@@ -9,7 +9,7 @@ import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addressPairKey, BoundedMap, dstIp4, EndedFlowRef, SmallSet, srcIp4, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
@@ -17,8 +17,8 @@ const SAMPLE_PORTS = 20;
 
 interface Probes extends Reported {
   /** The prober and the probed host (the key is a number for IPv4 pairs). */
-  src: string;
-  dst: string;
+  src: Address;
+  dst: Address;
   start: number;
   ports: SmallSet<number>;
   mac: string | null;
@@ -35,7 +35,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
   const pairs = new BoundedMap<number | string, Probes>(s.maxTrackedKeys);
 
   const raise = (p: Probes): void => {
-    const { src, dst } = p;
+    const src = addressText(p.src), dst = addressText(p.dst);
     const ports = [...p.ports].sort((a, b) => a - b);
     store.raise({
       type: "port_scan",
@@ -57,17 +57,17 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   const flowEnded = (f: EndedFlow | FlowRecord): void => {
     if (!isProbe(f)) return;
-    const key = addressPairKey(f.srcIp, srcIp4(f), f.dstIp, dstIp4(f), "|");
+    const key = flowPairKey(f, "|");
     let p = pairs.get(key);
     if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
       // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or new.
       const reuse = p ?? pairs.evictForReuse();
       if (reuse === undefined) {
-        p = { src: f.srcIp, dst: f.dstIp, start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+        p = { src: srcAddress(f), dst: dstAddress(f), start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
       } else {
         p = reuse;
-        p.src = f.srcIp;
-        p.dst = f.dstIp;
+        p.src = srcAddress(f);
+        p.dst = dstAddress(f);
         p.start = f.startTime;
         p.last = f.lastSeen;
         p.ports.clear();

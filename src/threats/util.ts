@@ -3,7 +3,7 @@ import type { Analyzer } from "../engine/events.ts";
 import type { FlowRecord, TcpState } from "../flows/record.ts";
 import { ST_CLOSED, ST_ESTABLISHED, ST_RESET } from "../flows/state.ts";
 import type { FlowTable } from "../flows/table.ts";
-import { macName } from "../decode/addr.ts";
+import { ipv4Name, macName } from "../decode/addr.ts";
 import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
 import { memoize } from "../util/memo.ts";
 import { ipv4Number } from "../util/locality.ts";
@@ -131,6 +131,39 @@ export function numberPairKey(hi: number, lo: number): number | undefined {
  */
 export function addressPairKey(a: string, a4: number, b: string, b4: number, sep: string): number | string {
   return (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${a}${sep}${b}`;
+}
+
+/** The key of a flow's two ends: a number for IPv4 (no address text read), else "src<sep>dst". */
+export function flowPairKey(f: PayloadFlow, sep: string): number | string {
+  const a4 = srcIp4(f), b4 = dstIp4(f);
+  return (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${f.srcIp}${sep}${f.dstIp}`;
+}
+
+/**
+ * An address as per-source state keeps it: an IPv4 address read from the flow table as its number
+ * (its text is made only for a report: under a flood, text per new source kept ~65 k address names
+ * alive in the name cache per detector), otherwise its text.
+ */
+export type Address = number | string;
+
+export function addressText(a: Address): string {
+  return typeof a === "number" ? ipv4Name(a) : a;
+}
+
+/** A flow's initiator / responder as an Address. */
+export function srcAddress(f: PayloadFlow): Address {
+  if (f instanceof FlowRef) {
+    const n = f.srcIp4;
+    return n >= 0 ? n : f.srcIp;
+  }
+  return f.srcIp;
+}
+export function dstAddress(f: PayloadFlow): Address {
+  if (f instanceof FlowRef) {
+    const n = f.dstIp4;
+    return n >= 0 ? n : f.dstIp;
+  }
+  return f.dstIp;
 }
 
 /** A flow end's IPv4 address as a number (-1 for IPv6): read from the table, or parsed from a record's text. */
