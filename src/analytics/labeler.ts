@@ -151,10 +151,11 @@ export class FlowLabeler implements Analyzer {
 
   /** Labels the flow of an observed packet (by its index once the numeric hooks run, else by its id). */
   #label(meta: PacketMeta, rawHost: string, strength: Strength): void {
-    const flowId = meta.flowId;
-    if (!flowId) return;
+    // By index, the engine's meta never makes its flow id text (a packet of a flow has both).
     const index = meta.flowIndex;
-    this.#labelHost(this.#flows && index !== undefined && index >= 0 ? index : flowId, rawHost, strength);
+    if (this.#flows && index !== undefined && index >= 0) return this.#labelHost(index, rawHost, strength);
+    const flowId = meta.flowId;
+    if (flowId) this.#labelHost(flowId, rawHost, strength);
   }
 
   /** `flow`: the flow's id text, or its index in the table (numeric hooks). */
