@@ -4,6 +4,7 @@
  * Only networks that an application owns outright belong here, never shared cloud ranges.
  */
 import type { AppCategory } from "./applications.ts";
+import { ipv4Number as dottedQuadNumber } from "../util/locality.ts";
 
 export interface AddressApplication { app: string; category: AppCategory; prefixes: string[] }
 export interface PortApplication { app: string; category: AppCategory; ipProtocol: number; port: number }
@@ -147,7 +148,7 @@ function sortKeysDesc<V>(m: Map<number, V>): void {
 
 export function ipv4Number(ip: string): number | undefined {
   // Dotted digits (every address the flows and the labeler hand in) by character codes, no split.
-  const quad = dottedQuad(ip);
+  const quad = dottedQuadNumber(ip);
   if (quad >= 0) return quad;
   const parts = ip.split(".");
   if (parts.length !== 4) return undefined;
@@ -200,25 +201,4 @@ function ipv6Top32(ip: string): number {
     group = group * 16 + d;
   }
   return -1;
-}
-
-/** The value of "a.b.c.d" (1-3 decimal digits each, 0-255), or -1 for any other text. */
-function dottedQuad(ip: string): number {
-  let value = 0, octet = 0, digits = 0, dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + (c - 48);
-      digits++;
-      if (octet > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 }

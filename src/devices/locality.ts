@@ -3,7 +3,7 @@
  * IPv6 /64 around each address seen there, plus RA prefixes); link-local addresses are always
  * local; so are the other local ranges (src/util/locality.ts), except on a gateway's MAC (see tracker.ts).
  */
-import { isHostAddress, isHostIpv4, isIpv6, isLinkLocal, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
+import { canonicalIpv4, isHostAddress, isHostIpv4, isIpv6, isLinkLocal, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 
 /** Cap on learned prefixes: a hostile capture must not grow this without bound. */
 const MAX_PREFIXES = 256;
@@ -143,27 +143,4 @@ export class Locality {
     const local = host && (known || isLocalAddress(ip));
     return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
   }
-}
-
-/**
- * A dotted quad written the way the capture path writes one (no sign, no leading zero), as an
- * unsigned number; -1 for any other text (which then takes the text path, as it always did).
- */
-export function canonicalIpv4(ip: string): number {
-  let value = 0, octet = 0, digits = 0, dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && !(digits === 1 && octet === 0)) {
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 }

@@ -3,7 +3,7 @@
  * by identity key (DHCP client id, DUID, host name + fingerprint). Index operations only; the
  * policy (what is local, what merges) lives in tracker.ts.
  */
-import { canonicalIpv4 } from "./locality.ts";
+import { canonicalIpv4 } from "../util/locality.ts";
 import { macNumber, type DeviceState } from "./state.ts";
 import { RecencyList } from "../util/recency-list.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ipv4Number, isHostAddress, isLinkLocal, isLocalAddress, isLoopback } from "./locality.ts";
+import { canonicalIpv4, ipv4Number, isHostAddress, isLinkLocal, isLocalAddress, isLoopback } from "./locality.ts";
 
 describe("isLocalAddress", () => {
   const local = [
@@ -42,4 +42,19 @@ test("ipv4Number reads dotted quads only", () => {
   expect(ipv4Number("192.168.1.23")).toBe(0xc0a80117);
   expect(ipv4Number("255.255.255.255")).toBe(0xffffffff);
   expect(["", "1.2.3", "1.2.3.4.", ".1.2.3", "1.2.3.x", "256.1.1.1"].map(ipv4Number)).toEqual([-1, -1, -1, -1, -1, -1]);
+});
+
+describe("canonicalIpv4", () => {
+  test("takes the capture path's text and agrees with ipv4Number on it", () => {
+    for (const ip of ["0.0.0.0", "10.0.0.1", "192.168.1.23", "255.255.255.255", "8.8.4.4"]) {
+      expect(canonicalIpv4(ip)).toBe(ipv4Number(ip));
+    }
+    expect(canonicalIpv4("192.168.1.23")).toBe(0xc0a80117);
+  });
+  test("refuses any other spelling of an address (devices key it by text too, so it must not alias)", () => {
+    for (const ip of ["010.0.0.1", "10.0.0.01", "0010.0.0.1", "10.0.0", "10.0.0.1.2", "256.0.0.1", "10..0.1", "fe80::1", "", "1.2.3.4 "]) {
+      expect(canonicalIpv4(ip)).toBe(-1);
+    }
+    expect(ipv4Number("010.0.0.1")).toBe(0x0a000001);
+  });
 });

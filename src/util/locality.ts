@@ -31,6 +31,29 @@ export function ipv4Number(ip: string): number {
   return value * 256 + octet;
 }
 
+/**
+ * A dotted quad written the way the capture path writes one (no sign, no leading zero), as an
+ * unsigned number; -1 for any other text (which then takes the text path, as it always did).
+ */
+export function canonicalIpv4(ip: string): number {
+  let value = 0, octet = 0, digits = 0, dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && !(digits === 1 && octet === 0)) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
+}
+
 /** The first 16-bit group of an IPv6 address ("fd12:..." -> 0xfd12; "::1" -> 0), or -1 when malformed. */
 function firstGroup(ip: string): number {
   let v = 0;
