@@ -25,7 +25,7 @@ import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { DEFAULT_MAX_MEMORY_MB, MemoryGuard, PeriodicGc } from "../util/memory.ts";
+import { ANALYZE_GC_NEW_FLOWS, DEFAULT_MAX_MEMORY_MB, MemoryGuard, WorkGc } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
@@ -34,11 +34,12 @@ export const DROPS_REPORTED_MS = 60_000;
 /** A file fed faster than storage writes waits this long before it looks at the write queue again. */
 export const BACKLOG_WAIT_MS = 5;
 /**
- * Packets between the pipeline's full collections, as `analyze` does (util/memory.ts PeriodicGc):
- * JavaScriptCore lets the heap grow to twice what was live before collecting in full, and the
- * garbage of ended flows (their texts, rows, observations) only a full collection frees.
+ * Packets (or new flows: a spoofed flood) between the pipeline's full collections, as `analyze`
+ * does (util/memory.ts WorkGc): JavaScriptCore lets the heap grow to twice what was live before
+ * collecting in full, and the garbage of ended flows (texts, rows, records) only a full one frees.
  */
 export const SERVE_GC_PACKETS = 100_000;
+export const SERVE_GC_NEW_FLOWS = ANALYZE_GC_NEW_FLOWS;
 /** Table slots looked at between two looks at the write queue while a file's live flows end. */
 export const END_SLICE_FLOWS = 1024;
 /** How often retention runs (it prunes in small steps, yielding between them). */
@@ -82,7 +83,7 @@ export class NetInsightService {
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
   readonly memory: MemoryGuard;
-  readonly #gc = new PeriodicGc(SERVE_GC_PACKETS);
+  readonly #gc = new WorkGc(SERVE_GC_PACKETS, SERVE_GC_NEW_FLOWS);
   /** Flow export, when collectors are configured. */
   exporter: FlowExporter | null = null;
   /** The packet ring, when on. */
@@ -181,7 +182,8 @@ export class NetInsightService {
     this.#timers.push(setInterval(() => this.#everySecond(), 1000));
     // Garbage from a burst of new flows piles up fast: look at memory four times a second.
     this.#timers.push(setInterval(() => {
-      this.#gc.check(this.pipeline.engine.stats.packets);
+      const e = this.pipeline.engine.stats;
+      this.#gc.check(e.packets, e.flowsCreated);
       this.memory.check();
     }, 250));
     this.#timers.push(setInterval(() => void this.flush(), flushMs));
