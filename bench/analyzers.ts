@@ -9,12 +9,18 @@ import { Engine } from "../src/engine/engine.ts";
 import type { Analyzer } from "../src/engine/events.ts";
 import { buildPipeline } from "../src/engine/pipeline.ts";
 
-const HOOKS = ["observe", "flowStarted", "flowEnded", "flowUpdated", "payload", "tick"] as const;
+const HOOKS = [
+  "observe", "flowStarted", "flowEnded", "flowUpdated", "payload", "tick",
+  "flowStartedAt", "flowEndedAt", "flowUpdatedAt", "payloadAt",
+] as const;
 const spent = new Map<string, { ms: number; calls: number }>();
 
 const add = Engine.prototype.addAnalyzer;
 Engine.prototype.addAnalyzer = function (a: Analyzer) {
-  const timed = Object.create(a) as Record<string, unknown>;
+  // A plain object (not Object.create(a)): hooks run on `a` itself, so #private fields stay reachable.
+  const timed: Record<string, unknown> = {
+    name: a.name, wants: a.wants, updateFilter: a.updateFilter, payloadFilter: a.payloadFilter,
+  };
   for (const hook of HOOKS) {
     const fn = (a as unknown as Record<string, ((...args: unknown[]) => void) | undefined>)[hook];
     if (!fn) continue;
