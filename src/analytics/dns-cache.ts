@@ -3,7 +3,7 @@
  * answers (A/AAAA, following CNAME chains back to the name the client asked for).
  */
 import type { DnsMessage } from "../decode/types.ts";
-import { RecencyList } from "../util/recency-list.ts";
+import { canonicalIpv4 } from "../util/locality.ts";
 
 /** Entries kept in all; the oldest entry goes first when full. */
 export const MAX_DNS_CACHE_ENTRIES = 20_000;
@@ -20,33 +20,57 @@ const TYPE_A = 1;
 const TYPE_CNAME = 5;
 const TYPE_AAAA = 28;
 
-/** One remembered answer, linked into the cache's recency list (oldest first). */
-interface Entry {
-  name: string;
-  expires: number;
-  address: string;
-  /** The client that resolved it; ANYONE for the entry every client falls back to. */
-  client: string;
-  older: Entry | null;
-  newer: Entry | null;
-}
-
-/** The client key of "what anyone resolved" (a real client is never the empty string). */
-const ANYONE = "";
+/**
+ * Addresses (servers and clients) as keys: an IPv4 address in the capture path's spelling is its
+ * number; any other text (IPv6) is TEXT_KEY + its interned id. ANYONE: the client key of the entry
+ * every client falls back to.
+ */
+const TEXT_KEY = 2 ** 32;
+const ANYONE = -1;
+/** No such key (a text never interned: nothing was learnt about it). */
+const NO_KEY = -2;
+const NONE = -1;
 
 export class DnsAnswerCache {
   /**
-   * address -> client -> entry: two probes with the strings the flow already carries, instead of a
-   * "client|address" key built (and hashed) per lookup. One recency list over every entry keeps
-   * the bound: a refreshed entry moves to the young end, past the cap the oldest goes.
+   * One entry per (server address, client) in typed arrays, found through an open-addressing table
+   * of slot numbers: no object, Map or string per answer. A recency list threaded through the slots
+   * (older / newer) keeps the bound: a refreshed entry moves to the young end, past the cap the oldest goes.
    */
-  readonly #byAddress = new Map<string, Map<string, Entry>>();
   readonly #maxEntries: number;
+  readonly #address: Float64Array;
+  readonly #client: Float64Array;
+  readonly #expires: Float64Array;
+  readonly #name: Int32Array;
+  readonly #older: Int32Array;
+  readonly #newer: Int32Array;
+  #oldest = NONE;
+  #newest = NONE;
+  /** Slots never used yet start at #highWater; freed ones are stacked in #free. */
+  readonly #free: Int32Array;
+  #freeCount = 0;
+  #highWater = 0;
   #size = 0;
-  readonly #recency = new RecencyList<Entry>();
+  /** Hash table: slot + 1 (0 empty), linear probing, at most a quarter full. */
+  readonly #table: Int32Array;
+  readonly #mask: number;
+  /** Names (one string per distinct name however many entries hold it) and non-IPv4 addresses. */
+  readonly #names = new Interner();
+  readonly #texts = new Interner();
 
   constructor(maxEntries = MAX_DNS_CACHE_ENTRIES) {
-    this.#maxEntries = Math.max(2, maxEntries);
+    const max = (this.#maxEntries = Math.max(2, maxEntries));
+    this.#address = new Float64Array(max);
+    this.#client = new Float64Array(max);
+    this.#expires = new Float64Array(max);
+    this.#name = new Int32Array(max);
+    this.#older = new Int32Array(max);
+    this.#newer = new Int32Array(max);
+    this.#free = new Int32Array(max);
+    let size = 16;
+    while (size < max * 4) size *= 2;
+    this.#table = new Int32Array(size);
+    this.#mask = size - 1;
   }
 
   get size(): number {
@@ -55,75 +79,239 @@ export class DnsAnswerCache {
 
   /** Learn from a DNS response sent to `client` at time `ts` (epoch seconds). */
   learn(client: string | null, msg: DnsMessage, ts: number): void {
-    if (!msg.isResponse || msg.rcode !== 0 || msg.answers.length === 0) return;
-    const answers = msg.answers.length > MAX_ANSWERS_PER_RESPONSE
-      ? msg.answers.slice(0, MAX_ANSWERS_PER_RESPONSE)
-      : msg.answers;
+    this.#learn(client ? this.#keyOf(client, true) : NO_KEY, msg, ts);
+  }
+
+  /** `learn` for a client given as an IPv4 number (the flow table's form). */
+  learn4(client4: number, msg: DnsMessage, ts: number): void {
+    this.#learn(client4 >= 0 ? client4 : NO_KEY, msg, ts);
+  }
+
+  #learn(client: number, msg: DnsMessage, ts: number): void {
+    if (!msg.isResponse || msg.rcode !== 0 || msg.answers.length === 0) return this.#prune(client);
+    const answers = msg.answers;
+    const count = Math.min(answers.length, MAX_ANSWERS_PER_RESPONSE);
     // target -> owner, to walk a CNAME chain back to the name that was asked.
     let aliasOf: Map<string, string> | undefined;
-    for (const rr of answers) {
+    for (let i = 0; i < count; i++) {
+      const rr = answers[i]!;
       if (rr.type === TYPE_CNAME && rr.data) (aliasOf ??= new Map()).set(lower(rr.data), lower(rr.name));
     }
-    for (const rr of answers) {
+    for (let i = 0; i < count; i++) {
+      const rr = answers[i]!;
       if ((rr.type !== TYPE_A && rr.type !== TYPE_AAAA) || !rr.data) continue;
       const name = aliasOf ? originalName(lower(rr.name), aliasOf) : lower(rr.name);
       if (!name) continue;
       const expires = ts + Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, rr.ttl));
-      if (client) this.#put(rr.data, client, name, expires);
-      this.#put(rr.data, ANYONE, name, expires);
+      const address = this.#keyOf(rr.data, true);
+      if (client !== NO_KEY) this.#put(address, client, name, expires);
+      this.#put(address, ANYONE, name, expires);
+      this.#prune(address);
     }
+    this.#prune(client);
   }
 
   /** The name `client` (or else anyone) resolved to `address`, if still fresh at `ts`. */
   lookup(client: string | null, address: string, ts: number): string | undefined {
-    const byClient = this.#byAddress.get(address);
-    if (!byClient) return undefined;
-    if (client) {
-      const own = this.#fresh(byClient, client, ts);
-      if (own) return own;
-    }
-    return this.#fresh(byClient, ANYONE, ts);
+    const a = this.#keyOf(address, false);
+    if (a === NO_KEY) return undefined;
+    return this.#lookup(client ? this.#keyOf(client, false) : NO_KEY, a, ts);
   }
 
-  #fresh(byClient: Map<string, Entry>, client: string, ts: number): string | undefined {
-    const e = byClient.get(client);
-    if (!e) return undefined;
-    if (e.expires < ts) {
-      this.#remove(e);
+  /** `lookup` for IPv4 addresses given as numbers (the flow table's form). */
+  lookup4(client4: number, address4: number, ts: number): string | undefined {
+    return this.#lookup(client4 < 0 ? NO_KEY : client4, address4, ts);
+  }
+
+  #lookup(client: number, address: number, ts: number): string | undefined {
+    if (this.#size === 0) return undefined;
+    if (client !== NO_KEY) {
+      const own = this.#fresh(address, client, ts);
+      if (own !== undefined) return own;
+    }
+    return this.#fresh(address, ANYONE, ts);
+  }
+
+  #fresh(address: number, client: number, ts: number): string | undefined {
+    const slot = this.#find(address, client);
+    if (slot === NONE) return undefined;
+    if (this.#expires[slot]! < ts) {
+      this.#remove(slot);
       return undefined;
     }
-    return e.name;
+    return this.#names.text(this.#name[slot]!);
   }
 
-  #put(address: string, client: string, name: string, expires: number): void {
-    let byClient = this.#byAddress.get(address);
-    const had = byClient?.get(client);
-    if (had) {
-      had.name = name;
-      had.expires = expires;
-      this.#recency.unlink(had);
-      this.#recency.append(had);
+  /**
+   * The key of an address's text; `add` gives a non-IPv4 one an id (held by no entry yet: #prune
+   * drops it if none takes it), else NO_KEY when it has none (nothing was learnt about it).
+   */
+  #keyOf(ip: string, add: boolean): number {
+    const n = canonicalIpv4(ip);
+    if (n >= 0) return n;
+    const id = add ? this.#texts.add(ip) : this.#texts.idOf(ip);
+    return id === 0 ? NO_KEY : TEXT_KEY + id;
+  }
+
+  #prune(key: number): void {
+    if (key >= TEXT_KEY) this.#texts.prune(key - TEXT_KEY);
+  }
+
+  #put(address: number, client: number, name: string, expires: number): void {
+    const had = this.#find(address, client);
+    if (had !== NONE) {
+      if (this.#names.text(this.#name[had]!) !== name) {
+        const id = this.#names.intern(name);
+        this.#names.release(this.#name[had]!);
+        this.#name[had] = id;
+      }
+      this.#expires[had] = expires;
+      this.#unlink(had);
+      this.#append(had);
       return;
     }
-    while (this.#size >= this.#maxEntries && this.#recency.oldest) {
-      this.#remove(this.#recency.oldest);
-      if (byClient && byClient.size === 0) byClient = undefined; // removed from #byAddress with its last entry
-    }
-    if (!byClient) this.#byAddress.set(address, (byClient = new Map()));
-    const e: Entry = { name, expires, address, client, older: null, newer: null };
-    byClient.set(client, e);
-    this.#recency.append(e);
+    // Held before making room: the oldest entry may be the last one holding the same address text.
+    this.#retainKey(address);
+    this.#retainKey(client);
+    while (this.#size >= this.#maxEntries && this.#oldest !== NONE) this.#remove(this.#oldest);
+    const slot = this.#freeCount > 0 ? this.#free[--this.#freeCount]! : this.#highWater++;
+    this.#address[slot] = address;
+    this.#client[slot] = client;
+    this.#expires[slot] = expires;
+    this.#name[slot] = this.#names.intern(name);
+    this.#insert(slot);
+    this.#append(slot);
     this.#size++;
   }
 
-  #remove(e: Entry): void {
-    const byClient = this.#byAddress.get(e.address);
-    if (byClient?.get(e.client) === e) {
-      byClient.delete(e.client);
-      if (byClient.size === 0) this.#byAddress.delete(e.address);
-    }
-    this.#recency.unlink(e);
+  #remove(slot: number): void {
+    this.#delete(slot);
+    this.#unlink(slot);
+    this.#names.release(this.#name[slot]!);
+    this.#releaseKey(this.#address[slot]!);
+    this.#releaseKey(this.#client[slot]!);
+    this.#free[this.#freeCount++] = slot;
     this.#size--;
+  }
+
+  #retainKey(key: number): void {
+    if (key >= TEXT_KEY) this.#texts.retain(key - TEXT_KEY);
+  }
+
+  #releaseKey(key: number): void {
+    if (key >= TEXT_KEY) this.#texts.release(key - TEXT_KEY);
+  }
+
+  // ---- the hash table of slots ----
+  #home(address: number, client: number): number {
+    // Keys are below 2^33: their low 32 bits and whether they are text.
+    const a = (address >>> 0) ^ (address >= TEXT_KEY ? 0x5bd1e995 : 0);
+    const c = client < 0 ? 0x27d4eb2f : (client >>> 0) ^ (client >= TEXT_KEY ? 0x165667b1 : 0);
+    let h = Math.imul(a ^ Math.imul(c, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    return h & this.#mask;
+  }
+
+  #find(address: number, client: number): number {
+    const table = this.#table, mask = this.#mask;
+    for (let i = this.#home(address, client); ; i = (i + 1) & mask) {
+      const s = table[i]!;
+      if (s === 0) return NONE;
+      if (this.#address[s - 1] === address && this.#client[s - 1] === client) return s - 1;
+    }
+  }
+
+  #insert(slot: number): void {
+    const table = this.#table, mask = this.#mask;
+    let i = this.#home(this.#address[slot]!, this.#client[slot]!);
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** Removes a slot from the table, shifting later entries of its probe run back (no tombstones). */
+  #delete(slot: number): void {
+    const table = this.#table, mask = this.#mask;
+    let i = this.#home(this.#address[slot]!, this.#client[slot]!);
+    while (table[i] !== slot + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const s = table[j]! - 1;
+      const home = this.#home(this.#address[s]!, this.#client[s]!);
+      // The entry at j may move to the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        table[i] = table[j]!;
+        i = j;
+      }
+    }
+    table[i] = 0;
+  }
+
+  // ---- the recency list of slots ----
+  #append(slot: number): void {
+    this.#older[slot] = this.#newest;
+    this.#newer[slot] = NONE;
+    if (this.#newest !== NONE) this.#newer[this.#newest] = slot;
+    else this.#oldest = slot;
+    this.#newest = slot;
+  }
+
+  #unlink(slot: number): void {
+    const older = this.#older[slot]!, newer = this.#newer[slot]!;
+    if (older !== NONE) this.#newer[older] = newer;
+    else this.#oldest = newer;
+    if (newer !== NONE) this.#older[newer] = older;
+    else this.#newest = older;
+  }
+}
+
+/** Texts by id (1 and up; 0 none), each held once and counted by its users; freed with the last one. */
+class Interner {
+  readonly #ids = new Map<string, number>();
+  readonly #texts: (string | undefined)[] = [undefined];
+  readonly #refs: number[] = [0];
+  readonly #freeIds: number[] = [];
+
+  /** The text's id, made when new (with no user yet). */
+  add(text: string): number {
+    let id = this.#ids.get(text);
+    if (id === undefined) {
+      id = this.#freeIds.pop() ?? this.#texts.length;
+      this.#texts[id] = text;
+      this.#refs[id] = 0;
+      this.#ids.set(text, id);
+    }
+    return id;
+  }
+
+  /** The text's id with one more user. */
+  intern(text: string): number {
+    const id = this.add(text);
+    this.#refs[id]!++;
+    return id;
+  }
+
+  /** The text's id, or 0 when it is not held. */
+  idOf(text: string): number {
+    return this.#ids.get(text) ?? 0;
+  }
+
+  text(id: number): string | undefined {
+    return this.#texts[id];
+  }
+
+  retain(id: number): void {
+    this.#refs[id]!++;
+  }
+
+  release(id: number): void {
+    if (--this.#refs[id]! <= 0) this.prune(id);
+  }
+
+  /** Frees the id when no one uses it. */
+  prune(id: number): void {
+    if (this.#refs[id] !== 0 || this.#texts[id] === undefined) return;
+    this.#ids.delete(this.#texts[id]!);
+    this.#texts[id] = undefined;
+    this.#freeIds.push(id);
   }
 }
 

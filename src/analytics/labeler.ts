@@ -2,6 +2,7 @@
  * The "analytics" analyzer: names each flow's server (TLS/QUIC SNI, HTTP Host, the DNS query of a
  * DNS flow, or the DNS answer that resolved the server address) and maps it to an application.
  */
+import type { DnsMessage } from "../decode/types.ts";
 import type { Analyzer, Observation, ObservationKind, PacketMeta } from "../engine/events.ts";
 import { PORT_SERVICES, serviceByPort } from "../decode/service.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -13,11 +14,14 @@ import { BoundedMap } from "../util/ordered-map.ts";
 
 /** Flows remembered with the strength of their label; flowEnded forgets them, this caps the rest. */
 export const MAX_LABELLED_FLOWS = 200_000;
-/** Host names whose label is remembered; the cache starts over past this. */
-const MAX_CACHED_HOSTS = 1 << 15;
+/**
+ * Host names whose label is remembered; the cache starts over past this. A name is asked for
+ * within seconds (DNS query, answer, then the handshake), so a few thousand hold the repeats.
+ */
+const MAX_CACHED_HOSTS = 1 << 12;
 
-/** What a host name as written (SNI, Host header, DNS question) labels a flow with. */
-interface HostLabel { hostname: string; application: string | null; category: string | null }
+/** What a host name as written (SNI, Host header, DNS question) labels a flow with: the patch itself. */
+interface HostLabel { readonly hostname: string; readonly application: string | null; readonly category: string | null }
 
 export interface FlowLabelPatch {
   service?: string | null;
@@ -82,7 +86,7 @@ export class FlowLabeler implements Analyzer {
         return;
       case "dns": {
         const msg = o.msg;
-        if (msg.isResponse) this.dnsCache.learn(o.meta.dstIp, msg, o.meta.ts);
+        if (msg.isResponse) this.#learn(o.meta, msg);
         // A DNS flow is about the name it asks for (as nDPI reports it), not about the resolver.
         const q = msg.questions[0];
         if (q?.name) this.#label(o.meta, q.name, Strength.DnsQuery);
@@ -91,17 +95,29 @@ export class FlowLabeler implements Analyzer {
     }
   }
 
+  /** Learns a DNS response's answers for the client it is sent to (an IPv4 client by number, from the flow table). */
+  #learn(meta: PacketMeta, msg: DnsMessage): void {
+    const flows = this.#flows, index = meta.flowIndex;
+    if (flows !== undefined && index !== undefined && index >= 0) {
+      const client4 = meta.fromInitiator ? flows.responderIp4(index) : flows.initiatorIp4(index);
+      if (client4 >= 0) return this.dnsCache.learn4(client4, msg, meta.ts);
+    }
+    this.dnsCache.learn(meta.dstIp, msg, meta.ts);
+  }
+
   flowStarted(flow: FlowRecord): void {
-    this.#started(flow.id, flow.ipProtocol, flow.srcPort, flow.dstPort, flow.srcIp, flow.dstIp, -1, flow.startTime, !!flow.service, !!flow.hostname);
+    this.#started(flow.id, flow.ipProtocol, flow.srcPort, flow.dstPort, flow.srcIp, flow.dstIp, -1, -1, flow.startTime, !!flow.service, !!flow.hostname);
   }
 
   /** flowStarted read from the flow table: no FlowRecord is made for the labeler, the flow is its index. */
   flowStartedAt(flows: FlowTable, i: number): void {
     if (this.#flows !== flows) this.#useTable(flows);
     const labels = flows.labels;
+    // An IPv4 flow is looked up by its addresses' numbers: no address text made for it.
+    const dst4 = flows.responderIp4(i), v4 = dst4 >= 0;
     this.#started(i, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
-      flows.initiatorIp(i), flows.responderIp(i), flows.responderIp4(i), flows.firstSeenOf(i),
-      !!labels.textOf(i, "service"), !!labels.textOf(i, "hostname"));
+      v4 ? "" : flows.initiatorIp(i), v4 ? "" : flows.responderIp(i), v4 ? flows.initiatorIp4(i) : -1, dst4,
+      flows.firstSeenOf(i), !!labels.textOf(i, "service"), !!labels.textOf(i, "hostname"));
   }
 
   #useTable(flows: FlowTable): void {
@@ -110,19 +126,19 @@ export class FlowLabeler implements Analyzer {
   }
 
   /**
-   * `flow`: the record's id, or the flow's index in the table (numeric hooks); `dstIp4`: the server
-   * address as a number for IPv4 flows from the table (-1 otherwise).
+   * `flow`: the record's id, or the flow's index in the table (numeric hooks); `srcIp4`, `dstIp4`: the
+   * addresses as numbers for IPv4 flows from the table (-1 otherwise; then their text is given).
    */
   #started(flow: string | number, ipProtocol: number, srcPort: number, dstPort: number, srcIp: string, dstIp: string,
-    dstIp4: number, startTime: number, hasService: boolean, hasHostname: boolean): void {
+    srcIp4: number, dstIp4: number, startTime: number, hasService: boolean, hasHostname: boolean): void {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
     if (!hasService) {
-      const guess = portService(ipProtocol, srcPort, dstPort);
-      if (guess) this.#setLabels(flow, { service: guess, serviceBy: "port" });
+      const guess = portServicePatch(ipProtocol, srcPort, dstPort);
+      if (guess) this.#setLabels(flow, guess);
     }
-    if (hasHostname || !dstIp) return;
-    const name = this.dnsCache.lookup(srcIp, dstIp, startTime);
+    if (hasHostname || (dstIp4 < 0 && !dstIp)) return;
+    const name = dstIp4 >= 0 ? this.dnsCache.lookup4(srcIp4, dstIp4, startTime) : this.dnsCache.lookup(srcIp, dstIp, startTime);
     if (name) {
       this.#labelHost(flow, name, Strength.DnsAnswer);
       return;
@@ -132,7 +148,8 @@ export class FlowLabeler implements Analyzer {
       (dstIp4 >= 0 ? this.#addresses.matchIpv4(dstIp4) : this.#addresses.matchAddress(dstIp));
     if (known) {
       this.#remember(flow, Strength.Address);
-      this.#setLabels(flow, { application: known.application, category: known.category });
+      // The match is the patch ({ application, category }): nothing made per flow.
+      this.#setLabels(flow, known);
     }
   }
 
@@ -165,7 +182,8 @@ export class FlowLabeler implements Analyzer {
     const label = this.#hostLabel(rawHost);
     if (!label) return;
     this.#remember(flow, strength);
-    this.#setLabels(flow, { hostname: label.hostname, application: label.application, category: label.category });
+    // The label is the patch ({ hostname, application, category }): nothing made per flow.
+    this.#setLabels(flow, label);
   }
 
   /** Labels a flow by index (labelFlowAt, or labelFlow with its id made text) or by its id text. */
@@ -234,21 +252,22 @@ function codesOf(transport: string): Uint16Array {
   return codes;
 }
 
+/** The label patch of each entry of serviceNames ({ service, serviceBy: "port" }), made once. */
+const servicePatches: FlowLabelPatch[] = serviceNames.map((service) => ({ service, serviceBy: "port" }));
+
 /**
- * serviceByPort's answer (the lower port's entry, else the higher one's) without building two
- * "tcp/443" keys per flow or an answer object: two reads of a typed array.
+ * The labels of serviceByPort's answer (the lower port's entry, else the higher one's) without
+ * building two "tcp/443" keys or a patch per flow: two reads of a typed array.
  */
-function portService(ipProtocol: number, srcPort: number, dstPort: number): string | undefined {
-  if (ipProtocol !== 6 && ipProtocol !== 17) return serviceByPort(ipProtocol, srcPort, dstPort)?.service;
+function portServicePatch(ipProtocol: number, srcPort: number, dstPort: number): FlowLabelPatch | undefined {
+  if (ipProtocol !== 6 && ipProtocol !== 17) {
+    const service = serviceByPort(ipProtocol, srcPort, dstPort)?.service;
+    return service ? { service, serviceBy: "port" } : undefined;
+  }
   const codes = portCodes[ipProtocol];
   const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
-  const service = portName(codes, lo) ?? portName(codes, hi);
-  return service ? service : undefined;
-}
-
-function portName(codes: Uint16Array, port: number): string | undefined {
-  const code = codes[port]!;
-  return code === 0 ? undefined : serviceNames[code - 1];
+  const code = codes[lo] !== 0 ? codes[lo]! : codes[hi]!;
+  return code !== 0 && serviceNames[code - 1] ? servicePatches[code - 1] : undefined;
 }
 
 let sharedAddresses: AddressMatcher | undefined;
