@@ -31,7 +31,8 @@ describe("flowJson", () => {
     t.labelAt(a, { service: "TLS", serviceBy: "payload", hostname: 'odd "name"\\\u00e9\u2028', application: "Example", category: "Web", srcDeviceId: "d1" });
     t.labelAt(u, { service: "DNS", serviceBy: "port", dstDeviceId: "d2" });
     t.labelAt(c, { hostname: "h".repeat(5000) + "\u00fc", application: "a\nb" }); // longer than the writer's first array
-    for (const i of [a, r, u, c, six, raw]) {
+    const edge = t.update(v4("255.1.0.99", "172.16.254.3", udp({ sport: 0, dport: 65535 }), 17, 1_700_000_002, { src: "ff:0e:a0:09:f1:00", dst: "00:00:00:00:00:01" }));
+    for (const i of [a, r, u, c, six, raw, edge]) {
       for (const ended of [false, true]) expect(flowJson(t, i, ended)).toBe(viaRecord(t, i, ended));
     }
     expect(JSON.parse(flowJson(t, a, false)).hostname).toBe('odd "name"\\\u00e9\u2028');

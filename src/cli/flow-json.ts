@@ -16,6 +16,10 @@ const quotedBytes = memoize(4096, (text: string) => new TextEncoder().encode(JSO
 
 /** Bytes a flow's JSON takes besides its label texts (~450 with the longest IPv6 addresses). */
 const FIXED_BYTES = 1024;
+/** JSON.stringify writes a UTF-16 unit as at most 6 bytes of UTF-8 ("\\u001f", a lone surrogate as "\\udc00"). */
+const MAX_QUOTED_BYTES_PER_UNIT = 6;
+/** "0123456789abcdef" as bytes. */
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
 const LABELS: readonly TextField[] = ["service", "hostname", "application", "category", "srcDeviceId", "dstDeviceId"];
 
 /** Writes flow JSON into one reused byte array (read `bytes.subarray(0, length)` after each flow). */
@@ -41,17 +45,21 @@ export class FlowJsonWriter {
     this.#ascii(',"ipVersion":');
     this.#number(t.ipVersionOf(i));
     this.#ascii(',"srcIp":"');
-    this.#ascii(t.initiatorIp(i));
+    const src4 = t.initiatorIp4(i);
+    if (src4 >= 0) this.#ipv4(src4);
+    else this.#ascii(t.initiatorIp(i));
     this.#ascii('","srcPort":');
     this.#number(t.initiatorPort(i));
     this.#ascii(',"dstIp":"');
-    this.#ascii(t.responderIp(i));
+    const dst4 = t.responderIp4(i);
+    if (dst4 >= 0) this.#ipv4(dst4);
+    else this.#ascii(t.responderIp(i));
     this.#ascii('","dstPort":');
     this.#number(t.responderPort(i));
     this.#ascii(',"srcMac":');
-    this.#quotedOrNull(t.initiatorMacText(i));
+    this.#mac(t.initiatorMac(i));
     this.#ascii(',"dstMac":');
-    this.#quotedOrNull(t.responderMacText(i));
+    this.#mac(t.responderMac(i));
     this.#ascii(',"vlan":');
     this.#number(t.vlanOf(i));
     this.#ascii(',"packetsSent":');
@@ -89,12 +97,15 @@ export class FlowJsonWriter {
     return this.length;
   }
 
-  /** Room for the fixed part and the flow's labels (labels are the only texts of unbounded length). */
+  /**
+   * Room for the fixed part and the flow's labels (labels are the only texts of unbounded length),
+   * by a bound on their quoted length, not by quoting them here too (a cache lookup per label per flow).
+   */
   #reserve(t: FlowTable, i: number): void {
     let need = FIXED_BYTES;
     for (const field of LABELS) {
       const text = t.labels.textOf(i, field);
-      if (text !== null) need += quotedBytes(text).length;
+      if (text !== null) need += 2 + text.length * MAX_QUOTED_BYTES_PER_UNIT;
     }
     if (need > this.bytes.length) this.bytes = new Uint8Array(need * 2);
   }
@@ -124,17 +135,56 @@ export class FlowJsonWriter {
 
   /** As JSON writes a number: digits for whole numbers (counters, ports, ids), String() otherwise. */
   #number(n: number): void {
+    if ((n | 0) === n && n >= 0) return this.#int(n); // counters, ports, ids: int32 arithmetic
     if (!(Number.isSafeInteger(n) && n >= 0)) return this.#ascii(String(n));
-    if (n === 0) {
-      this.bytes[this.length++] = 0x30;
-      return;
-    }
     const b = this.bytes;
     let digits = 0;
     for (let m = n; m >= 1; m = Math.floor(m / 10)) digits++;
     let p = this.length + digits;
     this.length = p;
     for (let m = n; m >= 1; m = Math.floor(m / 10)) b[--p] = 0x30 + (m % 10);
+  }
+
+  /** A whole number from 0 to 2^31 - 1. */
+  #int(n: number): void {
+    const b = this.bytes;
+    let digits = 1;
+    for (let m = n; m >= 10; m = (m / 10) | 0) digits++;
+    let p = this.length + digits;
+    this.length = p;
+    let m = n;
+    do {
+      const q = (m / 10) | 0;
+      b[--p] = 0x30 + m - q * 10;
+      m = q;
+    } while (m > 0);
+  }
+
+  /** A MAC (a 48-bit number, -1 unknown) as macName spells it, quoted, or null. */
+  #mac(n: number): void {
+    if (n < 0) return this.#ascii("null");
+    const hi = Math.floor(n / 0x1000000), lo = n - hi * 0x1000000, b = this.bytes;
+    let p = this.length;
+    b[p++] = 0x22;
+    for (let k = 0; k < 6; k++) {
+      const octet = k < 3 ? (hi >>> (16 - 8 * k)) & 0xff : (lo >>> (40 - 8 * k)) & 0xff;
+      if (k > 0) b[p++] = 0x3a; // :
+      b[p++] = HEX_DIGITS[octet >>> 4];
+      b[p++] = HEX_DIGITS[octet & 15];
+    }
+    b[p++] = 0x22;
+    this.length = p;
+  }
+
+  /** An IPv4 address (a 32-bit number) as its dotted quad: ipv4Name's text without making it. */
+  #ipv4(n: number): void {
+    this.#int(n >>> 24);
+    this.bytes[this.length++] = 0x2e;
+    this.#int((n >>> 16) & 0xff);
+    this.bytes[this.length++] = 0x2e;
+    this.#int((n >>> 8) & 0xff);
+    this.bytes[this.length++] = 0x2e;
+    this.#int(n & 0xff);
   }
 
   /** isoTime's text written in place: the cached text up to the second, then the milliseconds. */
