@@ -53,6 +53,21 @@ function firstGroups(text: string, out: string[]): number {
   }
 }
 
+/**
+ * A /64 as v6Prefix64 writes it ("2001:db8:0:1": four groups of lower-case hex, no leading zeros) as
+ * its two 32-bit words; undefined for any other text (no address's own /64 is written so).
+ */
+function prefix64Words(p: string): [number, number] | undefined {
+  const groups = p.split(":");
+  if (groups.length !== 4) return undefined;
+  const v: number[] = [];
+  for (const g of groups) {
+    if (!/^(0|[1-9a-f][0-9a-f]{0,3})$/.test(g)) return undefined;
+    v.push(parseInt(g, 16));
+  }
+  return [(v[0]! * 0x10000 + v[1]!) >>> 0, (v[2]! * 0x10000 + v[3]!) >>> 0];
+}
+
 function prefixOf(ip: string): string | undefined {
   if (isIpv6(ip)) return v6Prefix64(ip);
   const last = ip.lastIndexOf(".");
@@ -70,6 +85,8 @@ export class Locality {
   private readonly prefixes4 = new Set<number>();
   /** How many of `prefixes` are IPv6 /64s: none learned, no IPv6 address needs its /64 worked out. */
   private v6Prefixes = 0;
+  /** The IPv6 /64s among them as numbers (first word -> second words), for flags6. */
+  private readonly prefixes6 = new Map<number, Set<number>>();
   /** IPv6 answers (IPv4 ones are a few integer tests, see flags4). */
   private readonly answers = new Map<string, number>();
 
@@ -98,11 +115,34 @@ export class Locality {
     return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
   }
 
+  /**
+   * `flags` of an IPv6 address given as its four 32-bit words (the flow table's form): what `flags`
+   * answers for the address's text as the capture path spells it, with no text made.
+   */
+  flags6(w0: number, w1: number, w2: number, w3: number): number {
+    const g = w0 >>> 16;
+    // isHostAddress: not "::", and the text does not start with "ff" (the first group written without leading zeros).
+    const host = (w0 | w1 | w2 | w3) !== 0 && g !== 0xff && g >>> 4 !== 0xff && g >>> 8 !== 0xff;
+    const linkLocal = (g & 0xffc0) === 0xfe80;
+    const known = linkLocal || (this.v6Prefixes > 0 && this.prefixes6.get(w0)?.has(w1) === true);
+    const loopback = w0 === 0 && w1 === 0 && w2 === 0 && w3 === 1;
+    const local = host && (known || (g & 0xfe00) === 0xfc00 || loopback);
+    return (host ? HOST : 0) | (local ? LOCAL : 0) | (known ? KNOWN_LOCAL : 0);
+  }
+
   private addPrefix(p: string): boolean {
     if (this.prefixes.has(p) || this.prefixes.size >= MAX_PREFIXES) return false;
     this.prefixes.add(p);
     const v6 = isIpv6(p);
-    if (v6) this.v6Prefixes++;
+    if (v6) {
+      this.v6Prefixes++;
+      const words = prefix64Words(p);
+      if (words) {
+        let second = this.prefixes6.get(words[0]);
+        if (!second) this.prefixes6.set(words[0], (second = new Set()));
+        second.add(words[1]);
+      }
+    }
     const n = v6 ? -1 : canonicalIpv4(p + ".0");
     if (n >= 0) this.prefixes4.add(n >>> 8);
     this.answers.clear();

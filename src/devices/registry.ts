@@ -3,7 +3,8 @@
  * by identity key (DHCP client id, DUID, host name + fingerprint). Index operations only; the
  * policy (what is local, what merges) lives in tracker.ts.
  */
-import { canonicalIpv4 } from "../util/locality.ts";
+import { ipv6FromWords } from "../decode/addr.ts";
+import { canonicalIpv4, isIpv6 } from "../util/locality.ts";
 import { macNumber, type DeviceState } from "./state.ts";
 import { RecencyList } from "../util/recency-list.ts";
 
@@ -22,6 +23,11 @@ export class DeviceRegistry {
   readonly byIp = new Map<string, DeviceState>();
   /** The IPv4 addresses of byIp as numbers (the flow table's and packet meta's form). */
   readonly byIp4 = new Map<number, DeviceState>();
+  /**
+   * The IPv6 addresses of byIp written as the capture path writes them, by their four words (the
+   * flow table's form): a hash of the words to the few entries that have it.
+   */
+  readonly #byIp6 = new Map<number, V6Owner[]>();
   private readonly byIdentity = new Map<string, DeviceState>();
   private readonly keysOf = new Map<DeviceState, Set<string>>();
 
@@ -52,12 +58,36 @@ export class DeviceRegistry {
     this.byIp.set(ip, st);
     const n = canonicalIpv4(ip);
     if (n >= 0) this.byIp4.set(n, st);
+    else if (isIpv6(ip) && canonicalIpv6Words(ip)) {
+      const h = hash6(WORDS[0]!, WORDS[1]!, WORDS[2]!, WORDS[3]!);
+      const list = this.#byIp6.get(h);
+      const had = list?.find((e) => e.ip === ip);
+      if (had) had.st = st;
+      else if (list) list.push({ ip, w0: WORDS[0]!, w1: WORDS[1]!, w2: WORDS[2]!, w3: WORDS[3]!, st });
+      else this.#byIp6.set(h, [{ ip, w0: WORDS[0]!, w1: WORDS[1]!, w2: WORDS[2]!, w3: WORDS[3]!, st }]);
+    }
   }
 
   deleteIp(ip: string): void {
     this.byIp.delete(ip);
     const n = canonicalIpv4(ip);
     if (n >= 0) this.byIp4.delete(n);
+    else if (isIpv6(ip) && canonicalIpv6Words(ip)) {
+      const h = hash6(WORDS[0]!, WORDS[1]!, WORDS[2]!, WORDS[3]!);
+      const list = this.#byIp6.get(h);
+      const at = list ? list.findIndex((e) => e.ip === ip) : -1;
+      if (at < 0) return;
+      list!.splice(at, 1);
+      if (list!.length === 0) this.#byIp6.delete(h);
+    }
+  }
+
+  /** `byIp.get(text)` for an IPv6 address given as its words (the text the capture path would write). */
+  ownerOf6(w0: number, w1: number, w2: number, w3: number): DeviceState | undefined {
+    const list = this.#byIp6.get(hash6(w0, w1, w2, w3));
+    if (list === undefined) return undefined;
+    for (const e of list) if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) return e.st;
+    return undefined;
   }
 
   /** Marks the device as the most recently seen. */
@@ -115,3 +145,42 @@ export class DeviceRegistry {
   }
 }
 
+
+/** An IPv6 address of byIp by its words. */
+interface V6Owner { readonly ip: string; readonly w0: number; readonly w1: number; readonly w2: number; readonly w3: number; st: DeviceState }
+
+function hash6(w0: number, w1: number, w2: number, w3: number): number {
+  return (Math.imul(w0 ^ (w1 >>> 7), 0x9e3779b1) ^ Math.imul(w2 ^ (w3 << 3), 0x85ebca6b) ^ w3 ^ (w1 << 11)) >>> 0;
+}
+
+/** Scratch words of the address canonicalIpv6Words read last. */
+const WORDS = new Uint32Array(4);
+const GROUPS = new Uint16Array(8);
+
+/**
+ * Reads IPv6 text into WORDS; true only when the text is exactly as the capture path writes those
+ * words (so text lookups and word lookups name the same addresses). Run when a device is given an
+ * address or loses one, not per packet.
+ */
+function canonicalIpv6Words(ip: string): boolean {
+  if (ip.startsWith("::ffff:") && ip.includes(".")) {
+    const n = canonicalIpv4(ip.slice(7));
+    if (n < 0) return false;
+    WORDS[0] = 0; WORDS[1] = 0; WORDS[2] = 0xffff; WORDS[3] = n;
+    return ipv6FromWords(0, 0, 0xffff, n) === ip;
+  }
+  const halves = ip.split("::");
+  if (halves.length > 2) return false;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return false;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  for (let i = 0; i < 8; i++) {
+    const g = all[i]!;
+    if (!/^[0-9a-f]{1,4}$/.test(g)) return false;
+    GROUPS[i] = parseInt(g, 16);
+  }
+  for (let i = 0; i < 4; i++) WORDS[i] = GROUPS[2 * i]! * 0x10000 + GROUPS[2 * i + 1]!;
+  return ipv6FromWords(WORDS[0]!, WORDS[1]!, WORDS[2]!, WORDS[3]!) === ip;
+}

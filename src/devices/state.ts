@@ -94,6 +94,9 @@ export class DeviceState {
   lastEmit = -Infinity;
   /** The whole second the device was last moved to the young end of the registry. */
   recencySecond = -1;
+  /** The flow label patches naming this device as a flow's source or destination, made on first use (its id never changes). */
+  #asSource: { readonly srcDeviceId: string } | undefined;
+  #asDestination: { readonly dstDeviceId: string } | undefined;
   /** Neighbours in the registry's recency list (registry.ts keeps them). */
   older: DeviceState | null = null;
   newer: DeviceState | null = null;
@@ -128,6 +131,14 @@ export class DeviceState {
     const vendor = lookupVendor(mac);
     if (vendor) this.addEvidence("oui", vendor, ts);
     return dropped;
+  }
+
+  asSource(): { readonly srcDeviceId: string } {
+    return (this.#asSource ??= { srcDeviceId: this.device.id });
+  }
+
+  asDestination(): { readonly dstDeviceId: string } {
+    return (this.#asDestination ??= { dstDeviceId: this.device.id });
   }
 
   /** Records that a MAC was just seen: it becomes the device's current MAC. */

@@ -1,3 +1,6 @@
+import { ipv6FromWords } from "../decode/addr.ts";
+import { DeviceRegistry } from "./registry.ts";
+import { DeviceState } from "./state.ts";
 import { describe, expect, test } from "bun:test";
 import type { Device } from "./model.ts";
 import { arp, dhcp, flow, meta } from "./testkit.ts";
@@ -280,5 +283,26 @@ describe("traffic of flows in progress", () => {
     t.flowEnded(ended, "closed");
     t.tick(1000 + 2 * LIVE_COUNT_SECONDS);
     expect([pi().bytesSent, pi().bytesReceived, pi().flowCount]).toEqual([1600, 61000, 1]);
+  });
+});
+
+describe("DeviceRegistry.ownerOf6", () => {
+  test("finds by words exactly the IPv6 addresses byIp finds by the capture path's text, through moves and deletes", () => {
+    const r = new DeviceRegistry();
+    const a = new DeviceState("02:00:00:00:00:01", 0), b = new DeviceState("02:00:00:00:00:02", 0);
+    const words = [[0xfd000213, 0, 0, 0x3d], [0xfe800000, 0, 0x11, 0x22], [0, 0, 0xffff, 0xc0a80105], [0x20010db8, 0, 0, 0], [0, 0, 0, 1]];
+    for (const w of words) r.setIp(ipv6FromWords(w[0]!, w[1]!, w[2]!, w[3]!), a);
+    // Texts the capture path never writes (upper case, leading zeros, written-out zeros) are byIp's only.
+    r.setIp("FD00:213::3E", b);
+    r.setIp("fd00:0213::3f", b);
+    r.setIp("2001:db8:0:0:0:0:0:1", b);
+    r.setIp(ipv6FromWords(0xfd000213, 0, 0, 0x3d), b);
+    r.deleteIp(ipv6FromWords(0x20010db8, 0, 0, 0));
+    const probe = [...words, [0xfd000213, 0, 0, 0x3e], [0xfd000213, 0, 0, 0x3f], [0x20010db8, 0, 0, 1]];
+    for (const w of probe) {
+      expect(r.ownerOf6(w[0]!, w[1]!, w[2]!, w[3]!)).toBe(r.byIp.get(ipv6FromWords(w[0]!, w[1]!, w[2]!, w[3]!)));
+    }
+    expect(r.ownerOf6(0xfd000213, 0, 0, 0x3d)).toBe(b);
+    expect(r.ownerOf6(0xfe800000, 0, 0x11, 0x22)).toBe(a);
   });
 });

@@ -313,8 +313,23 @@ export class DeviceTracker implements Analyzer {
     this.seen(st, mac, ts);
     const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
     if (ip4 >= 0) this.address4(st, ip4, ts);
-    else this.address(st, this.ipAt(flows, i, role), ts);
+    else this.address6At(st, flows, i, role, ts);
     return st;
+  }
+
+  /**
+   * `address` for an IPv6 end of a flow in the table, by its words: the address text is made only
+   * when the device is given the address or counts it toward a gateway (not for a device's own
+   * address flow after flow, nor for a gateway's remote ones).
+   */
+  private address6At(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1, ts: number): void {
+    const w0 = flows.ipWord(i, role, 0), w1 = flows.ipWord(i, role, 1), w2 = flows.ipWord(i, role, 2), w3 = flows.ipWord(i, role, 3);
+    const where = this.locality.flags6(w0, w1, w2, w3);
+    if ((where & HOST) === 0 || this.registry.ownerOf6(w0, w1, w2, w3) === st) return;
+    const local = (where & LOCAL) !== 0 && (!st.device.isGateway || (where & KNOWN_LOCAL) !== 0);
+    // As in giveAddress: past GATEWAY_MIN_REMOTE_IPS a remote address only refreshes the gateway evidence.
+    if (!local && st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
+    else this.giveAddress(st, this.ipAt(flows, i, role), ts, where);
   }
 
   /** `station(m.srcMac, m.srcIp, m.ts, false)` by numbers when the meta carries them (the engine's do). */
@@ -480,7 +495,8 @@ export class DeviceTracker implements Analyzer {
   /** `owner` for one end of a flow in the table (an IPv4 address by number). */
   private ownerAt(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1): string | undefined {
     const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
-    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4) : this.registry.byIp.get(this.ipAt(flows, i, role));
+    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4)
+      : this.registry.ownerOf6(flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3));
     return owner === st ? st.device.id : undefined;
   }
 
@@ -498,8 +514,11 @@ export class DeviceTracker implements Analyzer {
     const srcId = src && this.ownerAt(src, flows, i, 0), dstId = dst && this.ownerAt(dst, flows, i, 1);
     if (!srcId && !dstId) return;
     const labels = flows.labels;
-    const patch = labelPatch(srcId, dstId, labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
-    if (!patch) return;
+    const srcNew = srcId && srcId !== labels.textOf(i, "srcDeviceId") ? srcId : undefined;
+    const dstNew = dstId && dstId !== labels.textOf(i, "dstDeviceId") ? dstId : undefined;
+    if (!srcNew && !dstNew) return;
+    // One end's label (nearly every flow): that device's own patch, made once; both ends: one made now.
+    const patch = !dstNew ? src!.asSource() : !srcNew ? dst!.asDestination() : { srcDeviceId: srcNew, dstDeviceId: dstNew };
     if (this.labelFlowAt) this.labelFlowAt(i, patch);
     else this.labelFlow!(String(flows.ids[i]), patch);
   }

@@ -485,6 +485,15 @@ export class FlowTable {
     return this.endpointIp4(index, this.aInitiates(index) ? 4 : 0);
   }
 
+  /**
+   * Word `k` (0-3) of an end's address (role 0 the initiator, 1 the responder): an IPv6 address's
+   * four 32-bit words, big-endian (an IPv4 address is word 0). Numbers, no text made.
+   */
+  ipWord(index: number, role: number, k: number): number {
+    const word = this.aInitiates(index) === (role === 0) ? 0 : 4;
+    return this.words[index * BLOCK_WORDS + word + k];
+  }
+
   /** Address text, made once per flow (and cached per address: an address seen before is not made again). */
   initiatorIp(index: number): string {
     return (this.texts[index * TEXTS + T_IP] as string | undefined) ?? this.ipText(index, 0);
