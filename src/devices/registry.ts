@@ -35,9 +35,12 @@ export class DeviceRegistry {
     const id = st.device.id;
     const had = this.byId.get(id);
     // A device under the same id keeps its place, as Map.set keeps a key's.
-    if (had !== undefined && had !== st) this.#recency.replace(had, st);
-    else if (had === undefined) this.#recency.append(st);
+    if (had !== undefined && had !== st) {
+      this.#recency.replace(had, st);
+      had.registered = false;
+    } else if (had === undefined) this.#recency.append(st);
     this.byId.set(id, st);
+    st.registered = true;
     for (const mac of st.device.macs) this.setMac(mac, st);
     for (const ip of st.device.ips) this.setIp(ip, st);
   }
@@ -92,11 +95,22 @@ export class DeviceRegistry {
 
   /** Marks the device as the most recently seen. */
   touch(st: DeviceState): void {
+    // A device in the registry (nearly always) moves by its links alone: no lookup of its id.
+    if (st.registered) {
+      if (this.#recency.newest !== st) {
+        this.#recency.unlink(st);
+        this.#recency.append(st);
+      }
+      return;
+    }
     const id = st.device.id;
     const had = this.byId.get(id);
-    if (had === st && this.#recency.newest === st) return;
-    if (had) this.#recency.unlink(had);
-    if (had !== st) this.byId.set(id, st);
+    if (had) {
+      this.#recency.unlink(had);
+      had.registered = false;
+    }
+    this.byId.set(id, st);
+    st.registered = true;
     this.#recency.append(st);
   }
 
@@ -111,6 +125,7 @@ export class DeviceRegistry {
     if (this.byId.get(d.id) === st) {
       this.byId.delete(d.id);
       this.#recency.unlink(st);
+      st.registered = false;
     }
     for (const mac of d.macs) if (this.byMac.get(mac) === st) this.deleteMac(mac);
     for (const ip of d.ips) if (this.byIp.get(ip) === st) this.deleteIp(ip);

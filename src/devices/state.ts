@@ -92,6 +92,8 @@ export class DeviceState {
   /** What flows still in progress add to the counters (packets/bytes out, packets/bytes in). */
   live: readonly number[] = NO_TRAFFIC;
   lastEmit = -Infinity;
+  /** Whether the registry holds this device under its id (registry.ts keeps it). */
+  registered = false;
   /** The whole second the device was last moved to the young end of the registry. */
   recencySecond = -1;
   /** The flow label patches naming this device as a flow's source or destination, made on first use (its id never changes). */

@@ -173,7 +173,8 @@ export class DeviceTracker implements Analyzer {
     const ts = flows.firstSeenOf(i);
     const src = this.stationAt(flows, i, 0, ts);
     // The responder is a device only when its MAC is one already (then it is seen again).
-    const dst = this.deviceAt(flows.responderMac(i)) ? this.stationAt(flows, i, 1, ts) : undefined;
+    const dstMac = flows.responderMac(i), known = this.deviceAt(dstMac);
+    const dst = known ? this.seenAt(known, dstMac, flows, i, 1, ts) : undefined;
     this.labelAt(flows, i, src, dst);
   }
 
@@ -191,8 +192,8 @@ export class DeviceTracker implements Analyzer {
     const ts = flows.lastSeenOf(i);
     const pOut = flows.packetsOf(i, 0), bOut = flows.bytesOf(i, 0), pIn = flows.packetsOf(i, 1), bIn = flows.bytesOf(i, 1);
     const src = this.stationAt(flows, i, 0, ts);
-    const dstMac = flows.responderMac(i);
-    const dst = isStationMac(dstMac) && (pIn > 0 || this.registry.byMacNumber.has(dstMac)) ? this.stationAt(flows, i, 1, ts) : undefined;
+    const dstMac = flows.responderMac(i), known = this.deviceAt(dstMac);
+    const dst = known ? this.seenAt(known, dstMac, flows, i, 1, ts) : isStationMac(dstMac) && pIn > 0 ? this.stationAt(flows, i, 1, ts) : undefined;
     if (src) this.count(src, pOut, bOut, pIn, bIn);
     if (dst && dst !== src) this.count(dst, pIn, bIn, pOut, bOut);
     this.labelAt(flows, i, src, dst);
@@ -310,6 +311,11 @@ export class DeviceTracker implements Analyzer {
     const mac = role === 0 ? flows.initiatorMac(i) : flows.responderMac(i);
     const st = this.deviceAt(mac);
     if (!st) return isStationMac(mac) ? this.station(macName(mac), this.ipAt(flows, i, role), ts, false) : undefined;
+    return this.seenAt(st, mac, flows, i, role, ts);
+  }
+
+  /** `stationAt` for an end whose device `st` (of MAC number `mac`) was found already. */
+  private seenAt(st: DeviceState, mac: number, flows: FlowTable, i: number, role: 0 | 1, ts: number): DeviceState {
     this.seen(st, mac, ts);
     const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
     if (ip4 >= 0) this.address4(st, ip4, ts);
