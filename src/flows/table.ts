@@ -143,9 +143,10 @@ export class FlowTable {
     this.labels = new FlowLabelColumns(max);
     this.wheel = new TimerWheel(max);
     this.touchedList = new Int32Array(max);
+    // Freed indexes only: a new flow takes the last one freed, else the next never used (highWater),
+    // so indexes are taken lowest first as before, without a list of every index written up front.
     this.free = new Int32Array(max);
-    for (let i = 0; i < max; i++) this.free[i] = max - 1 - i;
-    this.freeTop = max;
+    this.freeTop = 0;
     this.nextId = opts.firstId ?? 1;
     this.onEnd = opts.onEnd;
   }
@@ -169,11 +170,11 @@ export class FlowTable {
     }
     const isNew = index < 0;
     if (isNew) {
-      if (this.freeTop === 0) {
+      if (this.freeTop === 0 && this.highWater === this.capacity) {
         this.makeRoom(p.ts);
         return this.update(p);
       }
-      index = this.free[--this.freeTop];
+      index = this.freeTop > 0 ? this.free[--this.freeTop] : this.highWater;
       slots[slot] = index + 1;
       this.create(index, hash, p, srcIsA);
     }
