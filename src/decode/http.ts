@@ -3,6 +3,7 @@
  * (Host, User-Agent, Server, Content-Type, the Authorization scheme and Basic user, never the secret).
  */
 import type { HttpMessage } from "./types.ts";
+import { latin1Text } from "./read.ts";
 
 export const MAX_HEADERS = 64;
 const MAX_HEAD_BYTES = 16384; // headers beyond this are not looked at
@@ -53,7 +54,7 @@ export function decodeHttp(bytes: Uint8Array, offset: number, length: number): H
   if (offset < 0 || end - offset < 4) return undefined;
   const nl = byteIndex(bytes, LF, offset, end);
   if (nl < 0) return undefined;
-  const line = latin1.decode(bytes.subarray(offset, withoutCr(bytes, offset, nl)));
+  const line = latin1Text(bytes, offset, withoutCr(bytes, offset, nl));
   let msg: HttpMessage;
   const req = REQUEST_LINE.exec(line);
   if (req && req[1].length <= MAX_METHOD && METHODS.has(req[1])) {
@@ -88,7 +89,12 @@ function readHeaders(bytes: Uint8Array, start: number, end: number, msg: HttpMes
     if (colon <= lineStart) continue;
     const header = headerOf(bytes, lineStart, colon);
     if (header === Header.None) continue;
-    const value = latin1.decode(bytes.subarray(colon + 1, lineEnd)).trim().slice(0, MAX_VALUE);
+    // decode, trim and cut to MAX_VALUE on the bytes (one latin1 byte is one character, and the
+    // bytes trim drops are those that decode to the white space it drops).
+    let from = colon + 1, to = lineEnd;
+    while (from < to && isTrimmed(bytes[from])) from++;
+    while (to > from && isTrimmed(bytes[to - 1])) to--;
+    const value = latin1Text(bytes, from, Math.min(to, from + MAX_VALUE));
     if (header === Header.Host) msg.host ??= value;
     else if (header === Header.UserAgent) msg.userAgent ??= value;
     else if (header === Header.Server) msg.server ??= value;

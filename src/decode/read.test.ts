@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hex, ipv4String, ipv6String, macString, u16, u32, u8, utf8, wireName } from "./read.ts";
+import { hex, ipv4String, ipv6String, latin1Text, macString, u16, u32, u8, utf8, wireName } from "./read.ts";
 
 const b = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));
 const v6 = (h: string) => ipv6String(b(h), 0);
@@ -58,5 +58,32 @@ describe("address formatters", () => {
     expect(wireName(b("0b4d534544474557494e3130"), 0, 12)).toBe("MSEDGEWIN10"); // partial name, no root
     expect(wireName(b("05 6162"), 0, 3)).toBe("ab"); // clipped at end
     expect(wireName(b("c00c"), 0, 2)).toBe(""); // no compression here
+  });
+});
+
+describe("latin1Text", () => {
+  const decoder = new TextDecoder("latin1");
+  test("is TextDecoder('latin1') (windows-1252) of the range, whether cached, colliding or too long to cache", () => {
+    const bytes = new Uint8Array(4096);
+    let seed = 7;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    bytes.set([0x80, 0x9f, 0xa0, 0xff, 0x00, 0x41], 100); // € Ÿ NBSP ÿ NUL A
+    for (let round = 0; round < 3; round++) {
+      for (let start = 0; start < 3000; start += 37) {
+        for (const n of [0, 1, 5, 127, 128, 129, 300]) {
+          expect(latin1Text(bytes, start, start + n)).toBe(decoder.decode(bytes.subarray(start, start + n)));
+        }
+      }
+    }
+    expect(latin1Text(bytes, 4090, 5000)).toBe(decoder.decode(bytes.subarray(4090))); // end past the buffer
+    expect(latin1Text(bytes, 100, 106)).toBe("\u20ac\u0178\u00a0\u00ff\u0000A");
+  });
+
+  test("a cached text is not returned for other bytes of the same length and slot", () => {
+    const a = new TextEncoder().encode("host-a.example"), c = new TextEncoder().encode("host-c.example");
+    expect(latin1Text(a, 0, a.length)).toBe("host-a.example");
+    expect(latin1Text(c, 0, c.length)).toBe("host-c.example");
+    a[5] = 0x62; // the array the text was read from changes: the cache compares bytes, not the array
+    expect(latin1Text(a, 0, a.length)).toBe("host-b.example");
   });
 });

@@ -9,6 +9,42 @@ const utf8Decoder = new TextDecoder("utf-8");
 /** Text up to this many bytes is checked for plain ASCII first. */
 const SHORT_TEXT = 64;
 
+const latin1Decoder = new TextDecoder("latin1");
+/**
+ * Recent short latin1 texts (TLS server names and ALPN ids, HTTP header values and request lines),
+ * direct-mapped by a hash of their bytes and checked against them: a name seen before is the same
+ * string again, not a decoder call, a view and a new string per message.
+ */
+const TEXT_SLOTS = 4096;
+const MAX_CACHED_TEXT = 128;
+const textHash = new Int32Array(TEXT_SLOTS);
+const textLength = new Int32Array(TEXT_SLOTS);
+const textBytes = new Uint8Array(TEXT_SLOTS * MAX_CACHED_TEXT);
+const textString: string[] = new Array<string>(TEXT_SLOTS).fill("");
+
+/** `new TextDecoder("latin1").decode(bytes.subarray(start, end))` (windows-1252, as WHATWG spells latin1), short texts cached. */
+export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  if (end > bytes.length) end = bytes.length;
+  const n = end - start;
+  if (!(n > 0 && start >= 0)) return n === 0 || start < 0 ? "" : latin1Decoder.decode(bytes.subarray(start, end));
+  if (n > MAX_CACHED_TEXT) return latin1Decoder.decode(bytes.subarray(start, end));
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (TEXT_SLOTS - 1);
+  const at = slot * MAX_CACHED_TEXT;
+  if (textHash[slot] === h && textLength[slot] === n) {
+    let k = 0;
+    while (k < n && textBytes[at + k] === bytes[start + k]) k++;
+    if (k === n) return textString[slot];
+  }
+  const text = latin1Decoder.decode(bytes.subarray(start, end));
+  textHash[slot] = h;
+  textLength[slot] = n;
+  for (let k = 0; k < n; k++) textBytes[at + k] = bytes[start + k];
+  textString[slot] = text;
+  return text;
+}
+
 /** The smaller of `end` and the buffer length: callers may pass a length larger than the capture. */
 function limit(bytes: Uint8Array, end: number): number {
   return end < bytes.length ? end : bytes.length;

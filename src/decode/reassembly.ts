@@ -32,16 +32,29 @@ function handshakeCompleteAt(data: Uint8Array, at: number, end: number): boolean
   return end >= at + 4 + len;
 }
 
+/** No bytes yet: one empty array shared by every assembler (most never copy a byte). */
+const EMPTY = new Uint8Array(0);
+
+/** Whether a TLS record's handshake message lies whole in this segment (TlsHelloAssembler decodes it in place). */
+export function tlsHelloWhole(bytes: Uint8Array, offset: number, length: number): boolean {
+  return handshakeCompleteAt(bytes, offset + 5, offset + length);
+}
+
+/** Whether an HTTP head ends in this segment (HttpHeadAssembler decodes it in place). */
+export function httpHeadWhole(bytes: Uint8Array, offset: number, length: number): boolean {
+  return headEndedIn(bytes, offset, offset + Math.min(length, MAX_HTTP_HEAD));
+}
+
 /** TLS over TCP: push the client's payload segments in order; a hello comes back when whole. */
 export class TlsHelloAssembler {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY;
   private parts = 0;
   done = false;
 
   push(bytes: Uint8Array, offset: number, length: number): TlsClientHello | undefined {
     if (this.done || length <= 0) return undefined;
     // The common case: the whole hello is in the first segment; decode it in place, copy nothing.
-    if (this.parts === 0 && handshakeCompleteAt(bytes, offset + 5, offset + length)) {
+    if (this.parts === 0 && tlsHelloWhole(bytes, offset, length)) {
       this.done = true;
       return decodeTlsClientHello(bytes, offset, length);
     }
@@ -89,14 +102,14 @@ export class QuicHelloAssembler {
 
 /** HTTP/1.x: push one direction's segments; the message comes back once its head (to the blank line) is whole. */
 export class HttpHeadAssembler {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY;
   private parts = 0;
   done = false;
 
   push(bytes: Uint8Array, offset: number, length: number): HttpMessage | undefined {
     if (this.done || length <= 0) return undefined;
     // The common case: the whole head is in the first segment; decode it in place, copy nothing.
-    if (this.parts === 0 && headEndedIn(bytes, offset, offset + Math.min(length, MAX_HTTP_HEAD))) {
+    if (this.parts === 0 && httpHeadWhole(bytes, offset, length)) {
       this.done = true;
       return decodeHttp(bytes, offset, length);
     }

@@ -3,7 +3,7 @@
  * handshake message): SNI, ALPN, versions, ciphers, extensions, signature algorithms and JA4.
  */
 import type { TlsClientHello, TlsServerHello } from "./types.ts";
-import { u8, u16 } from "./read.ts";
+import { latin1Text, u8, u16 } from "./read.ts";
 import { ja4, type Ja4Transport } from "./ja4.ts";
 
 const RECORD_HANDSHAKE = 0x16;
@@ -27,8 +27,6 @@ const EXT_SUPPORTED_VERSIONS = 0x002b;
 const EXT_SUPPORTED_GROUPS = 0x000a;
 const EXT_EC_POINT_FORMATS = 0x000b;
 const MAX_GROUPS = 64;
-
-const latin1 = new TextDecoder("latin1");
 
 function u24(bytes: Uint8Array, off: number, end: number): number | undefined {
   const hi = u8(bytes, off, end);
@@ -152,7 +150,7 @@ function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined
     const nameType = u8(bytes, p, listEnd);
     const nameLen = u16(bytes, p + 1, listEnd);
     if (nameType === undefined || nameLen === undefined || p + 3 + nameLen > listEnd) return undefined;
-    if (nameType === 0 && nameLen > 0 && nameLen <= MAX_HOSTNAME) return latin1.decode(bytes.subarray(p + 3, p + 3 + nameLen));
+    if (nameType === 0 && nameLen > 0 && nameLen <= MAX_HOSTNAME) return latin1Text(bytes, p + 3, p + 3 + nameLen);
     p += 3 + nameLen;
   }
   return undefined;
@@ -168,9 +166,8 @@ function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): Ui
   for (let i = 0; i < MAX_ALPN; i++) {
     const len = u8(bytes, p, listEnd);
     if (len === undefined || p + 1 + len > listEnd) break;
-    const raw = bytes.subarray(p + 1, p + 1 + len);
-    first ??= raw;
-    out.push(latin1.decode(raw));
+    first ??= bytes.subarray(p + 1, p + 1 + len);
+    out.push(latin1Text(bytes, p + 1, p + 1 + len));
     p += 1 + len;
   }
   return first;

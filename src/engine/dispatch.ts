@@ -96,7 +96,7 @@ export class Dispatcher {
       if ((s.direction !== undefined && s.direction !== dir) || !s.match(p.bytes, p.payloadOff, p.payloadLength, p)) continue;
       if (!this.wants(s.kind)) continue;
       if (pending?.some((j) => j.sniffer === s && j.dir === dir && !j.assembler.done)) continue;
-      if (!s.assembler) {
+      if (!s.assembler || s.whole?.(p.bytes, p.payloadOff, p.payloadLength)) {
         this.report(s, s.decode(p.bytes, p.payloadOff, p.payloadLength, p), p, index, dir);
         continue;
       }

@@ -15,7 +15,7 @@ import { decodeTlsClientHello, decodeTlsServerHello } from "../decode/tls.ts";
 import { decodeQuicInitial } from "../decode/quic.ts";
 import { decodeSshBanner } from "../decode/ssh.ts";
 import { decodeCleartextAuth } from "../decode/cleartext.ts";
-import { HttpHeadAssembler, QuicHelloAssembler, TlsHelloAssembler } from "../decode/reassembly.ts";
+import { HttpHeadAssembler, httpHeadWhole, QuicHelloAssembler, TlsHelloAssembler, tlsHelloWhole } from "../decode/reassembly.ts";
 
 type Bytes = Uint8Array;
 
@@ -33,6 +33,11 @@ export interface Sniffer {
   decode(bytes: Bytes, off: number, len: number, p: Packet): unknown;
   /** For messages that may span packets: a per-flow, per-direction joiner fed the following packets. */
   assembler?: () => Assembler;
+  /**
+   * With `assembler`: whether the message lies whole in this first packet, so `decode` takes it as
+   * the assembler would and no assembler is made (most hellos and HTTP heads fit one segment).
+   */
+  whole?: (bytes: Bytes, off: number, len: number) => boolean;
 }
 
 export interface Assembler {
@@ -88,10 +93,10 @@ export const STREAM_SNIFFERS: { tcp: readonly Sniffer[]; udp: readonly Sniffer[]
   tcp: [
     {
       kind: "tlsClientHello", direction: 0, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 1,
-      decode: decodeTlsClientHello, assembler: () => new TlsHelloAssembler(),
+      decode: decodeTlsClientHello, assembler: () => new TlsHelloAssembler(), whole: tlsHelloWhole,
     },
     { kind: "tlsServerHello", direction: 1, match: (b, o, l) => isHandshake(b, o, l) && b[o + 5] === 2, decode: decodeTlsServerHello },
-    { kind: "http", match: startsLikeHttp, decode: decodeHttp, assembler: () => new HttpHeadAssembler() },
+    { kind: "http", match: startsLikeHttp, decode: decodeHttp, assembler: () => new HttpHeadAssembler(), whole: httpHeadWhole },
     { kind: "sshBanner", match: (b, o, l) => l >= 4 && b[o] === 0x53 && b[o + 1] === 0x53 && b[o + 2] === 0x48 && b[o + 3] === 0x2d, decode: decodeSshBanner },
     {
       kind: "cleartextAuth",
