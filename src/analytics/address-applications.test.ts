@@ -53,3 +53,55 @@ describe("AddressMatcher", () => {
     expect(ipv6Hex("fe80::1%eth0")).toBe("fe80" + "0".repeat(27) + "1");
   });
 });
+
+describe("AddressMatcher.matchIpv4 and matchPort (typed-array filters before the lookups)", () => {
+  /** The longest matching prefix by a scan of the whole table. */
+  function naive(table: { app: string; prefixes: string[] }[], n: number): string | undefined {
+    let best: string | undefined, bestBits = -1;
+    for (const row of table) {
+      for (const p of row.prefixes) {
+        if (p.includes(":")) continue;
+        const [addr, b] = p.split("/");
+        const bits = Number(b), base = ipv4Number(addr!)!;
+        const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+        if (((n & mask) >>> 0) === ((base & mask) >>> 0) && bits > bestBits) {
+          best = row.app;
+          bestBits = bits;
+        }
+      }
+    }
+    return best;
+  }
+
+  test("answers as a scan of every prefix does, for short and long prefixes and addresses at their edges", async () => {
+    const { ADDRESS_APPLICATIONS } = await import("./address-applications.ts");
+    const custom = [
+      { app: "Short", category: "web" as const, prefixes: ["96.0.0.0/5", "200.0.0.0/13"] },
+      { app: "Long", category: "web" as const, prefixes: ["200.7.255.128/25", "99.1.2.3/32"] },
+    ];
+    let seed = 5;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (const table of [ADDRESS_APPLICATIONS, custom, [{ app: "All", category: "web" as const, prefixes: ["0.0.0.0/0"] }]]) {
+      const m = new AddressMatcher(table, []);
+      const probes: number[] = [];
+      for (const row of table) {
+        for (const p of row.prefixes) {
+          if (p.includes(":")) continue;
+          const [addr, b] = p.split("/");
+          const base = ipv4Number(addr!)!, size = 2 ** (32 - Number(b));
+          probes.push(base, (base + size - 1) >>> 0, (base - 1) >>> 0, (base + size) >>> 0);
+        }
+      }
+      for (let k = 0; k < 20000; k++) probes.push(rand());
+      for (const n of probes) expect(m.matchIpv4(n)?.application).toBe(naive(table, n));
+    }
+  });
+
+  test("a port no application uses answers nothing; one that is used answers on either end", () => {
+    const m = new AddressMatcher([], [{ app: "Dropbox", category: "storage", ipProtocol: 17, port: 17500 }]);
+    expect(m.matchPort(17, 40000, 17500)?.application).toBe("Dropbox");
+    expect(m.matchPort(17, 17500, 40000)?.application).toBe("Dropbox");
+    expect(m.matchPort(6, 17500, 40000)).toBeUndefined();
+    expect(m.matchPort(17, 40000, 40001)).toBeUndefined();
+  });
+});

@@ -55,17 +55,30 @@ export class AddressMatcher {
   readonly #v4Maps: Map<number, AddressMatch>[];
   /** The first 32 bits of every IPv6 prefix (all are /32 or longer), or null when some prefix is shorter. */
   readonly #v6Top: Set<number> | null;
+  /** Per /16 block of IPv4 space, 1 when some prefix meets it: most servers are answered by this one read. */
+  readonly #v4Blocks = new Uint8Array(65536);
+  /** Per port, 1 when some port application uses it (either transport): most flows skip both lookups. */
+  readonly #portFlags = new Uint8Array(65536);
 
   constructor(table: readonly AddressApplication[] = ADDRESS_APPLICATIONS, ports: readonly PortApplication[] = PORT_APPLICATIONS) {
     for (const row of table) {
       for (const prefix of row.prefixes) this.#add(prefix, { application: row.app, category: row.category });
     }
-    for (const p of ports) this.#ports.set(p.ipProtocol * 65536 + p.port, { application: p.app, category: p.category });
+    for (const p of ports) {
+      this.#ports.set(p.ipProtocol * 65536 + p.port, { application: p.app, category: p.category });
+      if (p.port >= 0 && p.port < 65536) this.#portFlags[p.port] = 1;
+    }
     // Longest prefixes first.
     sortKeysDesc(this.#v4);
     sortKeysDesc(this.#v6);
     this.#v4Bits = [...this.#v4.keys()];
     this.#v4Maps = [...this.#v4.values()];
+    for (const [bits, m] of this.#v4) {
+      for (const prefix of m.keys()) {
+        const first = prefix >>> 16, count = bits >= 16 ? 1 : 2 ** (16 - bits);
+        this.#v4Blocks.fill(1, first, first + count);
+      }
+    }
     this.#v6Top = [...this.#v6.keys()].every((bits) => bits >= 32)
       ? new Set([...this.#v6.values()].flatMap((m) => [...m.keys()].map((hex) => parseInt(hex.slice(0, 8), 16))))
       : null;
@@ -87,6 +100,7 @@ export class AddressMatcher {
    * neither text nor a cache entry per server address (a capture talks to tens of thousands).
    */
   matchIpv4(n: number): AddressMatch | undefined {
+    if (this.#v4Blocks[n >>> 16] === 0) return undefined;
     const lengths = this.#v4Bits, maps = this.#v4Maps;
     for (let k = 0; k < lengths.length; k++) {
       const bits = lengths[k]!;
@@ -114,6 +128,8 @@ export class AddressMatcher {
   }
 
   matchPort(ipProtocol: number, srcPort: number, dstPort: number): AddressMatch | undefined {
+    const flags = this.#portFlags;
+    if (flags[dstPort & 0xffff] === 0 && flags[srcPort & 0xffff] === 0 && dstPort >= 0 && dstPort < 65536 && srcPort >= 0 && srcPort < 65536) return undefined;
     return this.#ports.get(ipProtocol * 65536 + dstPort) ?? this.#ports.get(ipProtocol * 65536 + srcPort);
   }
 
