@@ -87,12 +87,12 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
   /** The flow of the current numeric flowStarted call. */
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
-    if (list.entries === 0) return;
+    if (list.ips.size === 0 && list.cidrs.size === 0) return;
     if (matchIp(list, f.dstIp)) hit(f.srcIp, f.srcMac, f.dstIp, "IP", f.startTime, f.dstIp, f.dstPort, f.srcDeviceId);
     else if (matchIp(list, f.srcIp)) hit(f.dstIp, f.dstMac, f.srcIp, "IP (inbound)", f.startTime, f.srcIp, f.dstPort, f.dstDeviceId);
   };
 
-  return {
+  const detector: BlocklistDetector = {
     name: "threats.blocklist",
     wants: ["dns", "tlsClientHello", "quicClientHello", "http"],
     get entries() {
@@ -105,6 +105,8 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
     },
     flowStarted,
     observe(o: Observation): void {
+      // Before the packet's addresses are read (reading names them): an empty list matches nothing.
+      if (list.entries === 0) return;
       const m = o.meta;
       if (!m.srcIp) return;
       if ((o.kind === "tlsClientHello" || o.kind === "quicClientHello") && list.ja4.size > 0 && list.ja4.has(o.msg.ja4)) {
@@ -135,4 +137,8 @@ export function createBlocklistDetector(store: ThreatStore, s: ThreatSettings, l
       if (stamp() !== signature) load();
     },
   };
+  if (files.length > 0) return detector;
+  // No list configured, none can appear (the files are fixed at start): no hook at all, so the
+  // engine neither decodes observations nor makes flow records for this detector.
+  return { name: detector.name, wants: [], entries: 0, reload: load, feeds };
 }
