@@ -38,6 +38,8 @@ export interface PacketMeta {
    */
   readonly srcMacNumber?: number;
   readonly srcIp4?: number;
+  /** The receiver's IPv4 address as a number (-1 none, or not IPv4), as srcIp4. */
+  readonly dstIp4?: number;
   fromInitiator: boolean;
 }
 

@@ -91,6 +91,10 @@ export class LazyPacketMeta implements PacketMeta {
     return this.ipVersion === 4 ? this.src4 : -1;
   }
 
+  get dstIp4(): number {
+    return this.ipVersion === 4 ? this.dst4 : -1;
+  }
+
   get srcIp(): string | null {
     if (this.srcIpText === UNSET) this.srcIpText = ipv4Name(this.src4);
     return this.srcIpText;

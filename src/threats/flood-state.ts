@@ -1,8 +1,10 @@
 /**
  * Per-target packet-rate state shared by the flood detectors: aggregated by target (so random
  * spoofed sources still add up), with a capped sample of sources and the dominant sender MAC.
+ * Targets, sources and MACs are kept as numbers (IPv4, 48-bit MACs; IPv6 as the text the packet
+ * already carries): a spoofed flood makes no string per SYN, text is made only for a report.
  */
-import { addCapped, BoundedMap } from "./util.ts";
+import { addCapped, type Address, addressText, BoundedMap, type MacAddress, macText } from "./util.ts";
 
 /** Distinct sources counted per target; past it the evidence says ">= this many". */
 export const MAX_SOURCES_TRACKED = 1024;
@@ -15,10 +17,10 @@ export interface FloodTarget {
   last: number;
   packets: number;
   replies: number;
-  sources: Set<string>;
+  sources: Set<Address>;
   /** Packets per source IP and per source MAC, both capped maps. */
-  bySource: Map<string, number>;
-  byMac: Map<string, number>;
+  bySource: Map<Address, number>;
+  byMac: Map<MacAddress, number>;
   /** Destination ports hit (capped): a flood hammers a few, a scan walks many. */
   ports: Set<number>;
   raised: boolean;
@@ -35,29 +37,29 @@ class TrackedTarget implements FloodTarget {
   replies = 0;
   raised = false;
   dirty = false;
-  #src: string | null = null;
+  #src: Address | null = null;
   #srcCount = 0;
-  #mac: string | null = null;
+  #mac: MacAddress | null = null;
   #macCount = 0;
   #port = -1;
-  #sources?: Set<string>;
-  #bySource?: Map<string, number>;
-  #byMac?: Map<string, number>;
+  #sources?: Set<Address>;
+  #bySource?: Map<Address, number>;
+  #byMac?: Map<MacAddress, number>;
   #ports?: Set<number>;
 
   constructor(readonly start: number) {
     this.last = start;
   }
 
-  get sources(): Set<string> {
+  get sources(): Set<Address> {
     if (!this.#sources) this.#spillSources();
     return this.#sources!;
   }
-  get bySource(): Map<string, number> {
+  get bySource(): Map<Address, number> {
     if (!this.#bySource) this.#spillSources();
     return this.#bySource!;
   }
-  get byMac(): Map<string, number> {
+  get byMac(): Map<MacAddress, number> {
     if (!this.#byMac) this.#byMac = new Map(this.#mac === null ? [] : [[this.#mac, this.#macCount]]);
     return this.#byMac;
   }
@@ -71,7 +73,7 @@ class TrackedTarget implements FloodTarget {
     this.#bySource = new Map(this.#src === null ? [] : [[this.#src, this.#srcCount]]);
   }
 
-  addSource(ip: string, by: number): void {
+  addSource(ip: Address, by: number): void {
     if (!this.#bySource) {
       if (this.#src === null || this.#src === ip) {
         this.#src = ip;
@@ -85,7 +87,7 @@ class TrackedTarget implements FloodTarget {
     if (m.has(ip) || m.size < MAX_SOURCES_TRACKED) m.set(ip, (m.get(ip) ?? 0) + by);
   }
 
-  addMac(mac: string, by: number): void {
+  addMac(mac: MacAddress, by: number): void {
     if (!this.#byMac) {
       if (this.#mac === null || this.#mac === mac) {
         this.#mac = mac;
@@ -111,13 +113,13 @@ class TrackedTarget implements FloodTarget {
 }
 
 export class FloodTracker {
-  readonly targets: BoundedMap<string, FloodTarget>;
+  readonly targets: BoundedMap<Address, FloodTarget>;
   constructor(cap: number, readonly windowSeconds: number) {
     this.targets = new BoundedMap(cap);
   }
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
-  hit(target: string, srcIp: string | null, srcMac: string | null, ts: number, by = 1, port = -1): FloodTarget {
+  hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;
     if (!t || ts - t.start > this.windowSeconds) {
       t = new TrackedTarget(ts);
@@ -126,14 +128,14 @@ export class FloodTracker {
     t.last = Math.max(t.last, ts);
     t.packets += by;
     if (port >= 0) t.addPort(port);
-    if (srcIp) t.addSource(srcIp, by);
-    if (srcMac) t.addMac(srcMac, by);
+    if (srcIp !== null && srcIp !== "") t.addSource(srcIp, by);
+    if (srcMac !== null && srcMac !== "") t.addMac(srcMac, by);
     return t;
   }
 }
 
 /** The key holding at least DOMINANT_SHARE of `total`, if any. */
-export function dominant(counts: Map<string, number>, total: number): string | null {
+export function dominant<K>(counts: Map<K, number>, total: number): K | null {
   for (const [k, n] of counts) if (n >= total * DOMINANT_SHARE) return k;
   return null;
 }
@@ -154,8 +156,9 @@ export function isFlooding(t: FloodTarget, perSecond: number): boolean {
 export function floodAttribution(t: FloodTarget): {
   sourceIp: string | null; sourceMac: string | null; evidence: Record<string, number | boolean | string[]>;
 } {
-  const sourceIp = dominant(t.bySource, t.packets);
-  const sourceMac = dominant(t.byMac, t.packets);
+  const src = dominant(t.bySource, t.packets);
+  const sourceIp = src === null ? null : addressText(src);
+  const sourceMac = macText(dominant(t.byMac, t.packets));
   return {
     sourceIp,
     sourceMac,
@@ -165,7 +168,7 @@ export function floodAttribution(t: FloodTarget): {
       seconds: Math.round((t.last - t.start) * 1000) / 1000,
       distinctSources: t.sources.size,
       spoofedOrDistributed: sourceIp === null,
-      sampleSources: [...t.sources].slice(0, 5),
+      sampleSources: [...t.sources].slice(0, 5).map(addressText),
     },
   };
 }

@@ -4,8 +4,9 @@
  * Echo replies a host asked for are answers, not a flood against it (the victim of a ping flood
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
-import { addressPairKey, BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type EndedFlow } from "./util.ts";
-import { ipv4Number } from "../util/locality.ts";
+import {
+  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, reportGrowth, reportOnce, type EndedFlow,
+} from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
@@ -21,9 +22,11 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
   /** Echo requests not yet answered, by requester and replier (a number for IPv4, else "requester|replier"). */
   const asked = new BoundedMap<number | string, number>(s.maxTrackedKeys);
-  const pairKey = (a: string, b: string) => addressPairKey(a, ipv4Number(a), b, ipv4Number(b), "|");
+  const pairKey = (a: Address, b: Address): number | string =>
+    (typeof a === "number" && typeof b === "number" ? numberPairKey(a, b) : undefined) ?? `${addressText(a)}|${addressText(b)}`;
 
-  const raise = (target: string, t: FloodTarget, via: string): void => {
+  const raise = (targetIp: Address, t: FloodTarget, via: string): void => {
+    const target = addressText(targetIp);
     const a = floodAttribution(t);
     const pps = a.evidence.packetsPerSecond as number;
     store.raise({
@@ -50,7 +53,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     if (f.packetsSent / seconds < s.icmpFloodPerSecond) return;
     const t: FloodTarget = {
       start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
-      sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+      sources: new Set<Address>([f.srcIp]), bySource: new Map<Address, number>([[f.srcIp, f.packetsSent]]),
       byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
     };
     raise(f.dstIp, t, `flow ${f.protocol}`);
@@ -61,22 +64,25 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     tracked: () => tracker.targets.size + asked.size,
     wants: ["icmp"],
     observe(o: Observation): void {
-      if (o.kind !== "icmp" || !o.meta.dstIp) return;
+      if (o.kind !== "icmp") return;
+      const m = o.meta;
+      const target = metaDst(m);
+      if (target === null || target === "") return;
+      const src = metaSrc(m);
       const type = o.msg.type;
-      if (o.meta.srcIp && (type === ECHO_REQUEST || type === ECHO6_REQUEST)) {
-        const k = pairKey(o.meta.srcIp, o.meta.dstIp);
+      if (src !== null && src !== "" && (type === ECHO_REQUEST || type === ECHO6_REQUEST)) {
+        const k = pairKey(src, target);
         asked.set(k, (asked.get(k) ?? 0) + 1);
-      } else if (o.meta.srcIp && (type === ECHO_REPLY || type === ECHO6_REPLY)) {
-        const k = pairKey(o.meta.dstIp, o.meta.srcIp);
+      } else if (src !== null && src !== "" && (type === ECHO_REPLY || type === ECHO6_REPLY)) {
+        const k = pairKey(target, src);
         const pending = asked.get(k) ?? 0;
         if (pending > 0) {
           asked.set(k, pending - 1);
           return;
         }
       }
-      const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts);
+      const t = tracker.hit(target, src, metaSrcMac(m), m.ts);
       if (!isFlooding(t, s.icmpFloodPerSecond)) return;
-      const target = o.meta.dstIp;
       reportOnce(t, (x) => raise(target, x, "packets"));
     },
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {

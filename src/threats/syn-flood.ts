@@ -4,7 +4,10 @@
  * their handshake (500 clients of an echo server opening at once) is load, not a flood; a flood's
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
-import { BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type UpdatedFlow, UpdatedFlowRef } from "./util.ts";
+import {
+  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce,
+  type UpdatedFlow, UpdatedFlowRef,
+} from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
@@ -43,7 +46,8 @@ interface Candidate {
 
 export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
-  const candidates = new BoundedMap<string, Candidate>(s.maxTrackedKeys);
+  /** By target (a number for IPv4). */
+  const candidates = new BoundedMap<Address, Candidate>(s.maxTrackedKeys);
   /**
    * Flows already counted (at an update, then again at their end, they must count once), by id:
    * the table's number from the numeric hooks (no string per flow), the record's text otherwise.
@@ -60,7 +64,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const updated = new UpdatedFlowRef();
   const endedFlow = new EndedFlowRef();
 
-  const raise = (target: string, c: Candidate): void => {
+  const raise = (targetIp: Address, c: Candidate): void => {
+    const target = addressText(targetIp);
     const t = c.window;
     const a = floodAttribution(t);
     const pps = a.evidence.packetsPerSecond as number;
@@ -83,7 +88,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
-  const judge = (target: string, c: Candidate): void => {
+  const judge = (target: Address, c: Candidate): void => {
     const n = c.halfOpen + c.completed;
     if (c.halfOpen < s.synFloodPerSecond || c.halfOpen / n < s.synFloodHalfOpenRatio) return;
     reportOnce(c, (x) => raise(target, x));
@@ -92,7 +97,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
   const count = (f: UpdatedFlow | FlowRecord, id: string | number, ended: boolean, shutdown = false): void => {
     if (f.ipProtocol !== 6) return;
-    const c = candidates.get(f.dstIp);
+    const target = dstAddress(f);
+    const c = candidates.get(target);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
     if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
     if (judged.get(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
@@ -101,7 +107,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     if (isHalfOpen(f)) c.halfOpen++;
     else c.completed++;
     c.last = Math.max(c.last, f.lastSeen);
-    judge(f.dstIp, c);
+    judge(target, c);
     if (c.raised) c.dirty = true;
     // No tick follows the flows ended at the end of a capture: their count reaches the threat now,
     // each time it doubles (not once per flow: a flood ends tens of thousands of them).
@@ -109,7 +115,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     if (shutdown && c.dirty && judgedNow >= c.reportedAt * 2) {
       c.dirty = false;
       c.reportedAt = judgedNow;
-      raise(f.dstIp, c);
+      raise(target, c);
     }
   };
 
@@ -118,16 +124,20 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     tracked: () => tracker.targets.size + candidates.size,
     wants: ["tcpSyn"],
     observe(o: Observation): void {
-      if (o.kind !== "tcpSyn" || !o.meta.dstIp) return;
+      if (o.kind !== "tcpSyn") return;
+      const m = o.meta;
+      const dst = metaDst(m);
+      if (dst === null || dst === "") return;
       if (o.msg.isSynAck) {
-        const t = o.meta.srcIp ? tracker.targets.get(o.meta.srcIp) : undefined;
+        const src = metaSrc(m);
+        const t = src !== null && src !== "" ? tracker.targets.get(src) : undefined;
         if (t) t.replies++;
         return;
       }
-      const t = tracker.hit(o.meta.dstIp, o.meta.srcIp, o.meta.srcMac, o.meta.ts, 1, o.meta.dstPort);
+      const t = tracker.hit(dst, metaSrc(m), metaSrcMac(m), m.ts, 1, m.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
       if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
-      const c = candidates.upsert(o.meta.dstIp, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false }));
+      const c = candidates.upsert(dst, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false }));
       c.window = t;
       c.last = Math.max(c.last, t.last);
       if (c.raised) c.dirty = true;

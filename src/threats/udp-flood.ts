@@ -2,7 +2,10 @@
  * UDP flood: new UDP flows per second to one target (random ports / spoofed sources, aggregated by
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
-import { EndedFlowRef, reportGrowth, reportOnce, StartedFlowRef, type EndedFlow, type StartedFlow } from "./util.ts";
+import {
+  type Address, addressText, dstAddress, EndedFlowRef, reportGrowth, reportOnce, srcAddress, srcMacOf, StartedFlowRef, type EndedFlow,
+  type StartedFlow,
+} from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
@@ -16,7 +19,8 @@ const MAX_REPLY_SHARE = 0.01;
 export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
 
-  const raise = (target: string, t: FloodTarget, via: string, threshold: number): void => {
+  const raise = (targetIp: Address, t: FloodTarget, via: string, threshold: number): void => {
+    const target = addressText(targetIp);
     const a = floodAttribution(t);
     store.raise({
       type: "udp_flood",
@@ -36,9 +40,10 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "UDP") return;
-    const t = tracker.hit(f.dstIp, f.srcIp, f.srcMac, f.startTime);
+    const target = dstAddress(f);
+    const t = tracker.hit(target, srcAddress(f), srcMacOf(f), f.startTime);
     if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-    reportOnce(t, (x) => raise(f.dstIp, x, "new flows", s.udpFloodNewFlowsPerSecond));
+    reportOnce(t, (x) => raise(target, x, "new flows", s.udpFloodNewFlowsPerSecond));
   };
 
   /** The flow of the current numeric flowEnded call. */
@@ -50,7 +55,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     if (f.packetsSent / seconds < s.udpFloodPacketsPerSecond) return;
     const t: FloodTarget = {
       start: f.startTime, last: f.lastSeen, packets: f.packetsSent, replies: f.packetsReceived,
-      sources: new Set([f.srcIp]), bySource: new Map([[f.srcIp, f.packetsSent]]),
+      sources: new Set<Address>([f.srcIp]), bySource: new Map<Address, number>([[f.srcIp, f.packetsSent]]),
       byMac: new Map(f.srcMac ? [[f.srcMac, f.packetsSent]] : []), ports: new Set(), raised: true, dirty: false,
     };
     raise(f.dstIp, t, "packets", s.udpFloodPacketsPerSecond);

@@ -1,12 +1,12 @@
 /** Small shared pieces for the threat detectors: bounded state, address classes, name randomness. */
-import type { Analyzer } from "../engine/events.ts";
+import type { Analyzer, PacketMeta } from "../engine/events.ts";
 import type { FlowRecord, TcpState } from "../flows/record.ts";
 import { ST_CLOSED, ST_ESTABLISHED, ST_RESET } from "../flows/state.ts";
 import type { FlowTable } from "../flows/table.ts";
 import { ipv4Name, macName } from "../decode/addr.ts";
 import { flowProtocolName, tcpFlagLetters } from "../flows/snapshot.ts";
 import { memoize } from "../util/memo.ts";
-import { ipv4Number } from "../util/locality.ts";
+import { canonicalIpv4, ipv4Number } from "../util/locality.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
@@ -150,20 +150,77 @@ export function addressText(a: Address): string {
   return typeof a === "number" ? ipv4Name(a) : a;
 }
 
+/**
+ * An address given as text (a record's, a test's) as the numeric hooks key it: a dotted quad written
+ * the way the capture path writes one becomes its number (both forms then meet under one key, and
+ * addressText gives the same text back), any other text stays text.
+ */
+export function addressOf(ip: string): Address {
+  const n = canonicalIpv4(ip);
+  return n >= 0 ? n : ip;
+}
+
 /** A flow's initiator / responder as an Address. */
 export function srcAddress(f: PayloadFlow): Address {
   if (f instanceof FlowRef) {
     const n = f.srcIp4;
     return n >= 0 ? n : f.srcIp;
   }
-  return f.srcIp;
+  return addressOf(f.srcIp);
 }
 export function dstAddress(f: PayloadFlow): Address {
   if (f instanceof FlowRef) {
     const n = f.dstIp4;
     return n >= 0 ? n : f.dstIp;
   }
-  return f.dstIp;
+  return addressOf(f.dstIp);
+}
+
+/**
+ * A packet's sender / receiver as an Address (null: no IP): the engine's meta gives IPv4 addresses
+ * as numbers (no text made), a plain meta (tests) its text.
+ */
+export function metaSrc(m: PacketMeta): Address | null {
+  const n = m.srcIp4;
+  if (n !== undefined && n >= 0) return n;
+  const t = m.srcIp;
+  return t === null ? null : addressOf(t);
+}
+export function metaDst(m: PacketMeta): Address | null {
+  const n = m.dstIp4;
+  if (n !== undefined && n >= 0) return n;
+  const t = m.dstIp;
+  return t === null ? null : addressOf(t);
+}
+
+/** A MAC address as state keeps it: the engine's 48-bit number, or a record's text. */
+export type MacAddress = number | string;
+
+export function macText(m: MacAddress | null): string | null {
+  return typeof m === "number" ? macName(m) : m;
+}
+
+/** A packet's sender MAC (null: none), a number from the engine's meta. */
+export function metaSrcMac(m: PacketMeta): MacAddress | null {
+  const n = m.srcMacNumber;
+  if (n !== undefined) return n >= 0 ? n : null;
+  return m.srcMac;
+}
+
+/** A flow's initiator / responder MAC (null: none), a number when read from the table. */
+export function srcMacOf(f: PayloadFlow): MacAddress | null {
+  if (f instanceof FlowRef) {
+    const n = f.srcMac48;
+    return n >= 0 ? n : null;
+  }
+  return f.srcMac;
+}
+export function dstMacOf(f: PayloadFlow): MacAddress | null {
+  if (f instanceof FlowRef) {
+    const n = f.dstMac48;
+    return n >= 0 ? n : null;
+  }
+  return f.dstMac;
 }
 
 /** A flow end's IPv4 address as a number (-1 for IPv6): read from the table, or parsed from a record's text. */
@@ -291,6 +348,13 @@ export class FlowRef implements PayloadFlow {
   get srcMac(): string | null {
     const mac = this.table.initiatorMac(this.index);
     return mac >= 0 ? macName(mac) : null;
+  }
+  /** The MACs as 48-bit numbers, -1 none (no text made). */
+  get srcMac48(): number {
+    return this.table.initiatorMac(this.index);
+  }
+  get dstMac48(): number {
+    return this.table.responderMac(this.index);
   }
   get dstMac(): string | null {
     const mac = this.table.responderMac(this.index);
