@@ -6,7 +6,8 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type TrackedAnalyzer, StartedFlowRef, type StartedFlow,
+  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, srcMacOf, type TrackedAnalyzer, StartedFlowRef,
+  type StartedFlow,
 } from "./util.ts";
 
 /** Connection start times remembered per series (a ring). */
@@ -24,7 +25,8 @@ interface Series {
   next: Series | null;
   starts: number[];
   last: number;
-  srcMac: string | null;
+  /** A number when read from the flow table (text only for a report). */
+  srcMac: MacAddress | null;
   deviceId: string | null;
 }
 
@@ -44,7 +46,7 @@ export function periodicity(starts: number[], n: number): { mean: number; jitter
 }
 
 /** A dropped series made new (its pair's chain dropped with it). */
-function resetSeries(sr: Series, service: number, ts: number, srcMac: string | null, deviceId: string | null): Series {
+function resetSeries(sr: Series, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series {
   sr.service = service;
   sr.next = null;
   sr.starts.length = 0;
@@ -70,8 +72,8 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources).
     const reuse = head === null ? series.evictForReuse() : undefined;
     const made: Series = reuse === undefined
-      ? { service, next: head, starts: [], last: f.startTime, srcMac: f.srcMac, deviceId: f.srcDeviceId }
-      : resetSeries(reuse, service, f.startTime, f.srcMac, f.srcDeviceId);
+      ? { service, next: head, starts: [], last: f.startTime, srcMac: srcMacOf(f), deviceId: f.srcDeviceId }
+      : resetSeries(reuse, service, f.startTime, srcMacOf(f), f.srcDeviceId);
     series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
     // A pair with more series than the cap (one host trying many ports) loses its oldest.
     let sr = made;
@@ -102,7 +104,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
         `(jitter ${(p.jitter * 100).toFixed(1)}% over ${s.beaconMinIntervals} intervals), like a program calling home.`,
       ts: f.startTime,
       sourceIp: f.srcIp,
-      sourceMac: sr.srcMac,
+      sourceMac: macText(sr.srcMac),
       targetIp: f.dstIp,
       targetPort: f.dstPort,
       deviceId: sr.deviceId,

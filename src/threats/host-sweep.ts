@@ -7,11 +7,11 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { ipv4Number, isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
+import { isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
-  addCapped, type Address, addressText, BoundedMap, dstIp4, EndedFlowRef, isGroupIp4, numberPairKey, SmallSet, srcAddress, srcIp4,
-  isGroupIp, type EndedFlow, type TrackedAnalyzer, reportGrowth, reportOnce,
-  StartedFlowRef, type StartedFlow,
+  addCapped, type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
+  metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, isGroupIp, type EndedFlow, type TrackedAnalyzer,
+  reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
@@ -21,10 +21,11 @@ const HIGH_FACTOR = 5;
 interface SweepState {
   start: number;
   last: number;
-  hosts: SmallSet<string>;
+  /** The hosts probed, as the source is kept: numbers for IPv4, text only for a report. */
+  hosts: SmallSet<Address>;
   /** The source (its number for an IPv4 flow: text only for a report). */
   srcIp: Address;
-  srcMac: string | null;
+  srcMac: MacAddress | null;
   method: string; // "ARP" | "ICMP" | "TCP/22" ...
   port: number | null;
   raised: boolean;
@@ -72,7 +73,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       description: `${srcIp} probed ${hosts} hosts by ${st.method} within ${Math.round(st.last - st.start)} s.`,
       ts: st.last,
       sourceIp: srcIp,
-      sourceMac: st.srcMac,
+      sourceMac: macText(st.srcMac),
       targetPort: st.port,
       key: `host_sweep|${srcIp}|${st.method}`,
       evidence: {
@@ -80,18 +81,18 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
         method: st.method,
         windowSeconds: s.sweepWindowSeconds,
         threshold: s.sweepHosts,
-        sampleHosts: [...st.hosts].slice(0, SAMPLE_HOSTS),
+        sampleHosts: [...st.hosts].slice(0, SAMPLE_HOSTS).map(addressText),
       },
     });
   };
 
-  /** `srcIp`: the source as text, or as its number when `src4` (-1 for IPv6) is; `host4`: the host's number, -1 for IPv6. */
-  const count = (srcIp: Address, src4: number, srcMac: string | null, method: string, code: number, port: number | null,
-    host: string, host4: number, ts: number) => {
-    if (host4 >= 0 ? isGroupIp4(host4) : isGroupIp(host)) return;
-    if (src4 >= 0 && host4 >= 0 ? src4 === host4 : host === addressText(srcIp)) return;
+  /** The source and the host probed: numbers for IPv4 (no text per flow or packet), else text. */
+  const count = (srcIp: Address, srcMac: MacAddress | null, method: string, code: number, port: number | null,
+    host: Address, ts: number) => {
+    if (typeof host === "number" ? isGroupIp4(host) : isGroupIp(host)) return;
+    if (typeof srcIp === typeof host ? srcIp === host : addressText(host) === addressText(srcIp)) return;
     // An IPv4 source's key is a number (no text per flow); the method's code tells methods apart.
-    const key = (src4 >= 0 ? numberPairKey(code, src4) : undefined) ?? `${addressText(srcIp)}|${method}`;
+    const key = (typeof srcIp === "number" ? numberPairKey(code, srcIp) : undefined) ?? `${addressText(srcIp)}|${method}`;
     let st = sweeps.get(key);
     if (!st || ts - st.start > s.sweepWindowSeconds) {
       // The source's past window reset in place, or the state the cap drops (no object per source in a flood), or new.
@@ -117,8 +118,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
 
   const countFlow = (f: StartedFlow | EndedFlow | FlowRecord): void => {
     const { protocol, dstPort } = f;
-    count(srcAddress(f), srcIp4(f), f.srcMac, methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, f.dstIp, dstIp4(f),
-      f.startTime);
+    count(srcAddress(f), srcMacOf(f), methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, dstAddress(f), f.startTime);
   };
 
   /** The flow of the current numeric flowStarted call. */
@@ -147,11 +147,12 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
         // ARP probes (sender 0.0.0.0) and announcements are address-conflict checks, not sweeps.
         if (o.msg.op !== 1 || o.msg.gratuitous || o.msg.senderIp === "0.0.0.0") return;
         const { senderIp, targetIp } = o.msg;
-        count(senderIp, ipv4Number(senderIp), o.msg.senderMac, "ARP", ARP_METHOD, null, targetIp, ipv4Number(targetIp), o.meta.ts);
-      } else if (o.kind === "icmp" && o.meta.srcIp && o.meta.dstIp) {
+        count(addressOf(senderIp), o.msg.senderMac, "ARP", ARP_METHOD, null, addressOf(targetIp), o.meta.ts);
+      } else if (o.kind === "icmp") {
         const echo = o.msg.v6 ? o.msg.type === 128 : o.msg.type === 8;
-        const { srcIp, dstIp } = o.meta;
-        if (echo) count(srcIp, ipv4Number(srcIp), o.meta.srcMac, "ICMP", ICMP_METHOD, null, dstIp, ipv4Number(dstIp), o.meta.ts);
+        if (!echo) return;
+        const src = metaSrc(o.meta), dst = metaDst(o.meta);
+        if (src !== null && src !== "" && dst !== null && dst !== "") count(src, metaSrcMac(o.meta), "ICMP", ICMP_METHOD, null, dst, o.meta.ts);
       }
     },
     flowStartedAt(table: FlowTable, index: number): void {

@@ -6,10 +6,9 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { ipv4Number } from "../util/locality.ts";
 import {
-  addCapped, type Address, addressPairKey, addressText, BoundedMap, dstAddress, flowPairKey, SmallSet, srcAddress, type TrackedAnalyzer,
-  reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
+  addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, pairKeyOf,
+  SmallSet, srcAddress, srcMacOf, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
@@ -30,7 +29,8 @@ interface PairState {
   /** Made on the first stealth probe (most pairs never see one). */
   stealthKinds: SmallSet<string> | null;
   unreachables: number;
-  srcMac: string | null;
+  /** A number when read from the flow table (text only for a report). */
+  srcMac: MacAddress | null;
   deviceId: string | null;
   /** Raised in this window; later growth is reported once per tick (not once per probe). */
   raised: boolean;
@@ -113,7 +113,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
         (p.unreachables ? `; ${dst} answered ${p.unreachables} port-unreachable` : "") + ".",
       ts,
       sourceIp: src,
-      sourceMac: p.srcMac,
+      sourceMac: macText(p.srcMac),
       targetIp: dst,
       deviceId: p.deviceId,
       evidence: {
@@ -134,7 +134,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
     const p = flowPair(f, f.startTime);
-    p.srcMac ??= f.srcMac;
+    p.srcMac ??= srcMacOf(f);
     p.deviceId ??= f.srcDeviceId;
     const before = p.ports.size;
     addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
@@ -159,11 +159,12 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     flowStarted,
     observe(o: Observation): void {
       // Type 3 code 3 (v4) / type 1 code 4 (v6): a closed UDP port answering; the scanner is the ICMP destination.
-      if (o.kind !== "icmp" || !o.meta.srcIp || !o.meta.dstIp) return;
+      if (o.kind !== "icmp") return;
       const unreach = o.msg.v6 ? o.msg.type === 1 && o.msg.code === 4 : o.msg.type === 3 && o.msg.code === 3;
       if (!unreach) return;
-      const scanner = o.meta.dstIp, host = o.meta.srcIp;
-      const p = pair(addressPairKey(scanner, ipv4Number(scanner), host, ipv4Number(host), ">"), scanner, host, o.meta.ts);
+      const scanner = metaDst(o.meta), host = metaSrc(o.meta);
+      if (scanner === null || scanner === "" || host === null || host === "") return;
+      const p = pair(pairKeyOf(scanner, host, ">"), scanner, host, o.meta.ts);
       p.srcMac ??= o.meta.dstMac;
       p.unreachables++;
       check(p, o.meta.ts);

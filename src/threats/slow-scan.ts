@@ -9,7 +9,7 @@ import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+  type Address, addressText, BoundedMap, type MacAddress, macText, srcMacOf, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
@@ -21,7 +21,8 @@ interface Probes extends Reported {
   dst: Address;
   start: number;
   ports: SmallSet<number>;
-  mac: string | null;
+  /** A number when read from the flow table (text only for a report). */
+  mac: MacAddress | null;
   deviceId: string | null;
 }
 
@@ -44,7 +45,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
       description: `${src} probed ${p.ports.size} ports of ${dst} over ${Math.round(p.last - p.start)} s without using any (a slow scan).`,
       ts: p.last,
       sourceIp: src,
-      sourceMac: p.mac,
+      sourceMac: macText(p.mac),
       targetIp: dst,
       deviceId: p.deviceId,
       evidence: {
@@ -63,7 +64,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
       // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or new.
       const reuse = p ?? pairs.evictForReuse();
       if (reuse === undefined) {
-        p = { src: srcAddress(f), dst: dstAddress(f), start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: f.srcMac, deviceId: f.srcDeviceId, raised: false, dirty: false };
+        p = { src: srcAddress(f), dst: dstAddress(f), start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: srcMacOf(f), deviceId: f.srcDeviceId, raised: false, dirty: false };
       } else {
         p = reuse;
         p.src = srcAddress(f);
@@ -71,7 +72,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
         p.start = f.startTime;
         p.last = f.lastSeen;
         p.ports.clear();
-        p.mac = f.srcMac;
+        p.mac = srcMacOf(f);
         p.deviceId = f.srcDeviceId;
         p.raised = p.dirty = false;
       }

@@ -133,6 +133,11 @@ export function addressPairKey(a: string, a4: number, b: string, b4: number, sep
   return (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${a}${sep}${b}`;
 }
 
+/** The key of a pair of Addresses: a number when both are IPv4, else the text "a<sep>b". */
+export function pairKeyOf(a: Address, b: Address, sep: string): number | string {
+  return (typeof a === "number" && typeof b === "number" ? numberPairKey(a, b) : undefined) ?? `${addressText(a)}${sep}${addressText(b)}`;
+}
+
 /** The key of a flow's two ends: a number for IPv4 (no address text read), else "src<sep>dst". */
 export function flowPairKey(f: PayloadFlow, sep: string): number | string {
   const a4 = srcIp4(f), b4 = dstIp4(f);
