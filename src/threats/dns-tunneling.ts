@@ -5,14 +5,14 @@
  * MX, SRV), DNS bytes, NXDOMAIN share and bytes per query; plus port 53 carrying something that is
  * not DNS at all (iodine's raw mode), and DNS hidden in HTTPS to a public resolver by address.
  */
-import type { Observation } from "../engine/events.ts";
+import type { Observation, PacketMeta } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addCapped, BoundedMap, entropy, flowPairKey, hashName, isLocalName, registeredDomain, type TrackedAnalyzer,
-  FlowRef, type PayloadFlow,
+  addCapped, type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalName, metaDst, metaSrc, numberPairKey,
+  registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
 
@@ -47,6 +47,8 @@ const tunnelDomain = memoize(MAX_REMEMBERED_NAMES, (name: string): string => {
 });
 
 interface DomainState {
+  /** The registered domain (a number key is checked against it: the key holds a hash of it). */
+  domain: string;
   start: number;
   last: number;
   queries: number;
@@ -70,12 +72,14 @@ interface DomainState {
 interface NameFacts {
   local: boolean;
   domain: string;
+  /** hashName(domain): half of a client's number key. */
+  domainHash: number;
   sub: string;
   subHash: number;
   longestEncoded: number;
   encodedChars: number;
 }
-const LOCAL_NAME: NameFacts = { local: true, domain: "", sub: "", subHash: 0, longestEncoded: 0, encodedChars: 0 };
+const LOCAL_NAME: NameFacts = { local: true, domain: "", domainHash: 0, sub: "", subHash: 0, longestEncoded: 0, encodedChars: 0 };
 
 export function looksLikeDns(d: Uint8Array, off = 0): boolean {
   if (d.length < off + DNS_HEADER) return false;
@@ -100,7 +104,6 @@ interface OtherState {
 export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
-  const domains = new BoundedMap<string, DomainState>(s.maxTrackedKeys);
   /** Port-53 flows carrying something else, and DoH-by-address sessions, by client|server. */
   /** By client and server: a number for IPv4 pairs on port 53, text for IPv6 and for DoH ("...|https"). */
   const others = new BoundedMap<number | string, OtherState>(s.maxTrackedKeys);
@@ -142,14 +145,32 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
         encodedChars += label.length;
       }
     }
-    return { local: false, domain, sub, subHash: hashName(sub), longestEncoded, encodedChars };
+    return { local: false, domain, domainHash: hashName(domain), sub, subHash: hashName(sub), longestEncoded, encodedChars };
   });
 
-  const state = (client: string, domain: string, ts: number): DomainState => {
-    const key = `${client}|${domain}`;
-    let d = domains.get(key);
+  /**
+   * States by client and domain: an IPv4 client's key is a number (its address and the domain's
+   * hash; no text per query), checked against the domain it holds. A colliding domain, and an IPv6
+   * client, take the text key "client|domain".
+   */
+  const domains = new BoundedMap<number | string, DomainState>(s.maxTrackedKeys);
+  /** States ever filed under a text key for an IPv4 client (after a hash collision): 0, the usual case, skips looking for one. */
+  let collided = 0;
+
+  const state = (client: Address, name: NameFacts, ts: number): DomainState => {
+    const domain = name.domain;
+    let key: number | string | undefined = typeof client === "number" ? numberPairKey(name.domainHash, client) : undefined;
+    let d = key === undefined ? undefined : domains.get(key);
+    if (key === undefined || (d !== undefined && d.domain !== domain)) {
+      if (key !== undefined) collided++;
+      key = `${addressText(client)}|${domain}`;
+      d = domains.get(key);
+    } else if (d === undefined && collided > 0 && domains.has(`${addressText(client)}|${domain}`)) {
+      key = `${addressText(client)}|${domain}`;
+      d = domains.get(key);
+    }
     if (!d || ts - d.start > s.dnsWindowSeconds) {
-      d = { start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
+      d = { domain, start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
         raised: false, sample: "" };
       domains.set(key, d);
     }
@@ -157,7 +178,14 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     return d;
   };
 
-  const judge = (client: string, mac: string | null, domain: string, d: DomainState, ts: number): void => {
+  const judge = (clientIp: Address, meta: PacketMeta, domain: string, d: DomainState, ts: number): void => {
+    // Whether any reason holds, before a reason is written (most queries cross nothing, a tunnel's
+    // are re-raised once per 50 queries).
+    const any = d.longest >= s.dnsLongLabel || (d.encoded >= s.dnsEncodedQueries && d.encodedChars >= s.dnsEncodedChars) ||
+      d.subdomains.size >= s.dnsUniqueSubdomains || d.txtNull >= s.dnsTxtNullQueries || d.nullQueries >= s.dnsNullQueries ||
+      d.bytes >= s.dnsBytesPerDomain;
+    if (!any || (d.raised && d.queries % 50 !== 0)) return;
+    const client = addressText(clientIp), mac = meta.srcMac;
     const reasons: string[] = [];
     if (d.longest >= s.dnsLongLabel) reasons.push(`a ${d.longest}-character encoded label`);
     // Many unique hex/random names carrying little (an ad server's 32-hex frame ids) are not a channel: volume counts too.
@@ -168,9 +196,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} NULL/TXT/CNAME/MX/SRV queries`);
     if (d.nullQueries >= s.dnsNullQueries) reasons.push(`${d.nullQueries} NULL-record queries`);
     if (d.bytes >= s.dnsBytesPerDomain) reasons.push(`${d.bytes} bytes of DNS`);
-    if (reasons.length === 0) return;
     // Re-raise (an update) only as the picture grows, not on every query.
-    if (d.raised && d.queries % 50 !== 0) return;
     d.raised = true;
     store.raise({
       type: "dns_tunneling",
@@ -232,7 +258,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     observe(o: Observation): void {
       if (o.kind === "tlsClientHello") {
         const m = o.meta;
-        if (o.msg.sni || m.dstPort !== 443 || !m.srcIp || !m.dstIp || !DOH_RESOLVERS.has(m.dstIp)) return;
+        if (o.msg.sni || m.dstPort !== 443 || !m.dstIp || !DOH_RESOLVERS.has(m.dstIp) || !m.srcIp) return;
         const st = others.upsert(`${m.srcIp}|${m.dstIp}|https`, () => ({ first: m.ts, last: m.ts, packets: 0, dns: 0, sample: "", raised: false }));
         st.packets++;
         st.last = m.ts;
@@ -245,9 +271,9 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       const name = nameFacts(q.name);
       if (name.local) return;
       const domain = name.domain;
-      const client = o.msg.isResponse ? o.meta.dstIp : o.meta.srcIp;
-      if (!client) return;
-      const d = state(client, domain, o.meta.ts);
+      const client = o.msg.isResponse ? metaDst(o.meta) : metaSrc(o.meta);
+      if (client === null || client === "") return;
+      const d = state(client, name, o.meta.ts);
       d.bytes += o.msg.size;
       if (o.msg.isResponse) {
         d.responses++;
@@ -269,7 +295,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
           d.sample = q.name.slice(0, SAMPLE_NAME_CHARS);
         }
       }
-      judge(client, o.meta.srcMac, domain, d, o.meta.ts);
+      judge(client, o.meta, domain, d, o.meta.ts);
     },
     tick(now: number): void {
       domains.sweep((d) => now - d.last > s.dnsWindowSeconds);
