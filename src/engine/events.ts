@@ -40,6 +40,8 @@ export interface PacketMeta {
   readonly srcIp4?: number;
   /** The receiver's IPv4 address as a number (-1 none, or not IPv4), as srcIp4. */
   readonly dstIp4?: number;
+  /** The flow's id as a number (-1 none): flowId's number, when the engine made the meta. */
+  readonly flowNumber?: number;
   fromInitiator: boolean;
 }
 

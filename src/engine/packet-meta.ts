@@ -32,7 +32,7 @@ export class LazyPacketMeta implements PacketMeta {
   declare private dstMacN: number;
   declare private src4: number;
   declare private dst4: number;
-  declare private flowNumber: number;
+  declare flowNumber: number;
   declare private srcMacText: string | null | undefined;
   declare private dstMacText: string | null | undefined;
   declare private srcIpText: string | null | undefined;

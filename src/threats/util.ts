@@ -334,6 +334,10 @@ export class FlowRef implements PayloadFlow {
   get id(): string {
     return String(this.table.ids[this.index]);
   }
+  /** The flow's id as the table keeps it (a number: no text made). */
+  get idNumber(): number {
+    return this.table.ids[this.index];
+  }
   get ipProtocol(): number {
     return this.table.ipProtocolOf(this.index);
   }
