@@ -64,6 +64,11 @@ function serviceCode(protocol: string, port: number): number {
 export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** By pair of addresses (a number for IPv4 pairs): the pair's first series, the others chained. */
   const series = new BoundedMap<number | string, Series>(s.maxTrackedKeys);
+  /**
+   * No series started before this (the least `last` the last sweep kept, or any start since): the
+   * tick walks the pairs only once some series may be idle past its window (two hours by default).
+   */
+  let floor = Infinity;
 
   /** The series of a pair and service, made (at the chain's head) when new. */
   const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
@@ -93,6 +98,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     sr.starts.push(f.startTime);
     if (sr.starts.length > MAX_STARTS) sr.starts.shift();
     sr.last = f.startTime;
+    if (sr.last < floor) floor = sr.last;
     const p = periodicity(sr.starts, s.beaconMinIntervals);
     if (!p || p.jitter > s.beaconMaxJitter) return;
     if (p.mean < s.beaconMinPeriodSeconds || p.mean > s.beaconMaxPeriodSeconds) return;
@@ -127,11 +133,17 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowStarted,
     tick(now: number): void {
-      const stale = (sr: Series) => now - sr.last > s.beaconMaxPeriodSeconds * 2;
+      const window = s.beaconMaxPeriodSeconds * 2;
+      if (!(now - floor > window)) return; // no series can be stale yet
+      floor = Infinity;
+      const stale = (sr: Series) => now - sr.last > window;
       series.sweep((head, key) => {
         let first: Series | null = head;
         while (first && stale(first)) first = first.next;
-        for (let sr = first; sr; sr = sr.next) while (sr.next && stale(sr.next)) sr.next = sr.next.next;
+        for (let sr = first; sr; sr = sr.next) {
+          while (sr.next && stale(sr.next)) sr.next = sr.next.next;
+          if (sr.last < floor) floor = sr.last;
+        }
         if (first && first !== head) series.set(key, first); // an existing key: its place is kept
         return first === null;
       });

@@ -4,7 +4,7 @@
  * Targets, sources and MACs are kept as numbers (IPv4, 48-bit MACs; IPv6 as the text the packet
  * already carries): a spoofed flood makes no string per SYN, text is made only for a report.
  */
-import { addCapped, type Address, addressText, BoundedMap, type MacAddress, macText } from "./util.ts";
+import { addCapped, type Address, addressText, BoundedMap, type MacAddress, macText, SweepGate } from "./util.ts";
 
 /** Distinct sources counted per target; past it the evidence says ">= this many". */
 export const MAX_SOURCES_TRACKED = 1024;
@@ -114,6 +114,8 @@ class TrackedTarget implements FloodTarget {
 
 export class FloodTracker {
   readonly targets: BoundedMap<Address, FloodTarget>;
+  /** For the detectors' ticks: every time a target is given, and its dirty marks (see SweepGate). */
+  readonly gate = new SweepGate();
   constructor(cap: number, readonly windowSeconds: number) {
     this.targets = new BoundedMap(cap);
   }
@@ -126,6 +128,7 @@ export class FloodTracker {
       this.targets.set(target, t);
     }
     t.last = Math.max(t.last, ts);
+    this.gate.saw(t.last);
     t.packets += by;
     if (port >= 0) t.addPort(port);
     if (srcIp !== null && srcIp !== "") t.addSource(srcIp, by);

@@ -10,7 +10,7 @@ import type { ThreatStore } from "./store.ts";
 import { isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
   addCapped, type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
-  metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, isGroupIp, type EndedFlow, type TrackedAnalyzer,
+  metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, SweepGate, isGroupIp, type EndedFlow, type TrackedAnalyzer,
   reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
@@ -62,6 +62,7 @@ function methodOf(protocol: string, port: number): string {
 
 export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const sweeps = new BoundedMap<number | string, SweepState>(s.maxTrackedKeys);
+  const gate = new SweepGate();
 
   const raise = (st: SweepState): void => {
     const hosts = st.hosts.size;
@@ -111,9 +112,10 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       sweeps.set(key, st);
     }
     st.last = Math.max(st.last, ts);
+    gate.saw(st.last);
     addCapped(st.hosts, host, MAX_HOSTS_TRACKED);
     if (st.hosts.size < s.sweepHosts) return;
-    reportOnce(st, raise);
+    reportOnce(st, raise, gate);
   };
 
   const countFlow = (f: StartedFlow | EndedFlow | FlowRecord): void => {
@@ -164,7 +166,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(sweeps, now, s.sweepWindowSeconds, (st) => raise(st));
+      reportGrowth(sweeps, now, s.sweepWindowSeconds, (st) => raise(st), gate);
     },
   };
 }

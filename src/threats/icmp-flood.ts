@@ -83,7 +83,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       }
       const t = tracker.hit(target, src, metaSrcMac(m), m.ts);
       if (!isFlooding(t, s.icmpFloodPerSecond)) return;
-      reportOnce(t, (x) => raise(target, x, "packets"));
+      reportOnce(t, (x) => raise(target, x, "packets"), tracker.gate);
     },
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
       const proto = table.ipProtocolOf(index);
@@ -91,7 +91,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"));
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"), tracker.gate);
     },
   };
 }

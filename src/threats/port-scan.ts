@@ -8,7 +8,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, pairKeyOf,
-  SmallSet, srcAddress, srcMacOf, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
+  SmallSet, srcAddress, srcMacOf, SweepGate, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
@@ -49,12 +49,14 @@ export function stealthKind(flags: string): string | undefined {
 
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
+  const gate = new SweepGate();
 
   /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
   const pair = (key: number | string, src: Address, dst: Address, ts: number): PairState => {
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, src, dst, ts);
     p.last = ts;
+    gate.saw(ts);
     return p;
   };
 
@@ -64,6 +66,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     let p = pairs.get(key);
     if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, srcAddress(f), dstAddress(f), ts);
     p.last = ts;
+    gate.saw(ts);
     return p;
   };
 
@@ -95,7 +98,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
       p.unreachables >= s.udpScanUnreachables;
     if (!crossed) return;
-    reportOnce(p, (x) => raise(addressText(x.src), addressText(x.dst), x, ts));
+    reportOnce(p, (x) => raise(addressText(x.src), addressText(x.dst), x, ts), gate);
   };
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {
@@ -170,7 +173,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       check(p, o.meta.ts);
     },
     tick(now: number): void {
-      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(addressText(p.src), addressText(p.dst), p, p.last));
+      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(addressText(p.src), addressText(p.dst), p, p.last), gate);
     },
   };
 }

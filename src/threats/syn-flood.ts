@@ -5,7 +5,7 @@
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
 import {
-  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce,
+  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
   type UpdatedFlow, UpdatedFlowRef,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
@@ -48,6 +48,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
   /** By target (a number for IPv4). */
   const candidates = new BoundedMap<Address, Candidate>(s.maxTrackedKeys);
+  const candidateGate = new SweepGate();
   /**
    * Flows already counted (at an update, then again at their end, they must count once), by id:
    * the table's number from the numeric hooks (no string per flow), the record's text otherwise.
@@ -91,7 +92,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const judge = (target: Address, c: Candidate): void => {
     const n = c.halfOpen + c.completed;
     if (c.halfOpen < s.synFloodPerSecond || c.halfOpen / n < s.synFloodHalfOpenRatio) return;
-    reportOnce(c, (x) => raise(target, x));
+    reportOnce(c, (x) => raise(target, x), candidateGate);
   };
 
   /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
@@ -107,8 +108,12 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     if (isHalfOpen(f)) c.halfOpen++;
     else c.completed++;
     c.last = Math.max(c.last, f.lastSeen);
+    candidateGate.saw(c.last);
     judge(target, c);
-    if (c.raised) c.dirty = true;
+    if (c.raised) {
+      c.dirty = true;
+      candidateGate.dirtied();
+    }
     // No tick follows the flows ended at the end of a capture: their count reaches the threat now,
     // each time it doubles (not once per flow: a flood ends tens of thousands of them).
     const judgedNow = c.halfOpen + c.completed;
@@ -140,7 +145,11 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       const c = candidates.upsert(dst, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false }));
       c.window = t;
       c.last = Math.max(c.last, t.last);
-      if (c.raised) c.dirty = true;
+      candidateGate.saw(c.last);
+      if (c.raised) {
+        c.dirty = true;
+        candidateGate.dirtied();
+      }
     },
     updateFilter: { ipProtocols: [6] },
     flowUpdatedAt(table: FlowTable, index: number): void {
@@ -161,8 +170,9 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     tick(ts: number): void {
       now = ts;
-      tracker.targets.sweep((t) => ts - t.last > s.floodWindowSeconds);
-      reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c));
+      // Targets are never dirty here (only candidates are reported): this drops the idle ones.
+      reportGrowth(tracker.targets, ts, s.floodWindowSeconds, () => {}, tracker.gate);
+      reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c), candidateGate);
     },
   };
 }

@@ -43,7 +43,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     const target = dstAddress(f);
     const t = tracker.hit(target, srcAddress(f), srcMacOf(f), f.startTime);
     if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-    reportOnce(t, (x) => raise(target, x, "new flows", s.udpFloodNewFlowsPerSecond));
+    reportOnce(t, (x) => raise(target, x, "new flows", s.udpFloodNewFlowsPerSecond), tracker.gate);
   };
 
   /** The flow of the current numeric flowEnded call. */
@@ -73,7 +73,8 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond));
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond),
+        tracker.gate);
     },
   };
 }

@@ -465,25 +465,68 @@ export interface Reported {
   last: number;
 }
 
+/**
+ * Lets a tick skip the sweep of a state table when that sweep would change nothing: no state was
+ * marked dirty since the last sweep, and none can be idle past the window yet, since every state's
+ * `last` is at least `floor` (the least `last` a survivor of the last sweep kept, or any time a
+ * state was given since). The sweeps that do run are the ones the tick always ran, so the reports
+ * and the states dropped are the same; a quiet table (or a long window) is no longer walked every second.
+ */
+export class SweepGate {
+  #floor = Infinity;
+  #dirty = false;
+
+  /** A state's `last` was set to `ts` (call with every time given to a state). */
+  saw(ts: number): void {
+    if (ts < this.#floor) this.#floor = ts;
+  }
+
+  /** A state was marked dirty. */
+  dirtied(): void {
+    this.#dirty = true;
+  }
+
+  /** Whether a sweep at `now` could report or drop a state; when it could, the sweep starts (survivors go to kept()). */
+  begin(now: number, windowSeconds: number): boolean {
+    if (!this.#dirty && !(now - this.#floor > windowSeconds)) return false;
+    this.#dirty = false;
+    this.#floor = Infinity;
+    return true;
+  }
+
+  /** A state the sweep keeps. */
+  kept(last: number): void {
+    if (last < this.#floor) this.#floor = last;
+  }
+}
+
 /** Reports `st` now the first time it crosses; later crossings wait for `reportGrowth`. */
-export function reportOnce<T extends Reported>(st: T, report: (st: T) => void): void {
-  if (st.raised) st.dirty = true;
-  else {
+export function reportOnce<T extends Reported>(st: T, report: (st: T) => void, gate?: SweepGate): void {
+  if (st.raised) {
+    st.dirty = true;
+    gate?.dirtied();
+  } else {
     st.raised = true;
     report(st);
   }
 }
 
-/** The tick's half: reports the states that grew since, and drops those idle past `windowSeconds`. */
+/**
+ * The tick's half: reports the states that grew since, and drops those idle past `windowSeconds`
+ * (with a gate: only when one of them may have).
+ */
 export function reportGrowth<K, T extends Reported>(
   states: { sweep(isStale: (st: T, key: K) => boolean): void },
-  now: number, windowSeconds: number, report: (st: T, key: K) => void,
+  now: number, windowSeconds: number, report: (st: T, key: K) => void, gate?: SweepGate,
 ): void {
+  if (gate !== undefined && !gate.begin(now, windowSeconds)) return;
   states.sweep((st, key) => {
     if (st.dirty) {
       st.dirty = false;
       report(st, key);
     }
-    return now - st.last > windowSeconds;
+    if (now - st.last > windowSeconds) return true;
+    gate?.kept(st.last);
+    return false;
   });
 }

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { addressOf, addressText, BoundedMap, pairKeyOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
+
+interface St extends Reported {
+  hits: number;
+}
+
+/** Runs one seeded sequence of hits and ticks on a table, with or without a gate; returns what each tick reported and kept. */
+function run(gated: boolean, seed: number): string[] {
+  const states = new BoundedMap<number, St>(40);
+  const gate = gated ? new SweepGate() : undefined;
+  const log: string[] = [];
+  let x = seed;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  let ts = 1000;
+  for (let tick = 0; tick < 300; tick++) {
+    // Quiet seconds, busy ones, and now and then a packet a little out of order.
+    const hits = rand(4) === 0 ? 0 : rand(30);
+    for (let i = 0; i < hits; i++) {
+      const key = rand(60);
+      const at = ts + rand(1000) / 1000 - (rand(20) === 0 ? 3 : 0);
+      let st = states.get(key);
+      if (!st) states.set(key, (st = { hits: 0, last: at, raised: false, dirty: false }));
+      st.last = Math.max(st.last, at);
+      gate?.saw(st.last);
+      if (++st.hits >= 5) reportOnce(st, () => log.push(`raise ${key}`), gate);
+    }
+    ts += 1;
+    reportGrowth(states, ts, 7, (st, key) => log.push(`grew ${key} ${st.hits}`), gate);
+    log.push(`tick ${ts}: ${[...states.keys()].join(",")}`);
+  }
+  return log;
+}
+
+describe("SweepGate", () => {
+  test("a gated tick reports and drops exactly what an ungated sweep does", () => {
+    for (const seed of [1, 7, 42, 2024]) {
+      const plain = run(false, seed);
+      expect(run(true, seed)).toEqual(plain);
+      expect(plain.some((l) => l.startsWith("grew"))).toBe(true);
+    }
+  });
+
+  test("a quiet table is not walked", () => {
+    const gate = new SweepGate();
+    gate.saw(100);
+    expect(gate.begin(105, 10)).toBe(false);
+    expect(gate.begin(111, 10)).toBe(true);
+    gate.kept(104);
+    expect(gate.begin(112, 10)).toBe(false);
+    gate.dirtied();
+    expect(gate.begin(112, 10)).toBe(true);
+  });
+});
+
+describe("addresses as numbers", () => {
+  test("a capture-path dotted quad becomes its number and reads back the same; other text stays", () => {
+    expect(addressOf("192.168.1.10")).toBe(0xc0a8010a);
+    expect(addressText(addressOf("192.168.1.10"))).toBe("192.168.1.10");
+    expect(addressOf("010.0.0.1")).toBe("010.0.0.1");
+    expect(addressOf("fe80::1")).toBe("fe80::1");
+    expect(pairKeyOf(1, 2, ">")).toBe(pairKeyOf(addressOf("0.0.0.1"), addressOf("0.0.0.2"), ">"));
+    expect(pairKeyOf("fe80::1", 2, ">")).toBe("fe80::1>0.0.0.2");
+  });
+});
