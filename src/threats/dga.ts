@@ -5,7 +5,10 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, hashName, isLocalName, looksRandom, registeredDomain, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
+import {
+  type Address, addressText, BoundedMap, hashName, isLocalName, looksRandom, metaDst, registeredDomain, type TrackedAnalyzer, reportGrowth,
+  reportOnce,
+} from "./util.ts";
 
 const NXDOMAIN = 3;
 const MAX_NAMES_TRACKED = 1024;
@@ -32,9 +35,11 @@ function generatedLabel(name: string): string {
 }
 
 export function createDgaDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const clients = new BoundedMap<string, ClientState>(s.maxTrackedKeys);
+  /** By client: a number for IPv4 (text only for a report). */
+  const clients = new BoundedMap<Address, ClientState>(s.maxTrackedKeys);
 
-  const raise = (client: string, c: ClientState): void => {
+  const raise = (clientIp: Address, c: ClientState): void => {
+    const client = addressText(clientIp);
     const n = c.names.size;
     store.raise({
       type: "dga",
@@ -64,8 +69,8 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Tracke
     observe(o: Observation): void {
       if (o.kind !== "dns" || !o.msg.isResponse || o.msg.rcode !== NXDOMAIN) return;
       const q = o.msg.questions[0];
-      const client = o.meta.dstIp;
-      if (!q || !client || isLocalName(q.name)) return;
+      const client = metaDst(o.meta);
+      if (!q || client === null || client === "" || isLocalName(q.name)) return;
       const ts = o.meta.ts;
       let c = clients.get(client);
       if (!c || ts - c.start > s.dgaWindowSeconds) {
