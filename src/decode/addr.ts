@@ -3,7 +3,7 @@
  * into text; the byte-level formatting lives in read.ts. Made only for reported flows and observed
  * packets, never per packet in the hot loop.
  */
-import { ipv4String, ipv6String, macString } from "./read.ts";
+import { flatString, ipv4String, ipv6String, macString } from "./read.ts";
 
 export { macString as macAt };
 
@@ -49,7 +49,7 @@ export function macName(n: number): string {
   let s = macNames.get(n);
   if (s === undefined) {
     if (macNames.size >= MAX_CACHED_NAMES) macNames.clear();
-    s = macFromNumber(n);
+    s = flatString(macFromNumber(n));
     macNames.set(n, s);
   }
   return s;
@@ -60,7 +60,7 @@ export function ipv4Name(n: number): string {
   let s = ipv4Names.get(n);
   if (s === undefined) {
     if (ipv4Names.size >= MAX_CACHED_NAMES) ipv4Names.clear();
-    s = ipv4FromNumber(n);
+    s = flatString(ipv4FromNumber(n));
     ipv4Names.set(n, s);
   }
   return s;
@@ -76,7 +76,7 @@ export function ipv6Name(w0: number, w1: number, w2: number, w3: number): string
   const hit = ipv6Names.get(h);
   if (hit !== undefined && hit.w0 === w0 && hit.w1 === w1 && hit.w2 === w2 && hit.w3 === w3) return hit.name;
   if (ipv6Names.size >= MAX_CACHED_NAMES) ipv6Names.clear();
-  const name = ipv6FromWords(w0, w1, w2, w3);
+  const name = flatString(ipv6FromWords(w0, w1, w2, w3));
   ipv6Names.set(h, { w0, w1, w2, w3, name });
   return name;
 }

@@ -3,7 +3,7 @@
  * TCP with a 2-byte length prefix. Truncated messages give what was parsed before the cut.
  */
 import type { DnsMessage, DnsQuestion, DnsRecord } from "./types.ts";
-import { hex, u16, u32, utf8 } from "./read.ts";
+import { flatString, hex, u16, u32, utf8 } from "./read.ts";
 import { ipv4Name, ipv6Name } from "./addr.ts";
 
 const HEADER_LENGTH = 12;
@@ -147,7 +147,7 @@ function nameText(bytes: Uint8Array, labels: number, wireLength: number, hash: n
   }
   slotHash[slot] = hash;
   slotLength[slot] = wireLength;
-  slotName[slot] = name;
+  slotName[slot] = name = flatString(name);
   return name;
 }
 
