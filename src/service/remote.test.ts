@@ -13,6 +13,7 @@ import { flowRecord } from "../../test/support/records.ts";
 import { LiveBus, type LiveEvent } from "./bus.ts";
 import { ServiceUnavailableError } from "./context.ts";
 import { PipelineWorker, RESTART_FIRST_MS } from "./remote.ts";
+import { LIVE_SNAPSHOT_IDLE_MS, LIVE_SNAPSHOT_MS } from "./worker-protocol.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "ni-restart-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +65,50 @@ describe("a pipeline worker that dies", () => {
       // The new worker continues from the database.
       expect((await ctx.flows.list({ limit: 100, status: "closed" })).length).toBe(4);
       expect(Array.isArray(await ctx.devices.list())).toBe(true);
+    } finally {
+      await pw.shutdown();
+    }
+  }, 60_000);
+});
+
+describe("live snapshots", () => {
+  test("start when flows are read, stop LIVE_SNAPSHOT_IDLE_MS after the last read, and start again on the next", async () => {
+    let now = Date.now();
+    const pw = await PipelineWorker.start({
+      databasePath: path.join(dir, "s.db"), version: "t", flushSeconds: 1, maxFlows: 1024,
+      retention: { retentionDays: 30, maxDbBytes: 2 ** 30 }, logLevel: "error",
+    }, new LiveBus(), { now: () => now });
+    const ctx = pw.context("t");
+    // Every request is answered after those sent before it, and the worker's messages keep their order:
+    // once this answer is in, whatever the worker sent before it has been received.
+    const settled = async () => void (await pw.ops.capture.status());
+    try {
+      await settled();
+      expect(pw.liveSnapshots).toBe(false);
+      expect(pw.snapshotsReceived).toBe(0);
+
+      await ctx.flows.list({ limit: 10 });
+      expect(pw.liveSnapshots).toBe(true);
+      const first = await until(() => pw.snapshotsReceived, "a first snapshot");
+      await until(() => pw.snapshotsReceived >= first + 2, "snapshots to keep coming");
+
+      // Just short of the idle time: still wanted (the idle check runs every second).
+      now += LIVE_SNAPSHOT_IDLE_MS - 1000;
+      await Bun.sleep(1500);
+      expect(pw.liveSnapshots).toBe(true);
+
+      now += 1000;
+      await until(() => !pw.liveSnapshots, "snapshots to stop");
+      await settled();
+      const stopped = pw.snapshotsReceived;
+      await Bun.sleep(4 * LIVE_SNAPSHOT_MS);
+      await settled();
+      expect(pw.snapshotsReceived).toBe(stopped);
+
+      // On demand again: the next read asks for them, and they come.
+      await ctx.flows.list({ limit: 10 });
+      expect(pw.liveSnapshots).toBe(true);
+      await until(() => pw.snapshotsReceived > stopped, "snapshots again");
     } finally {
       await pw.shutdown();
     }

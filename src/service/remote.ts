@@ -65,6 +65,10 @@ export class PipelineWorker {
   #snapshots = false;
   #flowsReadAt = 0;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
+  /** Live snapshots that arrived from the worker (tests: they stop when nobody reads flows). */
+  #snapshotsReceived = 0;
+  /** The clock the idle time of snapshots is measured with (epoch ms; tests move it). */
+  readonly #now: () => number;
   /** Flow events wanted (a /ws client takes flows): told to every worker, the restarted ones too. */
   #flowEvents = false;
   /** Flows counted by workers that died, and by the current one (metrics: counters never go back). */
@@ -75,8 +79,9 @@ export class PipelineWorker {
   /** The worker's operations, called as if they were here. */
   readonly ops: Remote<WorkerOperations> = wrap<WorkerOperations>((op, args) => this.call(op, args));
 
-  private constructor(worker: Worker, bus: LiveBus, init: WorkerInit) {
+  private constructor(worker: Worker, bus: LiveBus, init: WorkerInit, now: () => number) {
     this.#worker = worker;
+    this.#now = now;
     this.#bus = bus;
     this.#init = init;
     this.#attach(worker);
@@ -98,9 +103,10 @@ export class PipelineWorker {
     worker.onerror = (e) => this.#died(worker, (e as ErrorEvent).message || "it failed");
   }
 
-  static async start(init: WorkerInit, bus: LiveBus): Promise<PipelineWorker> {
+  /** `now`: the clock for LIVE_SNAPSHOT_IDLE_MS (default Date.now). */
+  static async start(init: WorkerInit, bus: LiveBus, opts: { now?: () => number } = {}): Promise<PipelineWorker> {
     const worker = PipelineWorker.#spawn();
-    const pw = new PipelineWorker(worker, bus, init);
+    const pw = new PipelineWorker(worker, bus, init, opts.now ?? Date.now);
     try {
       pw.#startedAt = await pw.ops.init(init);
       pw.#ring = init.ring !== undefined;
@@ -201,7 +207,7 @@ export class PipelineWorker {
    * Until the first arrives, the worker answers (as for a filtered page).
    */
   #flowsRead(): void {
-    this.#flowsReadAt = Date.now();
+    this.#flowsReadAt = this.#now();
     if (this.#snapshots) return;
     this.#snapshots = true;
     if (!this.#down && !this.#exited) void this.ops.liveSnapshots(true).catch(() => undefined);
@@ -210,7 +216,7 @@ export class PipelineWorker {
   }
 
   #snapshotsIdle(): void {
-    if (Date.now() - this.#flowsReadAt < LIVE_SNAPSHOT_IDLE_MS) return;
+    if (this.#now() - this.#flowsReadAt < LIVE_SNAPSHOT_IDLE_MS) return;
     clearInterval(this.#snapshotTimer);
     this.#snapshotTimer = undefined;
     this.#snapshots = false;
@@ -233,6 +239,16 @@ export class PipelineWorker {
     return this.#restarts;
   }
 
+  /** Whether live snapshots are wanted now (flows were read within LIVE_SNAPSHOT_IDLE_MS). */
+  get liveSnapshots(): boolean {
+    return this.#snapshots;
+  }
+
+  /** Live snapshots received from the worker so far. */
+  get snapshotsReceived(): number {
+    return this.#snapshotsReceived;
+  }
+
   call(op: WorkerOp, args: unknown[]): Promise<unknown> {
     if (this.#exited) return Promise.reject(new WorkerUnavailableError("the pipeline worker is not running"));
     if (this.#down) return Promise.reject(new WorkerUnavailableError(`the pipeline worker stopped (${this.#down.reason}); it is being restarted`));
@@ -253,6 +269,7 @@ export class PipelineWorker {
         }
         return;
       case "live":
+        this.#snapshotsReceived++;
         // One sent before the worker heard that nobody reads flows any more: it would only go stale here.
         if (this.#snapshots) this.#snapshot = m.snapshot;
         return;
