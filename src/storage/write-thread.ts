@@ -5,6 +5,7 @@
  */
 import { openStorage, type Storage } from "./index.ts";
 import { checkpoint, transact, writeEntities } from "./write-sink.ts";
+import type { FlowRowValues } from "./flows.ts";
 import type { WriteThreadReply, WriteThreadRequest } from "./thread-sink.ts";
 
 declare const self: Worker;
@@ -18,8 +19,9 @@ function handle(m: WriteThreadRequest): number | null {
       return null;
     case "write": {
       const s = opened();
+      const flows = JSON.parse(m.flows) as FlowRowValues[];
       return transact(s, m.durable, () => {
-        for (const row of m.flows) s.flows.upsertRow(row);
+        for (const row of flows) s.flows.upsertRow(row);
         writeEntities(s, m);
       });
     }
