@@ -105,3 +105,12 @@ describe("AddressMatcher.matchIpv4 and matchPort (typed-array filters before the
     expect(m.matchPort(17, 40000, 40001)).toBeUndefined();
   });
 });
+
+test("matchAddress answers dotted quads and IPv6 outside the table's /32s without its cache, as the lookup does", () => {
+  const m = new AddressMatcher();
+  for (const [ip, app] of [["142.250.1.1", "Google"], ["10.0.0.1", undefined], ["2001:db8::1", undefined], ["2a00:1450:4001:803::1017", "Google"], ["2A00:1450::1", "Google"]] as const) {
+    expect(m.matchAddress(ip)?.application).toBe(app);
+    expect(m.matchAddress(ip)?.application).toBe(app); // a second time (cached or not) says the same
+  }
+  expect(m.matchAddress("142.250.1.1")).toBe(m.matchIpv4(ipv4Number("142.250.1.1")!));
+});

@@ -86,7 +86,15 @@ export class AddressMatcher {
 
   matchAddress(ip: string | null | undefined): AddressMatch | undefined {
     if (!ip) return undefined;
-    // Flows repeat their servers: each address is parsed and probed once (bounded cache).
+    // A dotted quad is read by character codes and probed by number; an IPv6 address outside every
+    // /32 of the table is answered from its first two groups: neither needs a cache entry.
+    const quad = dottedQuadNumber(ip);
+    if (quad >= 0) return this.matchIpv4(quad);
+    if (this.#v6Top && ip.includes(":")) {
+      const top = ipv6Top32(ip);
+      if (top >= 0 && !this.#v6Top.has(top)) return undefined;
+    }
+    // Flows repeat their servers: each other address is parsed and probed once (bounded cache).
     const cached = this.#cache.get(ip);
     if (cached !== undefined) return cached ?? undefined;
     const found = this.#lookup(ip);

@@ -62,12 +62,13 @@ function withoutFinalDot(name: string): string {
 
 /** Names kept per signal, remembered by the name as written (null: no rule reads it); starts over past the cap. */
 const MAX_CACHED_NAMES = 4096;
-const telling = new Map<string, Map<string, string | null>>();
+const DNS_NAMES = new Map<string, string | null>();
+const HOST_NAMES = new Map<string, string | null>();
+const SNI_NAMES = new Map<string, string | null>();
 
-function pushName(out: SignalSink, signal: string, name: string | undefined): void {
+/** `names`: the memo of `signal` (one per signal, passed by the caller: no lookup by signal per name). */
+function pushName(out: SignalSink, signal: string, names: Map<string, string | null>, name: string | undefined): void {
   if (!name) return;
-  let names = telling.get(signal);
-  if (!names) telling.set(signal, (names = new Map()));
   // Devices ask for the same names over and over: the rule scan runs once per name.
   let v = names.get(name);
   if (v === undefined) {
@@ -164,16 +165,16 @@ export function signalsOf(o: Observation, out: SignalSink): void {
     case "netbios": return netbiosSignals(o.msg, o.meta.srcIp, out);
     case "ssdp": return ssdpSignals(o.msg, out);
     case "dns":
-      if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, "dns.query", q.name);
+      if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, "dns.query", DNS_NAMES, q.name);
       return;
     case "http":
       if (!o.msg.isRequest) return;
       push(out, "http.user_agent", o.msg.userAgent);
-      pushName(out, "http.host", withoutPort(o.msg.host));
+      pushName(out, "http.host", HOST_NAMES, withoutPort(o.msg.host));
       return;
     case "tlsClientHello":
     case "quicClientHello":
-      pushName(out, "tls.sni", o.msg.sni);
+      pushName(out, "tls.sni", SNI_NAMES, o.msg.sni);
       push(out, "tls.ja4", o.msg.ja4);
       return;
     case "tcpSyn": {
