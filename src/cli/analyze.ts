@@ -2,7 +2,9 @@
 import { parseArgs } from "node:util";
 import { analyzeFile } from "../engine/analyze.ts";
 import { buildPipeline } from "../engine/pipeline.ts";
-import { ANALYZE_GC_NEW_FLOWS, ANALYZE_GC_PACKETS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
+import {
+  ANALYZE_FULL_GC_EVERY, ANALYZE_YOUNG_GC_NEW_FLOWS, ANALYZE_YOUNG_GC_PACKETS, DEFAULT_MAX_MEMORY_MB, MemoryGuard,
+} from "../util/memory.ts";
 import { buildReport, printHuman, writeJsonReport } from "./report.ts";
 import { cliError } from "./errors.ts";
 import { SpooledFlows } from "./flow-spool.ts";
@@ -33,7 +35,7 @@ Options:
 /**
  * Packets between looks at the RSS: reading it after every batch of 2048 packets took ~0.1 ms a time
  * with a big file mapped, ~0.2 s over the 2.3 M-packet bench capture; the collections that keep it down come every
- * ANALYZE_GC_PACKETS anyway.
+ * ANALYZE_YOUNG_GC_PACKETS anyway.
  */
 const MEMORY_CHECK_PACKETS = 50_000;
 
@@ -113,8 +115,9 @@ export async function run(argv: string[]): Promise<number> {
       engine: analysis.engine,
       filter: values.filter,
       collectFlows: !spooled,
-      gcEveryPackets: ANALYZE_GC_PACKETS,
-      gcEveryNewFlows: ANALYZE_GC_NEW_FLOWS,
+      gcEveryPackets: ANALYZE_YOUNG_GC_PACKETS,
+      gcEveryNewFlows: ANALYZE_YOUNG_GC_NEW_FLOWS,
+      gcFullEvery: ANALYZE_FULL_GC_EVERY,
       onProgress: (n) => {
         if (n >= nextMemoryCheck) {
           memory.check();

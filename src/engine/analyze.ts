@@ -22,6 +22,8 @@ export interface AnalyzeOptions extends EngineOptions {
   gcEveryPackets?: number;
   /** A full garbage collection every this many new flows too (whichever comes first; a flood makes one per packet). */
   gcEveryNewFlows?: number;
+  /** Only every this many-th of those collections is full, the others young (default 1: all full); the end of the file's are full. */
+  gcFullEvery?: number;
   /** Called after every batch with the packets read so far. */
   onProgress?: (packets: number) => void;
 }
@@ -51,7 +53,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       flows.push(f);
     });
   }
-  const gc = opts.gcEveryPackets || opts.gcEveryNewFlows ? new WorkGc(opts.gcEveryPackets || Infinity, opts.gcEveryNewFlows || Infinity) : null;
+  const gc = opts.gcEveryPackets || opts.gcEveryNewFlows ? new WorkGc(opts.gcEveryPackets || Infinity, opts.gcEveryNewFlows || Infinity, undefined, opts.gcFullEvery) : null;
   const source = await openOffline(path, { filter: opts.filter, zeroCopy: true });
   let readError: string | null = null;
   try {

@@ -59,3 +59,17 @@ describe("WorkGc", () => {
     expect([gcs, g.collections]).toEqual([3, 3]);
   });
 });
+
+describe("WorkGc with young collections", () => {
+  test("every fullEvery-th collection is full, the others young; a full one by hand restarts the count", () => {
+    const made: string[] = [];
+    const g = new WorkGc(10, 1000, () => made.push("full"), 3, () => made.push("young"));
+    for (let packets = 10; packets <= 60; packets += 10) g.check(packets, 0);
+    expect(made).toEqual(["young", "young", "full", "young", "young", "full"]);
+    g.check(70, 0);
+    g.collect();
+    g.check(80, 0);
+    expect(made.slice(6)).toEqual(["young", "full", "young"]);
+    expect([g.collections, g.youngCollections]).toEqual([3, 6]);
+  });
+});
