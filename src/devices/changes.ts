@@ -30,11 +30,15 @@ export class ChangeFeed {
   }
 
   changed(st: DeviceState): void {
+    // The device's flag says it is pending already (every flow end lands here): no Set probe.
+    if (st.dirty) return;
+    st.dirty = true;
     this.pending.add(st);
   }
 
   /** The device is gone (evicted or merged): nothing more is said about it. */
   forget(st: DeviceState): void {
+    st.dirty = false;
     this.pending.delete(st);
   }
 
@@ -58,6 +62,7 @@ export class ChangeFeed {
   }
 
   private emit(st: DeviceState, now: number): void {
+    st.dirty = false;
     this.pending.delete(st);
     const isNew = !st.emittedNew;
     st.emittedNew = true;

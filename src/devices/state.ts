@@ -88,6 +88,7 @@ export class DeviceState {
   /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
   readonly remoteIps = new Set<string>();
   emittedNew = false;
+  /** In the change feed's pending set (changes.ts keeps it). */
   dirty = false;
   /** What flows still in progress add to the counters (packets/bytes out, packets/bytes in). */
   live: readonly number[] = NO_TRAFFIC;
