@@ -3,7 +3,7 @@ import { iso, toApiFlow } from "../api/convert.ts";
 import { decode } from "../decode/testing/fixture.ts";
 import { ethernet, ipv4, ipv6, tcp, udp, icmp, SYN, ACK, FIN, RST } from "../decode/testing/frames.ts";
 import { FlowTable } from "../flows/table.ts";
-import { flowJson, isoTime } from "./flow-json.ts";
+import { FlowJsonWriter, flowJson, isoTime } from "./flow-json.ts";
 
 const LAN = { src: "02:aa:00:00:00:01", dst: "02:bb:00:00:00:02" };
 const BACK = { src: LAN.dst, dst: LAN.src };
@@ -33,7 +33,13 @@ describe("flowJson", () => {
     t.labelAt(c, { hostname: "h".repeat(5000) + "\u00fc", application: "a\nb" }); // longer than the writer's first array
     const edge = t.update(v4("255.1.0.99", "172.16.254.3", udp({ sport: 0, dport: 65535 }), 17, 1_700_000_002, { src: "ff:0e:a0:09:f1:00", dst: "00:00:00:00:00:01" }));
     for (const i of [a, r, u, c, six, raw, edge]) {
-      for (const ended of [false, true]) expect(flowJson(t, i, ended)).toBe(viaRecord(t, i, ended));
+      for (const ended of [false, true]) {
+        expect(flowJson(t, i, ended)).toBe(viaRecord(t, i, ended));
+        // writeInto: the same bytes at an offset of another array, within maxBytes
+        const w = new FlowJsonWriter(), out = new Uint8Array(w.maxBytes(t, i) + 7);
+        const end = w.writeInto(t, i, ended, out, 7);
+        expect(new TextDecoder().decode(out.subarray(7, end))).toBe(viaRecord(t, i, ended));
+      }
     }
     expect(JSON.parse(flowJson(t, a, false)).hostname).toBe('odd "name"\\\u00e9\u2028');
   });

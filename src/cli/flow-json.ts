@@ -32,8 +32,27 @@ export class FlowJsonWriter {
    * (`ended`: the flow idled out, closed or was evicted). Returns the byte length.
    */
   write(t: FlowTable, i: number, ended: boolean): number {
-    this.#reserve(t, i);
-    this.length = 0;
+    const need = this.maxBytes(t, i);
+    if (need > this.bytes.length) this.bytes = new Uint8Array(need * 2);
+    return this.writeInto(t, i, ended, this.bytes, 0);
+  }
+
+  /**
+   * As `write`, into `out` from byte `at` (with room for maxBytes(t, i) there): returns where the
+   * JSON ends. `analyze --json` writes straight into its spool's buffer this way (no copy per flow).
+   */
+  writeInto(t: FlowTable, i: number, ended: boolean, out: Uint8Array, at: number): number {
+    const own = this.bytes;
+    this.bytes = out;
+    this.length = at;
+    this.#flow(t, i, ended);
+    const end = this.length;
+    this.bytes = own;
+    this.length = end - at;
+    return end;
+  }
+
+  #flow(t: FlowTable, i: number, ended: boolean): void {
     const ipProtocol = t.ipProtocolOf(i), st = t.stateOf(i), isTcp = ipProtocol === 6;
     const first = t.firstSeenOf(i), last = t.lastSeenOf(i), labels = t.labels;
     this.#ascii('{"id":"');
@@ -94,20 +113,19 @@ export class FlowJsonWriter {
     this.#ascii(',"durationSeconds":');
     this.#number(Math.max(0, Math.round((last - first) * 1e6) / 1e6));
     this.#ascii("}");
-    return this.length;
   }
 
   /**
-   * Room for the fixed part and the flow's labels (labels are the only texts of unbounded length),
-   * by a bound on their quoted length, not by quoting them here too (a cache lookup per label per flow).
+   * At most how many bytes flow `i`'s JSON takes: the fixed part and the flow's labels (the only
+   * texts of unbounded length), by a bound on their quoted length, not by quoting them here too.
    */
-  #reserve(t: FlowTable, i: number): void {
+  maxBytes(t: FlowTable, i: number): number {
     let need = FIXED_BYTES;
     for (const field of LABELS) {
       const text = t.labels.textOf(i, field);
       if (text !== null) need += 2 + text.length * MAX_QUOTED_BYTES_PER_UNIT;
     }
-    if (need > this.bytes.length) this.bytes = new Uint8Array(need * 2);
+    return need;
   }
 
   /** Text known to be ASCII with nothing to escape (names, addresses, MACs, digits). */

@@ -43,7 +43,15 @@ export class SpooledFlows implements JsonFlows {
 
   #add(flows: FlowTable, i: number, reason: EndReason): void {
     this.#summary.addAt(flows, i);
-    const json = this.#json, length = json.write(flows, i, reason !== "shutdown");
-    this.#spool.addBytes(flows.ids[i], json.bytes, length);
+    this.#flows = flows;
+    this.#index = i;
+    this.#ended = reason !== "shutdown";
+    this.#spool.addWritten(flows.ids[i], this.#json.maxBytes(flows, i), this.#writeFlow);
   }
+
+  // The flow being spooled, for #writeFlow (one function for every flow, not a closure each).
+  #flows: FlowTable | null = null;
+  #index = 0;
+  #ended = false;
+  readonly #writeFlow = (bytes: Uint8Array, at: number): number => this.#json.writeInto(this.#flows!, this.#index, this.#ended, bytes, at);
 }

@@ -58,4 +58,21 @@ describe("TextSpool", () => {
     expect(() => spool.add(9, "x")).toThrow(/before the first key/);
     spool.close();
   });
+
+  test("texts written straight into the buffer (small, across chunks, larger than its buffers) mix with the others", async () => {
+    const spool = new TextSpool(1);
+    const enc = new TextEncoder();
+    const big = "y".repeat((1 << 20) + 5);
+    const put = (text: string) => (bytes: Uint8Array, at: number) => at + enc.encodeInto(text, bytes.subarray(at)).written;
+    spool.addWritten(3, 10, put("three"));
+    spool.add(1, "one");
+    spool.addWritten(2, big.length, put(big));
+    for (let k = 4; k < 3000; k++) spool.addWritten(k, 600, put(`${k}:` + "z".repeat(500)));
+    const chunks: string[] = [];
+    await spool.writeJoined(",", (c) => void chunks.push(Buffer.from(c).toString()));
+    const expected = ["one", big, "three"];
+    for (let k = 4; k < 3000; k++) expected.push(`${k}:` + "z".repeat(500));
+    expect(chunks.join("")).toBe(expected.join(","));
+    spool.close();
+  });
 });

@@ -75,6 +75,24 @@ export class TextSpool {
     this.#lengths[k] = length + 1;
   }
 
+  /**
+   * As `addBytes`, for a text `write` puts straight into the spool's buffer: it gets the buffer and
+   * where to start (with room for `maxLength` bytes there) and returns where the text ends.
+   */
+  addWritten(key: number, maxLength: number, write: (bytes: Uint8Array, at: number) => number): void {
+    if (maxLength > BUFFER_BYTES) {
+      const bytes = new Uint8Array(maxLength);
+      return this.addBytes(key, bytes, write(bytes, 0));
+    }
+    const k = this.#slot(key);
+    if (this.#pos + maxLength > BUFFER_BYTES) this.#flush();
+    const pos = this.#pos;
+    this.#offsets[k] = this.#flushed + pos;
+    const end = write(this.#buf, pos);
+    this.#pos = end;
+    this.#lengths[k] = end - pos + 1;
+  }
+
   /** The index of `key` in the offset and length arrays (grown to hold it). */
   #slot(key: number): number {
     const k = key - this.#firstKey;
