@@ -3,6 +3,7 @@
  * FIN / NULL / Xmas stealth probes and the ICMP port-unreachable replies a UDP scan provokes.
  */
 import type { Observation } from "../engine/events.ts";
+import { tcpFlagLetters } from "../flows/snapshot.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
@@ -46,6 +47,9 @@ export function stealthKind(flags: string): string | undefined {
   if (flags.includes("F") || flags.includes("U")) return "odd-flags";
   return undefined;
 }
+
+/** stealthKind of each flag byte's letters, worked out once (the numeric hook reads the bits). */
+const STEALTH_BY_BITS: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, bits) => stealthKind(tcpFlagLetters(bits)));
 
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
@@ -143,7 +147,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
     if (f.protocol === "UDP" && p.ports.size > before) p.udpPorts++;
     if (f.protocol === "TCP") {
-      const kind = stealthKind(f.tcpFlags);
+      const kind = f instanceof StartedFlowRef ? STEALTH_BY_BITS[f.tcpFlagBits] : stealthKind(f.tcpFlags);
       if (kind) {
         p.stealth++;
         (p.stealthKinds ??= new SmallSet()).add(kind);

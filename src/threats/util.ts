@@ -382,6 +382,11 @@ export class FlowRef implements PayloadFlow {
     const t = this.table, i = this.index;
     return this.ipProtocol === 6 ? tcpFlagLetters(t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) : "";
   }
+  /** The TCP flags seen either way as bits (tcpFlags' letters come from these; 0 for other protocols). */
+  get tcpFlagBits(): number {
+    const t = this.table, i = this.index;
+    return this.ipProtocol === 6 ? (t.tcpFlagsOf(i, 0) | t.tcpFlagsOf(i, 1)) & 0xff : 0;
+  }
 }
 
 /** What the flow-start detectors read of a new flow. */
