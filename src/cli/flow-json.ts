@@ -24,7 +24,7 @@ const LABELS: readonly TextField[] = ["service", "hostname", "application", "cat
 
 /** Writes flow JSON into one reused byte array (read `bytes.subarray(0, length)` after each flow). */
 export class FlowJsonWriter {
-  bytes = new Uint8Array(4096);
+  bytes: Uint8Array = new Uint8Array(4096);
   length = 0;
 
   /**
