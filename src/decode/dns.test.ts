@@ -204,4 +204,19 @@ describe("name table", () => {
       expect(decode(query(name))!.questions[0].name).toBe(name);
     }
   });
+
+  test("labels that are not plain ASCII are read as UTF-8 label by label, a label's trailing NULs dropped", () => {
+    const raw = (labels: number[][]) => Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...labels.flatMap((l) => [l.length, ...l]), 0, 0, 1, 0, 1]);
+    const ascii = (t: string) => [...Buffer.from(t, "latin1")];
+    const cases: [number[][], string][] = [
+      [[ascii("caf"), [0x63, 0x61, 0x66, 0xc3, 0xa9], ascii("example")], "caf.caf\u00e9.example"],
+      [[ascii("ab\0"), ascii("x")], "ab.x"], // utf8() drops the trailing NUL
+      [[[0, 0], ascii("x")], "x"], // a label of NULs only is "" and takes no dot
+      [[ascii("a\0b"), ascii("c")], "a\0b.c"], // a NUL inside a label stays
+      [[[0xff, 0x41], ascii("d")], "\ufffdA.d"],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [labels, name] of cases) expect(decode(raw(labels))!.questions[0].name).toBe(name);
+    }
+  });
 });

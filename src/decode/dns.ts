@@ -3,7 +3,7 @@
  * TCP with a 2-byte length prefix. Truncated messages give what was parsed before the cut.
  */
 import type { DnsMessage, DnsQuestion, DnsRecord } from "./types.ts";
-import { flatString, hex, u16, u32, utf8 } from "./read.ts";
+import { asciiText, flatString, hex, u16, u32, utf8 } from "./read.ts";
 import { ipv4Name, ipv6Name } from "./addr.ts";
 
 const HEADER_LENGTH = 12;
@@ -97,6 +97,8 @@ const slotHash = new Uint32Array(NAME_SLOTS);
 const slotLength = new Uint16Array(NAME_SLOTS); // wire bytes kept; 0: empty slot
 const slotName: string[] = new Array<string>(NAME_SLOTS).fill("");
 const slotWire = new Uint8Array(NAME_SLOTS * MAX_NAME_LENGTH);
+/** The name being made: its labels' bytes joined with dots (no longer than its wire bytes). */
+const nameBytes = new Uint8Array(MAX_NAME_LENGTH);
 /** Where each label of the name being read starts (a label takes at least 2 of the 255 wire bytes). */
 const labelStarts = new Int32Array(MAX_NAME_LENGTH);
 
@@ -136,14 +138,32 @@ function nameText(bytes: Uint8Array, labels: number, wireLength: number, hash: n
   if (labels === 0) return "";
   const slot = hash & (NAME_SLOTS - 1);
   if (slotHash[slot] === hash && slotLength[slot] === wireLength && sameLabels(slot * MAX_NAME_LENGTH, bytes, labels)) return slotName[slot];
+  // The labels are kept, and joined with dots into nameBytes; a plain ASCII name (no byte above
+  // 0x7f, no label ending in a NUL, which utf8() drops) becomes text in one go from there, any
+  // other label by label as before.
   let name = "";
   let w = slot * MAX_NAME_LENGTH;
+  let n = 0;
+  let plain = true;
   for (let k = 0; k < labels; k++) {
     const at = labelStarts[k];
     const stop = at + 1 + bytes[at];
-    const label = utf8(bytes, at + 1, stop - at - 1);
-    name = name ? name + "." + label : label;
-    for (let i = at; i < stop; i++) slotWire[w++] = bytes[i];
+    if (k > 0) nameBytes[n++] = 0x2e;
+    slotWire[w++] = bytes[at];
+    for (let i = at + 1; i < stop; i++) {
+      const b = bytes[i];
+      if (b >= 0x80) plain = false;
+      slotWire[w++] = nameBytes[n++] = b;
+    }
+    if (bytes[stop - 1] === 0) plain = false;
+  }
+  if (plain) name = asciiText(nameBytes, 0, n);
+  else {
+    for (let k = 0; k < labels; k++) {
+      const at = labelStarts[k];
+      const label = utf8(bytes, at + 1, bytes[at]);
+      name = name ? name + "." + label : label;
+    }
   }
   slotHash[slot] = hash;
   slotLength[slot] = wireLength;

@@ -22,6 +22,11 @@ const textLength = new Int32Array(TEXT_SLOTS);
 const textBytes = new Uint8Array(TEXT_SLOTS * MAX_CACHED_TEXT);
 const textString: string[] = new Array<string>(TEXT_SLOTS).fill("");
 
+/** Bytes below 0x80 (checked by the caller) as text: one decoder call, no string joined a character at a time. */
+export function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return latin1Decoder.decode(bytes.subarray(start, end));
+}
+
 /** `new TextDecoder("latin1").decode(bytes.subarray(start, end))` (windows-1252, as WHATWG spells latin1), short texts cached. */
 export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
   if (end > bytes.length) end = bytes.length;

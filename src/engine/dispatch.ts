@@ -64,8 +64,13 @@ export class Dispatcher {
       const port = flags[p.dstPort] ? p.dstPort : flags[p.srcPort] ? p.srcPort : -1;
       const byPort = port < 0 ? undefined : (udp ? MESSAGE_PORTS.udp : MESSAGE_PORTS.tcp).get(port);
       if (byPort && this.wants(byPort.kind)) {
-        for (const msg of byPort.decode(p.bytes, p.payloadOff, p.payloadLength, p)) {
-          this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+        if (byPort.one !== undefined) {
+          const msg = byPort.one(p.bytes, p.payloadOff, p.payloadLength);
+          if (msg !== undefined) this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+        } else {
+          for (const msg of byPort.many!(p.bytes, p.payloadOff, p.payloadLength, p)) {
+            this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+          }
         }
       }
       const seen = this.flows.inspectedOf(index);

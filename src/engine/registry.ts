@@ -19,10 +19,13 @@ import { HttpHeadAssembler, httpHeadWhole, QuicHelloAssembler, TlsHelloAssembler
 
 type Bytes = Uint8Array;
 
+/** A message protocol's decoder: `one` for a message per payload (UDP), else `many`. */
 export interface PortDecoder {
   kind: ObservationKind;
+  /** The payload's message, or undefined: no array made per message. */
+  one?: (bytes: Bytes, off: number, len: number) => unknown;
   /** Every message in the payload (DNS over TCP may carry several). */
-  decode(bytes: Bytes, off: number, len: number, p: Packet): Iterable<unknown>;
+  many?: (bytes: Bytes, off: number, len: number, p: Packet) => Iterable<unknown>;
 }
 
 export interface Sniffer {
@@ -45,26 +48,21 @@ export interface Assembler {
   push(bytes: Bytes, off: number, len: number): unknown;
 }
 
-const one = <T>(fn: (b: Bytes, o: number, l: number) => T | undefined) => (b: Bytes, o: number, l: number): T[] => {
-  const m = fn(b, o, l);
-  return m === undefined ? [] : [m];
-};
-
 const udp = new Map<number, PortDecoder>([
-  [53, { kind: "dns", decode: one(decodeDns) }],
-  [5353, { kind: "mdns", decode: one(decodeDns) }],
-  [5355, { kind: "llmnr", decode: one(decodeDns) }],
-  [137, { kind: "netbios", decode: one(decodeNetbios) }],
-  [67, { kind: "dhcp", decode: one(decodeDhcp) }],
-  [68, { kind: "dhcp", decode: one(decodeDhcp) }],
-  [546, { kind: "dhcpv6", decode: one(decodeDhcpv6) }],
-  [547, { kind: "dhcpv6", decode: one(decodeDhcpv6) }],
-  [1900, { kind: "ssdp", decode: one(decodeSsdp) }],
+  [53, { kind: "dns", one: decodeDns }],
+  [5353, { kind: "mdns", one: decodeDns }],
+  [5355, { kind: "llmnr", one: decodeDns }],
+  [137, { kind: "netbios", one: decodeNetbios }],
+  [67, { kind: "dhcp", one: decodeDhcp }],
+  [68, { kind: "dhcp", one: decodeDhcp }],
+  [546, { kind: "dhcpv6", one: decodeDhcpv6 }],
+  [547, { kind: "dhcpv6", one: decodeDhcpv6 }],
+  [1900, { kind: "ssdp", one: decodeSsdp }],
 ]);
 
 const tcp = new Map<number, PortDecoder>([
-  [53, { kind: "dns", decode: decodeDnsTcp }],
-  [5355, { kind: "llmnr", decode: decodeDnsTcp }],
+  [53, { kind: "dns", many: decodeDnsTcp }],
+  [5355, { kind: "llmnr", many: decodeDnsTcp }],
 ]);
 
 export const MESSAGE_PORTS = { udp, tcp } as const;
