@@ -6,8 +6,15 @@ import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, openSync, statSync } from "node:fs";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
 
-/** Size the WAL file is cut back to after a checkpoint (SQLite's auto-checkpoint runs at ~4 MB). */
-export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+/**
+ * WAL pages after which a commit checkpoints (SQLite's default is 1000, ~4 MB). Ingest rewrites the
+ * same index pages commit after commit: with ~40 MB between checkpoints each page is copied to the
+ * database once for many commits (with the writer thread's 8 MB page cache, the writer thread's
+ * system time on the bench capture went from 2.9 to 1.1 s).
+ */
+export const WAL_CHECKPOINT_PAGES = 10_000;
+/** Size the WAL file is cut back to after a checkpoint: above the checkpoint size, so it is not cut and regrown every time. */
+export const WAL_SIZE_LIMIT_BYTES = 48 * 1024 * 1024;
 
 export class StorageError extends Error {
   constructor(message: string) {
@@ -48,6 +55,7 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     db.exec("PRAGMA synchronous = NORMAL");
     // A WAL that grew while checkpoints were starved (a long read, a full disk) shrinks back on its next reset.
     db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, migrations);
   } catch (err) {
