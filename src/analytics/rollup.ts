@@ -25,8 +25,8 @@ export const MAX_TRACKED_FLOWS = 500_000;
 
 export interface RollupOptions {
   store: RollupSink;
-  /** The flows active right now (`() => engine.flows.active()`). */
-  activeFlows: () => FlowRecord[];
+  /** The flows active right now (`() => engine.flows.active()`, or records made one at a time as they are read). */
+  activeFlows: () => Iterable<FlowRecord>;
   /** Which addresses count as devices when a flow carries no device id. */
   isLocal?: (ip: string) => boolean;
   retention?: RollupRetention;
@@ -81,7 +81,7 @@ interface Share { dim: RollupDim; key: string; label: string | null; reverse: bo
 export class TrafficRollup implements Analyzer {
   readonly name = "rollups";
   readonly #store: RollupSink;
-  readonly #activeFlows: () => FlowRecord[];
+  readonly #activeFlows: () => Iterable<FlowRecord>;
   readonly #isLocal: (ip: string) => boolean;
   readonly #seen = new BoundedMap<string, Seen>(MAX_TRACKED_FLOWS);
   /** Open minute rows by "bucket\tdim\tkey": absolute values, as in the database after flush. */
