@@ -12,7 +12,7 @@ import {
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addressText, BoundedMap, metaDst, metaSrc, numberPairKey, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow,
+  addressText, BoundedMap, CappedSet, metaDst, metaSrc, numberPairKey, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow,
 } from "./util.ts";
 
 const TITLES: Record<WebAttackKind, string> = {
@@ -167,7 +167,7 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
    * Requests already judged (flow + request line): the URI and the raw packet describe the same
    * request. Keyed by the flow's number and the line's hash (text only for a record's flow id).
    */
-  const judged = new BoundedMap<number | string, true>(s.maxTrackedKeys);
+  const judged = new CappedSet<number | string>(s.maxTrackedKeys);
 
   const raise = (key: string, a: AttackState): void => {
     const [kind, client, server] = key.split("|") as [WebAttackKind, string, string];
@@ -196,8 +196,8 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
     }
     const seen = (typeof flowKey === "number" && flowKey >= 0 && flowKey < 0x7ff00000 ? numberPairKey(flowKey, lineHash) : undefined) ??
       `${flowKey}|${lineHash}`;
-    if (judged.get(seen)) return true;
-    judged.set(seen, true);
+    if (judged.has(seen)) return true;
+    judged.add(seen);
     return false;
   };
 

@@ -5,7 +5,7 @@
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
 import {
-  type Address, addressText, BoundedMap, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
+  type Address, addressText, BoundedMap, CappedSet, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
   type UpdatedFlow, UpdatedFlowRef,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
@@ -53,7 +53,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
    * Flows already counted (at an update, then again at their end, they must count once), by id:
    * the table's number from the numeric hooks (no string per flow), the record's text otherwise.
    */
-  const judged = new BoundedMap<string | number, true>(s.maxTrackedKeys);
+  const judged = new CappedSet<string | number>(s.maxTrackedKeys);
   /**
    * Flows counted at an update and still going. Not capped like `judged`: in a spoofed flood the
    * capped map forgets a flow before it ends and its end would count it a second time. Bounded by the
@@ -102,8 +102,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     const c = candidates.get(target);
     if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
     if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
-    if (judged.get(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
-    judged.set(id, true);
+    if (judged.has(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
+    judged.add(id);
     if (!ended) countedLive.add(id);
     if (isHalfOpen(f)) c.halfOpen++;
     else c.completed++;

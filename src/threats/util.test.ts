@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressOf, addressText, BoundedMap, pairKeyOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
+import { addressOf, addressText, BoundedMap, CappedSet, pairKeyOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
 
 interface St extends Reported {
   hits: number;
@@ -64,5 +64,21 @@ describe("addresses as numbers", () => {
     expect(addressOf("fe80::1")).toBe("fe80::1");
     expect(pairKeyOf(1, 2, ">")).toBe(pairKeyOf(addressOf("0.0.0.1"), addressOf("0.0.0.2"), ">"));
     expect(pairKeyOf("fe80::1", 2, ">")).toBe("fe80::1>0.0.0.2");
+  });
+});
+
+describe("CappedSet", () => {
+  test("forgets its oldest keys first, as a BoundedMap of true values does", () => {
+    const set = new CappedSet<number>(3);
+    const map = new BoundedMap<number, true>(3);
+    for (const k of [1, 2, 3, 2, 4, 5, 1, 6, 6, 7]) {
+      expect(set.has(k)).toBe(map.get(k) === true);
+      if (!set.has(k)) {
+        set.add(k);
+        map.set(k, true);
+      }
+      expect([1, 2, 3, 4, 5, 6, 7].filter((x) => set.has(x))).toEqual([...map.keys()].sort((a, b) => a - b));
+    }
+    expect(set.size).toBe(3);
   });
 });

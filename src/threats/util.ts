@@ -10,6 +10,39 @@ import { canonicalIpv4, ipv4Number } from "../util/locality.ts";
 
 export { BoundedMap } from "../util/ordered-map.ts";
 
+/**
+ * A set of at most `cap` keys that forgets the oldest first: what a BoundedMap of `true` values did
+ * for "seen already" checks, with no map slot object per key (a Set entry and a ring cell).
+ */
+export class CappedSet<K> {
+  #set = new Set<K>();
+  #ring: K[];
+  #head = 0;
+  readonly cap: number;
+
+  constructor(cap: number) {
+    this.cap = Math.max(1, cap);
+    this.#ring = new Array<K>(this.cap);
+  }
+
+  get size(): number {
+    return this.#set.size;
+  }
+
+  has(key: K): boolean {
+    return this.#set.has(key);
+  }
+
+  add(key: K): void {
+    if (this.#set.has(key)) return;
+    // Keys fill the ring in order: when full, the cell at the head holds the oldest key.
+    if (this.#set.size >= this.cap) this.#set.delete(this.#ring[this.#head]);
+    this.#ring[this.#head] = key;
+    this.#head = this.#head + 1 === this.cap ? 0 : this.#head + 1;
+    this.#set.add(key);
+  }
+}
+
 /** Adds to a set only while it is below `cap` (the count past the cap is still reported as `cap`). */
 export function addCapped<T>(set: { size: number; add(value: T): unknown }, value: T, cap: number): void {
   if (set.size < cap) set.add(value);
