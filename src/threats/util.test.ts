@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressOf, addressText, BoundedMap, CappedSet, pairKeyOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
+import { addressOf, addressText, BoundedMap, CappedSet, pairKeyOf, registeredDomainOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
 
 interface St extends Reported {
   hits: number;
@@ -80,5 +80,23 @@ describe("CappedSet", () => {
       expect([1, 2, 3, 4, 5, 6, 7].filter((x) => set.has(x))).toEqual([...map.keys()].sort((a, b) => a - b));
     }
     expect(set.size).toBe(3);
+  });
+});
+
+describe("registeredDomainOf", () => {
+  /** The label-array version it replaced. */
+  const bySplit = (name: string): string => {
+    const labels = name.toLowerCase().replace(/\.$/, "").split(".");
+    if (labels.length <= 2) return labels.join(".");
+    const take = labels[labels.length - 1].length === 2 && ["co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"].includes(labels[labels.length - 2]) ? 3 : 2;
+    return labels.slice(-take).join(".");
+  };
+  test("gives what splitting into labels gave", () => {
+    const names = [
+      "", ".", "..", "com", "com.", "example.com", "Example.COM.", "a.b.example.com", "a.b.example.co.uk", "example.co.uk",
+      "co.uk", "x.co.uk.", ".a.b", ".co.uk", "a..b", "a..co.uk", "a.b..", "www.google.com.au", "x.y.z.ne.jp", "a.or.at",
+      "deep.deeper.deepest.example.org", "a.b.c.d.e.f.g.co.nz", ".", "x.", "x..", "...", "a.co.", "a.b.co", "a.com.br",
+    ];
+    for (const n of names) expect([n, registeredDomainOf(n)]).toEqual([n, bySplit(n)]);
   });
 });

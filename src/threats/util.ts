@@ -297,13 +297,18 @@ const MAX_REMEMBERED_DOMAINS = 4096;
 /** "a.b.example.co.uk" -> "example.co.uk"; an approximation of the registered domain without the PSL. */
 export const registeredDomain: (name: string) => string = memoize(MAX_REMEMBERED_DOMAINS, registeredDomainOf);
 
-function registeredDomainOf(name: string): string {
-  const labels = name.toLowerCase().replace(/\.$/, "").split(".");
-  if (labels.length <= 2) return labels.join(".");
-  const tld = labels[labels.length - 1];
-  const sld = labels[labels.length - 2];
-  const take = tld.length === 2 && SHORT_SECOND_LEVELS.has(sld) ? 3 : 2;
-  return labels.slice(-take).join(".");
+/** Found by the last dots (no array of labels per new name): the last two labels, three under a short second level. */
+export function registeredDomainOf(name: string): string {
+  let l = name.toLowerCase();
+  if (l.endsWith(".")) l = l.slice(0, -1); // one root dot
+  const last = l.lastIndexOf(".");
+  const second = last <= 0 ? -1 : l.lastIndexOf(".", last - 1);
+  if (second < 0) return l; // one or two labels
+  if (l.length - last - 1 === 2 && SHORT_SECOND_LEVELS.has(l.slice(second + 1, last))) {
+    const third = second === 0 ? -1 : l.lastIndexOf(".", second - 1);
+    return third < 0 ? l : l.slice(third + 1);
+  }
+  return l.slice(second + 1);
 }
 
 /** Names that never leave the LAN (reverse lookups, mDNS-style and router search domains). */
