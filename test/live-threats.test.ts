@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type LiveCapture, openLive } from "../src/capture/live.ts";
 import { Engine } from "../src/engine/engine.ts";
+import { FLOW_UPDATE_SECONDS } from "../src/engine/events.ts";
 import { createThreatDetectors, type Threat, type ThreatStore } from "../src/threats/index.ts";
 
 const SBIN = { PATH: "/usr/sbin:/sbin:/usr/bin:/bin" };
@@ -77,6 +78,20 @@ function daemon(h: Host, cmd: string[]): void {
 
 const settle = () => Bun.sleep(SETTLE_MS);
 const find = (pred: (t: Threat) => boolean) => store.list().filter(pred);
+/**
+ * The threats `pred` finds, once there are any or `ms` have passed. The SYN flood detector judges a
+ * flow at the first flow update (every FLOW_UPDATE_SECONDS) after its handshake grace: a 3-second
+ * burst that falls just before an update is judged at the next one, up to ~FLOW_UPDATE_SECONDS after
+ * the burst, so a fixed settle passed or failed on where the burst fell against the updates.
+ */
+async function waitFor(pred: (t: Threat) => boolean, ms: number): Promise<Threat[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const found = find(pred);
+    if (found.length > 0 || Date.now() >= until) return found;
+    await Bun.sleep(250);
+  }
+}
 
 async function cleanup(): Promise<void> {
   if (ticker) clearInterval(ticker);
@@ -160,8 +175,7 @@ describe.skipIf(!canRun)("live threat lab (10.213.50.0/24 in namespaces)", () =>
   test("hping3 --flood --rand-source -S: SYN flood against the victim, attributed to the attacker's MAC", async () => {
     await run("attacker", ["timeout", String(FLOOD_SECONDS), "hping3", "--flood", "--rand-source", "-S", "-p", "80",
       "-c", String(FLOOD_PACKETS), HOSTS.victim.ip], (FLOOD_SECONDS + 5) * 1000);
-    await settle();
-    const [t] = find((t) => t.type === "syn_flood");
+    const [t] = await waitFor((t) => t.type === "syn_flood", (FLOW_UPDATE_SECONDS + 3) * 1000 + SETTLE_MS);
     expect(t).toMatchObject({ targetIp: HOSTS.victim.ip, sourceIp: null, sourceMac: ATTACKER.mac });
     expect(t.evidence.spoofedOrDistributed).toBe(true);
   }, 60000);
