@@ -80,9 +80,8 @@ const settle = () => Bun.sleep(SETTLE_MS);
 const find = (pred: (t: Threat) => boolean) => store.list().filter(pred);
 /**
  * The threats `pred` finds, once there are any or `ms` have passed. The SYN flood detector judges a
- * flow at the first flow update (every FLOW_UPDATE_SECONDS) after its handshake grace: a 3-second
- * burst that falls just before an update is judged at the next one, up to ~FLOW_UPDATE_SECONDS after
- * the burst, so a fixed settle passed or failed on where the burst fell against the updates.
+ * flow after its handshake grace (2 s), at a flow update (every FLOW_UPDATE_SECONDS) or the first tick
+ * after it: when the burst ends against those depends on where it falls, so a fixed settle raced it.
  */
 async function waitFor(pred: (t: Threat) => boolean, ms: number): Promise<Threat[]> {
   const until = Date.now() + ms;

@@ -24,6 +24,11 @@ const SCAN_PORTS = 16;
 const HANDSHAKE_GRACE_SECONDS = 2;
 /** Judged flows per target are counted this long after the flood's last SYN. */
 const JUDGE_SECONDS = 60;
+/**
+ * Flows of a candidate target still within their grace at an update, judged by the first tick after
+ * it (numeric hooks: by id through the table). Enough to judge a flood by; more wait for their end.
+ */
+const DEFERRED_FLOWS = 4096;
 
 /** Whether the initiator never answered the SYN+ACK: only its SYN, or its SYN and a RST. */
 export function isHalfOpen(f: Pick<FlowRecord, "packetsSent" | "tcpFlags">): boolean {
@@ -61,6 +66,16 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
    */
   const countedLive = new Set<string | number>();
   let now = 0;
+  /**
+   * A flow that is only reported when it sees packets (updates) is reported once if its SYN is all
+   * it ever sends: judged at that update while within its grace, it was left until its end (the idle
+   * timeout), so a burst of a few seconds just before an update went unreported that long. Such flows
+   * wait here (id and the time their grace ends, in update order) for the first tick after it.
+   */
+  const deferredIds = new Float64Array(DEFERRED_FLOWS);
+  const deferredDue = new Float64Array(DEFERRED_FLOWS);
+  let deferredHead = 0, deferredCount = 0;
+  let deferredTable: FlowTable | null = null;
   /** The flow of the current numeric flowUpdated / flowEnded call. */
   const updated = new UpdatedFlowRef();
   const endedFlow = new EndedFlowRef();
@@ -95,14 +110,17 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     reportOnce(c, (x) => raise(target, x), candidateGate);
   };
 
-  /** Counts a flow to a candidate target once, when it has had time to complete its handshake. */
-  const count = (f: UpdatedFlow | FlowRecord, id: string | number, ended: boolean, shutdown = false): void => {
-    if (f.ipProtocol !== 6) return;
+  /**
+   * Counts a flow to a candidate target once, when it has had time to complete its handshake.
+   * Returns false for a flow of a candidate still within its grace (judge it again later).
+   */
+  const count = (f: UpdatedFlow | FlowRecord, id: string | number, ended: boolean, shutdown = false): boolean => {
+    if (f.ipProtocol !== 6) return true;
     const target = dstAddress(f);
     const c = candidates.get(target);
-    if (!c || f.startTime < c.since - s.floodWindowSeconds) return;
-    if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return;
-    if (judged.has(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return;
+    if (!c || f.startTime < c.since - s.floodWindowSeconds) return true;
+    if (!ended && now - f.startTime < HANDSHAKE_GRACE_SECONDS) return false;
+    if (judged.has(id) || (ended ? countedLive.delete(id) : countedLive.has(id))) return true;
     judged.add(id);
     if (!ended) countedLive.add(id);
     if (isHalfOpen(f)) c.halfOpen++;
@@ -121,6 +139,27 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       c.dirty = false;
       c.reportedAt = judgedNow;
       raise(target, c);
+    }
+    return true;
+  };
+
+  const defer = (table: FlowTable, id: number, due: number): void => {
+    if (deferredCount === DEFERRED_FLOWS) return;
+    deferredTable = table;
+    const k = (deferredHead + deferredCount++) % DEFERRED_FLOWS;
+    deferredIds[k] = id;
+    deferredDue[k] = due;
+  };
+
+  /** Judges the deferred flows whose grace has ended by `ts` (those that ended meanwhile were judged at their end). */
+  const judgeDeferred = (ts: number): void => {
+    const table = deferredTable;
+    while (deferredCount > 0 && deferredDue[deferredHead] <= ts && table !== null) {
+      const id = deferredIds[deferredHead];
+      deferredHead = (deferredHead + 1) % DEFERRED_FLOWS;
+      deferredCount--;
+      const index = table.indexOf(id);
+      if (index >= 0) count(updated.at(table, index), id, false);
     }
   };
 
@@ -153,7 +192,8 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     updateFilter: { ipProtocols: [6] },
     flowUpdatedAt(table: FlowTable, index: number): void {
-      count(updated.at(table, index), table.ids[index], false);
+      const f = updated.at(table, index);
+      if (!count(f, table.ids[index], false)) defer(table, table.ids[index], f.startTime + HANDSHAKE_GRACE_SECONDS);
     },
     flowUpdated(f: FlowRecord): void {
       count(f, f.id, false);
@@ -170,6 +210,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     tick(ts: number): void {
       now = ts;
+      if (deferredCount > 0) judgeDeferred(ts);
       // Targets are never dirty here (only candidates are reported): this drops the idle ones.
       reportGrowth(tracker.targets, ts, s.floodWindowSeconds, () => {}, tracker.gate);
       reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c), candidateGate);
