@@ -3,6 +3,7 @@
  * answers (A/AAAA, following CNAME chains back to the name the client asked for).
  */
 import type { DnsMessage } from "../decode/types.ts";
+import { Interner } from "../util/interner.ts";
 import { canonicalIpv4 } from "../util/locality.ts";
 
 /** Entries kept in all; the oldest entry goes first when full. */
@@ -260,58 +261,6 @@ export class DnsAnswerCache {
     else this.#oldest = newer;
     if (newer !== NONE) this.#older[newer] = older;
     else this.#newest = older;
-  }
-}
-
-/** Texts by id (1 and up; 0 none), each held once and counted by its users; freed with the last one. */
-class Interner {
-  readonly #ids = new Map<string, number>();
-  readonly #texts: (string | undefined)[] = [undefined];
-  readonly #refs: number[] = [0];
-  readonly #freeIds: number[] = [];
-
-  /** The text's id, made when new (with no user yet). */
-  add(text: string): number {
-    let id = this.#ids.get(text);
-    if (id === undefined) {
-      id = this.#freeIds.pop() ?? this.#texts.length;
-      this.#texts[id] = text;
-      this.#refs[id] = 0;
-      this.#ids.set(text, id);
-    }
-    return id;
-  }
-
-  /** The text's id with one more user. */
-  intern(text: string): number {
-    const id = this.add(text);
-    this.#refs[id]!++;
-    return id;
-  }
-
-  /** The text's id, or 0 when it is not held. */
-  idOf(text: string): number {
-    return this.#ids.get(text) ?? 0;
-  }
-
-  text(id: number): string | undefined {
-    return this.#texts[id];
-  }
-
-  retain(id: number): void {
-    this.#refs[id]!++;
-  }
-
-  release(id: number): void {
-    if (--this.#refs[id]! <= 0) this.prune(id);
-  }
-
-  /** Frees the id when no one uses it. */
-  prune(id: number): void {
-    if (this.#refs[id] !== 0 || this.#texts[id] === undefined) return;
-    this.#ids.delete(this.#texts[id]!);
-    this.#texts[id] = undefined;
-    this.#freeIds.push(id);
   }
 }
 

@@ -3,6 +3,7 @@
  * arrays: each distinct text is interned once and reference-counted by the flows that carry it,
  * so a hundred thousand flows in progress hold no label objects, and texts no flow uses are freed.
  */
+import { Interner } from "../util/interner.ts";
 import type { FlowRecord } from "./record.ts";
 
 export type FlowLabels = Partial<Pick<FlowRecord, "service" | "serviceBy" | "hostname" | "application" | "category" | "srcDeviceId" | "dstDeviceId">>;
@@ -25,10 +26,7 @@ export class FlowLabelColumns {
    * serviceBy code. Side by side, clearing or copying a flow's labels reads one cache line, not seven.
    */
   private readonly cells: Int32Array;
-  private readonly ids = new Map<string, number>();
-  private readonly texts: (string | null)[] = [null];
-  private readonly refs: number[] = [0];
-  private readonly freeIds: number[] = [];
+  private readonly texts = new Interner();
 
   constructor(capacity: number) {
     this.cells = new Int32Array(capacity * CELLS);
@@ -36,11 +34,11 @@ export class FlowLabelColumns {
 
   /** Distinct texts held now. */
   get interned(): number {
-    return this.ids.size;
+    return this.texts.size;
   }
 
   text(id: number): string | null {
-    return this.texts[id] ?? null;
+    return this.texts.text(id) ?? null;
   }
 
   /** The interned id of a flow's label (0 = none); `text(id)` is its text. */
@@ -50,7 +48,7 @@ export class FlowLabelColumns {
 
   /** A flow's label text, or null. */
   textOf(index: number, field: TextField): string | null {
-    return this.texts[this.cells[index * CELLS + CELL[field]]] ?? null;
+    return this.texts.text(this.cells[index * CELLS + CELL[field]]) ?? null;
   }
 
   /** How the flow's service was found: BY_NONE, BY_PAYLOAD or BY_PORT. */
@@ -75,7 +73,7 @@ export class FlowLabelColumns {
   /** Sets one cell to a text (null / undefined: none); the same text again costs no lookup. */
   private put(at: number, text: string | null | undefined): void {
     const cells = this.cells, old = cells[at];
-    if (old !== 0 && this.texts[old] === text) return;
+    if (old !== 0 && this.texts.text(old) === text) return;
     const next = this.intern(text);
     this.release(old);
     cells[at] = next;
@@ -105,33 +103,20 @@ export class FlowLabelColumns {
   /** Copies a flow's labels onto a record. */
   apply(index: number, r: FlowRecord): void {
     const c = this.cells, t = this.texts, base = index * CELLS;
-    r.service = t[c[base]] ?? null;
+    r.service = t.text(c[base]) ?? null;
     r.serviceBy = BY_NAME[c[base + SERVICE_BY]] ?? null;
-    r.hostname = t[c[base + 1]] ?? null;
-    r.application = t[c[base + 2]] ?? null;
-    r.category = t[c[base + 3]] ?? null;
-    r.srcDeviceId = t[c[base + 4]] ?? null;
-    r.dstDeviceId = t[c[base + 5]] ?? null;
+    r.hostname = t.text(c[base + 1]) ?? null;
+    r.application = t.text(c[base + 2]) ?? null;
+    r.category = t.text(c[base + 3]) ?? null;
+    r.srcDeviceId = t.text(c[base + 4]) ?? null;
+    r.dstDeviceId = t.text(c[base + 5]) ?? null;
   }
 
   private intern(s: string | null | undefined): number {
-    if (s === null || s === undefined) return 0;
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.freeIds.pop() ?? this.texts.length;
-      this.texts[id] = s;
-      this.refs[id] = 0;
-      this.ids.set(s, id);
-    }
-    this.refs[id]++;
-    return id;
+    return s === null || s === undefined ? 0 : this.texts.intern(s);
   }
 
   private release(id: number): void {
-    if (id === 0) return;
-    if (--this.refs[id] > 0) return;
-    this.ids.delete(this.texts[id]!);
-    this.texts[id] = null;
-    this.freeIds.push(id);
+    if (id !== 0) this.texts.release(id);
   }
 }
