@@ -5,7 +5,7 @@
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
 import {
-  type Address, addressText, BoundedMap, CappedSet, dstAddress, EndedFlowRef, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
+  type Address, addressText, BoundedMap, CappedSet, dstAddress, EndedFlowRef, markGrown, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
   type UpdatedFlow, UpdatedFlowRef,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
@@ -128,10 +128,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
     c.last = Math.max(c.last, f.lastSeen);
     candidateGate.saw(c.last);
     judge(target, c);
-    if (c.raised) {
-      c.dirty = true;
-      candidateGate.dirtied();
-    }
+    markGrown(c, candidateGate);
     // No tick follows the flows ended at the end of a capture: their count reaches the threat now,
     // each time it doubles (not once per flow: a flood ends tens of thousands of them).
     const judgedNow = c.halfOpen + c.completed;
@@ -185,10 +182,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       c.window = t;
       c.last = Math.max(c.last, t.last);
       candidateGate.saw(c.last);
-      if (c.raised) {
-        c.dirty = true;
-        candidateGate.dirtied();
-      }
+      markGrown(c, candidateGate);
     },
     updateFilter: { ipProtocols: [6] },
     flowUpdatedAt(table: FlowTable, index: number): void {

@@ -544,11 +544,16 @@ export class SweepGate {
 }
 
 /** Reports `st` now the first time it crosses; later crossings wait for `reportGrowth`. */
+/** A state that grew: once raised, the next sweep reports it again. */
+export function markGrown(st: Reported, gate?: SweepGate): void {
+  if (!st.raised) return;
+  st.dirty = true;
+  gate?.dirtied();
+}
+
 export function reportOnce<T extends Reported>(st: T, report: (st: T) => void, gate?: SweepGate): void {
-  if (st.raised) {
-    st.dirty = true;
-    gate?.dirtied();
-  } else {
+  if (st.raised) markGrown(st, gate);
+  else {
     st.raised = true;
     report(st);
   }

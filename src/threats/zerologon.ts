@@ -8,7 +8,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { BoundedMap, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
+import { BoundedMap, markGrown, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow } from "./util.ts";
 
 const DCERPC_HEADER = 16;
 const PTYPE_REQUEST = 0, PTYPE_RESPONSE = 2, PTYPE_BIND = 11, PTYPE_ALTER_CONTEXT = 14;
@@ -106,7 +106,7 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
     } else if (!fromInitiator && ptype === PTYPE_RESPONSE && c.authCalls.delete(callId) && stubEnd >= 28) {
       if (u32(stubEnd - 4) === STATUS_SUCCESS) c.succeeded++;
       else c.denied++;
-      if (c.raised) c.dirty = true;
+      markGrown(c);
     }
   };
 
