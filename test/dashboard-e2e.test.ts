@@ -241,6 +241,9 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       expect(await page.textContent("#device-view .facts")).toContain("alice-macbook"); // our guess, still shown
       await page.click("text=← All devices");
       await page.locator("#overview").waitFor();
+      // The list shows the name once the page has the device's change (under a full test run's load
+      // that came after the overview was first drawn: the row was read too early once).
+      await page.waitForFunction((id) => document.querySelector(`#device-list li[data-id="${id}"]`)?.textContent?.includes("Alice's MacBook"), ALICE, { timeout: 10_000 });
       const row = page.locator(`#device-list li[data-id="${ALICE}"]`);
       expect(await row.textContent()).toContain("Alice's MacBook");
       expect(await row.textContent()).toContain("guess: alice-macbook");
