@@ -5,7 +5,7 @@ set -e
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/build"
 mkdir -p "$out"
-src="$here/ni_capture.c $here/ni_pcapfile.c"
+src="$here/ni_capture.c $here/ni_pcapfile.c $here/ni_flowhint.c"
 flags="-O2 -shared -fPIC -pthread -Wall -Wextra -std=c11 -D_GNU_SOURCE"
 build() { # arch compiler
   so="$out/libni_capture-$1.so"

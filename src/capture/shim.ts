@@ -27,8 +27,14 @@ const mapSymbols = {
   ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
 } as const;
 
+/** The flow table's cache warmer (native/ni_flowhint.c, engine.ts). Optional as the above. */
+const hintSymbols = {
+  ni_flow_prefetch: { args: [ptr, u32, u32, u32, u32, ptr, u32, ptr, u32], returns: u32 },
+} as const;
+
 export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"] &
-  Partial<ReturnType<typeof dlopen<typeof mapSymbols>>["symbols"]>;
+  Partial<ReturnType<typeof dlopen<typeof mapSymbols>>["symbols"]> &
+  Partial<ReturnType<typeof dlopen<typeof hintSymbols>>["symbols"]>;
 
 /** Bytes of the per-packet record header the shim writes: ts_sec, ts_usec, caplen, origlen. */
 export const RECORD_HEADER = 16;
@@ -56,6 +62,11 @@ async function shimPath(): Promise<string> {
   throw new CaptureError("NO_SHIM", `packet capture is not available on ${process.arch}: NetInsight ships for linux x64 and arm64`);
 }
 
+/** The shim when some capture has loaded it already, else undefined (never loads it). */
+export function loadedShim(): Shim | undefined {
+  return cached;
+}
+
 /** Loads libpcap, then the shim, and links the two. */
 export async function loadShim(): Promise<Shim> {
   if (cached) return cached;
@@ -63,11 +74,19 @@ export async function loadShim(): Promise<Shim> {
   const path = await shimPath();
   let lib: Shim;
   try {
-    try {
-      lib = dlopen(path, { ...symbols, ...mapSymbols }).symbols;
-    } catch {
-      lib = dlopen(path, symbols).symbols; // built before the zero-copy reader: "sh native/build.sh" brings it
+    // A shim built before the newer symbols still loads, without them ("sh native/build.sh" brings them).
+    const tiers = [{ ...symbols, ...mapSymbols, ...hintSymbols }, { ...symbols, ...mapSymbols }, symbols];
+    let opened: Shim | undefined, failure: unknown;
+    for (const tier of tiers) {
+      try {
+        opened = dlopen(path, tier).symbols as Shim;
+        break;
+      } catch (e) {
+        failure ??= e;
+      }
     }
+    if (!opened) throw failure;
+    lib = opened;
   } catch (e) {
     throw new CaptureError("NO_SHIM", `cannot load the capture shim ${path}: ${(e as Error).message}`);
   }

@@ -6,6 +6,7 @@
 import { decodeFrame, linkDecoder, linkTypeName, type LinkDecoder } from "../decode/linktype.ts";
 import { DecodeError, Packet } from "../decode/packet.ts";
 import { nextRecord, RECORD_HEADER, type PacketBatch } from "../capture/batch.ts";
+import { loadedShim } from "../capture/shim.ts";
 import { FlowTable, type EndReason, type FlowTimeouts } from "../flows/table.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import { refreshFlowRecord } from "../flows/snapshot.ts";
@@ -175,6 +176,9 @@ export class Engine {
     const pad = batch.recordPad ?? 7;
     // Only the packet ring reads the flow id of each packet: no read of the id column otherwise.
     const keepIds = this.batchListeners.length > 0;
+    // Batches come from the shim (loaded by then); synthetic ones (tests) go without the warmer.
+    const warm = loadedShim()?.ni_flow_prefetch;
+    if (warm !== undefined && batch.count > 1) flows.warmFor(batch, linkType, warm);
     let off = 0;
     for (let n = 0; n < batch.count; n++) {
       const caplen = view.getUint32(off + 8, true);
