@@ -39,6 +39,39 @@ describe("OrderedMap", () => {
     expect([...m.keys()].sort((a, b) => a - b)).toEqual([...model].sort((a, b) => a - b));
     expect(m.oldest()?.[0]).toBe(model[0]);
   });
+  test("values stay right across ring compactions and rebuilds (places kept by the map)", () => {
+    const m = new BoundedMap<number, number>(50);
+    const model = new Map<number, number>();
+    let seed = 7;
+    const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    for (let i = 0; i < 60_000; i++) {
+      const k = rnd(120);
+      const op = rnd(5);
+      if (op === 0) { m.delete(k); model.delete(k); }
+      else if (op === 1) { if (!model.has(k) && model.size >= 50) model.delete(model.keys().next().value!); m.touch(k, i); model.delete(k); model.set(k, i); }
+      else if (op === 2) { const v = m.evictForReuse(); if (v !== undefined) { const first = model.keys().next().value!; expect(model.get(first)).toBe(v); model.delete(first); } }
+      else { if (!model.has(k) && model.size >= 50) model.delete(model.keys().next().value!); m.set(k, i); model.set(k, i); }
+      expect(m.get(k)).toBe(model.get(k));
+    }
+    expect([...m]).toEqual([...model]);
+    expect(m.oldestValues(5)).toEqual([...model.values()].slice(0, 5));
+  });
+  test("an entry never touched keeps its place while the ring behind it is rebuilt", () => {
+    const m = new OrderedMap<number, number>();
+    const model = new Map<number, number>([[999, -1]]);
+    m.set(999, -1);
+    let seed = 3;
+    const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    for (let i = 0; i < 30_000; i++) {
+      const k = rnd(100);
+      if (rnd(3) === 0) { m.delete(k); model.delete(k); }
+      else { m.touch(k, i); model.delete(k); model.set(k, i); }
+      expect(m.get(k)).toBe(model.get(k));
+    }
+    expect([...m]).toEqual([...model]);
+    expect(m.shift()).toEqual([999, -1]);
+    expect(m.oldest()).toEqual([...model].slice(1)[0]!);
+  });
 });
 
 describe("BoundedMap", () => {

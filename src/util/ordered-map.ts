@@ -4,26 +4,27 @@
  * them all: evicting from the front of a plain Map under a flood of new keys is quadratic (200 k
  * inserts at a 10 k cap: 2 s instead of 20 ms). Every capped table on the capture path uses this.
  */
-interface Slot<V> {
-  value: V;
-  seq: number;
-}
-
 /** Stale ring entries tolerated before the ring is rebuilt from the map. */
 const RING_SLACK = 4096;
 
+/**
+ * The map holds each key's place in the ring (a number, kept inline: no object per entry); the
+ * ring holds the keys and values in insertion order. A place is `base + index into the ring`, so
+ * dropping the ring's stale head moves no entry; a cell whose key's place is another is stale
+ * (the key was deleted, or touched to the young end).
+ */
 export class OrderedMap<K, V> {
-  #map = new Map<K, Slot<V>>();
+  #map = new Map<K, number>();
   #keys: K[] = [];
-  #seqs: number[] = [];
+  #values: (V | undefined)[] = [];
+  /** The place of the ring's first cell. */
+  #base = 0;
+  /** Ring index of the oldest cell that may still be live. */
   #head = 0;
-  #seq = 0;
   /** Entries at most (BoundedMap); a new key past it drops the oldest entry first. */
   #cap = Infinity;
   /** Entries dropped to stay within the cap. */
   evicted = 0;
-  /** The slot of the entry evictForReuse dropped, for the next new key. */
-  #spare: Slot<V> | undefined = undefined;
 
   /** For BoundedMap: the cap is kept here so set / touch / upsert each look their key up once. */
   protected setCap(cap: number): void {
@@ -35,7 +36,8 @@ export class OrderedMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.#map.get(key)?.value;
+    const at = this.#map.get(key);
+    return at === undefined ? undefined : this.#values[at - this.#base];
   }
 
   has(key: K): boolean {
@@ -44,52 +46,72 @@ export class OrderedMap<K, V> {
 
   /** Sets a value: a new key becomes the youngest, an existing key keeps its place. */
   set(key: K, value: V): this {
-    const slot = this.#map.get(key);
-    if (slot !== undefined) slot.value = value;
+    const at = this.#map.get(key);
+    if (at !== undefined) this.#values[at - this.#base] = value;
     else this.#add(key, value);
     return this;
   }
 
   /** Sets a value and makes the key the youngest (most recently used). */
   touch(key: K, value: V): this {
-    if (this.#map.delete(key)) this.#append(key, value);
-    else this.#add(key, value);
+    const at = this.#map.get(key);
+    if (at !== undefined) {
+      this.#map.delete(key);
+      this.#values[at - this.#base] = undefined;
+      this.#append(key, value);
+    } else this.#add(key, value);
     return this;
   }
 
   /** The value of a key, made by `make` (and counted against the cap like `set`) when absent. */
   upsert(key: K, make: () => V): V {
-    const slot = this.#map.get(key);
-    if (slot !== undefined) return slot.value;
+    const at = this.#map.get(key);
+    if (at !== undefined) return this.#values[at - this.#base] as V;
     const v = make();
     this.#add(key, v);
     return v;
   }
 
   delete(key: K): boolean {
-    return this.#map.delete(key);
+    const at = this.#map.get(key);
+    if (at === undefined) return false;
+    this.#map.delete(key);
+    // The ring lets go of the value now (its key cell stays until the ring is compacted).
+    this.#values[at - this.#base] = undefined;
+    return true;
   }
 
   clear(): void {
     this.#map.clear();
     this.#keys = [];
-    this.#seqs = [];
+    this.#values = [];
+    this.#base = 0;
     this.#head = 0;
   }
 
   /** The oldest entry, left in place. */
   oldest(): [K, V] | undefined {
-    const slot = this.#oldestSlot();
-    return slot === undefined ? undefined : [this.#keys[this.#head], slot.value];
+    const i = this.#oldestIndex();
+    return i < 0 ? undefined : [this.#keys[i], this.#values[i] as V];
   }
 
-  /** Moves the ring's head past stale entries to the oldest live one and returns its slot. */
-  #oldestSlot(): Slot<V> | undefined {
-    for (; this.#head < this.#keys.length; this.#head++) {
-      const slot = this.#map.get(this.#keys[this.#head]);
-      if (slot && slot.seq === this.#seqs[this.#head]) return slot;
+  /** Moves the ring's head past stale cells to the oldest live one and returns its ring index (-1: empty). */
+  #oldestIndex(): number {
+    const map = this.#map, keys = this.#keys, base = this.#base;
+    for (; this.#head < keys.length; this.#head++) {
+      if (map.get(keys[this.#head]) === base + this.#head) return this.#head;
     }
-    return undefined;
+    return -1;
+  }
+
+  /** Drops the oldest entry (found at ring index `i`) and returns its value. */
+  #dropOldest(i: number): V {
+    const value = this.#values[i] as V;
+    this.#map.delete(this.#keys[i]);
+    this.#values[i] = undefined;
+    this.#head = i + 1;
+    this.evicted++;
+    return value;
   }
 
   /**
@@ -99,41 +121,41 @@ export class OrderedMap<K, V> {
    */
   evictForReuse(): V | undefined {
     if (this.#map.size < this.#cap) return undefined;
-    const slot = this.#oldestSlot();
-    if (slot === undefined) return undefined;
-    this.#map.delete(this.#keys[this.#head]);
-    this.#head++;
-    this.evicted++;
-    this.#spare = slot;
-    return slot.value;
+    const i = this.#oldestIndex();
+    return i < 0 ? undefined : this.#dropOldest(i);
   }
 
   /** Removes and returns the oldest entry. */
   shift(): [K, V] | undefined {
-    const first = this.oldest();
-    if (first) {
-      this.#map.delete(first[0]);
-      this.#head++;
-    }
-    return first;
+    const i = this.#oldestIndex();
+    if (i < 0) return undefined;
+    const key = this.#keys[i];
+    this.#map.delete(key);
+    const value = this.#values[i] as V;
+    this.#values[i] = undefined;
+    this.#head = i + 1;
+    return [key, value];
   }
 
   /** Drops entries the predicate calls stale (from a tick, not per packet). */
   sweep(isStale: (v: V, k: K) => boolean): void {
     // forEach, not for-of: no [key, value] pair is made per entry (this runs every tick over every table).
     const map = this.#map;
-    map.forEach((slot, k) => {
-      if (isStale(slot.value, k)) map.delete(k);
+    map.forEach((at, k) => {
+      if (!isStale(this.#values[at - this.#base] as V, k)) return;
+      // The place read again: a predicate that changed the map may have moved the ring.
+      const now = map.get(k);
+      map.delete(k);
+      if (now !== undefined) this.#values[now - this.#base] = undefined;
     });
   }
 
   /** Entries from the oldest on (a batch writer takes the first n this way). */
   *fromOldest(): IterableIterator<[K, V]> {
-    this.oldest(); // skips the stale prefix of the ring
+    this.#oldestIndex(); // skips the stale prefix of the ring
     for (let i = this.#head; i < this.#keys.length; i++) {
       const key = this.#keys[i];
-      const slot = this.#map.get(key);
-      if (slot && slot.seq === this.#seqs[i]) yield [key, slot.value];
+      if (this.#map.get(key) === this.#base + i) yield [key, this.#values[i] as V];
     }
   }
 
@@ -141,16 +163,16 @@ export class OrderedMap<K, V> {
   oldestValues(n: number): V[] {
     const out: V[] = [];
     if (n <= 0) return out;
-    this.oldest(); // skips the stale prefix of the ring
-    for (let i = this.#head; i < this.#keys.length && out.length < n; i++) {
-      const slot = this.#map.get(this.#keys[i]);
-      if (slot && slot.seq === this.#seqs[i]) out.push(slot.value);
+    this.#oldestIndex(); // skips the stale prefix of the ring
+    const map = this.#map, keys = this.#keys, base = this.#base;
+    for (let i = this.#head; i < keys.length && out.length < n; i++) {
+      if (map.get(keys[i]) === base + i) out.push(this.#values[i] as V);
     }
     return out;
   }
 
   *entries(): IterableIterator<[K, V]> {
-    for (const [k, slot] of this.#map) yield [k, slot.value];
+    for (const [k, at] of this.#map) yield [k, this.#values[at - this.#base] as V];
   }
 
   *keys(): IterableIterator<K> {
@@ -158,60 +180,51 @@ export class OrderedMap<K, V> {
   }
 
   *values(): IterableIterator<V> {
-    for (const slot of this.#map.values()) yield slot.value;
+    for (const at of this.#map.values()) yield this.#values[at - this.#base] as V;
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
   }
 
-  /**
-   * A key not in the map: room first when at the cap. The dropped entry's slot is reused for the
-   * new key: under a flood of new keys every insert evicts one, and no slot or [key, value] pair
-   * is made and dropped for it.
-   */
+  /** A key not in the map: room first when at the cap. */
   #add(key: K, value: V): void {
-    let reuse: Slot<V> | undefined;
     while (this.#map.size >= this.#cap) {
-      const slot = this.#oldestSlot();
-      if (slot === undefined) break;
-      this.#map.delete(this.#keys[this.#head]);
-      this.#head++;
-      this.evicted++;
-      reuse = slot;
+      const i = this.#oldestIndex();
+      if (i < 0) break;
+      this.#dropOldest(i);
     }
-    this.#append(key, value, reuse);
+    this.#append(key, value);
   }
 
-  #append(key: K, value: V, reuse?: Slot<V>): void {
-    const seq = ++this.#seq;
-    let slot = reuse ?? this.#spare;
-    this.#spare = undefined;
-    if (slot === undefined) slot = { value, seq };
-    else {
-      slot.value = value;
-      slot.seq = seq;
-    }
-    this.#map.set(key, slot);
+  #append(key: K, value: V): void {
+    this.#map.set(key, this.#base + this.#keys.length);
     this.#keys.push(key);
-    this.#seqs.push(seq);
+    this.#values.push(value);
     if (this.#keys.length - this.#head > 2 * this.#map.size + RING_SLACK) this.#rebuild();
     else if (this.#head > RING_SLACK && this.#head * 2 > this.#keys.length) {
+      // Drop the stale head: the places of the live cells stay what they were (the base moves).
       this.#keys = this.#keys.slice(this.#head);
-      this.#seqs = this.#seqs.slice(this.#head);
+      this.#values = this.#values.slice(this.#head);
+      this.#base += this.#head;
       this.#head = 0;
     }
   }
 
-  /** Many deletes or touches left the ring mostly stale: rebuild it (the map's order is the seq order). */
+  /** Many deletes or touches left the ring mostly stale: rebuild it (the map's order is the ring's order). */
   #rebuild(): void {
-    this.#keys = [];
-    this.#seqs = [];
+    const keys: K[] = [], values: (V | undefined)[] = [];
+    const old = this.#values, base = this.#base, map = this.#map;
+    this.#base = 0;
     this.#head = 0;
-    for (const [k, slot] of this.#map) {
-      this.#keys.push(k);
-      this.#seqs.push(slot.seq);
-    }
+    // Setting an existing key keeps its place in the map's order.
+    map.forEach((at, k) => {
+      map.set(k, keys.length);
+      keys.push(k);
+      values.push(old[at - base]);
+    });
+    this.#keys = keys;
+    this.#values = values;
   }
 }
 
