@@ -28,6 +28,8 @@ export class Dispatcher {
   /** The meta of the packet being dispatched, one object reused from packet to packet (filled on its first observation). */
   private readonly meta = new LazyPacketMeta();
   private metaFilled = false;
+  /** The observation being handed out, reused from one to the next (see send). */
+  private readonly observation: { kind: ObservationKind; meta: PacketMeta; msg: unknown } = { kind: "arp", meta: this.meta, msg: undefined };
   /** Per flow index: messages being joined (only for flows that are in the middle of one). */
   private readonly pending = new Map<number, Pending[]>();
 
@@ -41,7 +43,7 @@ export class Dispatcher {
     this.metaFilled = false;
     if (!this.wants("arp")) return;
     const msg = arpMessage(p);
-    if (msg) this.emit({ kind: "arp", meta: this.metaOf(p, -1, 0), msg });
+    if (msg) this.send("arp", this.metaOf(p, -1, 0), msg);
   }
 
   packet(p: Packet, index: number, dir: number, isNew: boolean): void {
@@ -51,7 +53,7 @@ export class Dispatcher {
     if (proto === IPPROTO_TCP) {
       if ((p.tcpFlags & TCP_SYN) !== 0 && this.wants("tcpSyn")) {
         const msg = tcpSynTraits(p);
-        if (msg) this.emit({ kind: "tcpSyn", meta: this.metaOf(p, index, dir), msg });
+        if (msg) this.send("tcpSyn", this.metaOf(p, index, dir), msg);
       }
     } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
       this.icmp(p, index, dir);
@@ -66,10 +68,10 @@ export class Dispatcher {
       if (byPort && this.wants(byPort.kind)) {
         if (byPort.one !== undefined) {
           const msg = byPort.one(p.bytes, p.payloadOff, p.payloadLength);
-          if (msg !== undefined) this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+          if (msg !== undefined) this.send(byPort.kind, this.metaOf(p, index, dir), msg);
         } else {
           for (const msg of byPort.many!(p.bytes, p.payloadOff, p.payloadLength, p)) {
-            this.emit({ kind: byPort.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+            this.send(byPort.kind, this.metaOf(p, index, dir), msg);
           }
         }
       }
@@ -117,7 +119,7 @@ export class Dispatcher {
   }
 
   private report(s: Sniffer, msg: unknown, p: Packet, index: number, dir: number): void {
-    if (msg) this.emit({ kind: s.kind, meta: this.metaOf(p, index, dir), msg } as Observation);
+    if (msg) this.send(s.kind, this.metaOf(p, index, dir), msg);
   }
 
   private icmp(p: Packet, index: number, dir: number): void {
@@ -125,12 +127,26 @@ export class Dispatcher {
     if (v6 && p.icmpType >= 133 && p.icmpType <= 137) {
       if (!this.wants("ndp")) return;
       const msg = decodeNdp(p.bytes, p.l4Off, p.end - p.l4Off);
-      if (msg) this.emit({ kind: "ndp", meta: this.metaOf(p, index, dir), msg });
+      if (msg) this.send("ndp", this.metaOf(p, index, dir), msg);
       return;
     }
     if (p.icmpType >= 0 && this.wants("icmp")) {
-      this.emit({ kind: "icmp", meta: this.metaOf(p, index, dir), msg: icmpMessage(p.icmpType, p.icmpCode, v6) });
+      this.send("icmp", this.metaOf(p, index, dir), icmpMessage(p.icmpType, p.icmpCode, v6));
     }
+  }
+
+  /**
+   * Hands one observation to the analyzers in the one reused object (no object per observation):
+   * like its meta, it is valid during the observe call only (an analyzer keeps fields, never it).
+   */
+  private send(kind: ObservationKind, meta: PacketMeta, msg: unknown): void {
+    const o = this.observation;
+    o.kind = kind;
+    o.meta = meta;
+    o.msg = msg;
+    this.emit(o as Observation);
+    // Not kept alive by the next observation's wait (a decoded message is garbage once observed).
+    o.msg = undefined;
   }
 
   /** PacketMeta for the current packet, made once however many observations it yields (its strings on first read). */

@@ -107,7 +107,10 @@ export interface PayloadFilter extends FlowFilter {
  */
 export interface Analyzer {
   readonly name: string;
-  /** Called for every observation (only kinds listed in `wants`, when given). */
+  /**
+   * Called for every observation (only kinds listed in `wants`, when given). The observation object,
+   * like its meta, is the engine's own, reused for the next one: read it during the call, keep its fields.
+   */
   wants?: readonly ObservationKind[];
   observe?(o: Observation): void;
   /** A new flow was created (first packet). */
