@@ -8,10 +8,11 @@
  * batch, the misses of many packets are in flight at once (prefetches): first every packet's slot,
  * then every packet's block.
  *
- * A hint only: it reads the batch and the slot index, writes nothing, and the engine finds each
- * flow itself as before. A packet this parser does not follow (tunnels, IPv6 extension headers,
- * later fragments, damage) is simply not warmed. The key and hash must stay those of
- * src/flows/key.ts (flowKey, hashKey), or the prefetches miss (and cost a little, nothing more).
+ * A hint only: it reads the batch and the slot index, writes nothing of the table's, and the
+ * engine finds each flow itself as before. A packet this parser does not follow (tunnels, IPv6
+ * extension headers, later fragments, damage) is simply not warmed. The key and hash must stay
+ * those of src/flows/key.ts (flowKey, hashKey), or the prefetches miss (and cost a little, nothing
+ * more): src/flows/warm.test.ts compares them on each kind of packet.
  */
 #include <stdint.h>
 #include <string.h>
@@ -128,9 +129,15 @@ static int frame_key(const uint8_t *f, int64_t len, uint32_t linktype, uint32_t 
         off += 4;
       }
       if (type != 0x0800 && type != 0x86dd) return -1;
+      /* A version that is not the EtherType's is no flow for the engine (decodeIpv4/6: BadHeader). */
+      if (len - off < 1 || f[off] >> 4 != (type == 0x0800 ? 4u : 6u)) return -1;
       return ip_key(f + off, len - off, vlan, key);
     }
-    case 12: case 14: case 101: case 228: case 229:
+    case 12: case 14: case 101:
+      return ip_key(f, len, 0, key);
+    case 228: /* IPv4 only, IPv6 only (linktype.ts: decodeIpv4 / decodeIpv6 straight away) */
+    case 229:
+      if (len < 1 || f[0] >> 4 != (linktype == 228 ? 4 : 6)) return -1;
       return ip_key(f, len, 0, key);
     default:
       return -1;
@@ -140,31 +147,38 @@ static int frame_key(const uint8_t *f, int64_t len, uint32_t linktype, uint32_t 
 /*
  * Prefetches, for each packet of a batch (records of the shim's layout, padded to pad + 1 bytes,
  * within `used` bytes), the flow table slot its key hashes to (`slots`, `mask` + 1 entries of
- * flow index + 1) and the 128-byte block (`blocks`) of the flow that slot holds. Returns how many
+ * flow index + 1) and the 128-byte block (`blocks`) of the flow that slot holds. `hashes` (NULL:
+ * none; for tests): packet n's hash at [n], 0 when none made (`count` entries). Returns how many
  * packets' slots held a flow (for tests: a packet of a flow in the table whose slot is empty means
  * this key or hash is no longer key.ts's).
  */
 uint32_t ni_flow_prefetch(const uint8_t *batch, uint32_t used, uint32_t count, uint32_t pad, uint32_t linktype,
-                      const int32_t *slots, uint32_t mask, const uint8_t *blocks, uint32_t block_bytes) {
-  uint32_t hashes[CHUNK];
+                      const int32_t *slots, uint32_t mask, const uint8_t *blocks, uint32_t block_bytes,
+                      uint32_t *hashes) {
+  uint32_t chunk[CHUNK];
   uint32_t key[KEY_WORDS];
   uint64_t off = 0;
   uint32_t n = 0, found = 0;
   while (n < count) {
     uint32_t have = 0;
     for (; n < count && have < CHUNK; n++) {
-      if (off + NI_HEADER > used) return found;
+      if (hashes) hashes[n] = 0;
+      if (off + NI_HEADER > used) continue;
       uint32_t caplen = rd32le(batch + off + 8);
-      if (off + NI_HEADER + caplen > used) return found;
+      if (off + NI_HEADER + caplen > used) {
+        off = used;
+        continue;
+      }
       if (frame_key(batch + off + NI_HEADER, caplen, linktype, key) == 0) {
         uint32_t h = hash_key(key);
-        hashes[have++] = h;
+        if (hashes) hashes[n] = h;
+        chunk[have++] = h;
         __builtin_prefetch(slots + (h & mask), 0, 3);
       }
       off += (NI_HEADER + caplen + pad) & ~pad;
     }
     for (uint32_t k = 0; k < have; k++) {
-      int32_t entry = slots[hashes[k] & mask];
+      int32_t entry = slots[chunk[k] & mask];
       if (entry <= 0) continue;
       found++;
       const uint8_t *block = blocks + (uint64_t)(uint32_t)(entry - 1) * block_bytes;
