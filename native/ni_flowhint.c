@@ -145,19 +145,19 @@ static int frame_key(const uint8_t *f, int64_t len, uint32_t linktype, uint32_t 
 }
 
 /*
- * Prefetches, for each packet of a batch (records of the shim's layout, padded to pad + 1 bytes,
- * within `used` bytes), the flow table slot its key hashes to (`slots`, `mask` + 1 entries of
+ * Prefetches, for `count` packets of a batch from the record at byte `start` (records of the
+ * shim's layout, padded to pad + 1 bytes, within `used` bytes), the flow table slot its key hashes to (`slots`, `mask` + 1 entries of
  * flow index + 1) and the 128-byte block (`blocks`) of the flow that slot holds. `hashes` (NULL:
  * none; for tests): packet n's hash at [n], 0 when none made (`count` entries). Returns how many
  * packets' slots held a flow (for tests: a packet of a flow in the table whose slot is empty means
  * this key or hash is no longer key.ts's).
  */
-uint32_t ni_flow_prefetch(const uint8_t *batch, uint32_t used, uint32_t count, uint32_t pad, uint32_t linktype,
+uint32_t ni_flow_prefetch(const uint8_t *batch, uint32_t start, uint32_t used, uint32_t count, uint32_t pad, uint32_t linktype,
                       const int32_t *slots, uint32_t mask, const uint8_t *blocks, uint32_t block_bytes,
                       uint32_t *hashes) {
   uint32_t chunk[CHUNK];
   uint32_t key[KEY_WORDS];
-  uint64_t off = 0;
+  uint64_t off = start;
   uint32_t n = 0, found = 0;
   while (n < count) {
     uint32_t have = 0;

@@ -29,7 +29,7 @@ const mapSymbols = {
 
 /** The flow table's cache warmer (native/ni_flowhint.c, engine.ts). Optional as the above. */
 const hintSymbols = {
-  ni_flow_prefetch: { args: [ptr, u32, u32, u32, u32, ptr, u32, ptr, u32, ptr], returns: u32 },
+  ni_flow_prefetch: { args: [ptr, u32, u32, u32, u32, u32, ptr, u32, ptr, u32, ptr], returns: u32 },
 } as const;
 
 export type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"] &

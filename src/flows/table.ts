@@ -22,12 +22,12 @@ import type { FlowRecord } from "./record.ts";
 import type { PacketBatch } from "../capture/batch.ts";
 
 /**
- * The native cache warmer (native/ni_flowhint.c): (batch bytes, used, count, recordPad, link
- * type, slots, mask, blocks, block bytes, hashes) -> packets whose slot held a flow. It reads
+ * The native cache warmer (native/ni_flowhint.c): (batch bytes, start, used, count, recordPad,
+ * link type, slots, mask, blocks, block bytes, hashes) -> packets whose slot held a flow. It reads
  * the table; `hashes` (tests; null: none) gets each packet's key hash, 0 where it made none.
  */
 export type FlowWarmer = (
-  bytes: Uint8Array, used: number, count: number, pad: number, linkType: number,
+  bytes: Uint8Array, start: number, used: number, count: number, pad: number, linkType: number,
   slots: Int32Array, mask: number, blocks: Uint32Array, blockBytes: number, hashes: Uint32Array | null,
 ) => number;
 
@@ -163,13 +163,14 @@ export class FlowTable {
   }
 
   /**
-   * Has `warm` fetch into the cache, ahead of `update`, the slot and block of each flow the batch's
-   * packets belong to: the misses of a whole batch overlap instead of each packet waiting on its own.
-   * Returns how many packets' slots held a flow (a hint: no packet is counted or changed here);
-   * `hashes` (tests, at least batch.count long) gets each packet's key hash, 0 where none was made.
+   * Has `warm` fetch into the cache, ahead of `update`, the slot and block of the flow of each of
+   * `count` packets of the batch from the record at byte `start`: the misses of many packets
+   * overlap instead of each packet waiting on its own. Returns how many packets' slots held a flow
+   * (a hint: no packet is counted or changed here); `hashes` (tests, at least `count` long) gets
+   * each packet's key hash, 0 where none was made.
    */
-  warmFor(batch: PacketBatch, linkType: number, warm: FlowWarmer, hashes: Uint32Array | null = null): number {
-    return warm(batch.bytes, batch.used, batch.count, batch.recordPad ?? 7, linkType, this.slots, this.mask, this.words, BLOCK_BYTES, hashes);
+  warmFor(batch: PacketBatch, linkType: number, warm: FlowWarmer, start = 0, count = batch.count, hashes: Uint32Array | null = null): number {
+    return warm(batch.bytes, start, batch.used, count, batch.recordPad ?? 7, linkType, this.slots, this.mask, this.words, BLOCK_BYTES, hashes);
   }
 
   /** Counts an IP packet into its flow (creating it when new) and returns the flow index. */

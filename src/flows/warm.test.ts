@@ -53,7 +53,7 @@ function tableWith(frames: Uint8Array[], linkType = 1): FlowTable {
   return table;
 }
 
-const warmFor = (table: FlowTable, batch: PacketBatch, linkType: number) => table.warmFor(batch, linkType, warm, hashes);
+const warmFor = (table: FlowTable, batch: PacketBatch, linkType: number) => table.warmFor(batch, linkType, warm, 0, batch.count, hashes);
 
 describe("flow table warmer (native/ni_flowhint.c)", () => {
   test("finds the slot of every packet's flow, as key.ts keys and hashes it", () => {
