@@ -90,6 +90,22 @@ describe("stored rows", () => {
     expect(s.flows.count()).toBe(2);
   });
 
+  test("a flow written again unchanged changes nothing; any changed field is written", () => {
+    const s = openStorage(":memory:");
+    s.flows.upsert(flow(1, { status: "active" }));
+    const changes = () => (s.db.query("SELECT total_changes() AS n").get() as { n: number }).n;
+    const before = changes();
+    s.flows.upsert(flow(1, { status: "active" }));
+    expect(changes()).toBe(before);
+    s.flows.upsert(flow(1, { status: "active", hostname: null }));
+    expect(changes()).toBe(before + 1);
+    expect(s.flows.get("1")!.hostname).toBeNull();
+    s.flows.upsert(flow(1, { status: "active", hostname: null, dstDeviceId: "aabbcc000002" }));
+    expect(s.flows.get("1")!.dstDeviceId).toBe("aabbcc000002");
+    s.flows.upsert(flow(1, { status: "closed", hostname: null, dstDeviceId: "aabbcc000002" }));
+    expect(s.flows.get("1")).toEqual(flow(1, { status: "closed", hostname: null, dstDeviceId: "aabbcc000002" }));
+  });
+
   test("flow queries filter and order newest first", () => {
     const s = openStorage(":memory:");
     s.flows.upsertMany([
