@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressOf, addressText, BoundedMap, CappedSet, pairKeyOf, registeredDomainOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
+import { addressOf, addressText, BoundedMap, CappedSet, entropy, pairKeyOf, registeredDomainOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
 
 interface St extends Reported {
   hits: number;
@@ -98,5 +98,33 @@ describe("registeredDomainOf", () => {
       "deep.deeper.deepest.example.org", "a.b.c.d.e.f.g.co.nz", ".", "x.", "x..", "...", "a.co.", "a.b.co", "a.com.br",
     ];
     for (const n of names) expect([n, registeredDomainOf(n)]).toEqual([n, bySplit(n)]);
+  });
+});
+
+describe("entropy", () => {
+  /** Counted by code point in a Map, summed in first-seen order: the definition the table-based count must equal bit for bit. */
+  const reference = (s: string): number => {
+    if (s.length === 0) return 0;
+    const counts = new Map<string, number>();
+    for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    let h = 0;
+    for (const n of counts.values()) h -= (n / s.length) * Math.log2(n / s.length);
+    return h;
+  };
+
+  test("the same number as counting in a Map, for ASCII and other text", () => {
+    let seed = 5;
+    const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    for (let i = 0; i < 5000; i++) {
+      let s = "";
+      const kind = rnd(3), len = rnd(64);
+      for (let j = 0; j < len; j++) s += String.fromCharCode(kind === 0 ? 97 + rnd(26) : kind === 1 ? rnd(128) : rnd(4) === 0 ? 200 + rnd(5000) : 48 + rnd(10));
+      expect(entropy(s)).toBe(reference(s));
+    }
+    expect(entropy("aaaa")).toBe(0);
+    expect(entropy("ab")).toBe(1);
+    expect(entropy("a😀😀é")).toBe(reference("a😀😀é"));
+    // A text beyond ASCII after ASCII ones leaves no count behind for the next.
+    expect(entropy("abcd")).toBe(2);
   });
 });
