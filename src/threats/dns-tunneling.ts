@@ -39,12 +39,14 @@ export const NO_TLD = "(no valid TLD)";
 const HEX = /^[0-9a-f]+$/;
 const PLAUSIBLE_TLD = /^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/;
 
-/** Tunnel domains of names seen lately (a query and its answer name the same; clients repeat names). */
+/** Query names whose facts are remembered (a query and its answer name the same; clients repeat names). */
 const MAX_REMEMBERED_NAMES = 4096;
-const tunnelDomain = memoize(MAX_REMEMBERED_NAMES, (name: string): string => {
+
+/** The domain a name's queries count under; asked once per name not remembered (see nameFacts). */
+function tunnelDomain(name: string): string {
   const l = name.toLowerCase().replace(/\.$/, "");
   return PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
-});
+}
 
 interface DomainState {
   /** The registered domain (a number key is checked against it: the key holds a hash of it). */
@@ -74,12 +76,13 @@ interface NameFacts {
   domain: string;
   /** hashName(domain): half of a client's number key. */
   domainHash: number;
-  sub: string;
+  /** Whether the name has a part below its domain, and that part's hash (the part itself is not kept). */
+  hasSub: boolean;
   subHash: number;
   longestEncoded: number;
   encodedChars: number;
 }
-const LOCAL_NAME: NameFacts = { local: true, domain: "", domainHash: 0, sub: "", subHash: 0, longestEncoded: 0, encodedChars: 0 };
+const LOCAL_NAME: NameFacts = { local: true, domain: "", domainHash: 0, hasSub: false, subHash: 0, longestEncoded: 0, encodedChars: 0 };
 
 export function looksLikeDns(d: Uint8Array, off = 0): boolean {
   if (d.length < off + DNS_HEADER) return false;
@@ -145,7 +148,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
         encodedChars += label.length;
       }
     }
-    return { local: false, domain, domainHash: hashName(domain), sub, subHash: hashName(sub), longestEncoded, encodedChars };
+    return { local: false, domain, domainHash: hashName(domain), hasSub: sub !== "", subHash: hashName(sub), longestEncoded, encodedChars };
   });
 
   /**
@@ -282,7 +285,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       }
       d.queries++;
       const { subHash, longestEncoded, encodedChars } = name;
-      if (name.sub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
+      if (name.hasSub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
       // Unique names only: one long load-balancer name looked up again and again is not data.
