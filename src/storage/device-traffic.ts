@@ -18,14 +18,22 @@ export const MAX_TIMELINE_POINTS = 200;
 
 /**
  * The device's flows in the window, each end read through its own index (src, then dst that is not
- * also src), with the device's side's columns: peer, sent, received.
+ * also src), with the device's side's columns: peer, sent, received. Closed rows come through the
+ * ordered partial indexes, rows still open through flows_open (migration 6).
  */
-const DEVICE_FLOWS = `
+const DEVICE_FLOWS = ["status = 'closed'", "status <> 'closed'"].map((status) => `
   SELECT application, category, coalesce(hostname, dst_ip) AS host, dst_ip AS ip, bytes_sent AS sent, bytes_received AS recv
-    FROM flows WHERE src_device_id = ?1 AND last_seen >= ?2 AND start_time < ?3
+    FROM flows WHERE ${status} AND src_device_id = ?1 AND last_seen >= ?2 AND start_time < ?3
   UNION ALL
   SELECT application, category, src_ip, src_ip, bytes_received, bytes_sent
-    FROM flows WHERE dst_device_id = ?1 AND src_device_id IS NOT ?1 AND last_seen >= ?2 AND start_time < ?3`;
+    FROM flows WHERE ${status} AND dst_device_id = ?1 AND src_device_id IS NOT ?1 AND last_seen >= ?2 AND start_time < ?3`).join(`
+  UNION ALL`);
+
+/** The device's flows last seen in [?4, ?3), for the timeline before any rollup: the same four index scans. */
+const DEVICE_TIMELINE_FLOWS = ["status = 'closed'", "status <> 'closed'"].flatMap((status) => [
+  `SELECT * FROM flows WHERE ${status} AND src_device_id = ?2 AND last_seen < ?3 AND last_seen >= ?4`,
+  `SELECT * FROM flows WHERE ${status} AND dst_device_id = ?2 AND src_device_id IS NOT ?2 AND last_seen < ?3 AND last_seen >= ?4`,
+]).join(" UNION ALL ");
 
 export class DeviceTraffic {
   constructor(private readonly db: Database) {}
@@ -55,7 +63,7 @@ export class DeviceTraffic {
             sum(CASE WHEN src_device_id = ?2 THEN bytes_sent ELSE bytes_received END) AS sent,
             sum(CASE WHEN src_device_id = ?2 THEN bytes_received ELSE bytes_sent END) AS recv,
             sum(packets_sent + packets_received) AS packets
-          FROM flows WHERE (src_device_id = ?2 OR dst_device_id = ?2) AND last_seen < ?3 AND last_seen >= ?4 GROUP BY t`)
+          FROM (${DEVICE_TIMELINE_FLOWS}) GROUP BY t`)
         .all(step, w.deviceId, w.to, w.from);
     for (const r of rows as { t: number; sent: number; recv: number; packets: number }[]) {
       const p = points.get(Math.max(r.t, first));

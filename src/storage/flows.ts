@@ -60,6 +60,16 @@ const SELECT = `SELECT id, protocol, ip_protocol AS ipProtocol, ip_version AS ip
 
 type FlowRow = Omit<FlowRecord, "id"> & { id: number };
 
+/**
+ * A query's status terms: every row is either closed (in the ordered partial indexes) or not (in
+ * flows_open); "active" says both terms so the planner sees the open index's condition.
+ */
+const STATUS_PARTS: Record<"active" | "closed" | "any", string[]> = {
+  closed: [`status = 'closed'`],
+  active: [`status <> 'closed' AND status = 'active'`],
+  any: [`status = 'closed'`, `status <> 'closed'`],
+};
+
 /** Recent pages a connection keeps for repeats of the same query (many clients polling one page). */
 const PAGE_CACHE_ENTRIES = 8;
 /** Pages longer than this are read each time: the cache stays a few MB at most. */
@@ -177,11 +187,14 @@ export class StoredFlows {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Newest first (by last seen), with the API's filters. */
+  /**
+   * Newest first (by last seen), with the API's filters. The flows table's ordered indexes hold ended
+   * (closed) flows only, so a flow's syncs while it runs move no index entry; rows still open are read
+   * through their own small index (flows_open) and merged in.
+   */
   query(q: FlowQuery): FlowRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.status) (where.push("status = ?"), args.push(q.status));
     if (q.protocol) (where.push("protocol = ?"), args.push(q.protocol));
     if (q.since !== undefined) (where.push("last_seen >= ?"), args.push(q.since));
     if (q.q) {
@@ -195,13 +208,23 @@ export class StoredFlows {
     if (q.deviceId) ends.push(["src_device_id", "dst_device_id", q.deviceId]);
     if (q.ip) ends.push(["src_ip", "dst_ip", q.ip]);
     for (const [src, dst, value] of ends.slice(1)) (where.push(`(${src} = ? OR ${dst} = ?)`), args.push(value, value));
-    const want = (q.offset ?? 0) + q.limit;
+    const offset = q.offset ?? 0;
+    const want = offset + q.limit;
     const sort = q.sort ?? "last_seen";
-    if (ends.length === 0) return this.#page(where, args, q.limit, q.offset ?? 0, sort);
-    const [src, dst, value] = ends[0];
-    const bySrc = this.#page([...where, `${src} = ?`], [...args, value], want, 0, sort);
-    const byDst = this.#page([...where, `${dst} = ?`, `${src} IS NOT ?`], [...args, value, value], want, 0, sort);
-    return [...bySrc, ...byDst].sort(flowOrder(sort)).slice(q.offset ?? 0, want);
+    // Each part is one SQL scan: by status (literal, so the planner can use the partial indexes), then by end.
+    const parts: [string[], (string | number)[]][] = [];
+    for (const status of STATUS_PARTS[q.status ?? "any"]) {
+      if (ends.length === 0) {
+        parts.push([[...where, status], args]);
+        continue;
+      }
+      const [src, dst, value] = ends[0];
+      parts.push([[...where, status, `${src} = ?`], [...args, value]]);
+      parts.push([[...where, status, `${dst} = ?`, `${src} IS NOT ?`], [...args, value, value]]);
+    }
+    if (parts.length === 1) return this.#page(parts[0][0], parts[0][1], q.limit, offset, sort);
+    const rows = parts.flatMap(([w, a]) => this.#page(w, a, want, 0, sort));
+    return rows.sort(flowOrder(sort)).slice(offset, want);
   }
 
   #page(where: string[], args: (string | number)[], limit: number, offset: number, sort: FlowSort = "last_seen"): FlowRecord[] {

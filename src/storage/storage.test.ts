@@ -8,7 +8,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { Threat } from "../threats/model.ts";
 import { migrate, openDatabase, schemaVersion } from "./db.ts";
 import { nextFlowId, openReader, openStorage } from "./index.ts";
-import { StoredFlows } from "./flows.ts";
+import { flowOrder, flowText, StoredFlows, type FlowQuery } from "./flows.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { retentionStep, STEP_ROWS, usedBytes } from "./retention.ts";
 import { ThreadSink } from "./thread-sink.ts";
@@ -23,6 +23,14 @@ function flow(id: number, over: Partial<FlowRecord> = {}): FlowRecord {
     serviceBy: "payload", hostname: "example.com", application: null, category: null, srcDeviceId: "aabbcc000001",
     dstDeviceId: null, ...over,
   };
+}
+
+/** What a stored-flow query selects, said once in plain code. */
+function matchesQuery(f: FlowRecord, q: FlowQuery): boolean {
+  return (!q.status || f.status === q.status) && (!q.protocol || f.protocol === q.protocol) &&
+    (q.since === undefined || f.lastSeen >= q.since) && (!q.ip || f.srcIp === q.ip || f.dstIp === q.ip) &&
+    (!q.deviceId || f.srcDeviceId === q.deviceId || f.dstDeviceId === q.deviceId) &&
+    (!q.q || flowText(f).includes(q.q.toLowerCase()));
 }
 
 const device: Device = {
@@ -69,6 +77,29 @@ describe("migrations", () => {
     const cols = db.query("SELECT name FROM pragma_index_info('flows_src_ip')").all().map((r) => (r as { name: string }).name);
     expect(cols).toEqual(["src_ip", "last_seen"]);
     expect(db.query("SELECT value FROM meta WHERE key = 'kept'").get()).toEqual({ value: "yes" });
+  });
+
+  test("migration 6 keeps a database's flows in place; ordered indexes then hold closed rows only", () => {
+    const db = new Database(":memory:");
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 5));
+    const before = new StoredFlows(db);
+    before.upsertMany([flow(1), flow(2, { status: "active" }), flow(3, { dstDeviceId: "aabbcc000002" })]);
+    const rows = db.query("SELECT * FROM flows ORDER BY id").all();
+    expect(migrate(db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect(db.query("SELECT * FROM flows ORDER BY id").all()).toEqual(rows);
+    const where = (name: string) => (db.query("SELECT sql FROM sqlite_master WHERE name = ?").get(name) as { sql: string }).sql;
+    for (const name of ["flows_last_seen", "flows_src_ip", "flows_dst_ip", "flows_src_device", "flows_dst_device"]) {
+      expect(where(name)).toContain("WHERE status = 'closed'");
+    }
+    expect(where("flows_open")).toContain("WHERE status <> 'closed'");
+    const after = new StoredFlows(db);
+    expect(after.query({ limit: 10 }).map((f) => f.id)).toEqual(["3", "2", "1"]);
+    expect(after.query({ limit: 10, deviceId: "aabbcc000002" }).map((f) => f.id)).toEqual(["3"]);
+    // The API's page (closed rows, newest first) is read in index order, not sorted.
+    const plan = db.query("EXPLAIN QUERY PLAN SELECT id FROM flows WHERE status = 'closed' ORDER BY last_seen DESC, id DESC LIMIT 100").all()
+      .map((r) => (r as { detail: string }).detail).join(" ");
+    expect(plan).toContain("flows_last_seen");
+    expect(plan).not.toContain("TEMP B-TREE");
   });
 
   test("a failing migration leaves the previous version", () => {
@@ -123,6 +154,34 @@ describe("stored rows", () => {
     expect(s.flows.query({ limit: 1, offset: 1, deviceId: "aabbcc000001" }).map((f) => f.id)).toEqual(["2"]);
     expect(s.flows.closeOrphans()).toBe(1);
     expect(s.flows.get("4")!.status).toBe("closed");
+  });
+
+  test("queries over open and closed rows answer what filtering and sorting every row gives", () => {
+    const s = openStorage(":memory:");
+    const all: FlowRecord[] = [];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    for (let id = 1; id <= 300; id++) {
+      all.push(flow(id, {
+        status: rnd(3) === 0 ? "active" : "closed", protocol: rnd(4) === 0 ? "UDP" : "TCP",
+        srcIp: `10.0.0.${rnd(5)}`, dstIp: `10.0.0.${rnd(5)}`, srcDeviceId: rnd(4) === 0 ? null : `dev${rnd(4)}`,
+        dstDeviceId: rnd(2) === 0 ? null : `dev${rnd(4)}`, lastSeen: 1_700_000_000 + rnd(50), bytesSent: rnd(4) * 100,
+        hostname: rnd(3) === 0 ? "a.example" : null,
+      }));
+    }
+    s.flows.upsertMany(all);
+    const queries: FlowQuery[] = [];
+    for (const status of [undefined, "active", "closed"] as const) {
+      for (const extra of [{}, { ip: "10.0.0.1" }, { deviceId: "dev2" }, { ip: "10.0.0.3", deviceId: "dev1" }, { protocol: "UDP", since: 1_700_000_020 }, { q: "a.EXAMPLE" }]) {
+        for (const sort of [undefined, "bytes"] as const) {
+          for (const [limit, offset] of [[10, 0], [7, 5], [500, 0]]) queries.push({ limit, offset, status, sort, ...extra });
+        }
+      }
+    }
+    for (const q of queries) {
+      const expected = all.filter((f) => matchesQuery(f, q)).sort(flowOrder(q.sort)).slice(q.offset ?? 0, (q.offset ?? 0) + q.limit);
+      expect({ q, ids: s.flows.query(q).map((f) => f.id) }).toEqual({ q, ids: expected.map((f) => f.id) });
+    }
   });
 
   test("a flow with the same address or device at both ends is listed once", () => {
