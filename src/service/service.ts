@@ -46,6 +46,12 @@ export const SERVE_GC_NEW_FLOWS = ANALYZE_GC_NEW_FLOWS;
  * (a few tens of ms of a heap this size; a file fed at full speed collects far more often anyway).
  */
 export const SERVE_GC_MAX_MS = 10_000;
+/**
+ * A flush that wrote at least this many rows is followed by a full collection: each flush of live
+ * capture makes a row for every live flow that changed (thousands), and their JSON text for the writer
+ * thread; once committed they are garbage, which otherwise waited up to SERVE_GC_MAX_MS.
+ */
+export const FLUSH_GC_ROWS = 1000;
 /** Table slots looked at between two looks at the write queue while a file's live flows end. */
 export const END_SLICE_FLOWS = 1024;
 /** How often retention runs (it prunes in small steps, yielding between them). */
@@ -228,6 +234,7 @@ export class NetInsightService {
     // only ended flows, which have nowhere else to live, wait in the queue.
     if (!this.writer.lastFlush?.error) this.#syncActiveFlows();
     const info = await this.writer.flush((this.opts.flushSeconds ?? 5) * 1000);
+    if (info.rows >= FLUSH_GC_ROWS) this.#collectNow();
     this.#reportWrite(info.error);
     if (!info.error && info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
   }
@@ -344,6 +351,12 @@ export class NetInsightService {
     if (gc.collections === mark.collections && now - mark.at >= SERVE_GC_MAX_MS && e.packets !== mark.packets) gc.collect();
     if (gc.collections !== mark.collections) this.#gcMark = { at: now, packets: e.packets, collections: gc.collections };
     return null;
+  }
+
+  /** A full collection now; the timed one (SERVE_GC_MAX_MS) counts from it. */
+  #collectNow(): void {
+    this.#gc.collect();
+    this.#gcMark = { at: performance.now(), packets: this.pipeline.engine.stats.packets, collections: this.#gc.collections };
   }
 
   /**
