@@ -23,6 +23,8 @@ const MAX_CACHED_HOSTS = 1 << 15;
 
 /** What a host name as written (SNI, Host header, DNS question) labels a flow with: the patch itself. */
 interface HostLabel { readonly hostname: string; readonly application: string | null; readonly category: string | null }
+/** The patch of a host no application is known for, filled per use (consumers copy a patch's fields at once). */
+interface UnknownHostPatch { hostname: string; readonly application: null; readonly category: null }
 
 export interface FlowLabelPatch {
   service?: string | null;
@@ -65,8 +67,12 @@ export class FlowLabeler implements Analyzer {
   #strengthAt: Uint8Array | undefined;
   /** The engine's flow table, once a numeric hook has been handed it. */
   #flows: FlowTable | undefined;
-  /** Raw host -> label (null: not a name). Clients ask for the same few names again and again. */
-  readonly #hosts = new Map<string, HostLabel | null>();
+  /**
+   * Raw host -> label (null: not a name). Clients ask for the same few names again and again. A host
+   * of no known application (most of them) is kept as its name alone, no object: #unknownHost is its patch.
+   */
+  readonly #hosts = new Map<string, HostLabel | string | null>();
+  readonly #unknownHost: UnknownHostPatch = { hostname: "", application: null, category: null };
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
@@ -184,7 +190,10 @@ export class FlowLabeler implements Analyzer {
     if (!label) return;
     this.#remember(flow, strength);
     // The label is the patch ({ hostname, application, category }): nothing made per flow.
-    this.#setLabels(flow, label);
+    if (typeof label !== "string") return this.#setLabels(flow, label);
+    const patch = this.#unknownHost;
+    patch.hostname = label;
+    this.#setLabels(flow, patch);
   }
 
   /** Labels a flow by index (labelFlowAt, or labelFlow with its id made text) or by its id text. */
@@ -194,12 +203,13 @@ export class FlowLabeler implements Analyzer {
     else this.#labelFlow(String(this.#flows!.ids[flow]), patch);
   }
 
-  #hostLabel(rawHost: string): HostLabel | null {
+  #hostLabel(rawHost: string): HostLabel | string | null {
     let label = this.#hosts.get(rawHost);
     if (label === undefined) {
       const host = normalizeHost(rawHost);
       // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
-      label = host ? { hostname: host, ...(isIpLiteral(host) ? this.#byAddress(host) : this.classify(host)) } : null;
+      const app = host ? (isIpLiteral(host) ? this.#byAddress(host) : this.classify(host)) : undefined;
+      label = !host ? null : app!.application === null && app!.category === null ? host : { hostname: host, ...app };
       if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
       this.#hosts.set(rawHost, label);
     }
