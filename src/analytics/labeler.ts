@@ -207,9 +207,12 @@ export class FlowLabeler implements Analyzer {
     let label = this.#hosts.get(rawHost);
     if (label === undefined) {
       const host = normalizeHost(rawHost);
-      // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
-      const app = host ? (isIpLiteral(host) ? this.#byAddress(host) : this.classify(host)) : undefined;
-      label = !host ? null : app!.application === null && app!.category === null ? host : { hostname: host, ...app };
+      if (!host) label = null;
+      else {
+        // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
+        const app = isIpLiteral(host) ? this.#byAddress(host) : this.classify(host);
+        label = app.application === null && app.category === null ? host : { hostname: host, ...app };
+      }
       if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
       this.#hosts.set(rawHost, label);
     }
