@@ -40,7 +40,7 @@ async function matchRate(label: string, start: (port: number) => Promise<Collect
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain("dropped");
     const m = matchFlows(run.flows, got);
-    console.log(`export ${label}: ${c.name}: ${m.matched}/${m.total} flows match${m.misses.length ? `\n  ${m.misses.join("\n  ")}` : ""}`);
+    console.log(`export ${label}: ${c.name}: ${m.matched}/${m.total} flows match${m.misses.length ? `\n  ${m.misses.join("\n  ")}\n  exporter: ${run.stderr.trim()}\n  collector: ${collector.log().trim()}` : ""}`);
     matched += m.matched;
     total += m.total;
     check?.(collector);
