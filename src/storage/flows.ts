@@ -268,9 +268,10 @@ export class StoredFlows {
 
   /**
    * Flows stored as active by a run that ended without closing them (a crash): no live table
-   * tracks them any more, so they are closed as of their last packet.
+   * tracks them any more, so they are closed as of their last packet. Found through flows_open
+   * (STATUS_PARTS.active), not by reading the whole table at every start.
    */
   closeOrphans(): number {
-    return this.#db.query("UPDATE flows SET status = 'closed' WHERE status = 'active'").run().changes;
+    return this.#db.query(`UPDATE flows SET status = 'closed' WHERE ${STATUS_PARTS.active[0]}`).run().changes;
   }
 }
