@@ -18,18 +18,34 @@ const MAX_HOSTS_TRACKED = 4096;
 const SAMPLE_HOSTS = 10;
 const HIGH_FACTOR = 5;
 
-interface SweepState {
+/**
+ * One source's sweep window. The state is itself the set of the hosts probed (a SmallSet): one
+ * object per source and method, not a state and a set.
+ */
+class SweepState extends SmallSet<Address> {
   start: number;
   last: number;
-  /** The hosts probed, as the source is kept: numbers for IPv4, text only for a report. */
-  hosts: SmallSet<Address>;
   /** The source (its number for an IPv4 flow: text only for a report). */
   srcIp: Address;
   srcMac: MacAddress | null;
   method: string; // "ARP" | "ICMP" | "TCP/22" ...
   port: number | null;
-  raised: boolean;
-  dirty: boolean;
+  raised = false;
+  dirty = false;
+
+  constructor(ts: number, srcIp: Address, srcMac: MacAddress | null, method: string, port: number | null) {
+    super();
+    this.start = this.last = ts;
+    this.srcIp = srcIp;
+    this.srcMac = srcMac;
+    this.method = method;
+    this.port = port;
+  }
+
+  /** The hosts probed, as the source is kept: numbers for IPv4, text only for a report. */
+  get hosts(): SmallSet<Address> {
+    return this;
+  }
 }
 
 /** A TCP attempt that got no answer, or only a reset, and carried no data. */
@@ -98,7 +114,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     if (!st || ts - st.start > s.sweepWindowSeconds) {
       // The source's past window reset in place, or the state the cap drops (no object per source in a flood), or new.
       const reuse = st ?? sweeps.evictForReuse();
-      if (reuse === undefined) st = { start: ts, last: ts, hosts: new SmallSet(), srcIp, srcMac, method, port, raised: false, dirty: false };
+      if (reuse === undefined) st = new SweepState(ts, srcIp, srcMac, method, port);
       else {
         st = reuse;
         st.start = st.last = ts;

@@ -18,24 +18,39 @@ const SAMPLE_PORTS = 20;
 /** A scan this many times past the threshold is rated high. */
 const HIGH_FACTOR = 5;
 
-interface PairState {
+/**
+ * One pair's window. The state is itself the set of the ports probed (a SmallSet): one object per
+ * pair, not a state and a set (up to maxTrackedKeys of each were alive).
+ */
+class PairState extends SmallSet<number> {
   /** The prober and the probed host (the key is a number for IPv4 pairs). */
   src: Address;
   dst: Address;
   start: number;
   last: number;
-  ports: SmallSet<number>;
-  udpPorts: number;
-  stealth: number;
+  udpPorts = 0;
+  stealth = 0;
   /** Made on the first stealth probe (most pairs never see one). */
-  stealthKinds: SmallSet<string> | null;
-  unreachables: number;
+  stealthKinds: SmallSet<string> | null = null;
+  unreachables = 0;
   /** A number when read from the flow table (text only for a report). */
-  srcMac: MacAddress | null;
-  deviceId: string | null;
+  srcMac: MacAddress | null = null;
+  deviceId: string | null = null;
   /** Raised in this window; later growth is reported once per tick (not once per probe). */
-  raised: boolean;
-  dirty: boolean;
+  raised = false;
+  dirty = false;
+
+  constructor(src: Address, dst: Address, ts: number) {
+    super();
+    this.src = src;
+    this.dst = dst;
+    this.start = this.last = ts;
+  }
+
+  /** The ports probed. */
+  get ports(): SmallSet<number> {
+    return this;
+  }
 }
 
 /** Flags of the first packet (the engine reports flowStarted after accounting it) that no client sends. */
@@ -81,8 +96,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const newPair = (key: number | string, stale: PairState | undefined, src: Address, dst: Address, ts: number): PairState => {
     const p = stale ?? pairs.evictForReuse();
     if (p === undefined) {
-      const made: PairState = { src, dst, start: ts, last: ts, ports: new SmallSet(), udpPorts: 0, stealth: 0, stealthKinds: null,
-        unreachables: 0, srcMac: null, deviceId: null, raised: false, dirty: false };
+      const made = new PairState(src, dst, ts);
       pairs.set(key, made);
       return made;
     }
