@@ -13,7 +13,7 @@ import { flowRecord } from "../../test/support/records.ts";
 import { LiveBus, type LiveEvent } from "./bus.ts";
 import { ServiceUnavailableError } from "./context.ts";
 import { PipelineWorker, RESTART_FIRST_MS } from "./remote.ts";
-import { LIVE_SNAPSHOT_IDLE_MS, LIVE_SNAPSHOT_MS } from "./worker-protocol.ts";
+import { LIVE_SNAPSHOT_IDLE_MS, LIVE_SNAPSHOT_MS, LIVE_SNAPSHOT_SIZE } from "./worker-protocol.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "ni-restart-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,6 +109,42 @@ describe("live snapshots", () => {
       await ctx.flows.list({ limit: 10 });
       expect(pw.liveSnapshots).toBe(true);
       await until(() => pw.snapshotsReceived > stopped, "snapshots again");
+    } finally {
+      await pw.shutdown();
+    }
+  }, 60_000);
+
+  test("are as large as the pages read lately: larger at once, smaller a LIVE_SNAPSHOT_IDLE_MS after the last larger page", async () => {
+    let now = Date.now();
+    const pw = await PipelineWorker.start({
+      databasePath: path.join(dir, "z.db"), version: "t", flushSeconds: 1, maxFlows: 1024,
+      retention: { retentionDays: 30, maxDbBytes: 2 ** 30 }, logLevel: "error",
+    }, new LiveBus(), { now: () => now });
+    const ctx = pw.context("t");
+    try {
+      expect(pw.snapshotSize).toBe(0);
+      await ctx.flows.list({ limit: 10 });
+      expect(pw.snapshotSize).toBe(100);
+      // offset + limit: 300 flows, the next size up.
+      expect(await ctx.flows.list({ limit: 200, offset: 100 })).toEqual([]);
+      expect(pw.snapshotSize).toBe(500);
+      // Beyond any snapshot: answered by the worker; the snapshots stay as they are.
+      expect(await ctx.flows.list({ limit: 1000, offset: 500 })).toEqual([]);
+      expect(pw.snapshotSize).toBe(500);
+
+      // Small pages go on being read: the size stays until a whole LIVE_SNAPSHOT_IDLE_MS went by without a larger one.
+      now += LIVE_SNAPSHOT_IDLE_MS - 2000;
+      await ctx.flows.list({ limit: 50 });
+      await Bun.sleep(1500);
+      expect(pw.snapshotSize).toBe(500);
+      now += 2000;
+      await ctx.flows.list({ limit: 50 });
+      await until(() => pw.snapshotSize === 100, "the snapshots to shrink");
+      expect(pw.liveSnapshots).toBe(true);
+
+      // A page of the largest size still fits one.
+      await ctx.flows.list({ limit: LIVE_SNAPSHOT_SIZE });
+      expect(pw.snapshotSize).toBe(LIVE_SNAPSHOT_SIZE);
     } finally {
       await pw.shutdown();
     }

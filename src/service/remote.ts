@@ -11,7 +11,7 @@ import { ServiceUnavailableError, type CaptureStartOptions, type CaptureState, t
 import { matches, mergePage } from "./flow-view.ts";
 import { wrap, type Remote } from "./rpc.ts";
 import {
-  fromWire, LIVE_SNAPSHOT_IDLE_MS, type FlowCounts, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
+  fromWire, LIVE_SNAPSHOT_IDLE_MS, snapshotSizeFor, type FlowCounts, type LiveSnapshot, type WorkerInit, type WorkerMessage, type WorkerOp, type WorkerOperations,
 } from "./worker-protocol.ts";
 
 /** The worker itself could not run (its module is missing from a build, or it crashed). */
@@ -64,6 +64,13 @@ export class PipelineWorker {
   /** Live snapshots wanted (flows were read lately), and when flows were last read (epoch ms). */
   #snapshots = false;
   #flowsReadAt = 0;
+  /**
+   * The snapshot size the worker was asked for, when a read last needed that much (epoch ms), and the
+   * largest size a read needed since then.
+   */
+  #snapshotSize = 0;
+  #sizeNeededAt = 0;
+  #smallerNeeded = 0;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
   /** Live snapshots that arrived from the worker (tests: they stop when nobody reads flows). */
   #snapshotsReceived = 0;
@@ -174,7 +181,7 @@ export class PipelineWorker {
     this.#flowCountsBefore = this.flowCounts();
     this.#flowCountsNow = { started: 0, ended: 0 };
     if (this.#flowEvents) await this.ops.flowEvents(true).catch(() => undefined);
-    if (this.#snapshots) await this.ops.liveSnapshots(true).catch(() => undefined);
+    if (this.#snapshots) await this.ops.liveSnapshots(true, this.#snapshotSize).catch(() => undefined);
     this.#stableAt = Date.now();
     let status: CaptureState | null = null;
     try {
@@ -203,23 +210,46 @@ export class PipelineWorker {
   }
 
   /**
-   * Flows are read: snapshots are wanted from now until nobody read flows for LIVE_SNAPSHOT_IDLE_MS.
-   * Until the first arrives, the worker answers (as for a filtered page).
+   * Flows are read (`want`: offset + limit): snapshots are wanted from now until nobody read flows for
+   * LIVE_SNAPSHOT_IDLE_MS, large enough for this page. Until one arrives that is, the worker answers
+   * (as for a filtered page).
    */
-  #flowsRead(): void {
-    this.#flowsReadAt = this.#now();
-    if (this.#snapshots) return;
+  #flowsRead(want: number): void {
+    const now = this.#now();
+    this.#flowsReadAt = now;
+    const size = snapshotSizeFor(want) ?? 0;
+    if (this.#snapshots && size < this.#snapshotSize) {
+      this.#smallerNeeded = Math.max(this.#smallerNeeded, size);
+      return;
+    }
+    this.#sizeNeededAt = now;
+    this.#smallerNeeded = 0;
+    if (this.#snapshots && size === this.#snapshotSize) return;
     this.#snapshots = true;
-    if (!this.#down && !this.#exited) void this.ops.liveSnapshots(true).catch(() => undefined);
+    this.#askSnapshots(Math.max(size, this.#snapshotSize));
     this.#snapshotTimer ??= setInterval(() => this.#snapshotsIdle(), 1000);
     (this.#snapshotTimer as { unref?: () => void }).unref?.();
   }
 
+  #askSnapshots(size: number): void {
+    this.#snapshotSize = snapshotSizeFor(size) ?? snapshotSizeFor(0)!;
+    if (!this.#down && !this.#exited) void this.ops.liveSnapshots(true, this.#snapshotSize).catch(() => undefined);
+  }
+
   #snapshotsIdle(): void {
-    if (this.#now() - this.#flowsReadAt < LIVE_SNAPSHOT_IDLE_MS) return;
+    const now = this.#now();
+    if (now - this.#flowsReadAt < LIVE_SNAPSHOT_IDLE_MS) {
+      // Still read: as small as the pages read since, once none needed this size for LIVE_SNAPSHOT_IDLE_MS.
+      if (now - this.#sizeNeededAt < LIVE_SNAPSHOT_IDLE_MS || this.#smallerNeeded >= this.#snapshotSize) return;
+      this.#askSnapshots(this.#smallerNeeded);
+      this.#sizeNeededAt = now;
+      this.#smallerNeeded = 0;
+      return;
+    }
     clearInterval(this.#snapshotTimer);
     this.#snapshotTimer = undefined;
     this.#snapshots = false;
+    this.#snapshotSize = 0;
     this.#snapshot = null;
     if (!this.#down && !this.#exited) void this.ops.liveSnapshots(false).catch(() => undefined);
   }
@@ -242,6 +272,11 @@ export class PipelineWorker {
   /** Whether live snapshots are wanted now (flows were read within LIVE_SNAPSHOT_IDLE_MS). */
   get liveSnapshots(): boolean {
     return this.#snapshots;
+  }
+
+  /** The size of the snapshots asked for (0: none wanted). */
+  get snapshotSize(): number {
+    return this.#snapshotSize;
   }
 
   /** Live snapshots received from the worker so far. */
@@ -340,12 +375,14 @@ export class PipelineWorker {
    * need every live flow, so the worker answers them.
    */
   #listFlows(q: FlowQuery): FlowRecord[] | Promise<FlowRecord[]> {
-    this.#flowsRead();
-    const snap = this.#snapshot;
     const want = (q.offset ?? 0) + q.limit;
+    this.#flowsRead(want);
+    const snap = this.#snapshot;
     const simple = q.protocol === undefined && q.ip === undefined && q.deviceId === undefined && q.since === undefined &&
       q.q === undefined && (q.sort ?? "last_seen") === "last_seen";
-    if (!snap || !this.#reader || !simple || (!snap.complete && want > snap.active.length)) {
+    // A snapshot of `size` holds the newest `size` live flows (all of them when fewer) and queued ones:
+    // any page up to that many, as many queued flows at most as the page takes.
+    if (!snap || !this.#reader || !simple || want > snap.size) {
       return this.ops.flows.list(q);
     }
     // Many clients poll the same page: it is the same until the next snapshot or database write.
@@ -368,7 +405,7 @@ export class PipelineWorker {
   }
 
   #getFlow(id: string): FlowRecord | undefined | Promise<FlowRecord | undefined> {
-    this.#flowsRead();
+    this.#flowsRead(1);
     const snap = this.#snapshot;
     const hit = snap?.active.find((f) => f.id === id) ?? snap?.queued.find((f) => f.id === id);
     if (hit) return hit;

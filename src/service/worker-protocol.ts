@@ -37,8 +37,11 @@ export interface WorkerControl {
   shutdown(): Promise<null>;
   /** Whether flow events (one per flow start, update, end) are sent: only while a /ws client takes them. */
   flowEvents(on: boolean): Promise<null>;
-  /** Whether live snapshots are sent (every LIVE_SNAPSHOT_MS): only while the HTTP thread reads flows. */
-  liveSnapshots(on: boolean): Promise<null>;
+  /**
+   * Whether live snapshots are sent (every LIVE_SNAPSHOT_MS): only while the HTTP thread reads flows;
+   * `size`: the flows of each of its lists (one of LIVE_SNAPSHOT_SIZES, default the smallest).
+   */
+  liveSnapshots(on: boolean, size?: number): Promise<null>;
 }
 
 /** Flows started and ended since the worker started (sent with health: metrics count them). */
@@ -72,16 +75,27 @@ export type WorkerMessage =
 
 /** The newest live flows and the ended flows not yet written, so the HTTP thread can page flows alone. */
 export interface LiveSnapshot {
-  /** Newest first, at most LIVE_SNAPSHOT_SIZE. */
+  /** How many flows each list was taken with: enough for an unfiltered page up to this offset + limit. */
+  size: number;
+  /** Newest first, at most `size`. */
   active: FlowRecord[];
-  /** True when `active` is every live flow. */
-  complete: boolean;
   /** Ended flows waiting for the next write, newest first. */
   queued: FlowRecord[];
 }
 
-/** Flows in a live snapshot: enough for any unfiltered page (limit <= 1000). */
+/** Flows in a live snapshot at most: enough for any unfiltered page (limit <= 1000). */
 export const LIVE_SNAPSHOT_SIZE = 1000;
+/**
+ * The sizes a snapshot is taken in: the smallest that holds the pages read lately (offset + limit).
+ * Monitors and bench/soak.ts poll 100 flows, the live view reads 500 once: a snapshot of 1000 + 1000
+ * records twice a second was built, copied and dropped by both threads for pages of 100.
+ */
+export const LIVE_SNAPSHOT_SIZES = [100, 250, 500, LIVE_SNAPSHOT_SIZE] as const;
+
+/** The snapshot size for a page of `want` flows (offset + limit); null when even the largest is too small. */
+export function snapshotSizeFor(want: number): number | null {
+  return LIVE_SNAPSHOT_SIZES.find((n) => n >= want) ?? null;
+}
 /** How often the snapshot is refreshed: the flows list may lag the live table by this much. */
 export const LIVE_SNAPSHOT_MS = 500;
 /**

@@ -11,7 +11,7 @@ import { dispatch } from "./rpc.ts";
 import { NetInsightService, serviceOperations, type ServiceOperations } from "./service.ts";
 import { newestActive, newestQueued } from "./flow-view.ts";
 import {
-  LIVE_SNAPSHOT_MS, LIVE_SNAPSHOT_SIZE, toWire, type LiveSnapshot, type WorkerControl, type WorkerInit, type WorkerMessage,
+  LIVE_SNAPSHOT_MS, LIVE_SNAPSHOT_SIZES, toWire, type LiveSnapshot, type WorkerControl, type WorkerInit, type WorkerMessage,
   type WorkerRequest,
 } from "./worker-protocol.ts";
 
@@ -37,6 +37,8 @@ let queued: LiveEvent[] = [];
 let flowEvents = false;
 /** Live snapshots are wanted by the service thread (it reads flows); off until it says so. */
 let liveSnapshots = false;
+/** The flows of each list of a snapshot (the HTTP thread asks for the size its pages need). */
+let snapshotSize: number = LIVE_SNAPSHOT_SIZES[0];
 
 const postSnapshot = () => service && liveSnapshots && post({ type: "live", snapshot: liveSnapshot(service) });
 
@@ -81,8 +83,9 @@ const control: WorkerControl = {
     if (service) service.flowEvents = on;
     return null;
   },
-  async liveSnapshots(on: boolean) {
+  async liveSnapshots(on: boolean, size: number = LIVE_SNAPSHOT_SIZES[0]) {
     liveSnapshots = on;
+    snapshotSize = size;
     // The first one now: flows are being read (the HTTP thread asks the worker until it arrives).
     postSnapshot();
     return null;
@@ -97,10 +100,11 @@ function handle(req: WorkerRequest): unknown {
 
 function liveSnapshot(s: NetInsightService): LiveSnapshot {
   const table = s.pipeline.engine.flows;
-  const active = newestActive(table, LIVE_SNAPSHOT_SIZE).map((i) => table.record(i));
+  const size = snapshotSize;
+  const active = newestActive(table, size).map((i) => table.record(i));
   // The writer queue can hold many thousands of rows: keep only the newest few, never a copy of it all.
-  const queued = newestQueued(s.writer, LIVE_SNAPSHOT_SIZE);
-  return { active, complete: table.size <= LIVE_SNAPSHOT_SIZE, queued };
+  const queued = newestQueued(s.writer, size);
+  return { size, active, queued };
 }
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
