@@ -497,8 +497,10 @@ export class NetInsightService {
     if (this.#closed) return;
     for (const t of this.#timers) clearInterval(t);
     if (this.capture.running) await this.capture.stop().catch(() => undefined);
-    const { engine, threats, rollup } = this.pipeline;
-    engine.finish();
+    const { threats, rollup } = this.pipeline;
+    // A slice at a time with collections and writes between, as at a file's end (and joining it when
+    // that is under way): all live flows (up to MAX_FLOWS) ended at once took a flood's RSS past 400 MB.
+    await this.#endLiveFlows();
     await this.exporter?.close();
     this.recorder?.close();
     threats.flush();
