@@ -80,7 +80,7 @@ function maxRssMB(cmd: string[]): { rssMB: number; cpu: number } {
   return { rssMB: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024, cpu: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/) };
 }
 
-/** `serve --read FILE --speed 0` until every packet is counted; the peak RSS (VmHWM) of the whole process. */
+/** `serve --read FILE --speed 0` until every packet is counted and written; the peak RSS (VmHWM) of the whole process. */
 async function serveRss(file: string, packets: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), "ni-flood-serve-"));
   const token = "flood-token-0123456789abcdef";
@@ -94,13 +94,16 @@ async function serveRss(file: string, packets: number): Promise<number> {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/api/capture/status`, { headers: { authorization: `Bearer ${token}` } });
         const c = (await res.json()) as { running: boolean; packets: number };
-        if (!c.running && c.packets >= packets) break;
+        // The file's end is part of the run: its live flows (up to MAX_FLOWS) end and are written after
+        // the last packet; measured until the write queue is empty, not a fixed moment after the read.
+        const h = c.running ? null : (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { database: { pendingRows: number } };
+        if (h && c.packets >= packets && h.database.pendingRows === 0) break;
       } catch {
         // not listening yet
       }
       await Bun.sleep(50);
     }
-    await Bun.sleep(2000); // the last flows and threats reach the database after the capture ends
+    await Bun.sleep(2000); // the last threats and rollups reach the database after the queue empties
     const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
     return Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? NaN) / 1024;
   } finally {
