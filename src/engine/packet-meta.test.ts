@@ -27,13 +27,29 @@ describe("LazyPacketMeta", () => {
     });
   });
 
-  test("IPv6: named at once, from the cached names", () => {
+  test("IPv6: the addresses copied out as numbers, named on first read", () => {
     const frame = ethernet({ src: "02:00:00:00:00:0a", dst: "02:00:00:00:00:0b", type: 0x86dd },
       ipv6({ src: "fe80::1", dst: "2001:db8::53", next: 6 }, tcp({ sport: 50000, dport: 443, flags: SYN })));
     const meta = new LazyPacketMeta().fill(decoded(frame), 3, 0, 9);
     frame.fill(0xee); // the next batch overwrites the buffer
     expect([meta.srcMac, meta.dstMac, meta.srcIp, meta.dstIp, meta.flowId, meta.fromInitiator]).toEqual(
       ["02:00:00:00:00:0a", "02:00:00:00:00:0b", "fe80::1", "2001:db8::53", "9", true]);
+  });
+
+  test("filled with IPv6, IPv4 and IPv6 packets in turn, each read names that packet's addresses", () => {
+    const six = (src: string, dst: string) => ethernet({ src: "02:00:00:00:00:0a", dst: "02:00:00:00:00:0b", type: 0x86dd },
+      ipv6({ src, dst, next: 17 }, udp({ sport: 5353, dport: 5353 })));
+    const four = ethernet({ src: "02:00:00:00:00:01", dst: "02:00:00:00:00:02", type: 0x0800 },
+      ipv4({ src: "10.1.2.3", dst: "10.3.2.1", proto: 17 }, udp({ sport: 1, dport: 2 })));
+    const meta = new LazyPacketMeta();
+    meta.fill(decoded(six("2001:db8:1:2:3:4:5:6", "ff02::fb")), 0, 0, 1);
+    expect([meta.dstIp, meta.srcIp]).toEqual(["ff02::fb", "2001:db8:1:2:3:4:5:6"]);
+    meta.fill(decoded(four), 1, 0, 2);
+    expect([meta.srcIp, meta.dstIp, meta.srcIp4, meta.ipVersion]).toEqual(["10.1.2.3", "10.3.2.1", 0x0a010203, 4]);
+    // Read only after a later fill: the words of the packet filled last, not of an earlier one.
+    meta.fill(decoded(six("fe80::aa", "fe80::bb")), 2, 0, 3);
+    meta.fill(decoded(six("fe80::1:aa", "2001:db8::cc")), 3, 1, 4);
+    expect([meta.srcIp, meta.dstIp, meta.srcIp4, meta.dstIp4]).toEqual(["fe80::1:aa", "2001:db8::cc", -1, -1]);
   });
 
   test("no flow, no IP: nulls, as before", () => {

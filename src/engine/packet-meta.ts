@@ -3,7 +3,7 @@
  * their text on first read: most observers read one or two fields, many observations none at all.
  * The dispatcher fills one meta per packet and reuses it for the next (no object per observed packet).
  */
-import { ipv4Name, ipv6NameAt, macName, macNumberAt } from "../decode/addr.ts";
+import { ipv4Name, ipv6Name, macName, macNumberAt } from "../decode/addr.ts";
 import { Packet } from "../decode/packet.ts";
 import type { PacketMeta } from "./events.ts";
 
@@ -26,12 +26,20 @@ export class LazyPacketMeta implements PacketMeta {
   declare flowIndex: number;
   declare fromInitiator: boolean;
   // The numbers the strings are made from, copied out of the packet (the meta holds no reference to
-  // the packet or its buffer). MACs: 48-bit numbers, -1 none; IPv4: the address. IPv6
-  // addresses (rare) are named at once, from the cached names.
+  // the packet or its buffer). MACs: 48-bit numbers, -1 none; IPv4: the address; IPv6: the two
+  // addresses' words (source 0-3, destination 4-7), in one array kept for the meta's life.
   declare srcMacNumber: number;
   declare private dstMacN: number;
   declare private src4: number;
   declare private dst4: number;
+  declare private s6a: number;
+  declare private s6b: number;
+  declare private s6c: number;
+  declare private s6d: number;
+  declare private d6a: number;
+  declare private d6b: number;
+  declare private d6c: number;
+  declare private d6d: number;
   declare flowNumber: number;
   declare private srcMacText: string | null | undefined;
   declare private dstMacText: string | null | undefined;
@@ -68,12 +76,21 @@ export class LazyPacketMeta implements PacketMeta {
     this.dstMacText = UNSET;
     this.flowIdText = UNSET;
     if (p.ipVersion === 6) {
-      this.srcIpText = ipv6NameAt(p.view, p.src6Off);
-      this.dstIpText = ipv6NameAt(p.view, p.dst6Off);
+      const v = p.view, s = p.src6Off, d = p.dst6Off;
+      this.s6a = v.getUint32(s);
+      this.s6b = v.getUint32(s + 4);
+      this.s6c = v.getUint32(s + 8);
+      this.s6d = v.getUint32(s + 12);
+      this.d6a = v.getUint32(d);
+      this.d6b = v.getUint32(d + 4);
+      this.d6c = v.getUint32(d + 8);
+      this.d6d = v.getUint32(d + 12);
     } else {
-      this.srcIpText = p.ipVersion === 4 ? UNSET : null;
-      this.dstIpText = p.ipVersion === 4 ? UNSET : null;
+      this.s6a = this.s6b = this.s6c = this.s6d = 0;
+      this.d6a = this.d6b = this.d6c = this.d6d = 0;
     }
+    this.srcIpText = p.ipVersion === 0 ? null : UNSET;
+    this.dstIpText = p.ipVersion === 0 ? null : UNSET;
     return this;
   }
 
@@ -96,12 +113,16 @@ export class LazyPacketMeta implements PacketMeta {
   }
 
   get srcIp(): string | null {
-    if (this.srcIpText === UNSET) this.srcIpText = ipv4Name(this.src4);
+    if (this.srcIpText === UNSET) {
+      this.srcIpText = this.ipVersion === 6 ? ipv6Name(this.s6a, this.s6b, this.s6c, this.s6d) : ipv4Name(this.src4);
+    }
     return this.srcIpText;
   }
 
   get dstIp(): string | null {
-    if (this.dstIpText === UNSET) this.dstIpText = ipv4Name(this.dst4);
+    if (this.dstIpText === UNSET) {
+      this.dstIpText = this.ipVersion === 6 ? ipv6Name(this.d6a, this.d6b, this.d6c, this.d6d) : ipv4Name(this.dst4);
+    }
     return this.dstIpText;
   }
 
