@@ -106,6 +106,8 @@ export const ConfigSchema = z.object({
   FLUSH_SECONDS: intIn(1, 300).default(5),
   MAX_FLOWS: intIn(1000, 10_000_000).default(200_000),
   MAX_MEMORY_MB: intIn(64, 1_048_576).default(1024),
+  /** The kernel ring of live capture, in MB (tcpdump's -B): more rides out longer stalls, and all of it counts in RSS. */
+  CAPTURE_BUFFER_MB: intIn(1, 1024).default(16),
   /** GET /metrics: per-device series for at most this many devices (the busiest). */
   METRICS_MAX_DEVICES: intIn(0, 100_000).default(100),
   // ---- notifications (src/notify/) ----

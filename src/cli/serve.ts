@@ -37,6 +37,9 @@ Options:
       --max-db-mb N        prune the oldest flows beyond this database size (MAX_DB_MB, default 1024)
       --flush-seconds N    write to the database every N seconds (FLUSH_SECONDS, default 5)
       --max-flows N        flow table size (MAX_FLOWS, default 200000)
+      --capture-buffer-mb N
+                           kernel ring of live capture in MB, as tcpdump's -B (CAPTURE_BUFFER_MB,
+                           default 16; raise it if /api/capture/status shows drops)
       --max-memory-mb N    collect garbage early to stay under this (MAX_MEMORY_MB, default 1024)
       --blocklist FILE     IP/CIDR or domain blocklist for threat detection (repeatable)
       --ipfix C            export flows as IPFIX to collector C: HOST:PORT (UDP), udp://HOST:PORT or
@@ -82,6 +85,7 @@ const OPTIONS = {
   "max-db-mb": { type: "string" },
   "flush-seconds": { type: "string" },
   "max-flows": { type: "string" },
+  "capture-buffer-mb": { type: "string" },
   "max-memory-mb": { type: "string" },
   blocklist: { type: "string", multiple: true },
   ipfix: { type: "string", multiple: true },
@@ -126,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
   const flags: ConfigInput = {
     NETWORK_INTERFACE: values.interface, CAPTURE_FILTER: values.filter, HOST: values.host, PORT: values.port,
     DATABASE_PATH: values.database, ALLOWED_ORIGINS: values["allowed-origins"], RETENTION_DAYS: values["retention-days"],
-    MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"], MAX_MEMORY_MB: values["max-memory-mb"],
+    MAX_DB_MB: values["max-db-mb"], FLUSH_SECONDS: values["flush-seconds"], MAX_FLOWS: values["max-flows"], MAX_MEMORY_MB: values["max-memory-mb"], CAPTURE_BUFFER_MB: values["capture-buffer-mb"],
     LOG_LEVEL: values["log-level"], RUN_AS_USER: values.user,
     IPFIX_COLLECTORS: values.ipfix?.join(","), NETFLOW9_COLLECTORS: values.netflow9?.join(","),
     IPFIX_BIFLOW: values["ipfix-biflow"] ? "true" : undefined,

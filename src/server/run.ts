@@ -100,7 +100,7 @@ export async function runService(config: Config, opts: RunOptions = {}): Promise
     databasePath: config.DATABASE_PATH, version: VERSION, flushSeconds: config.FLUSH_SECONDS, maxFlows: config.MAX_FLOWS,
     maxMemoryMb: config.MAX_MEMORY_MB,
     retention: { retentionDays: config.RETENTION_DAYS, maxDbBytes: config.MAX_DB_MB * 1024 * 1024 },
-    interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
+    interface: config.NETWORK_INTERFACE, filter: config.CAPTURE_FILTER, captureBufferMb: config.CAPTURE_BUFFER_MB, blocklists: opts.blocklists, logLevel: config.LOG_LEVEL,
     feedDir: path.join(path.dirname(path.resolve(config.DATABASE_PATH)), "feeds"),
     export: opts.export,
     ring: config.PCAP_RING_MB > 0 ? { dir: ringDir(config), capMb: config.PCAP_RING_MB } : undefined,
@@ -236,7 +236,7 @@ async function inProcessPipeline(init: WorkerInit, bus: LiveBus, log: Logger): P
   const [{ NetInsightService, serviceContext }, { openStorage }] = await Promise.all([import("../service/service.ts"), import("../storage/index.ts")]);
   const service = await NetInsightService.create({
     storage: openStorage(init.databasePath), version: init.version, bus, flushSeconds: init.flushSeconds,
-    maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
+    maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter, captureBufferMb: init.captureBufferMb,
     blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring,
   });
   service.start();

@@ -41,7 +41,7 @@ export function shiftBatch(batch: PacketBatch, seconds: number): { first: number
  * so 16 MB is 64 blocks: the pipeline worker may stall ~3 s on a quiet link, ~0.6 s at 200 Mbit/s,
  * before the kernel drops (its full collections take 50-150 ms). Measured in 3-minute soaks
  * (bench/soak.ts, 2000 packets/s, load average ~9 on 2 cores, runs in pairs): 0 drops with 8, 16 and
- * 32 MB; RSS 25-30 MB lower with 8 MB than with 32.
+ * 32 MB; RSS 25-30 MB lower with 8 MB than with 32. CAPTURE_BUFFER_MB (--capture-buffer-mb) sets it.
  */
 export const LIVE_RING_BYTES = 16 << 20;
 
@@ -73,6 +73,8 @@ export interface CaptureControllerOptions {
   bus: LiveBus;
   interface?: string;
   filter?: string;
+  /** The kernel ring of live capture in bytes (default LIVE_RING_BYTES). */
+  bufferBytes?: number;
   log?: (msg: string) => void;
   /**
    * A file fed at full speed asks this between slices: a promise means storage is behind, and the
@@ -150,7 +152,7 @@ export class CaptureController {
     }
     let live: LiveCapture;
     try {
-      live = await openLive({ interface: iface, filter: filter ?? undefined, bufferSize: LIVE_RING_BYTES });
+      live = await openLive({ interface: iface, filter: filter ?? undefined, bufferSize: this.#o.bufferBytes ?? LIVE_RING_BYTES });
     } catch (err) {
       return this.#failStart(this.#privilegeHint(toStartError(err)));
     }
@@ -203,7 +205,7 @@ export class CaptureController {
     const iface = this.#state.interface!;
     let live: LiveCapture;
     try {
-      live = await openLive({ interface: iface, filter: this.#state.filter ?? undefined, bufferSize: LIVE_RING_BYTES });
+      live = await openLive({ interface: iface, filter: this.#state.filter ?? undefined, bufferSize: this.#o.bufferBytes ?? LIVE_RING_BYTES });
     } catch (err) {
       if (this.#run !== run) return;
       run.retryMs = Math.min(run.retryMs * 2, RETRY_MAX_MS);

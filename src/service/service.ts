@@ -68,6 +68,8 @@ export interface ServiceOptions {
   maxMemoryMb?: number;
   interface?: string;
   filter?: string;
+  /** Live capture's kernel ring in MB (CAPTURE_BUFFER_MB); default LIVE_RING_BYTES. */
+  captureBufferMb?: number;
   blocklists?: string[];
   /** Threat-intel feed cache directory (default: the system temp folder). */
   feedDir?: string;
@@ -126,6 +128,7 @@ export class NetInsightService {
     this.writer = new StorageWriter(storage, { maxFlows: pipeline.engine.flows.capacity, sink: writeThread ?? undefined });
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
+      bufferBytes: opts.captureBufferMb ? opts.captureBufferMb << 20 : undefined,
       log: (m) => this.log.info(m), backlog: () => this.#collectDue() ?? this.#backlog(),
     });
     this.#view = new FlowView(storage.flows, this.writer, pipeline.engine);

@@ -21,6 +21,8 @@ export interface WorkerInit {
   retention: { retentionDays: number; maxDbBytes: number };
   interface?: string;
   filter?: string;
+  /** CAPTURE_BUFFER_MB: live capture's kernel ring. */
+  captureBufferMb?: number;
   blocklists?: string[];
   /** Threat-intel feed cache (beside the database). */
   feedDir?: string;

@@ -50,7 +50,7 @@ const control: WorkerControl = {
     if (lowerThreadPriority(WORKER_NICE_STEPS) === null) log.debug("pipeline worker: its priority stays the HTTP thread's (no per-thread nice here)");
     service = await NetInsightService.create({
       storage: openStorage(init.databasePath), version: init.version, flushSeconds: init.flushSeconds,
-      maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter,
+      maxFlows: init.maxFlows, maxMemoryMb: init.maxMemoryMb, retention: init.retention, interface: init.interface, filter: init.filter, captureBufferMb: init.captureBufferMb,
       blocklists: init.blocklists, feedDir: init.feedDir, log, export: init.export, ring: init.ring, writeThread: true,
     });
     service.flowEvents = flowEvents;
