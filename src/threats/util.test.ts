@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressOf, addressText, BoundedMap, CappedSet, entropy, pairKeyOf, registeredDomainOf, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
+import { addressOf, addressText, BoundedMap, CappedSet, entropy, pairKeyOf, registeredDomain, type Reported, reportGrowth, reportOnce, SweepGate } from "./util.ts";
 
 interface St extends Reported {
   hits: number;
@@ -83,7 +83,7 @@ describe("CappedSet", () => {
   });
 });
 
-describe("registeredDomainOf", () => {
+describe("registeredDomain", () => {
   /** The label-array version it replaced. */
   const bySplit = (name: string): string => {
     const labels = name.toLowerCase().replace(/\.$/, "").split(".");
@@ -97,7 +97,7 @@ describe("registeredDomainOf", () => {
       "co.uk", "x.co.uk.", ".a.b", ".co.uk", "a..b", "a..co.uk", "a.b..", "www.google.com.au", "x.y.z.ne.jp", "a.or.at",
       "deep.deeper.deepest.example.org", "a.b.c.d.e.f.g.co.nz", ".", "x.", "x..", "...", "a.co.", "a.b.co", "a.com.br",
     ];
-    for (const n of names) expect([n, registeredDomainOf(n)]).toEqual([n, bySplit(n)]);
+    for (const n of names) expect([n, registeredDomain(n)]).toEqual([n, bySplit(n)]);
   });
 });
 
