@@ -104,14 +104,19 @@ export class OrderedMap<K, V> {
     return -1;
   }
 
-  /** Drops the oldest entry (found at ring index `i`) and returns its value. */
-  #dropOldest(i: number): V {
+  /** Removes the oldest entry (found at ring index `i`) and returns its value. */
+  #takeOldest(i: number): V {
     const value = this.#values[i] as V;
     this.#map.delete(this.#keys[i]);
     this.#values[i] = undefined;
     this.#head = i + 1;
-    this.evicted++;
     return value;
+  }
+
+  /** As #takeOldest, counted as dropped to stay within the cap. */
+  #dropOldest(i: number): V {
+    this.evicted++;
+    return this.#takeOldest(i);
   }
 
   /**
@@ -130,11 +135,7 @@ export class OrderedMap<K, V> {
     const i = this.#oldestIndex();
     if (i < 0) return undefined;
     const key = this.#keys[i];
-    this.#map.delete(key);
-    const value = this.#values[i] as V;
-    this.#values[i] = undefined;
-    this.#head = i + 1;
-    return [key, value];
+    return [key, this.#takeOldest(i)];
   }
 
   /** Drops entries the predicate calls stale (from a tick, not per packet). */
