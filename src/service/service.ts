@@ -129,7 +129,10 @@ export class NetInsightService {
     this.capture = new CaptureController({
       engine: pipeline.engine, sessions: storage.sessions, bus, interface: opts.interface, filter: opts.filter,
       bufferBytes: opts.captureBufferMb ? opts.captureBufferMb << 20 : undefined,
-      log: (m) => this.log.info(m), backlog: () => this.#collectDue() ?? this.#backlog(),
+      log: (m) => this.log.info(m), backlog: () => {
+        this.#collectDue();
+        return this.#backlog();
+      },
     });
     this.#view = new FlowView(storage.flows, this.writer, pipeline.engine);
     for (const e of storage.deviceEdits.all()) this.#edits.set(e.deviceId, e);
@@ -351,7 +354,7 @@ export class NetInsightService {
    * then come on their count of packets and new flows, not only when the 250 ms timer gets a turn
    * (a spoofed flood made 10-25 k flows between two turns, and their garbage, before collecting).
    */
-  #collectDue(): null {
+  #collectDue(): void {
     const e = this.pipeline.engine.stats;
     const gc = this.#gc;
     const mark = this.#gcMark;
@@ -359,7 +362,6 @@ export class NetInsightService {
     gc.check(e.packets, e.flowsCreated);
     if (gc.collections === mark.collections && now - mark.at >= SERVE_GC_MAX_MS && e.packets !== mark.packets) gc.collect();
     if (gc.collections !== mark.collections) this.#gcMark = { at: now, packets: e.packets, collections: gc.collections };
-    return null;
   }
 
   /** A full collection now; the timed one (SERVE_GC_MAX_MS) counts from it. */
