@@ -34,42 +34,50 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
   const end = Math.min(offset + length, bytes.length);
   if (offset < 0 || end - offset < HEADER_LENGTH) return undefined;
   const flags = (bytes[offset + 2] << 8) | bytes[offset + 3];
+  const qdCount = (bytes[offset + 4] << 8) | bytes[offset + 5];
+  const anCount = (bytes[offset + 6] << 8) | bytes[offset + 7];
+  const nsCount = (bytes[offset + 8] << 8) | bytes[offset + 9];
+  const arCount = (bytes[offset + 10] << 8) | bytes[offset + 11];
+  // A section the header says is empty shares one frozen empty list (a query has three): no array made for it.
   const msg: DnsMessage = {
     id: (bytes[offset] << 8) | bytes[offset + 1],
     isResponse: (flags & 0x8000) !== 0,
     opcode: (flags >> 11) & 0xf,
     rcode: flags & 0xf,
     truncated: (flags & 0x0200) !== 0,
-    questions: [],
-    answers: [],
-    authorities: [],
-    additionals: [],
+    questions: qdCount === 0 ? (NONE as DnsQuestion[]) : [],
+    answers: anCount === 0 ? (NONE as DnsRecord[]) : [],
+    authorities: nsCount === 0 ? (NONE as DnsRecord[]) : [],
+    additionals: arCount === 0 ? (NONE as DnsRecord[]) : [],
     size: end - offset,
   };
   let budget = MAX_ENTRIES;
   let pos = offset + HEADER_LENGTH;
-  const qdCount = (bytes[offset + 4] << 8) | bytes[offset + 5];
   for (let i = 0; i < qdCount && budget > 0; i++, budget--) {
-    const q = readName(bytes, pos, offset, end);
-    if (!q || q.next + 4 > end) return msg;
-    const rawClass = (bytes[q.next + 2] << 8) | bytes[q.next + 3];
-    const question: DnsQuestion = { name: q.name, type: (bytes[q.next] << 8) | bytes[q.next + 1], class: rawClass & ~CLASS_TOP_BIT };
+    const name = readNameText(bytes, pos, offset, end);
+    const next = nameNext;
+    if (name === undefined || next + 4 > end) return msg;
+    const rawClass = (bytes[next + 2] << 8) | bytes[next + 3];
+    const question: DnsQuestion = { name, type: (bytes[next] << 8) | bytes[next + 1], class: rawClass & ~CLASS_TOP_BIT };
     if (rawClass & CLASS_TOP_BIT) question.unicastResponse = true;
     msg.questions.push(question);
-    pos = q.next + 4;
+    pos = next + 4;
   }
-  const sections = [msg.answers, msg.authorities, msg.additionals];
   for (let s = 0; s < 3; s++) {
-    const count = (bytes[offset + 6 + 2 * s] << 8) | bytes[offset + 7 + 2 * s];
+    const count = s === 0 ? anCount : s === 1 ? nsCount : arCount;
+    const section = s === 0 ? msg.answers : s === 1 ? msg.authorities : msg.additionals;
     for (let i = 0; i < count && budget > 0; i++, budget--) {
-      const rr = readRecord(bytes, pos, offset, end);
-      if (!rr) return msg;
-      sections[s].push(rr.record);
-      pos = rr.next;
+      const record = readRecord(bytes, pos, offset, end);
+      if (record === undefined) return msg;
+      section.push(record);
+      pos = recordNext;
     }
   }
   return msg;
 }
+
+/** The list of every section the header counts as empty (frozen: a consumer cannot fill it for the next message). */
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Decodes the length-prefixed messages of a DNS-over-TCP payload; a cut last message is kept partial. */
 export function decodeDnsTcp(bytes: Uint8Array, offset: number, length: number): DnsMessage[] {
@@ -107,6 +115,15 @@ const labelStarts = new Int32Array(MAX_NAME_LENGTH);
  * The labels are walked and hashed first; the text is made only for a name not seen lately.
  */
 export function readName(bytes: Uint8Array, pos: number, start: number, end: number): Name | undefined {
+  const name = readNameText(bytes, pos, start, end);
+  return name === undefined ? undefined : { name, next: nameNext };
+}
+
+/** Offset just past the name readNameText read last (not where pointers led). */
+let nameNext = 0;
+
+/** `readName`'s text alone, its end left in nameNext: no object made per name (a DNS message has several). */
+function readNameText(bytes: Uint8Array, pos: number, start: number, end: number): string | undefined {
   let wireLength = 0;
   let next = -1;
   let jumps = 0;
@@ -130,7 +147,8 @@ export function readName(bytes: Uint8Array, pos: number, start: number, end: num
     for (let i = pos; i <= pos + len; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
     pos += 1 + len;
   }
-  return { name: nameText(bytes, labels, wireLength, h >>> 0), next: next < 0 ? pos + 1 : next };
+  nameNext = next < 0 ? pos + 1 : next;
+  return nameText(bytes, labels, wireLength, h >>> 0);
 }
 
 /** The text of the `labels` labels at labelStarts, from the name table when their bytes match. */
@@ -181,16 +199,20 @@ function sameLabels(w: number, bytes: Uint8Array, labels: number): boolean {
   return true;
 }
 
-function readRecord(bytes: Uint8Array, pos: number, start: number, end: number): { record: DnsRecord; next: number } | undefined {
-  const owner = readName(bytes, pos, start, end);
-  if (!owner) return undefined;
-  const p = owner.next;
+/** Offset just past the record readRecord read last. */
+let recordNext = 0;
+
+/** One resource record at `pos`, its end left in recordNext. */
+function readRecord(bytes: Uint8Array, pos: number, start: number, end: number): DnsRecord | undefined {
+  const owner = readNameText(bytes, pos, start, end);
+  if (owner === undefined) return undefined;
+  const p = nameNext;
   const rdLength = u16(bytes, p + 8, end);
   if (rdLength === undefined || p + 10 + rdLength > end) return undefined;
   const type = (bytes[p] << 8) | bytes[p + 1];
   const rawClass = (bytes[p + 2] << 8) | bytes[p + 3];
   const record: DnsRecord = {
-    name: owner.name,
+    name: owner,
     type,
     // OPT's class is the UDP payload size, not a class with a cache-flush bit.
     class: type === TYPE_OPT ? rawClass : rawClass & ~CLASS_TOP_BIT,
@@ -199,7 +221,8 @@ function readRecord(bytes: Uint8Array, pos: number, start: number, end: number):
     rdLength,
   };
   readRdata(bytes, p + 10, rdLength, start, record);
-  return { record, next: p + 10 + rdLength };
+  recordNext = p + 10 + rdLength;
+  return record;
 }
 
 function readRdata(bytes: Uint8Array, data: number, len: number, start: number, rr: DnsRecord): void {
@@ -217,17 +240,17 @@ function readRdata(bytes: Uint8Array, data: number, len: number, start: number, 
     case 39: // DNAME
     case 47: // NSEC: next domain name first
     case 6: // SOA: primary name server first
-      rr.data = readName(bytes, data, start, end)?.name ?? "";
+      rr.data = readNameText(bytes, data, start, end) ?? "";
       break;
     case 15: // MX: preference, exchange
-      rr.data = readName(bytes, data + 2, start, end)?.name ?? "";
+      rr.data = readNameText(bytes, data + 2, start, end) ?? "";
       break;
     case 33: { // SRV: priority, weight, port, target
-      const target = readName(bytes, data + 6, start, end);
-      if (len >= 7 && target) {
+      const target = readNameText(bytes, data + 6, start, end);
+      if (len >= 7 && target !== undefined) {
         const port = (bytes[data + 4] << 8) | bytes[data + 5];
-        rr.srv = { priority: (bytes[data] << 8) | bytes[data + 1], weight: (bytes[data + 2] << 8) | bytes[data + 3], port, target: target.name };
-        rr.data = target.name;
+        rr.srv = { priority: (bytes[data] << 8) | bytes[data + 1], weight: (bytes[data + 2] << 8) | bytes[data + 3], port, target };
+        rr.data = target;
       }
       break;
     }
