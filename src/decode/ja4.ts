@@ -104,14 +104,31 @@ const cache = new Map<number, Cached>();
  * hellos of one client differ only in fields JA4 leaves out). A colliding input is made again.
  */
 export function ja4(input: Ja4Input): string {
-  const alpnKind = input.alpnFirstBytes ? 1 : input.alpn.length > 0 ? 2 : 0;
-  const h = inputHash(input, alpnKind);
+  const raw = input.alpnFirstBytes;
+  return ja4Of(input, input.transport, input.hasSni, raw, 0, raw ? raw.length : 0);
+}
+
+/** The lists and version JA4 reads: a Ja4Input, or a decoded TlsClientHello itself (same field names). */
+export type Ja4Lists = Pick<Ja4Input, "version" | "supportedVersions" | "alpn" | "cipherSuites" | "extensions" | "signatureAlgorithms">;
+
+/**
+ * `ja4` for a decoder: the lists read where they are, the first ALPN value's raw bytes as a range of
+ * `raw` (undefined: none): no input object and no view made per hello, only on a cache miss.
+ */
+export function ja4Of(lists: Ja4Lists, transport: Ja4Transport, hasSni: boolean, raw: Uint8Array | undefined, rawStart: number, rawLength: number): string {
+  const alpnKind = raw ? 1 : lists.alpn.length > 0 ? 2 : 0;
+  const h = inputHash(lists, transport, hasSni, alpnKind, raw, rawStart, rawLength);
   const hit = cache.get(h);
-  if (hit !== undefined && sameInput(hit, input, alpnKind)) return hit.ja4;
+  if (hit !== undefined && sameInput(hit, lists, transport, hasSni, alpnKind, raw, rawStart, rawLength)) return hit.ja4;
   if (cache.size >= MAX_CACHED) cache.clear();
+  const input: Ja4Input = {
+    transport, version: lists.version, supportedVersions: lists.supportedVersions, hasSni, alpn: lists.alpn,
+    alpnFirstBytes: raw ? raw.subarray(rawStart, rawStart + rawLength) : undefined,
+    cipherSuites: lists.cipherSuites, extensions: lists.extensions, signatureAlgorithms: lists.signatureAlgorithms,
+  };
   const out = computeJa4(input);
   cache.set(h, {
-    transport: input.transport, hasSni: input.hasSni, version: input.version,
+    transport, hasSni, version: input.version,
     lists: [input.supportedVersions.slice(), input.cipherSuites.slice(), input.extensions.slice(), input.signatureAlgorithms.slice()],
     alpnKind, alpn: alpnUnits(input, alpnKind), ja4: out,
   });
@@ -123,9 +140,10 @@ function mix(h: number, v: number): number {
 }
 
 /** FNV-1a over the inputs, each list led by its length so no two layouts share a stream. */
-function inputHash(input: Ja4Input, alpnKind: number): number {
-  let h = mix(0x811c9dc5, input.transport.charCodeAt(0));
-  h = mix(h, input.hasSni ? 1 : 0);
+function inputHash(input: Ja4Lists, transport: Ja4Transport, hasSni: boolean, alpnKind: number,
+  raw: Uint8Array | undefined, rawStart: number, rawLength: number): number {
+  let h = mix(0x811c9dc5, transport.charCodeAt(0));
+  h = mix(h, hasSni ? 1 : 0);
   h = mix(h, input.version);
   h = mixList(h, input.supportedVersions);
   h = mixList(h, input.cipherSuites);
@@ -133,9 +151,8 @@ function inputHash(input: Ja4Input, alpnKind: number): number {
   h = mixList(h, input.signatureAlgorithms);
   h = mix(h, alpnKind);
   if (alpnKind === 1) {
-    const raw = input.alpnFirstBytes!;
-    h = mix(h, raw.length);
-    for (let i = 0; i < raw.length; i++) h = mix(h, raw[i]);
+    h = mix(h, rawLength);
+    for (let i = 0; i < rawLength; i++) h = mix(h, raw![rawStart + i]);
   } else if (alpnKind === 2) {
     const text = input.alpn[0];
     h = mix(h, text.length);
@@ -150,16 +167,16 @@ function mixList(h: number, values: readonly number[]): number {
   return h;
 }
 
-function sameInput(c: Cached, input: Ja4Input, alpnKind: number): boolean {
-  if (c.transport !== input.transport || c.hasSni !== input.hasSni || c.version !== input.version || c.alpnKind !== alpnKind) return false;
+function sameInput(c: Cached, input: Ja4Lists, transport: Ja4Transport, hasSni: boolean, alpnKind: number,
+  raw: Uint8Array | undefined, rawStart: number, rawLength: number): boolean {
+  if (c.transport !== transport || c.hasSni !== hasSni || c.version !== input.version || c.alpnKind !== alpnKind) return false;
   const l = c.lists;
   if (!sameList(l[0], input.supportedVersions) || !sameList(l[1], input.cipherSuites) || !sameList(l[2], input.extensions) ||
     !sameList(l[3], input.signatureAlgorithms)) return false;
   const a = c.alpn;
   if (alpnKind === 1) {
-    const raw = input.alpnFirstBytes!;
-    if (raw.length !== a.length) return false;
-    for (let i = 0; i < a.length; i++) if (raw[i] !== a[i]) return false;
+    if (rawLength !== a.length) return false;
+    for (let i = 0; i < a.length; i++) if (raw![rawStart + i] !== a[i]) return false;
   } else if (alpnKind === 2) {
     const text = input.alpn[0];
     if (text.length !== a.length) return false;

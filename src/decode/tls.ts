@@ -4,7 +4,7 @@
  */
 import type { TlsClientHello, TlsServerHello } from "./types.ts";
 import { latin1Text, u8, u16 } from "./read.ts";
-import { ja4, type Ja4Transport } from "./ja4.ts";
+import { ja4Of, type Ja4Transport } from "./ja4.ts";
 
 const RECORD_HANDSHAKE = 0x16;
 const HS_CLIENT_HELLO = 1;
@@ -40,35 +40,39 @@ export function isTlsHandshakeRecord(bytes: Uint8Array, offset: number, length: 
   return u8(bytes, offset, end) === RECORD_HANDSHAKE && u8(bytes, offset + 1, end) === 3 && (u8(bytes, offset + 2, end) ?? 9) <= 4;
 }
 
-/** The start and end of the handshake message of type `type` in a TLS record, clipped to the segment. */
-function recordBody(bytes: Uint8Array, offset: number, length: number, type: number): { start: number; end: number } | undefined {
+/** Where the body recordBody / handshakeBody found last ends (no object made per hello for a start and an end). */
+let bodyEnd = 0;
+
+/** The start of the handshake message of type `type` in a TLS record (-1: none), its end in bodyEnd, clipped to the segment. */
+function recordBody(bytes: Uint8Array, offset: number, length: number, type: number): number {
   const segEnd = Math.min(offset + length, bytes.length);
-  if (!isTlsHandshakeRecord(bytes, offset, length)) return undefined;
+  if (!isTlsHandshakeRecord(bytes, offset, length)) return -1;
   const recLen = u16(bytes, offset + 3, segEnd);
-  if (recLen === undefined) return undefined;
+  if (recLen === undefined) return -1;
   const start = offset + RECORD_HEADER;
   return handshakeBody(bytes, start, Math.min(start + recLen, segEnd) - start, type);
 }
 
-function handshakeBody(bytes: Uint8Array, offset: number, length: number, type: number): { start: number; end: number } | undefined {
+function handshakeBody(bytes: Uint8Array, offset: number, length: number, type: number): number {
   const segEnd = Math.min(offset + length, bytes.length);
-  if (u8(bytes, offset, segEnd) !== type) return undefined;
+  if (u8(bytes, offset, segEnd) !== type) return -1;
   const hsLen = u24(bytes, offset + 1, segEnd);
-  if (hsLen === undefined) return undefined;
+  if (hsLen === undefined) return -1;
   const start = offset + HANDSHAKE_HEADER;
-  return { start, end: Math.min(start + hsLen, segEnd) };
+  bodyEnd = Math.min(start + hsLen, segEnd);
+  return start;
 }
 
 /** ClientHello inside a TLS record at `offset`. */
 export function decodeTlsClientHello(bytes: Uint8Array, offset: number, length: number): TlsClientHello | undefined {
-  const body = recordBody(bytes, offset, length, HS_CLIENT_HELLO);
-  return body && parseClientHelloBody(bytes, body.start, body.end, "t");
+  const start = recordBody(bytes, offset, length, HS_CLIENT_HELLO);
+  return start < 0 ? undefined : parseClientHelloBody(bytes, start, bodyEnd, "t");
 }
 
 /** ClientHello as a bare handshake message (QUIC CRYPTO data, DTLS after its own header). */
 export function decodeClientHelloHandshake(bytes: Uint8Array, offset: number, length: number, transport: Ja4Transport): TlsClientHello | undefined {
-  const body = handshakeBody(bytes, offset, length, HS_CLIENT_HELLO);
-  return body && parseClientHelloBody(bytes, body.start, body.end, transport);
+  const start = handshakeBody(bytes, offset, length, HS_CLIENT_HELLO);
+  return start < 0 ? undefined : parseClientHelloBody(bytes, start, bodyEnd, transport);
 }
 
 function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transport: Ja4Transport): TlsClientHello | undefined {
@@ -88,7 +92,8 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
   if (compLen === undefined) return undefined;
   p += 1 + compLen;
   const hello: TlsClientHello = { version, supportedVersions: [], alpn: [], cipherSuites, extensions: [], signatureAlgorithms: [], ja4: "" };
-  let alpnFirstBytes: Uint8Array | undefined;
+  // The first ALPN value's bytes (JA4 reads them raw): where they start (-1: no value) and how many.
+  let alpnStart = -1, alpnLength = 0;
   const extTotal = u16(bytes, p, end);
   if (extTotal === undefined) {
     // No extension block at all is legal only when the hello ends right here (old SSLv3/TLS 1.0 clients).
@@ -106,7 +111,10 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
       hello.extensions.push(type);
       if (dataEnd > extEnd) break;
       if (type === EXT_SNI) hello.sni = parseSni(bytes, dataStart, dataEnd);
-      else if (type === EXT_ALPN) alpnFirstBytes = parseAlpn(bytes, dataStart, dataEnd, hello.alpn);
+      else if (type === EXT_ALPN) {
+        alpnStart = parseAlpn(bytes, dataStart, dataEnd, hello.alpn);
+        alpnLength = alpnFirstLength;
+      }
       else if (type === EXT_SIG_ALGS) parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), hello.signatureAlgorithms, MAX_SIG_ALGS);
       else if (type === EXT_SUPPORTED_VERSIONS) parseU16List(bytes, dataStart + 1, Math.min(dataEnd, dataStart + 1 + (u8(bytes, dataStart, dataEnd) ?? 0)), hello.supportedVersions, MAX_VERSIONS);
       else if (type === EXT_SUPPORTED_GROUPS) {
@@ -119,17 +127,8 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
       p = dataEnd;
     }
   }
-  hello.ja4 = ja4({
-    transport,
-    version,
-    supportedVersions: hello.supportedVersions,
-    hasSni: hello.extensions.includes(EXT_SNI),
-    alpn: hello.alpn,
-    alpnFirstBytes,
-    cipherSuites,
-    extensions: hello.extensions,
-    signatureAlgorithms: hello.signatureAlgorithms,
-  });
+  // The hello holds the lists JA4 reads under the same names: no input object made per hello.
+  hello.ja4 = ja4Of(hello, transport, hello.extensions.includes(EXT_SNI), alpnStart >= 0 ? bytes : undefined, alpnStart, alpnLength);
   return hello;
 }
 
@@ -156,17 +155,23 @@ function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined
   return undefined;
 }
 
-/** Fills `out` with the protocol names; returns the raw bytes of the first one (JA4 needs them). */
-function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): Uint8Array | undefined {
+/** The length of the first name parseAlpn found last. */
+let alpnFirstLength = 0;
+
+/** Fills `out` with the protocol names; returns where the first one's raw bytes start (-1: none; JA4 needs them), its length in alpnFirstLength. */
+function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): number {
   const listLen = u16(bytes, p, end);
-  if (listLen === undefined) return undefined;
+  if (listLen === undefined) return -1;
   const listEnd = Math.min(p + 2 + listLen, end);
   p += 2;
-  let first: Uint8Array | undefined;
+  let first = -1;
   for (let i = 0; i < MAX_ALPN; i++) {
     const len = u8(bytes, p, listEnd);
     if (len === undefined || p + 1 + len > listEnd) break;
-    first ??= bytes.subarray(p + 1, p + 1 + len);
+    if (first < 0) {
+      first = p + 1;
+      alpnFirstLength = len;
+    }
     out.push(latin1Text(bytes, p + 1, p + 1 + len));
     p += 1 + len;
   }
@@ -175,10 +180,9 @@ function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): Ui
 
 /** ServerHello inside a TLS record: the chosen cipher, version (supported_versions) and ALPN. */
 export function decodeTlsServerHello(bytes: Uint8Array, offset: number, length: number): TlsServerHello | undefined {
-  const body = recordBody(bytes, offset, length, HS_SERVER_HELLO);
-  if (!body) return undefined;
-  const end = body.end;
-  let p = body.start;
+  let p = recordBody(bytes, offset, length, HS_SERVER_HELLO);
+  if (p < 0) return undefined;
+  const end = bodyEnd;
   const version = u16(bytes, p, end);
   if (version === undefined) return undefined;
   p += 2 + RANDOM_LEN;
