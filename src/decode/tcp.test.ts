@@ -21,6 +21,19 @@ describe("tcp", () => {
     });
   });
 
+  test("SYN traits come in one reused object, filled afresh by each call (absent options read undefined)", () => {
+    const withOptions = decode(ethernet({ type: 0x0800 }, ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 6, ttl: 61 }, tcp({ sport: 40000, dport: 22, flags: SYN, window: 64240, options: LINUX_SYN_OPTIONS }))));
+    const bare = decode(ethernet({ type: 0x0800 }, ipv4({ src: "10.0.0.2", dst: "10.0.0.1", proto: 6, ttl: 120 }, tcp({ sport: 22, dport: 40000, flags: SYN | ACK, window: 1000 }))));
+    const first = tcpSynTraits(withOptions)!;
+    expect(first.mss).toBe(1460);
+    const second = tcpSynTraits(bare)!;
+    expect(second).toBe(first);
+    expect(second).toEqual({
+      isSynAck: true, ttl: 120, initialTtl: 128, window: 1000, mss: undefined, windowScale: undefined,
+      optionLayout: "", ipVersion: 4, df: false, totalLength: 40,
+    });
+  });
+
   test("a data offset below 5 words is a bad header; one beyond the packet is truncation", () => {
     const f = ethernet({ type: 0x0800 }, ipv4({ src: "1.1.1.1", dst: "2.2.2.2", proto: 6 }, tcp({ sport: 1, dport: 2, flags: SYN })));
     const low = f.slice(); low[14 + 20 + 12] = 0x40;

@@ -30,7 +30,10 @@ export function decodeTcp(p: Packet, off: number, end: number): void {
   p.payloadLength = end - off - hl;
 }
 
-/** p0f-style traits of a SYN or SYN+ACK (allocates: called once per connection attempt). */
+/**
+ * p0f-style traits of a SYN or SYN+ACK, in one object reused from call to call (a SYN and its
+ * SYN+ACK come with nearly every TCP flow): read it before the next call, copy what you keep.
+ */
 export function tcpSynTraits(p: Packet): TcpSynTraits | undefined {
   if (p.l4Off < 0 || (p.tcpFlags & TCP_SYN) === 0) return undefined;
   const b = p.bytes;
@@ -60,19 +63,25 @@ export function tcpSynTraits(p: Packet): TcpSynTraits | undefined {
   }
   const ttl = p.ttl;
   const initialTtl = ttl <= 32 ? 32 : ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
-  return {
-    isSynAck: (p.tcpFlags & TCP_ACK) !== 0,
-    ttl,
-    initialTtl,
-    window: p.tcpWindow,
-    mss,
-    windowScale,
-    optionLayout: optionLayout(count),
-    ipVersion: p.ipVersion === 6 ? 6 : 4,
-    df: p.dontFragment,
-    totalLength: p.ipTotalLength,
-  };
+  const t = traits;
+  t.isSynAck = (p.tcpFlags & TCP_ACK) !== 0;
+  t.ttl = ttl;
+  t.initialTtl = initialTtl;
+  t.window = p.tcpWindow;
+  t.mss = mss;
+  t.windowScale = windowScale;
+  t.optionLayout = optionLayout(count);
+  t.ipVersion = p.ipVersion === 6 ? 6 : 4;
+  t.df = p.dontFragment;
+  t.totalLength = p.ipTotalLength;
+  return t;
 }
+
+/** The traits tcpSynTraits hands out, every field always present (undefined when absent), so its shape never changes. */
+const traits: TcpSynTraits = {
+  isSynAck: false, ttl: 0, initialTtl: 0, window: 0, mss: undefined, windowScale: undefined,
+  optionLayout: "", ipVersion: 4, df: false, totalLength: 0,
+};
 
 // The option layout as codes (kind 0-255, or one of the codes below) in a scratch array: a host sends
 // the same layout on every SYN, so its text is made once and found again by a hash of the codes.
