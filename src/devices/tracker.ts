@@ -329,13 +329,25 @@ export class DeviceTracker implements Analyzer {
    * address flow after flow, nor for a gateway's remote ones).
    */
   private address6At(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1, ts: number): void {
-    const w0 = flows.ipWord(i, role, 0), w1 = flows.ipWord(i, role, 1), w2 = flows.ipWord(i, role, 2), w3 = flows.ipWord(i, role, 3);
+    const where = this.address6(st, flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3), ts);
+    if (where >= 0) this.giveAddress(st, this.ipAt(flows, i, role), ts, where);
+  }
+
+  /**
+   * The part of `address` an IPv6 address's words answer (as the capture path writes its text):
+   * -1 when done (not a host, the device's own, or a gateway's remote one, whose evidence is
+   * refreshed as in giveAddress), else its Locality flags: the caller gives the address's text.
+   */
+  private address6(st: DeviceState, w0: number, w1: number, w2: number, w3: number, ts: number): number {
     const where = this.locality.flags6(w0, w1, w2, w3);
-    if ((where & HOST) === 0 || this.registry.ownerOf6(w0, w1, w2, w3) === st) return;
+    if ((where & HOST) === 0 || this.registry.ownerOf6(w0, w1, w2, w3) === st) return -1;
     const local = (where & LOCAL) !== 0 && (!st.device.isGateway || (where & KNOWN_LOCAL) !== 0);
     // As in giveAddress: past GATEWAY_MIN_REMOTE_IPS a remote address only refreshes the gateway evidence.
-    if (!local && st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
-    else this.giveAddress(st, this.ipAt(flows, i, role), ts, where);
+    if (!local && st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) {
+      this.markGateway(st, "carries remote addresses", ts);
+      return -1;
+    }
+    return where;
   }
 
   /** `station(m.srcMac, m.srcIp, m.ts, false)` by numbers when the meta carries them (the engine's do). */
@@ -347,7 +359,11 @@ export class DeviceTracker implements Analyzer {
     this.seen(st, mac, m.ts);
     const ip4 = m.srcIp4 ?? -1;
     if (ip4 >= 0) this.address4(st, ip4, m.ts);
-    else if (m.srcIp) this.address(st, m.srcIp, m.ts);
+    else if (m.ipVersion === 6 && m.srcIp6Word !== undefined) {
+      // By the address's words: its text only when the device is given it (a gateway relays many).
+      const where = this.address6(st, m.srcIp6Word(0), m.srcIp6Word(1), m.srcIp6Word(2), m.srcIp6Word(3), m.ts);
+      if (where >= 0) this.giveAddress(st, m.srcIp!, m.ts, where);
+    } else if (m.srcIp) this.address(st, m.srcIp, m.ts);
     return st;
   }
 
@@ -559,7 +575,10 @@ class EvidenceSink implements SignalSink {
     if (m !== null) {
       this.sender = null;
       const ip4 = m.srcIp4 ?? -1;
-      this.dropped = ip4 >= 0 ? (this.locality.flags4(ip4) & LOCAL) === 0 : !!m.srcIp && !this.locality.isLocal(m.srcIp);
+      this.dropped = ip4 >= 0 ? (this.locality.flags4(ip4) & LOCAL) === 0
+        : m.ipVersion === 6 && m.srcIp6Word !== undefined
+          ? (this.locality.flags6(m.srcIp6Word(0), m.srcIp6Word(1), m.srcIp6Word(2), m.srcIp6Word(3)) & LOCAL) === 0
+          : !!m.srcIp && !this.locality.isLocal(m.srcIp);
     }
     if (!this.dropped && this.st!.addEvidence(signal, value, this.ts)) this.changed = true;
   }

@@ -40,6 +40,8 @@ export interface PacketMeta {
   readonly srcIp4?: number;
   /** The receiver's IPv4 address as a number (-1 none, or not IPv4), as srcIp4. */
   readonly dstIp4?: number;
+  /** Word i (0-3) of the source IPv6 address (IPv6 packets), when the engine made the meta: srcIp without its text. */
+  srcIp6Word?(i: 0 | 1 | 2 | 3): number;
   /** The flow's id as a number (-1 none): flowId's number, when the engine made the meta. */
   readonly flowNumber?: number;
   fromInitiator: boolean;

@@ -112,6 +112,11 @@ export class LazyPacketMeta implements PacketMeta {
     return this.ipVersion === 4 ? this.dst4 : -1;
   }
 
+  /** Word `i` (0-3) of the source IPv6 address (0 when not IPv6): observers test it by numbers, no text made. */
+  srcIp6Word(i: 0 | 1 | 2 | 3): number {
+    return i === 0 ? this.s6a : i === 1 ? this.s6b : i === 2 ? this.s6c : this.s6d;
+  }
+
   get srcIp(): string | null {
     if (this.srcIpText === UNSET) {
       this.srcIpText = this.ipVersion === 6 ? ipv6Name(this.s6a, this.s6b, this.s6c, this.s6d) : ipv4Name(this.src4);
