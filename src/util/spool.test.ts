@@ -75,4 +75,22 @@ describe("TextSpool", () => {
     expect(chunks.join("")).toBe(expected.join(","));
     spool.close();
   });
+
+  test("texts added in a shuffled order, near and far apart in the file, come back in key order", async () => {
+    const spool = new TextSpool(1);
+    const n = 20_000;
+    const texts = Array.from({ length: n }, (_, i) => `${i + 1}:` + "q".repeat((i * 7919) % 300) + (i % 97 === 0 ? "w".repeat(40_000) : ""));
+    // A fixed shuffle: most keys near their neighbours in the file, some far away (flows that ended late).
+    const keys = Array.from({ length: n }, (_, i) => i + 1);
+    let seed = 12345;
+    for (let i = n - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const j = i % 10 === 0 ? seed % (i + 1) : Math.max(0, i - (seed % 8));
+      [keys[i], keys[j]] = [keys[j], keys[i]];
+    }
+    for (const k of keys) if (k % 1000 !== 0) spool.add(k, texts[k - 1]); // and some keys without a text
+    const expected = texts.filter((_, i) => (i + 1) % 1000 !== 0).join(",");
+    expect(await joined(spool, ",")).toBe(expected);
+    spool.close();
+  });
 });

@@ -9,6 +9,10 @@ import { join } from "node:path";
 
 /** Texts are written to the file, and read back into chunks for the caller, this many bytes at a time. */
 const BUFFER_BYTES = 1 << 20;
+/** Read back: texts of one output chunk at most (more only for empty texts), a read at most, and the largest gap a read spans. */
+const MAX_CHUNK_TEXTS = 1 << 16;
+const READ_BYTES = 1 << 20;
+const READ_GAP_BYTES = 16 << 10;
 /** UTF-8 takes at most 3 bytes per UTF-16 code unit. */
 const MAX_BYTES_PER_UNIT = 3;
 
@@ -106,28 +110,90 @@ export class TextSpool {
    * Every text in key order, `separator` between them, handed to `write` in chunks of about
    * BUFFER_BYTES. The chunks share one array: `write` is done with a chunk when it returns or its
    * promise settles (a new array per chunk was 60 MB of garbage on a 67 MB report).
+   *
+   * The texts of a chunk are read in file order, texts that lie near each other in one read
+   * (READ_GAP_BYTES apart at most): flows end roughly in id order, so most of a chunk's texts come
+   * in a few reads, not one read per text (116 k reads for the bench capture's flows).
    */
   async writeJoined(separator: string, write: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
     this.#flush();
     const sep = Buffer.from(separator, "utf8");
-    let out = this.#buf;
+    const out = this.#buf;
+    const offsets = this.#offsets, lengths = this.#lengths;
+    // Per text of the chunk: its key, where it goes in `out`; and (offset, index) pairs to sort.
+    const chunkKeys = new Int32Array(MAX_CHUNK_TEXTS);
+    const chunkAt = new Int32Array(MAX_CHUNK_TEXTS);
+    const order = new Float64Array(MAX_CHUNK_TEXTS);
+    const read = Buffer.allocUnsafe(READ_BYTES);
+    let count = 0;
     let pos = 0;
     let first = true;
+    const flushChunk = async () => {
+      if (count > 0) this.#fillChunk(out, chunkKeys, chunkAt, order, count, read);
+      if (pos > 0) await write(out.subarray(0, pos));
+      count = 0;
+      pos = 0;
+    };
     for (let k = 0; k < this.#keys; k++) {
-      const n = this.#lengths[k] - 1;
+      const n = lengths[k] - 1;
       if (n < 0) continue;
       const need = n + (first ? 0 : sep.length);
-      if (pos + need > out.length && pos > 0) {
-        await write(out.subarray(0, pos));
-        pos = 0;
+      if (pos + need > out.length || count === MAX_CHUNK_TEXTS) await flushChunk();
+      if (need > out.length) {
+        // A text larger than the buffer: on its own, read straight into an array of its size.
+        const big = Buffer.allocUnsafe(need);
+        const at = first ? 0 : sep.copy(big, 0);
+        this.#readAt(big, at, n, offsets[k]);
+        first = false;
+        await write(big);
+        continue;
       }
-      if (need > out.length) out = Buffer.allocUnsafe(need);
       if (!first) pos += sep.copy(out, pos);
       first = false;
-      this.#readAt(out, pos, n, this.#offsets[k]);
+      chunkKeys[count] = k;
+      chunkAt[count] = pos;
+      count++;
       pos += n;
     }
-    if (pos > 0) await write(out.subarray(0, pos));
+    await flushChunk();
+  }
+
+  /** Reads the `count` texts of a chunk (keys, and where each goes in `out`) in file order, near ones together. */
+  #fillChunk(out: Buffer, keys: Int32Array, at: Int32Array, order: Float64Array, count: number, read: Buffer): void {
+    const offsets = this.#offsets, lengths = this.#lengths;
+    if (this.#flushed * MAX_CHUNK_TEXTS > Number.MAX_SAFE_INTEGER) {
+      // A spool past 128 GB: (offset, index) pairs would not fit one number; each text on its own.
+      for (let i = 0; i < count; i++) this.#readAt(out, at[i], lengths[keys[i]] - 1, offsets[keys[i]]);
+      return;
+    }
+    // (offset, index) in one number, sorted natively.
+    for (let i = 0; i < count; i++) order[i] = offsets[keys[i]] * MAX_CHUNK_TEXTS + i;
+    const sorted = order.subarray(0, count).sort();
+    let i = 0;
+    while (i < count) {
+      // A run: texts from sorted[i], each starting at most READ_GAP_BYTES after the previous one's end, all within READ_BYTES.
+      const first = sorted[i] % MAX_CHUNK_TEXTS;
+      const runStart = offsets[keys[first]];
+      let runEnd = runStart + lengths[keys[first]] - 1;
+      let j = i + 1;
+      for (; j < count; j++) {
+        const t = sorted[j] % MAX_CHUNK_TEXTS;
+        const off = offsets[keys[t]], end = off + lengths[keys[t]] - 1;
+        if (off - runEnd > READ_GAP_BYTES || Math.max(end, runEnd) - runStart > READ_BYTES) break;
+        if (end > runEnd) runEnd = end;
+      }
+      if (j === i + 1) {
+        this.#readAt(out, at[first], runEnd - runStart, runStart); // one text alone: straight into place
+      } else {
+        this.#readAt(read, 0, runEnd - runStart, runStart);
+        for (let r = i; r < j; r++) {
+          const t = sorted[r] % MAX_CHUNK_TEXTS, k = keys[t];
+          const from = offsets[k] - runStart;
+          read.copy(out, at[t], from, from + lengths[k] - 1);
+        }
+      }
+      i = j;
+    }
   }
 
   close(): void {
