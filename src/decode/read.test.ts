@@ -53,6 +53,16 @@ describe("address formatters", () => {
     expect(utf8(b("00"), 0, 1)).toBe("");
     expect(utf8(b("4c756361e2809973"), 0, 8)).toBe("Luca’s"); // non-ASCII takes the decoder path
   });
+  test("utf8 is TextDecoder('utf-8') of the range without trailing NULs, for short, long, ASCII and other text", () => {
+    const utf8Decoder = new TextDecoder("utf-8");
+    const enc = new TextEncoder();
+    const texts = ["living-room", "Küche-Lautsprecher", "a".repeat(255), "é".repeat(200), "x".repeat(300), "\ufeffbom", "tab\there"];
+    for (const t of texts) {
+      const bytes = Uint8Array.from([0x41, ...enc.encode(t), 0, 0, 0x42]);
+      // utf8(bytes, offset, length): the text and its two NULs, not the bytes around them.
+      expect(utf8(bytes, 1, bytes.length - 2)).toBe(utf8Decoder.decode(bytes.subarray(1, bytes.length - 3)));
+    }
+  });
   test("wireName: labels to a zero byte or the end, never past a bad length", () => {
     expect(wireName(b("04686f7374 076578616d706c65 00 ff"), 0, 15)).toBe("host.example");
     expect(wireName(b("0b4d534544474557494e3130"), 0, 12)).toBe("MSEDGEWIN10"); // partial name, no root

@@ -6,8 +6,6 @@
 const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const utf8Decoder = new TextDecoder("utf-8");
-/** Text up to this many bytes is checked for plain ASCII first. */
-const SHORT_TEXT = 64;
 
 const latin1Decoder = new TextDecoder("latin1");
 /**
@@ -22,9 +20,25 @@ const textLength = new Int32Array(TEXT_SLOTS);
 const textBytes = new Uint8Array(TEXT_SLOTS * MAX_CACHED_TEXT);
 const textString: string[] = new Array<string>(TEXT_SLOTS).fill("");
 
+/**
+ * Short texts are decoded from a copy in one scratch buffer, through a view of each length into it
+ * made once: a decoder call needs a view, and a view of the packet bytes per text is a heap object each.
+ */
+const SCRATCH_TEXT = 256;
+const scratchText = new Uint8Array(SCRATCH_TEXT);
+const scratchViews: Uint8Array[] = Array.from({ length: SCRATCH_TEXT + 1 }, (_, n) => scratchText.subarray(0, n));
+
+/** `decoder.decode(bytes.subarray(start, end))` with no view made for a text up to SCRATCH_TEXT bytes. */
+function decodeRange(decoder: TextDecoder, bytes: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (!(n >= 0 && n <= SCRATCH_TEXT && start >= 0 && end <= bytes.length)) return decoder.decode(bytes.subarray(start, end));
+  for (let k = 0; k < n; k++) scratchText[k] = bytes[start + k];
+  return decoder.decode(scratchViews[n]);
+}
+
 /** Bytes below 0x80 (checked by the caller) as text: one decoder call, no string joined a character at a time. */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return latin1Decoder.decode(bytes.subarray(start, end));
+  return decodeRange(latin1Decoder, bytes, start, end);
 }
 
 /** `new TextDecoder("latin1").decode(bytes.subarray(start, end))` (windows-1252, as WHATWG spells latin1), short texts cached. */
@@ -42,7 +56,7 @@ export function latin1Text(bytes: Uint8Array, start: number, end: number): strin
     while (k < n && textBytes[at + k] === bytes[start + k]) k++;
     if (k === n) return textString[slot];
   }
-  const text = latin1Decoder.decode(bytes.subarray(start, end));
+  const text = decodeRange(latin1Decoder, bytes, start, end);
   textHash[slot] = h;
   textLength[slot] = n;
   for (let k = 0; k < n; k++) textBytes[at + k] = bytes[start + k];
@@ -145,16 +159,10 @@ export function utf8(bytes: Uint8Array, off: number, len: number): string {
   const start = off < 0 ? 0 : off;
   while (end > start && bytes[end - 1] === 0) end--;
   if (end <= start) return "";
-  // Short ASCII (most DNS labels, hostnames) is cheaper without a TextDecoder call.
-  if (end - start <= SHORT_TEXT) {
-    let ascii = "";
-    for (let i = start; i < end; i++) {
-      if (bytes[i] >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end));
-      ascii += String.fromCharCode(bytes[i]);
-    }
-    return ascii;
-  }
-  return utf8Decoder.decode(bytes.subarray(start, end));
+  // ASCII (most DNS labels, hostnames) reads the same as latin1, the cheaper decoder; neither builds
+  // the text a character at a time (a string per character joined).
+  for (let i = start; i < end; i++) if (bytes[i] >= 0x80) return decodeRange(utf8Decoder, bytes, start, end);
+  return decodeRange(latin1Decoder, bytes, start, end);
 }
 
 /** Longest name in labels (a 255-byte name has at most 127 labels). */
