@@ -91,6 +91,8 @@ export class NetInsightService {
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #syncIds = new Float64Array(0);
   #syncLastSeen = new Float64Array(0);
+  /** 1: the flow in this slot was first seen live by the latest sync, and not written by a sync yet. */
+  #syncUnwritten = new Uint8Array(0);
   #closed = false;
   #retaining = false;
   #dbSize = { at: 0, bytes: 0 };
@@ -264,24 +266,40 @@ export class NetInsightService {
     this.#writeError = error;
   }
 
-  /** Active flows whose counters moved since the last sync: queued for storage and published. */
+  /**
+   * Active flows whose counters moved since the last sync: published, and queued for storage once
+   * they were already live at the previous sync. A flow is stored when it ends; a sync writes only
+   * those that outlive a whole flush interval, so one that starts before a flush and ends before
+   * the next is written once, not twice (serve --read at full speed: 116 k flows made 227 k rows, a
+   * third of the file's flows being live at each of its syncs).
+   */
   #syncActiveFlows(): void {
     const table = this.pipeline.engine.flows;
     if (this.#syncIds.length < table.capacity) {
       this.#syncIds = new Float64Array(table.capacity);
       this.#syncLastSeen = new Float64Array(table.capacity);
+      this.#syncUnwritten = new Uint8Array(table.capacity);
     }
     let published = 0;
     const w = this.writer;
+    const ids = this.#syncIds, lastSeen = this.#syncLastSeen, unwritten = this.#syncUnwritten;
     table.forEachActive((i) => {
-      if (this.#syncIds[i] === table.ids[i] && this.#syncLastSeen[i] === table.lastSeenOf(i)) return;
+      const seen = table.lastSeenOf(i);
+      const first = ids[i] !== table.ids[i];
+      if (!first && lastSeen[i] === seen && unwritten[i] === 0) return;
       // A full queue takes no more live flows: they stay in the flow table and are synced next time,
       // instead of pushing out ended flows, which have nowhere else to live.
       if (w.full) return;
-      this.#syncIds[i] = table.ids[i];
-      this.#syncLastSeen[i] = table.lastSeenOf(i);
-      w.flowValues(flowRowAt(table, i));
-      if (this.flowEvents && published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: table.record(i) });
+      const changed = first || lastSeen[i] !== seen;
+      ids[i] = table.ids[i];
+      lastSeen[i] = seen;
+      if (first) {
+        unwritten[i] = 1;
+      } else {
+        unwritten[i] = 0;
+        w.flowValues(flowRowAt(table, i));
+      }
+      if (changed && this.flowEvents && published++ < MAX_UPDATED_EVENTS) this.bus.publish({ type: "flow", event: "updated", data: table.record(i) });
     });
   }
 
