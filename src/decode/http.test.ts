@@ -61,6 +61,41 @@ describe("decodeHttp", () => {
     expect(decodeHttp(REQUEST, 5, 100000)).toBeUndefined(); // offset mid-line, length past the buffer
   });
 
+  test("the first line is read on its bytes exactly as the request and status line expressions read the decoded line", () => {
+    const REQUEST_LINE = /^([A-Z][A-Z-]*) (\S+) HTTP\/(\d\.\d)$/;
+    const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: .*)?$/;
+    const METHODS = ["GET", "POST", "HEAD", "M-SEARCH", "NOTIFY", "PROPFIND", "SUBSCRIBE"];
+    const latin1 = new TextDecoder("latin1");
+    // Lines near the grammar: good ones, then random edits with the bytes that matter (white space
+    // of every kind, CR, NBSP 0xa0, 0x85, digits, '-', '/', '.', lower case, letters of HTTP).
+    const seeds = ["GET / HTTP/1.1", "M-SEARCH * HTTP/1.1", "HTTP/1.1 200 OK", "HTTP/1.0 404", "POST /a?b=c HTTP/1.0", "NOTIFY * HTTP/1.1"];
+    const alphabet = [0x20, 0x09, 0x0b, 0x0c, 0x0d, 0xa0, 0x85, 0x31, 0x30, 0x2d, 0x2f, 0x2e, 0x61, 0x48, 0x54, 0x50, 0x47, 0x45, 0x5a];
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    let requests = 0, statuses = 0;
+    for (let k = 0; k < 20000; k++) {
+      const line = Array.from(new TextEncoder().encode(seeds[k % seeds.length]!));
+      for (let edits = k < seeds.length ? 0 : 1 + rand(3); edits > 0; edits--) {
+        const at = rand(line.length + 1), kind = rand(3), b = alphabet[rand(alphabet.length)]!;
+        if (kind === 0) line.splice(at, 0, b);
+        else if (kind === 1) line.splice(at, 1);
+        else line[Math.min(at, line.length - 1)] = b;
+      }
+      if (rand(4) === 0) line.push(...Array.from({ length: 1 + rand(1100) }, () => 0x61)); // a long URI or reason
+      const bytes = Uint8Array.from([...line, 0x0d, 0x0a, 0x0d, 0x0a]);
+      const decoded = latin1.decode(Uint8Array.from(line));
+      const req = REQUEST_LINE.exec(decoded), res = STATUS_LINE.exec(decoded);
+      let want: unknown;
+      if (req && req[1]!.length <= 16 && METHODS.includes(req[1]!)) want = { isRequest: true, method: req[1], uri: req[2]!.slice(0, 1024), version: req[3] };
+      else if (res) want = { isRequest: false, status: Number(res[2]), version: res[1] };
+      if (want !== undefined) (want as { isRequest: boolean }).isRequest ? requests++ : statuses++;
+      expect(decodeHttp(bytes, 0, bytes.length)).toEqual(want as never);
+    }
+    // The edits keep enough lines valid for both kinds to be compared, not only refused ones.
+    expect(requests).toBeGreaterThan(300);
+    expect(statuses).toBeGreaterThan(300);
+  });
+
   test("basicUser rejects junk and keeps a user with no password", () => {
     expect(basicUser("!!!")).toBeUndefined();
     expect(basicUser(Buffer.from("bob:").toString("base64"))).toBe("bob");

@@ -46,26 +46,74 @@ export function firstLine(bytes: Uint8Array, offset: number, length: number): { 
   return { line: text.slice(0, nl).replace(/\r$/, ""), text, rest: nl + 1 };
 }
 
-const REQUEST_LINE = /^([A-Z][A-Z-]*) (\S+) HTTP\/(\d\.\d)$/;
-const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: .*)?$/;
+// The first line, read on its bytes (http.test.ts holds the reading to these expressions on the decoded line):
+// a request /^([A-Z][A-Z-]*) (\S+) HTTP\/(\d\.\d)$/ with a known method, or a status line /^HTTP\/(\d\.\d) (\d{3})(?: .*)?$/.
 
 export function decodeHttp(bytes: Uint8Array, offset: number, length: number): HttpMessage | undefined {
   const end = Math.min(offset + length, bytes.length, offset + MAX_HEAD_BYTES);
   if (offset < 0 || end - offset < 4) return undefined;
   const nl = byteIndex(bytes, LF, offset, end);
   if (nl < 0) return undefined;
-  const line = latin1Text(bytes, offset, withoutCr(bytes, offset, nl));
-  let msg: HttpMessage;
-  const req = REQUEST_LINE.exec(line);
-  if (req && req[1].length <= MAX_METHOD && METHODS.has(req[1])) {
-    msg = { isRequest: true, method: req[1], uri: req[2].slice(0, MAX_VALUE), version: req[3] };
-  } else {
-    const res = STATUS_LINE.exec(line);
-    if (!res) return undefined;
-    msg = { isRequest: false, status: Number(res[2]), version: res[1] };
+  const lineEnd = withoutCr(bytes, offset, nl);
+  let msg: HttpMessage | undefined = requestLine(bytes, offset, lineEnd);
+  if (msg === undefined) {
+    const status = statusLine(bytes, offset, lineEnd);
+    if (status < 0) return undefined;
+    msg = { isRequest: false, status, version: latin1Text(bytes, offset + 5, offset + 8) };
   }
   readHeaders(bytes, nl + 1, end, msg);
   return msg;
+}
+
+/**
+ * A request line with a known method, read on the bytes of the line [start, end): no line text and no
+ * match array per message, only the method, URI and version (cached short texts).
+ */
+function requestLine(bytes: Uint8Array, start: number, end: number): HttpMessage | undefined {
+  let i = start;
+  if (!(i < end && isUpper(bytes[i]))) return undefined;
+  while (i < end && (isUpper(bytes[i]) || bytes[i] === 0x2d)) i++;
+  if (i - start > MAX_METHOD || i >= end || bytes[i] !== 0x20) return undefined;
+  const uriStart = i + 1;
+  let j = uriStart;
+  while (j < end && !isSpace(bytes[j])) j++;
+  // \S+ then " HTTP/d.d" and the end of the line.
+  if (j === uriStart || end - j !== 9 || bytes[j] !== 0x20 || !isHttpVersion(bytes, j + 1)) return undefined;
+  const method = latin1Text(bytes, start, i);
+  if (!METHODS.has(method)) return undefined;
+  return { isRequest: true, method, uri: latin1Text(bytes, uriStart, Math.min(j, uriStart + MAX_VALUE)), version: latin1Text(bytes, j + 6, j + 9) };
+}
+
+/** A status line's code read on the bytes of the line [start, end), or -1 when the line is not one. */
+function statusLine(bytes: Uint8Array, start: number, end: number): number {
+  // "HTTP/d.d ddd", then the end or " " and a reason phrase with no line break (.* stops at CR).
+  if (end - start < 12 || !isHttpVersion(bytes, start) || bytes[start + 8] !== 0x20) return -1;
+  const d0 = bytes[start + 9], d1 = bytes[start + 10], d2 = bytes[start + 11];
+  if (!isDigit(d0) || !isDigit(d1) || !isDigit(d2)) return -1;
+  if (end - start > 12) {
+    if (bytes[start + 12] !== 0x20) return -1;
+    for (let k = start + 13; k < end; k++) if (bytes[k] === 0x0d || bytes[k] === 0x0a) return -1;
+  }
+  return (d0 - 0x30) * 100 + (d1 - 0x30) * 10 + (d2 - 0x30);
+}
+
+/** "HTTP/d.d" at `at` (the caller checked the 8 bytes are in the line). */
+function isHttpVersion(bytes: Uint8Array, at: number): boolean {
+  return bytes[at] === 0x48 && bytes[at + 1] === 0x54 && bytes[at + 2] === 0x54 && bytes[at + 3] === 0x50 && bytes[at + 4] === 0x2f &&
+    isDigit(bytes[at + 5]) && bytes[at + 6] === 0x2e && isDigit(bytes[at + 7]);
+}
+
+function isUpper(b: number): boolean {
+  return b >= 0x41 && b <= 0x5a;
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+/** Bytes that decode (latin1, windows-1252) to what \s matches: tab, LF, VT, FF, CR, space, no-break space. */
+function isSpace(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
 }
 
 // The headers are walked on the bytes and only the few values read here become text (as
