@@ -22,8 +22,7 @@ const symbols = {
 
 /** Zero-copy file windows (offline.ts). Optional: a shim built before them still loads, and copies. */
 const mapSymbols = {
-  ni_file_map: { args: [ptr], returns: i32 },
-  ni_file_map_base: { args: [ptr], returns: ptr },
+  ni_file_map_window: { args: [ptr, u32, u32, ptr], returns: ptr },
   ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
 } as const;
 
