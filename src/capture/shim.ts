@@ -73,8 +73,9 @@ export async function loadShim(): Promise<Shim> {
   const path = await shimPath();
   let lib: Shim;
   try {
-    // A shim built before the newer symbols still loads, without them ("sh native/build.sh" brings them).
-    const tiers = [{ ...symbols, ...mapSymbols, ...hintSymbols }, { ...symbols, ...mapSymbols }, symbols];
+    // A shim built before the newer symbols still loads, without them ("sh native/build.sh" brings
+    // them): one built before ni_file_map_window keeps its warmer and copies.
+    const tiers = [{ ...symbols, ...mapSymbols, ...hintSymbols }, { ...symbols, ...hintSymbols }, { ...symbols, ...mapSymbols }, symbols];
     let opened: Shim | undefined, failure: unknown;
     for (const tier of tiers) {
       try {
