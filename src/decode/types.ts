@@ -104,21 +104,18 @@ export interface HttpMessage {
   basicUser?: string;
 }
 
-/**
- * TLS ClientHello (also found inside QUIC Initial CRYPTO frames). Its lists are shared by the hellos
- * that carry the same values (frozen): read them, copy to change.
- */
+/** TLS ClientHello (also found inside QUIC Initial CRYPTO frames). */
 export interface TlsClientHello {
   version: number; // legacy_version
-  supportedVersions: readonly number[];
+  supportedVersions: number[];
   sni?: string;
-  alpn: readonly string[];
-  cipherSuites: readonly number[];
-  extensions: readonly number[]; // in order, GREASE included as seen
-  signatureAlgorithms: readonly number[];
+  alpn: string[];
+  cipherSuites: number[];
+  extensions: number[]; // in order, GREASE included as seen
+  signatureAlgorithms: number[];
   /** supported_groups (elliptic curves) and ec_point_formats, when sent: what JA3 needs besides the above. */
-  supportedGroups?: readonly number[];
-  ecPointFormats?: readonly number[];
+  supportedGroups?: number[];
+  ecPointFormats?: number[];
   /** JA4 (FoxIO, BSD-3): e.g. "t13d1516h2_8daaf6152771_e5627efa2ab1". "q" prefix for QUIC. */
   ja4: string;
 }

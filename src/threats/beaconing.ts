@@ -32,6 +32,11 @@ interface Series {
 
 /** Mean and coefficient of variation of the gaps between the last `n + 1` start times. */
 export function periodicity(starts: number[], n: number): { mean: number; jitter: number } | undefined {
+  return periodicityInto(starts, n, { mean: 0, jitter: 0 });
+}
+
+/** periodicity() written into `out` (the hook's scratch: no object per flow start), or undefined. */
+function periodicityInto(starts: number[], n: number, out: { mean: number; jitter: number }): { mean: number; jitter: number } | undefined {
   if (starts.length < n + 1) return undefined;
   // Summed in the order of the gaps, as before (the same floating-point result), with no arrays made.
   const from = starts.length - n;
@@ -42,7 +47,9 @@ export function periodicity(starts: number[], n: number): { mean: number; jitter
   let squares = 0;
   for (let i = from; i < starts.length; i++) squares += (starts[i] - starts[i - 1] - mean) ** 2;
   const sd = Math.sqrt(squares / n);
-  return { mean, jitter: sd / mean };
+  out.mean = mean;
+  out.jitter = sd / mean;
+  return out;
 }
 
 /** A dropped series made new (its pair's chain dropped with it). */
@@ -89,6 +96,8 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
 
   /** The flow of the current numeric flowStarted call. */
   const started = new StartedFlowRef();
+  /** The current flow start's periodicity (scratch, read before the next call). */
+  const timing = { mean: 0, jitter: 0 };
   const flowStarted = (f: StartedFlow): void => {
     const protocol = f.protocol, dstPort = f.dstPort;
     if ((protocol !== "TCP" && protocol !== "UDP") || IGNORED_PORTS.has(dstPort)) return;
@@ -99,7 +108,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     if (sr.starts.length > MAX_STARTS) sr.starts.shift();
     sr.last = f.startTime;
     if (sr.last < floor) floor = sr.last;
-    const p = periodicity(sr.starts, s.beaconMinIntervals);
+    const p = periodicityInto(sr.starts, s.beaconMinIntervals, timing);
     if (!p || p.jitter > s.beaconMaxJitter) return;
     if (p.mean < s.beaconMinPeriodSeconds || p.mean > s.beaconMaxPeriodSeconds) return;
     store.raise({

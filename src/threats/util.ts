@@ -135,9 +135,17 @@ function ipv4OctetsBySplit(ip: string): number[] | undefined {
 
 /** Multicast and broadcast destinations are never "hosts" a scan can sweep. */
 export function isGroupIp(ip: string): boolean {
+  // IPv6 text (every address with a colon: no part of it parses as an octet) is checked without
+  // the octet parse, whose fallback split the text into an array for every IPv6 flow.
+  if (ip.indexOf(":") >= 0) return isFf(ip);
   const o = ipv4Octets(ip);
   if (o) return (o[0] >= 224 && o[0] <= 239) || o[3] === 255 || ip === "255.255.255.255" || ip === "0.0.0.0";
-  return ip.toLowerCase().startsWith("ff");
+  return isFf(ip);
+}
+
+/** ip.toLowerCase().startsWith("ff"), without the lowered copy. */
+function isFf(ip: string): boolean {
+  return ip.length >= 2 && (ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66;
 }
 
 // Two 32-bit numbers as the 64 bits of one double: a Map key with no string made and no string
@@ -495,6 +503,10 @@ export class UpdatedFlowRef extends FlowRef implements UpdatedFlow {
   }
   get shape(): number[] {
     return this.table.shapeOf(this.index);
+  }
+  /** shape.length, with no array made. */
+  get shapeLength(): number {
+    return this.table.shapeCountOf(this.index);
   }
 }
 
