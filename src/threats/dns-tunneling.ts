@@ -12,7 +12,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   addCapped, type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalName, metaDst, metaSrc, numberPairKey,
-  registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow,
+  registeredDomain, SmallSet, type TrackedAnalyzer, FlowRef, type PayloadFlow,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
 
@@ -54,9 +54,10 @@ interface DomainState {
   start: number;
   last: number;
   queries: number;
-  subdomains: Set<number>;
+  /** Made on the first subdomain / encoded name (most states see a name or two, many none encoded). */
+  subdomains: SmallSet<number> | null;
   encoded: number;
-  encodedNames: Set<number>;
+  encodedNames: SmallSet<number> | null;
   /** Encoded-label characters over the unique encoded names: the data they could carry. */
   encodedChars: number;
   longest: number;
@@ -142,11 +143,18 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     const sub = domain === NO_TLD ? qname.toLowerCase()
       : qname.length > domain.length ? qname.slice(0, qname.length - domain.length - 1).toLowerCase() : "";
     let longestEncoded = 0, encodedChars = 0;
-    for (const label of sub.split(".")) {
-      if (label.length >= s.dnsEncodedLabel && (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy)) {
-        longestEncoded = Math.max(longestEncoded, label.length);
-        encodedChars += label.length;
+    // The labels found by their dots (no array, and no text for the short labels that cannot count).
+    for (let from = 0; from <= sub.length;) {
+      let to = sub.indexOf(".", from);
+      if (to < 0) to = sub.length;
+      if (to - from >= s.dnsEncodedLabel) {
+        const label = sub.slice(from, to);
+        if (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy) {
+          longestEncoded = Math.max(longestEncoded, label.length);
+          encodedChars += label.length;
+        }
       }
+      from = to + 1;
     }
     return { local: false, domain, domainHash: hashName(domain), hasSub: sub !== "", subHash: hashName(sub), longestEncoded, encodedChars };
   });
@@ -173,7 +181,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       d = domains.get(key);
     }
     if (!d || ts - d.start > s.dnsWindowSeconds) {
-      d = { domain, start: ts, last: ts, queries: 0, subdomains: new Set(), encoded: 0, encodedNames: new Set(), encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
+      d = { domain, start: ts, last: ts, queries: 0, subdomains: null, encoded: 0, encodedNames: null, encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
         raised: false, sample: "" };
       domains.set(key, d);
     }
@@ -184,8 +192,9 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
   const judge = (clientIp: Address, meta: PacketMeta, domain: string, d: DomainState, ts: number): void => {
     // Whether any reason holds, before a reason is written (most queries cross nothing, a tunnel's
     // are re-raised once per 50 queries).
+    const subdomains = d.subdomains === null ? 0 : d.subdomains.size;
     const any = d.longest >= s.dnsLongLabel || (d.encoded >= s.dnsEncodedQueries && d.encodedChars >= s.dnsEncodedChars) ||
-      d.subdomains.size >= s.dnsUniqueSubdomains || d.txtNull >= s.dnsTxtNullQueries || d.nullQueries >= s.dnsNullQueries ||
+      subdomains >= s.dnsUniqueSubdomains || d.txtNull >= s.dnsTxtNullQueries || d.nullQueries >= s.dnsNullQueries ||
       d.bytes >= s.dnsBytesPerDomain;
     if (!any || (d.raised && d.queries % 50 !== 0)) return;
     const client = addressText(clientIp), mac = meta.srcMac;
@@ -195,7 +204,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     if (d.encoded >= s.dnsEncodedQueries && d.encodedChars >= s.dnsEncodedChars) {
       reasons.push(`${d.encoded} unique names with ${d.encodedChars} characters of encoded labels`);
     }
-    if (d.subdomains.size >= s.dnsUniqueSubdomains) reasons.push(`${d.subdomains.size} unique subdomains`);
+    if (subdomains >= s.dnsUniqueSubdomains) reasons.push(`${subdomains} unique subdomains`);
     if (d.txtNull >= s.dnsTxtNullQueries) reasons.push(`${d.txtNull} NULL/TXT/CNAME/MX/SRV queries`);
     if (d.nullQueries >= s.dnsNullQueries) reasons.push(`${d.nullQueries} NULL-record queries`);
     if (d.bytes >= s.dnsBytesPerDomain) reasons.push(`${d.bytes} bytes of DNS`);
@@ -214,7 +223,7 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       evidence: {
         domain,
         queries: d.queries,
-        uniqueSubdomains: d.subdomains.size,
+        uniqueSubdomains: subdomains,
         encodedNames: d.encoded,
         encodedChars: d.encodedChars,
         longestEncodedLabel: d.longest,
@@ -285,12 +294,13 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       }
       d.queries++;
       const { subHash, longestEncoded, encodedChars } = name;
-      if (name.hasSub) addCapped(d.subdomains, subHash, MAX_SUBDOMAINS_TRACKED);
+      if (name.hasSub) addCapped(d.subdomains ??= new SmallSet(), subHash, MAX_SUBDOMAINS_TRACKED);
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
       // Unique names only: one long load-balancer name looked up again and again is not data.
-      if (longestEncoded > 0 && !d.encodedNames.has(subHash) && d.encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
-        d.encodedNames.add(subHash);
+      const encodedNames = longestEncoded > 0 ? (d.encodedNames ??= new SmallSet()) : null;
+      if (encodedNames !== null && !encodedNames.has(subHash) && encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
+        encodedNames.add(subHash);
         d.encoded++;
         d.encodedChars += encodedChars;
         if (longestEncoded > d.longest) {
