@@ -204,15 +204,22 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
   const matcher = new PartMatcher();
 
   /** The first match of each kind in a request's parts, or null for none (most requests: no Map made). */
+  /** Adds one part's matches to `found` (made on the first match), the first match per kind kept. */
+  const matchPart = (found: Map<WebAttackKind, WebAttackMatch> | null, text: string, headerOnly: boolean, remember: boolean):
+    Map<WebAttackKind, WebAttackMatch> | null => {
+    const matches = matcher.match(text, headerOnly, remember);
+    for (let k = 0; k < matches.length; k++) {
+      const m = matches[k];
+      found ??= new Map();
+      if (!found.has(m.kind)) found.set(m.kind, m);
+    }
+    return found;
+  };
+
   const matchParts = (parts: Part[]): Map<WebAttackKind, WebAttackMatch> | null => {
     let found: Map<WebAttackKind, WebAttackMatch> | null = null;
-    for (let i = 0; i < parts.length; i++) {
-      // parts[0] is the request line: unique per request, not worth remembering.
-      for (const m of matcher.match(parts[i].text, parts[i].headerOnly, i > 0)) {
-        found ??= new Map();
-        if (!found.has(m.kind)) found.set(m.kind, m);
-      }
-    }
+    // parts[0] is the request line: unique per request, not worth remembering.
+    for (let i = 0; i < parts.length; i++) found = matchPart(found, parts[i].text, parts[i].headerOnly, i > 0);
     return found;
   };
 
@@ -254,9 +261,9 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       const flowKey = m.flowNumber !== undefined && m.flowNumber >= 0 ? m.flowNumber : m.flowId ?? `${m.srcIp}:${m.srcPort}`;
       if (seenBefore(flowKey, hashMore(lineHash, version) >>> 0)) return;
       const requestLine = `${method} ${uri} HTTP/${version}`;
-      const parts: Part[] = [{ text: requestLine, headerOnly: false }];
-      if (o.msg.userAgent) parts.push({ text: o.msg.userAgent, headerOnly: false });
-      const found = matchParts(parts);
+      // The request line, then the user agent, as matchParts would take them (no parts array per request).
+      let found = matchPart(null, requestLine, false, false);
+      if (o.msg.userAgent) found = matchPart(found, o.msg.userAgent, false, true);
       if (found !== null) judge(requestLine, found, addressText(src), m.srcMac, addressText(dst), m.dstPort, m.ts);
     },
     payloadFilter: { ipProtocols: [6], direction: "initiator" },
