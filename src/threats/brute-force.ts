@@ -127,12 +127,10 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
       const m = o.meta;
       if (!m.srcIp || !m.dstIp) return;
       // Verdicts travel server -> client; the client is whichever end initiated the flow.
-      const [client, clientMac, server, port] = m.fromInitiator
-        ? [m.srcIp, m.srcMac, m.dstIp, m.dstPort] as const
-        : [m.dstIp, m.dstMac, m.srcIp, m.srcPort] as const;
       // Telnet and HTTP verdicts are read from the replies' payload (below), where every one of them is seen.
       if (o.kind === "cleartextAuth" && o.msg.success === false && o.msg.protocol !== "Telnet" && o.msg.protocol !== "HTTP") {
-        failedLogin(client, clientMac, server, port, o.msg.protocol, m.ts);
+        const up = m.fromInitiator;
+        failedLogin(up ? m.srcIp : m.dstIp, up ? m.srcMac : m.dstMac, up ? m.dstIp : m.srcIp, up ? m.dstPort : m.srcPort, o.msg.protocol, m.ts);
       }
     },
     payloadFilter: { ipProtocols: [6], direction: "responder" },

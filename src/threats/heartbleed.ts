@@ -26,18 +26,6 @@ interface HeartbeatState extends Reported {
   port: number;
 }
 
-/** Calls `fn` with the length of every heartbeat record whose header lies in this packet. */
-function heartbeatRecords(d: Uint8Array, fn: (length: number) => void): void {
-  let off = 0;
-  for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= d.length; n++) {
-    const type = d[off], major = d[off + 1], minor = d[off + 2];
-    if (type < 20 || type > 24 || major !== 3 || minor > 4) return;
-    const length = d[off + 3] << 8 | d[off + 4];
-    if (type === CONTENT_HEARTBEAT) fn(length);
-    off += RECORD_HEADER + length;
-  }
-}
-
 export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
@@ -68,21 +56,32 @@ export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings):
 
   const payload = (f: PayloadFlow, d: Uint8Array, fromInitiator: boolean, ts: number): void => {
     if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;
-    heartbeatRecords(d, (length) => {
-      const h = flows.upsert(f.id, () => ({
-        requests: 0, largestRequest: 0, responses: 0, largestResponse: 0, client: f.srcIp, clientMac: f.srcMac,
-        server: f.dstIp, port: f.dstPort, last: ts, raised: false, dirty: false,
-      }));
-      h.last = Math.max(h.last, ts);
-      if (fromInitiator) {
-        h.requests++;
-        h.largestRequest = Math.max(h.largestRequest, length);
-      } else {
-        h.responses++;
-        h.largestResponse = Math.max(h.largestResponse, length);
-      }
-      if (h.largestRequest > s.tlsHeartbeatMaxBytes || h.largestResponse > s.tlsHeartbeatMaxBytes) reportOnce(h, raise);
-    });
+    // Every heartbeat record whose header lies in this packet (a plain loop: no callback closure per TLS packet).
+    let off = 0;
+    for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= d.length; n++) {
+      const type = d[off], major = d[off + 1], minor = d[off + 2];
+      if (type < 20 || type > 24 || major !== 3 || minor > 4) return;
+      const length = d[off + 3] << 8 | d[off + 4];
+      if (type === CONTENT_HEARTBEAT) heartbeat(f, length, fromInitiator, ts);
+      off += RECORD_HEADER + length;
+    }
+  };
+
+  /** One heartbeat record of `length` bytes in the flow. */
+  const heartbeat = (f: PayloadFlow, length: number, fromInitiator: boolean, ts: number): void => {
+    const h = flows.upsert(f.id, () => ({
+      requests: 0, largestRequest: 0, responses: 0, largestResponse: 0, client: f.srcIp, clientMac: f.srcMac,
+      server: f.dstIp, port: f.dstPort, last: ts, raised: false, dirty: false,
+    }));
+    h.last = Math.max(h.last, ts);
+    if (fromInitiator) {
+      h.requests++;
+      h.largestRequest = Math.max(h.largestRequest, length);
+    } else {
+      h.responses++;
+      h.largestResponse = Math.max(h.largestResponse, length);
+    }
+    if (h.largestRequest > s.tlsHeartbeatMaxBytes || h.largestResponse > s.tlsHeartbeatMaxBytes) reportOnce(h, raise);
   };
 
   return {

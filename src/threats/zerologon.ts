@@ -41,6 +41,14 @@ function hasNetlogonUuid(d: Uint8Array): boolean {
   return false;
 }
 
+/** The 16- / 32-bit number at `o` in the packet's byte order (module functions: no closures per packet). */
+function u16(d: Uint8Array, o: number, little: boolean): number {
+  return little ? d[o] | d[o + 1] << 8 : d[o] << 8 | d[o + 1];
+}
+function u32(d: Uint8Array, o: number, little: boolean): number {
+  return (little ? d[o] | d[o + 1] << 8 | d[o + 2] << 16 | d[o + 3] << 24 : d[o] << 24 | d[o + 1] << 16 | d[o + 2] << 8 | d[o + 3]) >>> 0;
+}
+
 export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
@@ -72,12 +80,9 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
     if (f.ipProtocol !== 6 || d.length < DCERPC_HEADER + 8 || d[0] !== 5 || d[1] !== 0) return;
     const ptype = d[2];
     const little = (d[4] & 0x10) !== 0;
-    const u16 = (o: number) => little ? d[o] | d[o + 1] << 8 : d[o] << 8 | d[o + 1];
-    const u32 = (o: number) => (little ? d[o] | d[o + 1] << 8 | d[o + 2] << 16 | d[o + 3] << 24
-      : d[o] << 24 | d[o + 1] << 16 | d[o + 2] << 8 | d[o + 3]) >>> 0;
-    const fragLen = Math.min(u16(8), d.length);
-    const authLen = u16(10);
-    const callId = u32(12);
+    const fragLen = Math.min(u16(d, 8, little), d.length);
+    const authLen = u16(d, 10, little);
+    const callId = u32(d, 12, little);
     if (fromInitiator && (ptype === PTYPE_BIND || ptype === PTYPE_ALTER_CONTEXT)) {
       if (!hasNetlogonUuid(d.subarray(0, fragLen))) return;
       conns.upsert(f.id, () => ({
@@ -86,17 +91,18 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
       }));
       return;
     }
-    const c = conns.get(f.id);
+    // No connection bound Netlogon yet (the usual case): no flow id text made to look one up.
+    const c = conns.size === 0 ? undefined : conns.get(f.id);
     if (!c) return;
     c.last = Math.max(c.last, ts);
     // The stub ends before the auth verifier (when there is one: 8-byte sec_trailer + authLen).
     const stubEnd = fragLen - (authLen > 0 ? authLen + 8 : 0);
     if (fromInitiator && ptype === PTYPE_REQUEST && d.length >= 24) {
-      if (!AUTHENTICATE_OPNUMS.has(u16(22))) return;
+      if (!AUTHENTICATE_OPNUMS.has(u16(d, 22, little))) return;
       c.authentications++;
       if (c.authCalls.size < 64) c.authCalls.add(callId);
       // ClientCredential (8 bytes) sits right before NegotiateFlags (4) at the end of Authenticate2/3; last for Authenticate.
-      const credEnd = u16(22) === 2 ? stubEnd : stubEnd - 4;
+      const credEnd = u16(d, 22, little) === 2 ? stubEnd : stubEnd - 4;
       if (credEnd - 8 >= 24 && authLen === 0) {
         let zero = true;
         for (let i = credEnd - 8; i < credEnd; i++) if (d[i] !== 0) zero = false;
@@ -104,7 +110,7 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
       }
       if (c.zeroCredentials > 0 || c.authentications >= s.zerologonAuthentications) reportOnce(c, raise);
     } else if (!fromInitiator && ptype === PTYPE_RESPONSE && c.authCalls.delete(callId) && stubEnd >= 28) {
-      if (u32(stubEnd - 4) === STATUS_SUCCESS) c.succeeded++;
+      if (u32(d, stubEnd - 4, little) === STATUS_SUCCESS) c.succeeded++;
       else c.denied++;
       markGrown(c);
     }
