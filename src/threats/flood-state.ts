@@ -47,8 +47,21 @@ class TrackedTarget implements FloodTarget {
   #byMac?: Map<MacAddress, number>;
   #ports?: Set<number>;
 
-  constructor(readonly start: number) {
-    this.last = start;
+  start: number;
+
+  constructor(start: number) {
+    this.start = this.last = start;
+  }
+
+  /** Empty again, its window starting at `ts` (a recycled target: as a new one). */
+  reset(ts: number): void {
+    this.start = this.last = ts;
+    this.packets = this.replies = 0;
+    this.raised = this.dirty = false;
+    this.#src = this.#mac = null;
+    this.#srcCount = this.#macCount = 0;
+    this.#port = -1;
+    this.#sources = this.#bySource = this.#byMac = this.#ports = undefined;
   }
 
   get sources(): Set<Address> {
@@ -116,7 +129,12 @@ export class FloodTracker {
   readonly targets: BoundedMap<Address, FloodTarget>;
   /** For the detectors' ticks: every time a target is given, and its dirty marks (see SweepGate). */
   readonly gate = new SweepGate();
-  constructor(cap: number, readonly windowSeconds: number) {
+  /**
+   * `recycle`: a target whose window has passed is reset in place, and a new target past the cap
+   * takes the state the cap drops (no object per target and window). Only for a detector that keeps
+   * no target beyond the call that hit it (the SYN flood's candidates keep theirs as evidence).
+   */
+  constructor(cap: number, readonly windowSeconds: number, readonly recycle = false) {
     this.targets = new BoundedMap(cap);
   }
 
@@ -124,8 +142,16 @@ export class FloodTracker {
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;
     if (!t || ts - t.start > this.windowSeconds) {
-      t = new TrackedTarget(ts);
-      this.targets.set(target, t);
+      const reuse = !this.recycle ? undefined : t ?? this.targets.evictForReuse() as TrackedTarget | undefined;
+      if (reuse === undefined) {
+        t = new TrackedTarget(ts);
+        this.targets.set(target, t);
+      } else {
+        reuse.reset(ts);
+        // A stale target keeps its key and place; a dropped one is filed under the new key, as a new target would be.
+        if (t === undefined) this.targets.set(target, reuse);
+        t = reuse;
+      }
     }
     t.last = Math.max(t.last, ts);
     this.gate.saw(t.last);

@@ -19,7 +19,8 @@ const CRITICAL_FACTOR = 10;
 const ECHO_REQUEST = 8, ECHO_REPLY = 0, ECHO6_REQUEST = 128, ECHO6_REPLY = 129;
 
 export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+  // Targets are recycled: nothing here keeps one past the packet or tick that reports it.
+  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds, true);
   /** Echo requests not yet answered, by requester and replier (a number for IPv4, else "requester|replier"). */
   const asked = new BoundedMap<number | string, number>(s.maxTrackedKeys);
   const pairKey = (a: Address, b: Address): number | string =>

@@ -17,7 +17,8 @@ import { type FloodTarget, FloodTracker, floodAttribution, isFlooding } from "./
 const MAX_REPLY_SHARE = 0.01;
 
 export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+  // Targets are recycled: nothing here keeps one past the packet or tick that reports it.
+  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds, true);
 
   const raise = (targetIp: Address, t: FloodTarget, via: string, threshold: number): void => {
     const target = addressText(targetIp);
