@@ -336,6 +336,11 @@ export class FlowTable {
     }
   }
 
+  /** How many payload packets shapeOf() holds (its length, with no array made). */
+  shapeCountOf(index: number): number {
+    return this.small[index * BLOCK_BYTES + B_SHAPE_COUNT];
+  }
+
   /** The signed payload lengths of a flow's first payload packets (+ initiator -> responder). */
   shapeOf(index: number): number[] {
     const n = this.small[index * BLOCK_BYTES + B_SHAPE_COUNT], base = index * SHAPE_PACKETS, out = new Array<number>(n);

@@ -10,6 +10,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   type Address, addressText, BoundedMap, type MacAddress, macText, srcMacOf, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+  UpdatedFlowRef,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
@@ -28,8 +29,9 @@ interface Probes extends Reported {
 
 /** A TCP connection that exchanged no payload and few packets: a probe, not a use of the service. */
 export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSent" | "tcpFlags">): boolean {
-  // The packet shape last: read from the table it is a new array.
-  return f.ipProtocol === 6 && f.packetsSent <= 3 && !f.tcpFlags.includes("F") && (f.shape?.length ?? 0) === 0;
+  // The packet shape last, and from the table only its length (shapeOf makes a new array).
+  return f.ipProtocol === 6 && f.packetsSent <= 3 && !f.tcpFlags.includes("F") &&
+    (f instanceof UpdatedFlowRef ? f.shapeLength : f.shape?.length ?? 0) === 0;
 }
 
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
