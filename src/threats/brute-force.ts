@@ -85,8 +85,14 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
     });
   };
 
-  const counter = (map: BoundedMap<string, Attempts>, key: string, ts: number, mac: string | null, dev: string | null) =>
-    map.upsert(key, () => ({ start: ts, count: 0, srcMac: mac, deviceId: dev }));
+  const counter = (map: BoundedMap<string, Attempts>, key: string, ts: number, mac: string | null, dev: string | null): Attempts => {
+    let a = map.get(key);
+    if (a === undefined) {
+      a = { start: ts, count: 0, srcMac: mac, deviceId: dev };
+      map.set(key, a);
+    }
+    return a;
+  };
 
   const failedLogin = (client: string, clientMac: string | null, server: string, port: number, service: string, ts: number) => {
     const a = counter(failed, `${client}|${server}|${port}`, ts, clientMac, null);

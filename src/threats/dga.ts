@@ -7,7 +7,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   type Address, addressText, BoundedMap, hashName, isLocalName, looksRandom, metaDst, registeredDomain, type TrackedAnalyzer, reportGrowth,
-  reportOnce,
+  firstCrossing,
 } from "./util.ts";
 
 const NXDOMAIN = 3;
@@ -85,7 +85,7 @@ export function createDgaDetector(store: ThreatStore, s: ThreatSettings): Tracke
       if (c.sample.length < SAMPLE) c.sample.push(name);
       if (looksRandom(generatedLabel(name))) c.random++;
       if (c.names.size < s.dgaNxdomains || c.random / c.names.size < s.dgaRandomRatio) return;
-      reportOnce(c, (st) => raise(client, st));
+      if (firstCrossing(c)) raise(client, c);
     },
     tick(now: number): void {
       reportGrowth(clients, now, s.dgaWindowSeconds, (c, client) => raise(client, c));

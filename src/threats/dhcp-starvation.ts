@@ -5,7 +5,7 @@
 import type { Observation } from "../engine/events.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
-import { addCapped, BoundedMap, type TrackedAnalyzer, reportGrowth, reportOnce } from "./util.ts";
+import { addCapped, BoundedMap, type TrackedAnalyzer, firstCrossing, reportGrowth } from "./util.ts";
 
 const DISCOVER = 1;
 const REQUEST = 3;
@@ -56,7 +56,7 @@ export function createDhcpStarvationDetector(store: ThreatStore, s: ThreatSettin
       st.requests++;
       addCapped(st.clients, `${o.msg.clientMac}/${o.msg.xid}`, MAX_CLIENTS_TRACKED);
       if (st.requests < s.dhcpStarvationRequests) return;
-      reportOnce(st, (x) => raise(mac, x));
+      if (firstCrossing(st)) raise(mac, st);
     },
     tick(now: number): void {
       reportGrowth(senders, now, s.dhcpStarvationWindowSeconds, (st, mac) => raise(mac, st));

@@ -244,7 +244,12 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     const dns = looksLikeDns(data);
     const key = flowPairKey(f, "|");
     if (dns && !others.has(key)) return;
-    const o = others.upsert(key, () => ({ first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false }));
+    // get, then set when absent (upsert's closure over `ts` gave every call a scope object).
+    let o = others.get(key);
+    if (o === undefined) {
+      o = { first: ts, last: ts, packets: 0, dns: 0, sample: "", raised: false };
+      others.set(key, o);
+    }
     o.last = Math.max(o.last, ts);
     if (dns) {
       o.dns++;
@@ -271,7 +276,12 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       if (o.kind === "tlsClientHello") {
         const m = o.meta;
         if (o.msg.sni || m.dstPort !== 443 || !m.dstIp || !DOH_RESOLVERS.has(m.dstIp) || !m.srcIp) return;
-        const st = others.upsert(`${m.srcIp}|${m.dstIp}|https`, () => ({ first: m.ts, last: m.ts, packets: 0, dns: 0, sample: "", raised: false }));
+        const key = `${m.srcIp}|${m.dstIp}|https`;
+        let st = others.get(key);
+        if (st === undefined) {
+          st = { first: m.ts, last: m.ts, packets: 0, dns: 0, sample: "", raised: false };
+          others.set(key, st);
+        }
         st.packets++;
         st.last = m.ts;
         raiseOther("doh-by-address", m.srcIp, m.srcMac, m.dstIp, st);

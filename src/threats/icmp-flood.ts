@@ -5,7 +5,7 @@
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
 import {
-  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, reportGrowth, reportOnce, type EndedFlow,
+  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, reportGrowth, firstCrossing, type EndedFlow,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -84,7 +84,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       }
       const t = tracker.hit(target, src, metaSrcMac(m), m.ts);
       if (!isFlooding(t, s.icmpFloodPerSecond)) return;
-      reportOnce(t, (x) => raise(target, x, "packets"), tracker.gate);
+      if (firstCrossing(t, tracker.gate)) raise(target, t, "packets");
     },
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
       const proto = table.ipProtocolOf(index);

@@ -9,7 +9,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, pairKeyOf,
-  SmallSet, srcAddress, srcMacOf, SweepGate, type TrackedAnalyzer, reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
+  SmallSet, srcAddress, srcMacOf, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
@@ -116,7 +116,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     const crossed = p.ports.size >= s.portScanPorts || p.stealth >= s.stealthScanProbes ||
       p.unreachables >= s.udpScanUnreachables;
     if (!crossed) return;
-    reportOnce(p, (x) => raise(addressText(x.src), addressText(x.dst), x, ts), gate);
+    if (firstCrossing(p, gate)) raise(addressText(p.src), addressText(p.dst), p, ts);
   };
 
   const raise = (src: string, dst: string, p: PairState, ts: number): void => {

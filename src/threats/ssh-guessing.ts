@@ -11,7 +11,7 @@ import type { ThreatSettings } from "./settings.ts";
 import { sshAuthShape } from "./ssh-auth-shape.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  BoundedMap, EndedFlowRef, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, type UpdatedFlow, UpdatedFlowRef,
+  BoundedMap, EndedFlowRef, reportGrowth, firstCrossing, type Reported, type TrackedAnalyzer, type UpdatedFlow, UpdatedFlowRef,
 } from "./util.ts";
 
 const HIGH_FACTOR = 5;
@@ -86,7 +86,7 @@ export function createSshGuessingDetector(store: ThreatStore, s: ThreatSettings)
     if (before === 0) g.connections++;
     if (g.perConnection.has(f.id) || g.perConnection.size < SAMPLE_CONNECTIONS) g.perConnection.set(f.id, failed);
     if (g.failureSizes.size < 8) g.failureSizes.add(a.failureSize);
-    if (g.attempts >= s.sshFailedAttempts) reportOnce(g, (st) => raise(key, st));
+    if (g.attempts >= s.sshFailedAttempts && firstCrossing(g)) raise(key, g);
     // No tick follows the flows ended at the end of a capture: report their growth now.
     if (reason === "shutdown" && g.dirty) {
       g.dirty = false;

@@ -5,7 +5,7 @@
  * SYNs are never followed by the initiator's ACK (spoofed sources, hping3's kernel answering RST).
  */
 import {
-  type Address, addressText, BoundedMap, CappedSet, dstAddress, EndedFlowRef, markGrown, metaDst, metaSrc, metaSrcMac, reportGrowth, reportOnce, SweepGate,
+  type Address, addressText, BoundedMap, CappedSet, dstAddress, EndedFlowRef, markGrown, metaDst, metaSrc, metaSrcMac, reportGrowth, firstCrossing, SweepGate,
   type UpdatedFlow, UpdatedFlowRef,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
@@ -107,7 +107,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
   const judge = (target: Address, c: Candidate): void => {
     const n = c.halfOpen + c.completed;
     if (c.halfOpen < s.synFloodPerSecond || c.halfOpen / n < s.synFloodHalfOpenRatio) return;
-    reportOnce(c, (x) => raise(target, x), candidateGate);
+    if (firstCrossing(c, candidateGate)) raise(target, c);
   };
 
   /**
@@ -178,7 +178,12 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       const t = tracker.hit(dst, metaSrc(m), metaSrcMac(m), m.ts, 1, m.dstPort);
       if (!isFlooding(t, s.synFloodPerSecond)) return;
       if (t.ports.size >= SCAN_PORTS && dominant(t.bySource, t.packets) !== null) return;
-      const c = candidates.upsert(dst, () => ({ since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false }));
+      // get, then set when absent (upsert's closure over `t` gave every call of this hook a scope object).
+      let c = candidates.get(dst);
+      if (c === undefined) {
+        c = { since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false };
+        candidates.set(dst, c);
+      }
       c.window = t;
       c.last = Math.max(c.last, t.last);
       candidateGate.saw(c.last);

@@ -3,7 +3,7 @@
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
 import {
-  type Address, addressText, dstAddress, EndedFlowRef, reportGrowth, reportOnce, srcAddress, srcMacOf, StartedFlowRef, type EndedFlow,
+  type Address, addressText, dstAddress, EndedFlowRef, reportGrowth, firstCrossing, srcAddress, srcMacOf, StartedFlowRef, type EndedFlow,
   type StartedFlow,
 } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -44,7 +44,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     const target = dstAddress(f);
     const t = tracker.hit(target, srcAddress(f), srcMacOf(f), f.startTime);
     if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-    reportOnce(t, (x) => raise(target, x, "new flows", s.udpFloodNewFlowsPerSecond), tracker.gate);
+    if (firstCrossing(t, tracker.gate)) raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
   };
 
   /** The flow of the current numeric flowEnded call. */

@@ -596,11 +596,22 @@ export function markGrown(st: Reported, gate?: SweepGate): void {
 }
 
 export function reportOnce<T extends Reported>(st: T, report: (st: T) => void, gate?: SweepGate): void {
-  if (st.raised) markGrown(st, gate);
-  else {
-    st.raised = true;
-    report(st);
+  if (firstCrossing(st, gate)) report(st);
+}
+
+/**
+ * reportOnce without a callback: true the first time `st` crosses (the caller reports it now),
+ * later crossings only mark it grown. For hooks that would otherwise make a closure over their own
+ * arguments (`reportOnce(st, (x) => raise(target, x))`): a function whose argument a closure
+ * captures gets a scope object on every call, whether the closure is made or not.
+ */
+export function firstCrossing(st: Reported, gate?: SweepGate): boolean {
+  if (st.raised) {
+    markGrown(st, gate);
+    return false;
   }
+  st.raised = true;
+  return true;
 }
 
 /**

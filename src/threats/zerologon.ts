@@ -85,10 +85,14 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
     const callId = u32(d, 12, little);
     if (fromInitiator && (ptype === PTYPE_BIND || ptype === PTYPE_ALTER_CONTEXT)) {
       if (!hasNetlogonUuid(d.subarray(0, fragLen))) return;
-      conns.upsert(f.id, () => ({
-        netlogon: true, authentications: 0, zeroCredentials: 0, denied: 0, succeeded: 0, authCalls: new Set(), start: ts, last: ts,
-        client: f.srcIp, clientMac: f.srcMac, server: f.dstIp, port: f.dstPort, raised: false, dirty: false,
-      }));
+      // get, then set when absent (upsert's closure over `f` and `ts` gave every payload call a scope object).
+      const id = f.id;
+      if (!conns.has(id)) {
+        conns.set(id, {
+          netlogon: true, authentications: 0, zeroCredentials: 0, denied: 0, succeeded: 0, authCalls: new Set(), start: ts, last: ts,
+          client: f.srcIp, clientMac: f.srcMac, server: f.dstIp, port: f.dstPort, raised: false, dirty: false,
+        });
+      }
       return;
     }
     // No connection bound Netlogon yet (the usual case): no flow id text made to look one up.
