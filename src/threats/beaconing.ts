@@ -6,7 +6,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, srcMacOf, type TrackedAnalyzer, StartedFlowRef,
+  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, srcMacOf, StatePool, type TrackedAnalyzer, StartedFlowRef,
   type StartedFlow,
 } from "./util.ts";
 
@@ -14,6 +14,8 @@ import {
 const MAX_STARTS = 32;
 /** Series (protocol and port) kept per pair of addresses; past it the pair's oldest series is dropped. */
 const MAX_SERIES_PER_PAIR = 64;
+/** Dropped series kept for reuse. */
+const POOLED_SERIES = 4096;
 /** Infrastructure that is periodic by design. */
 const IGNORED_PORTS = new Set([53, 67, 68, 123, 137, 138, 1900, 5353, 5355]);
 
@@ -76,16 +78,20 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
    * tick walks the pairs only once some series may be idle past its window (two hours by default).
    */
   let floor = Infinity;
+  /** Series the tick dropped, given to new series. */
+  const pool = new StatePool<Series>(POOLED_SERIES);
 
   /** The series of a pair and service, made (at the chain's head) when new. */
   const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
     const head = series.get(key) ?? null;
     for (let sr = head; sr !== null; sr = sr.next) if (sr.service === service) return sr;
-    // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources).
-    const reuse = head === null ? series.evictForReuse() : undefined;
+    // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources), and a new
+    // series one the tick dropped.
+    const reuse = (head === null ? series.evictForReuse() : undefined) ?? pool.take();
     const made: Series = reuse === undefined
       ? { service, next: head, starts: [], last: f.startTime, srcMac: srcMacOf(f), deviceId: f.srcDeviceId }
       : resetSeries(reuse, service, f.startTime, srcMacOf(f), f.srcDeviceId);
+    made.next = head; // a reused series joins the pair's chain at its head, as a new one does
     series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
     // A pair with more series than the cap (one host trying many ports) loses its oldest.
     let sr = made;
@@ -148,9 +154,15 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
       const stale = (sr: Series) => now - sr.last > window;
       series.sweep((head, key) => {
         let first: Series | null = head;
-        while (first && stale(first)) first = first.next;
+        while (first && stale(first)) {
+          pool.release(first);
+          first = first.next;
+        }
         for (let sr = first; sr; sr = sr.next) {
-          while (sr.next && stale(sr.next)) sr.next = sr.next.next;
+          while (sr.next && stale(sr.next)) {
+            pool.release(sr.next);
+            sr.next = sr.next.next;
+          }
           if (sr.last < floor) floor = sr.last;
         }
         if (first && first !== head) series.set(key, first); // an existing key: its place is kept

@@ -4,7 +4,7 @@
  * Targets, sources and MACs are kept as numbers (IPv4, 48-bit MACs; IPv6 as the text the packet
  * already carries): a spoofed flood makes no string per SYN, text is made only for a report.
  */
-import { addCapped, type Address, addressText, BoundedMap, type MacAddress, macText, SweepGate } from "./util.ts";
+import { addCapped, type Address, addressText, BoundedMap, type MacAddress, macText, StatePool, SweepGate } from "./util.ts";
 
 /** Distinct sources counted per target; past it the evidence says ">= this many". */
 export const MAX_SOURCES_TRACKED = 1024;
@@ -125,24 +125,30 @@ class TrackedTarget implements FloodTarget {
   }
 }
 
+/** Dropped targets kept for reuse (recycling trackers). */
+const POOLED_TARGETS = 4096;
+
 export class FloodTracker {
   readonly targets: BoundedMap<Address, FloodTarget>;
   /** For the detectors' ticks: every time a target is given, and its dirty marks (see SweepGate). */
   readonly gate = new SweepGate();
+  /** With `recycle`: targets the detector's tick dropped (reportGrowth's pool), given to new targets. */
+  readonly pool: StatePool<FloodTarget> | undefined;
   /**
-   * `recycle`: a target whose window has passed is reset in place, and a new target past the cap
-   * takes the state the cap drops (no object per target and window). Only for a detector that keeps
+   * `recycle`: a target whose window has passed is reset in place, and a new target takes the state
+   * the cap drops, or one the tick dropped (no object per target and window). Only for a detector that keeps
    * no target beyond the call that hit it (the SYN flood's candidates keep theirs as evidence).
    */
   constructor(cap: number, readonly windowSeconds: number, readonly recycle = false) {
     this.targets = new BoundedMap(cap);
+    this.pool = recycle ? new StatePool(POOLED_TARGETS) : undefined;
   }
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;
     if (!t || ts - t.start > this.windowSeconds) {
-      const reuse = !this.recycle ? undefined : t ?? this.targets.evictForReuse() as TrackedTarget | undefined;
+      const reuse = !this.recycle ? undefined : t ?? (this.targets.evictForReuse() ?? this.pool!.take()) as TrackedTarget | undefined;
       if (reuse === undefined) {
         t = new TrackedTarget(ts);
         this.targets.set(target, t);

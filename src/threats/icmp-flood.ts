@@ -92,7 +92,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"), tracker.gate);
+      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"), tracker.gate, tracker.pool);
     },
   };
 }

@@ -9,12 +9,14 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, pairKeyOf,
-  SmallSet, srcAddress, srcMacOf, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, StartedFlowRef, type StartedFlow,
+  SmallSet, srcAddress, srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
 const SAMPLE_PORTS = 20;
+/** Dropped pair states kept for reuse. */
+const POOLED_STATES = 4096;
 /** A scan this many times past the threshold is rated high. */
 const HIGH_FACTOR = 5;
 
@@ -69,6 +71,8 @@ const STEALTH_BY_BITS: readonly (string | undefined)[] = Array.from({ length: 25
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
   const gate = new SweepGate();
+  /** Pairs the tick dropped, given to new pairs (see newPair). */
+  const pool = new StatePool<PairState>(POOLED_STATES);
 
   /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
   const pair = (key: number | string, src: Address, dst: Address, ts: number): PairState => {
@@ -91,10 +95,11 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   /**
    * A fresh state for a pair: the pair's own past window reset in place (the key keeps its place, as
-   * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or new.
+   * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or one
+   * the tick dropped, or new.
    */
   const newPair = (key: number | string, stale: PairState | undefined, src: Address, dst: Address, ts: number): PairState => {
-    const p = stale ?? pairs.evictForReuse();
+    const p = stale ?? pairs.evictForReuse() ?? pool.take();
     if (p === undefined) {
       const made = new PairState(src, dst, ts);
       pairs.set(key, made);
@@ -191,7 +196,7 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       check(p, o.meta.ts);
     },
     tick(now: number): void {
-      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(addressText(p.src), addressText(p.dst), p, p.last), gate);
+      reportGrowth(pairs, now, s.portScanWindowSeconds, (p) => raise(addressText(p.src), addressText(p.dst), p, p.last), gate, pool);
     },
   };
 }

@@ -9,12 +9,14 @@ import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  type Address, addressText, BoundedMap, type MacAddress, macText, srcMacOf, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, type EndedFlow, type Reported, type TrackedAnalyzer,
+  type Address, addressText, BoundedMap, type MacAddress, macText, srcMacOf, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, StatePool, type EndedFlow, type Reported, type TrackedAnalyzer,
   UpdatedFlowRef,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
 const SAMPLE_PORTS = 20;
+/** Dropped pair states kept for reuse. */
+const POOLED_STATES = 4096;
 
 interface Probes extends Reported {
   /** The prober and the probed host (the key is a number for IPv4 pairs). */
@@ -36,6 +38,8 @@ export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSen
 
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, Probes>(s.maxTrackedKeys);
+  /** Pairs the tick dropped, given to new pairs. */
+  const pool = new StatePool<Probes>(POOLED_STATES);
 
   const raise = (p: Probes): void => {
     const src = addressText(p.src), dst = addressText(p.dst);
@@ -63,8 +67,9 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
     const key = flowPairKey(f, "|");
     let p = pairs.get(key);
     if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
-      // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or new.
-      const reuse = p ?? pairs.evictForReuse();
+      // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or one the tick
+      // dropped, or new.
+      const reuse = p ?? pairs.evictForReuse() ?? pool.take();
       if (reuse === undefined) {
         p = { src: srcAddress(f), dst: dstAddress(f), start: f.startTime, last: f.lastSeen, ports: new SmallSet(), mac: srcMacOf(f), deviceId: f.srcDeviceId, raised: false, dirty: false };
       } else {
@@ -96,7 +101,7 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(pairs, now, s.slowScanWindowSeconds, raise);
+      reportGrowth(pairs, now, s.slowScanWindowSeconds, raise, undefined, pool);
     },
   };
 }

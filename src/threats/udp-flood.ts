@@ -75,7 +75,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     flowEnded,
     tick(now: number): void {
       reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond),
-        tracker.gate);
+        tracker.gate, tracker.pool);
     },
   };
 }

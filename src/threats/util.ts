@@ -620,7 +620,7 @@ export function firstCrossing(st: Reported, gate?: SweepGate): boolean {
  */
 export function reportGrowth<K, T extends Reported>(
   states: { sweep(isStale: (st: T, key: K) => boolean): void },
-  now: number, windowSeconds: number, report: (st: T, key: K) => void, gate?: SweepGate,
+  now: number, windowSeconds: number, report: (st: T, key: K) => void, gate?: SweepGate, pool?: StatePool<T>,
 ): void {
   if (gate !== undefined && !gate.begin(now, windowSeconds)) return;
   states.sweep((st, key) => {
@@ -628,8 +628,30 @@ export function reportGrowth<K, T extends Reported>(
       st.dirty = false;
       report(st, key);
     }
-    if (now - st.last > windowSeconds) return true;
+    if (now - st.last > windowSeconds) {
+      pool?.release(st);
+      return true;
+    }
     gate?.kept(st.last);
     return false;
   });
+}
+
+/**
+ * States a sweep dropped, kept (up to a cap) for the detector to reset and give to its next new key
+ * instead of making one: a capture that keeps meeting new pairs or targets then makes a state only
+ * when the pool is empty. Only for states nothing else holds once dropped.
+ */
+export class StatePool<T> {
+  #free: T[] = [];
+  constructor(readonly cap: number) {}
+
+  release(st: T): void {
+    if (this.#free.length < this.cap) this.#free.push(st);
+  }
+
+  /** A dropped state (to be reset by the caller), or undefined. */
+  take(): T | undefined {
+    return this.#free.pop();
+  }
 }
