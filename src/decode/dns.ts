@@ -45,10 +45,10 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
     opcode: (flags >> 11) & 0xf,
     rcode: flags & 0xf,
     truncated: (flags & 0x0200) !== 0,
-    questions: qdCount === 0 ? (NONE as DnsQuestion[]) : [],
-    answers: anCount === 0 ? (NONE as DnsRecord[]) : [],
-    authorities: nsCount === 0 ? (NONE as DnsRecord[]) : [],
-    additionals: arCount === 0 ? (NONE as DnsRecord[]) : [],
+    questions: qdCount === 0 ? NONE : [],
+    answers: anCount === 0 ? NONE : [],
+    authorities: nsCount === 0 ? NONE : [],
+    additionals: arCount === 0 ? NONE : [],
     size: end - offset,
   };
   let budget = MAX_ENTRIES;
@@ -77,7 +77,7 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
 }
 
 /** The list of every section the header counts as empty (frozen: a consumer cannot fill it for the next message). */
-const NONE: readonly never[] = Object.freeze([]);
+const NONE = Object.freeze([]) as unknown as never[];
 
 /** Decodes the length-prefixed messages of a DNS-over-TCP payload; a cut last message is kept partial. */
 export function decodeDnsTcp(bytes: Uint8Array, offset: number, length: number): DnsMessage[] {

@@ -9,13 +9,13 @@ export type Ja4Transport = "t" | "q" | "d";
 export interface Ja4Input {
   transport: Ja4Transport;
   version: number; // legacy_version
-  supportedVersions: number[];
+  supportedVersions: readonly number[];
   hasSni: boolean;
-  alpn: string[]; // first ALPN value is used; raw bytes for non-text values in alpnFirstBytes
+  alpn: readonly string[]; // first ALPN value is used; raw bytes for non-text values in alpnFirstBytes
   alpnFirstBytes?: Uint8Array;
-  cipherSuites: number[];
-  extensions: number[];
-  signatureAlgorithms: number[];
+  cipherSuites: readonly number[];
+  extensions: readonly number[];
+  signatureAlgorithms: readonly number[];
 }
 
 const MAX_COUNT = 99; // counts are two digits

@@ -61,6 +61,39 @@ describe("decodeTlsClientHello", () => {
     expect(h.ja4).toBe("t13d1516h2_8daaf6152771_e5627efa2ab1");
   });
 
+  test("hellos with the same lists share them, frozen; other values get lists of their own", () => {
+    const a = decodeTlsClientHello(CHROME_HELLO, 0, CHROME_HELLO.length)!;
+    const b = decodeTlsClientHello(CHROME_HELLO.slice(), 0, CHROME_HELLO.length)!;
+    for (const k of ["cipherSuites", "extensions", "signatureAlgorithms", "supportedVersions", "supportedGroups", "ecPointFormats", "alpn"] as const) {
+      expect(b[k]).toBe(a[k]);
+      expect(Object.isFrozen(a[k])).toBe(true);
+    }
+    // The last cipher suite 0x0035 -> 0x0039: that list differs, the others are still shared.
+    const other = CHROME_HELLO.slice();
+    const at = other.indexOf(0x35, 5 + 4 + 2 + 32 + 33 + 2 + 30);
+    other[at] = 0x39;
+    const c = decodeTlsClientHello(other, 0, other.length)!;
+    expect(c.cipherSuites.at(-1)).toBe(0x0039);
+    expect(a.cipherSuites.at(-1)).toBe(0x0035);
+    expect(c.cipherSuites.slice(0, -1)).toEqual(a.cipherSuites.slice(0, -1));
+    expect(c.extensions).toBe(a.extensions);
+  });
+
+  test("a repeated signature_algorithms or ALPN extension adds to its list", () => {
+    const hello = hex(`
+      16 0301 0052  01 00004e  0303 ${"00".repeat(32)} 00  0002 1301  01 00
+      0023                                # extensions: 35 bytes
+      000d 0006 0004 0403 0804            # signature_algorithms
+      000d 0004 0002 0401                 # again
+      0010 0005 0003 02 6832              # ALPN h2
+      0010 0004 0002 01 78                # again: "x"
+    `);
+    const h = decodeTlsClientHello(hello, 0, hello.length)!;
+    expect(h.signatureAlgorithms).toEqual([0x0403, 0x0804, 0x0401]);
+    expect(h.alpn).toEqual(["h2", "x"]);
+    expect(h.extensions).toEqual([0x000d, 0x000d, 0x0010, 0x0010]);
+  });
+
   test("works at an offset inside a larger buffer", () => {
     const framed = new Uint8Array(CHROME_HELLO.length + 54);
     framed.set(CHROME_HELLO, 54);

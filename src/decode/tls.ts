@@ -85,13 +85,15 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
   const csLen = u16(bytes, p, end);
   if (csLen === undefined || csLen % 2 !== 0 || p + 2 + csLen > end) return undefined;
   p += 2;
-  const cipherSuites: number[] = [];
-  parseU16List(bytes, p, p + csLen, cipherSuites, MAX_CIPHERS);
+  const cipherSuites = sharedList(values, readU16s(bytes, p, p + csLen, MAX_CIPHERS));
   p += csLen;
   const compLen = u8(bytes, p, end);
   if (compLen === undefined) return undefined;
   p += 1 + compLen;
-  const hello: TlsClientHello = { version, supportedVersions: [], alpn: [], cipherSuites, extensions: [], signatureAlgorithms: [], ja4: "" };
+  const hello: TlsClientHello = {
+    version, supportedVersions: NO_NUMBERS, alpn: NO_NAMES, cipherSuites, extensions: NO_NUMBERS, signatureAlgorithms: NO_NUMBERS, ja4: "",
+  };
+  let extensionCount = 0;
   // The first ALPN value's bytes (JA4 reads them raw): where they start (-1: no value) and how many.
   let alpnStart = -1, alpnLength = 0;
   const extTotal = u16(bytes, p, end);
@@ -108,36 +110,112 @@ function parseClientHelloBody(bytes: Uint8Array, p: number, end: number, transpo
       const dataStart = p + 4;
       const dataEnd = dataStart + len;
       // A truncated last extension still counts (its type was seen) but its contents are not read.
-      hello.extensions.push(type);
+      extensionTypes[extensionCount++] = type;
       if (dataEnd > extEnd) break;
       if (type === EXT_SNI) hello.sni = parseSni(bytes, dataStart, dataEnd);
       else if (type === EXT_ALPN) {
-        alpnStart = parseAlpn(bytes, dataStart, dataEnd, hello.alpn);
+        alpnNames.length = 0;
+        const first = parseAlpn(bytes, dataStart, dataEnd, alpnNames);
+        // A repeated extension adds to the list (as push did), in a list of its own.
+        hello.alpn = hello.alpn.length === 0 ? sharedNames(alpnNames, alpnHash) : [...hello.alpn, ...alpnNames];
+        alpnStart = first;
         alpnLength = alpnFirstLength;
-      }
-      else if (type === EXT_SIG_ALGS) parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), hello.signatureAlgorithms, MAX_SIG_ALGS);
-      else if (type === EXT_SUPPORTED_VERSIONS) parseU16List(bytes, dataStart + 1, Math.min(dataEnd, dataStart + 1 + (u8(bytes, dataStart, dataEnd) ?? 0)), hello.supportedVersions, MAX_VERSIONS);
-      else if (type === EXT_SUPPORTED_GROUPS) {
-        parseU16List(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), (hello.supportedGroups = []), MAX_GROUPS);
+      } else if (type === EXT_SIG_ALGS) {
+        const n = readU16s(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), MAX_SIG_ALGS);
+        hello.signatureAlgorithms = appended(hello.signatureAlgorithms, n);
+      } else if (type === EXT_SUPPORTED_VERSIONS) {
+        const n = readU16s(bytes, dataStart + 1, Math.min(dataEnd, dataStart + 1 + (u8(bytes, dataStart, dataEnd) ?? 0)), MAX_VERSIONS);
+        hello.supportedVersions = appended(hello.supportedVersions, n);
+      } else if (type === EXT_SUPPORTED_GROUPS) {
+        hello.supportedGroups = sharedList(values, readU16s(bytes, dataStart + 2, Math.min(dataEnd, dataStart + 2 + (u16(bytes, dataStart, dataEnd) ?? 0)), MAX_GROUPS));
       } else if (type === EXT_EC_POINT_FORMATS) {
         const n = Math.min(u8(bytes, dataStart, dataEnd) ?? 0, dataEnd - dataStart - 1, MAX_GROUPS);
-        const formats: number[] = (hello.ecPointFormats = []);
-        for (let i = 0; i < n; i++) formats.push(bytes[dataStart + 1 + i]);
+        for (let i = 0; i < n; i++) values[i] = bytes[dataStart + 1 + i];
+        hello.ecPointFormats = sharedList(values, n > 0 ? n : 0);
       }
       p = dataEnd;
     }
   }
+  hello.extensions = sharedList(extensionTypes, extensionCount);
   // The hello holds the lists JA4 reads under the same names: no input object made per hello.
   hello.ja4 = ja4Of(hello, transport, hello.extensions.includes(EXT_SNI), alpnStart >= 0 ? bytes : undefined, alpnStart, alpnLength);
   return hello;
 }
 
-/** Up to `cap` big-endian 16-bit values from [p, end), a last odd byte left out (bounds checked once, not per value). */
-function parseU16List(bytes: Uint8Array, p: number, end: number, out: number[], cap: number): void {
-  if (p < 0) return;
+/** The values of the list being read, and the extension types of the hello being read (scratch). */
+const values = new Uint16Array(MAX_CIPHERS);
+const extensionTypes = new Uint16Array(MAX_EXTENSIONS);
+/** The ALPN names of the extension being read (scratch), and a hash of their bytes (parseAlpn's). */
+const alpnNames: string[] = [];
+let alpnHash = 0;
+
+/** Up to `cap` big-endian 16-bit values from [p, end) into `values`, a last odd byte left out; returns how many. */
+function readU16s(bytes: Uint8Array, p: number, end: number, cap: number): number {
+  if (p < 0) return 0;
   const stop = Math.min(end, bytes.length);
   const n = Math.min(cap, Math.floor((stop - p) / 2));
-  for (let i = 0, at = p; i < n; i++, at += 2) out.push((bytes[at] << 8) | bytes[at + 1]);
+  for (let i = 0, at = p; i < n; i++, at += 2) values[i] = (bytes[at] << 8) | bytes[at + 1];
+  return n > 0 ? n : 0;
+}
+
+/** `list` with the `n` values read added: the shared list of those values when `list` is empty (a repeated extension adds to it). */
+function appended(list: readonly number[], n: number): readonly number[] {
+  if (list.length === 0) return sharedList(values, n);
+  const out = list.slice();
+  for (let i = 0; i < n; i++) out.push(values[i]!);
+  return out;
+}
+
+/**
+ * Lists decoded before, found by a hash of their values and checked against them: a client sends
+ * the same cipher suites, extensions, groups and algorithms hello after hello, so a hello's lists
+ * are shared (frozen: read-only) instead of made per hello. A slot holds the last list hashed to it.
+ */
+const LIST_SLOTS = 2048;
+const listHashes = new Int32Array(LIST_SLOTS);
+const lists: (readonly number[] | undefined)[] = new Array(LIST_SLOTS).fill(undefined);
+const NO_NUMBERS: readonly number[] = Object.freeze([]);
+
+/** The shared list of the first `n` numbers of `from`. */
+function sharedList(from: Uint16Array, n: number): readonly number[] {
+  if (n === 0) return NO_NUMBERS;
+  let h = 0x811c9dc5 ^ n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ from[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 13)) & (LIST_SLOTS - 1);
+  const had = lists[slot];
+  if (had !== undefined && listHashes[slot] === h && had.length === n) {
+    let k = 0;
+    while (k < n && had[k] === from[k]) k++;
+    if (k === n) return had;
+  }
+  const list = new Array<number>(n);
+  for (let i = 0; i < n; i++) list[i] = from[i]!;
+  Object.freeze(list);
+  lists[slot] = list;
+  listHashes[slot] = h;
+  return list;
+}
+
+/** The same for ALPN name lists ("h2", "http/1.1"), by a hash of their bytes. */
+const NAME_SLOTS = 256;
+const nameHashes = new Int32Array(NAME_SLOTS);
+const nameLists: (readonly string[] | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+function sharedNames(names: string[], h: number): readonly string[] {
+  const n = names.length;
+  if (n === 0) return NO_NAMES;
+  const slot = (h ^ (h >>> 13)) & (NAME_SLOTS - 1);
+  const had = nameLists[slot];
+  if (had !== undefined && nameHashes[slot] === h && had.length === n) {
+    let k = 0;
+    while (k < n && had[k] === names[k]) k++;
+    if (k === n) return had;
+  }
+  const list = Object.freeze(names.slice());
+  nameLists[slot] = list;
+  nameHashes[slot] = h;
+  return list;
 }
 
 function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined {
@@ -165,6 +243,7 @@ function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): nu
   const listEnd = Math.min(p + 2 + listLen, end);
   p += 2;
   let first = -1;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < MAX_ALPN; i++) {
     const len = u8(bytes, p, listEnd);
     if (len === undefined || p + 1 + len > listEnd) break;
@@ -172,9 +251,11 @@ function parseAlpn(bytes: Uint8Array, p: number, end: number, out: string[]): nu
       first = p + 1;
       alpnFirstLength = len;
     }
+    for (let k = p; k <= p + len; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     out.push(latin1Text(bytes, p + 1, p + 1 + len));
     p += 1 + len;
   }
+  alpnHash = h;
   return first;
 }
 

@@ -104,18 +104,21 @@ export interface HttpMessage {
   basicUser?: string;
 }
 
-/** TLS ClientHello (also found inside QUIC Initial CRYPTO frames). */
+/**
+ * TLS ClientHello (also found inside QUIC Initial CRYPTO frames). Its lists are shared by the hellos
+ * that carry the same values (frozen): read them, copy to change.
+ */
 export interface TlsClientHello {
   version: number; // legacy_version
-  supportedVersions: number[];
+  supportedVersions: readonly number[];
   sni?: string;
-  alpn: string[];
-  cipherSuites: number[];
-  extensions: number[]; // in order, GREASE included as seen
-  signatureAlgorithms: number[];
+  alpn: readonly string[];
+  cipherSuites: readonly number[];
+  extensions: readonly number[]; // in order, GREASE included as seen
+  signatureAlgorithms: readonly number[];
   /** supported_groups (elliptic curves) and ec_point_formats, when sent: what JA3 needs besides the above. */
-  supportedGroups?: number[];
-  ecPointFormats?: number[];
+  supportedGroups?: readonly number[];
+  ecPointFormats?: readonly number[];
   /** JA4 (FoxIO, BSD-3): e.g. "t13d1516h2_8daaf6152771_e5627efa2ab1". "q" prefix for QUIC. */
   ja4: string;
 }
