@@ -77,17 +77,21 @@ export const ANALYZE_GC_PACKETS = 100_000;
 export const ANALYZE_GC_NEW_FLOWS = 10_000;
 
 /**
- * `analyze` collects four times as often, and only every eighth collection is full (200 k packets
- * or 20 k new flows apart); the others are young (eden) collections, which free what was made
- * since the last one and is already dropped (decoded messages, observations, per-packet texts and
+ * `analyze` collects twice as often, and only every fourth collection is full (200 k packets or
+ * 20 k new flows apart); the others are young (eden) collections, which free what was made since
+ * the last one and is already dropped (decoded messages, observations, per-packet texts and
  * short-lived analyzer entries) without marking the whole heap. On the bench capture (2.3 M
  * packets, load average ~10): max RSS 218-222 MB with a full collection every 100 k packets,
- * 198-201 MB this way; 11 full and 82 young collections took about as long as the 26 full ones.
+ * 198-201 MB with a young one every 25 k (11 full and 82 young took about as long as 26 full).
+ * Each young collection has a cost of its own whatever it frees (7-18 ms, logGC): once the reader's
+ * segments and a closure per inspected packet were gone (less garbage), a young one every 50 k
+ * packets took 8.6-9.2 CPU s against 9.1-10.0 s every 25 k, max RSS 191 MB against 186-189 MB
+ * (4 alternated runs each); every 100 k packets or full every eighth passed 200 MB.
  */
-export const ANALYZE_YOUNG_GC_PACKETS = 25_000;
-export const ANALYZE_YOUNG_GC_NEW_FLOWS = 2_500;
+export const ANALYZE_YOUNG_GC_PACKETS = 50_000;
+export const ANALYZE_YOUNG_GC_NEW_FLOWS = 5_000;
 /** Every this many-th of `analyze`'s collections is full. */
-export const ANALYZE_FULL_GC_EVERY = 8;
+export const ANALYZE_FULL_GC_EVERY = 4;
 
 export class PeriodicGc {
   collections = 0;
