@@ -91,6 +91,18 @@ describe("decodeDns", () => {
     expect(r.answers).toEqual([{ name: "HS2011", type: 1, class: 1, ttl: 30, data: "192.168.10.101", rdLength: 4 }]);
   });
 
+  test("a query and its response share one frozen question list; another question gets its own", () => {
+    const q = decode(LLMNR_QUERY)!, r = decode(LLMNR_RESPONSE)!;
+    expect(r.questions).toBe(q.questions);
+    expect(Object.isFrozen(q.questions) && Object.isFrozen(q.questions[0])).toBe(true);
+    const aaaa = LLMNR_QUERY.slice();
+    aaaa[aaaa.length - 3] = 28; // the same name, type AAAA
+    const other = decode(aaaa)!;
+    expect(other.questions).not.toBe(q.questions);
+    expect(other.questions).toEqual([{ name: "hs2011", type: 28, class: 1 }]);
+    expect(decode(LLMNR_QUERY)!.questions).toEqual([{ name: "hs2011", type: 1, class: 1 }]);
+  });
+
   test("recursive answer: A, NS, AAAA glue, OPT", () => {
     const m = decode(DNS_RESPONSE)!;
     expect(m.answers.map((r) => r.data)).toEqual(["192.139.46.66", "198.199.88.104"]);

@@ -45,7 +45,8 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
     opcode: (flags >> 11) & 0xf,
     rcode: flags & 0xf,
     truncated: (flags & 0x0200) !== 0,
-    questions: qdCount === 0 ? NONE : [],
+    // One question (nearly every message): its list is set once read, shared (see oneQuestion).
+    questions: qdCount <= 1 ? NONE : [],
     answers: anCount === 0 ? NONE : [],
     authorities: nsCount === 0 ? NONE : [],
     additionals: arCount === 0 ? NONE : [],
@@ -58,10 +59,15 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
     const next = nameNext;
     if (name === undefined || next + 4 > end) return msg;
     const rawClass = (bytes[next + 2] << 8) | bytes[next + 3];
-    const question: DnsQuestion = { name, type: (bytes[next] << 8) | bytes[next + 1], class: rawClass & ~CLASS_TOP_BIT };
+    const type = (bytes[next] << 8) | bytes[next + 1];
+    pos = next + 4;
+    if (qdCount === 1) {
+      msg.questions = oneQuestion(name, type, rawClass);
+      continue;
+    }
+    const question: DnsQuestion = { name, type, class: rawClass & ~CLASS_TOP_BIT };
     if (rawClass & CLASS_TOP_BIT) question.unicastResponse = true;
     msg.questions.push(question);
-    pos = next + 4;
   }
   for (let s = 0; s < 3; s++) {
     const count = s === 0 ? anCount : s === 1 ? nsCount : arCount;
@@ -74,6 +80,28 @@ export function decodeDns(bytes: Uint8Array, offset: number, length: number): Dn
     }
   }
   return msg;
+}
+
+/**
+ * Single-question lists made lately, by the question (a query and its response ask the same; clients
+ * ask the same names again): shared and frozen, found by the name's hash, its type and raw class.
+ */
+const QUESTION_SLOTS = 4096;
+const questionKeys = new Int32Array(QUESTION_SLOTS);
+const questionLists: (DnsQuestion[] | undefined)[] = new Array<DnsQuestion[] | undefined>(QUESTION_SLOTS).fill(undefined);
+
+/** The list of one question of `name` (read last by readNameText: its hash is in nameHash). */
+function oneQuestion(name: string, type: number, rawClass: number): DnsQuestion[] {
+  const key = (type << 16) | rawClass;
+  const slot = (nameHash ^ Math.imul(key, 0x9e3779b1)) >>> 0 & (QUESTION_SLOTS - 1);
+  const had = questionLists[slot];
+  if (had !== undefined && questionKeys[slot] === key && had[0]!.name === name) return had;
+  const question: DnsQuestion = { name, type, class: rawClass & ~CLASS_TOP_BIT };
+  if (rawClass & CLASS_TOP_BIT) question.unicastResponse = true;
+  const list = Object.freeze([Object.freeze(question)]) as unknown as DnsQuestion[];
+  questionLists[slot] = list;
+  questionKeys[slot] = key;
+  return list;
 }
 
 /** The list of every section the header counts as empty (frozen: a consumer cannot fill it for the next message). */
@@ -119,8 +147,9 @@ export function readName(bytes: Uint8Array, pos: number, start: number, end: num
   return name === undefined ? undefined : { name, next: nameNext };
 }
 
-/** Offset just past the name readNameText read last (not where pointers led). */
+/** Offset just past the name readNameText read last (not where pointers led), and the hash of its labels. */
 let nameNext = 0;
+let nameHash = 0;
 
 /** `readName`'s text alone, its end left in nameNext: no object made per name (a DNS message has several). */
 function readNameText(bytes: Uint8Array, pos: number, start: number, end: number): string | undefined {
@@ -148,7 +177,8 @@ function readNameText(bytes: Uint8Array, pos: number, start: number, end: number
     pos += 1 + len;
   }
   nameNext = next < 0 ? pos + 1 : next;
-  return nameText(bytes, labels, wireLength, h >>> 0);
+  nameHash = h >>> 0;
+  return nameText(bytes, labels, wireLength, nameHash);
 }
 
 /** The text of the `labels` labels at labelStarts, from the name table when their bytes match. */
