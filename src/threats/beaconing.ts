@@ -15,7 +15,7 @@ const MAX_STARTS = 32;
 /** Series (protocol and port) kept per pair of addresses; past it the pair's oldest series is dropped. */
 const MAX_SERIES_PER_PAIR = 64;
 /** Dropped series kept for reuse. */
-const POOLED_SERIES = 4096;
+const POOLED_SERIES = 1024;
 /** Infrastructure that is periodic by design. */
 const IGNORED_PORTS = new Set([53, 67, 68, 123, 137, 138, 1900, 5353, 5355]);
 
@@ -79,7 +79,10 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
    */
   let floor = Infinity;
   /** Series the tick dropped, given to new series. */
-  const pool = new StatePool<Series>(POOLED_SERIES);
+  const pool = new StatePool<Series>(POOLED_SERIES, (sr) => {
+    sr.next = null;
+    sr.starts.length = 0;
+  });
 
   /** The series of a pair and service, made (at the chain's head) when new. */
   const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
@@ -155,13 +158,15 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
       series.sweep((head, key) => {
         let first: Series | null = head;
         while (first && stale(first)) {
-          pool.release(first);
+          const dropped = first;
           first = first.next;
+          pool.release(dropped); // after reading its next: the pool scrubs it
         }
         for (let sr = first; sr; sr = sr.next) {
           while (sr.next && stale(sr.next)) {
-            pool.release(sr.next);
-            sr.next = sr.next.next;
+            const dropped = sr.next;
+            sr.next = dropped.next;
+            pool.release(dropped);
           }
           if (sr.last < floor) floor = sr.last;
         }

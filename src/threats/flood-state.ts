@@ -126,7 +126,7 @@ class TrackedTarget implements FloodTarget {
 }
 
 /** Dropped targets kept for reuse (recycling trackers). */
-const POOLED_TARGETS = 4096;
+const POOLED_TARGETS = 1024;
 
 export class FloodTracker {
   readonly targets: BoundedMap<Address, FloodTarget>;
@@ -141,7 +141,7 @@ export class FloodTracker {
    */
   constructor(cap: number, readonly windowSeconds: number, readonly recycle = false) {
     this.targets = new BoundedMap(cap);
-    this.pool = recycle ? new StatePool(POOLED_TARGETS) : undefined;
+    this.pool = recycle ? new StatePool(POOLED_TARGETS, (t) => (t as TrackedTarget).reset(0)) : undefined;
   }
 
   /** Counts one packet; returns the target state (its window restarted when stale). */

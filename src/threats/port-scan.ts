@@ -16,7 +16,7 @@ import {
 const MAX_PORTS_TRACKED = 2048;
 const SAMPLE_PORTS = 20;
 /** Dropped pair states kept for reuse. */
-const POOLED_STATES = 4096;
+const POOLED_STATES = 1024;
 /** A scan this many times past the threshold is rated high. */
 const HIGH_FACTOR = 5;
 
@@ -72,7 +72,10 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
   const gate = new SweepGate();
   /** Pairs the tick dropped, given to new pairs (see newPair). */
-  const pool = new StatePool<PairState>(POOLED_STATES);
+  const pool = new StatePool<PairState>(POOLED_STATES, (p) => {
+    p.clear();
+    p.stealthKinds = null;
+  });
 
   /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
   const pair = (key: number | string, src: Address, dst: Address, ts: number): PairState => {

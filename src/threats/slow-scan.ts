@@ -16,7 +16,7 @@ import {
 const MAX_PORTS_TRACKED = 256;
 const SAMPLE_PORTS = 20;
 /** Dropped pair states kept for reuse. */
-const POOLED_STATES = 4096;
+const POOLED_STATES = 1024;
 
 interface Probes extends Reported {
   /** The prober and the probed host (the key is a number for IPv4 pairs). */
@@ -39,7 +39,7 @@ export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSen
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   const pairs = new BoundedMap<number | string, Probes>(s.maxTrackedKeys);
   /** Pairs the tick dropped, given to new pairs. */
-  const pool = new StatePool<Probes>(POOLED_STATES);
+  const pool = new StatePool<Probes>(POOLED_STATES, (p) => p.ports.clear());
 
   const raise = (p: Probes): void => {
     const src = addressText(p.src), dst = addressText(p.dst);

@@ -644,10 +644,13 @@ export function reportGrowth<K, T extends Reported>(
  */
 export class StatePool<T> {
   #free: T[] = [];
-  constructor(readonly cap: number) {}
+  /** `scrub` lets go of what a pooled state holds (its sets and maps), so the pool keeps only the bare states. */
+  constructor(readonly cap: number, readonly scrub: (st: T) => void) {}
 
   release(st: T): void {
-    if (this.#free.length < this.cap) this.#free.push(st);
+    if (this.#free.length >= this.cap) return;
+    this.scrub(st);
+    this.#free.push(st);
   }
 
   /** A dropped state (to be reset by the caller), or undefined. */
