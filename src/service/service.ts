@@ -52,6 +52,14 @@ export const SERVE_GC_MAX_MS = 10_000;
  * thread; once committed they are garbage, which otherwise waited up to SERVE_GC_MAX_MS.
  */
 export const FLUSH_GC_ROWS = 1000;
+/**
+ * ... unless the pipeline collected in full less than this long ago: a file fed at full speed
+ * collects every few hundred ms on its count of packets and new flows (WorkGc), and a collection
+ * right after the one that just ran frees little (serve --read of the bench capture made 4-6 of
+ * them, ~65 ms each). Live capture at a few thousand packets/s collects every SERVE_GC_MAX_MS: its
+ * flushes still collect.
+ */
+export const FLUSH_GC_MIN_MS = 1000;
 /** Table slots looked at between two looks at the write queue while a file's live flows end. */
 export const END_SLICE_FLOWS = 1024;
 /** How often retention runs (it prunes in small steps, yielding between them). */
@@ -248,7 +256,7 @@ export class NetInsightService {
     // only ended flows, which have nowhere else to live, wait in the queue.
     if (syncLive && !this.writer.lastFlush?.error) this.#syncActiveFlows();
     const info = await this.writer.flush((this.opts.flushSeconds ?? 5) * 1000);
-    if (info.rows >= FLUSH_GC_ROWS) this.#collectNow();
+    if (info.rows >= FLUSH_GC_ROWS && performance.now() - this.#gcMark.at >= FLUSH_GC_MIN_MS) this.#collectNow();
     this.#reportWrite(info.error);
     if (!info.error && info.rows > 0) this.log.debug(`storage: wrote ${info.rows} rows in ${info.ms.toFixed(0)} ms (longest transaction ${info.maxChunkMs.toFixed(0)} ms)`);
   }
