@@ -225,10 +225,13 @@ describe("engine", () => {
       { name: "udp", updateFilter: { ipProtocols: [17] }, flowUpdatedAt: (t, i) => got.push(`udp update ${t.responderPort(i)}`) },
       { name: "replies", payloadFilter: { ipProtocols: [6], direction: "responder" }, payload: (f, d, i) => got.push(`reply ${f.dstPort} ${i} ${d[0]}`) },
       { name: "dns", payloadFilter: { ports: [53] }, payloadAt: (t, i, d, init) => got.push(`dns ${t.responderPort(i)} ${init} ${d.length}`) },
+      // The test reads the bytes in place: only the responder's packets (filled with 2) pass.
+      { name: "twos", payloadFilter: { ipProtocols: [6], test: (b, off, len) => len > 0 && b[off] === 2 }, payloadAt: (t, i, d, init) => got.push(`twos ${init} ${d[0]} ${d.length}`) },
     ];
     await analyzeFile(path, { analyzers, collectFlows: false });
     expect(got.filter((g) => g.startsWith("reply"))).toEqual(["reply 22 false 2", "reply 22 false 2", "reply 22 false 2"]);
     expect(got.filter((g) => g.startsWith("dns"))).toEqual(["dns 53 true 12", "dns 53 true 12", "dns 53 true 12"]);
+    expect(got.filter((g) => g.startsWith("twos"))).toEqual(["twos false 2 9", "twos false 2 9", "twos false 2 9"]);
     expect(got.filter((g) => g.includes("update"))).toEqual(["ssh update 22", "udp update 53"]);
   });
 

@@ -265,7 +265,9 @@ export class Engine {
     let data: Uint8Array | undefined;
     for (let k = 0; k < list.length; k++) {
       const a = list[k];
-      if (a.payloadFilter !== undefined && !payloadWanted(a.payloadFilter, flows, index, fromInitiator)) continue;
+      const filter = a.payloadFilter;
+      if (filter !== undefined && (!payloadWanted(filter, flows, index, fromInitiator) ||
+        (filter.test !== undefined && !filter.test(p.bytes, p.payloadOff, p.payloadLength, flows, index)))) continue;
       // Made for the first hook that takes the packet: most payload packets pass no hook's filter.
       data ??= p.bytes.subarray(p.payloadOff, p.payloadOff + p.payloadLength);
       try {

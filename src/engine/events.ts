@@ -86,9 +86,17 @@ export interface FlowFilter {
   ports?: readonly number[];
 }
 
-/** A payload filter can also name the direction (default both). */
+/** A payload filter can also name the direction (default both), and test the bytes. */
 export interface PayloadFilter extends FlowFilter {
   direction?: "initiator" | "responder";
+  /**
+   * Whether the hook wants this payload, read in place: `bytes[offset .. offset + length)` (the
+   * capture's buffer, not a view of the payload). The engine makes the payload's view only for a
+   * hook whose test holds, and none when no hook's does: a test that rejects what the hook would
+   * return early on (a TLS heartbeat detector and the packets without a heartbeat record) spares a
+   * typed array per packet. Must not keep `bytes`.
+   */
+  test?(bytes: Uint8Array, offset: number, length: number, flows: FlowTable, index: number): boolean;
 }
 
 /**

@@ -139,7 +139,8 @@ export function createBruteForceDetector(store: ThreatStore, s: ThreatSettings):
         failedLogin(up ? m.srcIp : m.dstIp, up ? m.srcMac : m.dstMac, up ? m.dstIp : m.srcIp, up ? m.dstPort : m.srcPort, o.msg.protocol, m.ts);
       }
     },
-    payloadFilter: { ipProtocols: [6], direction: "responder" },
+    // A reply the payload hook reads: an HTTP status line ("H") or anything on Telnet (no view made for the rest).
+    payloadFilter: { ipProtocols: [6], direction: "responder", test: (d, start, _length, flows, index) => d[start] === 0x48 || flows.responderPort(index) === 23 },
     payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
       payload(ref.at(table, index), data, fromInitiator, ts);
     },

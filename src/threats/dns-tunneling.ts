@@ -85,6 +85,11 @@ interface NameFacts {
 }
 const LOCAL_NAME: NameFacts = { local: true, domain: "", domainHash: 0, hasSub: false, subHash: 0, longestEncoded: 0, encodedChars: 0 };
 
+/** looksLikeDns for `length` bytes at `start` of a larger buffer (the payload read in place). */
+function looksLikeDnsAt(d: Uint8Array, start: number, length: number): boolean {
+  return length >= DNS_HEADER && looksLikeDns(d, start);
+}
+
 export function looksLikeDns(d: Uint8Array, off = 0): boolean {
   if (d.length < off + DNS_HEADER) return false;
   const opcode = (d[off + 2] >> 3) & 0x0f;
@@ -267,7 +272,8 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
     name: "threats.dns-tunneling",
     tracked: () => domains.size + others.size,
     wants: ["dns", "tlsClientHello"],
-    payloadFilter: { ipProtocols: [17], ports: [DNS_PORT] },
+    // A DNS message matters only to a conversation already seen carrying something else (no view made otherwise).
+    payloadFilter: { ipProtocols: [17], ports: [DNS_PORT], test: (d, start, length) => others.size > 0 || !looksLikeDnsAt(d, start, length) },
     payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
       payload(ref.at(table, index), data, fromInitiator, ts);
     },

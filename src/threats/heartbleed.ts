@@ -26,6 +26,24 @@ interface HeartbeatState extends Reported {
   port: number;
 }
 
+/**
+ * Whether a TCP payload, read in place, has a heartbeat record header among its records: the
+ * payload hook's own walk (it does nothing for any other packet), so the engine makes no view of
+ * the other TLS packets.
+ */
+export function hasHeartbeatRecord(d: Uint8Array, start: number, length: number): boolean {
+  if (length < RECORD_HEADER || d[start + 1] !== 3) return false;
+  let off = 0;
+  for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= length; n++) {
+    const at = start + off;
+    const type = d[at], major = d[at + 1], minor = d[at + 2];
+    if (type < 20 || type > 24 || major !== 3 || minor > 4) return false;
+    if (type === CONTENT_HEARTBEAT) return true;
+    off += RECORD_HEADER + (d[at + 3] << 8 | d[at + 4]);
+  }
+  return false;
+}
+
 export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
@@ -87,7 +105,7 @@ export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings):
   return {
     name: "threats.heartbleed",
     tracked: () => flows.size,
-    payloadFilter: { ipProtocols: [6] },
+    payloadFilter: { ipProtocols: [6], test: hasHeartbeatRecord },
     payloadAt(table: FlowTable, index: number, d: Uint8Array, fromInitiator: boolean, ts: number): void {
       payload(ref.at(table, index), d, fromInitiator, ts);
     },

@@ -266,7 +266,8 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       if (o.msg.userAgent) found = matchPart(found, o.msg.userAgent, false, true);
       if (found !== null) judge(requestLine, found, addressText(src), m.srcMac, addressText(dst), m.dstPort, m.ts);
     },
-    payloadFilter: { ipProtocols: [6], direction: "initiator" },
+    // As the payload hook's first test, on the bytes in place (no view made for the rest).
+    payloadFilter: { ipProtocols: [6], direction: "initiator", test: (d, start, length) => length >= 16 && d[start] >= 0x41 && d[start] <= 0x5a },
     payloadAt(table: FlowTable, index: number, data: Uint8Array, fromInitiator: boolean, ts: number): void {
       payload(ref.at(table, index), data, fromInitiator, ts);
     },

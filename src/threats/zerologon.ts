@@ -49,6 +49,11 @@ function u32(d: Uint8Array, o: number, little: boolean): number {
   return (little ? d[o] | d[o + 1] << 8 | d[o + 2] << 16 | d[o + 3] << 24 : d[o] << 24 | d[o + 1] << 16 | d[o + 2] << 8 | d[o + 3]) >>> 0;
 }
 
+/** Whether a TCP payload, read in place, can be a DCE/RPC v5.0 PDU the payload hook reads (it returns at once on any other). */
+function mayBeDceRpc(d: Uint8Array, start: number, length: number): boolean {
+  return length >= DCERPC_HEADER + 8 && d[start] === 5 && d[start + 1] === 0;
+}
+
 export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** The flow of the current numeric payload call. */
   const ref = new FlowRef();
@@ -123,7 +128,7 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
   return {
     name: "threats.zerologon",
     tracked: () => conns.size,
-    payloadFilter: { ipProtocols: [6] },
+    payloadFilter: { ipProtocols: [6], test: mayBeDceRpc },
     payloadAt(table: FlowTable, index: number, d: Uint8Array, fromInitiator: boolean, ts: number): void {
       payload(ref.at(table, index), d, fromInitiator, ts);
     },
