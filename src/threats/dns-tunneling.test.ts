@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
-import { createDnsTunnelingDetector, looksLikeDns, NO_TLD } from "./dns-tunneling.ts";
+import { createDnsTunnelingDetector, isHex, looksLikeDns, NO_TLD, plausibleTld } from "./dns-tunneling.ts";
+import { entropy, hashName } from "./util.ts";
 import { dnsMsg, flow, fixture, meta, randomText } from "./testing.ts";
 
 const query = (name: string, ts = 1000, qtype = 1, client = "10.0.0.5"): Observation => ({
@@ -102,5 +103,29 @@ describe("DNS tunnelling", () => {
     const d = createDnsTunnelingDetector(store, settings);
     for (let i = 0; i < 60; i++) d.observe!(query(`${hex(i, 32)}.safeframe.googlesyndication.com`, 1000 + i * 5));
     expect(store.size).toBe(0);
+  });
+});
+
+describe("name facts read in place", () => {
+  // The in-place readers answer what their regexes and the slice-based originals answered.
+  const texts = ["", "a", "ab", "com", "xn--", "xn--p1ai", "xn--a-b", "xn---", "XN--ab", "c0m", "co-m", "abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvwxy",
+    `xn--${"a".repeat(59)}`, `xn--${"a".repeat(60)}`, "deadbeef", "DEADBEEF", "0f9", "g0", "é", "aé"];
+  test("plausibleTld and isHex match their regexes on every suffix and range", () => {
+    for (const t of texts) {
+      for (let from = 0; from <= t.length; from++) {
+        expect(plausibleTld(t, from)).toBe(/^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/.test(t.slice(from)));
+        for (let to = from; to <= t.length; to++) expect(isHex(t, from, to)).toBe(/^[0-9a-f]+$/.test(t.slice(from, to)));
+      }
+    }
+  });
+  test("entropy and hashName of a range are those of its slice", () => {
+    for (const t of [...texts, "x1y2.z3-dd.ex", "ÄäÖö.ab"]) {
+      for (let from = 0; from <= t.length; from++) {
+        for (let to = from; to <= t.length; to++) {
+          expect(entropy(t, from, to)).toBe(entropy(t.slice(from, to)));
+          expect(hashName(t, from, to)).toBe(hashName(t.slice(from, to)));
+        }
+      }
+    }
   });
 });

@@ -35,9 +35,6 @@ const SAMPLE_NAME_CHARS = 120;
 
 /** Names with no real TLD (dnscat2 without a domain) all count under this one "domain". */
 export const NO_TLD = "(no valid TLD)";
-/** Hex has at most 4 bits per character, so its entropy understates it; a long hex label is data. */
-const HEX = /^[0-9a-f]+$/;
-const PLAUSIBLE_TLD = /^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/;
 
 /** Query names whose facts are remembered (a query and its answer name the same; clients repeat names). */
 const MAX_REMEMBERED_NAMES = 4096;
@@ -45,7 +42,46 @@ const MAX_REMEMBERED_NAMES = 4096;
 /** The domain a name's queries count under; asked once per name not remembered (see nameFacts). */
 function tunnelDomain(name: string): string {
   const l = name.toLowerCase().replace(/\.$/, "");
-  return PLAUSIBLE_TLD.test(l.slice(l.lastIndexOf(".") + 1)) ? registeredDomain(l) : NO_TLD;
+  return plausibleTld(l, l.lastIndexOf(".") + 1) ? registeredDomain(l) : NO_TLD;
+}
+
+/** Whether l.slice(from) is a plausible TLD, /^(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})$/, read in place. */
+export function plausibleTld(l: string, from: number): boolean {
+  const n = l.length - from;
+  if (n >= 2 && n <= 24) {
+    let letters = true;
+    for (let i = from; i < l.length && letters; i++) letters = isLowerLetter(l.charCodeAt(i));
+    if (letters) return true;
+  }
+  if (n < 5 || n > 63 || !l.startsWith("xn--", from)) return false;
+  for (let i = from + 4; i < l.length; i++) {
+    const c = l.charCodeAt(i);
+    if (!isLowerLetter(c) && !(c >= 48 && c <= 57) && c !== 45) return false;
+  }
+  return true;
+}
+
+function isLowerLetter(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
+
+/**
+ * /^[0-9a-f]+$/.test(s.slice(from, to)), read in place. Hex has at most 4 bits per character, so
+ * its entropy understates it; a long hex label is data.
+ */
+export function isHex(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c >= 48 && c <= 57) && !(c >= 97 && c <= 102)) return false;
+  }
+  return true;
+}
+
+/** Whether every character is ASCII (its lower case is then the same length, character for character). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return false;
+  return true;
 }
 
 interface DomainState {
@@ -145,23 +181,27 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
   const nameFacts = memoize(MAX_REMEMBERED_NAMES, (qname: string): NameFacts => {
     if (isLocalName(qname)) return LOCAL_NAME;
     const domain = tunnelDomain(qname);
-    const sub = domain === NO_TLD ? qname.toLowerCase()
-      : qname.length > domain.length ? qname.slice(0, qname.length - domain.length - 1).toLowerCase() : "";
+    // The part below the domain: `qname.slice(0, n).toLowerCase()`. Read in place in the lowered name
+    // when lowering goes character for character (no case to change, or ASCII), else made as before.
+    const n = domain === NO_TLD ? qname.length : qname.length > domain.length ? qname.length - domain.length - 1 : 0;
+    const lowered = qname.toLowerCase();
+    let text = lowered, end = n;
+    if (lowered !== qname && !isAscii(qname)) {
+      text = domain === NO_TLD ? lowered : qname.slice(0, n).toLowerCase();
+      end = text.length;
+    }
     let longestEncoded = 0, encodedChars = 0;
-    // The labels found by their dots (no array, and no text for the short labels that cannot count).
-    for (let from = 0; from <= sub.length;) {
-      let to = sub.indexOf(".", from);
-      if (to < 0) to = sub.length;
-      if (to - from >= s.dnsEncodedLabel) {
-        const label = sub.slice(from, to);
-        if (HEX.test(label) || entropy(label) >= s.dnsLabelEntropy) {
-          longestEncoded = Math.max(longestEncoded, label.length);
-          encodedChars += label.length;
-        }
+    // The labels found by their dots (no array, and no text for the labels).
+    for (let from = 0; from <= end;) {
+      let to = text.indexOf(".", from);
+      if (to < 0 || to > end) to = end;
+      if (to - from >= s.dnsEncodedLabel && (isHex(text, from, to) || entropy(text, from, to) >= s.dnsLabelEntropy)) {
+        longestEncoded = Math.max(longestEncoded, to - from);
+        encodedChars += to - from;
       }
       from = to + 1;
     }
-    return { local: false, domain, domainHash: hashName(domain), hasSub: sub !== "", subHash: hashName(sub), longestEncoded, encodedChars };
+    return { local: false, domain, domainHash: hashName(domain), hasSub: end > 0, subHash: hashName(text, 0, end), longestEncoded, encodedChars };
   });
 
   /**

@@ -291,11 +291,12 @@ const asciiOrder = new Uint8Array(128);
  * scratch table, no Map and no one-character string per character; the terms are summed in the
  * order the characters first appear, as the Map below sums them, so the result is the same number.
  */
-export function entropy(s: string): number {
-  if (s.length === 0) return 0;
-  const n = s.length;
+export function entropy(s: string, from = 0, to = s.length): number {
+  // The characters [from, to) (a label of a longer name, with no slice made for it).
+  const n = to - from;
+  if (n <= 0) return 0;
   let distinct = 0, ascii = true;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128) {
       ascii = false;
@@ -314,7 +315,7 @@ export function entropy(s: string): number {
     return h;
   }
   for (let k = 0; k < distinct; k++) asciiCounts[asciiOrder[k]!] = 0;
-  return entropyOfAnyText(s);
+  return entropyOfAnyText(from === 0 && to === s.length ? s : s.slice(from, to));
 }
 
 /** entropy() for text beyond ASCII: by code point, in a Map. */
@@ -535,9 +536,10 @@ export interface TrackedAnalyzer extends Analyzer, FlowEvents {
 }
 
 /** 32-bit FNV-1a: sets of names keep numbers, not strings (a collision only undercounts by one). */
-export function hashName(s: string): number {
+export function hashName(s: string, from = 0, to = s.length): number {
+  // hashName(s.slice(from, to)) with no slice made.
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
