@@ -37,6 +37,8 @@ class TrackedTarget implements FloodTarget {
   replies = 0;
   raised = false;
   dirty = false;
+  /** Held beyond the hook that hit it (a SYN flood candidate's evidence): never recycled. */
+  kept = false;
   #src: Address | null = null;
   #srcCount = 0;
   #mac: MacAddress | null = null;
@@ -136,19 +138,26 @@ export class FloodTracker {
   readonly pool: StatePool<FloodTarget> | undefined;
   /**
    * `recycle`: a target whose window has passed is reset in place, and a new target takes the state
-   * the cap drops, or one the tick dropped (no object per target and window). Only for a detector that keeps
-   * no target beyond the call that hit it (the SYN flood's candidates keep theirs as evidence).
+   * the cap drops, or one the tick dropped (no object per target and window). A target the detector
+   * holds beyond the hook that hit it must be marked with keep() (the SYN flood's candidates keep
+   * theirs as evidence): it is then left to the collector, never reset.
    */
   constructor(cap: number, readonly windowSeconds: number, readonly recycle = false) {
     this.targets = new BoundedMap(cap);
-    this.pool = recycle ? new StatePool(POOLED_TARGETS, (t) => (t as TrackedTarget).reset(0)) : undefined;
+    this.pool = recycle ? new StatePool(POOLED_TARGETS, (t) => (t as TrackedTarget).reset(0), (t) => !(t as TrackedTarget).kept) : undefined;
+  }
+
+  /** Marks a target the detector holds on to: it is never recycled. */
+  keep(t: FloodTarget): void {
+    (t as TrackedTarget).kept = true;
   }
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;
     if (!t || ts - t.start > this.windowSeconds) {
-      const reuse = !this.recycle ? undefined : t ?? (this.targets.evictForReuse() ?? this.pool!.take()) as TrackedTarget | undefined;
+      let reuse = !this.recycle ? undefined : t ?? (this.targets.evictForReuse() ?? this.pool!.take()) as TrackedTarget | undefined;
+      if (reuse !== undefined && reuse.kept) reuse = undefined;
       if (reuse === undefined) {
         t = new TrackedTarget(ts);
         this.targets.set(target, t);

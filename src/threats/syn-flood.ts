@@ -50,7 +50,8 @@ interface Candidate {
 }
 
 export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds);
+  // Targets are recycled, except those a candidate keeps as its evidence (tracker.keep).
+  const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds, true);
   /** By target (a number for IPv4). */
   const candidates = new BoundedMap<Address, Candidate>(s.maxTrackedKeys);
   const candidateGate = new SweepGate();
@@ -185,6 +186,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
         candidates.set(dst, c);
       }
       c.window = t;
+      tracker.keep(t);
       c.last = Math.max(c.last, t.last);
       candidateGate.saw(c.last);
       markGrown(c, candidateGate);
@@ -211,7 +213,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       now = ts;
       if (deferredCount > 0) judgeDeferred(ts);
       // Targets are never dirty here (only candidates are reported): this drops the idle ones.
-      reportGrowth(tracker.targets, ts, s.floodWindowSeconds, () => {}, tracker.gate);
+      reportGrowth(tracker.targets, ts, s.floodWindowSeconds, () => {}, tracker.gate, tracker.pool);
       reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c), candidateGate);
     },
   };

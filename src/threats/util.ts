@@ -646,11 +646,14 @@ export function reportGrowth<K, T extends Reported>(
  */
 export class StatePool<T> {
   #free: T[] = [];
-  /** `scrub` lets go of what a pooled state holds (its sets and maps), so the pool keeps only the bare states. */
-  constructor(readonly cap: number, readonly scrub: (st: T) => void) {}
+  /**
+   * `scrub` lets go of what a pooled state holds (its sets and maps), so the pool keeps only the
+   * bare states; `reusable` (default all) turns away a state something else still holds.
+   */
+  constructor(readonly cap: number, readonly scrub: (st: T) => void, readonly reusable?: (st: T) => boolean) {}
 
   release(st: T): void {
-    if (this.#free.length >= this.cap) return;
+    if (this.#free.length >= this.cap || (this.reusable !== undefined && !this.reusable(st))) return;
     this.scrub(st);
     this.#free.push(st);
   }
