@@ -4,6 +4,7 @@
  * error that says where; every packet before the damage has already been handed out.
  */
 import { toArrayBuffer } from "bun:ffi";
+import { statSync } from "node:fs";
 import { cString, ERRBUF_SIZE, errbufText, libpcap, type PcapHandle } from "./libpcap.ts";
 import { loadShim, type Shim } from "./shim.ts";
 import { newBatch, type PacketBatch } from "./batch.ts";
@@ -45,8 +46,8 @@ export interface OfflineOptions {
    * next `next()`. For readers that walk batches with `nextRecord(off, caplen, batch.recordPad)`.
    */
   zeroCopy?: boolean;
-  /** How far the shim's window of the mapped file moves at a time (default 2 MB; tests make it small, it is rounded up to pages). */
-  mappedStepBytes?: number;
+  /** Bytes of the mapping per ArrayBuffer the zero-copy windows are views into (default 64 MB; tests make it small). */
+  mappedSegmentBytes?: number;
 }
 
 /** One open file, read into batches in the shim's layout by either reader. */
@@ -115,55 +116,62 @@ export async function openOffline(path: string, opts: OfflineOptions = {}): Prom
   };
 }
 
-/** Packets and bytes per zero-copy batch: the shim's scan of a batch warms it for the engine, so it should fit the L2 cache. */
+/** Packets and bytes per zero-copy window: the shim's scan of a window warms it for the engine, so it should fit the L2 cache. */
 const MAPPED_WINDOW_BYTES = 1 << 20;
 const MAPPED_WINDOW_PACKETS = 2048;
 /**
- * How far the shim's window of the mapped file moves at a time (native/ni_pcapfile.c), and how much
- * more of the file it shows (raised to a whole record): a batch is cut short where a record would
- * cross the window's end. RSS holds two windows (the next one is mapped ahead).
+ * Bytes of the mapping seen through one ArrayBuffer; windows are views into it. An ArrayBuffer
+ * over foreign memory costs ~40 us to make: one per 1 MB window cost ~0.07 s of CPU over the
+ * 1.8 GB bench capture, one per 64 MB next to nothing.
  */
-const MAPPED_STEP_BYTES = 2 << 20;
-const MAPPED_OVERLAP_BYTES = 256 << 10;
+const MAPPED_SEGMENT_BYTES = 64 << 20;
 
-/**
- * The batches of a mapped pcap file, records in place (`recordPad` 0), all seen through one
- * ArrayBuffer over the shim's window, made once: JavaScriptCore counts every ArrayBuffer's bytes
- * as allocated (one per 64 MB of the file counted 1.8 GB over the bench capture and made its
- * collector run early) and each one still referenced at a collection inflates its heap budget.
- */
+/** The windows of a mapped pcap file, as batches of records in place (`recordPad` 0). */
 class MappedFile {
   private readonly out = new Int32Array(5);
   /** The copying reader goes on from where the windows stopped (a record it must judge). */
   left = false;
   ended = false;
-  private readonly window: ArrayBuffer;
+  private segment: ArrayBuffer | null = null;
+  /** File offset of the segment's first byte. */
+  private segmentStart = 0;
 
   constructor(
     private readonly shim: Shim,
     private readonly file: NonNullable<ReturnType<Shim["ni_file_open"]>>,
-    base: number,
-    windowBytes: number,
+    private readonly base: number,
+    /** The file's size when it was mapped: segments never reach past it. */
+    private readonly size: number,
+    private readonly segmentBytes: number,
     private readonly maxPackets = MAPPED_WINDOW_PACKETS,
-  ) {
-    this.window = toArrayBuffer(base, 0, windowBytes);
-  }
+  ) {}
 
   next(): PacketBatch | null {
     const out = this.out;
     this.shim.ni_file_view!(this.file, MAPPED_WINDOW_BYTES, this.maxPackets, out);
-    const count = out[0], at = out[1], length = out[3], status = out[4];
+    const count = out[0], offset = (out[1] >>> 0) + (out[2] >>> 0) * 2 ** 32, length = out[3], status = out[4];
     if (status === 1) this.ended = true;
     if (status === 2) this.left = true;
     if (count === 0) return null;
-    const window = this.window;
-    return { bytes: new Uint8Array(window, at, length), view: new DataView(window, at, length), count, used: length, recordPad: 0 };
+    const at = this.segmentAt(offset, length);
+    const buffer = this.segment!;
+    return { bytes: new Uint8Array(buffer, at, length), view: new DataView(buffer, at, length), count, used: length, recordPad: 0 };
+  }
+
+  /** Where the window at file `offset` starts in the current segment, after moving the segment there when it is not inside. */
+  private segmentAt(offset: number, length: number): number {
+    const segment = this.segment;
+    if (segment === null || offset < this.segmentStart || offset + length > this.segmentStart + segment.byteLength) {
+      this.segment = toArrayBuffer(this.base + offset, 0, Math.max(length, Math.min(this.segmentBytes, this.size - offset)));
+      this.segmentStart = offset;
+    }
+    return offset - this.segmentStart;
   }
 }
 
 /** The shim's classic-pcap reader, or undefined for a file it leaves to libpcap (pcapng, ...). */
 function openClassic(shim: Shim, path: string, opts: OfflineOptions): FileReader | undefined {
-  const { filter, batchPackets: maxPackets, mappedStepBytes = MAPPED_STEP_BYTES } = opts;
+  const { filter, batchPackets: maxPackets, mappedSegmentBytes = MAPPED_SEGMENT_BYTES } = opts;
   const zeroCopy = opts.zeroCopy === true;
   const info = new Int32Array(2);
   const f = shim.ni_file_open(cString(path), info);
@@ -175,12 +183,13 @@ function openClassic(shim: Shim, path: string, opts: OfflineOptions): FileReader
       throw badFilterError(filter, errbufText(errbuf));
     }
   }
-  const windowBytes = new Int32Array(1);
-  const base = zeroCopy ? Number(shim.ni_file_map_window?.(f, mappedStepBytes, MAPPED_OVERLAP_BYTES, windowBytes) ?? 0) : 0;
+  // The size first: a file that grows after it is mapped only makes the segments shorter than the mapping.
+  const size = zeroCopy ? statSync(path).size : 0;
+  const base = zeroCopy && shim.ni_file_map?.(f) === 0 ? Number(shim.ni_file_map_base!(f)) : 0;
   return {
     linkType: info[0],
     snaplen: info[1],
-    mapped: base ? new MappedFile(shim, f, base, windowBytes[0], maxPackets) : undefined,
+    mapped: base ? new MappedFile(shim, f, base, size, mappedSegmentBytes, maxPackets) : undefined,
     read: (buf, max, out) => void shim.ni_file_read(f, buf, buf.length, max, out),
     error: () => String(shim.ni_file_error(f) ?? ""),
     close: () => shim.ni_file_close(f),

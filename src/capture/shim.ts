@@ -22,7 +22,8 @@ const symbols = {
 
 /** Zero-copy file windows (offline.ts). Optional: a shim built before them still loads, and copies. */
 const mapSymbols = {
-  ni_file_map_window: { args: [ptr, u32, u32, ptr], returns: ptr },
+  ni_file_map: { args: [ptr], returns: i32 },
+  ni_file_map_base: { args: [ptr], returns: ptr },
   ni_file_view: { args: [ptr, u32, u32, ptr], returns: i32 },
 } as const;
 
@@ -73,9 +74,8 @@ export async function loadShim(): Promise<Shim> {
   const path = await shimPath();
   let lib: Shim;
   try {
-    // A shim built before the newer symbols still loads, without them ("sh native/build.sh" brings
-    // them): one built before ni_file_map_window keeps its warmer and copies.
-    const tiers = [{ ...symbols, ...mapSymbols, ...hintSymbols }, { ...symbols, ...hintSymbols }, { ...symbols, ...mapSymbols }, symbols];
+    // A shim built before the newer symbols still loads, without them ("sh native/build.sh" brings them).
+    const tiers = [{ ...symbols, ...mapSymbols, ...hintSymbols }, { ...symbols, ...mapSymbols }, symbols];
     let opened: Shim | undefined, failure: unknown;
     for (const tier of tiers) {
       try {
