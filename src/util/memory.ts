@@ -77,19 +77,20 @@ export const ANALYZE_GC_PACKETS = 100_000;
 export const ANALYZE_GC_NEW_FLOWS = 10_000;
 
 /**
- * `analyze` collects twice as often, and only every fourth collection is full (200 k packets or
- * 20 k new flows apart); the others are young (eden) collections, which free what was made since
+ * `analyze` collects more often than serve, and only every fourth collection is full (150 k packets
+ * or 15 k new flows apart); the others are young (eden) collections, which free what was made since
  * the last one and is already dropped (decoded messages, observations, per-packet texts and
  * short-lived analyzer entries) without marking the whole heap. On the bench capture (2.3 M
  * packets, load average ~10): max RSS 218-222 MB with a full collection every 100 k packets,
  * 198-201 MB with a young one every 25 k (11 full and 82 young took about as long as 26 full).
- * Each young collection has a cost of its own whatever it frees (7-18 ms, logGC): once the reader's
- * segments and a closure per inspected packet were gone (less garbage), a young one every 50 k
- * packets took 8.6-9.2 CPU s against 9.1-10.0 s every 25 k, max RSS 191 MB against 186-189 MB
- * (4 alternated runs each); every 100 k packets or full every eighth passed 200 MB.
+ * Each young collection has a cost of its own whatever it frees (7-18 ms, logGC). With less garbage
+ * per packet (a closure per inspected packet gone, the analyzers' scratch reused), on an idle machine
+ * (3 alternated runs each): a young one every 50 k packets 5.9-6.4 s, max RSS 193-197 MB (once
+ * 200.4); every 37.5 k 6.1-7.3 s, 189-192 MB; every 25 k with every eighth full 6.6-7.2 s, 193-195 MB.
+ * Every 100 k packets or full every eighth passed 200 MB.
  */
-export const ANALYZE_YOUNG_GC_PACKETS = 50_000;
-export const ANALYZE_YOUNG_GC_NEW_FLOWS = 5_000;
+export const ANALYZE_YOUNG_GC_PACKETS = 37_500;
+export const ANALYZE_YOUNG_GC_NEW_FLOWS = 3_750;
 /** Every this many-th of `analyze`'s collections is full. */
 export const ANALYZE_FULL_GC_EVERY = 4;
 
