@@ -171,51 +171,54 @@ function appended(list: readonly number[], n: number): readonly number[] {
  * the same cipher suites, extensions, groups and algorithms hello after hello, so a hello's lists
  * are shared (frozen: read-only) instead of made per hello. A slot holds the last list hashed to it.
  */
-const LIST_SLOTS = 2048;
-const listHashes = new Int32Array(LIST_SLOTS);
-const lists: (readonly number[] | undefined)[] = new Array(LIST_SLOTS).fill(undefined);
-const NO_NUMBERS: readonly number[] = Object.freeze([]);
+class SharedLists<T> {
+  readonly #hashes: Int32Array;
+  readonly #lists: (readonly T[] | undefined)[];
+  readonly #mask: number;
+  readonly #empty: readonly T[] = Object.freeze([]);
+
+  /** `slots`: a power of two. */
+  constructor(slots: number) {
+    this.#hashes = new Int32Array(slots);
+    this.#lists = new Array<readonly T[] | undefined>(slots).fill(undefined);
+    this.#mask = slots - 1;
+  }
+
+  /** The shared list of `from[0 .. n)`, whose hash is `h`: the one kept when it holds those values, else a new one kept in its slot. */
+  of(from: ArrayLike<T>, n: number, h: number): readonly T[] {
+    if (n === 0) return this.#empty;
+    const slot = (h ^ (h >>> 13)) & this.#mask;
+    const had = this.#lists[slot];
+    if (had !== undefined && this.#hashes[slot] === h && had.length === n) {
+      let k = 0;
+      while (k < n && had[k] === from[k]) k++;
+      if (k === n) return had;
+    }
+    const list = new Array<T>(n);
+    for (let i = 0; i < n; i++) list[i] = from[i]!;
+    Object.freeze(list);
+    this.#lists[slot] = list;
+    this.#hashes[slot] = h;
+    return list;
+  }
+}
+
+const numberLists = new SharedLists<number>(2048);
+const NO_NUMBERS: readonly number[] = numberLists.of([], 0, 0);
 
 /** The shared list of the first `n` numbers of `from`. */
 function sharedList(from: Uint16Array, n: number): readonly number[] {
-  if (n === 0) return NO_NUMBERS;
   let h = 0x811c9dc5 ^ n;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ from[i]!, 0x01000193);
-  const slot = (h ^ (h >>> 13)) & (LIST_SLOTS - 1);
-  const had = lists[slot];
-  if (had !== undefined && listHashes[slot] === h && had.length === n) {
-    let k = 0;
-    while (k < n && had[k] === from[k]) k++;
-    if (k === n) return had;
-  }
-  const list = new Array<number>(n);
-  for (let i = 0; i < n; i++) list[i] = from[i]!;
-  Object.freeze(list);
-  lists[slot] = list;
-  listHashes[slot] = h;
-  return list;
+  return numberLists.of(from, n, h);
 }
 
 /** The same for ALPN name lists ("h2", "http/1.1"), by a hash of their bytes. */
-const NAME_SLOTS = 256;
-const nameHashes = new Int32Array(NAME_SLOTS);
-const nameLists: (readonly string[] | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
-const NO_NAMES: readonly string[] = Object.freeze([]);
+const nameLists = new SharedLists<string>(256);
+const NO_NAMES: readonly string[] = nameLists.of([], 0, 0);
 
 function sharedNames(names: string[], h: number): readonly string[] {
-  const n = names.length;
-  if (n === 0) return NO_NAMES;
-  const slot = (h ^ (h >>> 13)) & (NAME_SLOTS - 1);
-  const had = nameLists[slot];
-  if (had !== undefined && nameHashes[slot] === h && had.length === n) {
-    let k = 0;
-    while (k < n && had[k] === names[k]) k++;
-    if (k === n) return had;
-  }
-  const list = Object.freeze(names.slice());
-  nameLists[slot] = list;
-  nameHashes[slot] = h;
-  return list;
+  return nameLists.of(names, names.length, h);
 }
 
 function parseSni(bytes: Uint8Array, p: number, end: number): string | undefined {
