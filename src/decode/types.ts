@@ -64,7 +64,8 @@ export interface DnsMessage {
   opcode: number;
   rcode: number; // 3 NXDOMAIN
   truncated: boolean;
-  questions: DnsQuestion[];
+  /** Read-only: a single question's list is shared by the messages that ask it (see decodeDns). */
+  questions: readonly DnsQuestion[];
   answers: DnsRecord[];
   authorities: DnsRecord[];
   additionals: DnsRecord[];
