@@ -6,7 +6,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, srcMacOf, StatePool, type TrackedAnalyzer, StartedFlowRef,
+  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, numberPairKey, srcMacOf, StatePool, type TrackedAnalyzer, StartedFlowRef,
   type StartedFlow,
 } from "./util.ts";
 
@@ -85,15 +85,15 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
   });
 
   /** The series of a pair and service, made (at the chain's head) when new. */
-  const seriesOf = (key: number | string, service: number, f: StartedFlow): Series => {
+  const seriesOf = (key: number | string, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series => {
     const head = series.get(key) ?? null;
     for (let sr = head; sr !== null; sr = sr.next) if (sr.service === service) return sr;
     // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources), and a new
     // series one the tick dropped.
     const reuse = (head === null ? series.evictForReuse() : undefined) ?? pool.take();
     const made: Series = reuse === undefined
-      ? { service, next: head, starts: [], last: f.startTime, srcMac: srcMacOf(f), deviceId: f.srcDeviceId }
-      : resetSeries(reuse, service, f.startTime, srcMacOf(f), f.srcDeviceId);
+      ? { service, next: head, starts: [], last: ts, srcMac, deviceId }
+      : resetSeries(reuse, service, ts, srcMac, deviceId);
     made.next = head; // a reused series joins the pair's chain at its head, as a new one does
     series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
     // A pair with more series than the cap (one host trying many ports) loses its oldest.
@@ -103,23 +103,36 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     return made;
   };
 
-  /** The flow of the current numeric flowStarted call. */
+  /** The flow of the current numeric flowStarted call (read for a report only). */
   const started = new StartedFlowRef();
   /** The current flow start's periodicity (scratch, read before the next call). */
   const timing = { mean: 0, jitter: 0 };
+
+  /** Counts a connection start of a series; returns the series when its starts are now periodic (timing holds how). */
+  const beat = (key: number | string, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series | null => {
+    const sr = seriesOf(key, service, ts, srcMac, deviceId);
+    sr.starts.push(ts);
+    if (sr.starts.length > MAX_STARTS) sr.starts.shift();
+    sr.last = ts;
+    if (sr.last < floor) floor = sr.last;
+    const p = periodicityInto(sr.starts, s.beaconMinIntervals, timing);
+    if (!p || p.jitter > s.beaconMaxJitter) return null;
+    if (p.mean < s.beaconMinPeriodSeconds || p.mean > s.beaconMaxPeriodSeconds) return null;
+    return sr;
+  };
+
   const flowStarted = (f: StartedFlow): void => {
     const protocol = f.protocol, dstPort = f.dstPort;
     if ((protocol !== "TCP" && protocol !== "UDP") || IGNORED_PORTS.has(dstPort)) return;
     const dst4 = dstIp4(f);
     if (dst4 >= 0 ? isGroupIp4(dst4) : isGroupIp(f.dstIp)) return;
-    const sr = seriesOf(flowPairKey(f, "|"), serviceCode(protocol, dstPort), f);
-    sr.starts.push(f.startTime);
-    if (sr.starts.length > MAX_STARTS) sr.starts.shift();
-    sr.last = f.startTime;
-    if (sr.last < floor) floor = sr.last;
-    const p = periodicityInto(sr.starts, s.beaconMinIntervals, timing);
-    if (!p || p.jitter > s.beaconMaxJitter) return;
-    if (p.mean < s.beaconMinPeriodSeconds || p.mean > s.beaconMaxPeriodSeconds) return;
+    const sr = beat(flowPairKey(f, "|"), serviceCode(protocol, dstPort), f.startTime, srcMacOf(f), f.srcDeviceId);
+    if (sr !== null) raise(f, sr);
+  };
+
+  /** A periodic series, reported with the flow that made it so. */
+  const raise = (f: StartedFlow, sr: Series): void => {
+    const p = timing;
     store.raise({
       type: "beaconing",
       severity: "low",
@@ -147,7 +160,15 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     name: "threats.beaconing",
     tracked: () => series.size,
     flowStartedAt(table: FlowTable, index: number): void {
-      flowStarted(started.at(table, index));
+      // flowStarted read straight from the table (no flow view per call; the view only for a report).
+      const proto = table.ipProtocolOf(index), dstPort = table.responderPort(index);
+      if ((proto !== 6 && proto !== 17) || IGNORED_PORTS.has(dstPort)) return;
+      const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index);
+      if (b4 >= 0 ? isGroupIp4(b4) : isGroupIp(table.responderIp(index))) return;
+      const key = (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${table.initiatorIp(index)}|${table.responderIp(index)}`;
+      const mac = table.initiatorMac(index);
+      const sr = beat(key, proto === 17 ? 65536 + dstPort : dstPort, table.firstSeenOf(index), mac >= 0 ? mac : null, null);
+      if (sr !== null) raise(started.at(table, index), sr);
     },
     flowStarted,
     tick(now: number): void {

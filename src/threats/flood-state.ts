@@ -152,6 +152,28 @@ export class FloodTracker {
     (t as TrackedTarget).kept = true;
   }
 
+  /**
+   * The tick's reportGrowth over the targets (reports the dirty ones, drops those idle past the
+   * window, recycles them), written here once for every flood detector: its sweep sees one class of
+   * state, where reportGrowth's shared sweep met every detector's and read `dirty` and `last` slowly.
+   */
+  sweep(now: number, report: (t: FloodTarget, target: Address) => void): void {
+    const gate = this.gate, pool = this.pool, window = this.windowSeconds;
+    if (!gate.begin(now, window)) return;
+    this.targets.sweep((t, target) => {
+      if (t.dirty) {
+        t.dirty = false;
+        report(t, target);
+      }
+      if (now - t.last > window) {
+        pool?.release(t);
+        return true;
+      }
+      gate.kept(t.last);
+      return false;
+    });
+  }
+
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;

@@ -11,7 +11,7 @@ import { isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
   addCapped, type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
   metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, SweepGate, isGroupIp, type EndedFlow, type TrackedAnalyzer,
-  reportGrowth, reportOnce, StartedFlowRef, type StartedFlow,
+  reportGrowth, reportOnce, type StartedFlow,
 } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
@@ -139,8 +139,6 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     count(srcAddress(f), srcMacOf(f), methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort, dstAddress(f), f.startTime);
   };
 
-  /** The flow of the current numeric flowStarted call. */
-  const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if ((f.protocol === "TCP" || f.protocol === "UDP") && isLocalDst(f)) {
       countFlow(f);
@@ -174,7 +172,15 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
       }
     },
     flowStartedAt(table: FlowTable, index: number): void {
-      flowStarted(started.at(table, index));
+      // flowStarted read straight from the table (no flow view per call).
+      const proto = table.ipProtocolOf(index);
+      if (proto !== 6 && proto !== 17) return;
+      const b4 = table.responderIp4(index);
+      if (!(b4 >= 0 ? isLocalIpv4(b4) : isLocalAddress(table.responderIp(index)))) return;
+      const a4 = table.initiatorIp4(index), mac = table.initiatorMac(index), dstPort = table.responderPort(index);
+      const protocol = proto === 6 ? "TCP" : "UDP";
+      count(a4 >= 0 ? a4 : table.initiatorIp(index), mac >= 0 ? mac : null, methodOf(protocol, dstPort), methodCode(protocol, dstPort), dstPort,
+        b4 >= 0 ? b4 : table.responderIp(index), table.firstSeenOf(index));
     },
     flowStarted,
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {

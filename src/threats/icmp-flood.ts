@@ -5,7 +5,7 @@
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
 import {
-  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, reportGrowth, firstCrossing, type EndedFlow,
+  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, firstCrossing, type EndedFlow,
 } from "./util.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -92,7 +92,7 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "packets"), tracker.gate, tracker.pool);
+      tracker.sweep(now, (t, target) => raise(target, t, "packets"));
     },
   };
 }

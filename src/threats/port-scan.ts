@@ -8,7 +8,7 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, pairKeyOf,
+  addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, numberPairKey, pairKeyOf,
   SmallSet, srcAddress, srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
@@ -158,8 +158,6 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
-  /** The flow of the current numeric flowStarted call. */
-  const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
     const p = flowPair(f, f.startTime);
@@ -183,7 +181,34 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     tracked: () => pairs.size,
     wants: ["icmp"],
     flowStartedAt(table: FlowTable, index: number): void {
-      flowStarted(started.at(table, index));
+      // flowStarted read straight from the table (one shape of state, no flow view per call).
+      const proto = table.ipProtocolOf(index);
+      if (proto !== 6 && proto !== 17) return;
+      const ts = table.firstSeenOf(index);
+      const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index);
+      const key = (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${table.initiatorIp(index)}>${table.responderIp(index)}`;
+      let p = pairs.get(key);
+      if (p === undefined || ts - p.start > s.portScanWindowSeconds) {
+        p = newPair(key, p, a4 >= 0 ? a4 : table.initiatorIp(index), b4 >= 0 ? b4 : table.responderIp(index), ts);
+      }
+      p.last = ts;
+      gate.saw(ts);
+      if (p.srcMac === null || p.srcMac === undefined) {
+        const mac = table.initiatorMac(index);
+        p.srcMac = mac >= 0 ? mac : null;
+      }
+      const before = p.size;
+      if (before < MAX_PORTS_TRACKED) p.add(table.responderPort(index));
+      if (proto === 17) {
+        if (p.size > before) p.udpPorts++;
+      } else {
+        const kind = STEALTH_BY_BITS[(table.tcpFlagsOf(index, 0) | table.tcpFlagsOf(index, 1)) & 0xff];
+        if (kind) {
+          p.stealth++;
+          (p.stealthKinds ??= new SmallSet()).add(kind);
+        }
+      }
+      check(p, ts);
     },
     flowStarted,
     observe(o: Observation): void {

@@ -213,7 +213,7 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
       now = ts;
       if (deferredCount > 0) judgeDeferred(ts);
       // Targets are never dirty here (only candidates are reported): this drops the idle ones.
-      reportGrowth(tracker.targets, ts, s.floodWindowSeconds, () => {}, tracker.gate, tracker.pool);
+      tracker.sweep(ts, () => {});
       reportGrowth(candidates, ts, JUDGE_SECONDS, (c, target) => raise(target, c), candidateGate);
     },
   };

@@ -3,7 +3,7 @@
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
 import {
-  type Address, addressText, dstAddress, EndedFlowRef, reportGrowth, firstCrossing, srcAddress, srcMacOf, StartedFlowRef, type EndedFlow,
+  type Address, addressText, dstAddress, EndedFlowRef, firstCrossing, srcAddress, srcMacOf, type EndedFlow,
   type StartedFlow,
 } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -37,8 +37,6 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
-  /** The flow of the current numeric flowStarted call. */
-  const started = new StartedFlowRef();
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "UDP") return;
     const target = dstAddress(f);
@@ -66,7 +64,13 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     name: "threats.udp-flood",
     tracked: () => tracker.targets.size,
     flowStartedAt(table: FlowTable, index: number): void {
-      flowStarted(started.at(table, index));
+      // flowStarted read straight from the table (no flow view per call).
+      if (table.ipProtocolOf(index) !== 17) return;
+      const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index), mac = table.initiatorMac(index);
+      const target = b4 >= 0 ? b4 : table.responderIp(index);
+      const t = tracker.hit(target, a4 >= 0 ? a4 : table.initiatorIp(index), mac >= 0 ? mac : null, table.firstSeenOf(index));
+      if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
+      if (firstCrossing(t, tracker.gate)) raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
     },
     flowStarted,
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
@@ -74,8 +78,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(tracker.targets, now, s.floodWindowSeconds, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond),
-        tracker.gate, tracker.pool);
+      tracker.sweep(now, (t, target) => raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond));
     },
   };
 }
