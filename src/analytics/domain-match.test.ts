@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { APPLICATIONS } from "./applications.ts";
-import { DomainMatcher, defaultDomainMatcher, normalizeHost } from "./domain-match.ts";
+import { CDN_WRAPPER_SUFFIXES, DomainMatcher, defaultDomainMatcher, isIpLiteral, normalizeHost, type AppMatch } from "./domain-match.ts";
 
 describe("DomainMatcher", () => {
   const m = defaultDomainMatcher();
@@ -71,5 +71,46 @@ describe("DomainMatcher", () => {
     ]);
     expect(custom.match("x.example.com")?.application).toBe("A");
     expect(custom.match("x.cdn.example.com")?.application).toBe("B");
+  });
+
+  test("the hashed suffix walk answers as a Map probe per label boundary of the cut-out suffix does", () => {
+    // The lookup as it was: the whole name, then the text after each dot, the first (longest) hit wins;
+    // CDN wrappers first by the name without them.
+    const bySuffix = new Map<string, AppMatch>();
+    for (const row of APPLICATIONS) for (const s of row.suffixes) {
+      const n = normalizeHost(s);
+      if (n && !bySuffix.has(n)) bySuffix.set(n, { application: row.app, category: row.category, suffix: n });
+    }
+    const longest = (name: string): AppMatch | undefined => {
+      for (let start = 0; start < name.length;) {
+        const hit = bySuffix.get(name.slice(start));
+        if (hit) return hit;
+        const dot = name.indexOf(".", start);
+        if (dot < 0) return undefined;
+        start = dot + 1;
+      }
+      return undefined;
+    };
+    const reference = (host: string): AppMatch | undefined => {
+      const name = normalizeHost(host);
+      if (!name || isIpLiteral(name)) return undefined;
+      for (const w of CDN_WRAPPER_SUFFIXES) {
+        if (name.length > w.length + 1 && name.endsWith(`.${w}`)) {
+          const inner = longest(name.slice(0, -(w.length + 1)));
+          if (inner) return inner;
+        }
+      }
+      return longest(name);
+    };
+    const names: string[] = ["", ".", "..", "a..b", "com", ".com", "x.", "edgekey.net", ".edgekey.net", "a.edgekey.net"];
+    for (const s of bySuffix.keys()) {
+      names.push(s, `x.${s}`, `x${s}`, `a.b.${s}`, `${s}.x`, `.${s}`, `a..${s}`, s.slice(1), s.toUpperCase() + ".");
+      for (const w of CDN_WRAPPER_SUFFIXES) names.push(`${s}.${w}`, `q.${s}.${w}`, `${s}${w}`);
+    }
+    for (const name of names) expect(m.match(name)).toEqual(reference(name));
+    // A large table: each name finds its own entry, a name of none finds nothing.
+    const custom = new DomainMatcher(Array.from({ length: 3000 }, (_, i) => ({ app: `A${i}`, category: "web" as const, suffixes: [`s${i}.example`] })));
+    for (let i = 0; i < 3000; i++) expect(custom.match(`www.s${i}.example`)?.application).toBe(`A${i}`);
+    expect(custom.match("www.s3000.example")).toBeUndefined();
   });
 });

@@ -210,7 +210,8 @@ export class FlowLabeler implements Analyzer {
       if (!host) label = null;
       else {
         // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
-        const app = isIpLiteral(host) ? this.#byAddress(host) : this.classify(host);
+        // Normalized once: the matcher is asked by the name as it is (match() would normalize it again).
+        const app = isIpLiteral(host) ? this.#byAddress(host) : appOf(this.#matcher.matchName(host));
         label = app.application === null && app.category === null ? host : { hostname: host, ...app };
       }
       if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
