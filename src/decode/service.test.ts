@@ -58,6 +58,14 @@ describe("identifyService by port", () => {
     expect(id(new Uint8Array(8), 50, 0, 0)).toEqual({ service: "IPsec", by: "port" }); // ESP
     expect(PORT_SERVICES["udp/5353"]).toBe("mDNS");
   });
+  test("a guess is one frozen object per service and way, shared by every packet that gets it", () => {
+    const a = id(text("GET / HTTP/1.1\r\n"), TCP, 50000, 8081), b = id(text("POST /x HTTP/1.1\r\n"), TCP, 50001, 80);
+    expect(b).toBe(a!);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(id(new Uint8Array(0), TCP, 50000, 80)).toEqual({ service: "HTTP", by: "port" });
+    expect(id(new Uint8Array(0), TCP, 50000, 80)).not.toBe(a!);
+    expect(id(new Uint8Array(0), TCP, 50002, 80)).toBe(id(new Uint8Array(0), TCP, 50000, 80)!);
+  });
   test("never throws on short or odd input", () => {
     const junk = hex("16 03 ff ff 00 01 ff 53 4d 42 21 12 a4 42");
     for (let n = 0; n <= junk.length; n++) {

@@ -96,6 +96,12 @@ function dnsTcpService(b: Uint8Array, off: number, len: number, sport: number, d
 
 const HTTP_METHODS = ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "PROPFIND ", "TRACE "];
 
+/** Whether the payload starts with an HTTP method: a loop, not HTTP_METHODS.some(closure) (a scope made per TCP packet tried). */
+function httpMethod(b: Uint8Array, off: number, len: number): boolean {
+  for (let k = 0; k < HTTP_METHODS.length; k++) if (startsWith(b, off, len, HTTP_METHODS[k]!)) return true;
+  return false;
+}
+
 /** "220 ..." greets both FTP and SMTP: the text or the port decides. */
 function greeting220(b: Uint8Array, off: number, len: number, sport: number, dport: number): string | undefined {
   if (!startsWith(b, off, len, "220 ") && !startsWith(b, off, len, "220-")) return undefined;
@@ -183,7 +189,7 @@ const SIGNATURES: Signature[] = [
   { service: dnsTcpService, proto: IPPROTO_TCP, test: () => true },
   { service: "TLS", proto: IPPROTO_TCP, test: (b, o, l) => l >= 6 && b[o] === 0x16 && b[o + 1] === 3 && b[o + 2] <= 4 && (b[o + 5] === 1 || b[o + 5] === 2) },
   { service: "SSH", proto: IPPROTO_TCP, test: (b, o, l) => startsWith(b, o, l, "SSH-") },
-  { service: "HTTP", proto: IPPROTO_TCP, test: (b, o, l) => startsWith(b, o, l, "HTTP/1.") || HTTP_METHODS.some((m) => startsWith(b, o, l, m)) },
+  { service: "HTTP", proto: IPPROTO_TCP, test: (b, o, l) => startsWith(b, o, l, "HTTP/1.") || httpMethod(b, o, l) },
   { service: "SSDP", proto: IPPROTO_UDP, test: (b, o, l) => startsWith(b, o, l, "M-SEARCH * ") || startsWith(b, o, l, "NOTIFY * ") || (startsWith(b, o, l, "HTTP/1.1 200") && /\r\n(ST|USN):/i.test(ascii(b, o, l, 1024))) },
   { service: "QUIC", proto: IPPROTO_UDP, test: (b, o, l) => isKnownQuicLongHeader(b, o, l) || gquic(b, o, l) },
   { service: "DHCP", proto: IPPROTO_UDP, test: (b, o, l) => l >= 240 && (b[o] === 1 || b[o] === 2) && u32(b, o + DHCP_COOKIE_AT, o + l) === DHCP_COOKIE },
@@ -209,6 +215,20 @@ const SIGNATURES: Signature[] = [
 const TCP_SIGNATURES = SIGNATURES.filter((sig) => sig.proto === IPPROTO_TCP);
 const UDP_SIGNATURES = SIGNATURES.filter((sig) => sig.proto === IPPROTO_UDP);
 
+/**
+ * One frozen guess per (service, how), shared by every packet that gets it: identifyService runs on
+ * the first payload packets of every flow, and its answer is read at once (service, by), never kept.
+ */
+const payloadGuesses = new Map<string, ServiceGuess>();
+const portGuesses = new Map<string, ServiceGuess>();
+
+function guessOf(service: string, by: "payload" | "port"): ServiceGuess {
+  const guesses = by === "payload" ? payloadGuesses : portGuesses;
+  let guess = guesses.get(service);
+  if (guess === undefined) guesses.set(service, (guess = Object.freeze({ service, by })));
+  return guess;
+}
+
 export function identifyService(bytes: Uint8Array, offset: number, length: number, ipProtocol: number, srcPort: number, dstPort: number): ServiceGuess | undefined {
   const len = Math.min(length, bytes.length - offset);
   const signatures = ipProtocol === IPPROTO_TCP ? TCP_SIGNATURES : ipProtocol === IPPROTO_UDP ? UDP_SIGNATURES : undefined;
@@ -216,7 +236,7 @@ export function identifyService(bytes: Uint8Array, offset: number, length: numbe
     for (const sig of signatures) {
       if (!sig.test(bytes, offset, len, srcPort, dstPort)) continue;
       const service = typeof sig.service === "string" ? sig.service : sig.service(bytes, offset, len, srcPort, dstPort);
-      if (service) return { service, by: "payload" };
+      if (service) return guessOf(service, "payload");
     }
   }
   return serviceByPort(ipProtocol, srcPort, dstPort);
@@ -239,9 +259,9 @@ export function serviceByPort(ipProtocol: number, srcPort: number, dstPort: numb
   const table = ipProtocol === IPPROTO_TCP ? TCP_PORTS : ipProtocol === IPPROTO_UDP ? UDP_PORTS : undefined;
   if (!table) {
     const service = IP_PROTOCOL_SERVICES[ipProtocol];
-    return service ? { service, by: "port" } : undefined;
+    return service ? guessOf(service, "port") : undefined;
   }
   const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
   const service = table[lo] ?? table[hi];
-  return service ? { service, by: "port" } : undefined;
+  return service ? guessOf(service, "port") : undefined;
 }
