@@ -77,8 +77,13 @@ export function macId(mac: string): string {
 
 const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0, 0];
 
+/** The last DeviceState.serial given. */
+let lastSerial = 0;
+
 export class DeviceState {
   readonly device: Device;
+  /** A number for this state alone (1 and up): flows remember by it which device labeled them. */
+  readonly serial = ++lastSerial;
   /** device.mac as a number (macNumber): flows compare theirs without text. */
   macNumber: number;
   /** Evidence by signal, then value: two probes with strings the caller already has, no key built per call. */

@@ -1,6 +1,8 @@
-import { ipv6FromWords } from "../decode/addr.ts";
+import { ipv4Name, ipv6FromWords } from "../decode/addr.ts";
+import { FlowLabelColumns } from "../flows/labels.ts";
+import type { FlowTable } from "../flows/table.ts";
 import { DeviceRegistry } from "./registry.ts";
-import { DeviceState } from "./state.ts";
+import { DeviceState, macId, macNumber } from "./state.ts";
 import { describe, expect, test } from "bun:test";
 import type { Device } from "./model.ts";
 import { arp, dhcp, flow, meta } from "./testkit.ts";
@@ -304,5 +306,47 @@ describe("DeviceRegistry.ownerOf6", () => {
     }
     expect(r.ownerOf6(0xfd000213, 0, 0, 0x3d)).toBe(b);
     expect(r.ownerOf6(0xfe800000, 0, 0x11, 0x22)).toBe(a);
+  });
+});
+
+/** The part of a FlowTable the numeric flow hooks read: IPv4 flows set by hand, labels kept as the table keeps them. */
+function flowTableStub(capacity: number) {
+  const flows = new Map<number, { imac: number; rmac: number; i4: number; r4: number; ts: number }>();
+  const labels = new FlowLabelColumns(capacity);
+  const table = {
+    capacity, labels, ids: Float64Array.from({ length: capacity }, (_, i) => i + 100),
+    firstSeenOf: (i: number) => flows.get(i)!.ts, lastSeenOf: (i: number) => flows.get(i)!.ts,
+    initiatorMac: (i: number) => flows.get(i)!.imac, responderMac: (i: number) => flows.get(i)!.rmac,
+    initiatorIp4: (i: number) => flows.get(i)!.i4, responderIp4: (i: number) => flows.get(i)!.r4,
+    initiatorIp: (i: number) => ipv4Name(flows.get(i)!.i4), responderIp: (i: number) => ipv4Name(flows.get(i)!.r4),
+    ipWord: () => 0, packetsOf: () => 1, bytesOf: () => 100,
+  };
+  return { table: table as unknown as FlowTable, labels, flows };
+}
+
+describe("DeviceTracker: numeric flow hooks", () => {
+  test("a flow end relabels only when its device changed since the start (merged into another)", () => {
+    const { table, labels, flows } = flowTableStub(8);
+    const calls: number[] = [];
+    const t = new DeviceTracker({ labelFlowAt: (i, patch) => { calls.push(i); labels.set(i, patch); } });
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff00112233445566", hostname: "Pixel-7" }));
+    // Flow 0: from RANDOM_B (not yet known as the same phone), flow 1: from the Pi; both to a remote host.
+    t.observe(arp(PI, "192.168.1.20"));
+    flows.set(0, { imac: macNumber(RANDOM_B), rmac: -1, i4: 0xc0a8011e, r4: 0x08080808, ts: 1000 });
+    flows.set(1, { imac: macNumber(PI), rmac: -1, i4: 0xc0a80114, r4: 0x08080808, ts: 1000 });
+    t.flowStartedAt(table, 0);
+    t.flowStartedAt(table, 1);
+    expect(labels.textOf(0, "srcDeviceId")).toBe(macId(RANDOM_B));
+    expect(labels.textOf(1, "srcDeviceId")).toBe(macId(PI));
+    expect(calls).toEqual([0, 1]);
+    // RANDOM_B turns out to be the same phone: folded into RANDOM_A's device, which takes its address.
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff00112233445566" }, { ts: 1005 }));
+    flows.get(0)!.ts = flows.get(1)!.ts = 1010;
+    t.flowEndedAt(table, 0);
+    t.flowEndedAt(table, 1);
+    expect(labels.textOf(0, "srcDeviceId")).toBe(macId(RANDOM_A));
+    expect(labels.textOf(1, "srcDeviceId")).toBe(macId(PI));
+    // The Pi's flow was labeled already: its end sets nothing.
+    expect(calls).toEqual([0, 1, 0]);
   });
 });

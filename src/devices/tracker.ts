@@ -61,6 +61,8 @@ export class DeviceTracker implements Analyzer {
   private readonly locality = new Locality();
   private readonly routerIps = new Set<string>();
   private readonly evidence = new EvidenceSink(this.locality);
+  /** Device labels of the flows in progress by index (made on the first numeric flow hook). */
+  private marks: FlowMarks | null = null;
 
   constructor(options: DeviceTrackerOptions = {}) {
     this.maxDevices = options.maxDevices ?? DEFAULT_MAX_DEVICES;
@@ -175,7 +177,8 @@ export class DeviceTracker implements Analyzer {
     // The responder is a device only when its MAC is one already (then it is seen again).
     const dstMac = flows.responderMac(i), known = this.deviceAt(dstMac);
     const dst = known ? this.seenAt(known, dstMac, flows, i, 1, ts) : undefined;
-    this.labelAt(flows, i, src, dst);
+    // A new flow carries no device labels yet (the table cleared them when its index was last freed).
+    this.labelAt(flows, i, src, dst, this.flowMarks(flows, i, true), false);
   }
 
   flowEnded(flow: FlowRecord, _reason?: EndReason): void {
@@ -196,7 +199,7 @@ export class DeviceTracker implements Analyzer {
     const dst = known ? this.seenAt(known, dstMac, flows, i, 1, ts) : isStationMac(dstMac) && pIn > 0 ? this.stationAt(flows, i, 1, ts) : undefined;
     if (src) this.count(src, pOut, bOut, pIn, bIn);
     if (dst && dst !== src) this.count(dst, pIn, bIn, pOut, bOut);
-    this.labelAt(flows, i, src, dst);
+    this.labelAt(flows, i, src, dst, this.flowMarks(flows, i, false), true);
   }
 
   tick(now: number): void {
@@ -514,14 +517,6 @@ export class DeviceTracker implements Analyzer {
     return st && (!ip || this.registry.byIp.get(ip) === st) ? st.device.id : undefined;
   }
 
-  /** `owner` for one end of a flow in the table (an IPv4 address by number). */
-  private ownerAt(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1): string | undefined {
-    const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
-    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4)
-      : this.registry.ownerOf6(flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3));
-    return owner === st ? st.device.id : undefined;
-  }
-
   /** Tells the engine which devices a flow's ends are, when that changes its labels. */
   private label(flowId: string, srcIp: string, dstIp: string, srcNow: string | null, dstNow: string | null,
     src: DeviceState | undefined, dst: DeviceState | undefined): void {
@@ -530,19 +525,95 @@ export class DeviceTracker implements Analyzer {
     if (patch) this.labelFlow(flowId, patch);
   }
 
-  /** `label` for the numeric hooks: by index when labelFlowAt is given, else the id text is made only when labels change. */
-  private labelAt(flows: FlowTable, i: number, src: DeviceState | undefined, dst: DeviceState | undefined): void {
+  /** Whether the device `st` owns the address of one end of a flow in the table (an IPv4 address by number). */
+  private ownsAt(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1): boolean {
+    const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
+    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4)
+      : this.registry.ownerOf6(flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3));
+    return owner === st;
+  }
+
+  /**
+   * The label marks of the flow at `i` (see FlowMarks), or null when its labels must be read from
+   * the table. `start`: the flow was just made (no labels yet); else it ends (labelAt releases them).
+   */
+  private flowMarks(flows: FlowTable, i: number, start: boolean): FlowMarks | null {
+    if (!this.labelFlow && !this.labelFlowAt) return null;
+    let marks = this.marks;
+    if (marks === null || marks.table !== flows) {
+      if (!start) return null;
+      this.marks = marks = new FlowMarks(flows);
+    }
+    if (start) marks.begin(i);
+    else if (!marks.tracks(i)) return null;
+    return marks;
+  }
+
+  /**
+   * `label` for the numeric hooks: by index when labelFlowAt is given, else the id text is made only
+   * when labels change. With `marks`, what the flow carries is known by device number (no text read).
+   */
+  private labelAt(flows: FlowTable, i: number, src: DeviceState | undefined, dst: DeviceState | undefined, marks: FlowMarks | null, ending: boolean): void {
     if (!this.labelFlow && !this.labelFlowAt) return;
-    const srcId = src && this.ownerAt(src, flows, i, 0), dstId = dst && this.ownerAt(dst, flows, i, 1);
-    if (!srcId && !dstId) return;
-    const labels = flows.labels;
-    const srcNew = srcId && srcId !== labels.textOf(i, "srcDeviceId") ? srcId : undefined;
-    const dstNew = dstId && dstId !== labels.textOf(i, "dstDeviceId") ? dstId : undefined;
-    if (!srcNew && !dstNew) return;
-    // One end's label (nearly every flow): that device's own patch, made once; both ends: one made now.
-    const patch = !dstNew ? src!.asSource() : !srcNew ? dst!.asDestination() : { srcDeviceId: srcNew, dstDeviceId: dstNew };
-    if (this.labelFlowAt) this.labelFlowAt(i, patch);
-    else this.labelFlow!(String(flows.ids[i]), patch);
+    const srcOwns = src !== undefined && this.ownsAt(src, flows, i, 0);
+    const dstOwns = dst !== undefined && this.ownsAt(dst, flows, i, 1);
+    if (srcOwns || dstOwns) {
+      const srcNew = srcOwns && !this.carries(flows, i, 0, src!, marks);
+      const dstNew = dstOwns && !this.carries(flows, i, 1, dst!, marks);
+      if (srcNew || dstNew) {
+        // One end's label (nearly every flow): that device's own patch, made once; both ends: one made now.
+        const patch = !dstNew ? src!.asSource() : !srcNew ? dst!.asDestination() : { srcDeviceId: src!.device.id, dstDeviceId: dst!.device.id };
+        if (this.labelFlowAt) this.labelFlowAt(i, patch);
+        else this.labelFlow!(String(flows.ids[i]), patch);
+      }
+    }
+    if (ending && marks !== null) marks.end(i);
+  }
+
+  /** Whether the flow's `role` end is labeled with the device `st` already (and marks it so). */
+  private carries(flows: FlowTable, i: number, role: 0 | 1, st: DeviceState, marks: FlowMarks | null): boolean {
+    if (marks !== null) {
+      const had = marks.deviceOf(i, role);
+      marks.set(i, role, st.serial);
+      if (had === st.serial) return true;
+      // Unlabeled: the label is new. Another device (merged or evicted since): compare the texts below.
+      if (had === 0) return false;
+    }
+    return flows.labels.textOf(i, role === 0 ? "srcDeviceId" : "dstDeviceId") === st.device.id;
+  }
+}
+
+/**
+ * The device labels the tracker put on flows in progress, by flow index: the number (DeviceState.serial)
+ * of the device each end was labeled with, 0 none. Only this tracker labels flows with devices, so a
+ * flow whose start it saw carries exactly these; flow ends compare numbers, not label texts.
+ */
+class FlowMarks {
+  /** Per flow index: [initiator device, responder device, tracked (1: its start was seen)]. */
+  private readonly cells: Int32Array;
+  constructor(readonly table: FlowTable) {
+    this.cells = new Int32Array(table.capacity * 3);
+  }
+
+  begin(i: number): void {
+    const c = this.cells, at = i * 3;
+    c[at] = 0; c[at + 1] = 0; c[at + 2] = 1;
+  }
+
+  tracks(i: number): boolean {
+    return this.cells[i * 3 + 2] === 1;
+  }
+
+  deviceOf(i: number, role: 0 | 1): number {
+    return this.cells[i * 3 + role];
+  }
+
+  set(i: number, role: 0 | 1, serial: number): void {
+    this.cells[i * 3 + role] = serial;
+  }
+
+  end(i: number): void {
+    this.cells[i * 3 + 2] = 0;
   }
 }
 
