@@ -124,7 +124,7 @@ export class FlowLabeler implements Analyzer {
     const dst4 = flows.responderIp4(i), v4 = dst4 >= 0;
     this.#started(i, flows.ipProtocolOf(i), flows.initiatorPort(i), flows.responderPort(i),
       v4 ? "" : flows.initiatorIp(i), v4 ? "" : flows.responderIp(i), v4 ? flows.initiatorIp4(i) : -1, dst4,
-      flows.firstSeenOf(i), !!labels.textOf(i, "service"), !!labels.textOf(i, "hostname"));
+      flows.firstSeenOf(i), labels.idOf(i, "service") !== 0, labels.idOf(i, "hostname") !== 0);
   }
 
   #useTable(flows: FlowTable): void {
@@ -212,7 +212,9 @@ export class FlowLabeler implements Analyzer {
         // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
         // Normalized once: the matcher is asked by the name as it is (match() would normalize it again).
         const app = isIpLiteral(host) ? this.#byAddress(host) : appOf(this.#matcher.matchName(host));
-        label = app.application === null && app.category === null ? host : { hostname: host, ...app };
+        // A literal of the three fields (not a spread): every label object has one shape, the one
+        // labels.set reads its fields by.
+        label = app.application === null && app.category === null ? host : { hostname: host, application: app.application, category: app.category };
       }
       if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
       this.#hosts.set(rawHost, label);
