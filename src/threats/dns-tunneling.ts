@@ -11,8 +11,8 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addCapped, type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalName, metaDst, metaSrc, numberPairKey,
-  registeredDomain, SmallSet, type TrackedAnalyzer, FlowRef, type PayloadFlow,
+  type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalLowered, metaDst, metaSrc, numberPairKey,
+  registeredDomain, SmallSet, type TrackedAnalyzer, FlowRef, type PayloadFlow, withoutRootDot,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
 
@@ -39,9 +39,11 @@ export const NO_TLD = "(no valid TLD)";
 /** Query names whose facts are remembered (a query and its answer name the same; clients repeat names). */
 const MAX_REMEMBERED_NAMES = 4096;
 
-/** The domain a name's queries count under; asked once per name not remembered (see nameFacts). */
-function tunnelDomain(name: string): string {
-  const l = name.toLowerCase().replace(/\.$/, "");
+/**
+ * The domain a name's queries count under, from the name lowered and without its root dot; asked
+ * once per name not remembered (see nameFacts).
+ */
+function tunnelDomain(l: string): string {
   return plausibleTld(l, l.lastIndexOf(".") + 1) ? registeredDomain(l) : NO_TLD;
 }
 
@@ -179,12 +181,14 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
    * again): local or not, its tunnel domain, the part below it and its encoded-looking labels.
    */
   const nameFacts = memoize(MAX_REMEMBERED_NAMES, (qname: string): NameFacts => {
-    if (isLocalName(qname)) return LOCAL_NAME;
-    const domain = tunnelDomain(qname);
+    // Lowered once (isLocalName and the domain each lowered the name and dropped its root dot).
+    const lowered = qname.toLowerCase();
+    const l = withoutRootDot(lowered);
+    if (isLocalLowered(l)) return LOCAL_NAME;
+    const domain = tunnelDomain(l);
     // The part below the domain: `qname.slice(0, n).toLowerCase()`. Read in place in the lowered name
     // when lowering goes character for character (no case to change, or ASCII), else made as before.
     const n = domain === NO_TLD ? qname.length : qname.length > domain.length ? qname.length - domain.length - 1 : 0;
-    const lowered = qname.toLowerCase();
     let text = lowered, end = n;
     if (lowered !== qname && !isAscii(qname)) {
       text = domain === NO_TLD ? lowered : qname.slice(0, n).toLowerCase();
@@ -350,7 +354,10 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       }
       d.queries++;
       const { subHash, longestEncoded, encodedChars } = name;
-      if (name.hasSub) addCapped(d.subdomains ??= new SmallSet(), subHash, MAX_SUBDOMAINS_TRACKED);
+      if (name.hasSub) {
+        const subdomains = d.subdomains ??= new SmallSet();
+        if (subdomains.size < MAX_SUBDOMAINS_TRACKED) subdomains.add(subHash); // addCapped, with one class of set here
+      }
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
       // Unique names only: one long load-balancer name looked up again and again is not data.

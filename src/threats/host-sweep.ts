@@ -9,9 +9,9 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import { isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
-  addCapped, type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
+  type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
   metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, SweepGate, isGroupIp, type EndedFlow, type TrackedAnalyzer,
-  reportGrowth, reportOnce, type StartedFlow,
+  reportOnce, type StartedFlow,
 } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
@@ -129,8 +129,8 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     }
     st.last = Math.max(st.last, ts);
     gate.saw(st.last);
-    addCapped(st.hosts, host, MAX_HOSTS_TRACKED);
-    if (st.hosts.size < s.sweepHosts) return;
+    if (st.size < MAX_HOSTS_TRACKED) st.add(host); // addCapped, with one class of set here
+    if (st.size < s.sweepHosts) return;
     reportOnce(st, raise, gate);
   };
 
@@ -188,7 +188,17 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      reportGrowth(sweeps, now, s.sweepWindowSeconds, (st) => raise(st), gate);
+      // reportGrowth, written out: its shared sweep meets every detector's states, this one only SweepStates.
+      if (!gate.begin(now, s.sweepWindowSeconds)) return;
+      sweeps.sweep((st) => {
+        if (st.dirty) {
+          st.dirty = false;
+          raise(st);
+        }
+        if (now - st.last > s.sweepWindowSeconds) return true;
+        gate.kept(st.last);
+        return false;
+      });
     },
   };
 }

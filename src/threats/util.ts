@@ -354,7 +354,16 @@ export function registeredDomain(name: string): string {
 
 /** Names that never leave the LAN (reverse lookups, mDNS-style and router search domains). */
 export function isLocalName(name: string): boolean {
-  const l = name.toLowerCase().replace(/\.$/, "");
+  return isLocalLowered(withoutRootDot(name.toLowerCase()));
+}
+
+/** A name without its one final (root) dot, as `.replace(/\.$/, "")` gives it. */
+export function withoutRootDot(name: string): string {
+  return name.endsWith(".") ? name.slice(0, -1) : name;
+}
+
+/** isLocalName of a name already lowered and without its root dot. */
+export function isLocalLowered(l: string): boolean {
   return l.endsWith(".arpa") || l.endsWith(".local") || l.endsWith(".lan") || l.endsWith(".home") ||
     l.endsWith(".internal") || l.endsWith(".localdomain") || !l.includes(".");
 }
