@@ -230,9 +230,23 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       d = domains.get(key);
     }
     if (!d || ts - d.start > s.dnsWindowSeconds) {
-      d = { domain, start: ts, last: ts, queries: 0, subdomains: null, encoded: 0, encodedNames: null, encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
-        raised: false, sample: "" };
-      domains.set(key, d);
+      // The key's past window reset in place, or the state the cap drops (no object per new client
+      // and domain once the table is full), or new.
+      const reuse = d ?? domains.evictForReuse();
+      if (reuse === undefined) {
+        d = { domain, start: ts, last: ts, queries: 0, subdomains: null, encoded: 0, encodedNames: null, encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
+          raised: false, sample: "" };
+        domains.set(key, d);
+      } else {
+        reuse.domain = domain;
+        reuse.start = reuse.last = ts;
+        reuse.queries = reuse.encoded = reuse.encodedChars = reuse.longest = reuse.txtNull = reuse.nullQueries = reuse.nxdomains = reuse.responses = reuse.bytes = 0;
+        reuse.subdomains = reuse.encodedNames = null;
+        reuse.raised = false;
+        reuse.sample = "";
+        if (d === undefined) domains.set(key, reuse);
+        d = reuse;
+      }
     }
     d.last = Math.max(d.last, ts);
     return d;

@@ -180,6 +180,12 @@ export class FloodTracker {
     });
   }
 
+  /** A kept target its holder let go of, no longer filed under its key: recycled (with `recycle`). */
+  release(t: FloodTarget): void {
+    (t as TrackedTarget).kept = false;
+    this.pool?.release(t);
+  }
+
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
     let t = this.targets.get(target) as TrackedTarget | undefined;

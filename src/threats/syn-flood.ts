@@ -185,6 +185,9 @@ export function createSynFloodDetector(store: ThreatStore, s: ThreatSettings): T
         c = { since: t.start, last: t.last, halfOpen: 0, completed: 0, window: t, reportedAt: 1, raised: false, dirty: false };
         candidates.set(dst, c);
       }
+      // A window the candidate lets go of is out of the tracker (a kept target is replaced, never
+      // reset): nothing holds it now, so it is recycled like any dropped target.
+      if (c.window !== t) tracker.release(c.window);
       c.window = t;
       tracker.keep(t);
       c.last = Math.max(c.last, t.last);
