@@ -29,9 +29,15 @@ export class DeviceRegistry {
    */
   readonly #byIp6 = new Map<number, V6Owner[]>();
   private readonly byIdentity = new Map<string, DeviceState>();
+  /**
+   * Bumped by every change of the MAC and address indexes (and of the devices in them): an answer
+   * remembered with the version it was read at holds while the version is the same.
+   */
+  version = 0;
   private readonly keysOf = new Map<DeviceState, Set<string>>();
 
   add(st: DeviceState): void {
+    this.version++;
     const id = st.device.id;
     const had = this.byId.get(id);
     // A device under the same id keeps its place, as Map.set keeps a key's.
@@ -46,18 +52,21 @@ export class DeviceRegistry {
   }
 
   setMac(mac: string, st: DeviceState): void {
+    this.version++;
     this.byMac.set(mac, st);
     const n = macNumber(mac);
     if (n >= 0) this.byMacNumber.set(n, st);
   }
 
   deleteMac(mac: string): void {
+    this.version++;
     this.byMac.delete(mac);
     const n = macNumber(mac);
     if (n >= 0) this.byMacNumber.delete(n);
   }
 
   setIp(ip: string, st: DeviceState): void {
+    this.version++;
     this.byIp.set(ip, st);
     const n = canonicalIpv4(ip);
     if (n >= 0) this.byIp4.set(n, st);
@@ -72,6 +81,7 @@ export class DeviceRegistry {
   }
 
   deleteIp(ip: string): void {
+    this.version++;
     this.byIp.delete(ip);
     const n = canonicalIpv4(ip);
     if (n >= 0) this.byIp4.delete(n);
@@ -121,6 +131,7 @@ export class DeviceRegistry {
 
   /** Removes the device from every index (eviction, or merged into another). */
   remove(st: DeviceState): void {
+    this.version++;
     const d = st.device;
     if (this.byId.get(d.id) === st) {
       this.byId.delete(d.id);

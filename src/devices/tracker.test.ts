@@ -26,6 +26,21 @@ describe("DeviceTracker: discovery", () => {
     expect(t.deviceIdFor(PI.toUpperCase())).toBe(d.id);
   });
 
+  test("a repeated ARP pair refreshes its device and still follows an address that moved", () => {
+    const t = new DeviceTracker();
+    const NAS = "00:11:32:17:49:f0";
+    t.observe(arp(PI, "192.168.1.20", 1000));
+    t.observe(arp(PI, "192.168.1.20", 1001));
+    expect(t.findByMac(PI)!.lastSeen).toBe(1001);
+    t.observe(arp(NAS, "192.168.1.20", 1002));
+    expect(t.findByIp("192.168.1.20")!.mac).toBe(NAS);
+    expect(t.findByMac(PI)!.ips).toEqual([]);
+    // The Pi answers for the address again: it takes it back (the pair was seen before, the index changed since).
+    t.observe(arp(PI, "192.168.1.20", 1003));
+    expect(t.findByIp("192.168.1.20")!.mac).toBe(PI);
+    expect(t.findByMac(PI)!).toMatchObject({ ips: ["192.168.1.20"], lastSeen: 1003 });
+  });
+
   test("broadcast, multicast and zero MACs are never devices", () => {
     const t = new DeviceTracker();
     t.flowStarted(flow({ srcMac: "01:00:5e:00:00:fb", srcIp: "192.168.1.9", dstMac: "ff:ff:ff:ff:ff:ff" }));

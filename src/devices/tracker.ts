@@ -39,6 +39,12 @@ export interface DeviceTrackerOptions {
   activeTraffic?: ActiveTraffic;
 }
 
+/** ARP pairs remembered (see arpStation); all are forgotten past this. */
+const MAX_ARP_PAIRS = 1024;
+
+/** An ARP pair station() handled: the device `st` of MAC `mac` (normalized) holds `ip`, as of registry `version`. */
+interface ArpPair { readonly ip: string; readonly mac: string; readonly st: DeviceState; readonly version: number }
+
 /** How often the traffic of flows still in progress is counted into the devices. */
 export const LIVE_COUNT_SECONDS = 10;
 
@@ -61,6 +67,8 @@ export class DeviceTracker implements Analyzer {
   private readonly locality = new Locality();
   private readonly routerIps = new Set<string>();
   private readonly evidence = new EvidenceSink(this.locality);
+  /** ARP pairs handled, by the MAC's text as the message wrote it (see arpStation). */
+  private readonly arpPairs = new Map<string, ArpPair>();
   /** Device labels of the flows in progress by index (made on the first numeric flow hook). */
   private marks: FlowMarks | null = null;
 
@@ -125,8 +133,8 @@ export class DeviceTracker implements Analyzer {
     switch (o.kind) {
       case "arp": {
         const a = o.msg;
-        this.station(a.senderMac, a.senderIp, m.ts, true);
-        if (a.op === 2) this.station(a.targetMac, a.targetIp, m.ts, true);
+        this.arpStation(a.senderMac, a.senderIp, m.ts);
+        if (a.op === 2) this.arpStation(a.targetMac, a.targetIp, m.ts);
         break;
       }
       case "dhcp": {
@@ -284,6 +292,23 @@ export class DeviceTracker implements Analyzer {
     if (learned && this.locality.learnAddress(ip)) where = this.locality.flags(ip);
     this.giveAddress(st, ip, ts, where);
     return st;
+  }
+
+  /**
+   * `station(mac, ip, ts, true)` for an ARP pair. Hosts repeat theirs all day: a pair already handled
+   * whose device holds the address (or whose address is none a device gets), with no MAC or address
+   * index changed since, can only make its device seen again (learning its address again is no news).
+   */
+  private arpStation(mac: string, ip: string, ts: number): void {
+    const known = this.arpPairs.get(mac);
+    if (known !== undefined && known.ip === ip && known.version === this.registry.version) {
+      this.seen(known.st, known.mac, ts);
+      return;
+    }
+    const st = this.station(mac, ip, ts, true);
+    if (st === undefined || (ip && (this.locality.flags(ip) & HOST) !== 0 && this.registry.byIp.get(ip) !== st)) return;
+    if (known === undefined && this.arpPairs.size >= MAX_ARP_PAIRS) this.arpPairs.clear();
+    this.arpPairs.set(mac, { ip, mac: normalizeMac(mac)!, st, version: this.registry.version });
   }
 
   /** A known device sent at `ts` with its MAC `mac` (text, or the flow table's number). */
