@@ -25,7 +25,8 @@ import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { ANALYZE_GC_NEW_FLOWS, DEFAULT_MAX_MEMORY_MB, MemoryGuard, WorkGc } from "../util/memory.ts";
+import { edenGC } from "bun:jsc";
+import { ANALYZE_GC_NEW_FLOWS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
@@ -34,12 +35,15 @@ export const DROPS_REPORTED_MS = 60_000;
 /** A file fed faster than storage writes waits this long before it looks at the write queue again. */
 export const BACKLOG_WAIT_MS = 5;
 /**
- * Packets (or new flows: a spoofed flood) between the pipeline's full collections, as `analyze`
- * does (util/memory.ts WorkGc): JavaScriptCore lets the heap grow to twice what was live before
- * collecting in full, and the garbage of ended flows (texts, rows, records) only a full one frees.
+ * Packets between the pipeline's scheduled collections, and new flows (a spoofed flood) between its
+ * full ones: JavaScriptCore lets the heap grow to twice what was live before collecting in full, and
+ * the garbage of ended flows (texts, rows) only a full one frees. The packets' own garbage (decoded
+ * messages, observations) a young one frees: only every SERVE_FULL_GC_EVERY-th by packets is full.
+ * A normal capture makes a flow per ~20 packets, so its new flows still collect in full every ~200 k.
  */
 export const SERVE_GC_PACKETS = 100_000;
 export const SERVE_GC_NEW_FLOWS = ANALYZE_GC_NEW_FLOWS;
+export const SERVE_FULL_GC_EVERY = 4;
 /**
  * Live capture at a few thousand packets/s reaches SERVE_GC_PACKETS only every minute or so, and the
  * heap may double meanwhile: while packets arrive, a full collection at least this often as well
@@ -54,7 +58,7 @@ export const SERVE_GC_MAX_MS = 10_000;
 export const FLUSH_GC_ROWS = 1000;
 /**
  * ... unless the pipeline collected in full less than this long ago: a file fed at full speed
- * collects every few hundred ms on its count of packets and new flows (WorkGc), and a collection
+ * collects every few hundred ms on its count of packets and new flows (#collectDue), and a collection
  * right after the one that just ran frees little (serve --read of the bench capture made 4-6 of
  * them, ~65 ms each). Live capture at a few thousand packets/s collects every SERVE_GC_MAX_MS: its
  * flushes still collect.
@@ -107,9 +111,12 @@ export class NetInsightService {
   /** The write error last logged (null: writing works). */
   #writeError: string | null = null;
   readonly memory: MemoryGuard;
-  readonly #gc = new WorkGc(SERVE_GC_PACKETS, SERVE_GC_NEW_FLOWS);
   /** When (performance.now()) and at how many packets the pipeline last collected in full. */
-  #gcMark = { at: 0, packets: 0, collections: 0 };
+  #gcMark = { at: 0, packets: 0 };
+  /** Where the next scheduled collections are due (packets, new flows), and young ones since the last full one. */
+  readonly #gcDue = { packets: SERVE_GC_PACKETS, flows: SERVE_GC_NEW_FLOWS, young: 0 };
+  /** Scheduled collections made (full, young). */
+  readonly collections = { full: 0, young: 0 };
   /** Flow export, when collectors are configured. */
   exporter: FlowExporter | null = null;
   /** The packet ring, when on. */
@@ -367,7 +374,7 @@ export class NetInsightService {
         table.end(i, "shutdown");
         // Each end leaves garbage as a new flow does (its row, its record for the rollups): the
         // same cadence of full collections, or the heap doubles while 50 k live flows end at once.
-        if (++ended % SERVE_GC_NEW_FLOWS === 0) this.#gc.collect();
+        if (++ended % SERVE_GC_NEW_FLOWS === 0) this.#collectNow();
       }
       if (i % END_SLICE_FLOWS !== END_SLICE_FLOWS - 1) continue;
       for (let behind = this.#backlog(); behind && !this.#closed; behind = this.#backlog()) await behind;
@@ -382,18 +389,31 @@ export class NetInsightService {
    */
   #collectDue(): void {
     const e = this.pipeline.engine.stats;
-    const gc = this.#gc;
-    const mark = this.#gcMark;
-    const now = performance.now();
-    gc.check(e.packets, e.flowsCreated);
-    if (gc.collections === mark.collections && now - mark.at >= SERVE_GC_MAX_MS && e.packets !== mark.packets) gc.collect();
-    if (gc.collections !== mark.collections) this.#gcMark = { at: now, packets: e.packets, collections: gc.collections };
+    const due = this.#gcDue;
+    if (e.flowsCreated >= due.flows) {
+      this.#collectNow();
+    } else if (e.packets >= due.packets) {
+      if (++due.young >= SERVE_FULL_GC_EVERY) {
+        this.#collectNow();
+      } else {
+        edenGC();
+        this.collections.young++;
+        due.packets = e.packets + SERVE_GC_PACKETS;
+      }
+    } else if (performance.now() - this.#gcMark.at >= SERVE_GC_MAX_MS && e.packets !== this.#gcMark.packets) {
+      this.#collectNow();
+    }
   }
 
-  /** A full collection now; the timed one (SERVE_GC_MAX_MS) counts from it. */
+  /** A full collection now; the scheduled ones (and the timed one, SERVE_GC_MAX_MS) count from it. */
   #collectNow(): void {
-    this.#gc.collect();
-    this.#gcMark = { at: performance.now(), packets: this.pipeline.engine.stats.packets, collections: this.#gc.collections };
+    Bun.gc(true);
+    this.collections.full++;
+    const e = this.pipeline.engine.stats;
+    this.#gcMark = { at: performance.now(), packets: e.packets };
+    this.#gcDue.packets = e.packets + SERVE_GC_PACKETS;
+    this.#gcDue.flows = e.flowsCreated + SERVE_GC_NEW_FLOWS;
+    this.#gcDue.young = 0;
   }
 
   /**
