@@ -4,7 +4,7 @@
  * Targets, sources and MACs are kept as numbers (IPv4, 48-bit MACs; IPv6 as the text the packet
  * already carries): a spoofed flood makes no string per SYN, text is made only for a report.
  */
-import { type Address, addressText, BoundedMap, type MacAddress, macText, StatePool, SweepGate } from "./util.ts";
+import { type Address, addressText, BoundedMap, type MacAddress, macText, reportGrowth, StatePool, SweepGate } from "./util.ts";
 
 /** Distinct sources counted per target; past it the evidence says ">= this many". */
 export const MAX_SOURCES_TRACKED = 1024;
@@ -158,26 +158,9 @@ export class FloodTracker {
     (t as TrackedTarget).kept = true;
   }
 
-  /**
-   * The tick's reportGrowth over the targets (reports the dirty ones, drops those idle past the
-   * window, recycles them), written here once for every flood detector: its sweep sees one class of
-   * state, where reportGrowth's shared sweep met every detector's and read `dirty` and `last` slowly.
-   */
+  /** The tick's reportGrowth over the targets: reports the dirty ones, drops (and recycles) those idle past the window. */
   sweep(now: number, report: (t: FloodTarget, target: Address) => void): void {
-    const gate = this.gate, pool = this.pool, window = this.windowSeconds;
-    if (!gate.begin(now, window)) return;
-    this.targets.sweep((t, target) => {
-      if (t.dirty) {
-        t.dirty = false;
-        report(t, target);
-      }
-      if (now - t.last > window) {
-        pool?.release(t);
-        return true;
-      }
-      gate.kept(t.last);
-      return false;
-    });
+    reportGrowth(this.targets, now, this.windowSeconds, report, this.gate, this.pool);
   }
 
   /** A kept target its holder let go of, no longer filed under its key: recycled (with `recycle`). */
