@@ -9,7 +9,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, numberPairKey, pairKeyOf,
-  SmallSet, srcAddress, srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, StartedFlowRef, type StartedFlow,
+  SmallSet, srcAddress, srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, type StartedFlow,
 } from "./util.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
@@ -86,16 +86,6 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     return p;
   };
 
-  /** As pair(), for a flow (no address text read for IPv4). */
-  const flowPair = (f: StartedFlow, ts: number): PairState => {
-    const key = flowPairKey(f, ">");
-    let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, srcAddress(f), dstAddress(f), ts);
-    p.last = ts;
-    gate.saw(ts);
-    return p;
-  };
-
   /**
    * A fresh state for a pair: the pair's own past window reset in place (the key keeps its place, as
    * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or one
@@ -158,22 +148,26 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
+  /** One flow start (TCP or UDP) counted into its pair: both hook forms. */
+  const started = (p: PairState, udp: boolean, dstPort: number, stealth: string | undefined, ts: number): void => {
+    const before = p.size;
+    addCapped(p, dstPort, MAX_PORTS_TRACKED);
+    if (udp) {
+      if (p.size > before) p.udpPorts++;
+    } else if (stealth) {
+      p.stealth++;
+      (p.stealthKinds ??= new SmallSet()).add(stealth);
+    }
+    check(p, ts);
+  };
+
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
-    const p = flowPair(f, f.startTime);
+    const p = pair(flowPairKey(f, ">"), srcAddress(f), dstAddress(f), f.startTime);
     p.srcMac ??= srcMacOf(f);
     p.deviceId ??= f.srcDeviceId;
-    const before = p.ports.size;
-    addCapped(p.ports, f.dstPort, MAX_PORTS_TRACKED);
-    if (f.protocol === "UDP" && p.ports.size > before) p.udpPorts++;
-    if (f.protocol === "TCP") {
-      const kind = f instanceof StartedFlowRef ? STEALTH_BY_BITS[f.tcpFlagBits] : stealthKind(f.tcpFlags);
-      if (kind) {
-        p.stealth++;
-        (p.stealthKinds ??= new SmallSet()).add(kind);
-      }
-    }
-    check(p, f.startTime);
+    const udp = f.protocol === "UDP";
+    started(p, udp, f.dstPort, udp ? undefined : stealthKind(f.tcpFlags), f.startTime);
   };
 
   return {
@@ -181,34 +175,19 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     tracked: () => pairs.size,
     wants: ["icmp"],
     flowStartedAt(table: FlowTable, index: number): void {
-      // flowStarted read straight from the table (one shape of state, no flow view per call).
+      // flowStarted read straight from the table (no flow view per call).
       const proto = table.ipProtocolOf(index);
       if (proto !== 6 && proto !== 17) return;
       const ts = table.firstSeenOf(index);
       const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index);
       const key = (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${table.initiatorIp(index)}>${table.responderIp(index)}`;
-      let p = pairs.get(key);
-      if (p === undefined || ts - p.start > s.portScanWindowSeconds) {
-        p = newPair(key, p, a4 >= 0 ? a4 : table.initiatorIp(index), b4 >= 0 ? b4 : table.responderIp(index), ts);
-      }
-      p.last = ts;
-      gate.saw(ts);
+      const p = pair(key, a4 >= 0 ? a4 : table.initiatorIp(index), b4 >= 0 ? b4 : table.responderIp(index), ts);
       if (p.srcMac === null || p.srcMac === undefined) {
         const mac = table.initiatorMac(index);
         p.srcMac = mac >= 0 ? mac : null;
       }
-      const before = p.size;
-      if (before < MAX_PORTS_TRACKED) p.add(table.responderPort(index));
-      if (proto === 17) {
-        if (p.size > before) p.udpPorts++;
-      } else {
-        const kind = STEALTH_BY_BITS[(table.tcpFlagsOf(index, 0) | table.tcpFlagsOf(index, 1)) & 0xff];
-        if (kind) {
-          p.stealth++;
-          (p.stealthKinds ??= new SmallSet()).add(kind);
-        }
-      }
-      check(p, ts);
+      const udp = proto === 17;
+      started(p, udp, table.responderPort(index), udp ? undefined : STEALTH_BY_BITS[(table.tcpFlagsOf(index, 0) | table.tcpFlagsOf(index, 1)) & 0xff], ts);
     },
     flowStarted,
     observe(o: Observation): void {
