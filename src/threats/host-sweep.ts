@@ -11,7 +11,7 @@ import { isLocalAddress, isLocalIpv4 } from "../util/locality.ts";
 import {
   type Address, addressOf, addressText, BoundedMap, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
   metaDst, metaSrc, metaSrcMac, numberPairKey, SmallSet, srcAddress, srcMacOf, SweepGate, isGroupIp, type EndedFlow, type TrackedAnalyzer,
-  reportOnce, type StartedFlow,
+  reportGrowth, reportOnce, type StartedFlow,
 } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
@@ -188,17 +188,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      // reportGrowth, written out: its shared sweep meets every detector's states, this one only SweepStates.
-      if (!gate.begin(now, s.sweepWindowSeconds)) return;
-      sweeps.sweep((st) => {
-        if (st.dirty) {
-          st.dirty = false;
-          raise(st);
-        }
-        if (now - st.last > s.sweepWindowSeconds) return true;
-        gate.kept(st.last);
-        return false;
-      });
+      reportGrowth(sweeps, now, s.sweepWindowSeconds, raise, gate);
     },
   };
 }

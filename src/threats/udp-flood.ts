@@ -3,7 +3,7 @@
  * target), and single one-way UDP flows whose packet rate, measured when they end, is a flood.
  */
 import {
-  type Address, addressText, dstAddress, EndedFlowRef, firstCrossing, srcAddress, srcMacOf, type EndedFlow,
+  type Address, addressText, dstAddress, EndedFlowRef, firstCrossing, type MacAddress, srcAddress, srcMacOf, type EndedFlow,
   type StartedFlow,
 } from "./util.ts";
 import type { FlowRecord } from "../flows/record.ts";
@@ -37,12 +37,15 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
     });
   };
 
-  const flowStarted = (f: StartedFlow): void => {
-    if (f.protocol !== "UDP") return;
-    const target = dstAddress(f);
-    const t = tracker.hit(target, srcAddress(f), srcMacOf(f), f.startTime);
+  /** A new UDP flow counted against its target: both hook forms. */
+  const started = (target: Address, src: Address, mac: MacAddress | null, ts: number): void => {
+    const t = tracker.hit(target, src, mac, ts);
     if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
     if (firstCrossing(t, tracker.gate)) raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
+  };
+
+  const flowStarted = (f: StartedFlow): void => {
+    if (f.protocol === "UDP") started(dstAddress(f), srcAddress(f), srcMacOf(f), f.startTime);
   };
 
   /** The flow of the current numeric flowEnded call. */
@@ -67,10 +70,7 @@ export function createUdpFloodDetector(store: ThreatStore, s: ThreatSettings): T
       // flowStarted read straight from the table (no flow view per call).
       if (table.ipProtocolOf(index) !== 17) return;
       const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index), mac = table.initiatorMac(index);
-      const target = b4 >= 0 ? b4 : table.responderIp(index);
-      const t = tracker.hit(target, a4 >= 0 ? a4 : table.initiatorIp(index), mac >= 0 ? mac : null, table.firstSeenOf(index));
-      if (!isFlooding(t, s.udpFloodNewFlowsPerSecond)) return;
-      if (firstCrossing(t, tracker.gate)) raise(target, t, "new flows", s.udpFloodNewFlowsPerSecond);
+      started(b4 >= 0 ? b4 : table.responderIp(index), a4 >= 0 ? a4 : table.initiatorIp(index), mac >= 0 ? mac : null, table.firstSeenOf(index));
     },
     flowStarted,
     flowEndedAt(table: FlowTable, index: number, _reason: EndReason): void {
