@@ -27,21 +27,29 @@ interface HeartbeatState extends Reported {
 }
 
 /**
- * Whether a TCP payload, read in place, has a heartbeat record header among its records: the
- * payload hook's own walk (it does nothing for any other packet), so the engine makes no view of
- * the other TLS packets.
+ * Walks the TLS records whose headers lie in `length` bytes at `start` (in place) and returns how
+ * many are heartbeat records, writing their lengths into `lengths`; with no `lengths`, stops at the
+ * first one (the payload filter: whether there is one, so the engine makes no view of other packets).
  */
-export function hasHeartbeatRecord(d: Uint8Array, start: number, length: number): boolean {
-  if (length < RECORD_HEADER || d[start + 1] !== 3) return false;
-  let off = 0;
+function heartbeatRecords(d: Uint8Array, start: number, length: number, lengths: number[] | null): number {
+  let off = 0, found = 0;
   for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= length; n++) {
     const at = start + off;
     const type = d[at], major = d[at + 1], minor = d[at + 2];
-    if (type < 20 || type > 24 || major !== 3 || minor > 4) return false;
-    if (type === CONTENT_HEARTBEAT) return true;
-    off += RECORD_HEADER + (d[at + 3] << 8 | d[at + 4]);
+    if (type < 20 || type > 24 || major !== 3 || minor > 4) break;
+    const recordLength = d[at + 3] << 8 | d[at + 4];
+    if (type === CONTENT_HEARTBEAT) {
+      if (lengths === null) return 1;
+      lengths[found++] = recordLength;
+    }
+    off += RECORD_HEADER + recordLength;
   }
-  return false;
+  return found;
+}
+
+/** Whether a TCP payload, read in place, has a heartbeat record header among its records. */
+export function hasHeartbeatRecord(d: Uint8Array, start: number, length: number): boolean {
+  return heartbeatRecords(d, start, length, null) > 0;
 }
 
 export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
@@ -72,17 +80,13 @@ export function createHeartbleedDetector(store: ThreatStore, s: ThreatSettings):
     });
   };
 
+  /** Heartbeat record lengths of the packet being read (scratch). */
+  const lengths: number[] = [];
   const payload = (f: PayloadFlow, d: Uint8Array, fromInitiator: boolean, ts: number): void => {
     if (f.ipProtocol !== 6 || d.length < RECORD_HEADER || d[1] !== 3) return;
-    // Every heartbeat record whose header lies in this packet (a plain loop: no callback closure per TLS packet).
-    let off = 0;
-    for (let n = 0; n < MAX_RECORDS_PER_PACKET && off + RECORD_HEADER <= d.length; n++) {
-      const type = d[off], major = d[off + 1], minor = d[off + 2];
-      if (type < 20 || type > 24 || major !== 3 || minor > 4) return;
-      const length = d[off + 3] << 8 | d[off + 4];
-      if (type === CONTENT_HEARTBEAT) heartbeat(f, length, fromInitiator, ts);
-      off += RECORD_HEADER + length;
-    }
+    // Every heartbeat record whose header lies in this packet (lengths into a reused array: no callback per TLS packet).
+    const n = heartbeatRecords(d, 0, d.length, lengths);
+    for (let k = 0; k < n; k++) heartbeat(f, lengths[k], fromInitiator, ts);
   };
 
   /** One heartbeat record of `length` bytes in the flow. */

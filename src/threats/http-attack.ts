@@ -203,7 +203,6 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
 
   const matcher = new PartMatcher();
 
-  /** The first match of each kind in a request's parts, or null for none (most requests: no Map made). */
   /** Adds one part's matches to `found` (made on the first match), the first match per kind kept. */
   const matchPart = (found: Map<WebAttackKind, WebAttackMatch> | null, text: string, headerOnly: boolean, remember: boolean):
     Map<WebAttackKind, WebAttackMatch> | null => {
@@ -216,6 +215,7 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
     return found;
   };
 
+  /** The first match of each kind in a request's parts, or null for none (most requests: no Map made). */
   const matchParts = (parts: Part[]): Map<WebAttackKind, WebAttackMatch> | null => {
     let found: Map<WebAttackKind, WebAttackMatch> | null = null;
     // parts[0] is the request line: unique per request, not worth remembering.

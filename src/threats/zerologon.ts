@@ -82,7 +82,7 @@ export function createZerologonDetector(store: ThreatStore, s: ThreatSettings): 
   };
 
   const payload = (f: PayloadFlow, d: Uint8Array, fromInitiator: boolean, ts: number): void => {
-    if (f.ipProtocol !== 6 || d.length < DCERPC_HEADER + 8 || d[0] !== 5 || d[1] !== 0) return;
+    if (f.ipProtocol !== 6 || !mayBeDceRpc(d, 0, d.length)) return;
     const ptype = d[2];
     const little = (d[4] & 0x10) !== 0;
     const fragLen = Math.min(u16(d, 8, little), d.length);
