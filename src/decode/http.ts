@@ -3,7 +3,7 @@
  * (Host, User-Agent, Server, Content-Type, the Authorization scheme and Basic user, never the secret).
  */
 import type { HttpMessage } from "./types.ts";
-import { latin1Text } from "./read.ts";
+import { isRegexSpaceByte, latin1Text } from "./read.ts";
 
 export const MAX_HEADERS = 64;
 const MAX_HEAD_BYTES = 16384; // headers beyond this are not looked at
@@ -76,7 +76,7 @@ function requestLine(bytes: Uint8Array, start: number, end: number): HttpMessage
   if (i - start > MAX_METHOD || i >= end || bytes[i] !== 0x20) return undefined;
   const uriStart = i + 1;
   let j = uriStart;
-  while (j < end && !isSpace(bytes[j])) j++;
+  while (j < end && !isRegexSpaceByte(bytes[j])) j++;
   // \S+ then " HTTP/d.d" and the end of the line.
   if (j === uriStart || end - j !== 9 || bytes[j] !== 0x20 || !isHttpVersion(bytes, j + 1)) return undefined;
   const method = latin1Text(bytes, start, i);
@@ -111,10 +111,6 @@ function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
 }
 
-/** Bytes that decode (latin1, windows-1252) to what \s matches: tab, LF, VT, FF, CR, space, no-break space. */
-function isSpace(b: number): boolean {
-  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
-}
 
 // The headers are walked on the bytes and only the few values read here become text (as
 // parseHeaderLines would give them: same lines, same cap, names trimmed and compared without case).

@@ -36,6 +36,11 @@ function decodeRange(decoder: TextDecoder, bytes: Uint8Array, start: number, end
   return decoder.decode(scratchViews[n]);
 }
 
+/** Whether a byte, read as Latin-1 (windows-1252) text, is what a JavaScript regex's \s matches: tab, LF, VT, FF, CR, space, no-break space. */
+export function isRegexSpaceByte(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
+}
+
 /** Bytes below 0x80 (checked by the caller) as text: one decoder call, no string joined a character at a time. */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
   return decodeRange(latin1Decoder, bytes, start, end);

@@ -3,6 +3,7 @@
  * traversal and Log4Shell strings in what a client sends a web server — the URI, the free-text
  * headers and the start of the body — whatever port the server listens on.
  */
+import { isRegexSpaceByte } from "../decode/read.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { FlowTable } from "../flows/table.ts";
@@ -53,10 +54,6 @@ function byteText(data: Uint8Array, n: number): string {
 
 const REQUEST_LINE = /^[A-Z]{3,10} \S+ HTTP\/\d/;
 
-/** Whether a byte is whitespace to a JavaScript regex (\s) read as Latin-1 text. */
-function isSpaceByte(b: number): boolean {
-  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
-}
 
 /**
  * The length of the request line at the start of `data` when it is one (REQUEST_LINE's test, read
@@ -75,7 +72,7 @@ export function requestLineLength(data: Uint8Array): number {
   let i = 0;
   while (data[i] !== 0x20) i++; // past the method (startsWithMethod found its space)
   const target = ++i;
-  while (i < lineEnd && !isSpaceByte(data[i])) i++;
+  while (i < lineEnd && !isRegexSpaceByte(data[i])) i++;
   // At least one non-space character, then " HTTP/" and a digit within the line.
   if (i === target || i + 6 >= lineEnd || data[i] !== 0x20 || data[i + 1] !== 0x48 || data[i + 2] !== 0x54 || data[i + 3] !== 0x54 || data[i + 4] !== 0x50 ||
     data[i + 5] !== 0x2f || data[i + 6] < 0x30 || data[i + 6] > 0x39) return -1;
