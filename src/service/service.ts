@@ -25,8 +25,7 @@ import { CaptureController } from "./capture.ts";
 import type { CaptureStartOptions, DeviceWindowQuery, HealthState, ServiceContext } from "./context.ts";
 import { FlowView } from "./flow-view.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { edenGC } from "bun:jsc";
-import { ANALYZE_GC_NEW_FLOWS, DEFAULT_MAX_MEMORY_MB, MemoryGuard } from "../util/memory.ts";
+import { ANALYZE_GC_NEW_FLOWS, DEFAULT_MAX_MEMORY_MB, MemoryGuard, WorkGc } from "../util/memory.ts";
 
 /** Flow "updated" events published per sync; the WebSocket hub coalesces beyond that anyway. */
 export const MAX_UPDATED_EVENTS = 1000;
@@ -113,10 +112,8 @@ export class NetInsightService {
   readonly memory: MemoryGuard;
   /** When (performance.now()) and at how many packets the pipeline last collected in full. */
   #gcMark = { at: 0, packets: 0 };
-  /** Where the next scheduled collections are due (packets, new flows), and young ones since the last full one. */
-  readonly #gcDue = { packets: SERVE_GC_PACKETS, flows: SERVE_GC_NEW_FLOWS, young: 0 };
-  /** Scheduled collections made (full, young). */
-  readonly collections = { full: 0, young: 0 };
+  /** The scheduled collections: young by packets (every SERVE_FULL_GC_EVERY-th full), full by new flows. */
+  readonly #gc = new WorkGc(SERVE_GC_PACKETS, SERVE_GC_NEW_FLOWS, undefined, SERVE_FULL_GC_EVERY, undefined, true);
   /** Flow export, when collectors are configured. */
   exporter: FlowExporter | null = null;
   /** The packet ring, when on. */
@@ -389,31 +386,19 @@ export class NetInsightService {
    */
   #collectDue(): void {
     const e = this.pipeline.engine.stats;
-    const due = this.#gcDue;
-    if (e.flowsCreated >= due.flows) {
-      this.#collectNow();
-    } else if (e.packets >= due.packets) {
-      if (++due.young >= SERVE_FULL_GC_EVERY) {
-        this.#collectNow();
-      } else {
-        edenGC();
-        this.collections.young++;
-        due.packets = e.packets + SERVE_GC_PACKETS;
-      }
-    } else if (performance.now() - this.#gcMark.at >= SERVE_GC_MAX_MS && e.packets !== this.#gcMark.packets) {
+    const gc = this.#gc, full = gc.collections, young = gc.youngCollections;
+    gc.check(e.packets, e.flowsCreated);
+    if (gc.collections !== full) this.#gcMark = { at: performance.now(), packets: e.packets };
+    else if (gc.youngCollections === young && performance.now() - this.#gcMark.at >= SERVE_GC_MAX_MS && e.packets !== this.#gcMark.packets) {
       this.#collectNow();
     }
   }
 
   /** A full collection now; the scheduled ones (and the timed one, SERVE_GC_MAX_MS) count from it. */
   #collectNow(): void {
-    Bun.gc(true);
-    this.collections.full++;
     const e = this.pipeline.engine.stats;
+    this.#gc.collectAt(e.packets, e.flowsCreated);
     this.#gcMark = { at: performance.now(), packets: e.packets };
-    this.#gcDue.packets = e.packets + SERVE_GC_PACKETS;
-    this.#gcDue.flows = e.flowsCreated + SERVE_GC_NEW_FLOWS;
-    this.#gcDue.young = 0;
   }
 
   /**

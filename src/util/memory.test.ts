@@ -73,3 +73,23 @@ describe("WorkGc with young collections", () => {
     expect([g.collections, g.youngCollections]).toEqual([3, 6]);
   });
 });
+
+describe("WorkGc with fullOnB (serve)", () => {
+  test("B's period always collects in full; A's young ones restart only A's period; collectAt restarts both", () => {
+    const made: string[] = [];
+    const g = new WorkGc(10, 100, () => made.push("full"), 3, () => made.push("young"), true);
+    g.check(10, 50); // A: young, A next at 20, B still at 100
+    g.check(20, 100); // B due: full, though only one young so far
+    expect(made).toEqual(["young", "full"]);
+    g.check(30, 150); // A due (next 30), B next at 200: young
+    g.check(40, 160);
+    g.check(50, 170); // third by A since the full one: full
+    expect(made.slice(2)).toEqual(["young", "young", "full"]);
+    g.collectAt(55, 180); // by hand: A next at 65, B at 280
+    g.check(60, 279);
+    expect(made.length).toBe(6);
+    g.check(60, 280);
+    expect(made.slice(5)).toEqual(["full", "full"]);
+    expect([g.collections, g.youngCollections]).toEqual([4, 3]);
+  });
+});

@@ -120,7 +120,8 @@ export class PeriodicGc {
 /**
  * A PeriodicGc over two kinds of work at once: collects when either passes its period (both restart
  * then). With `fullEvery` above 1, only every fullEvery-th of those collections is full, the others
- * young (`young`, default JavaScriptCore's eden collection).
+ * young (`young`, default JavaScriptCore's eden collection). With `fullOnB` (serve), work of kind B
+ * (new flows) always collects in full, and a young collection restarts only A's period.
  */
 export class WorkGc {
   /** Full collections made. */
@@ -133,7 +134,7 @@ export class WorkGc {
   readonly #young: () => void;
 
   constructor(readonly everyA: number, readonly everyB: number, gc: () => void = () => Bun.gc(true),
-    readonly fullEvery = 1, young: () => void = edenGC) {
+    readonly fullEvery = 1, young: () => void = edenGC, readonly fullOnB = false) {
     this.#nextA = everyA;
     this.#nextB = everyB;
     this.#gc = gc;
@@ -143,6 +144,13 @@ export class WorkGc {
   /** `a`, `b`: the work of each kind done so far (they only grow). */
   check(a: number, b: number): void {
     if (a < this.#nextA && b < this.#nextB) return;
+    if (this.fullOnB) {
+      if (b >= this.#nextB || ++this.#due >= this.fullEvery) return this.collectAt(a, b);
+      this.#young();
+      this.youngCollections++;
+      this.#nextA = a + this.everyA;
+      return;
+    }
     if (++this.#due >= this.fullEvery) {
       this.#due = 0;
       this.collect();
@@ -150,6 +158,13 @@ export class WorkGc {
       this.#young();
       this.youngCollections++;
     }
+    this.#nextA = a + this.everyA;
+    this.#nextB = b + this.everyB;
+  }
+
+  /** A full collection now, with both periods restarting from `a` and `b`. */
+  collectAt(a: number, b: number): void {
+    this.collect();
     this.#nextA = a + this.everyA;
     this.#nextB = b + this.everyB;
   }
