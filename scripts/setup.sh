@@ -2,7 +2,8 @@
 # Everything a fresh Debian/Ubuntu/Raspberry Pi OS machine needs before NetInsight runs from a
 # checkout (`sh scripts/setup.sh`), the executables are built (`sh scripts/setup.sh build`: the cross
 # compiler and its C headers for the other architecture's capture shim) or its tests run
-# (`sh scripts/setup.sh test`). Idempotent:
+# (`sh scripts/setup.sh test`), or the benchmark runs beside its peers (`sh scripts/setup.sh bench`:
+# softflowd, argus and nDPI's ndpiReader from Debian). Idempotent:
 # it installs only what is missing. Debian packages need root; without it, it says what to run.
 set -e
 cd "$(dirname "$0")/.."
@@ -21,6 +22,12 @@ if [ "$mode" = build ] || [ "$mode" = test ]; then
     x86_64) want_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu; want_file /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross ;;
     aarch64|arm64) want_cmd x86_64-linux-gnu-gcc gcc-x86-64-linux-gnu; want_file /usr/x86_64-linux-gnu/include/stdio.h libc6-dev-amd64-cross ;;
   esac
+fi
+if [ "$mode" = bench ]; then
+  # bench/run.ts runs every installed peer on the same file in the same run.
+  want_cmd softflowd softflowd
+  want_cmd argus argus-server
+  want_cmd ndpiReader libndpi-bin
 fi
 if [ "$mode" = test ]; then
   # The tests capture live on veth pairs in network namespaces, replay real traffic, attack a lab
