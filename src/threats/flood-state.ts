@@ -77,16 +77,24 @@ class TrackedTarget implements FloodTarget {
     return this.#bySource!;
   }
   get byMac(): Map<MacAddress, number> {
-    if (!this.#byMac) this.#byMac = new Map(this.#mac === null ? [] : [[this.#mac, this.#macCount]]);
+    if (!this.#byMac) {
+      // Filled by set, not from an array of pairs (the iterable constructor costs far more than a set).
+      const m = this.#byMac = new Map<MacAddress, number>();
+      if (this.#mac !== null) m.set(this.#mac, this.#macCount);
+    }
     return this.#byMac;
   }
   get ports(): Set<number> {
-    if (!this.#ports) this.#ports = new Set(this.#port < 0 ? [] : [this.#port]);
+    if (!this.#ports) {
+      const ports = this.#ports = new Set<number>();
+      if (this.#port >= 0) ports.add(this.#port);
+    }
     return this.#ports;
   }
 
   #spillSources(): void {
-    this.#bySource = new Map(this.#src === null ? [] : [[this.#src, this.#srcCount]]);
+    const m = this.#bySource = new Map<Address, number>();
+    if (this.#src !== null) m.set(this.#src, this.#srcCount);
   }
 
   addSource(ip: Address, by: number): void {
