@@ -12,7 +12,7 @@ import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
   type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalLowered, metaDst, metaSrc, numberPairKey,
-  registeredDomain, SmallSet, type TrackedAnalyzer, FlowRef, type PayloadFlow, withoutRootDot,
+  registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow, withoutRootDot,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
 
@@ -86,6 +86,62 @@ function isAscii(s: string): boolean {
   return true;
 }
 
+/**
+ * A set of 32-bit name hashes in one open-addressing table that grows by doubling (no Set entry per
+ * hash: a tunnel's states hold up to MAX_SUBDOMAINS_TRACKED each, and the collector never walks
+ * them). Only size, has and add are asked of it.
+ */
+export class HashSet32 {
+  size = 0;
+  /** 0 marks an empty slot; the hash 0 itself is held by #zero. */
+  #slots = new Uint32Array(8);
+  #zero = false;
+
+  has(h: number): boolean {
+    if (h === 0) return this.#zero;
+    const slots = this.#slots, mask = slots.length - 1;
+    for (let i = Math.imul(h, 0x9e3779b1) >>> 0 & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === h) return true;
+      if (v === 0) return false;
+    }
+  }
+
+  /** Adds an unsigned 32-bit hash (hashName's). */
+  add(h: number): void {
+    if (h === 0) {
+      if (!this.#zero) {
+        this.#zero = true;
+        this.size++;
+      }
+      return;
+    }
+    if (HashSet32.#put(this.#slots, h)) {
+      // At most half full: probes stay short.
+      if (++this.size * 2 > this.#slots.length) this.#grow();
+    }
+  }
+
+  /** Puts h in the table; false when it was there. */
+  static #put(slots: Uint32Array, h: number): boolean {
+    const mask = slots.length - 1;
+    for (let i = Math.imul(h, 0x9e3779b1) >>> 0 & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === h) return false;
+      if (v === 0) {
+        slots[i] = h;
+        return true;
+      }
+    }
+  }
+
+  #grow(): void {
+    const old = this.#slots, slots = new Uint32Array(old.length * 2);
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) HashSet32.#put(slots, old[i]);
+    this.#slots = slots;
+  }
+}
+
 interface DomainState {
   /** The registered domain (a number key is checked against it: the key holds a hash of it). */
   domain: string;
@@ -93,9 +149,9 @@ interface DomainState {
   last: number;
   queries: number;
   /** Made on the first subdomain / encoded name (most states see a name or two, many none encoded). */
-  subdomains: SmallSet<number> | null;
+  subdomains: HashSet32 | null;
   encoded: number;
-  encodedNames: SmallSet<number> | null;
+  encodedNames: HashSet32 | null;
   /** Encoded-label characters over the unique encoded names: the data they could carry. */
   encodedChars: number;
   longest: number;
@@ -369,13 +425,13 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       d.queries++;
       const { subHash, longestEncoded, encodedChars } = name;
       if (name.hasSub) {
-        const subdomains = d.subdomains ??= new SmallSet();
+        const subdomains = d.subdomains ??= new HashSet32();
         if (subdomains.size < MAX_SUBDOMAINS_TRACKED) subdomains.add(subHash); // addCapped, with one class of set here
       }
       if (DATA_TYPES.has(q.type)) d.txtNull++;
       if (q.type === NULL_RR) d.nullQueries++;
       // Unique names only: one long load-balancer name looked up again and again is not data.
-      const encodedNames = longestEncoded > 0 ? (d.encodedNames ??= new SmallSet()) : null;
+      const encodedNames = longestEncoded > 0 ? (d.encodedNames ??= new HashSet32()) : null;
       if (encodedNames !== null && !encodedNames.has(subHash) && encodedNames.size < MAX_SUBDOMAINS_TRACKED) {
         encodedNames.add(subHash);
         d.encoded++;
