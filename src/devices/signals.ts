@@ -5,6 +5,7 @@
  */
 import type { DhcpMessage, DnsMessage, NetbiosMessage, SsdpMessage } from "../decode/types.ts";
 import type { Observation } from "../engine/events.ts";
+import { NAME_INDEX, NameIndex } from "./name-index.ts";
 import { anyRuleMatches } from "./rules.ts";
 import { synValue } from "./rules/p0f.ts";
 
@@ -62,22 +63,31 @@ function withoutFinalDot(name: string): string {
 
 /** Names kept per signal, remembered by the name as written (null: no rule reads it); starts over past the cap. */
 const MAX_CACHED_NAMES = 4096;
-const DNS_NAMES = new Map<string, string | null>();
-const HOST_NAMES = new Map<string, string | null>();
-const SNI_NAMES = new Map<string, string | null>();
 
-/** `names`: the memo of `signal` (one per signal, passed by the caller: no lookup by signal per name). */
-function pushName(out: SignalSink, signal: string, names: Map<string, string | null>, name: string | undefined): void {
+/** One name signal: its rules' index of endings and its memo (passed by the caller: no lookup by signal per name). */
+interface NameSignal { readonly signal: string; readonly index: NameIndex; readonly names: Map<string, string | null> }
+function nameSignal(signal: string): NameSignal {
+  return { signal, index: NAME_INDEX.get(signal) ?? new NameIndex([]), names: new Map() };
+}
+const DNS_NAMES = nameSignal("dns.query");
+const HOST_NAMES = nameSignal("http.host");
+const SNI_NAMES = nameSignal("tls.sni");
+
+function pushName(out: SignalSink, ns: NameSignal, name: string | undefined): void {
   if (!name) return;
+  // Most names end where no rule looks (a clean name is its own value but for case and a final dot):
+  // answered without the memo, the rule scan or a lower-case copy.
+  if (isClean(name) && !ns.index.mayMatch(name)) return;
   // Devices ask for the same names over and over: the rule scan runs once per name.
+  const names = ns.names;
   let v = names.get(name);
   if (v === undefined) {
     const lower = withoutFinalDot(clean(name).toLowerCase());
-    v = lower && anyRuleMatches(signal, lower) ? lower : null;
+    v = lower && anyRuleMatches(ns.signal, lower) ? lower : null;
     if (names.size >= MAX_CACHED_NAMES) names.clear();
     names.set(name, v);
   }
-  if (v !== null) out.add(signal, v);
+  if (v !== null) out.add(ns.signal, v);
 }
 
 function dhcpSignals(msg: DhcpMessage, out: SignalSink): void {
@@ -165,16 +175,16 @@ export function signalsOf(o: Observation, out: SignalSink): void {
     case "netbios": return netbiosSignals(o.msg, o.meta.srcIp, out);
     case "ssdp": return ssdpSignals(o.msg, out);
     case "dns":
-      if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, "dns.query", DNS_NAMES, q.name);
+      if (!o.msg.isResponse) for (const q of o.msg.questions) pushName(out, DNS_NAMES, q.name);
       return;
     case "http":
       if (!o.msg.isRequest) return;
       push(out, "http.user_agent", o.msg.userAgent);
-      pushName(out, "http.host", HOST_NAMES, withoutPort(o.msg.host));
+      pushName(out, HOST_NAMES, withoutPort(o.msg.host));
       return;
     case "tlsClientHello":
     case "quicClientHello":
-      pushName(out, "tls.sni", SNI_NAMES, o.msg.sni);
+      pushName(out, SNI_NAMES, o.msg.sni);
       push(out, "tls.ja4", o.msg.ja4);
       return;
     case "tcpSyn": {
