@@ -40,4 +40,23 @@ describe("flow label columns", () => {
     l.clear(3);
     expect(l.interned).toBe(1);
   });
+
+  test("a held id labels flows by number as set does by text, and keeps its text past the flows' end", () => {
+    const l = new FlowLabelColumns(4);
+    const host = l.hold("held.example");
+    l.setId(0, "hostname", host);
+    l.setId(1, "hostname", host);
+    l.set(2, { hostname: "held.example" });
+    expect(l.idOf(2, "hostname")).toBe(host);
+    l.setId(1, "hostname", 0);
+    const r = blank();
+    l.apply(0, r);
+    expect(r.hostname).toBe("held.example");
+    l.apply(1, r);
+    expect(r.hostname).toBeNull();
+    for (let i = 0; i < 3; i++) l.clear(i);
+    expect(l.interned).toBe(1);
+    l.unhold(host);
+    expect(l.interned).toBe(0);
+  });
 });

@@ -79,6 +79,27 @@ export class FlowLabelColumns {
     cells[at] = next;
   }
 
+  /**
+   * A text's id held by a caller that labels many flows with it (one more user until `unhold`), so
+   * `setId` labels a flow by number: no lookup by text per flow.
+   */
+  hold(text: string): number {
+    return this.texts.intern(text);
+  }
+
+  unhold(id: number): void {
+    this.release(id);
+  }
+
+  /** Sets one text field to an id the caller holds (0: none), as `set` would with its text. */
+  setId(index: number, field: TextField, id: number): void {
+    const cells = this.cells, at = index * CELLS + CELL[field], old = cells[at];
+    if (old === id) return;
+    if (id !== 0) this.texts.retain(id);
+    this.release(old);
+    cells[at] = id;
+  }
+
   /** Sets the service a flow is identified as, and how. */
   setService(index: number, service: string, by: "payload" | "port"): void {
     const base = index * CELLS, cells = this.cells;
