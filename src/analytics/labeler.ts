@@ -20,11 +20,13 @@ export const MAX_LABELLED_FLOWS = 200_000;
  * only the first time of each name.
  */
 const MAX_CACHED_HOSTS = 1 << 15;
+/** #hosts' answer for a raw host that is no name (empty, oversized). */
+const NOT_A_NAME = -1;
+/** A host whose label ids are not held yet (#hostIds). */
+const HOST_UNHELD = -1;
 
-/** What a host name as written (SNI, Host header, DNS question) labels a flow with: the patch itself. */
-interface HostLabel { readonly hostname: string; readonly application: string | null; readonly category: string | null }
-/** The patch of a host no application is known for, filled per use (consumers copy a patch's fields at once). */
-interface UnknownHostPatch { hostname: string; readonly application: null; readonly category: null }
+/** The patch of a host label, filled per use from the host columns (consumers copy a patch's fields at once). */
+interface HostPatch { hostname: string; application: string | null; category: string | null }
 
 export interface FlowLabelPatch {
   service?: string | null;
@@ -37,7 +39,11 @@ export interface FlowLabelPatch {
 export interface FlowLabelerOptions {
   /** Sets labels on a flow: `(id, patch) => engine.flows.label(id, patch)`. */
   labelFlow: (flowId: string, patch: FlowLabelPatch) => void;
-  /** The same by the flow's index in the table (`engine.flows.labelAt`), used by the numeric hooks when given. */
+  /**
+   * The same by the flow's index in the table (`engine.flows.labelAt`), used by the numeric hooks when
+   * given. Then host labels are written into that table's label columns (`flows.labels`) by ids the
+   * labeler holds per host name: no lookup of the name's text per flow.
+   */
   labelFlowAt?: (index: number, patch: FlowLabelPatch) => void;
   matcher?: DomainMatcher;
   addresses?: AddressMatcher;
@@ -68,11 +74,21 @@ export class FlowLabeler implements Analyzer {
   /** The engine's flow table, once a numeric hook has been handed it. */
   #flows: FlowTable | undefined;
   /**
-   * Raw host -> label (null: not a name). Clients ask for the same few names again and again. A host
-   * of no known application (most of them) is kept as its name alone, no object: #unknownHost is its patch.
+   * Raw host -> its number in the host columns below (NOT_A_NAME: not a name). Clients ask for the
+   * same names again and again; a host is kept as three texts and three ids, no object per host.
    */
-  readonly #hosts = new Map<string, HostLabel | string | null>();
-  readonly #unknownHost: UnknownHostPatch = { hostname: "", application: null, category: null };
+  readonly #hosts = new Map<string, number>();
+  /** Per host number: the name as labelled (normalized), its application and category (null: none). */
+  readonly #hostNames: string[] = [];
+  readonly #hostApps: (string | null)[] = [];
+  readonly #hostCategories: (string | null)[] = [];
+  /**
+   * Per host number, its three texts' ids in the table's label columns (hostname, application,
+   * category; 0: none), held (`labels.hold`) from the host's first label by index until the host
+   * cache starts over. HOST_UNHELD: not asked for yet.
+   */
+  #hostIds = new Int32Array(0);
+  readonly #hostPatch: HostPatch = { hostname: "", application: null, category: null };
 
   constructor(opts: FlowLabelerOptions) {
     this.#labelFlow = opts.labelFlow;
@@ -128,6 +144,7 @@ export class FlowLabeler implements Analyzer {
   }
 
   #useTable(flows: FlowTable): void {
+    this.#unholdHosts();
     this.#flows = flows;
     this.#strengthAt = new Uint8Array(flows.capacity);
   }
@@ -186,14 +203,40 @@ export class FlowLabeler implements Analyzer {
   #labelHost(flow: string | number, rawHost: string, strength: Strength): void {
     // A flow labelled as strongly already (a DNS answer after its query) needs no host label looked up.
     if (!this.#weaker(flow, strength)) return;
-    const label = this.#hostLabel(rawHost);
-    if (!label) return;
+    const host = this.#hostOf(rawHost);
+    if (host === NOT_A_NAME) return;
     this.#remember(flow, strength);
-    // The label is the patch ({ hostname, application, category }): nothing made per flow.
-    if (typeof label !== "string") return this.#setLabels(flow, label);
-    const patch = this.#unknownHost;
-    patch.hostname = label;
+    if (typeof flow === "number" && this.#labelFlowAt) return this.#setHostAt(flow, host);
+    // One patch filled per use: nothing made per flow.
+    const patch = this.#hostPatch;
+    patch.hostname = this.#hostNames[host]!;
+    patch.application = this.#hostApps[host]!;
+    patch.category = this.#hostCategories[host]!;
     this.#setLabels(flow, patch);
+  }
+
+  /** A host's labels on a flow of the table by the host's held ids (held at its first use here). */
+  #setHostAt(index: number, host: number): void {
+    const labels = this.#flows!.labels, ids = this.#hostIds, at = host * 3;
+    if (ids[at] === HOST_UNHELD) {
+      const app = this.#hostApps[host]!, category = this.#hostCategories[host]!;
+      ids[at] = labels.hold(this.#hostNames[host]!);
+      ids[at + 1] = app === null ? 0 : labels.hold(app);
+      ids[at + 2] = category === null ? 0 : labels.hold(category);
+    }
+    labels.setId(index, "hostname", ids[at]!);
+    labels.setId(index, "application", ids[at + 1]!);
+    labels.setId(index, "category", ids[at + 2]!);
+  }
+
+  /** Gives back the ids held for the host columns (the cache starts over, or another table comes). */
+  #unholdHosts(): void {
+    const labels = this.#flows?.labels, ids = this.#hostIds;
+    for (let at = 0; at < ids.length; at += 3) {
+      if (ids[at] === HOST_UNHELD) continue;
+      for (let k = 0; k < 3; k++) if (ids[at + k] !== 0) labels?.unhold(ids[at + k]!);
+      ids[at] = HOST_UNHELD;
+    }
   }
 
   /** Labels a flow by index (labelFlowAt, or labelFlow with its id made text) or by its id text. */
@@ -203,28 +246,38 @@ export class FlowLabeler implements Analyzer {
     else this.#labelFlow(String(this.#flows!.ids[flow]), patch);
   }
 
-  #hostLabel(rawHost: string): HostLabel | string | null {
-    let label = this.#hosts.get(rawHost);
-    if (label === undefined) {
-      const host = normalizeHost(rawHost);
-      if (!host) label = null;
-      else {
-        // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
-        // Normalized once: the matcher is asked by the name as it is (match() would normalize it again).
-        const app = isIpLiteral(host) ? this.#byAddress(host) : appOf(this.#matcher.matchName(host));
-        // A literal of the three fields (not a spread): every label object has one shape, the one
-        // labels.set reads its fields by.
-        label = app.application === null && app.category === null ? host : { hostname: host, application: app.application, category: app.category };
-      }
-      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
-      this.#hosts.set(rawHost, label);
+  /** The number of a raw host in the host columns (made at its first sight), or NOT_A_NAME. */
+  #hostOf(rawHost: string): number {
+    let host = this.#hosts.get(rawHost);
+    if (host === undefined) {
+      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#clearHosts();
+      const name = normalizeHost(rawHost);
+      host = name ? this.#addHost(name) : NOT_A_NAME;
+      this.#hosts.set(rawHost, host);
     }
-    return label;
+    return host;
   }
 
-  #byAddress(ip: string): { application: string | null; category: string | null } {
-    const m = this.#addresses.matchAddress(ip);
-    return m ? { application: m.application, category: m.category } : { application: null, category: null };
+  #addHost(name: string): number {
+    // A host given as an address (SNI or Host: 52.114.250.153) is looked up as an address.
+    // Normalized once: the matcher is asked by the name as it is (match() would normalize it again).
+    const app = isIpLiteral(name) ? this.#addresses.matchAddress(name) : this.#matcher.matchName(name);
+    const host = this.#hostNames.length;
+    this.#hostNames.push(name);
+    this.#hostApps.push(app ? app.application : null);
+    this.#hostCategories.push(app ? app.category : null);
+    if (this.#hostIds.length < (host + 1) * 3) {
+      const grown = new Int32Array(Math.min(MAX_CACHED_HOSTS, Math.max(64, (host + 1) * 2)) * 3).fill(HOST_UNHELD);
+      grown.set(this.#hostIds);
+      this.#hostIds = grown;
+    }
+    return host;
+  }
+
+  #clearHosts(): void {
+    this.#unholdHosts();
+    this.#hosts.clear();
+    this.#hostNames.length = this.#hostApps.length = this.#hostCategories.length = 0;
   }
 
   /** Whether the flow has no label yet as strong as `strength`. */
