@@ -39,6 +39,10 @@ class TrackedTarget implements FloodTarget {
   dirty = false;
   /** Held beyond the hook that hit it (a SYN flood candidate's evidence): never recycled. */
   kept = false;
+  /** The key the tracker filed it under last. */
+  key: Address = "";
+  /** The whole second of `last` when the tracker last listed it by second (NaN: not listed). */
+  second = NaN;
   #src: Address | null = null;
   #srcCount = 0;
   #mac: MacAddress | null = null;
@@ -59,6 +63,7 @@ class TrackedTarget implements FloodTarget {
     this.start = this.last = ts;
     this.packets = this.replies = 0;
     this.raised = this.dirty = false;
+    this.second = NaN;
     this.#src = this.#mac = null;
     this.#srcCount = this.#macCount = 0;
     this.#port = -1;
@@ -144,10 +149,30 @@ class TrackedTarget implements FloodTarget {
 /** Dropped targets kept for reuse (recycling trackers). */
 const POOLED_TARGETS = 1024;
 
+/** A SweepGate that also tells whether any target was marked dirty since the last full sweep. */
+class FloodGate extends SweepGate {
+  dirtySinceSweep = false;
+
+  override dirtied(): void {
+    this.dirtySinceSweep = true;
+    super.dirtied();
+  }
+}
+
 export class FloodTracker {
   readonly targets: BoundedMap<Address, FloodTarget>;
   /** For the detectors' ticks: every time a target is given, and its dirty marks (see SweepGate). */
-  readonly gate = new SweepGate();
+  readonly gate = new FloodGate();
+  /**
+   * The targets by the whole second of their `last`, listed again whenever that second moves on (an
+   * entry whose target moved to a later second, or left the map, is skipped and dropped): a tick with
+   * nothing to report finds the idle targets here instead of walking every target (10 k at the cap,
+   * every tick of a busy capture).
+   */
+  readonly #bySecond = new Map<number, TrackedTarget[]>();
+  /** The list of the second hit last (most hits fall in it). */
+  #second = -1;
+  #listed: TrackedTarget[] | null = null;
   /** With `recycle`: targets the detector's tick dropped (reportGrowth's pool), given to new targets. */
   readonly pool: StatePool<FloodTarget> | undefined;
   /**
@@ -166,9 +191,60 @@ export class FloodTracker {
     (t as TrackedTarget).kept = true;
   }
 
-  /** The tick's reportGrowth over the targets: reports the dirty ones, drops (and recycles) those idle past the window. */
+  /**
+   * The tick's reportGrowth over the targets: reports the dirty ones, drops (and recycles) those idle
+   * past the window. With none marked dirty since the last full sweep that walk would only drop the
+   * idle ones (reportGrowth drops every idle target at every tick: its gate lets no idle one by), so
+   * they are found by the seconds of their `last`: the same targets leave the map (the order of the
+   * ones left is the map's, whatever order they leave in), and the same are recycled.
+   */
   sweep(now: number, report: (t: FloodTarget, target: Address) => void): void {
-    reportGrowth(this.targets, now, this.windowSeconds, report, this.gate, this.pool);
+    if (this.gate.dirtySinceSweep) {
+      this.gate.dirtySinceSweep = false;
+      reportGrowth(this.targets, now, this.windowSeconds, report, this.gate, this.pool);
+      return;
+    }
+    this.#dropIdle(now);
+  }
+
+  /** Lists `t` under the second of its `last` (when that second moved on). */
+  #list(t: TrackedTarget): void {
+    const second = Math.floor(t.last);
+    // A NaN time is never idle (now - NaN > window is false): such a target is not listed.
+    if (t.second === second || second !== second) return;
+    t.second = second;
+    if (second !== this.#second || this.#listed === null) {
+      let listed = this.#bySecond.get(second);
+      if (listed === undefined) this.#bySecond.set(second, listed = []);
+      this.#second = second;
+      this.#listed = listed;
+    }
+    this.#listed.push(t);
+  }
+
+  /** Drops the targets idle past the window at `now` (reportGrowth's test, `now - last > window`), recycling them. */
+  #dropIdle(now: number): void {
+    const window = this.windowSeconds, targets = this.targets;
+    for (const [second, listed] of this.#bySecond) {
+      // last >= second, and now - x does not grow with x: a second that fails the test holds no idle target.
+      if (!(now - second > window)) continue;
+      let kept = 0;
+      for (let i = 0; i < listed.length; i++) {
+        const t = listed[i];
+        if (t.second !== second || targets.get(t.key) !== t) continue;
+        if (now - t.last > window) {
+          const key = t.key;
+          this.pool?.release(t);
+          targets.delete(key);
+        } else listed[kept++] = t;
+      }
+      if (kept > 0) {
+        listed.length = kept;
+        continue;
+      }
+      this.#bySecond.delete(second);
+      if (this.#listed === listed) this.#listed = null;
+    }
   }
 
   /** A kept target its holder let go of, no longer filed under its key: recycled (with `recycle`). */
@@ -192,8 +268,10 @@ export class FloodTracker {
         if (t === undefined) this.targets.set(target, reuse);
         t = reuse;
       }
+      t.key = target;
     }
     t.last = Math.max(t.last, ts);
+    this.#list(t);
     this.gate.saw(t.last);
     t.packets += by;
     if (port >= 0) t.addPort(port);
