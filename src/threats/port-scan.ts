@@ -8,9 +8,10 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addCapped, type Address, addressText, BoundedMap, dstAddress, flowPairKey, type MacAddress, macText, metaDst, metaSrc, numberPairKey, pairKeyOf,
-  SmallSet, srcAddress, srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, type StartedFlow,
+  addCapped, type Address, addressText, dstAddress, dstIp4, type MacAddress, macText, metaDst, metaSrc, SmallSet, srcAddress, srcIp4,
+  srcMacOf, StatePool, SweepGate, type TrackedAnalyzer, reportGrowth, firstCrossing, type StartedFlow,
 } from "./util.ts";
+import { PairTable } from "./pair-table.ts";
 
 /** Ports remembered per pair; enough to cross any sane threshold and show a sample. */
 const MAX_PORTS_TRACKED = 2048;
@@ -69,7 +70,8 @@ export function stealthKind(flags: string): string | undefined {
 const STEALTH_BY_BITS: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, bits) => stealthKind(tcpFlagLetters(bits)));
 
 export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const pairs = new BoundedMap<number | string, PairState>(s.maxTrackedKeys);
+  /** By prober and probed host: their numbers for IPv4, else the text "src>dst". */
+  const pairs = new PairTable<PairState>(s.maxTrackedKeys);
   const gate = new SweepGate();
   /** Pairs the tick dropped, given to new pairs (see newPair). */
   const pool = new StatePool<PairState>(POOLED_STATES, (p) => {
@@ -77,10 +79,20 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     p.stealthKinds = null;
   });
 
-  /** A pair's state in its window: the one kept under `key`, or a new one for the addresses' text. */
-  const pair = (key: number | string, src: Address, dst: Address, ts: number): PairState => {
-    let p = pairs.get(key);
-    if (!p || ts - p.start > s.portScanWindowSeconds) p = newPair(key, p, src, dst, ts);
+  /**
+   * A pair's state in its window: the one kept under its key (the addresses' numbers `a4`, `b4` when
+   * both are IPv4, else the text `key`), or a fresh one.
+   */
+  const pair = (a4: number, b4: number, key: string | null, src: Address, dst: Address, ts: number): PairState => {
+    const slot = key === null ? pairs.findNumber(a4, b4) : pairs.findText(key);
+    let p = slot >= 0 ? pairs.valueAt(slot) : undefined;
+    if (p === undefined || ts - p.start > s.portScanWindowSeconds) {
+      p = newPair(p, src, dst, ts);
+      if (slot < 0) {
+        if (key === null) pairs.addNumber(a4, b4, p);
+        else pairs.addText(key, p);
+      }
+    }
     p.last = ts;
     gate.saw(ts);
     return p;
@@ -89,15 +101,11 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
   /**
    * A fresh state for a pair: the pair's own past window reset in place (the key keeps its place, as
    * a set would), or the state the cap drops (a flood of new pairs makes no object per pair), or one
-   * the tick dropped, or new.
+   * the tick dropped, or new. The caller adds a new pair's key.
    */
-  const newPair = (key: number | string, stale: PairState | undefined, src: Address, dst: Address, ts: number): PairState => {
+  const newPair = (stale: PairState | undefined, src: Address, dst: Address, ts: number): PairState => {
     const p = stale ?? pairs.evictForReuse() ?? pool.take();
-    if (p === undefined) {
-      const made = new PairState(src, dst, ts);
-      pairs.set(key, made);
-      return made;
-    }
+    if (p === undefined) return new PairState(src, dst, ts);
     p.src = src;
     p.dst = dst;
     p.start = p.last = ts;
@@ -106,7 +114,6 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
     p.stealthKinds = null;
     p.srcMac = p.deviceId = null;
     p.raised = p.dirty = false;
-    if (stale === undefined) pairs.set(key, p);
     return p;
   };
 
@@ -163,7 +170,8 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   const flowStarted = (f: StartedFlow): void => {
     if (f.protocol !== "TCP" && f.protocol !== "UDP") return;
-    const p = pair(flowPairKey(f, ">"), srcAddress(f), dstAddress(f), f.startTime);
+    const a4 = srcIp4(f), b4 = dstIp4(f);
+    const p = pair(a4, b4, a4 >= 0 && b4 >= 0 ? null : `${f.srcIp}>${f.dstIp}`, srcAddress(f), dstAddress(f), f.startTime);
     p.srcMac ??= srcMacOf(f);
     p.deviceId ??= f.srcDeviceId;
     const udp = f.protocol === "UDP";
@@ -180,8 +188,8 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       if (proto !== 6 && proto !== 17) return;
       const ts = table.firstSeenOf(index);
       const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index);
-      const key = (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${table.initiatorIp(index)}>${table.responderIp(index)}`;
-      const p = pair(key, a4 >= 0 ? a4 : table.initiatorIp(index), b4 >= 0 ? b4 : table.responderIp(index), ts);
+      const key = a4 >= 0 && b4 >= 0 ? null : `${table.initiatorIp(index)}>${table.responderIp(index)}`;
+      const p = pair(a4, b4, key, a4 >= 0 ? a4 : table.initiatorIp(index), b4 >= 0 ? b4 : table.responderIp(index), ts);
       if (p.srcMac === null || p.srcMac === undefined) {
         const mac = table.initiatorMac(index);
         p.srcMac = mac >= 0 ? mac : null;
@@ -197,7 +205,8 @@ export function createPortScanDetector(store: ThreatStore, s: ThreatSettings): T
       if (!unreach) return;
       const scanner = metaDst(o.meta), host = metaSrc(o.meta);
       if (scanner === null || scanner === "" || host === null || host === "") return;
-      const p = pair(pairKeyOf(scanner, host, ">"), scanner, host, o.meta.ts);
+      const numbers = typeof scanner === "number" && typeof host === "number";
+      const p = numbers ? pair(scanner, host, null, scanner, host, o.meta.ts) : pair(-1, -1, `${addressText(scanner)}>${addressText(host)}`, scanner, host, o.meta.ts);
       p.srcMac ??= o.meta.dstMac;
       p.unreachables++;
       check(p, o.meta.ts);

@@ -1,0 +1,181 @@
+/**
+ * A capped, insertion-ordered table of per-pair states for the scan detectors (port scan, slow scan,
+ * host sweep, beaconing), keyed by two 32-bit numbers (an IPv4 pair) or, for anything else (IPv6), text.
+ * It behaves as the BoundedMap it replaces there (the same entries, the same order, the same oldest
+ * dropped at the cap), but a number key is found in typed arrays: no Map lookup, no double made and
+ * hashed per flow, and no Map whose deleted slots pile up and rehash under a flood of new pairs
+ * (almost every flow of the bench capture is a new pair: each one dropped the oldest and added a key).
+ */
+
+/** Index cells per entry at most: a sparse index keeps probe runs short. */
+const INDEX_LOAD = 4;
+
+export class PairTable<V> {
+  readonly cap: number;
+  /** Open addressing, linear probing: slot + 1 of a number key (0: empty cell). */
+  readonly #index: Int32Array;
+  readonly #mask: number;
+  /** Per slot: the key's two numbers (a number key), or its text (a text key, else null). */
+  readonly #hi: Int32Array;
+  readonly #lo: Int32Array;
+  readonly #text: (string | null)[];
+  readonly #values: (V | undefined)[];
+  /** Slots of the text keys. */
+  readonly #byText = new Map<string, number>();
+  /** Insertion order: a list through the slots, oldest first (-1 ends it). */
+  readonly #prev: Int32Array;
+  readonly #next: Int32Array;
+  #head = -1;
+  #tail = -1;
+  /** Unused slots, a stack. */
+  readonly #free: Int32Array;
+  #freeCount: number;
+  #size = 0;
+
+  constructor(cap: number) {
+    this.cap = Math.max(1, cap);
+    let cells = 16;
+    while (cells < this.cap * INDEX_LOAD) cells *= 2;
+    this.#index = new Int32Array(cells);
+    this.#mask = cells - 1;
+    this.#hi = new Int32Array(this.cap);
+    this.#lo = new Int32Array(this.cap);
+    this.#text = new Array<string | null>(this.cap).fill(null);
+    this.#values = new Array<V | undefined>(this.cap).fill(undefined);
+    this.#prev = new Int32Array(this.cap);
+    this.#next = new Int32Array(this.cap);
+    this.#free = new Int32Array(this.cap);
+    // Slot 0 is taken first.
+    for (let i = 0; i < this.cap; i++) this.#free[i] = this.cap - 1 - i;
+    this.#freeCount = this.cap;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The slot of the number key (hi, lo) (unsigned or signed 32-bit), or -1. */
+  findNumber(hi: number, lo: number): number {
+    const index = this.#index, mask = this.#mask, his = this.#hi, los = this.#lo;
+    hi |= 0;
+    lo |= 0;
+    for (let i = cellOf(hi, lo) & mask; ; i = (i + 1) & mask) {
+      const s = index[i] - 1;
+      if (s < 0) return -1;
+      if (his[s] === hi && los[s] === lo) return s;
+    }
+  }
+
+  /** The slot of a text key, or -1. */
+  findText(key: string): number {
+    return this.#byText.get(key) ?? -1;
+  }
+
+  valueAt(slot: number): V {
+    return this.#values[slot] as V;
+  }
+
+  /** Replaces a slot's value (the key keeps its place). */
+  setValueAt(slot: number, value: V): void {
+    this.#values[slot] = value;
+  }
+
+  /** Adds a number key that is not in the table as the youngest entry (the oldest dropped first at the cap). */
+  addNumber(hi: number, lo: number, value: V): number {
+    const s = this.#take(value);
+    hi |= 0;
+    lo |= 0;
+    this.#hi[s] = hi;
+    this.#lo[s] = lo;
+    const index = this.#index, mask = this.#mask;
+    let i = cellOf(hi, lo) & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = s + 1;
+    return s;
+  }
+
+  /** Adds a text key that is not in the table, as addNumber. */
+  addText(key: string, value: V): number {
+    const s = this.#take(value);
+    this.#text[s] = key;
+    this.#byText.set(key, s);
+    return s;
+  }
+
+  /**
+   * At the cap, drops the oldest entry (as adding a new key would) and returns its value, for the
+   * caller to reset and add under its new key; below the cap, undefined.
+   */
+  evictForReuse(): V | undefined {
+    if (this.#size < this.cap) return undefined;
+    const s = this.#head, value = this.#values[s];
+    this.#remove(s);
+    return value;
+  }
+
+  /** Visits the entries oldest first and drops those `isStale` says (from a tick; `isStale` must not add or drop keys). */
+  sweep(isStale: (value: V, slot: number) => boolean): void {
+    const next = this.#next, values = this.#values;
+    for (let s = this.#head; s >= 0;) {
+      const after = next[s];
+      if (isStale(values[s] as V, s)) this.#remove(s);
+      s = after;
+    }
+  }
+
+  /** A free slot holding `value`, linked in as the youngest (the oldest entry dropped first at the cap). */
+  #take(value: V): number {
+    if (this.#size >= this.cap) this.#remove(this.#head);
+    const s = this.#free[--this.#freeCount];
+    this.#values[s] = value;
+    this.#prev[s] = this.#tail;
+    this.#next[s] = -1;
+    if (this.#tail >= 0) this.#next[this.#tail] = s;
+    else this.#head = s;
+    this.#tail = s;
+    this.#size++;
+    return s;
+  }
+
+  #remove(s: number): void {
+    const text = this.#text[s];
+    if (text !== null) {
+      this.#byText.delete(text);
+      this.#text[s] = null;
+    } else this.#unindex(s);
+    this.#values[s] = undefined;
+    const prev = this.#prev[s], next = this.#next[s];
+    if (prev >= 0) this.#next[prev] = next;
+    else this.#head = next;
+    if (next >= 0) this.#prev[next] = prev;
+    else this.#tail = prev;
+    this.#free[this.#freeCount++] = s;
+    this.#size--;
+  }
+
+  /** Takes a number key's cell out of the index, moving later cells of its probe run back (no tombstones). */
+  #unindex(s: number): void {
+    const index = this.#index, mask = this.#mask, his = this.#hi, los = this.#lo;
+    let i = cellOf(his[s], los[s]) & mask;
+    while (index[i] !== s + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const t = index[j] - 1;
+      const home = cellOf(his[t], los[t]) & mask;
+      // The cell at j may move to the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
+        index[i] = index[j];
+        i = j;
+      }
+    }
+    index[i] = 0;
+  }
+}
+
+/** A mix of the two words (murmur3's finalizer over both): neighbouring addresses spread over the index. */
+function cellOf(hi: number, lo: number): number {
+  let h = Math.imul(hi, 0x9e3779b1) ^ lo;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
