@@ -5,9 +5,9 @@
 import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import { PairTable } from "./pair-table.ts";
 import {
-  BoundedMap, dstIp4, flowPairKey, isGroupIp, isGroupIp4, type MacAddress, macText, numberPairKey, srcMacOf, StatePool, type TrackedAnalyzer, StartedFlowRef,
-  type StartedFlow,
+  dstIp4, isGroupIp, isGroupIp4, type MacAddress, macText, srcIp4, srcMacOf, StatePool, type TrackedAnalyzer, StartedFlowRef, type StartedFlow,
 } from "./util.ts";
 
 /** Connection start times remembered per series (a ring). */
@@ -71,8 +71,8 @@ function serviceCode(protocol: string, port: number): number {
 }
 
 export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  /** By pair of addresses (a number for IPv4 pairs): the pair's first series, the others chained. */
-  const series = new BoundedMap<number | string, Series>(s.maxTrackedKeys);
+  /** By pair of addresses (their numbers for IPv4, else the text "src|dst"): the pair's first series, the others chained. */
+  const series = new PairTable<Series>(s.maxTrackedKeys);
   /**
    * No series started before this (the least `last` the last sweep kept, or any start since): the
    * tick walks the pairs only once some series may be idle past its window (two hours by default).
@@ -84,9 +84,10 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
     sr.starts.length = 0;
   });
 
-  /** The series of a pair and service, made (at the chain's head) when new. */
-  const seriesOf = (key: number | string, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series => {
-    const head = series.get(key) ?? null;
+  /** The series of a pair (the numbers `a4`, `b4` of an IPv4 pair, else the text `key`) and service, made (at the chain's head) when new. */
+  const seriesOf = (a4: number, b4: number, key: string | null, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series => {
+    const slot = key === null ? series.findNumber(a4, b4) : series.findText(key);
+    const head = slot >= 0 ? series.valueAt(slot) : null;
     for (let sr = head; sr !== null; sr = sr.next) if (sr.service === service) return sr;
     // A new pair takes the series the cap drops, if any (no objects per pair in a flood of new sources), and a new
     // series one the tick dropped.
@@ -95,7 +96,10 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
       ? { service, next: head, starts: [], last: ts, srcMac, deviceId }
       : resetSeries(reuse, service, ts, srcMac, deviceId);
     made.next = head; // a reused series joins the pair's chain at its head, as a new one does
-    series.set(key, made); // an existing pair keeps its place in the map, a new one is the youngest
+    // An existing pair keeps its place in the table, a new one is the youngest.
+    if (slot >= 0) series.setValueAt(slot, made);
+    else if (key === null) series.addNumber(a4, b4, made);
+    else series.addText(key, made);
     // A pair with more series than the cap (one host trying many ports) loses its oldest.
     let sr = made;
     for (let n = 1; n < MAX_SERIES_PER_PAIR && sr.next !== null; n++) sr = sr.next;
@@ -109,8 +113,8 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
   const timing = { mean: 0, jitter: 0 };
 
   /** Counts a connection start of a series; returns the series when its starts are now periodic (timing holds how). */
-  const beat = (key: number | string, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series | null => {
-    const sr = seriesOf(key, service, ts, srcMac, deviceId);
+  const beat = (a4: number, b4: number, key: string | null, service: number, ts: number, srcMac: MacAddress | null, deviceId: string | null): Series | null => {
+    const sr = seriesOf(a4, b4, key, service, ts, srcMac, deviceId);
     sr.starts.push(ts);
     if (sr.starts.length > MAX_STARTS) sr.starts.shift();
     sr.last = ts;
@@ -124,9 +128,10 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
   const flowStarted = (f: StartedFlow): void => {
     const protocol = f.protocol, dstPort = f.dstPort;
     if ((protocol !== "TCP" && protocol !== "UDP") || IGNORED_PORTS.has(dstPort)) return;
-    const dst4 = dstIp4(f);
+    const src4 = srcIp4(f), dst4 = dstIp4(f);
     if (dst4 >= 0 ? isGroupIp4(dst4) : isGroupIp(f.dstIp)) return;
-    const sr = beat(flowPairKey(f, "|"), serviceCode(protocol, dstPort), f.startTime, srcMacOf(f), f.srcDeviceId);
+    const key = src4 >= 0 && dst4 >= 0 ? null : `${f.srcIp}|${f.dstIp}`;
+    const sr = beat(src4, dst4, key, serviceCode(protocol, dstPort), f.startTime, srcMacOf(f), f.srcDeviceId);
     if (sr !== null) raise(f, sr);
   };
 
@@ -165,9 +170,9 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
       if ((proto !== 6 && proto !== 17) || IGNORED_PORTS.has(dstPort)) return;
       const a4 = table.initiatorIp4(index), b4 = table.responderIp4(index);
       if (b4 >= 0 ? isGroupIp4(b4) : isGroupIp(table.responderIp(index))) return;
-      const key = (a4 >= 0 && b4 >= 0 ? numberPairKey(a4, b4) : undefined) ?? `${table.initiatorIp(index)}|${table.responderIp(index)}`;
+      const key = a4 >= 0 && b4 >= 0 ? null : `${table.initiatorIp(index)}|${table.responderIp(index)}`;
       const mac = table.initiatorMac(index);
-      const sr = beat(key, proto === 17 ? 65536 + dstPort : dstPort, table.firstSeenOf(index), mac >= 0 ? mac : null, null);
+      const sr = beat(a4, b4, key, proto === 17 ? 65536 + dstPort : dstPort, table.firstSeenOf(index), mac >= 0 ? mac : null, null);
       if (sr !== null) raise(started.at(table, index), sr);
     },
     flowStarted,
@@ -176,7 +181,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
       if (!(now - floor > window)) return; // no series can be stale yet
       floor = Infinity;
       const stale = (sr: Series) => now - sr.last > window;
-      series.sweep((head, key) => {
+      series.sweep((head, slot) => {
         let first: Series | null = head;
         while (first && stale(first)) {
           const dropped = first;
@@ -191,7 +196,7 @@ export function createBeaconingDetector(store: ThreatStore, s: ThreatSettings): 
           }
           if (sr.last < floor) floor = sr.last;
         }
-        if (first && first !== head) series.set(key, first); // an existing key: its place is kept
+        if (first && first !== head) series.setValueAt(slot, first); // its place is kept
         return first === null;
       });
     },
