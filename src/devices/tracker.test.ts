@@ -365,3 +365,26 @@ describe("DeviceTracker: numeric flow hooks", () => {
     expect(calls).toEqual([0, 1, 0]);
   });
 });
+
+describe("traffic of flows in progress, read from the flow table", () => {
+  test("counting the table's flows by MAC number gives every device event the MAC texts of forEachTraffic give", async () => {
+    const { Engine } = await import("../engine/engine.ts");
+    const { analyzeFile } = await import("../engine/analyze.ts");
+    const run = async (byTable: boolean) => {
+      const engine = new Engine({});
+      const t = new DeviceTracker({
+        labelFlowAt: (i, patch) => engine.flows.labelAt(i, patch),
+        ...(byTable ? { activeFlowTable: () => engine.flows } : { activeTraffic: (visit) => engine.flows.forEachTraffic(visit) }),
+      });
+      const events: string[] = [];
+      t.onChange((d) => events.push(`${d.id} ${d.packetsSent} ${d.bytesSent} ${d.packetsReceived} ${d.bytesReceived} ${d.flowCount}`));
+      engine.addAnalyzer(t);
+      await analyzeFile(`${import.meta.dir}/../../samples/home-lab.pcap`, { engine, collectFlows: false });
+      t.flush();
+      return events;
+    };
+    const byText = await run(false), byNumber = await run(true);
+    expect(byText.length).toBeGreaterThan(10);
+    expect(byNumber).toEqual(byText);
+  });
+});

@@ -37,6 +37,11 @@ export interface DeviceTrackerOptions {
   activeFlows?: () => FlowRecord[];
   /** The same without a record per flow: visits each flow in progress (`flowTable.forEachTraffic`). */
   activeTraffic?: ActiveTraffic;
+  /**
+   * The same read from the flow table itself (used instead of the two above when given): its flows
+   * in progress are counted by MAC number, with no MAC text made per flow at every recount.
+   */
+  activeFlowTable?: () => FlowTable | null | undefined;
 }
 
 /** ARP pairs remembered (see arpStation); all are forgotten past this. */
@@ -61,6 +66,7 @@ export class DeviceTracker implements Analyzer {
   private readonly labelFlow?: FlowLabeler;
   private readonly labelFlowAt?: FlowIndexLabeler;
   private readonly activeTraffic?: ActiveTraffic;
+  private readonly activeFlowTable?: () => FlowTable | null | undefined;
   private nextLiveCount = 0;
   private readonly registry = new DeviceRegistry();
   private readonly changes = new ChangeFeed();
@@ -78,6 +84,7 @@ export class DeviceTracker implements Analyzer {
     this.activeTraffic = options.activeTraffic ?? (flows && ((visit) => {
       for (const f of flows()) visit(f.srcMac, f.dstMac, f.packetsSent, f.bytesSent, f.packetsReceived, f.bytesReceived);
     }));
+    this.activeFlowTable = options.activeFlowTable;
     this.labelFlow = options.labelFlow;
     this.labelFlowAt = options.labelFlowAt;
   }
@@ -211,9 +218,9 @@ export class DeviceTracker implements Analyzer {
   }
 
   tick(now: number): void {
-    if (this.activeTraffic && now >= this.nextLiveCount) {
+    if ((this.activeFlowTable || this.activeTraffic) && now >= this.nextLiveCount) {
       this.nextLiveCount = now + LIVE_COUNT_SECONDS;
-      this.countLive(this.activeTraffic);
+      this.countLive();
     }
     this.changes.tick(now);
   }
@@ -223,22 +230,29 @@ export class DeviceTracker implements Analyzer {
    * flow table each time (a flow that ended since is counted twice until the next recount, at most
    * LIVE_COUNT_SECONDS later).
    */
-  private countLive(traffic: ActiveTraffic): void {
+  private countLive(): void {
     const sums = new Map<DeviceState, number[]>();
     const add = (st: DeviceState, pOut: number, bOut: number, pIn: number, bIn: number) => {
       const s = sums.get(st) ?? [0, 0, 0, 0, 0];
       s[0] += pOut; s[1] += bOut; s[2] += pIn; s[3] += bIn; s[4]++;
       sums.set(st, s);
     };
-    const byMac = (mac: string | null) => {
-      const m = normalizeMac(mac);
-      return m ? this.registry.byMac.get(m) : undefined;
-    };
-    traffic((srcMac, dstMac, pOut, bOut, pIn, bIn) => {
-      const src = byMac(srcMac), dst = byMac(dstMac);
+    const count = (src: DeviceState | undefined, dst: DeviceState | undefined, pOut: number, bOut: number, pIn: number, bIn: number) => {
       if (src) add(src, pOut, bOut, pIn, bIn);
       if (dst && dst !== src) add(dst, pIn, bIn, pOut, bOut);
-    });
+    };
+    if (this.activeFlowTable) {
+      // As forEachTraffic visits them, by MAC number (deviceAt is byMac of the MAC's text, normalized).
+      const flows = this.activeFlowTable();
+      flows?.forEachActive((i) => count(this.deviceAt(flows.initiatorMac(i)), this.deviceAt(flows.responderMac(i)),
+        flows.packetsOf(i, 0), flows.bytesOf(i, 0), flows.packetsOf(i, 1), flows.bytesOf(i, 1)));
+    } else {
+      const byMac = (mac: string | null) => {
+        const m = normalizeMac(mac);
+        return m ? this.registry.byMac.get(m) : undefined;
+      };
+      this.activeTraffic!((srcMac, dstMac, pOut, bOut, pIn, bIn) => count(byMac(srcMac), byMac(dstMac), pOut, bOut, pIn, bIn));
+    }
     for (const st of this.registry.values()) {
       const next = sums.get(st);
       if (!next && st.live[1] === 0 && st.live[3] === 0 && st.live[0] === 0 && st.live[2] === 0 && !st.live[4]) continue;
@@ -258,7 +272,7 @@ export class DeviceTracker implements Analyzer {
    * first: those the end of the capture just ended are no longer counted twice.
    */
   flush(): void {
-    if (this.activeTraffic) this.countLive(this.activeTraffic);
+    if (this.activeFlowTable || this.activeTraffic) this.countLive();
     this.changes.flush();
   }
 
