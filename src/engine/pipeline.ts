@@ -54,7 +54,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   const devices = new DeviceTracker({
     labelFlow: label,
     labelFlowAt: labelAt,
-    activeTraffic: opts.liveDeviceCounters ? (visit) => engine?.flows.forEachTraffic(visit) : undefined,
+    activeFlowTable: opts.liveDeviceCounters ? () => engine?.flows : undefined,
   });
   if (opts.devices) devices.restore(opts.devices);
 
