@@ -31,6 +31,12 @@ const ANYONE = -1;
 /** No such key (a text never interned: nothing was learnt about it). */
 const NO_KEY = -2;
 const NONE = -1;
+/**
+ * Buckets of the count of entries per server address (by a hash of the address): most flows start
+ * towards an address no answer named, and one read of this small table says so without probing
+ * the entries' table twice (own client, then anyone).
+ */
+const ADDRESS_BUCKET_BITS = 15;
 
 export class DnsAnswerCache {
   /**
@@ -62,6 +68,8 @@ export class DnsAnswerCache {
   readonly #mask: number;
   /** Non-IPv4 addresses (IPv6 servers and clients) as ids. */
   readonly #texts = new Interner();
+  /** Entries per bucket of server addresses (addressBucket): 0 means no entry names an address of it. */
+  readonly #perAddress = new Int32Array(1 << ADDRESS_BUCKET_BITS);
 
   constructor(maxEntries = MAX_DNS_CACHE_ENTRIES) {
     const max = (this.#maxEntries = Math.max(2, maxEntries));
@@ -129,7 +137,7 @@ export class DnsAnswerCache {
   }
 
   #lookup(client: number, address: number, ts: number): string | undefined {
-    if (this.#size === 0) return undefined;
+    if (this.#perAddress[addressBucket(address)] === 0) return undefined;
     if (client !== NO_KEY) {
       const own = this.#fresh(address, client, ts);
       if (own !== undefined) return own;
@@ -183,6 +191,7 @@ export class DnsAnswerCache {
     this.#insert(slot);
     this.#append(slot);
     this.#size++;
+    this.#perAddress[addressBucket(address)]!++;
   }
 
   #remove(slot: number): void {
@@ -193,6 +202,7 @@ export class DnsAnswerCache {
     this.#releaseKey(this.#client[slot]!);
     this.#free[this.#freeCount++] = slot;
     this.#size--;
+    this.#perAddress[addressBucket(this.#address[slot]!)]!--;
   }
 
   #retainKey(key: number): void {
@@ -262,6 +272,11 @@ export class DnsAnswerCache {
     if (newer !== NONE) this.#older[newer] = older;
     else this.#newest = older;
   }
+}
+
+/** The bucket of a server address key (IPv4 number or TEXT_KEY + id) in #perAddress. */
+function addressBucket(address: number): number {
+  return Math.imul((address >>> 0) ^ (address >= TEXT_KEY ? 0x5bd1e995 : 0), 0x9e3779b1) >>> (32 - ADDRESS_BUCKET_BITS);
 }
 
 /** Walks CNAMEs back from an address record's owner to the name the client asked for. */
