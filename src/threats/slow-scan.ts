@@ -8,9 +8,10 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
+import { PairTable } from "./pair-table.ts";
 import {
-  type Address, addressText, BoundedMap, type MacAddress, macText, srcMacOf, dstAddress, EndedFlowRef, flowPairKey, SmallSet, srcAddress, reportGrowth, reportOnce, StatePool, type EndedFlow, type Reported, type TrackedAnalyzer,
-  UpdatedFlowRef,
+  type Address, addressText, type MacAddress, macText, srcMacOf, dstAddress, dstIp4, EndedFlowRef, SmallSet, srcAddress, srcIp4, reportGrowth, reportOnce, StatePool,
+  type EndedFlow, type Reported, type TrackedAnalyzer, UpdatedFlowRef,
 } from "./util.ts";
 
 const MAX_PORTS_TRACKED = 256;
@@ -37,7 +38,8 @@ export function isProbe(f: Pick<FlowRecord, "ipProtocol" | "shape" | "packetsSen
 }
 
 export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
-  const pairs = new BoundedMap<number | string, Probes>(s.maxTrackedKeys);
+  /** By prober and probed host: their numbers for IPv4, else the text "src|dst". */
+  const pairs = new PairTable<Probes>(s.maxTrackedKeys);
   /** Pairs the tick dropped, given to new pairs. */
   const pool = new StatePool<Probes>(POOLED_STATES, (p) => p.ports.clear());
 
@@ -64,8 +66,10 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
 
   const flowEnded = (f: EndedFlow | FlowRecord): void => {
     if (!isProbe(f)) return;
-    const key = flowPairKey(f, "|");
-    let p = pairs.get(key);
+    const a4 = srcIp4(f), b4 = dstIp4(f);
+    const key = a4 >= 0 && b4 >= 0 ? null : `${f.srcIp}|${f.dstIp}`;
+    const slot = key === null ? pairs.findNumber(a4, b4) : pairs.findText(key);
+    let p = slot >= 0 ? pairs.valueAt(slot) : undefined;
     if (!p || f.startTime - p.start > s.slowScanWindowSeconds) {
       // The pair's past window reset in place, or the state the cap drops (no object per pair in a flood), or one the tick
       // dropped, or new.
@@ -83,7 +87,10 @@ export function createSlowScanDetector(store: ThreatStore, s: ThreatSettings): T
         p.deviceId = f.srcDeviceId;
         p.raised = p.dirty = false;
       }
-      pairs.set(key, p);
+      if (slot < 0) {
+        if (key === null) pairs.addNumber(a4, b4, p);
+        else pairs.addText(key, p);
+      }
     }
     p.last = Math.max(p.last, f.lastSeen);
     if (p.ports.has(f.dstPort) || p.ports.size >= MAX_PORTS_TRACKED) return;
