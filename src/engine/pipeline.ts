@@ -67,10 +67,13 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   });
 
   // A device is news only once the network is known: not on a first run, when everything is new.
+  // Without a listener (analyze, a first serve run) the device feed makes no snapshot per update.
   const knownNetwork = (opts.devices?.length ?? 0) > 0;
-  devices.onChange((d, isNew) => {
-    if (isNew && knownNetwork) newDeviceThreat(threats, d, d.firstSeen);
-  });
+  if (knownNetwork) {
+    devices.onChange((d, isNew) => {
+      if (isNew) newDeviceThreat(threats, d, d.firstSeen);
+    });
+  }
 
   const built = new Engine({ firstFlowId: opts.firstFlowId, maxFlows: opts.maxFlows, timeouts: opts.timeouts });
   engine = built;
