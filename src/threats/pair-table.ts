@@ -5,26 +5,27 @@
  * dropped at the cap), but a number key is found in typed arrays: no Map lookup, no double made and
  * hashed per flow, and no Map whose deleted slots pile up and rehash under a flood of new pairs
  * (almost every flow of the bench capture is a new pair: each one dropped the oldest and added a key).
+ * A lookup reads the index cells only (they hold the keys), a new pair its slot's links and value besides.
  */
 
 /** Index cells per entry at most: a sparse index keeps probe runs short. */
-const INDEX_LOAD = 4;
+const INDEX_LOAD = 3;
+/** Int32 words per index cell: slot + 1 (0: empty), then the key's two numbers (a lookup reads one cache line). */
+const CELL = 4;
 
 export class PairTable<V> {
   readonly cap: number;
-  /** Open addressing, linear probing: slot + 1 of a number key (0: empty cell). */
+  /** Open addressing, linear probing: cells of CELL words, a number key's slot + 1 and its two numbers. */
   readonly #index: Int32Array;
   readonly #mask: number;
-  /** Per slot: the key's two numbers (a number key), or its text (a text key, else null). */
-  readonly #hi: Int32Array;
-  readonly #lo: Int32Array;
+  /** Per slot: the index cell of its number key; its text for a text key (else null). */
+  readonly #cellAt: Int32Array;
   readonly #text: (string | null)[];
   readonly #values: (V | undefined)[];
   /** Slots of the text keys. */
   readonly #byText = new Map<string, number>();
-  /** Insertion order: a list through the slots, oldest first (-1 ends it). */
-  readonly #prev: Int32Array;
-  readonly #next: Int32Array;
+  /** Insertion order: a list through the slots, oldest first (-1 ends it): per slot its previous and next. */
+  readonly #links: Int32Array;
   #head = -1;
   #tail = -1;
   /** Unused slots, a stack. */
@@ -36,14 +37,12 @@ export class PairTable<V> {
     this.cap = Math.max(1, cap);
     let cells = 16;
     while (cells < this.cap * INDEX_LOAD) cells *= 2;
-    this.#index = new Int32Array(cells);
+    this.#index = new Int32Array(cells * CELL);
     this.#mask = cells - 1;
-    this.#hi = new Int32Array(this.cap);
-    this.#lo = new Int32Array(this.cap);
+    this.#cellAt = new Int32Array(this.cap);
     this.#text = new Array<string | null>(this.cap).fill(null);
     this.#values = new Array<V | undefined>(this.cap).fill(undefined);
-    this.#prev = new Int32Array(this.cap);
-    this.#next = new Int32Array(this.cap);
+    this.#links = new Int32Array(2 * this.cap);
     this.#free = new Int32Array(this.cap);
     // Slot 0 is taken first.
     for (let i = 0; i < this.cap; i++) this.#free[i] = this.cap - 1 - i;
@@ -56,13 +55,13 @@ export class PairTable<V> {
 
   /** The slot of the number key (hi, lo) (unsigned or signed 32-bit), or -1. */
   findNumber(hi: number, lo: number): number {
-    const index = this.#index, mask = this.#mask, his = this.#hi, los = this.#lo;
+    const index = this.#index, mask = this.#mask;
     hi |= 0;
     lo |= 0;
-    for (let i = cellOf(hi, lo) & mask; ; i = (i + 1) & mask) {
-      const s = index[i] - 1;
-      if (s < 0) return -1;
-      if (his[s] === hi && los[s] === lo) return s;
+    for (let c = cellOf(hi, lo) & mask; ; c = (c + 1) & mask) {
+      const at = c * CELL, slot = index[at];
+      if (slot === 0) return -1;
+      if (index[at + 1] === hi && index[at + 2] === lo) return slot - 1;
     }
   }
 
@@ -85,12 +84,13 @@ export class PairTable<V> {
     const s = this.#take(value);
     hi |= 0;
     lo |= 0;
-    this.#hi[s] = hi;
-    this.#lo[s] = lo;
     const index = this.#index, mask = this.#mask;
-    let i = cellOf(hi, lo) & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = s + 1;
+    let c = cellOf(hi, lo) & mask;
+    while (index[c * CELL] !== 0) c = (c + 1) & mask;
+    index[c * CELL] = s + 1;
+    index[c * CELL + 1] = hi;
+    index[c * CELL + 2] = lo;
+    this.#cellAt[s] = c;
     return s;
   }
 
@@ -115,9 +115,9 @@ export class PairTable<V> {
 
   /** Visits the entries oldest first and drops those `isStale` says (from a tick; `isStale` must not add or drop keys). */
   sweep(isStale: (value: V, slot: number) => boolean): void {
-    const next = this.#next, values = this.#values;
+    const links = this.#links, values = this.#values;
     for (let s = this.#head; s >= 0;) {
-      const after = next[s];
+      const after = links[2 * s + 1];
       if (isStale(values[s] as V, s)) this.#remove(s);
       s = after;
     }
@@ -128,9 +128,10 @@ export class PairTable<V> {
     if (this.#size >= this.cap) this.#remove(this.#head);
     const s = this.#free[--this.#freeCount];
     this.#values[s] = value;
-    this.#prev[s] = this.#tail;
-    this.#next[s] = -1;
-    if (this.#tail >= 0) this.#next[this.#tail] = s;
+    const links = this.#links;
+    links[2 * s] = this.#tail;
+    links[2 * s + 1] = -1;
+    if (this.#tail >= 0) links[2 * this.#tail + 1] = s;
     else this.#head = s;
     this.#tail = s;
     this.#size++;
@@ -144,10 +145,10 @@ export class PairTable<V> {
       this.#text[s] = null;
     } else this.#unindex(s);
     this.#values[s] = undefined;
-    const prev = this.#prev[s], next = this.#next[s];
-    if (prev >= 0) this.#next[prev] = next;
+    const links = this.#links, prev = links[2 * s], next = links[2 * s + 1];
+    if (prev >= 0) links[2 * prev + 1] = next;
     else this.#head = next;
-    if (next >= 0) this.#prev[next] = prev;
+    if (next >= 0) links[2 * next] = prev;
     else this.#tail = prev;
     this.#free[this.#freeCount++] = s;
     this.#size--;
@@ -155,20 +156,21 @@ export class PairTable<V> {
 
   /** Takes a number key's cell out of the index, moving later cells of its probe run back (no tombstones). */
   #unindex(s: number): void {
-    const index = this.#index, mask = this.#mask, his = this.#hi, los = this.#lo;
-    let i = cellOf(his[s], los[s]) & mask;
-    while (index[i] !== s + 1) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const t = index[j] - 1;
-      const home = cellOf(his[t], los[t]) & mask;
+    const index = this.#index, mask = this.#mask, cellAt = this.#cellAt;
+    let i = cellAt[s];
+    for (let j = (i + 1) & mask; index[j * CELL] !== 0; j = (j + 1) & mask) {
+      const home = cellOf(index[j * CELL + 1], index[j * CELL + 2]) & mask;
       // The cell at j may move to the hole at i unless its home lies cyclically in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
-        index[i] = index[j];
+        index[i * CELL] = index[j * CELL];
+        index[i * CELL + 1] = index[j * CELL + 1];
+        index[i * CELL + 2] = index[j * CELL + 2];
+        cellAt[index[i * CELL] - 1] = i;
         i = j;
       }
     }
-    index[i] = 0;
+    index[i * CELL] = 0;
   }
 }
 
