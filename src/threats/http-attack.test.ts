@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Observation } from "../engine/events.ts";
 import { matchWebAttacks, mayMatchWebAttack, normalizeRequestText, WEB_ATTACK_RULES } from "./http-attack-rules.ts";
-import { createHttpAttackDetector, requestLineLength, requestLineOf, requestParts } from "./http-attack.ts";
+import { createHttpAttackDetector, mayMatchRequestLine, requestLineLength, requestLineOf, requestParts } from "./http-attack.ts";
 import { fixture, flow, meta } from "./testing.ts";
 
 const kinds = (raw: string) => matchWebAttacks(normalizeRequestText(raw)).map((m) => m.kind);
@@ -46,6 +46,25 @@ describe("web attack rules", () => {
     for (const t of ["GET /index.html HTTP/1.1", "GET /static/app.3f9a2c.js HTTP/1.1", "Mozilla/5.0", "text/html", "/watch?v=dQw4w9WgXcQ"]) {
       expect(mayMatchWebAttack(t)).toBe(false);
     }
+  });
+
+  test("the trigger test of a request line's parts says what the test of the whole line says", () => {
+    const methods = ["GET", "POST", "G;T", "jndi"];
+    const uris = ["/index.html", "/", "", ...ATTACKS, "/a/b.", "bin/", "/etc"];
+    // Versions that make a trigger only with the "HTTP/" before them ("/bin/", "/etc/", "/proc/self").
+    const versions = ["1.1", "1.0", "2", "bin/sh", "etc/x", "proc/self", "PROC/SELF", ".1", "1.1 (", "undefined"];
+    let triggered = 0;
+    for (const method of methods) {
+      for (const uri of uris) {
+        for (const version of versions) {
+          const whole = mayMatchWebAttack(`${method} ${uri} HTTP/${version}`);
+          expect(mayMatchRequestLine(method, uri, version)).toBe(whole);
+          if (whole) triggered++;
+        }
+      }
+    }
+    expect(triggered).toBeGreaterThan(0);
+    expect(mayMatchRequestLine("GET", "/index.html", "bin/sh")).toBe(true);
   });
 
   test("the request line is found on the bytes as the text test finds it", () => {

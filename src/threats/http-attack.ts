@@ -13,8 +13,9 @@ import {
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  addressText, BoundedMap, CappedSet, metaDst, metaSrc, numberPairKey, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow,
+  addressText, BoundedMap, metaDst, metaSrc, reportGrowth, reportOnce, type Reported, type TrackedAnalyzer, FlowRef, type PayloadFlow,
 } from "./util.ts";
+import { PairTable } from "./pair-table.ts";
 
 const TITLES: Record<WebAttackKind, string> = {
   sql_injection: "SQL injection attempt",
@@ -130,6 +131,15 @@ function partsOf(data: Uint8Array, requestLine: string): Part[] {
   return parts;
 }
 
+/**
+ * mayMatchWebAttack of the line "METHOD URI HTTP/VERSION" without making it: no trigger holds a
+ * space, so one that matches the line matches within one of its three parts ("HTTP/" included:
+ * "/bin/" may start there).
+ */
+export function mayMatchRequestLine(method: string, uri: string, version: string): boolean {
+  return mayMatchWebAttack(method) || mayMatchWebAttack(uri) || (version !== "1.1" && version !== "1.0" && mayMatchWebAttack(`HTTP/${version}`));
+}
+
 /** Rule matches of header values seen before (User-Agent, Host, Accept repeat request after request). */
 const MAX_REMEMBERED_PARTS = 2048;
 const REMEMBERED_PART_CHARS = 512;
@@ -162,9 +172,10 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
   const attacks = new BoundedMap<string, AttackState>(s.maxTrackedKeys);
   /**
    * Requests already judged (flow + request line): the URI and the raw packet describe the same
-   * request. Keyed by the flow's number and the line's hash (text only for a record's flow id).
+   * request. Keyed by the flow's number and the line's hash (text only for a record's flow id); the
+   * oldest forgotten first at the cap.
    */
-  const judged = new CappedSet<number | string>(s.maxTrackedKeys);
+  const judged = new PairTable<true>(s.maxTrackedKeys);
 
   const raise = (key: string, a: AttackState): void => {
     const [kind, client, server] = key.split("|") as [WebAttackKind, string, string];
@@ -191,10 +202,14 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       const n = Number(flowKey);
       if (Number.isInteger(n) && String(n) === flowKey) flowKey = n;
     }
-    const seen = (typeof flowKey === "number" && flowKey >= 0 && flowKey < 0x7ff00000 ? numberPairKey(flowKey, lineHash) : undefined) ??
-      `${flowKey}|${lineHash}`;
-    if (judged.has(seen)) return true;
-    judged.add(seen);
+    if (typeof flowKey === "number" && flowKey >= 0 && flowKey < 0x7ff00000) {
+      if (judged.findNumber(flowKey, lineHash) >= 0) return true;
+      judged.addNumber(flowKey, lineHash, true);
+      return false;
+    }
+    const seen = `${flowKey}|${lineHash}`;
+    if (judged.findText(seen) >= 0) return true;
+    judged.addText(seen, true);
     return false;
   };
 
@@ -257,11 +272,11 @@ export function createHttpAttackDetector(store: ThreatStore, s: ThreatSettings):
       const lineHash = hashMore(hashMore(hashMore(hashMore(0x811c9dc5, method), " "), uri), " HTTP/");
       const flowKey = m.flowNumber !== undefined && m.flowNumber >= 0 ? m.flowNumber : m.flowId ?? `${m.srcIp}:${m.srcPort}`;
       if (seenBefore(flowKey, hashMore(lineHash, version) >>> 0)) return;
-      const requestLine = `${method} ${uri} HTTP/${version}`;
-      // The request line, then the user agent, as matchParts would take them (no parts array per request).
-      let found = matchPart(null, requestLine, false, false);
+      // The request line, then the user agent, as matchParts would take them (no parts array per request);
+      // the line's text is made only when a rule could match it, or the user agent matched.
+      let found = mayMatchRequestLine(method, uri, version) ? matchPart(null, `${method} ${uri} HTTP/${version}`, false, false) : null;
       if (o.msg.userAgent) found = matchPart(found, o.msg.userAgent, false, true);
-      if (found !== null) judge(requestLine, found, addressText(src), m.srcMac, addressText(dst), m.dstPort, m.ts);
+      if (found !== null) judge(`${method} ${uri} HTTP/${version}`, found, addressText(src), m.srcMac, addressText(dst), m.dstPort, m.ts);
     },
     // As the payload hook's first test, on the bytes in place (no view made for the rest).
     payloadFilter: { ipProtocols: [6], direction: "initiator", test: (d, start, length) => length >= 16 && d[start] >= 0x41 && d[start] <= 0x5a },
