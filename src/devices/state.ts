@@ -76,6 +76,8 @@ export function macId(mac: string): string {
 }
 
 const NO_TRAFFIC: readonly number[] = [0, 0, 0, 0, 0];
+/** Evidence entries a device remembers as recently used (see DeviceState.recent). */
+const RECENT_EVIDENCE = 4;
 
 /** The last DeviceState.serial given. */
 let lastSerial = 0;
@@ -88,8 +90,14 @@ export class DeviceState {
   macNumber: number;
   /** Evidence by signal, then value: two probes with strings the caller already has, no key built per call. */
   private readonly evidenceIndex = new Map<string, Map<string, Evidence>>();
-  /** The evidence last added or refreshed: a gateway refreshes the same entry for every remote flow. */
-  private lastEvidence: Evidence | undefined;
+  /**
+   * The last RECENT_EVIDENCE entries added or found, each still in the index: a device repeats the
+   * same few (a gateway its one for every remote flow; a host its SYN, JA4 and User-Agent, whose
+   * texts the decoders and synText hand over as the same strings), found by two pointer tests
+   * instead of two Map probes.
+   */
+  private readonly recent: (Evidence | undefined)[] = [undefined, undefined, undefined, undefined];
+  private recentNext = 0;
   /** Distinct non-local addresses (IPv6: /64 prefixes) this MAC carried, capped: many make a gateway. */
   readonly remoteIps = new Set<string>();
   emittedNew = false;
@@ -169,10 +177,20 @@ export class DeviceState {
 
   /** Adds or refreshes evidence; returns true when it is new (labels must be recomputed). */
   addEvidence(signal: string, value: string, ts: number, lastSeen = ts): boolean {
-    const last = this.lastEvidence;
-    const found = last !== undefined && last.value === value && last.signal === signal ? last : this.evidenceIndex.get(signal)?.get(value);
+    const recent = this.recent;
+    let found: Evidence | undefined;
+    for (let k = 0; k < RECENT_EVIDENCE; k++) {
+      const e = recent[k];
+      if (e !== undefined && e.signal === signal && e.value === value) {
+        found = e;
+        break;
+      }
+    }
+    if (found === undefined) {
+      found = this.evidenceIndex.get(signal)?.get(value);
+      if (found !== undefined) this.remember(found);
+    }
     if (found) {
-      this.lastEvidence = found;
       if (lastSeen > found.lastSeen) found.lastSeen = lastSeen;
       if (ts < found.firstSeen) found.firstSeen = ts;
       return false;
@@ -185,8 +203,13 @@ export class DeviceState {
     const e: Evidence = { signal, value, firstSeen: ts, lastSeen };
     list.push(e);
     this.index(e);
-    this.lastEvidence = e;
+    this.remember(e);
     return true;
+  }
+
+  private remember(e: Evidence): void {
+    this.recent[this.recentNext] = e;
+    this.recentNext = (this.recentNext + 1) % RECENT_EVIDENCE;
   }
 
   private index(e: Evidence): void {
@@ -199,7 +222,7 @@ export class DeviceState {
     const list = this.device.evidence;
     list.splice(list.indexOf(e), 1);
     this.evidenceIndex.get(e.signal)?.delete(e.value);
-    if (this.lastEvidence === e) this.lastEvidence = undefined;
+    for (let k = 0; k < RECENT_EVIDENCE; k++) if (this.recent[k] === e) this.recent[k] = undefined;
   }
 
   /** Recomputes vendor / type / OS / name / hostname from the evidence. */
