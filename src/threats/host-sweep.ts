@@ -12,6 +12,7 @@ import { PairTable } from "./pair-table.ts";
 import {
   type Address, addressOf, addressText, dstAddress, dstIp4, EndedFlowRef, isGroupIp4, type MacAddress, macText,
   metaDst, metaSrc, metaSrcMac, SmallSet, srcAddress, srcMacOf, SweepGate, isGroupIp, type EndedFlow, type TrackedAnalyzer, type StartedFlow,
+  reportGrowth, reportOnce,
 } from "./util.ts";
 
 const MAX_HOSTS_TRACKED = 4096;
@@ -30,8 +31,8 @@ class SweepState extends SmallSet<Address> {
   srcMac: MacAddress | null;
   method: string; // "ARP" | "ICMP" | "TCP/22" ...
   port: number | null;
-  /** Reported in this window (later growth is reported by the tick, once per tick). */
   raised = false;
+  dirty = false;
 
   constructor(ts: number, srcIp: Address, srcMac: MacAddress | null, method: string, port: number | null) {
     super();
@@ -79,12 +80,6 @@ function methodOf(protocol: string, port: number): string {
 export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   /** By source and method: an IPv4 source as (method code, its number), else the text "src|method". */
   const sweeps = new PairTable<SweepState>(s.maxTrackedKeys);
-  /**
-   * Per table slot: the state's `last`, and whether it grew since it was reported (dirty). The tick
-   * reads these, not the states: it walks every tracked source each second while any sweep grows.
-   */
-  const lastAt = new Float64Array(sweeps.cap);
-  const dirtyAt = new Uint8Array(sweeps.cap);
   const gate = new SweepGate();
 
   const raise = (st: SweepState): void => {
@@ -117,7 +112,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     if (typeof srcIp === typeof host ? srcIp === host : addressText(host) === addressText(srcIp)) return;
     // An IPv4 source's key is two numbers (no text per flow): the method's code and the address.
     const text = typeof srcIp === "number" && code >= 0 ? null : `${addressText(srcIp)}|${method}`;
-    let at = text === null ? sweeps.findNumber(code, srcIp as number) : sweeps.findText(text);
+    const at = text === null ? sweeps.findNumber(code, srcIp as number) : sweeps.findText(text);
     let st = at >= 0 ? sweeps.valueAt(at) : undefined;
     if (!st || ts - st.start > s.sweepWindowSeconds) {
       // The source's past window reset in place, or the state the cap drops (no object per source in a flood), or new.
@@ -131,24 +126,19 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
         st.srcMac = srcMac;
         st.method = method;
         st.port = port;
-        st.raised = false;
+        st.raised = st.dirty = false;
       }
-      if (at < 0) at = text === null ? sweeps.addNumber(code, srcIp as number, st) : sweeps.addText(text, st);
-      dirtyAt[at] = 0;
+      // A source reset in place keeps its place in the table.
+      if (at < 0) {
+        if (text === null) sweeps.addNumber(code, srcIp as number, st);
+        else sweeps.addText(text, st);
+      }
     }
     st.last = Math.max(st.last, ts);
-    lastAt[at] = st.last;
     gate.saw(st.last);
     if (st.size < MAX_HOSTS_TRACKED) st.add(host); // addCapped, with one class of set here
     if (st.size < s.sweepHosts) return;
-    // Reported the first time it crosses; later growth marks it for the tick (reportOnce's rule).
-    if (!st.raised) {
-      st.raised = true;
-      raise(st);
-    } else {
-      dirtyAt[at] = 1;
-      gate.dirtied();
-    }
+    reportOnce(st, raise, gate);
   };
 
   const countFlow = (f: StartedFlow | EndedFlow | FlowRecord): void => {
@@ -205,18 +195,7 @@ export function createHostSweepDetector(store: ThreatStore, s: ThreatSettings): 
     },
     flowEnded,
     tick(now: number): void {
-      // reportGrowth's sweep, reading `last` and the dirty mark from the slot's arrays.
-      if (!gate.begin(now, s.sweepWindowSeconds)) return;
-      sweeps.sweep((st, slot) => {
-        if (dirtyAt[slot] === 1) {
-          dirtyAt[slot] = 0;
-          raise(st);
-        }
-        const last = lastAt[slot];
-        if (now - last > s.sweepWindowSeconds) return true;
-        gate.kept(last);
-        return false;
-      });
+      reportGrowth(sweeps, now, s.sweepWindowSeconds, raise, gate);
     },
   };
 }
