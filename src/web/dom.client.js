@@ -105,8 +105,37 @@ export function endpoint(ip, port) {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-/** Replaces the children of `el` and toggles the sibling "empty" note. */
+/** A row's identity across redraws: its record's id, or its group's key. @param {Element} row */
+const rowKey = (row) => row.getAttribute("data-id") || row.getAttribute("data-group") || "";
+
+/**
+ * Makes `rows` the children of `el` and toggles the sibling "empty" note. A row already shown with the
+ * same key and the same content stays the very element it was: a redraw (several a second while a
+ * capture runs) then costs no layout for it, and a button the user is about to click is not swapped
+ * for a copy under the pointer. Changed, new and gone rows are replaced, added and removed.
+ * @param {Element} el @param {Element[]} rows @param {HTMLElement} [emptyEl]
+ */
 export function fill(el, rows, emptyEl) {
-  el.replaceChildren(...rows);
+  /** @type {Map<string, Element>} */
+  const shown = new Map();
+  for (const child of el.children) {
+    const key = rowKey(child);
+    if (key && !shown.has(key)) shown.set(key, child);
+  }
+  let next = el.firstElementChild;
+  for (const row of rows) {
+    const key = rowKey(row);
+    const old = key ? shown.get(key) : undefined;
+    if (old) shown.delete(key);
+    const node = old && old.isEqualNode(row) ? old : row;
+    if (node === next) next = next.nextElementSibling;
+    else el.insertBefore(node, next);
+  }
+  // Everything from `next` on was not placed: rows gone, and the old copies of changed rows.
+  while (next) {
+    const after = next.nextElementSibling;
+    next.remove();
+    next = after;
+  }
   if (emptyEl) emptyEl.hidden = rows.length > 0;
 }

@@ -72,14 +72,18 @@ function invalidate(part) {
   dirty.add(part);
   frame ||= requestAnimationFrame(render);
 }
+/** The names the threat and flow lists were last drawn with: a device update that leaves them alone (last seen, bytes) redraws neither. */
+let listedNames = "";
 function render() {
   frame = 0;
   if (dirty.has("devices")) names = new Names(state.devices);
   // Lists wait for the first load: no "No active threats" behind the token dialog.
   if (state.loaded) {
-    if (dirty.has("threats") || dirty.has("devices")) renderThreats();
+    const renamed = names.key !== listedNames;
+    listedNames = names.key;
+    if (dirty.has("threats") || renamed) renderThreats();
     if (dirty.has("devices")) renderDevices();
-    if (dirty.has("flows") || dirty.has("devices")) renderFlows();
+    if (dirty.has("flows") || renamed) renderFlows();
   }
   if (dirty.has("capture")) renderCapture();
   dirty.clear();
@@ -340,7 +344,10 @@ function reauthenticate(message = "That token was not accepted. Enter it again."
         await loadAll();
         break;
       } catch (e) {
-        if (!(e instanceof Unauthorized)) break;
+        if (e instanceof Unauthorized) continue;
+        // The token is fine; the load is retried with the refreshes until it succeeds.
+        toast(`Could not load: ${/** @type {Error} */ (e).message}`);
+        break;
       }
     }
     authenticating = undefined;
@@ -439,7 +446,9 @@ async function start() {
   addEventListener("hashchange", route);
   // Started first: a wrong token at the start must not leave the page without its refreshes.
   setInterval(() => {
-    if (!state.loaded || authenticating) return;
+    if (authenticating || /** @type {HTMLDialogElement} */ ($("token-dialog")).open) return;
+    // A first load that failed (the service restarting, say) is tried again instead of leaving empty lists.
+    if (!state.loaded) return void loadAll().catch((e) => (e instanceof Unauthorized ? reauthenticate() : toast(`Could not load: ${e.message}`)));
     refreshTalkers();
     if (devicePage) devicePage.refresh();
     else history.load();

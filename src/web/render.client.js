@@ -40,6 +40,8 @@ export class Names {
       seen.set(n, (seen.get(n) ?? 0) + 1);
     }
     this.dup = seen;
+    /** Everything the shown names and links depend on: equal keys, equal names. */
+    this.key = [...devices.values()].map((d) => `${d.id}\t${Names.base(d)}\t${(d.ips ?? []).join(",")}\t${d.mac}`).join("\n");
   }
 
   /** @param {any} d */

@@ -24,3 +24,13 @@ test("look-alikes get the end of their IPv4 address, else of their MAC; unique n
   expect(names.deviceOf("10.0.0.1")).toBeUndefined();
   expect(tail({ ips: [], mac: "aa:bb:cc:dd:ee:ff" })).toBe("…ee:ff");
 });
+
+test("the names' key changes with a name, an address or a device, not with traffic or times", () => {
+  const a = dev("0000000000a1", "Intel computer", ["192.168.1.23"]);
+  const key = (...ds: any[]) => new Names(new Map(ds.map((d) => [d.id, d]))).key;
+  const base = key(a);
+  expect(key({ ...a, lastSeen: "2026-12-08T01:00:00Z", bytesSent: 1234 })).toBe(base);
+  expect(key({ ...a, name: { value: "Office PC", confidence: 1 } })).not.toBe(base);
+  expect(key({ ...a, ips: ["192.168.1.24"] })).not.toBe(base);
+  expect(key(a, dev("0000000000a2", "Intel computer", ["192.168.1.41"]))).not.toBe(base);
+});
