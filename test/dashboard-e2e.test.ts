@@ -34,6 +34,10 @@ async function launch(viewport: { width: number; height: number }): Promise<{ co
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().includes("401")) console.error(`page console: ${m.text()}`); });
+  // Below every test's own timeout: a wait that fails says what it waited for, and bun never has to
+  // time the test out (which kills every process the file started: the service and the browser).
+  page.setDefaultTimeout(15_000);
   return { context, page, profile };
 }
 
@@ -44,6 +48,32 @@ async function openLive(page: Page, hash = "") {
   await page.goto(`${base}/${hash}`);
   await page.reload();
   await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
+}
+
+/** What the page and the service were doing: added to a failed wait's error, so a CI log says why. */
+async function explain(page: Page): Promise<string> {
+  const shown = await page.evaluate(() => {
+    const n = (window as any).netinsight;
+    return {
+      conn: document.getElementById("conn")?.dataset.state, loaded: n?.state.loaded, chartPoints: n?.chartPoints(),
+      devices: n?.state.devices.size, threats: n?.state.threats.size, flows: n?.state.flows.size,
+      listed: { threats: document.querySelectorAll("#threat-list li").length, devices: document.querySelectorAll("#device-list li").length },
+      toast: document.getElementById("toast")?.hidden ? "" : document.getElementById("toast")?.textContent,
+    };
+  }).catch((e: Error) => `page: ${e.message}`);
+  const health = await fetch(`${base}/api/health`).then((r) => r.json(), (e: Error) => `health: ${e.message}`);
+  const threats = await getJson("/api/threats?limit=1000").then((t) => t.threats?.length, (e: Error) => `threats: ${e.message}`);
+  return JSON.stringify({ serveExit: proc?.exitCode ?? null, page: shown, health, apiThreats: threats });
+}
+
+/** Runs a test's steps; a failure carries `explain`'s account of the page and the service. */
+async function explained(page: Page, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (e) {
+    (e as Error).message += `\nstate: ${await explain(page)}`;
+    throw e;
+  }
 }
 
 /** Boxes of the elements matching `selector`, grouped into rows by their top edge. */
@@ -111,19 +141,19 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     }, 30_000);
 
-    test("the first screen: live activity, history and a threat", async () => {
-      await page.waitForFunction(() => (window as any).netinsight.chartPoints() >= 3, null, { timeout: 20_000 });
-      await page.locator("#threat-list li").first().waitFor({ timeout: 20_000 });
-      // History is written a minute (of capture time) at a time; at 4x that is ~15 s.
-      await page.locator("#history-dests tr").first().waitFor({ timeout: 40_000 });
-      expect(await page.locator("#history-chart canvas").count()).toBe(1);
-      const viewportShows = await page.evaluate(() => {
-        const inView = (sel: string) => { const r = document.querySelector(sel)!.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; };
-        return { chart: inView("#chart"), threats: inView("#threat-list"), history: inView("#summary-apps") };
-      });
-      expect(viewportShows).toEqual({ chart: true, threats: true, history: true });
-      await page.locator("#summary-apps li", { hasText: "kB" }).first().waitFor({ timeout: 30_000 });
-    }, 90_000);
+    test("the first screen: live activity, history and a threat", async () => explained(page, async () => {
+        await page.waitForFunction(() => (window as any).netinsight.chartPoints() >= 3, null, { timeout: 20_000 });
+        await page.locator("#threat-list li").first().waitFor({ timeout: 20_000 });
+        // History is written a minute (of capture time) at a time; at 4x that is ~15 s.
+        await page.locator("#history-dests tr").first().waitFor({ timeout: 40_000 });
+        expect(await page.locator("#history-chart canvas").count()).toBe(1);
+        const viewportShows = await page.evaluate(() => {
+          const inView = (sel: string) => { const r = document.querySelector(sel)!.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; };
+          return { chart: inView("#chart"), threats: inView("#threat-list"), history: inView("#summary-apps") };
+        });
+        expect(viewportShows).toEqual({ chart: true, threats: true, history: true });
+        await page.locator("#summary-apps li", { hasText: "kB" }).first().waitFor({ timeout: 30_000 });
+    }), 120_000);
 
     test("top talkers have rows whenever there is traffic (no 'No traffic yet' beside a busy chart)", async () => {
       await page.locator("#talker-list tr").first().waitFor({ timeout: 15_000 });
@@ -161,6 +191,26 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       expect(list).toEqual({ max: "none", overflow: 0 });
     });
 
+    test("a redraw keeps every unchanged row the element it was; changed, new and gone rows are replaced, added, removed", async () => {
+      const r = await page.evaluate(async () => {
+        const dom: string = "/assets/dom.client.js"; // the page's own module, as the browser loads it
+        const { fill, h } = await import(dom);
+        const list = document.createElement("ul");
+        const empty = document.createElement("p");
+        const row = (id: string, text: string) => h("li", { "data-id": id }, text);
+        fill(list, [row("a", "1"), row("b", "2"), row("c", "3"), row("d", "4")], empty);
+        const [a, b, c] = Array.from(list.children);
+        // b changed, c moved to the top, d gone, e new.
+        fill(list, [row("c", "3"), row("a", "1"), row("b", "2 changed"), row("e", "5")], empty);
+        const after = Array.from(list.children);
+        const shape = after.map((el) => `${el.getAttribute("data-id")}:${el.textContent}`);
+        const kept = { a: after[1] === a, b: after[2] === b, c: after[0] === c };
+        fill(list, [], empty);
+        return { shape, kept, emptyShown: !empty.hidden, left: list.children.length };
+      });
+      expect(r).toEqual({ shape: ["c:3", "a:1", "b:2 changed", "e:5"], kept: { a: true, b: false, c: true }, emptyShown: true, left: 0 });
+    });
+
     test("the scan's many probes are one group row, opened and closed with its button", async () => {
       const group = page.locator("#flow-list tr.group").first();
       await group.waitFor({ timeout: 10_000 });
@@ -174,37 +224,37 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       await page.locator("#flow-list tr.in-group").first().waitFor({ state: "detached" });
     });
 
-    test("search, filter and sort: devices, flows, threats", async () => {
-      await page.fill("#device-search", "raspberry");
-      await page.waitForFunction(() => document.querySelectorAll("#device-list li").length === 1);
-      expect(await page.textContent("#device-list li")).toContain("raspberrypi");
-      await page.fill("#device-search", "10.213.9.136");
-      await page.waitForFunction(() => document.querySelector("#device-list li")?.textContent?.includes("alice-macbook"));
-      await page.fill("#device-search", "");
-      await page.selectOption("#device-sort", "name");
-      await page.waitForFunction(() => {
-        const names = Array.from(document.querySelectorAll("#device-list li a.dev")).map((a) => a.textContent!);
-        return names.length > 2 && names.every((n, i) => i === 0 || names[i - 1].localeCompare(n, undefined, { sensitivity: "base" }) <= 0);
-      });
+    test("search, filter and sort: devices, flows, threats", async () => explained(page, async () => {
+        await page.fill("#device-search", "raspberry");
+        await page.waitForFunction(() => document.querySelectorAll("#device-list li").length === 1);
+        expect(await page.textContent("#device-list li")).toContain("raspberrypi");
+        await page.fill("#device-search", "10.213.9.136");
+        await page.waitForFunction(() => document.querySelector("#device-list li")?.textContent?.includes("alice-macbook"));
+        await page.fill("#device-search", "");
+        await page.selectOption("#device-sort", "name");
+        await page.waitForFunction(() => {
+          const names = Array.from(document.querySelectorAll("#device-list li a.dev")).map((a) => a.textContent!);
+          return names.length > 2 && names.every((n, i) => i === 0 || names[i - 1].localeCompare(n, undefined, { sensitivity: "base" }) <= 0);
+        });
 
-      await page.fill("#flow-search", "spotify");
-      await page.waitForFunction(() => Array.from(document.querySelectorAll("#flow-list tr")).length > 0 && Array.from(document.querySelectorAll("#flow-list tr")).every((tr) => /spotify/i.test(tr.textContent ?? "")));
-      await page.fill("#flow-search", "");
-      await page.selectOption("#flow-status", "closed");
-      await page.waitForFunction(() => Array.from(document.querySelectorAll("#flow-list tr:not(.group)")).every((tr) => tr.classList.contains("closed")));
-      await page.selectOption("#flow-status", "");
-      await page.selectOption("#flow-sort", "bytes");
-      const sizes = await page.$$eval("#flow-list tr:not(.group):not(.in-group)", (trs) => trs.map((tr) => tr.querySelector("td.num")!.textContent!));
-      expect(sizes.length).toBeGreaterThan(2);
-      await page.selectOption("#flow-sort", "newest");
+        await page.fill("#flow-search", "spotify");
+        await page.waitForFunction(() => Array.from(document.querySelectorAll("#flow-list tr")).length > 0 && Array.from(document.querySelectorAll("#flow-list tr")).every((tr) => /spotify/i.test(tr.textContent ?? "")));
+        await page.fill("#flow-search", "");
+        await page.selectOption("#flow-status", "closed");
+        await page.waitForFunction(() => Array.from(document.querySelectorAll("#flow-list tr:not(.group)")).every((tr) => tr.classList.contains("closed")));
+        await page.selectOption("#flow-status", "");
+        await page.selectOption("#flow-sort", "bytes");
+        const sizes = await page.$$eval("#flow-list tr:not(.group):not(.in-group)", (trs) => trs.map((tr) => tr.querySelector("td.num")!.textContent!));
+        expect(sizes.length).toBeGreaterThan(2);
+        await page.selectOption("#flow-sort", "newest");
 
-      await page.fill("#threat-search", "no-such-threat");
-      await page.locator("#threat-empty").waitFor();
-      expect(await page.textContent("#threat-empty")).toBe("No threat matches.");
-      await page.fill("#threat-search", "scan");
-      await page.locator("#threat-list li").first().waitFor();
-      await page.fill("#threat-search", "");
-    }, 30_000);
+        await page.fill("#threat-search", "no-such-threat");
+        await page.locator("#threat-empty").waitFor();
+        expect(await page.textContent("#threat-empty")).toBe("No threat matches.");
+        await page.fill("#threat-search", "scan");
+        await page.locator("#threat-list li").first().waitFor();
+        await page.fill("#threat-search", "");
+    }), 60_000);
 
     test("flows show device names; clicking one opens the device's page", async () => {
       const link = page.locator(`#flow-list a.dev[data-device="${ALICE}"]`).first();
@@ -318,11 +368,11 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       page.on("request", (r) => { if (!r.url().startsWith(base) && !/^(data|blob):/.test(r.url())) outside.push(r.url()); });
       await page.goto(`${base}/redoc`);
       await page.locator("text=NetInsight API").first().waitFor({ timeout: 20_000 });
-      await page.waitForLoadState("networkidle");
+      await page.waitForLoadState("networkidle", { timeout: 25_000 });
       expect(outside).toEqual([]);
       const js = await fetch(`${base}/docs/assets/redoc.standalone.js`).then((r) => r.text());
       expect(js).not.toContain("cdn.redoc.ly");
-    }, 30_000);
+    }, 60_000);
   });
 
   describe("phone 390x844", () => {
