@@ -378,7 +378,10 @@ function connect() {
       greeted = true;
       retryMs = RECONNECT_MIN_MS;
       setConn("live");
-      if (everConnected) loadAll().catch(() => {}); // catch up on what happened while away
+      // Catch up on what happened while away, and on the first connect on what happened between the
+      // first load and the socket's opening: a threat raised in that gap sends no event again until it
+      // changes, which for a finished scan is never.
+      if (everConnected || state.loaded) loadAll().catch(() => {});
       everConnected = true;
     }
     onMessage(msg);
