@@ -425,4 +425,61 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
       await page.waitForFunction(() => document.getElementById("kpi-flows")!.textContent === "0", null, { timeout: 5_000 });
     }, 30_000);
   });
+
+  // Its own service at 1x: the sample's scan comes at its end (+8.6 s), well after the page's first load.
+  describe("a threat raised between the first load and the socket's opening", () => {
+    let own: ReturnType<typeof Bun.spawn> | null = null;
+    let ownBase = "";
+    let context: BrowserContext;
+    let page: Page;
+    let profile: string;
+    beforeAll(async () => {
+      const port = await freePort();
+      own = Bun.spawn(
+        [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", "1", "--port", String(port), "--host", "127.0.0.1"],
+        { cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN, DATABASE_PATH: path.join(dir, "gap.db") }, stdout: "ignore", stderr: "inherit" },
+      );
+      ownBase = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        if (await fetch(`${ownBase}/api/health`).then((r) => r.ok, () => false)) break;
+        if (i > 100 || own.exitCode !== null) throw new Error("serve did not start");
+        await Bun.sleep(100);
+      }
+      ({ context, page, profile } = await launch(DESKTOP));
+    }, 30_000);
+    afterAll(async () => {
+      await context?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+      own?.kill("SIGTERM");
+      await own?.exited;
+    });
+
+    test("shows up as the socket opens, not at the scan's next report (many passes later)", async () => {
+      // The scan is reported when seen and once more ~2 s later (count 2); then not again for many passes.
+      const scanCount = () => fetch(`${ownBase}/api/threats`, { headers: auth }).then((r) => r.json()).then((b) => (b.threats[0]?.count ?? 0) as number);
+      // The socket reaches the service only once both reports are past; until then it stays unanswered.
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      await page.routeWebSocket(/\/ws/, async (ws) => {
+        await gate;
+        ws.connectToServer();
+      });
+      await page.goto(`${ownBase}/`);
+      await page.evaluate((t) => localStorage.setItem("netinsight.token", t), TOKEN);
+      await page.reload();
+      await page.waitForFunction(() => (window as any).netinsight.state.loaded === true);
+      // The gap is real: the page loaded before the scan, and the service has reported it since.
+      expect(await page.evaluate(() => (window as any).netinsight.state.threats.size)).toBe(0);
+      for (let i = 0; (await scanCount()) < 2; i++) {
+        if (i > 200) throw new Error("the service did not report the scan twice within 20 s");
+        await Bun.sleep(100);
+      }
+      await Bun.sleep(1500); // past the socket's coalescing window: the report went to no one
+      open();
+      await page.locator('#conn[data-state="live"]').waitFor();
+      // Long before the scan is reported again over the socket.
+      await page.locator("#threat-list li").first().waitFor({ timeout: 4_000 });
+      expect(await page.textContent("#threat-list li")).toContain("scan");
+    }, 45_000);
+  });
 });
