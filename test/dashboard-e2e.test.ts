@@ -50,6 +50,21 @@ async function openLive(page: Page, hash = "") {
   await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
 }
 
+/** `serve --read` of the sample in a loop at `speed`, its database in the test's folder; resolves once it answers. */
+async function serveSample(speed: string, db: string, extra: string[] = []): Promise<{ proc: ReturnType<typeof Bun.spawn>; base: string }> {
+  const port = await freePort();
+  const proc = Bun.spawn(
+    [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", speed, ...extra, "--port", String(port), "--host", "127.0.0.1"],
+    { cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN, DATABASE_PATH: path.join(dir, db) }, stdout: "inherit", stderr: "inherit" },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${base}/api/health`).then((r) => r.ok, () => false)) return { proc, base };
+    if (i > 100 || proc.exitCode !== null) throw new Error("serve did not start");
+    await Bun.sleep(100);
+  }
+}
+
 /** What the page and the service were doing: added to a failed wait's error, so a CI log says why. */
 async function explain(page: Page): Promise<string> {
   const shown = await page.evaluate(() => {
@@ -96,17 +111,7 @@ if (skip) console.log(`skipping the dashboard browser test: ${existsSync(CHROMIU
 describe.skipIf(skip)("dashboard in headless Chromium", () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "ni-dash-e2e-"));
-    const port = await freePort();
-    proc = Bun.spawn(
-      [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", SPEED, "--pcap-ring-mb", "4", "--port", String(port), "--host", "127.0.0.1"],
-      { cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN, DATABASE_PATH: path.join(dir, "ni.db") }, stdout: "inherit", stderr: "inherit" },
-    );
-    base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      if (await fetch(`${base}/api/health`).then((r) => r.ok, () => false)) break;
-      if (i > 100 || proc.exitCode !== null) throw new Error("serve did not start");
-      await Bun.sleep(100);
-    }
+    ({ proc, base } = await serveSample(SPEED, "ni.db", ["--pcap-ring-mb", "4"]));
   }, 30_000);
 
   afterAll(async () => {
@@ -434,17 +439,7 @@ describe.skipIf(skip)("dashboard in headless Chromium", () => {
     let page: Page;
     let profile: string;
     beforeAll(async () => {
-      const port = await freePort();
-      own = Bun.spawn(
-        [process.execPath, "src/main.ts", "serve", "--read", SAMPLE, "--loop", "--speed", "1", "--port", String(port), "--host", "127.0.0.1"],
-        { cwd: REPO, env: { ...process.env, API_TOKEN: TOKEN, DATABASE_PATH: path.join(dir, "gap.db") }, stdout: "ignore", stderr: "inherit" },
-      );
-      ownBase = `http://127.0.0.1:${port}`;
-      for (let i = 0; ; i++) {
-        if (await fetch(`${ownBase}/api/health`).then((r) => r.ok, () => false)) break;
-        if (i > 100 || own.exitCode !== null) throw new Error("serve did not start");
-        await Bun.sleep(100);
-      }
+      ({ proc: own, base: ownBase } = await serveSample("1", "gap.db"));
       ({ context, page, profile } = await launch(DESKTOP));
     }, 30_000);
     afterAll(async () => {
