@@ -154,7 +154,7 @@ export class FlowJsonWriter {
     this.#bytes(KEY.dstDeviceId);
     this.#label(labels.textOf(i, "dstDeviceId"));
     this.#bytes(KEY.durationSeconds);
-    this.#number(Math.max(0, Math.round((last - first) * 1e6) / 1e6));
+    this.#micros(Math.max(0, Math.round((last - first) * 1e6)));
     this.#bytes(KEY.end);
   }
 
@@ -214,6 +214,34 @@ export class FlowJsonWriter {
     for (let m = n; m >= 1; m = Math.floor(m / 10)) b[--p] = 0x30 + (m % 10);
   }
 
+  /**
+   * `micros / 1e6` as JSON writes it (String()), without the text String() makes per flow. Below
+   * MAX_PLAIN_MICROS the double nearest micros / 1e6 is the only one within half a microsecond (its
+   * neighbours are far closer), so its shortest round-trip text is the six decimals with their
+   * trailing zeros dropped; past it, or for a non-integer, String() as before.
+   */
+  #micros(micros: number): void {
+    if (!(Number.isSafeInteger(micros) && micros >= 0 && micros < MAX_PLAIN_MICROS)) return this.#number(micros / 1e6);
+    const whole = Math.floor(micros / 1e6);
+    let frac = micros - whole * 1e6;
+    this.#number(whole);
+    if (frac === 0) return;
+    let digits = 6;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      digits--;
+    }
+    const b = this.bytes;
+    let p = this.length;
+    b[p++] = 0x2e; // .
+    p += digits;
+    this.length = p;
+    for (let k = 0; k < digits; k++) {
+      b[--p] = 0x30 + (frac % 10);
+      frac = Math.floor(frac / 10);
+    }
+  }
+
   /** A whole number from 0 to 2^31 - 1. */
   #int(n: number): void {
     const b = this.bytes;
@@ -270,6 +298,12 @@ export class FlowJsonWriter {
     this.length = p + 4;
   }
 }
+
+/**
+ * Durations (in microseconds) below this are written digit by digit: 1e9 seconds, where doubles are
+ * still ~1.2e-7 apart, so the six decimals are the shortest text that reads back as the same number.
+ */
+const MAX_PLAIN_MICROS = 1e15;
 
 /** Times up to the year 9999: toISOString's plain "YYYY-MM-DDTHH:mm:ss.sssZ" form, cacheable by second. */
 const MAX_PLAIN_MS = 253_402_300_799_999;
