@@ -59,4 +59,21 @@ describe("flow label columns", () => {
     l.unhold(host);
     expect(l.interned).toBe(0);
   });
+
+  test("a held service id sets the service and how it was found, as set does with its text", () => {
+    const l = new FlowLabelColumns(2);
+    const dns = l.hold("DNS");
+    l.setServiceId(0, dns, "port");
+    l.set(1, { service: "DNS", serviceBy: "port" });
+    const byId = blank(), byText = blank();
+    l.apply(0, byId);
+    l.apply(1, byText);
+    expect([byId.service, byId.serviceBy]).toEqual(["DNS", "port"]);
+    expect(byId).toEqual(byText);
+    l.clear(0);
+    l.clear(1);
+    expect(l.interned).toBe(1);
+    l.unhold(dns);
+    expect(l.interned).toBe(0);
+  });
 });

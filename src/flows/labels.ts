@@ -100,6 +100,12 @@ export class FlowLabelColumns {
     cells[at] = id;
   }
 
+  /** `setId` for the service with how it was found, as `set` would with `{ service, serviceBy }`. */
+  setServiceId(index: number, id: number, by: "payload" | "port"): void {
+    this.setId(index, "service", id);
+    this.cells[index * CELLS + SERVICE_BY] = BY_CODE[by];
+  }
+
   /** Sets the service a flow is identified as, and how. */
   setService(index: number, service: string, by: "payload" | "port"): void {
     const base = index * CELLS, cells = this.cells;
