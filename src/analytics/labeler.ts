@@ -41,8 +41,8 @@ export interface FlowLabelerOptions {
   labelFlow: (flowId: string, patch: FlowLabelPatch) => void;
   /**
    * The same by the flow's index in the table (`engine.flows.labelAt`), used by the numeric hooks when
-   * given. Then host labels are written into that table's label columns (`flows.labels`) by ids the
-   * labeler holds per host name: no lookup of the name's text per flow.
+   * given. Then host labels and port guesses are written into that table's label columns
+   * (`flows.labels`) by ids the labeler holds per host name and per service: no lookup of a text per flow.
    */
   labelFlowAt?: (index: number, patch: FlowLabelPatch) => void;
   matcher?: DomainMatcher;
@@ -88,6 +88,11 @@ export class FlowLabeler implements Analyzer {
    * cache starts over. HOST_UNHELD: not asked for yet.
    */
   #hostIds = new Int32Array(0);
+  /**
+   * Per entry of serviceNames, its id in the table's label columns (0: not held yet), held from its
+   * first port guess by index while the labeler labels that table: no text interned per flow.
+   */
+  readonly #serviceIds = new Int32Array(serviceNames.length);
   readonly #hostPatch: HostPatch = { hostname: "", application: null, category: null };
 
   constructor(opts: FlowLabelerOptions) {
@@ -145,6 +150,7 @@ export class FlowLabeler implements Analyzer {
 
   #useTable(flows: FlowTable): void {
     this.#unholdHosts();
+    this.#unholdServices();
     this.#flows = flows;
     this.#strengthAt = new Uint8Array(flows.capacity);
   }
@@ -158,8 +164,12 @@ export class FlowLabeler implements Analyzer {
     // A flow that never carries payload (a SYN scan, a lone probe) is still named by its port;
     // the engine replaces this guess once a payload packet identifies the service.
     if (!hasService) {
-      const guess = portServicePatch(ipProtocol, srcPort, dstPort);
-      if (guess) this.#setLabels(flow, guess);
+      const code = typeof flow === "number" && this.#labelFlowAt ? portServiceCode(ipProtocol, srcPort, dstPort) : -1;
+      if (code > 0) this.#setPortServiceAt(flow as number, code);
+      else if (code < 0) {
+        const guess = portServicePatch(ipProtocol, srcPort, dstPort);
+        if (guess) this.#setLabels(flow, guess);
+      }
     }
     if (hasHostname || (dstIp4 < 0 && !dstIp)) return;
     const name = dstIp4 >= 0 ? this.dnsCache.lookup4(srcIp4, dstIp4, startTime) : this.dnsCache.lookup(srcIp, dstIp, startTime);
@@ -227,6 +237,22 @@ export class FlowLabeler implements Analyzer {
     labels.setId(index, "hostname", ids[at]!);
     labels.setId(index, "application", ids[at + 1]!);
     labels.setId(index, "category", ids[at + 2]!);
+  }
+
+  /** A port guess (code: its serviceNames entry + 1) on a flow of the table, by the service's held id. */
+  #setPortServiceAt(index: number, code: number): void {
+    const labels = this.#flows!.labels;
+    let id = this.#serviceIds[code - 1]!;
+    if (id === 0) id = this.#serviceIds[code - 1] = labels.hold(serviceNames[code - 1]!);
+    labels.setServiceId(index, id, "port");
+  }
+
+  #unholdServices(): void {
+    const labels = this.#flows?.labels, ids = this.#serviceIds;
+    for (let k = 0; k < ids.length; k++) {
+      if (ids[k] !== 0) labels?.unhold(ids[k]!);
+      ids[k] = 0;
+    }
   }
 
   /** Gives back the ids held for the host columns (the cache starts over, or another table comes). */
@@ -326,6 +352,18 @@ function codesOf(transport: string): Uint16Array {
 const servicePatches: FlowLabelPatch[] = serviceNames.map((service) => ({ service, serviceBy: "port" }));
 
 /**
+ * serviceByPort's answer for TCP and UDP as its serviceNames entry + 1 (0: none), -1 for other
+ * transports (portServicePatch answers those).
+ */
+function portServiceCode(ipProtocol: number, srcPort: number, dstPort: number): number {
+  if (ipProtocol !== 6 && ipProtocol !== 17) return -1;
+  const codes = portCodes[ipProtocol];
+  const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
+  const code = codes[lo] !== 0 ? codes[lo]! : codes[hi]!;
+  return code !== 0 && serviceNames[code - 1] ? code : 0;
+}
+
+/**
  * The labels of serviceByPort's answer (the lower port's entry, else the higher one's) without
  * building two "tcp/443" keys or a patch per flow: two reads of a typed array.
  */
@@ -334,10 +372,8 @@ function portServicePatch(ipProtocol: number, srcPort: number, dstPort: number):
     const service = serviceByPort(ipProtocol, srcPort, dstPort)?.service;
     return service ? { service, serviceBy: "port" } : undefined;
   }
-  const codes = portCodes[ipProtocol];
-  const lo = srcPort < dstPort ? srcPort : dstPort, hi = srcPort < dstPort ? dstPort : srcPort;
-  const code = codes[lo] !== 0 ? codes[lo]! : codes[hi]!;
-  return code !== 0 && serviceNames[code - 1] ? servicePatches[code - 1] : undefined;
+  const code = portServiceCode(ipProtocol, srcPort, dstPort);
+  return code > 0 ? servicePatches[code - 1] : undefined;
 }
 
 let sharedAddresses: AddressMatcher | undefined;
