@@ -1,5 +1,6 @@
 /** One tracked device: the public `Device` plus the indexes the tracker keeps beside it. */
 import { classify, CONFLICT_SIGNAL_PREFIX, conflictText } from "./classify.ts";
+import type { FlowLabelColumns } from "../flows/labels.ts";
 import type { Device, Evidence } from "./model.ts";
 import { isLocallyAdministered, lookupVendor } from "./oui/lookup.ts";
 
@@ -113,6 +114,9 @@ export class DeviceState {
   /** The flow label patches naming this device as a flow's source or destination, made on first use (its id never changes). */
   #asSource: { readonly srcDeviceId: string } | undefined;
   #asDestination: { readonly dstDeviceId: string } | undefined;
+  /** The id of device.id held in a flow table's labels (see labelIdIn), and those labels. */
+  #labelId = 0;
+  #labelsHeld: FlowLabelColumns | null = null;
   /** Neighbours in the registry's recency list (registry.ts keeps them). */
   older: DeviceState | null = null;
   newer: DeviceState | null = null;
@@ -155,6 +159,23 @@ export class DeviceState {
 
   asDestination(): { readonly dstDeviceId: string } {
     return (this.#asDestination ??= { dstDeviceId: this.device.id });
+  }
+
+  /** This device's id text as a label id held in `labels`: held on first use, so flows are labeled by number. */
+  labelIdIn(labels: FlowLabelColumns): number {
+    if (this.#labelsHeld !== labels) {
+      this.releaseLabelId();
+      this.#labelId = labels.hold(this.device.id);
+      this.#labelsHeld = labels;
+    }
+    return this.#labelId;
+  }
+
+  /** Gives back the label id held (the device leaves the tracker); flows labeled with it keep their own hold. */
+  releaseLabelId(): void {
+    this.#labelsHeld?.unhold(this.#labelId);
+    this.#labelsHeld = null;
+    this.#labelId = 0;
   }
 
   /** Records that a MAC was just seen: it becomes the device's current MAC. */

@@ -366,6 +366,52 @@ describe("DeviceTracker: numeric flow hooks", () => {
   });
 });
 
+describe("DeviceTracker: labels set in the table by held ids (labelsInTable)", () => {
+  /** Flows 0-3 from the Pi, a phone and the router's MAC, started and ended as the table would run them. */
+  const run = (inTable: boolean) => {
+    const { table, labels, flows } = flowTableStub(8);
+    const calls: number[] = [];
+    const t = new DeviceTracker({ labelFlowAt: (i, patch) => { calls.push(i); labels.set(i, patch); }, labelsInTable: inTable });
+    t.observe(arp(PI, "192.168.1.20"));
+    t.observe(dhcp({ clientMac: RANDOM_A, clientId: "ff00112233445566", hostname: "Pixel-7" }));
+    t.observe(arp(RANDOM_A, "192.168.1.30"));
+    flows.set(0, { imac: macNumber(PI), rmac: macNumber(RANDOM_A), i4: 0xc0a80114, r4: 0xc0a8011e, ts: 1000 });
+    flows.set(1, { imac: macNumber(PI), rmac: macNumber(ROUTER), i4: 0xc0a80114, r4: 0x08080808, ts: 1000 });
+    flows.set(2, { imac: macNumber(RANDOM_A), rmac: -1, i4: 0xc0a8011e, r4: 0x01010101, ts: 1001 });
+    flows.set(3, { imac: macNumber(ROUTER), rmac: macNumber(PI), i4: 0x08080808, r4: 0xc0a80114, ts: 1002 });
+    const seen: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) t.flowStartedAt(table, i);
+    for (let i = 0; i < 4; i++) {
+      t.flowEndedAt(table, i);
+      seen.push(labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
+      labels.clear(i);
+    }
+    return { seen, calls, labels, t };
+  };
+
+  test("flows carry the labels labelFlowAt's patches give them, and labelFlowAt is not called", () => {
+    const byPatch = run(false), inTable = run(true);
+    expect(byPatch.seen).toEqual([macId(PI), macId(RANDOM_A), macId(PI), null, macId(RANDOM_A), null, null, macId(PI)]);
+    expect(inTable.seen).toEqual(byPatch.seen);
+    expect(byPatch.calls.length).toBeGreaterThan(0);
+    expect(inTable.calls).toEqual([]);
+  });
+
+  test("a device's held id text is freed when the device is evicted", () => {
+    const { table, labels, flows } = flowTableStub(4);
+    const t = new DeviceTracker({ maxDevices: 1, labelFlowAt: (i, patch) => labels.set(i, patch), labelsInTable: true });
+    t.observe(arp(PI, "192.168.1.20"));
+    flows.set(0, { imac: macNumber(PI), rmac: -1, i4: 0xc0a80114, r4: 0x08080808, ts: 1000 });
+    t.flowStartedAt(table, 0);
+    t.flowEndedAt(table, 0);
+    labels.clear(0);
+    expect(labels.interned).toBe(1);
+    t.observe(arp(RANDOM_A, "192.168.1.30", 1001));
+    expect(t.size).toBe(1);
+    expect(labels.interned).toBe(0);
+  });
+});
+
 describe("traffic of flows in progress, read from the flow table", () => {
   test("counting the table's flows by MAC number gives every device event the MAC texts of forEachTraffic give", async () => {
     const { Engine } = await import("../engine/engine.ts");

@@ -33,6 +33,11 @@ export interface DeviceTrackerOptions {
   labelFlow?: FlowLabeler;
   /** Used instead of labelFlow by the numeric flow hooks when given. */
   labelFlowAt?: FlowIndexLabeler;
+  /**
+   * labelFlowAt labels the very table the numeric hooks are given (the pipeline's wiring): the
+   * tracker then sets device labels in it itself, by an id it holds per device (no text looked up per flow).
+   */
+  labelsInTable?: boolean;
   /** The flows in progress: with it, device counters include them (refreshed every LIVE_COUNT_SECONDS). */
   activeFlows?: () => FlowRecord[];
   /** The same without a record per flow: visits each flow in progress (`flowTable.forEachTraffic`). */
@@ -65,6 +70,7 @@ export class DeviceTracker implements Analyzer {
   private readonly maxDevices: number;
   private readonly labelFlow?: FlowLabeler;
   private readonly labelFlowAt?: FlowIndexLabeler;
+  private readonly labelsInTable: boolean;
   private readonly activeTraffic?: ActiveTraffic;
   private readonly activeFlowTable?: () => FlowTable | null | undefined;
   private nextLiveCount = 0;
@@ -87,6 +93,7 @@ export class DeviceTracker implements Analyzer {
     this.activeFlowTable = options.activeFlowTable;
     this.labelFlow = options.labelFlow;
     this.labelFlowAt = options.labelFlowAt;
+    this.labelsInTable = options.labelsInTable === true && options.labelFlowAt !== undefined;
   }
 
   // ---- queries ----
@@ -519,6 +526,7 @@ export class DeviceTracker implements Analyzer {
     a.isGateway ||= b.isGateway;
     this.registry.moveIdentities(from, into);
     this.registry.remove(from);
+    from.releaseLabelId();
     this.changes.forget(from);
     this.changes.merged(b.id, a.id);
     into.reclassify();
@@ -532,6 +540,7 @@ export class DeviceTracker implements Analyzer {
     const first = this.registry.oldest();
     if (!first) return;
     this.registry.remove(first);
+    first.releaseLabelId();
     this.changes.forget(first);
     this.stats.evictions++;
   }
@@ -600,6 +609,13 @@ export class DeviceTracker implements Analyzer {
       const srcNew = srcOwns && !this.carries(flows, i, 0, src!, marks);
       const dstNew = dstOwns && !this.carries(flows, i, 1, dst!, marks);
       if (srcNew || dstNew) {
+        if (this.labelsInTable) {
+          const labels = flows.labels;
+          if (srcNew) labels.setId(i, "srcDeviceId", src!.labelIdIn(labels));
+          if (dstNew) labels.setId(i, "dstDeviceId", dst!.labelIdIn(labels));
+          if (ending && marks !== null) marks.end(i);
+          return;
+        }
         // One end's label (nearly every flow): that device's own patch, made once; both ends: one made now.
         const patch = !dstNew ? src!.asSource() : !srcNew ? dst!.asDestination() : { srcDeviceId: src!.device.id, dstDeviceId: dst!.device.id };
         if (this.labelFlowAt) this.labelFlowAt(i, patch);
