@@ -54,6 +54,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   const devices = new DeviceTracker({
     labelFlow: label,
     labelFlowAt: labelAt,
+    labelsInTable: true,
     activeFlowTable: opts.liveDeviceCounters ? () => engine?.flows : undefined,
   });
   if (opts.devices) devices.restore(opts.devices);
