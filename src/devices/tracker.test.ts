@@ -367,7 +367,7 @@ describe("DeviceTracker: numeric flow hooks", () => {
 });
 
 describe("DeviceTracker: labels set in the table by held ids (labelsInTable)", () => {
-  /** Flows 0-3 from the Pi, a phone and the router's MAC, started and ended as the table would run them. */
+  /** Flows 0-4 from the Pi, a phone and the router's MAC, started and ended as the table would run them. */
   const run = (inTable: boolean) => {
     const { table, labels, flows } = flowTableStub(8);
     const calls: number[] = [];
@@ -379,9 +379,13 @@ describe("DeviceTracker: labels set in the table by held ids (labelsInTable)", (
     flows.set(1, { imac: macNumber(PI), rmac: macNumber(ROUTER), i4: 0xc0a80114, r4: 0x08080808, ts: 1000 });
     flows.set(2, { imac: macNumber(RANDOM_A), rmac: -1, i4: 0xc0a8011e, r4: 0x01010101, ts: 1001 });
     flows.set(3, { imac: macNumber(ROUTER), rmac: macNumber(PI), i4: 0x08080808, r4: 0xc0a80114, ts: 1002 });
+    // Flow 4 from RANDOM_B, which turns out to be the phone's new MAC before the flow ends (merged).
+    flows.set(4, { imac: macNumber(RANDOM_B), rmac: -1, i4: 0xc0a80128, r4: 0x08080808, ts: 1003 });
     const seen: (string | null)[] = [];
-    for (let i = 0; i < 4; i++) t.flowStartedAt(table, i);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) t.flowStartedAt(table, i);
+    seen.push(labels.textOf(4, "srcDeviceId"));
+    t.observe(dhcp({ clientMac: RANDOM_B, clientId: "ff00112233445566" }, { ts: 1005 }));
+    for (let i = 0; i < 5; i++) {
       t.flowEndedAt(table, i);
       seen.push(labels.textOf(i, "srcDeviceId"), labels.textOf(i, "dstDeviceId"));
       labels.clear(i);
@@ -391,7 +395,7 @@ describe("DeviceTracker: labels set in the table by held ids (labelsInTable)", (
 
   test("flows carry the labels labelFlowAt's patches give them, and labelFlowAt is not called", () => {
     const byPatch = run(false), inTable = run(true);
-    expect(byPatch.seen).toEqual([macId(PI), macId(RANDOM_A), macId(PI), null, macId(RANDOM_A), null, null, macId(PI)]);
+    expect(byPatch.seen).toEqual([macId(RANDOM_B), macId(PI), macId(RANDOM_A), macId(PI), null, macId(RANDOM_A), null, null, macId(PI), macId(RANDOM_A), null]);
     expect(inTable.seen).toEqual(byPatch.seen);
     expect(byPatch.calls.length).toBeGreaterThan(0);
     expect(inTable.calls).toEqual([]);

@@ -586,7 +586,8 @@ export class DeviceTracker implements Analyzer {
    * the table. `start`: the flow was just made (no labels yet); else it ends (labelAt releases them).
    */
   private flowMarks(flows: FlowTable, i: number, start: boolean): FlowMarks | null {
-    if (!this.labelFlow && !this.labelFlowAt) return null;
+    // With labelsInTable the table's label cells say it by number (see labelAt).
+    if (this.labelsInTable || (!this.labelFlow && !this.labelFlowAt)) return null;
     let marks = this.marks;
     if (marks === null || marks.table !== flows) {
       if (!start) return null;
@@ -605,17 +606,18 @@ export class DeviceTracker implements Analyzer {
     if (!this.labelFlow && !this.labelFlowAt) return;
     const srcOwns = src !== undefined && this.ownsAt(src, flows, i, 0);
     const dstOwns = dst !== undefined && this.ownsAt(dst, flows, i, 1);
+    if (this.labelsInTable) {
+      // A cell holds its device's held id exactly when the flow carries that device's id text: setId
+      // leaves such a flow as it is, so no marks are kept.
+      const labels = flows.labels;
+      if (srcOwns) labels.setId(i, "srcDeviceId", src!.labelIdIn(labels));
+      if (dstOwns) labels.setId(i, "dstDeviceId", dst!.labelIdIn(labels));
+      return;
+    }
     if (srcOwns || dstOwns) {
       const srcNew = srcOwns && !this.carries(flows, i, 0, src!, marks);
       const dstNew = dstOwns && !this.carries(flows, i, 1, dst!, marks);
       if (srcNew || dstNew) {
-        if (this.labelsInTable) {
-          const labels = flows.labels;
-          if (srcNew) labels.setId(i, "srcDeviceId", src!.labelIdIn(labels));
-          if (dstNew) labels.setId(i, "dstDeviceId", dst!.labelIdIn(labels));
-          if (ending && marks !== null) marks.end(i);
-          return;
-        }
         // One end's label (nearly every flow): that device's own patch, made once; both ends: one made now.
         const patch = !dstNew ? src!.asSource() : !srcNew ? dst!.asDestination() : { srcDeviceId: src!.device.id, dstDeviceId: dst!.device.id };
         if (this.labelFlowAt) this.labelFlowAt(i, patch);
