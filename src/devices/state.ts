@@ -109,6 +109,9 @@ export class DeviceState {
   lastEmit = -Infinity;
   /** Whether the registry holds this device under its id (registry.ts keeps it). */
   registered = false;
+  /** An IPv4 address (a number) the registry held as this device's at its version ownIp4Version (tracker.ts's ownsIp4). */
+  ownIp4 = -1;
+  ownIp4Version = -1;
   /** The whole second the device was last moved to the young end of the registry. */
   recencySecond = -1;
   /** The flow label patches naming this device as a flow's source or destination, made on first use (its id never changes). */

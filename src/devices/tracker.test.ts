@@ -401,6 +401,23 @@ describe("DeviceTracker: labels set in the table by held ids (labelsInTable)", (
     expect(inTable.calls).toEqual([]);
   });
 
+  test("a device's own address remembered from one flow is asked again once the address moved (the next flow takes it back)", () => {
+    const { table, labels, flows } = flowTableStub(4);
+    const t = new DeviceTracker({ labelFlowAt: (i, patch) => labels.set(i, patch), labelsInTable: true });
+    const NAS = "00:11:32:17:49:f0";
+    t.observe(arp(PI, "192.168.1.20", 1000));
+    flows.set(0, { imac: macNumber(PI), rmac: -1, i4: 0xc0a80114, r4: 0x08080808, ts: 1001 });
+    t.flowStartedAt(table, 0);
+    t.flowEndedAt(table, 0);
+    labels.clear(0);
+    t.observe(arp(NAS, "192.168.1.20", 1002));
+    expect(t.findByIp("192.168.1.20")!.mac).toBe(NAS);
+    flows.set(1, { imac: macNumber(PI), rmac: -1, i4: 0xc0a80114, r4: 0x08080808, ts: 1003 });
+    t.flowStartedAt(table, 1);
+    expect(t.findByIp("192.168.1.20")!.mac).toBe(PI);
+    expect(labels.textOf(1, "srcDeviceId")).toBe(macId(PI));
+  });
+
   test("a device's held id text is freed when the device is evicted", () => {
     const { table, labels, flows } = flowTableStub(4);
     const t = new DeviceTracker({ maxDevices: 1, labelFlowAt: (i, patch) => labels.set(i, patch), labelsInTable: true });

@@ -424,8 +424,9 @@ export class DeviceTracker implements Analyzer {
 
   /** `address` for an IPv4 address as a number: its text is made only when the device is given it. */
   private address4(st: DeviceState, n: number, ts: number): void {
+    if (this.ownsIp4(st, n)) return;
     const where = this.locality.flags4(n);
-    if ((where & HOST) === 0 || this.registry.byIp4.get(n) === st) return;
+    if ((where & HOST) === 0) return;
     const local = (where & LOCAL) !== 0 && (!st.device.isGateway || (where & KNOWN_LOCAL) !== 0);
     // A gateway's remote addresses (every remote flow comes here) only refresh its evidence, as in giveAddress.
     if (!local && st.remoteIps.size >= GATEWAY_MIN_REMOTE_IPS) this.markGateway(st, "carries remote addresses", ts);
@@ -576,9 +577,21 @@ export class DeviceTracker implements Analyzer {
   /** Whether the device `st` owns the address of one end of a flow in the table (an IPv4 address by number). */
   private ownsAt(st: DeviceState, flows: FlowTable, i: number, role: 0 | 1): boolean {
     const ip4 = role === 0 ? flows.initiatorIp4(i) : flows.responderIp4(i);
-    const owner = ip4 >= 0 ? this.registry.byIp4.get(ip4)
-      : this.registry.ownerOf6(flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3));
-    return owner === st;
+    if (ip4 >= 0) return this.ownsIp4(st, ip4);
+    return this.registry.ownerOf6(flows.ipWord(i, role, 0), flows.ipWord(i, role, 1), flows.ipWord(i, role, 2), flows.ipWord(i, role, 3)) === st;
+  }
+
+  /**
+   * `registry.byIp4.get(n) === st`, remembered per device: a host sends from its one address flow
+   * after flow, and the answer holds until the registry's indexes change (its version).
+   */
+  private ownsIp4(st: DeviceState, n: number): boolean {
+    const version = this.registry.version;
+    if (st.ownIp4 === n && st.ownIp4Version === version) return true;
+    if (this.registry.byIp4.get(n) !== st) return false;
+    st.ownIp4 = n;
+    st.ownIp4Version = version;
+    return true;
   }
 
   /**
