@@ -5,8 +5,9 @@
  * answering its attacker): only replies nobody asked for count (smurf reflection).
  */
 import {
-  type Address, addressText, BoundedMap, EndedFlowRef, metaDst, metaSrc, metaSrcMac, numberPairKey, firstCrossing, type EndedFlow,
+  type Address, addressText, EndedFlowRef, metaDst, metaSrc, metaSrcMac, firstCrossing, type EndedFlow,
 } from "./util.ts";
+import { PairTable } from "./pair-table.ts";
 import type { Observation } from "../engine/events.ts";
 import type { FlowRecord } from "../flows/record.ts";
 import type { EndReason, FlowTable } from "../flows/table.ts";
@@ -21,10 +22,21 @@ const ECHO_REQUEST = 8, ECHO_REPLY = 0, ECHO6_REQUEST = 128, ECHO6_REPLY = 129;
 export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): TrackedAnalyzer {
   // Targets are recycled: nothing here keeps one past the packet or tick that reports it.
   const tracker = new FloodTracker(s.maxTrackedKeys, s.floodWindowSeconds, true);
-  /** Echo requests not yet answered, by requester and replier (a number for IPv4, else "requester|replier"). */
-  const asked = new BoundedMap<number | string, number>(s.maxTrackedKeys);
-  const pairKey = (a: Address, b: Address): number | string =>
-    (typeof a === "number" && typeof b === "number" ? numberPairKey(a, b) : undefined) ?? `${addressText(a)}|${addressText(b)}`;
+  /**
+   * Echo requests not yet answered, by requester and replier (their numbers for IPv4, else the text
+   * "requester|replier"). A PairTable, not a BoundedMap: every ping adds or changes an entry, and the
+   * map's ring arrays, reallocated as they turned over, made each young collection scan them again.
+   */
+  const asked = new PairTable<number>(s.maxTrackedKeys);
+  const slotOf = (a: Address, b: Address): number =>
+    typeof a === "number" && typeof b === "number" ? asked.findNumber(a, b) : asked.findText(`${addressText(a)}|${addressText(b)}`);
+  /** One more request from `a` to `b` not yet answered. */
+  const ask = (a: Address, b: Address): void => {
+    const slot = slotOf(a, b);
+    if (slot >= 0) asked.setValueAt(slot, asked.valueAt(slot) + 1);
+    else if (typeof a === "number" && typeof b === "number") asked.addNumber(a, b, 1);
+    else asked.addText(`${addressText(a)}|${addressText(b)}`, 1);
+  };
 
   const raise = (targetIp: Address, t: FloodTarget, via: string): void => {
     const target = addressText(targetIp);
@@ -72,13 +84,12 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
       const src = metaSrc(m);
       const type = o.msg.type;
       if (src !== null && src !== "" && (type === ECHO_REQUEST || type === ECHO6_REQUEST)) {
-        const k = pairKey(src, target);
-        asked.set(k, (asked.get(k) ?? 0) + 1);
+        ask(src, target);
       } else if (src !== null && src !== "" && (type === ECHO_REPLY || type === ECHO6_REPLY)) {
-        const k = pairKey(target, src);
-        const pending = asked.get(k) ?? 0;
+        const slot = slotOf(target, src);
+        const pending = slot >= 0 ? asked.valueAt(slot) : 0;
         if (pending > 0) {
-          asked.set(k, pending - 1);
+          asked.setValueAt(slot, pending - 1);
           return;
         }
       }
