@@ -4,7 +4,8 @@
  * Targets, sources and MACs are kept as numbers (IPv4, 48-bit MACs; IPv6 as the text the packet
  * already carries): a spoofed flood makes no string per SYN, text is made only for a report.
  */
-import { type Address, addressText, BoundedMap, type MacAddress, macText, reportGrowth, StatePool, SweepGate } from "./util.ts";
+import { AddressTable } from "./address-table.ts";
+import { type Address, addressText, type MacAddress, macText, reportGrowth, StatePool, SweepGate } from "./util.ts";
 
 /** Distinct sources counted per target; past it the evidence says ">= this many". */
 export const MAX_SOURCES_TRACKED = 1024;
@@ -160,7 +161,7 @@ class FloodGate extends SweepGate {
 }
 
 export class FloodTracker {
-  readonly targets: BoundedMap<Address, FloodTarget>;
+  readonly targets: AddressTable<FloodTarget>;
   /** For the detectors' ticks: every time a target is given, and its dirty marks (see SweepGate). */
   readonly gate = new FloodGate();
   /**
@@ -182,7 +183,7 @@ export class FloodTracker {
    * theirs as evidence): it is then left to the collector, never reset.
    */
   constructor(cap: number, readonly windowSeconds: number, readonly recycle = false) {
-    this.targets = new BoundedMap(cap);
+    this.targets = new AddressTable(cap);
     this.pool = recycle ? new StatePool(POOLED_TARGETS, (t) => (t as TrackedTarget).reset(0), (t) => !(t as TrackedTarget).kept) : undefined;
   }
 
@@ -231,11 +232,12 @@ export class FloodTracker {
       let kept = 0;
       for (let i = 0; i < listed.length; i++) {
         const t = listed[i];
-        if (t.second !== second || targets.get(t.key) !== t) continue;
+        if (t.second !== second) continue;
+        const slot = targets.slotOf(t.key);
+        if (slot < 0 || targets.valueAt(slot) !== t) continue;
         if (now - t.last > window) {
-          const key = t.key;
           this.pool?.release(t);
-          targets.delete(key);
+          targets.deleteAt(slot);
         } else listed[kept++] = t;
       }
       if (kept > 0) {
@@ -255,17 +257,21 @@ export class FloodTracker {
 
   /** Counts one packet; returns the target state (its window restarted when stale). */
   hit(target: Address, srcIp: Address | null, srcMac: MacAddress | null, ts: number, by = 1, port = -1): FloodTarget {
-    let t = this.targets.get(target) as TrackedTarget | undefined;
+    const targets = this.targets;
+    const slot = targets.slotOf(target);
+    let t = slot >= 0 ? targets.valueAt(slot) as TrackedTarget : undefined;
     if (!t || ts - t.start > this.windowSeconds) {
-      let reuse = !this.recycle ? undefined : t ?? (this.targets.evictForReuse() ?? this.pool!.take()) as TrackedTarget | undefined;
+      let reuse = !this.recycle ? undefined : t ?? (targets.evictForReuse() ?? this.pool!.take()) as TrackedTarget | undefined;
       if (reuse !== undefined && reuse.kept) reuse = undefined;
       if (reuse === undefined) {
+        // A new state under a key already held keeps the key's place (as a map's set would).
         t = new TrackedTarget(ts);
-        this.targets.set(target, t);
+        if (slot >= 0) targets.setValueAt(slot, t);
+        else targets.add(target, t);
       } else {
         reuse.reset(ts);
         // A stale target keeps its key and place; a dropped one is filed under the new key, as a new target would be.
-        if (t === undefined) this.targets.set(target, reuse);
+        if (t === undefined) targets.add(target, reuse);
         t = reuse;
       }
       t.key = target;

@@ -32,6 +32,8 @@ export class PairTable<V> {
   readonly #free: Int32Array;
   #freeCount: number;
   #size = 0;
+  /** Entries dropped to make room at the cap (as BoundedMap counts them). */
+  evicted = 0;
 
   constructor(cap: number) {
     this.cap = Math.max(1, cap);
@@ -109,8 +111,24 @@ export class PairTable<V> {
   evictForReuse(): V | undefined {
     if (this.#size < this.cap) return undefined;
     const s = this.#head, value = this.#values[s];
+    this.evicted++;
     this.#remove(s);
     return value;
+  }
+
+  /** Drops the entry at `slot` (its key and value). */
+  deleteAt(slot: number): void {
+    this.#remove(slot);
+  }
+
+  /** The key of the entry at `slot`: its text, or null for a number key (see hiAt). */
+  textAt(slot: number): string | null {
+    return this.#text[slot];
+  }
+
+  /** The first number of the number key at `slot` (as given, made unsigned), e.g. an IPv4 address. */
+  hiAt(slot: number): number {
+    return this.#index[this.#cellAt[slot] * CELL + 1] >>> 0;
   }
 
   /** Visits the entries oldest first and drops those `isStale` says (from a tick; `isStale` must not add or drop keys). */
@@ -125,7 +143,10 @@ export class PairTable<V> {
 
   /** A free slot holding `value`, linked in as the youngest (the oldest entry dropped first at the cap). */
   #take(value: V): number {
-    if (this.#size >= this.cap) this.#remove(this.#head);
+    if (this.#size >= this.cap) {
+      this.evicted++;
+      this.#remove(this.#head);
+    }
     const s = this.#free[--this.#freeCount];
     this.#values[s] = value;
     const links = this.#links;
