@@ -129,3 +129,29 @@ describe("name facts read in place", () => {
     }
   });
 });
+
+describe("DNS tunnelling: two domains whose hashes collide", () => {
+  test("keep a state each for one client (the second takes a text key), however their queries interleave", () => {
+    // Two registered domains with the same 32-bit hash, found by a birthday search (the same pair every run).
+    const byHash = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const domain = `c${i}.com`, h = hashName(domain);
+      const other = byHash.get(h);
+      if (other !== undefined) pair = [other, domain];
+      else byHash.set(h, domain);
+    }
+    const [a, b] = pair;
+    expect(hashName(a)).toBe(hashName(b));
+    const { store, settings } = fixture({ dnsTxtNullQueries: 20 });
+    const d = createDnsTunnelingDetector(store, settings);
+    // 20 TXT queries for a, 19 for b, alternating: a shared state would mix or reset their counts.
+    for (let i = 0; i < 20; i++) {
+      d.observe!(query(`s${i}.${a}`, 1000 + i, 16));
+      if (i < 19) d.observe!(query(`s${i}.${b}`, 1000 + i, 16));
+    }
+    expect(store.list().map((t) => [t.evidence.domain, t.evidence.txtNullQueries, t.evidence.queries])).toEqual([[a, 20, 20]]);
+    d.observe!(query(`s19.${b}`, 1020, 16));
+    expect(store.list().map((t) => [t.evidence.domain, t.evidence.txtNullQueries]).sort()).toEqual([[a, 20], [b, 20]].sort());
+  });
+});

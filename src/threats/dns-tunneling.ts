@@ -11,11 +11,12 @@ import type { FlowTable } from "../flows/table.ts";
 import type { ThreatSettings } from "./settings.ts";
 import type { ThreatStore } from "./store.ts";
 import {
-  type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalLowered, metaDst, metaSrc, numberPairKey,
+  type Address, addressText, BoundedMap, entropy, flowPairKey, hashName, isLocalLowered, metaDst, metaSrc,
   registeredDomain, type TrackedAnalyzer, FlowRef, type PayloadFlow, withoutRootDot,
 } from "./util.ts";
 import { memoize } from "../util/memo.ts";
 import { HashSet32 } from "./hash-set32.ts";
+import { PairTable } from "./pair-table.ts";
 
 const NULL_RR = 10;
 /** Record types a client has little reason to ask for, and a tunnel uses to carry data down. */
@@ -214,22 +215,31 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
    * hash; no text per query), checked against the domain it holds. A colliding domain, and an IPv6
    * client, take the text key "client|domain".
    */
-  const domains = new BoundedMap<number | string, DomainState>(s.maxTrackedKeys);
+  const domains = new PairTable<DomainState>(s.maxTrackedKeys);
   /** States ever filed under a text key for an IPv4 client (after a hash collision): 0, the usual case, skips looking for one. */
   let collided = 0;
 
   const state = (client: Address, name: NameFacts, ts: number): DomainState => {
     const domain = name.domain;
-    let key: number | string | undefined = typeof client === "number" ? numberPairKey(name.domainHash, client) : undefined;
-    let d = key === undefined ? undefined : domains.get(key);
-    if (key === undefined || (d !== undefined && d.domain !== domain)) {
-      if (key !== undefined) collided++;
-      key = `${addressText(client)}|${domain}`;
-      d = domains.get(key);
-    } else if (d === undefined && collided > 0 && domains.has(`${addressText(client)}|${domain}`)) {
-      key = `${addressText(client)}|${domain}`;
-      d = domains.get(key);
+    // The number key (the domain's hash, the IPv4 client), or the text key when `text` is set.
+    let text: string | null = null, slot: number;
+    if (typeof client !== "number") {
+      text = `${addressText(client)}|${domain}`;
+      slot = domains.findText(text);
+    } else {
+      slot = domains.findNumber(name.domainHash, client);
+      if (slot >= 0 ? domains.valueAt(slot).domain !== domain : collided > 0) {
+        const key = `${addressText(client)}|${domain}`;
+        const at = domains.findText(key);
+        if (slot >= 0) collided++;
+        // A colliding domain always takes its text key; a domain with no number entry, only when it has one.
+        if (slot >= 0 || at >= 0) {
+          text = key;
+          slot = at;
+        }
+      }
     }
+    let d = slot >= 0 ? domains.valueAt(slot) : undefined;
     if (!d || ts - d.start > s.dnsWindowSeconds) {
       // The key's past window reset in place, or the state the cap drops (no object per new client
       // and domain once the table is full), or new.
@@ -237,7 +247,8 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
       if (reuse === undefined) {
         d = { domain, start: ts, last: ts, queries: 0, subdomains: null, encoded: 0, encodedNames: null, encodedChars: 0, longest: 0, txtNull: 0, nullQueries: 0, nxdomains: 0, responses: 0, bytes: 0,
           raised: false, sample: "" };
-        domains.set(key, d);
+        if (text === null) domains.addNumber(name.domainHash, client as number, d);
+        else domains.addText(text, d);
       } else {
         reuse.domain = domain;
         reuse.start = reuse.last = ts;
@@ -245,7 +256,10 @@ export function createDnsTunnelingDetector(store: ThreatStore, s: ThreatSettings
         reuse.subdomains = reuse.encodedNames = null;
         reuse.raised = false;
         reuse.sample = "";
-        if (d === undefined) domains.set(key, reuse);
+        if (d === undefined) {
+          if (text === null) domains.addNumber(name.domainHash, client as number, reuse);
+          else domains.addText(text, reuse);
+        }
         d = reuse;
       }
     }
