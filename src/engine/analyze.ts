@@ -7,6 +7,7 @@ import type { FlowRecord } from "../flows/record.ts";
 import type { Analyzer } from "./events.ts";
 import { Engine, type EngineOptions, type EngineStats } from "./engine.ts";
 import { PeriodicGc, WorkGc } from "../util/memory.ts";
+import { JitThreads } from "../util/thread-priority.ts";
 
 export interface AnalyzeOptions extends EngineOptions {
   filter?: string;
@@ -55,6 +56,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
   }
   const gc = opts.gcEveryPackets || opts.gcEveryNewFlows ? new WorkGc(opts.gcEveryPackets || Infinity, opts.gcEveryNewFlows || Infinity, undefined, opts.gcFullEvery) : null;
   const source = await openOffline(path, { filter: opts.filter, zeroCopy: true });
+  const jit = new JitThreads();
   let readError: string | null = null;
   try {
     for (;;) {
@@ -68,6 +70,7 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
       }
       if (!batch) break;
       engine.processBatch(batch, source.linkType);
+      jit.lower();
       gc?.check(engine.stats.packets, engine.flows.created);
       opts.onProgress?.(engine.stats.packets);
     }

@@ -11,6 +11,7 @@ import type { CaptureSessions } from "../storage/sessions.ts";
 import type { LiveBus } from "./bus.ts";
 import { CaptureConflictError, CaptureStartError, type CaptureStartOptions, type CaptureState } from "./context.ts";
 import { FEED_SLICE_MS, Pacer } from "./pacer.ts";
+import { JitThreads } from "../util/thread-priority.ts";
 
 /** With `loop`: seconds of capture time between the end of one pass over a file and the start of the next. */
 export const LOOP_GAP_SECONDS = 1;
@@ -92,6 +93,8 @@ export class CaptureController {
   };
   /** Privilege drops take CAP_NET_RAW with them: opening a capture again then needs capabilities. */
   readonly #startedAsRoot = process.getuid?.() === 0;
+  /** JavaScriptCore's compiler threads, lowered below the packet loop as they appear (see JitThreads). */
+  readonly #jit = new JitThreads();
   #rateMark = { at: 0, packets: 0, bytes: 0 };
   /** The capture clock's last reading while a file was read (capture time, wall time), so it goes on after a stop. */
   #clockMark: { t: number; wall: number } | null = null;
@@ -169,6 +172,7 @@ export class CaptureController {
       (batch: PacketBatch, linkType: number) => {
         this.packetSource = "live";
         this.#o.engine.processBatch(batch, linkType);
+        this.#jit.lower();
       },
       (err) => {
         // The handle failed (interface deleted or down): reopen it with backoff. Anything else is a
@@ -314,9 +318,11 @@ export class CaptureController {
         this.packetSource = "file";
         if (pace) {
           await pace.feed(batch, (part) => engine.processBatch(part, source.linkType), cancelled);
+          this.#jit.lower();
           continue;
         }
         engine.processBatch(batch, source.linkType);
+        this.#jit.lower();
         if (performance.now() - slice > FEED_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
           for (let behind = this.#o.backlog?.(); behind && !cancelled(); behind = this.#o.backlog?.()) await behind;
