@@ -28,14 +28,17 @@ export function createIcmpFloodDetector(store: ThreatStore, s: ThreatSettings): 
    * map's ring arrays, reallocated as they turned over, made each young collection scan them again.
    */
   const asked = new PairTable<number>(s.maxTrackedKeys);
+  /** The text key of a pair that is not two IPv4 numbers. */
+  const pairText = (a: Address, b: Address): string => `${addressText(a)}|${addressText(b)}`;
   const slotOf = (a: Address, b: Address): number =>
-    typeof a === "number" && typeof b === "number" ? asked.findNumber(a, b) : asked.findText(`${addressText(a)}|${addressText(b)}`);
-  /** One more request from `a` to `b` not yet answered. */
+    typeof a === "number" && typeof b === "number" ? asked.findNumber(a, b) : asked.findText(pairText(a, b));
+  /** One more request from `a` to `b` not yet answered (a text key is made once, to find and to add). */
   const ask = (a: Address, b: Address): void => {
-    const slot = slotOf(a, b);
+    const text = typeof a === "number" && typeof b === "number" ? null : pairText(a, b);
+    const slot = text === null ? asked.findNumber(a as number, b as number) : asked.findText(text);
     if (slot >= 0) asked.setValueAt(slot, asked.valueAt(slot) + 1);
-    else if (typeof a === "number" && typeof b === "number") asked.addNumber(a, b, 1);
-    else asked.addText(`${addressText(a)}|${addressText(b)}`, 1);
+    else if (text === null) asked.addNumber(a as number, b as number, 1);
+    else asked.addText(text, 1);
   };
 
   const raise = (targetIp: Address, t: FloodTarget, via: string): void => {
